@@ -1,0 +1,60 @@
+/*
+ * The interface the core needs from the architecture. arch/aarch64 implements
+ * it for real; arch/fake implements it on the host for unit tests. The core
+ * never touches system registers directly.
+ */
+#ifndef TANDEM_ARCH_H
+#define TANDEM_ARCH_H
+
+#include <tandem/types.h>
+
+struct vcpu;
+struct vm;
+
+/* EL2 maps all RAM one to one, so these are identities on hardware. */
+void *arch_phys_to_virt(paddr_t pa);
+paddr_t arch_virt_to_phys(const void *va);
+
+/* Cache maintenance: clean data to the point of coherency; invalidate all I-caches (IS). */
+void arch_dcache_clean_range(const void *va, size_t size);
+void arch_icache_invalidate_all(void);
+/* Invalidate every stage-1 and stage-2 TLB entry tagged with vmid, on all CPUs. */
+void arch_tlb_flush_vmid(vmid_t vmid);
+
+/* The generic counter (physical count) and its frequency in Hz. */
+uint64_t arch_counter_read(void);
+uint64_t arch_counter_freq(void);
+
+/* Interrupt mask state of the current CPU at EL2. */
+unsigned long arch_irq_save(void);
+void arch_irq_restore(unsigned long flags);
+/* Waits for an interrupt with interrupts enabled for the duration. */
+void arch_wait_for_interrupt(void);
+/* Stops this CPU for good (fatal hypervisor error). */
+void __attribute__((noreturn)) arch_halt(void);
+
+/* Index of the calling physical CPU (0 .. nr_pcpus-1). */
+unsigned arch_cpu_index(void);
+
+/* GIC virtual CPU interface (ICH_*): list registers and control, on the calling CPU. */
+unsigned arch_gic_nr_lrs(void);
+uint64_t arch_gic_read_lr(unsigned idx);
+void arch_gic_write_lr(unsigned idx, uint64_t val);
+uint32_t arch_gic_read_hcr(void);
+void arch_gic_write_hcr(uint32_t val);
+uint32_t arch_gic_read_misr(void);
+uint32_t arch_gic_read_eisr(void);
+uint32_t arch_gic_read_elrsr(void);
+
+/* Physical GIC operations the core needs (routing SPIs, deactivating). */
+void arch_gic_send_sgi(unsigned pcpu_index, irq_t sgi);
+void arch_gic_deactivate(irq_t intid);
+
+/* vCPU context: set up a vCPU's EL1 state for a cold boot at entry with x0 = arg. */
+void arch_vcpu_reset(struct vcpu *vcpu, ipa_t entry, uint64_t arg);
+/* Inject a synchronous external abort for a data (is_data) or instruction fetch at addr. */
+void arch_vcpu_inject_abort(struct vcpu *vcpu, bool is_data, uint64_t addr);
+/* Inject an UNDEFINED instruction exception. */
+void arch_vcpu_inject_undef(struct vcpu *vcpu);
+
+#endif

@@ -1,0 +1,26 @@
+/* The hypervisor console: output from the hypervisor and every VM, input to one VM at a time. */
+#ifndef TANDEM_CONSOLE_H
+#define TANDEM_CONSOLE_H
+
+#include <tandem/types.h>
+
+struct vm;
+
+/* Output through the physical UART (serialised by the console lock). */
+void console_putc(char c);
+void console_write(const char *s, size_t len);
+/* One character of guest output from vm; lines are prefixed "[name] " when several VMs run. */
+void console_guest_putc(struct vm *vm, char c);
+/* Handles a received character: Ctrl-A three times switches focus, otherwise goes to the focused VM. */
+void console_input(char c);
+/* The UART driver in use (set at boot). */
+struct uart_ops {
+	void (*putc)(char c);
+	int (*getc)(void); /* -1 if nothing received */
+	void (*enable_rx_irq)(void);
+};
+void console_init(const struct uart_ops *ops, uint64_t base);
+/* Drains the physical UART's receive FIFO (its interrupt handler). */
+void console_irq(void);
+
+#endif

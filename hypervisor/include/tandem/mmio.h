@@ -1,0 +1,36 @@
+/* Emulated MMIO: decoded guest accesses and the per-VM table of trapped regions. */
+#ifndef TANDEM_MMIO_H
+#define TANDEM_MMIO_H
+
+#include <tandem/types.h>
+
+struct vcpu;
+struct vm;
+
+/* One decoded guest access (from a stage-2 data abort with a valid syndrome). */
+struct mmio_access {
+	ipa_t addr;      /* guest-physical address of the access */
+	uint64_t offset; /* addr - region base, filled in by the dispatcher */
+	unsigned size;   /* bytes: 1, 2, 4 or 8 */
+	bool write;
+	uint64_t value; /* written value, or where the handler puts the value read */
+};
+
+/* Returns 0 on success; a negative ERR_* makes the access fault in the guest. */
+typedef int (*mmio_handler_fn)(struct vcpu *vcpu, struct mmio_access *acc, void *opaque);
+
+struct mmio_region {
+	ipa_t base;
+	uint64_t size;
+	mmio_handler_fn handler;
+	void *opaque;
+};
+
+#define VM_MAX_MMIO_REGIONS 16
+
+/* Registers an emulated region in vm; -ERR_EXIST if it overlaps one already there. */
+int mmio_register(struct vm *vm, ipa_t base, uint64_t size, mmio_handler_fn handler, void *opaque);
+/* Routes an access to its region. -ERR_NOENT if no region covers it. */
+int mmio_dispatch(struct vcpu *vcpu, struct mmio_access *acc);
+
+#endif
