@@ -1,0 +1,140 @@
+/* Freestanding string and memory routines, plus error-code names for log lines. */
+#include <tandem/errno.h>
+#include <tandem/string.h>
+
+void *memcpy(void *dst, const void *src, size_t n)
+{
+	uint8_t *d = dst;
+	const uint8_t *s = src;
+
+	/* Word copies when both sides are aligned: guest images are tens of MiB. */
+	if ((((uintptr_t)d | (uintptr_t)s) & 7) == 0) {
+		for (; n >= 8; n -= 8, d += 8, s += 8)
+			*(uint64_t *)(void *)d = *(const uint64_t *)(const void *)s;
+	}
+	while (n--)
+		*d++ = *s++;
+	return dst;
+}
+
+void *memmove(void *dst, const void *src, size_t n)
+{
+	uint8_t *d = dst;
+	const uint8_t *s = src;
+
+	if (d <= s || d >= s + n)
+		return memcpy(dst, src, n);
+	while (n--)
+		d[n] = s[n];
+	return dst;
+}
+
+void *memset(void *dst, int c, size_t n)
+{
+	uint8_t *d = dst;
+
+	if (((uintptr_t)d & 7) == 0) {
+		uint64_t v = (uint8_t)c * 0x0101010101010101ULL;
+
+		for (; n >= 8; n -= 8, d += 8)
+			*(uint64_t *)(void *)d = v;
+	}
+	while (n--)
+		*d++ = (uint8_t)c;
+	return dst;
+}
+
+int memcmp(const void *a, const void *b, size_t n)
+{
+	const uint8_t *x = a, *y = b;
+
+	for (; n; n--, x++, y++)
+		if (*x != *y)
+			return *x - *y;
+	return 0;
+}
+
+size_t strlen(const char *s)
+{
+	size_t n = 0;
+
+	while (s[n])
+		n++;
+	return n;
+}
+
+size_t strnlen(const char *s, size_t max)
+{
+	size_t n = 0;
+
+	while (n < max && s[n])
+		n++;
+	return n;
+}
+
+int strcmp(const char *a, const char *b)
+{
+	while (*a && *a == *b)
+		a++, b++;
+	return (unsigned char)*a - (unsigned char)*b;
+}
+
+int strncmp(const char *a, const char *b, size_t n)
+{
+	for (; n; n--, a++, b++) {
+		if (*a != *b)
+			return (unsigned char)*a - (unsigned char)*b;
+		if (!*a)
+			break;
+	}
+	return 0;
+}
+
+char *strchr(const char *s, int c)
+{
+	for (;; s++) {
+		if (*s == (char)c)
+			return (char *)s;
+		if (!*s)
+			return NULL;
+	}
+}
+
+size_t strlcpy(char *dst, const char *src, size_t len)
+{
+	size_t n = strlen(src);
+
+	if (len) {
+		size_t c = n < len - 1 ? n : len - 1;
+
+		memcpy(dst, src, c);
+		dst[c] = '\0';
+	}
+	return n;
+}
+
+const char *err_name(int err)
+{
+	switch (err < 0 ? -err : err) {
+	case 0:
+		return "ok";
+	case ERR_PERM:
+		return "EPERM";
+	case ERR_NOENT:
+		return "ENOENT";
+	case ERR_NOMEM:
+		return "ENOMEM";
+	case ERR_BUSY:
+		return "EBUSY";
+	case ERR_EXIST:
+		return "EEXIST";
+	case ERR_INVAL:
+		return "EINVAL";
+	case ERR_RANGE:
+		return "ERANGE";
+	case ERR_NOTSUP:
+		return "ENOTSUP";
+	default:
+		return "E?";
+	}
+}
