@@ -1,0 +1,250 @@
+/*
+ * Emulated PL011 UART (Arm PrimeCell UART TRM, DDI 0183), one per VM. Output
+ * goes straight to the hypervisor console; input arrives from the console focus.
+ */
+#include <tandem/console.h>
+#include <tandem/errno.h>
+#include <tandem/log.h>
+#include <tandem/mmio.h>
+#include <tandem/string.h>
+#include <tandem/vgic.h>
+#include <tandem/vm.h>
+#include <tandem/vpl011.h>
+
+/* Register offsets (DDI 0183 3.2). */
+#define UARTDR	  0x000
+#define UARTRSR	  0x004 /* read: RSR, write: ECR */
+#define UARTFR	  0x018
+#define UARTILPR  0x020
+#define UARTIBRD  0x024
+#define UARTFBRD  0x028
+#define UARTLCR_H 0x02c
+#define UARTCR	  0x030
+#define UARTIFLS  0x034
+#define UARTIMSC  0x038
+#define UARTRIS	  0x03c
+#define UARTMIS	  0x040
+#define UARTICR	  0x044
+#define UARTDMACR 0x048
+#define UARTID	  0xfe0 /* PeriphID0-3, then PCellID0-3 at 0xff0 */
+
+#define BIT32(n) (1u << (n))
+
+#define FR_BUSY BIT32(3)
+#define FR_RXFE BIT32(4)
+#define FR_TXFF BIT32(5)
+#define FR_RXFF BIT32(6)
+#define FR_TXFE BIT32(7)
+
+#define INT_RX	BIT32(4)
+#define INT_TX	BIT32(5)
+#define INT_RT	BIT32(6)
+#define INT_OE	BIT32(10)
+#define INT_ALL 0x7ffu
+
+/*
+ * PeriphID 0x00141011 (part 0x011, designer 0x41 'A', revision 1) and the
+ * PrimeCell ID, as QEMU's pl011 reports them: Linux's AMBA bus reads these to
+ * bind the stock amba-pl011 driver (it matches 0x00041011 under mask 0x000fffff).
+ */
+static const uint8_t pl011_id[8] = {0x11, 0x10, 0x14, 0x00, 0x0d, 0xf0, 0x05, 0xb1};
+
+/* TX is always "FIFO empty": guest output is written through as it arrives. */
+static uint32_t ris(const struct vpl011 *u)
+{
+	uint32_t r = u->ris | INT_TX;
+
+	/* RX and receive-timeout stay raised while data waits: the guest drains to clear them. */
+	if (u->rx_count)
+		r |= INT_RX | INT_RT;
+	return r;
+}
+
+/* Drives the SPI to (RIS & IMSC) != 0. Called with u->lock held. */
+static void update_level(struct vm *vm, struct vpl011 *u)
+{
+	vgic_set_level(vm, VPL011_SPI, (ris(u) & u->imsc) != 0);
+}
+
+static uint32_t fr(const struct vpl011 *u)
+{
+	uint32_t f = FR_TXFE; /* never TXFF or BUSY: output completes within the trap */
+
+	if (u->rx_count == 0)
+		f |= FR_RXFE;
+	if (u->rx_count == VPL011_RX_LEN)
+		f |= FR_RXFF;
+	return f;
+}
+
+static uint32_t rx_pop(struct vpl011 *u)
+{
+	uint32_t c;
+
+	if (!u->rx_count)
+		return 0;
+	c = u->rx[u->rx_head];
+	u->rx_head = (u->rx_head + 1) % VPL011_RX_LEN;
+	u->rx_count--;
+	return c;
+}
+
+/* A read of the 32-bit register at reg; DR pops the RX FIFO (only when byte 0 is read). */
+static uint32_t reg_read(struct vpl011 *u, uint64_t reg, bool pops)
+{
+	switch (reg) {
+	case UARTDR:
+		return pops ? rx_pop(u) : 0;
+	case UARTFR:
+		return fr(u);
+	case UARTILPR:
+		return u->ilpr;
+	case UARTIBRD:
+		return u->ibrd;
+	case UARTFBRD:
+		return u->fbrd;
+	case UARTLCR_H:
+		return u->lcr_h;
+	case UARTCR:
+		return u->cr;
+	case UARTIFLS:
+		return u->ifls;
+	case UARTIMSC:
+		return u->imsc;
+	case UARTRIS:
+		return ris(u);
+	case UARTMIS:
+		return ris(u) & u->imsc;
+	case UARTDMACR:
+		return u->dmacr;
+	default:
+		if (reg >= UARTID && reg < UARTID + 0x20)
+			return pl011_id[(reg - UARTID) / 4];
+		return 0; /* RSR (no errors ever), ICR (write-only) and holes: RAZ */
+	}
+}
+
+/* Merges a write of val under mask into the register storage *r, keeping only its valid bits. */
+static void merge(uint32_t *r, uint32_t val, uint32_t mask, uint32_t valid)
+{
+	*r = ((*r & ~mask) | (val & mask)) & valid;
+}
+
+/* A write of val (already shifted into place) under mask; returns true if it wrote DR byte 0. */
+static bool reg_write(struct vpl011 *u, uint64_t reg, uint32_t val, uint32_t mask)
+{
+	switch (reg) {
+	case UARTDR:
+		return (mask & 0xff) != 0;
+	case UARTILPR:
+		merge(&u->ilpr, val, mask, 0xff);
+		break;
+	case UARTIBRD:
+		merge(&u->ibrd, val, mask, 0xffff);
+		break;
+	case UARTFBRD:
+		merge(&u->fbrd, val, mask, 0x3f);
+		break;
+	case UARTLCR_H:
+		merge(&u->lcr_h, val, mask, 0xff);
+		break;
+	case UARTCR:
+		merge(&u->cr, val, mask, 0xff87);
+		break;
+	case UARTIFLS:
+		merge(&u->ifls, val, mask, 0x3f);
+		break;
+	case UARTIMSC:
+		merge(&u->imsc, val, mask, INT_ALL);
+		break;
+	case UARTICR:
+		/* Only latched bits clear; TX/RX/RT follow the FIFOs (see ris()). */
+		u->ris &= ~(val & mask);
+		break;
+	case UARTDMACR:
+		merge(&u->dmacr, val, mask, 0x7);
+		break;
+	default:
+		break; /* ECR (errors are never latched), read-only registers and holes: WI */
+	}
+	return false;
+}
+
+static int vpl011_mmio(struct vcpu *vcpu, struct mmio_access *acc, void *opaque)
+{
+	struct vm *vm = opaque;
+	struct vpl011 *u = &vm->uart;
+	uint64_t reg = acc->offset & ~3ULL;
+	unsigned shift = (acc->offset & 3) * 8;
+	uint32_t mask;
+	bool tx = false;
+	char c = 0;
+
+	/* A 32-bit device: accesses of 1, 2 or 4 bytes, naturally aligned, within one register. */
+	if (acc->size > 4 || (acc->offset & (acc->size - 1)))
+		return -ERR_INVAL;
+	mask = (acc->size == 4 ? 0xffffffffu : (1u << (acc->size * 8)) - 1) << shift;
+
+	spin_lock(&u->lock);
+	if (acc->write) {
+		tx = reg_write(u, reg, (uint32_t)acc->value << shift, mask);
+		c = (char)(acc->value & 0xff);
+	} else {
+		acc->value = (reg_read(u, reg, shift == 0) & mask) >> shift;
+	}
+	update_level(vm, u);
+	spin_unlock(&u->lock);
+
+	/* Outside the UART lock: the console lock is a leaf and output may take a while. */
+	if (tx)
+		console_guest_putc(vm, c);
+	return 0;
+}
+
+/* Reset values from DDI 0183 3.3: TXE and RXE set, FIFO trigger levels at half. */
+static void regs_reset(struct vpl011 *u)
+{
+	u->cr = 0x300;
+	u->ifls = 0x12;
+	u->lcr_h = u->ibrd = u->fbrd = u->ilpr = u->imsc = u->dmacr = u->ris = 0;
+	u->rx_head = u->rx_count = 0;
+}
+
+void vpl011_reset(struct vm *vm)
+{
+	struct vpl011 *u = &vm->uart;
+
+	spin_lock(&u->lock);
+	regs_reset(u);
+	update_level(vm, u); /* IMSC is 0 now: lowers a line left high by the previous run */
+	spin_unlock(&u->lock);
+}
+
+int vpl011_init(struct vm *vm)
+{
+	int ret;
+
+	/* No vgic_set_level here: the line starts low, and the vGIC may not be set up yet. */
+	memset(&vm->uart, 0, sizeof(vm->uart));
+	regs_reset(&vm->uart);
+	ret = mmio_register(vm, VPL011_BASE, VPL011_SIZE, vpl011_mmio, vm);
+	if (ret < 0)
+		log_error("vm %s: vpl011: cannot register MMIO at 0x%lx: %s", vm->name,
+			  (unsigned long)VPL011_BASE, err_name(ret));
+	return ret;
+}
+
+void vpl011_rx_char(struct vm *vm, char c)
+{
+	struct vpl011 *u = &vm->uart;
+
+	spin_lock(&u->lock);
+	if (u->rx_count < VPL011_RX_LEN) {
+		u->rx[(u->rx_head + u->rx_count) % VPL011_RX_LEN] = (uint8_t)c;
+		u->rx_count++;
+	} else {
+		u->ris |= INT_OE; /* FIFO full: the character is lost, as on hardware */
+	}
+	update_level(vm, u);
+	spin_unlock(&u->lock);
+}
