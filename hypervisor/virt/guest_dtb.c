@@ -1,0 +1,204 @@
+/*
+ * Generates the device tree a guest boots with. It describes exactly what Tandem
+ * emulates, at the addresses QEMU's virt machine uses, so a stock kernel binds its
+ * stock drivers (gic-v3, arch timer, amba-pl011, PSCI over HVC).
+ */
+#include <tandem/errno.h>
+#include <tandem/fdt.h>
+#include <tandem/guest_dtb.h>
+#include <tandem/log.h>
+#include <tandem/vgic.h>
+#include <tandem/vm.h>
+#include <tandem/vpl011.h>
+
+/* Interrupt specifier cells of arm,gic-v3 (Linux bindings: interrupt-controller/arm,gic-v3). */
+#define GIC_SPI	       0
+#define GIC_PPI	       1
+#define IRQ_LEVEL_HIGH 4
+#define PPI(intid)     ((intid)-16)
+#define SPI(intid)     ((intid)-32)
+
+/* Architected timer PPIs (INTIDs, Arm BSA): secure physical, non-secure physical, virtual, hyp. */
+#define TIMER_SEC_PHYS_INTID 29
+#define TIMER_PHYS_INTID     30
+#define TIMER_VIRT_INTID     27
+#define TIMER_HYP_INTID	     26
+
+#define APB_PCLK_HZ 24000000 /* the PL011 needs a clock to probe; the rate only sets baud maths */
+
+/* A reg entry of 2 address and 2 size cells. */
+static void reg_cells(uint32_t *c, uint64_t addr, uint64_t size)
+{
+	c[0] = (uint32_t)(addr >> 32);
+	c[1] = (uint32_t)addr;
+	c[2] = (uint32_t)(size >> 32);
+	c[3] = (uint32_t)size;
+}
+
+static void prop_reg(struct fdt_writer *w, uint64_t addr, uint64_t size)
+{
+	uint32_t c[4];
+
+	reg_cells(c, addr, size);
+	fdt_w_prop_cells(w, "reg", c, 4);
+}
+
+static void node_chosen(struct fdt_writer *w, struct vm *vm, ipa_t initrd_start,
+			uint64_t initrd_size, const char *uart_path)
+{
+	fdt_w_begin_node(w, "chosen");
+	if (vm->cfg && vm->cfg->bootargs[0])
+		fdt_w_prop_string(w, "bootargs", vm->cfg->bootargs);
+	fdt_w_prop_string(w, "stdout-path", uart_path);
+	if (initrd_size) {
+		fdt_w_prop_u64(w, "linux,initrd-start", initrd_start);
+		fdt_w_prop_u64(w, "linux,initrd-end", initrd_start + initrd_size);
+	}
+	fdt_w_end_node(w);
+}
+
+static void node_cpus(struct fdt_writer *w, struct vm *vm)
+{
+	char name[16];
+
+	fdt_w_begin_node(w, "cpus");
+	fdt_w_prop_u32(w, "#address-cells", 1);
+	fdt_w_prop_u32(w, "#size-cells", 0);
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		snprintf_td(name, sizeof(name), "cpu@%x", i);
+		fdt_w_begin_node(w, name);
+		fdt_w_prop_string(w, "device_type", "cpu");
+		fdt_w_prop_string(w, "compatible", "arm,armv8");
+		/* reg is the virtual MPIDR's affinity: Aff0 = vCPU index (vcpu_mpidr()). */
+		fdt_w_prop_u32(w, "reg", i);
+		fdt_w_prop_string(w, "enable-method", "psci");
+		fdt_w_end_node(w);
+	}
+	fdt_w_end_node(w);
+}
+
+static void node_psci(struct fdt_writer *w)
+{
+	static const char compat[] = "arm,psci-1.0\0arm,psci-0.2";
+
+	/* HVC: the call traps to EL2 on its own; SMC would need HCR_EL2.TSC and goes to EL3
+	 * otherwise. */
+	fdt_w_begin_node(w, "psci");
+	fdt_w_prop_strings(w, "compatible", compat, sizeof(compat));
+	fdt_w_prop_string(w, "method", "hvc");
+	fdt_w_end_node(w);
+}
+
+static void node_gic(struct fdt_writer *w, struct vm *vm)
+{
+	char name[32];
+	uint32_t reg[8];
+	const uint32_t maint[3] = {GIC_PPI, PPI(VGIC_MAINTENANCE_PPI), IRQ_LEVEL_HIGH};
+
+	snprintf_td(name, sizeof(name), "intc@%lx", (unsigned long)VGIC_GICD_BASE);
+	reg_cells(reg, VGIC_GICD_BASE, VGIC_GICD_SIZE);
+	/* One contiguous redistributor region, one frame pair per vCPU in vCPU order. */
+	reg_cells(reg + 4, VGIC_GICR_BASE, (uint64_t)vm->nr_vcpus * VGIC_GICR_STRIDE);
+
+	fdt_w_begin_node(w, name);
+	fdt_w_prop_string(w, "compatible", "arm,gic-v3");
+	fdt_w_prop_u32(w, "#interrupt-cells", 3);
+	fdt_w_prop_empty(w, "interrupt-controller");
+	fdt_w_prop_u32(w, "#address-cells", 2);
+	fdt_w_prop_u32(w, "#size-cells", 2);
+	fdt_w_prop_empty(w, "ranges");
+	fdt_w_prop_cells(w, "reg", reg, 8);
+	fdt_w_prop_u32(w, "#redistributor-regions", 1);
+	fdt_w_prop_cells(w, "interrupts", maint, 3);
+	fdt_w_prop_u32(w, "phandle", GUEST_DTB_PHANDLE_GIC);
+	fdt_w_end_node(w);
+}
+
+static void node_timer(struct fdt_writer *w)
+{
+	const uint32_t irqs[12] = {
+	    GIC_PPI, PPI(TIMER_SEC_PHYS_INTID), IRQ_LEVEL_HIGH,
+	    GIC_PPI, PPI(TIMER_PHYS_INTID),	IRQ_LEVEL_HIGH,
+	    GIC_PPI, PPI(TIMER_VIRT_INTID),	IRQ_LEVEL_HIGH,
+	    GIC_PPI, PPI(TIMER_HYP_INTID),	IRQ_LEVEL_HIGH,
+	};
+
+	fdt_w_begin_node(w, "timer");
+	fdt_w_prop_string(w, "compatible", "arm,armv8-timer");
+	fdt_w_prop_cells(w, "interrupts", irqs, 12);
+	fdt_w_prop_empty(w, "always-on");
+	fdt_w_end_node(w);
+}
+
+static void node_clock(struct fdt_writer *w)
+{
+	fdt_w_begin_node(w, "apb-pclk");
+	fdt_w_prop_string(w, "compatible", "fixed-clock");
+	fdt_w_prop_u32(w, "#clock-cells", 0);
+	fdt_w_prop_u32(w, "clock-frequency", APB_PCLK_HZ);
+	fdt_w_prop_string(w, "clock-output-names", "clk24mhz");
+	fdt_w_prop_u32(w, "phandle", GUEST_DTB_PHANDLE_CLK);
+	fdt_w_end_node(w);
+}
+
+static void node_uart(struct fdt_writer *w, const char *name)
+{
+	static const char compat[] = "arm,pl011\0arm,primecell";
+	static const char clock_names[] = "uartclk\0apb_pclk";
+	const uint32_t irq[3] = {GIC_SPI, SPI(VPL011_SPI), IRQ_LEVEL_HIGH};
+	const uint32_t clocks[2] = {GUEST_DTB_PHANDLE_CLK, GUEST_DTB_PHANDLE_CLK};
+
+	/* amba-pl011 matches through the AMBA bus, which reads the PrimeCell ID registers. */
+	fdt_w_begin_node(w, name);
+	fdt_w_prop_strings(w, "compatible", compat, sizeof(compat));
+	prop_reg(w, VPL011_BASE, VPL011_SIZE);
+	fdt_w_prop_cells(w, "interrupts", irq, 3);
+	fdt_w_prop_cells(w, "clocks", clocks, 2);
+	fdt_w_prop_strings(w, "clock-names", clock_names, sizeof(clock_names));
+	fdt_w_end_node(w);
+}
+
+int guest_dtb_build(struct vm *vm, void *buf, size_t cap, ipa_t initrd_start, uint64_t initrd_size)
+{
+	struct fdt_writer w;
+	char model[16 + CFG_NAME_MAX], mem_name[32], uart_name[32], uart_path[33];
+	int ret;
+
+	if (!vm->nr_vcpus || vm->nr_vcpus > CFG_MAX_VCPUS) {
+		log_error("vm %s: guest dtb: %u vCPUs", vm->name, vm->nr_vcpus);
+		return -ERR_INVAL;
+	}
+	snprintf_td(model, sizeof(model), "Tandem VM %s", vm->name ? vm->name : "");
+	snprintf_td(mem_name, sizeof(mem_name), "memory@%llx", (unsigned long long)vm->ram_ipa);
+	snprintf_td(uart_name, sizeof(uart_name), "pl011@%lx", (unsigned long)VPL011_BASE);
+	snprintf_td(uart_path, sizeof(uart_path), "/%s", uart_name);
+
+	fdt_w_init(&w, buf, cap);
+	fdt_w_begin_node(&w, "");
+	fdt_w_prop_u32(&w, "#address-cells", 2);
+	fdt_w_prop_u32(&w, "#size-cells", 2);
+	fdt_w_prop_string(&w, "compatible", "tandem,vm");
+	fdt_w_prop_string(&w, "model", model);
+	fdt_w_prop_u32(&w, "interrupt-parent", GUEST_DTB_PHANDLE_GIC);
+
+	node_chosen(&w, vm, initrd_start, initrd_size, uart_path);
+
+	fdt_w_begin_node(&w, mem_name);
+	fdt_w_prop_string(&w, "device_type", "memory");
+	prop_reg(&w, vm->ram_ipa, vm->ram_size);
+	fdt_w_end_node(&w);
+
+	node_cpus(&w, vm);
+	node_psci(&w);
+	node_gic(&w, vm);
+	node_timer(&w);
+	node_clock(&w);
+	node_uart(&w, uart_name);
+	fdt_w_end_node(&w);
+
+	ret = fdt_w_finish(&w);
+	if (ret < 0)
+		log_error("vm %s: guest dtb: %s (buffer of %zu bytes)", vm->name, err_name(ret),
+			  cap);
+	return ret;
+}
