@@ -67,6 +67,7 @@ struct fdt_writer {
 	size_t strings_len;
 	int depth;
 	int err;
+	bool after_child; /* a subnode was closed: properties may no longer follow (DT spec 5.4) */
 	/* Structure and strings are built in the two halves of buf, joined at finish. */
 	uint8_t *strings;
 	size_t strings_cap;
