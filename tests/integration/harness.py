@@ -1,0 +1,254 @@
+"""Integration-test harness: boots QEMU through tools/run-qemu.sh and drives its console.
+
+Only the standard library. A test script looks like:
+
+    import harness
+    t = harness.Test(__file__)
+    with t.boot("default", config="configs/default.dts", smp=4, mem="2G") as vm:
+        vm.login()
+        t.check("nproc is 2 [issue 2: ...]", vm.run("nproc").strip() == "2")
+    t.done()
+
+Every wait has a timeout. t.check() prints TAP lines (`ok - ...` / `not ok - ...`) that
+tools/run-tests.py counts. The console of every boot streams to BUILD/test-logs/<test>-<label>.log,
+which is kept when anything in that boot failed (or always with TANDEM_KEEP_LOGS=1).
+"""
+import argparse
+import os
+import re
+import select
+import signal
+import subprocess
+import sys
+import time
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+LINUX_READY = r"TANDEM-LINUX-READY"
+PROMPT = r"# $"
+DEFAULT_CPU = "max,pauth-impdef=on"
+DEFAULT_MACHINE = "virt,virtualization=on,gic-version=3"
+ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+BOOT_TIMEOUT = int(os.environ.get("TANDEM_BOOT_TIMEOUT", "120"))
+
+
+class Timeout(Exception):
+    pass
+
+
+class Exited(Exception):
+    pass
+
+
+class Console:
+    """One QEMU process and its console (stdin/stdout pipes, stderr merged)."""
+
+    def __init__(self, cmd, log_path):
+        self.cmd = cmd
+        self.log_path = log_path
+        self.log = open(log_path, "w", encoding="utf-8", errors="replace")
+        self.log.write("# " + " ".join(cmd) + "\n")
+        self.log.flush()
+        self.text = ""  # everything read so far, \r removed
+        self.pos = 0  # expect() searches from here
+        self.start_time = time.monotonic()
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, cwd=TOP, start_new_session=True)
+        os.set_blocking(self.proc.stdout.fileno(), False)
+        self._seq = 0
+
+    def _read(self, timeout):
+        """Reads what is available within timeout seconds; returns False at EOF."""
+        fd = self.proc.stdout.fileno()
+        r, _, _ = select.select([fd], [], [], max(0.0, timeout))
+        if not r:
+            return True
+        try:
+            data = os.read(fd, 65536)
+        except BlockingIOError:
+            return True
+        if not data:
+            return False
+        chunk = data.decode("utf-8", errors="replace").replace("\r", "")
+        # Terminal control sequences (busybox's line editing asks for the cursor position).
+        chunk = ANSI_RE.sub("", chunk)
+        self.text += chunk
+        self.log.write(chunk)
+        self.log.flush()
+        return True
+
+    def expect(self, pattern, timeout=30):
+        """Waits for a regex (multiline) after the last match; returns the match object."""
+        rx = re.compile(pattern, re.M)
+        deadline = time.monotonic() + timeout
+        while True:
+            m = rx.search(self.text, self.pos)
+            if m:
+                self.pos = m.end()
+                return m
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise Timeout("no /%s/ within %ss; last output:\n%s" % (pattern, timeout, self.tail()))
+            if not self._read(min(left, 0.5)):
+                m = rx.search(self.text, self.pos)
+                if m:
+                    self.pos = m.end()
+                    return m
+                raise Exited("QEMU exited (status %s) before /%s/; last output:\n%s"
+                             % (self.proc.wait(), pattern, self.tail()))
+
+    def expect_not(self, pattern, duration):
+        """Reads for `duration` seconds and fails if the regex shows up after the last match."""
+        rx = re.compile(pattern, re.M)
+        deadline = time.monotonic() + duration
+        while time.monotonic() < deadline:
+            if not self._read(min(0.5, deadline - time.monotonic())):
+                break
+        m = rx.search(self.text, self.pos)
+        if m:
+            raise AssertionError("unexpected /%s/: %r" % (pattern, m.group(0)))
+
+    def drain(self, duration):
+        """Reads for `duration` seconds; returns the new text (does not move the match point)."""
+        start = len(self.text)
+        deadline = time.monotonic() + duration
+        while time.monotonic() < deadline:
+            if not self._read(min(0.5, deadline - time.monotonic())):
+                break
+        return self.text[start:]
+
+    def send(self, line, newline=True):
+        data = (line + ("\n" if newline else "")).encode()
+        try:
+            self.proc.stdin.write(data)
+            self.proc.stdin.flush()
+        except BrokenPipeError:
+            raise Exited("QEMU exited (status %s)" % self.proc.poll())
+
+    def login(self, timeout=BOOT_TIMEOUT):
+        """Waits for the guest's shell and turns its echo off (busybox ash then reads plain
+        lines, without line editing): afterwards run() sees exactly what a command prints."""
+        self.expect(LINUX_READY, timeout)
+        self.expect(PROMPT, 30)
+        self.send("stty -echo")
+        self.expect(PROMPT, 30)
+
+    def run(self, cmd, timeout=30):
+        """Runs a shell command in the guest; returns its output."""
+        out, _ = self.run_status(cmd, timeout)
+        return out
+
+    def run_status(self, cmd, timeout=30):
+        """Runs a shell command in the guest; returns (output, exit status)."""
+        self._seq += 1
+        n = self._seq
+        # The shell computes the marker ($((...))), so an echo of the command line never matches.
+        self.send("%s; echo \"@@END-%d-$((%d+1))-$?@@\"" % (cmd, n, n - 1))
+        start = self.pos
+        m = self.expect(r"@@END-%d-%d-(\d+)@@" % (n, n), timeout)
+        body = self.text[start:m.start()]
+        # If the terminal echoed the command line anyway, drop everything up to its end.
+        echo = body.rfind('$?@@"')
+        if echo >= 0:
+            nl = body.find("\n", echo)
+            body = body[nl + 1:] if nl >= 0 else ""
+        try:
+            self.expect(PROMPT, 5)
+        except Timeout:
+            pass
+        return body, int(m.group(1))
+
+    def elapsed(self):
+        return time.monotonic() - self.start_time
+
+    def tail(self, n=1500):
+        return self.text[-n:]
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def close(self):
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self.log.close()
+
+
+class Boot:
+    """Context manager around one Console: failures inside are reported, not propagated."""
+
+    def __init__(self, test, label, cmd):
+        self.test = test
+        self.label = label
+        self.cmd = cmd
+        self.console = None
+        self.failed_before = test.failed
+
+    def __enter__(self):
+        os.makedirs(self.test.log_dir, exist_ok=True)
+        log = os.path.join(self.test.log_dir, "%s-%s.log" % (self.test.name, self.label))
+        self.console = Console(self.cmd, log)
+        return self.console
+
+    def __exit__(self, kind, exc, tb):
+        c = self.console
+        if exc is not None:
+            self.test.fail("%s: %s: %s" % (self.label, kind.__name__, exc))
+        c.close()
+        if self.test.failed == self.failed_before and not os.environ.get("TANDEM_KEEP_LOGS"):
+            os.unlink(c.log_path)
+        else:
+            print("# console log: %s" % os.path.relpath(c.log_path, TOP))
+        return True  # swallow: the failure is counted, later boots still run
+
+
+class Test:
+    def __init__(self, path):
+        ap = argparse.ArgumentParser()
+        ap.add_argument("--build", default=os.environ.get("BUILD", "build"))
+        args = ap.parse_args()
+        self.build = args.build if os.path.isabs(args.build) else os.path.join(TOP, args.build)
+        self.name = os.path.splitext(os.path.basename(path))[0]
+        self.log_dir = os.path.join(self.build, "test-logs")
+        self.passed = 0
+        self.failed = 0
+
+    def qemu_cmd(self, config=None, smp=4, mem="2G", cpu=DEFAULT_CPU, machine=DEFAULT_MACHINE,
+                 bare=False, append=None, extra=()):
+        cmd = [os.path.join(TOP, "tools/run-qemu.sh"), "--build", self.build, "--smp", str(smp),
+               "--mem", str(mem), "--cpu", cpu, "--machine", machine]
+        if bare:
+            cmd.append("--bare")
+            if append:
+                cmd += ["--append", append]
+        else:
+            cmd += ["--config", os.path.join(TOP, config)]
+        return cmd + ["--"] + list(extra)
+
+    def boot(self, label, **kw):
+        """Boots QEMU (see qemu_cmd for the options); use in a `with` block."""
+        return Boot(self, label, self.qemu_cmd(**kw))
+
+    def check(self, what, ok, detail=""):
+        if ok:
+            self.passed += 1
+            print("ok - %s" % what)
+        else:
+            self.fail("%s%s" % (what, (": " + detail) if detail else ""))
+        sys.stdout.flush()
+        return ok
+
+    def fail(self, what):
+        self.failed += 1
+        msg = str(what).replace("\n", "\n# ")
+        print("not ok - %s" % msg)
+        sys.stdout.flush()
+
+    def done(self):
+        sys.exit(1 if self.failed else 0)
