@@ -74,7 +74,7 @@ images: deps
 
 tools: $(BUILD)/tools/tandem-pack
 
-$(BUILD)/tools/tandem-pack: tools/tandem-pack.c
+$(BUILD)/tools/tandem-pack: tools/tandem-pack.c hypervisor/include/tandem/abi/bundle.h
 	@mkdir -p $(dir $@)
 	$(Q)$(HOSTCC) -std=c11 -O2 -Wall -Wextra -Werror -o $@ $< -lfdt
 
@@ -84,6 +84,10 @@ run: all
 		--cpu "$(CPU)" --machine "$(MACHINE)" -- $(QEMU_ARGS)
 
 include tests/unit/unit.mk
+
+# On a fresh machine the compilers come from deps: have every compile wait for it (order-only,
+# so nothing rebuilds because of it; setup-deps.sh returns at once when all is installed).
+$(HV_OBJ) $(BUILD)/hv/include/asm-offsets.h $(BUILD)/tools/tandem-pack $(UNIT_BINS): | deps
 
 test: all
 	$(Q)$(MAKE) --no-print-directory unit-build
