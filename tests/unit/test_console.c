@@ -1,0 +1,403 @@
+/* unit-sources: hypervisor/lib/printf.c */
+/*
+ * The console's line discipline and input focus. console.c is compiled into this file
+ * (below) with its printk/panic renamed, because arch/fake supplies the test-wide ones.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#define printk console_printk
+#define panic  console_panic
+#include "../../hypervisor/core/console.c"
+#undef printk
+#undef panic
+
+#include <arch/fake.h>
+
+struct vm vms[CFG_MAX_VMS];
+unsigned nr_vms;
+
+/* --- The physical UART and the vpl011, as doubles --- */
+
+static char term[8192]; /* everything written to the UART */
+static size_t term_len;
+static int term_fd = -1; /* panic tests: also copy output here */
+static const char *rx_queue;
+static int rx_enabled;
+
+static void t_putc(char c)
+{
+	if (term_len + 1 < sizeof(term))
+		term[term_len++] = c;
+	term[term_len] = '\0';
+	if (term_fd >= 0)
+		assert_int_equal(write(term_fd, &c, 1), 1);
+}
+
+static int t_getc(void)
+{
+	return rx_queue && *rx_queue ? (unsigned char)*rx_queue++ : -1;
+}
+
+static void t_enable_rx(void)
+{
+	rx_enabled++;
+}
+
+static const struct uart_ops t_uart = {t_putc, t_getc, t_enable_rx};
+
+static struct {
+	struct vm *vm;
+	char c;
+} rx[64];
+static unsigned nr_rx;
+
+void vpl011_rx_char(struct vm *vm, char c)
+{
+	assert_true(nr_rx < ARRAY_SIZE(rx));
+	/* Delivered after the console lock is dropped (the console lock is a leaf). */
+	assert_int_equal(fake_arch.locks_held, 0);
+	rx[nr_rx].vm = vm;
+	rx[nr_rx].c = c;
+	nr_rx++;
+}
+
+/* --- Helpers --- */
+
+static void reset_console(unsigned n)
+{
+	static const char *const names[] = {"a", "b", "c"};
+
+	fake_reset();
+	memset(vms, 0, sizeof(vms));
+	for (unsigned i = 0; i < ARRAY_SIZE(names); i++) {
+		vms[i].name = names[i];
+		vms[i].index = i;
+		vms[i].state = VM_RUNNING;
+	}
+	nr_vms = n;
+	memset(lines, 0, sizeof(lines));
+	owner = OWNER_NONE;
+	hv_prev = '\n';
+	focus = 0;
+	ctrla = 0;
+	uart = NULL;
+	term_len = 0;
+	term[0] = '\0';
+	nr_rx = 0;
+	rx_queue = NULL;
+	rx_enabled = 0;
+	console_init(&t_uart, 0x09000000);
+}
+
+static void guest(unsigned vm, const char *s)
+{
+	while (*s)
+		console_guest_putc(&vms[vm], *s++);
+}
+
+static void expect(const char *want)
+{
+	if (strcmp(term, want) != 0)
+		fail_msg("terminal shows\n  \"%s\"\nexpected\n  \"%s\"", term, want);
+	term_len = 0;
+	term[0] = '\0';
+}
+
+static void input(const char *s)
+{
+	while (*s)
+		console_input(*s++);
+}
+
+/* --- Output --- */
+
+static void test_before_init_output_is_dropped(void **state)
+{
+	reset_console(1);
+	uart = NULL;
+	console_printk("early %d\n", 1);
+	guest(0, "x");
+	assert_int_equal(term_len, 0);
+	console_init(&t_uart, 0x09000000);
+	assert_int_equal(rx_enabled, 2);
+	console_printk("now\n");
+	expect("\r\nnow\r\nx"); /* the unfinished line was kept, and is redrawn */
+}
+
+static void test_printk_lines(void **state)
+{
+	reset_console(0);
+	console_printk("tandem: %s %d\n", "hello", 42);
+	expect("tandem: hello 42\r\n");
+	console_printk("part ");
+	console_printk("two\r\n"); /* already "\r\n": not doubled */
+	expect("part two\r\n");
+	console_putc('c');
+	console_write("d\n", 2);
+	expect("cd\r\n");
+}
+
+static void test_printk_truncates_long_messages(void **state)
+{
+	char big[PRINTK_LEN + 100];
+
+	reset_console(0);
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	console_printk("%s\n", big);
+	assert_int_equal(term_len, PRINTK_LEN); /* PRINTK_LEN - 1 characters, '\n' becomes "\r\n" */
+	assert_memory_equal(term + term_len - 5, "...\r\n", 5);
+}
+
+static void test_single_vm_is_bare(void **state)
+{
+	reset_console(1);
+	guest(0, "Booting Linux\r\n");
+	expect("Booting Linux\r\n");
+	/* A prompt with no newline shows at once. */
+	guest(0, "~ # ");
+	expect("~ # ");
+	guest(0, "ls");
+	expect("ls");
+}
+
+static void test_single_vm_prompt_survives_printk(void **state)
+{
+	reset_console(1);
+	guest(0, "~ # ec");
+	expect("~ # ec");
+	console_printk("tandem: vm b stopped\n");
+	expect("\r\ntandem: vm b stopped\r\n~ # ec");
+	guest(0, "ho\r\n");
+	expect("ho\r\n");
+}
+
+static void test_multi_vm_whole_lines_with_prefix(void **state)
+{
+	reset_console(2);
+	/* b is not focused: its line appears only when complete. */
+	guest(1, "hel");
+	expect("");
+	guest(0, "one\r\n");
+	expect("[a] one\r\n");
+	guest(1, "lo\r\n");
+	expect("[b] hello\r\n");
+}
+
+static void test_multi_vm_focused_prompt_is_live_and_redrawn(void **state)
+{
+	reset_console(2);
+	guest(0, "~ # ");
+	expect("[a] ~ # ");
+	guest(0, "l");
+	expect("l");
+	guest(1, "[    1.0] b boots\r\n");
+	expect("\r\n[b] [    1.0] b boots\r\n[a] ~ # l");
+	guest(0, "s\r\n");
+	expect("s\r\n");
+}
+
+static void test_carriage_return_keeps_prefix(void **state)
+{
+	reset_console(2);
+	guest(0, "~ # abc");
+	expect("[a] ~ # abc");
+	/* The shell redraws its line from column 0: the prefix is redrawn too. */
+	guest(0, "\r~ # abd");
+	expect("\r[a] ~ # abd");
+	/* Unfocused progress output: only the final state of the line shows. */
+	guest(1, "10%\r50%\r100%\r\n");
+	expect("\r\n[b] 100%\r\n[a] ~ # abd");
+}
+
+static void test_long_unfocused_line_is_split(void **state)
+{
+	char s[LINE_LEN + 11];
+
+	reset_console(2);
+	memset(s, 'y', sizeof(s) - 1);
+	s[sizeof(s) - 1] = '\0';
+	guest(1, s);
+	assert_int_equal(term_len, 4 + LINE_LEN + 2);
+	assert_memory_equal(term, "[b] yyy", 7);
+	assert_memory_equal(term + term_len - 2, "\r\n", 2);
+	term_len = 0;
+	guest(1, "\r\n");
+	expect("[b] yyyyyyyyyy\r\n");
+}
+
+static void test_long_focused_line_keeps_flowing(void **state)
+{
+	reset_console(1);
+	for (unsigned i = 0; i < LINE_LEN + 5; i++)
+		guest(0, "z");
+	assert_int_equal(term_len, LINE_LEN + 5);
+	for (unsigned i = 0; i < term_len; i++)
+		assert_int_equal(term[i], 'z');
+}
+
+/* --- Input --- */
+
+static void test_input_goes_to_focus(void **state)
+{
+	reset_console(2);
+	input("ls\r");
+	assert_int_equal(nr_rx, 3);
+	for (unsigned i = 0; i < 3; i++)
+		assert_ptr_equal(rx[i].vm, &vms[0]);
+	assert_int_equal(rx[2].c, '\r');
+}
+
+static void test_ctrl_a_three_times_switches_focus(void **state)
+{
+	reset_console(3);
+	guest(1, "~ # ");
+	expect("");
+	input("\x01\x01\x01");
+	assert_int_equal(nr_rx, 0);
+	assert_int_equal(focus, 1);
+	expect("tandem: console input -> vm b\r\n[b] ~ # ");
+	input("x");
+	assert_ptr_equal(rx[0].vm, &vms[1]);
+
+	/* Stopped VMs are skipped; the focus wraps around. */
+	vms[2].state = VM_STOPPED;
+	input("\x01\x01\x01");
+	assert_int_equal(focus, 0);
+	expect("\r\ntandem: console input -> vm a\r\n");
+}
+
+static void test_single_ctrl_a_reaches_the_guest(void **state)
+{
+	reset_console(1);
+	input("\x01x");
+	assert_int_equal(nr_rx, 2);
+	assert_int_equal(rx[0].c, 0x01);
+	assert_int_equal(rx[1].c, 'x');
+	nr_rx = 0;
+	input("\x01\x01y");
+	assert_int_equal(nr_rx, 3);
+	assert_int_equal(rx[2].c, 'y');
+}
+
+static void test_ctrl_a_commands(void **state)
+{
+	reset_console(2);
+	vms[0].nr_vcpus = 1;
+	vms[0].vcpus[0].stats.traps = 1234;
+	input("\x01?");
+	assert_int_equal(nr_rx, 0);
+	assert_non_null(strstr(term, "Ctrl-A d: dump per-vCPU statistics"));
+	term_len = 0;
+	input("\x01");
+	input("d");
+	assert_int_equal(nr_rx, 0);
+	assert_non_null(strstr(term, "tandem: vm a: running"));
+	assert_non_null(strstr(term, "traps 1234"));
+}
+
+static void test_irq_drains_the_uart(void **state)
+{
+	reset_console(1);
+	rx_queue = "abc";
+	console_irq();
+	assert_int_equal(nr_rx, 3);
+	assert_int_equal(rx[2].c, 'c');
+	console_irq(); /* nothing left */
+	assert_int_equal(nr_rx, 3);
+}
+
+/* --- panic --- */
+
+/* Runs fn in a child (arch_halt() aborts) and returns what it wrote to the UART. */
+static void run_panicking(void (*fn)(void), char *buf, size_t len)
+{
+	int fds[2], status;
+	ssize_t n, got = 0;
+	pid_t pid;
+
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(fds[0]);
+		term_fd = fds[1];
+		fn();
+		_exit(0); /* not reached: panic halts */
+	}
+	close(fds[1]);
+	while ((n = read(fds[0], buf + got, len - 1 - (size_t)got)) > 0)
+		got += n;
+	buf[got] = '\0';
+	close(fds[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status)); /* arch_halt() */
+}
+
+static void panic_plain(void)
+{
+	fake_arch.cpu_index = 3;
+	console_panic("bad %s", "thing");
+}
+
+static void panic_putc(char c)
+{
+	t_putc(c);
+	if (c == '!')
+		console_panic("inside the console");
+}
+
+static void panic_with_lock_held(void)
+{
+	static const struct uart_ops ops = {panic_putc, t_getc, NULL};
+
+	uart = &ops;
+	console_printk("boom!\n");
+}
+
+static void test_panic(void **state)
+{
+	char buf[512];
+
+	reset_console(1);
+	run_panicking(panic_plain, buf, sizeof(buf));
+	assert_string_equal(buf, "tandem: PANIC on CPU 3: bad thing\r\n");
+
+	/* A panic from inside the console (lock held on this CPU) must not deadlock. */
+	run_panicking(panic_with_lock_held, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "boom!"));
+	assert_non_null(strstr(buf, "tandem: PANIC on CPU 0: inside the console"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_before_init_output_is_dropped),
+	    cmocka_unit_test(test_printk_lines),
+	    cmocka_unit_test(test_printk_truncates_long_messages),
+	    cmocka_unit_test(test_single_vm_is_bare),
+	    cmocka_unit_test(test_single_vm_prompt_survives_printk),
+	    cmocka_unit_test(test_multi_vm_whole_lines_with_prefix),
+	    cmocka_unit_test(test_multi_vm_focused_prompt_is_live_and_redrawn),
+	    cmocka_unit_test(test_carriage_return_keeps_prefix),
+	    cmocka_unit_test(test_long_unfocused_line_is_split),
+	    cmocka_unit_test(test_long_focused_line_keeps_flowing),
+	    cmocka_unit_test(test_input_goes_to_focus),
+	    cmocka_unit_test(test_ctrl_a_three_times_switches_focus),
+	    cmocka_unit_test(test_single_ctrl_a_reaches_the_guest),
+	    cmocka_unit_test(test_ctrl_a_commands),
+	    cmocka_unit_test(test_irq_drains_the_uart),
+	    cmocka_unit_test(test_panic),
+	};
+
+	return cmocka_run_group_tests_name("console", tests, NULL, NULL);
+}
