@@ -2,6 +2,7 @@
  * Emulated PL011 UART (Arm PrimeCell UART TRM, DDI 0183), one per VM. Output
  * goes straight to the hypervisor console; input arrives from the console focus.
  */
+#include <tandem/arch.h>
 #include <tandem/console.h>
 #include <tandem/errno.h>
 #include <tandem/log.h>
@@ -48,6 +49,24 @@
  * bind the stock amba-pl011 driver (it matches 0x00041011 under mask 0x000fffff).
  */
 static const uint8_t pl011_id[8] = {0x11, 0x10, 0x14, 0x00, 0x0d, 0xf0, 0x05, 0xb1};
+
+/*
+ * The lock is taken with interrupts masked: vpl011_rx_char() runs from the console's
+ * UART interrupt, which must not spin on a lock its own pCPU holds.
+ */
+static unsigned long uart_lock(struct vpl011 *u)
+{
+	unsigned long flags = arch_irq_save();
+
+	spin_lock(&u->lock);
+	return flags;
+}
+
+static void uart_unlock(struct vpl011 *u, unsigned long flags)
+{
+	spin_unlock(&u->lock);
+	arch_irq_restore(flags);
+}
 
 /* TX is always "FIFO empty": guest output is written through as it arrives. */
 static uint32_t ris(const struct vpl011 *u)
@@ -176,6 +195,7 @@ static int vpl011_mmio(struct vcpu *vcpu, struct mmio_access *acc, void *opaque)
 	struct vpl011 *u = &vm->uart;
 	uint64_t reg = acc->offset & ~3ULL;
 	unsigned shift = (acc->offset & 3) * 8;
+	unsigned long flags;
 	uint32_t mask;
 	bool tx = false;
 	char c = 0;
@@ -185,7 +205,7 @@ static int vpl011_mmio(struct vcpu *vcpu, struct mmio_access *acc, void *opaque)
 		return -ERR_INVAL;
 	mask = (acc->size == 4 ? 0xffffffffu : (1u << (acc->size * 8)) - 1) << shift;
 
-	spin_lock(&u->lock);
+	flags = uart_lock(u);
 	if (acc->write) {
 		tx = reg_write(u, reg, (uint32_t)acc->value << shift, mask);
 		c = (char)(acc->value & 0xff);
@@ -193,7 +213,7 @@ static int vpl011_mmio(struct vcpu *vcpu, struct mmio_access *acc, void *opaque)
 		acc->value = (reg_read(u, reg, shift == 0) & mask) >> shift;
 	}
 	update_level(vm, u);
-	spin_unlock(&u->lock);
+	uart_unlock(u, flags);
 
 	/* Outside the UART lock: the console lock is a leaf and output may take a while. */
 	if (tx)
@@ -213,11 +233,11 @@ static void regs_reset(struct vpl011 *u)
 void vpl011_reset(struct vm *vm)
 {
 	struct vpl011 *u = &vm->uart;
+	unsigned long flags = uart_lock(u);
 
-	spin_lock(&u->lock);
 	regs_reset(u);
 	update_level(vm, u); /* IMSC is 0 now: lowers a line left high by the previous run */
-	spin_unlock(&u->lock);
+	uart_unlock(u, flags);
 }
 
 int vpl011_init(struct vm *vm)
@@ -237,8 +257,8 @@ int vpl011_init(struct vm *vm)
 void vpl011_rx_char(struct vm *vm, char c)
 {
 	struct vpl011 *u = &vm->uart;
+	unsigned long flags = uart_lock(u);
 
-	spin_lock(&u->lock);
 	if (u->rx_count < VPL011_RX_LEN) {
 		u->rx[(u->rx_head + u->rx_count) % VPL011_RX_LEN] = (uint8_t)c;
 		u->rx_count++;
@@ -246,5 +266,5 @@ void vpl011_rx_char(struct vm *vm, char c)
 		u->ris |= INT_OE; /* FIFO full: the character is lost, as on hardware */
 	}
 	update_level(vm, u);
-	spin_unlock(&u->lock);
+	uart_unlock(u, flags);
 }
