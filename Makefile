@@ -27,7 +27,7 @@ HV_OBJ     := $(patsubst hypervisor/%,$(BUILD)/hv/%,$(HV_C:.c=.o) $(HV_S:.S=.o))
 
 HV_CFLAGS  := -std=c11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 	      -ffreestanding -fno-builtin -nostdlib -fno-stack-protector -fno-pic -fno-pie \
-	      -mgeneral-regs-only -mstrict-align -fno-common -fno-omit-frame-pointer \
+	      -mgeneral-regs-only -mstrict-align -mno-outline-atomics -fno-common -fno-omit-frame-pointer \
 	      -Ihypervisor/include -Ihypervisor/arch/aarch64/include -I$(BUILD)/hv/include \
 	      -MMD -MP
 HV_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,max-page-size=4096 \

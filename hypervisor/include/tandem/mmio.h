@@ -30,6 +30,8 @@ struct mmio_region {
 
 /* Registers an emulated region in vm; -ERR_EXIST if it overlaps one already there. */
 int mmio_register(struct vm *vm, ipa_t base, uint64_t size, mmio_handler_fn handler, void *opaque);
+/* The region of vm covering ipa, or NULL. */
+const struct mmio_region *mmio_find(const struct vm *vm, ipa_t ipa);
 /* Routes an access to its region. -ERR_NOENT if no region covers it. */
 int mmio_dispatch(struct vcpu *vcpu, struct mmio_access *acc);
 

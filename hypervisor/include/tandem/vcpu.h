@@ -51,6 +51,11 @@ uint64_t vcpu_mpidr(const struct vcpu *vcpu);
 void vcpu_start(struct vcpu *vcpu, ipa_t entry, uint64_t arg);
 /* Wakes a vCPU blocked in WFI, or makes a running vCPU notice new interrupts. */
 void vcpu_kick(struct vcpu *vcpu);
+/* Guest WFI: waits (in EL2) until the vCPU has an interrupt to take. */
+void vcpu_wfi(struct vcpu *vcpu);
+/* Bookkeeping at every trap from the guest, and the checks before returning to it. */
+void vcpu_trap_enter(struct vcpu *vcpu);
+void vcpu_trap_exit(struct vcpu *vcpu);
 /* The vCPU running on the calling pCPU, or NULL in the hypervisor's idle loop. */
 struct vcpu *vcpu_current(void);
 

@@ -1,0 +1,324 @@
+/*
+ * Guest traps, dispatched by ESR_EL2 exception class through a table with a safe
+ * default (inject UNDEF). Each handler turns the trap into a domain event for
+ * the core: an MMIO access, a hypercall, a WFI, a system-register access.
+ */
+#include <arch/sysregs.h>
+#include <tandem/arch.h>
+#include <tandem/arch_vcpu.h>
+#include <tandem/irq.h>
+#include <tandem/errno.h>
+#include <tandem/log.h>
+#include <tandem/mmio.h>
+#include <tandem/pcpu.h>
+#include <tandem/psci.h>
+#include <tandem/vcpu.h>
+#include <tandem/vm.h>
+
+typedef void (*trap_fn)(struct vcpu *vcpu, struct guest_regs *r, uint64_t esr);
+
+static uint64_t reg_read(const struct guest_regs *r, unsigned rt)
+{
+	return rt == 31 ? 0 : r->x[rt];
+}
+
+static void reg_write(struct guest_regs *r, unsigned rt, uint64_t v)
+{
+	if (rt != 31)
+		r->x[rt] = v;
+}
+
+static void skip_insn(struct guest_regs *r, uint64_t esr)
+{
+	r->pc += (esr & ESR_IL) ? 4 : 2;
+}
+
+static void trap_undef(struct vcpu *vcpu, struct guest_regs *r, uint64_t esr)
+{
+	log_warn("vm %s vcpu %u: unhandled trap EC 0x%x (ESR 0x%llx) at pc 0x%llx: UNDEF injected",
+		 vcpu->vm->name, vcpu->id, (unsigned)ESR_EC(esr), (unsigned long long)esr,
+		 (unsigned long long)r->pc);
+	arch_vcpu_inject_undef(vcpu);
+}
+
+static void trap_wfx(struct vcpu *vcpu, struct guest_regs *r, uint64_t esr)
+{
+	skip_insn(r, esr);
+	/* ISS.TI: 0 WFI, 1 WFE, 2 WFIT, 3 WFET. WFE yields, which with one vCPU per pCPU is a no-op. */
+	if ((esr & 3) == 0 || (esr & 3) == 2) {
+		vcpu->stats.wfi++;
+		vcpu_wfi(vcpu);
+	}
+}
+
+static void trap_hvc(struct vcpu *vcpu, struct guest_regs *r, uint64_t esr)
+{
+	vcpu->stats.hvc++;
+	if (ESR_EC(esr) == EC_SMC64)
+		skip_insn(r, esr); /* ELR points at the SMC itself; HVC's is already past it */
+	vpsci_call(vcpu, r);
+}
+
+/* Sanitised ID register value: features Tandem does not switch read as absent. */
+static uint64_t id_reg_value(unsigned crm, unsigned op2)
+{
+	uint64_t v = 0;
+
+#define IDR(m, n)                                                                                  \
+	case (m)*8 + (n):                                                                          \
+		v = read_sysreg(S3_0_C0_C##m##_##n);                                               \
+		break
+#define IDR_ROW(m)                                                                                 \
+	IDR(m, 0);                                                                                 \
+	IDR(m, 1);                                                                                 \
+	IDR(m, 2);                                                                                 \
+	IDR(m, 3);                                                                                 \
+	IDR(m, 4);                                                                                 \
+	IDR(m, 5);                                                                                 \
+	IDR(m, 6);                                                                                 \
+	IDR(m, 7)
+	switch (crm * 8 + op2) {
+		IDR_ROW(1);
+		IDR_ROW(2);
+		IDR_ROW(3);
+		IDR_ROW(4);
+		IDR_ROW(5);
+		IDR_ROW(6);
+		IDR_ROW(7);
+	}
+#undef IDR_ROW
+#undef IDR
+	switch (crm * 8 + op2) {
+	case 4 * 8 + 0: /* ID_AA64PFR0: hide RAS, SVE, SEL2, MPAM, AMU */
+		v &= ~((0xfUL << 28) | (0xfUL << 32) | (0xfUL << 36) | (0xfUL << 40) |
+		       (0xfUL << 44));
+		break;
+	case 4 * 8 + 1: /* ID_AA64PFR1: keep only BT and SSBS (no MTE, SME, NMI, ...) */
+		v &= 0xffUL;
+		break;
+	case 4 * 8 + 4: /* ID_AA64ZFR0 (SVE) */
+	case 4 * 8 + 5: /* ID_AA64SMFR0 (SME) */
+		v = 0;
+		break;
+	case 5 * 8 + 0: /* ID_AA64DFR0: no PMU, trace, SPE, trace buffer, BRBE */
+		v &= ~((0xfUL << 4) | (0xfUL << 8) | (0xfUL << 32) | (0xfUL << 40) |
+		       (0xfUL << 44) | (0xfUL << 52) | (0xfUL << 56));
+		break;
+	case 6 * 8 + 1: /* ID_AA64ISAR1: no pointer authentication (APA, API, GPA, GPI) */
+		v &= ~((0xfUL << 4) | (0xfUL << 8) | (0xfUL << 24) | (0xfUL << 28));
+		break;
+	case 6 * 8 + 2: /* ID_AA64ISAR2: no WFxT, no APA3/GPA3 */
+		v &= ~((0xfUL << 0) | (0xfUL << 8) | (0xfUL << 12));
+		break;
+	case 1 * 8 + 2: /* ID_DFR0 (AArch32 view): no PMU, trace */
+		v &= ~((0xfUL << 24) | (0xfUL << 12) | (0xfUL << 28));
+		break;
+	}
+	return v;
+}
+
+#define SYSREG(op0, op1, crn, crm, op2)                                                            \
+	(((op0) << 20) | ((op2) << 17) | ((op1) << 14) | ((crn) << 10) | ((crm) << 1))
+#define SYSREG_MASK SYSREG(3, 7, 15, 15, 7)
+
+static void trap_sysreg(struct vcpu *vcpu, struct guest_regs *r, uint64_t esr)
+{
+	uint32_t iss = (uint32_t)ESR_ISS(esr);
+	uint32_t enc = iss & SYSREG_MASK;
+	unsigned rt = (iss >> 5) & 0x1f;
+	bool read = iss & 1;
+	unsigned op0 = (iss >> 20) & 3, op1 = (iss >> 14) & 7, crn = (iss >> 10) & 0xf;
+	unsigned crm = (iss >> 1) & 0xf, op2 = (iss >> 17) & 7;
+
+	skip_insn(r, esr);
+	if (op0 == 3 && op1 == 0 && crn == 0 && crm >= 1 && read) {
+		reg_write(r, rt, id_reg_value(crm, op2));
+		return;
+	}
+	switch (enc) {
+	case SYSREG(3, 0, 12, 11, 5): /* ICC_SGI1R_EL1 */
+		if (!read)
+			vgic_sgi1r_write(vcpu, reg_read(r, rt));
+		return;
+	case SYSREG(3, 0, 12, 11, 6): /* ICC_ASGI1R_EL1: no secure state to signal */
+	case SYSREG(3, 0, 12, 11, 7): /* ICC_SGI0R_EL1: Group 0 is not offered */
+		return;
+	case SYSREG(2, 0, 0, 2, 2): /* MDSCR_EL1: kept per vCPU, debug itself is not offered */
+		if (read)
+			reg_write(r, rt, vcpu->ctx.sys.mdscr_el1);
+		else
+			vcpu->ctx.sys.mdscr_el1 = reg_read(r, rt);
+		return;
+	}
+	/*
+	 * Debug (op0 = 2), PMU and the EL1 physical timer (CNTP_*) read as zero and
+	 * ignore writes: the guest sees them but they do nothing (docs/design.md).
+	 */
+	if (op0 == 2 || (op0 == 3 && crn == 9) || (op0 == 3 && op1 == 3 && crn == 14)) {
+		if (read)
+			reg_write(r, rt, 0);
+		return;
+	}
+	log_warn("vm %s vcpu %u: %s of unsupported system register S%u_%u_C%u_C%u_%u: UNDEF",
+		 vcpu->vm->name, vcpu->id, read ? "read" : "write", op0, op1, crn, crm, op2);
+	r->pc -= 4;
+	arch_vcpu_inject_undef(vcpu);
+}
+
+static ipa_t fault_ipa(void)
+{
+	return ((read_sysreg(hpfar_el2) >> 4) << 12) | (read_sysreg(far_el2) & 0xfff);
+}
+
+static void trap_dabt(struct vcpu *vcpu, struct guest_regs *r, uint64_t esr)
+{
+	ipa_t ipa = fault_ipa();
+	uint64_t far = read_sysreg(far_el2);
+	bool isv = esr & (1UL << 24);
+	bool write = esr & (1UL << 6);
+	struct mmio_access acc = {.addr = ipa, .write = write};
+	int err;
+
+	if (isv) {
+		unsigned sas = (esr >> 22) & 3, srt = (esr >> 16) & 0x1f;
+		bool sse = esr & (1UL << 21), sf = esr & (1UL << 15);
+
+		acc.size = 1U << sas;
+		if (write)
+			acc.value = reg_read(r, srt) & (sas == 3 ? ~0UL : (1UL << (8 * acc.size)) - 1);
+		err = mmio_dispatch(vcpu, &acc);
+		if (err == 0) {
+			if (!write) {
+				uint64_t v = acc.value;
+
+				if (sse && sas < 3) {
+					unsigned bits = 8 * acc.size;
+
+					v = (uint64_t)((int64_t)(v << (64 - bits)) >> (64 - bits));
+				}
+				reg_write(r, srt, sf ? v : (uint32_t)v);
+			}
+			vcpu->stats.mmio++;
+			skip_insn(r, esr);
+			return;
+		}
+	} else {
+		err = mmio_find(vcpu->vm, ipa) ? -ERR_INVAL : -ERR_NOENT;
+	}
+	if (err == -ERR_NOENT)
+		log_error("vm %s vcpu %u: unmapped IPA 0x%llx (%s, pc 0x%llx): external abort injected",
+			  vcpu->vm->name, vcpu->id, (unsigned long long)ipa, write ? "write" : "read",
+			  (unsigned long long)r->pc);
+	else if (!isv)
+		log_error("vm %s vcpu %u: MMIO access at IPA 0x%llx without a valid syndrome (pc "
+			  "0x%llx): external abort injected",
+			  vcpu->vm->name, vcpu->id, (unsigned long long)ipa, (unsigned long long)r->pc);
+	else
+		log_error("vm %s vcpu %u: emulated %s of %u bytes at IPA 0x%llx refused (%s)",
+			  vcpu->vm->name, vcpu->id, write ? "write" : "read", acc.size,
+			  (unsigned long long)ipa, err_name(err));
+	arch_vcpu_inject_abort(vcpu, true, far);
+}
+
+static void trap_iabt(struct vcpu *vcpu, struct guest_regs *r, uint64_t esr)
+{
+	log_error("vm %s vcpu %u: instruction fetch from unmapped IPA 0x%llx (pc 0x%llx): external "
+		  "abort injected",
+		  vcpu->vm->name, vcpu->id, (unsigned long long)fault_ipa(),
+		  (unsigned long long)r->pc);
+	arch_vcpu_inject_abort(vcpu, false, read_sysreg(far_el2));
+}
+
+static const trap_fn trap_table[64] = {
+	[EC_WFX] = trap_wfx,
+	[EC_HVC64] = trap_hvc,
+	[EC_SMC64] = trap_hvc,
+	[EC_SYSREG] = trap_sysreg,
+	[EC_DABT_LOW] = trap_dabt,
+	[EC_IABT_LOW] = trap_iabt,
+};
+
+void trap_guest_sync(struct guest_regs *r)
+{
+	struct vcpu *vcpu = vcpu_current();
+	uint64_t esr = read_sysreg(esr_el2);
+	trap_fn fn = trap_table[ESR_EC(esr)];
+
+	vcpu_trap_enter(vcpu);
+	(fn ? fn : trap_undef)(vcpu, r, esr);
+	vcpu_trap_exit(vcpu);
+}
+
+void trap_guest_irq(struct guest_regs *r)
+{
+	struct vcpu *vcpu = vcpu_current();
+
+	vcpu_trap_enter(vcpu);
+	irq_handle();
+	vcpu_trap_exit(vcpu);
+}
+
+void trap_guest_fiq(struct guest_regs *r)
+{
+	trap_guest_irq(r);
+}
+
+void trap_guest_serror(struct guest_regs *r)
+{
+	struct vcpu *vcpu = vcpu_current();
+
+	vcpu_trap_enter(vcpu);
+	log_error("vm %s vcpu %u: SError (ESR 0x%llx) at pc 0x%llx", vcpu->vm->name, vcpu->id,
+		  (unsigned long long)read_sysreg(esr_el2), (unsigned long long)r->pc);
+	vm_stop(vcpu->vm, "SError");
+	vcpu_trap_exit(vcpu);
+}
+
+/* An IRQ while EL2 itself ran (the idle loop or a vCPU blocked in WFI). */
+void hyp_trap_irq(struct guest_regs *r)
+{
+	pcpu_this()->stats.el2_entries++;
+	irq_handle();
+}
+
+static const char *const ec_names[64] = {
+	[EC_UNKNOWN] = "unknown",	   [EC_ILLEGAL] = "illegal state", [EC_IABT_CUR] = "instruction abort",
+	[EC_PC_ALIGN] = "PC alignment", [EC_DABT_CUR] = "data abort",   [EC_SP_ALIGN] = "SP alignment",
+	[EC_SERROR] = "SError",	   [EC_BRK64] = "BRK",
+};
+
+static void __attribute__((noreturn)) hyp_report(struct guest_regs *r, const char *what)
+{
+	uint64_t esr = read_sysreg(esr_el2);
+	const char *name = ec_names[ESR_EC(esr)];
+
+	printk("\ntandem: PANIC: %s in the hypervisor on CPU %u\n", what, arch_cpu_index());
+	printk("  ESR_EL2 0x%016llx (EC 0x%02x %s, ISS 0x%07llx)\n", (unsigned long long)esr,
+	       (unsigned)ESR_EC(esr), name ? name : "?", (unsigned long long)ESR_ISS(esr));
+	printk("  FAR_EL2 0x%016llx  ELR_EL2 0x%016llx  SPSR 0x%llx\n",
+	       (unsigned long long)read_sysreg(far_el2), (unsigned long long)r->pc,
+	       (unsigned long long)r->pstate);
+	for (unsigned i = 0; i < 31; i += 2) {
+		if (i == 30)
+			printk("  x30 0x%016llx\n", (unsigned long long)r->x[30]);
+		else
+			printk("  x%-2u 0x%016llx  x%-2u 0x%016llx\n", i, (unsigned long long)r->x[i],
+			       i + 1, (unsigned long long)r->x[i + 1]);
+	}
+	arch_halt();
+}
+
+void hyp_trap_sync(struct guest_regs *r)
+{
+	hyp_report(r, "synchronous exception");
+}
+
+void hyp_trap_serror(struct guest_regs *r)
+{
+	hyp_report(r, "SError");
+}
+
+void hyp_trap_unexpected(struct guest_regs *r)
+{
+	hyp_report(r, "unexpected exception vector");
+}

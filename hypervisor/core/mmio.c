@@ -1,0 +1,39 @@
+/* Emulated MMIO regions of a VM and the dispatch of decoded accesses to them. */
+#include <tandem/errno.h>
+#include <tandem/mmio.h>
+#include <tandem/vm.h>
+
+int mmio_register(struct vm *vm, ipa_t base, uint64_t size, mmio_handler_fn handler, void *opaque)
+{
+	for (unsigned i = 0; i < vm->nr_mmio; i++) {
+		const struct mmio_region *r = &vm->mmio[i];
+
+		if (base < r->base + r->size && r->base < base + size)
+			return -ERR_EXIST;
+	}
+	if (vm->nr_mmio == VM_MAX_MMIO_REGIONS)
+		return -ERR_NOMEM;
+	vm->mmio[vm->nr_mmio++] = (struct mmio_region){base, size, handler, opaque};
+	return 0;
+}
+
+const struct mmio_region *mmio_find(const struct vm *vm, ipa_t ipa)
+{
+	for (unsigned i = 0; i < vm->nr_mmio; i++) {
+		const struct mmio_region *r = &vm->mmio[i];
+
+		if (ipa >= r->base && ipa - r->base < r->size)
+			return r;
+	}
+	return NULL;
+}
+
+int mmio_dispatch(struct vcpu *vcpu, struct mmio_access *acc)
+{
+	const struct mmio_region *r = mmio_find(vcpu->vm, acc->addr);
+
+	if (!r)
+		return -ERR_NOENT;
+	acc->offset = acc->addr - r->base;
+	return r->handler(vcpu, acc, r->opaque);
+}

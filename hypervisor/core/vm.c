@@ -1,0 +1,250 @@
+/*
+ * Virtual machines: building one from its configuration (RAM, stage 2, images,
+ * generated DTB, vCPUs, emulated devices), starting and stopping it.
+ */
+#include <tandem/arch.h>
+#include <tandem/errno.h>
+#include <tandem/guest_dtb.h>
+#include <tandem/log.h>
+#include <tandem/mem.h>
+#include <tandem/pcpu.h>
+#include <tandem/string.h>
+#include <tandem/vm.h>
+
+struct vm vms[CFG_MAX_VMS];
+unsigned nr_vms;
+
+#define IMAGE_MAGIC       0x644d5241U /* "ARM\x64" at offset 0x38 of an arm64 Image */
+#define DTB_AREA          MiB(2)      /* the guest DTB sits in the last 2 MiB of RAM */
+#define GUEST_DTB_MAX     KiB(64)
+
+/* Scratch for building a guest DTB (boot CPU only, before any guest runs). */
+static uint8_t dtb_scratch[2 * GUEST_DTB_MAX];
+
+/* The parts of an arm64 Image header that say where and how big (booting.rst). */
+struct image_layout {
+	uint64_t text_offset;
+	uint64_t image_size; /* bytes the kernel occupies once running, .bss included */
+};
+
+static int parse_image_header(const struct vm *vm, struct image_layout *out)
+{
+	const uint8_t *img = vm->cfg->kernel.data;
+	uint32_t magic;
+
+	if (vm->cfg->kernel.size < 64) {
+		printk("config: /vms/%s: kernel: '%s' is too small to be an arm64 Image (%llu "
+		       "bytes)\n",
+		       vm->name, vm->cfg->kernel.name, (unsigned long long)vm->cfg->kernel.size);
+		return -ERR_INVAL;
+	}
+	memcpy(&magic, img + 0x38, 4);
+	memcpy(&out->text_offset, img + 0x8, 8);
+	memcpy(&out->image_size, img + 0x10, 8);
+	if (magic != IMAGE_MAGIC) {
+		printk("config: /vms/%s: kernel: '%s' has no arm64 Image header (magic \"ARM\\x64\" "
+		       "at offset 0x38)\n",
+		       vm->name, vm->cfg->kernel.name);
+		return -ERR_INVAL;
+	}
+	if (out->image_size == 0) { /* pre-3.17 kernels: text_offset 0x80000, size unknown */
+		out->text_offset = 0x80000;
+		out->image_size = ALIGN_UP(vm->cfg->kernel.size, PAGE_SIZE) + MiB(2);
+	}
+	out->image_size = MAX(out->image_size, vm->cfg->kernel.size);
+	return 0;
+}
+
+static void copy_to_guest(struct vm *vm, ipa_t ipa, const void *src, size_t len)
+{
+	void *dst = vm_ipa_to_host(vm, ipa, len);
+
+	memcpy(dst, src, len);
+	/* The guest starts with its MMU and caches off: make the data visible in memory. */
+	arch_dcache_clean_range(dst, len);
+}
+
+void *vm_ipa_to_host(struct vm *vm, ipa_t ipa, size_t len)
+{
+	if (ipa < vm->ram_ipa || ipa - vm->ram_ipa > vm->ram_size || len > vm->ram_size ||
+	    ipa - vm->ram_ipa + len > vm->ram_size)
+		return NULL;
+	return arch_phys_to_virt(vm->ram_pa + (ipa - vm->ram_ipa));
+}
+
+struct vcpu *vm_vcpu_by_mpidr(struct vm *vm, uint64_t mpidr)
+{
+	mpidr &= 0xff00ffffffUL; /* affinity fields only */
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		if (vcpu_mpidr(&vm->vcpus[i]) == mpidr)
+			return &vm->vcpus[i];
+	return NULL;
+}
+
+/* Loads kernel, initrd and generated DTB into the VM's RAM; fills the boot entry and DTB address. */
+static int load_images(struct vm *vm, ipa_t *entry, ipa_t *dtb_ipa)
+{
+	const struct cfg_vm *cfg = vm->cfg;
+	struct image_layout img;
+	ipa_t kernel = vm->ram_ipa, initrd = 0, dtb = vm->ram_ipa + vm->ram_size - DTB_AREA;
+	int err, dtb_size;
+
+	err = parse_image_header(vm, &img);
+	if (err)
+		return err;
+	kernel += img.text_offset;
+	if (kernel + img.image_size > dtb) {
+		printk("config: /vms/%s: memory: 0x%llx bytes cannot hold kernel '%s' (0x%llx "
+		       "bytes at offset 0x%llx) plus the 2 MiB DTB area\n",
+		       vm->name, (unsigned long long)vm->ram_size, cfg->kernel.name,
+		       (unsigned long long)img.image_size, (unsigned long long)img.text_offset);
+		return -ERR_INVAL;
+	}
+	if (cfg->initrd.name) {
+		initrd = ALIGN_UP(kernel + img.image_size, MiB(2));
+		if (initrd + cfg->initrd.size > dtb) {
+			printk("config: /vms/%s: memory: 0x%llx bytes cannot hold kernel and initrd "
+			       "'%s' (0x%llx bytes)\n",
+			       vm->name, (unsigned long long)vm->ram_size, cfg->initrd.name,
+			       (unsigned long long)cfg->initrd.size);
+			return -ERR_INVAL;
+		}
+		copy_to_guest(vm, initrd, cfg->initrd.data, cfg->initrd.size);
+	}
+	copy_to_guest(vm, kernel, cfg->kernel.data, cfg->kernel.size);
+
+	dtb_size = guest_dtb_build(vm, dtb_scratch, sizeof(dtb_scratch), initrd,
+				   cfg->initrd.name ? cfg->initrd.size : 0);
+	if (dtb_size < 0) {
+		printk("config: /vms/%s: cannot generate the guest device tree (%s)\n", vm->name,
+		       err_name(dtb_size));
+		return dtb_size;
+	}
+	copy_to_guest(vm, dtb, dtb_scratch, (size_t)dtb_size);
+	arch_icache_invalidate_all();
+	*entry = kernel;
+	*dtb_ipa = dtb;
+	return 0;
+}
+
+static struct pcpu *next_free_pcpu(void)
+{
+	for (unsigned i = 0; i < nr_pcpus; i++)
+		if (pcpus[i].online && !pcpus[i].vcpu)
+			return &pcpus[i];
+	return NULL;
+}
+
+int vm_create(struct vm *vm, const struct cfg_vm *cfg, unsigned index)
+{
+	int err;
+
+	memset(vm, 0, sizeof(*vm));
+	vm->cfg = cfg;
+	vm->name = cfg->name;
+	vm->index = index;
+	vm->vmid = (vmid_t)(index + 1); /* VMID 0 is never used by a guest */
+	vm->ram_size = cfg->mem_size;
+	vm->ram_ipa = VM_RAM_BASE;
+	vm->ram_pa = mem_alloc(cfg->mem_size / PAGE_SIZE, MiB(2));
+	if (!vm->ram_pa) {
+		printk("config: /vms/%s: memory: cannot allocate 0x%llx contiguous bytes (largest "
+		       "free 2 MiB-aligned run: 0x%llx)\n",
+		       vm->name, (unsigned long long)cfg->mem_size,
+		       (unsigned long long)mem_largest_free(MiB(2)));
+		return -ERR_NOMEM;
+	}
+	/* A fresh VM never sees a previous owner's data. */
+	memset(arch_phys_to_virt(vm->ram_pa), 0, vm->ram_size);
+	err = s2_init(&vm->s2, vm->vmid);
+	if (!err)
+		err = s2_map(&vm->s2, vm->ram_ipa, vm->ram_pa, vm->ram_size, S2_NORMAL_RWX);
+	if (err) {
+		printk("config: /vms/%s: memory: cannot build stage-2 tables (%s)\n", vm->name,
+		       err_name(err));
+		return err;
+	}
+	/* A VMID may have been used before (a destroyed VM): drop its stale TLB entries. */
+	arch_tlb_flush_vmid(vm->vmid);
+
+	vm->nr_vcpus = cfg->nr_vcpus;
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *vcpu = &vm->vcpus[i];
+
+		vcpu->vm = vm;
+		vcpu->id = i;
+		vcpu->state = VCPU_OFF;
+		vcpu->pcpu = next_free_pcpu();
+		if (!vcpu->pcpu) {
+			printk("config: /vms/%s: cpus: no free pCPU for vCPU %u\n", vm->name, i);
+			return -ERR_NOMEM;
+		}
+		vcpu->pcpu->vcpu = vcpu;
+	}
+	err = vgic_vm_init(vm);
+	if (!err)
+		err = vpl011_init(vm);
+	if (err) {
+		printk("config: /vms/%s: cannot set up emulated devices (%s)\n", vm->name,
+		       err_name(err));
+		return err;
+	}
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		vgic_vcpu_init(&vm->vcpus[i]);
+	vm->state = VM_STOPPED;
+	return 0;
+}
+
+void vm_start(struct vm *vm)
+{
+	ipa_t entry, dtb;
+
+	if (load_images(vm, &entry, &dtb))
+		return;
+	vm->state = VM_RUNNING;
+	log_info("vm %s: starting %u vCPU%s, %llu MiB at PA 0x%llx, kernel entry IPA 0x%llx",
+		 vm->name, vm->nr_vcpus, vm->nr_vcpus == 1 ? "" : "s",
+		 (unsigned long long)(vm->ram_size >> 20), (unsigned long long)vm->ram_pa,
+		 (unsigned long long)entry);
+	vcpu_start(&vm->vcpus[0], entry, dtb);
+}
+
+/* Images are validated before any VM starts, so a bad one stops the boot cleanly. */
+int vm_check_images(struct vm *vm)
+{
+	struct image_layout img;
+
+	return parse_image_header(vm, &img);
+}
+
+void vm_stop(struct vm *vm, const char *why)
+{
+	bool any_running = false;
+
+	spin_lock(&vm->lock);
+	if (vm->state == VM_STOPPED) {
+		spin_unlock(&vm->lock);
+		return;
+	}
+	vm->state = VM_STOPPED;
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		vm->vcpus[i].state = VCPU_STOPPED;
+		vcpu_kick(&vm->vcpus[i]);
+	}
+	spin_unlock(&vm->lock);
+	log_info("vm %s: stopped (%s)", vm->name, why);
+	for (unsigned i = 0; i < nr_vms; i++)
+		any_running |= vms[i].state == VM_RUNNING;
+	if (!any_running)
+		log_info("no VM is running; the hypervisor stays up");
+}
+
+void vm_reset(struct vm *vm)
+{
+	if (vm->cfg->on_reset == CFG_ON_RESET_STOP) {
+		vm_stop(vm, "reset by the guest, on-reset = \"stop\"");
+		return;
+	}
+	/* Restarting from pristine images lands with the VM lifecycle work (issue 3). */
+	vm_stop(vm, "reset by the guest; restart is not implemented yet");
+}

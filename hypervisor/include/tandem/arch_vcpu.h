@@ -1,0 +1,20 @@
+/* The arch operations around running a vCPU on the calling pCPU. */
+#ifndef TANDEM_ARCH_VCPU_H
+#define TANDEM_ARCH_VCPU_H
+
+#include <tandem/vcpu.h>
+
+/* Puts the vCPU's EL1 context, timer and stage-2 settings into the CPU. */
+void arch_vcpu_load(struct vcpu *vcpu);
+/* Saves the vCPU's EL1 context from the CPU and quiesces its timer. */
+void arch_vcpu_put(struct vcpu *vcpu);
+void arch_fp_save(struct arch_fpregs *fp);
+void arch_fp_restore(const struct arch_fpregs *fp);
+/* Restores frame (the top-of-stack frame of this pCPU) and erets into the guest. */
+void __attribute__((noreturn)) arch_enter_guest(struct guest_regs *frame);
+/* Drops the current stack and runs fn on a fresh stack of this pCPU. */
+void __attribute__((noreturn)) arch_reset_stack_and_call(void (*fn)(void));
+/* Registers of a vCPU: the stack frame while it runs here, else its saved copy. */
+struct guest_regs *vcpu_frame(struct vcpu *vcpu);
+
+#endif
