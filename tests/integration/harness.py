@@ -14,6 +14,7 @@ tools/run-tests.py counts. The console of every boot streams to BUILD/test-logs/
 which is kept when anything in that boot failed (or always with TANDEM_KEEP_LOGS=1).
 """
 import argparse
+import codecs
 import os
 import re
 import select
@@ -55,6 +56,8 @@ class Console:
                                      stderr=subprocess.STDOUT, cwd=TOP, start_new_session=True)
         os.set_blocking(self.proc.stdout.fileno(), False)
         self._seq = 0
+        self._pending = ""
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
 
     def _read(self, timeout):
         """Reads what is available within timeout seconds; returns False at EOF."""
@@ -68,18 +71,31 @@ class Console:
             return True
         if not data:
             return False
-        chunk = data.decode("utf-8", errors="replace").replace("\r", "")
-        # Terminal control sequences (busybox's line editing asks for the cursor position).
+        chunk = self._pending + self._decoder.decode(data).replace("\r", "")
+        # Terminal control sequences (busybox's line editing asks for the cursor position) are
+        # dropped; one cut in half by the read waits for its end.
         chunk = ANSI_RE.sub("", chunk)
+        esc = chunk.rfind("\x1b")
+        if esc >= 0 and re.fullmatch(r"\x1b(\[[0-9;?]*)?", chunk[esc:]):
+            chunk, self._pending = chunk[:esc], chunk[esc:]
+        else:
+            self._pending = ""
         self.text += chunk
         self.log.write(chunk)
         self.log.flush()
         return True
 
-    def expect(self, pattern, timeout=30):
-        """Waits for a regex (multiline) after the last match; returns the match object."""
+    def mark(self):
+        """A position in the console text, for expect(since=...)."""
+        return len(self.text)
+
+    def expect(self, pattern, timeout=30, since=None):
+        """Waits for a regex (multiline) after the last match (or after position `since`);
+        returns the match object and moves the match point past it."""
         rx = re.compile(pattern, re.M)
         deadline = time.monotonic() + timeout
+        if since is not None:
+            self.pos = since
         while True:
             m = rx.search(self.text, self.pos)
             if m:
@@ -243,6 +259,21 @@ class Test:
             self.fail("%s%s" % (what, (": " + detail) if detail else ""))
         sys.stdout.flush()
         return ok
+
+    def expect_check(self, console, pattern, timeout, what, since=None):
+        """Like console.expect(), but a timeout is one failed check instead of an exception."""
+        try:
+            m = console.expect(pattern, timeout, since)
+        except (Timeout, Exited) as e:
+            self.fail("%s: %s" % (what, e))
+            return None
+        self.check(what, True)
+        return m
+
+    def note(self, text):
+        """A diagnostic line (TAP comment)."""
+        print("# %s" % text)
+        sys.stdout.flush()
 
     def fail(self, what):
         self.failed += 1
