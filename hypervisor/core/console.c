@@ -38,7 +38,7 @@ struct guest_line {
 };
 
 static const struct uart_ops *uart; /* NULL until console_init(): output is dropped */
-static uint64_t uart_base;
+static uint64_t uart_base;	    /* physical base of the UART behind uart, for diagnostics */
 static spinlock_t console_lock = SPINLOCK_INIT;
 static volatile int lock_cpu = -1; /* pCPU holding console_lock, so panic() cannot self-deadlock */
 
@@ -288,6 +288,7 @@ static const struct console_cmd {
 
 static void cmd_help(void)
 {
+	printk("tandem: console on UART at 0x%llx\n", (unsigned long long)uart_base);
 	printk("tandem: Ctrl-A x%d: move console input to the next running VM\n", CTRL_A_SWITCH);
 	for (size_t i = 0; i < ARRAY_SIZE(console_cmds); i++)
 		printk("tandem: Ctrl-A %c: %s\n", console_cmds[i].key, console_cmds[i].help);
