@@ -1,0 +1,418 @@
+/*
+ * The system description (DTB) parsed and validated into struct cfg_system. Everything is
+ * checked before the caller acts on it; the first broken rule becomes one line naming node,
+ * property and rule. Image names point into the blob, which the boot bundle keeps alive.
+ */
+#include <stdarg.h>
+#include <tandem/config.h>
+#include <tandem/errno.h>
+#include <tandem/fdt.h>
+#include <tandem/log.h>
+#include <tandem/string.h>
+
+#define PATH_MAX_LEN 96
+#define MEM_GRANULE  MiB(2) /* VM RAM is mapped with 2 MiB stage-2 blocks */
+
+struct parser {
+	const struct fdt *fdt;
+	cfg_image_lookup_fn lookup;
+	void *lookup_ctx;
+	struct cfg_system *out;
+	char path[PATH_MAX_LEN]; /* the node being checked, for error lines */
+};
+
+/*
+ * Writes "config: <path>: <prop>: <rule>" (no prop: "config: <path>: <rule>") and returns
+ * -ERR_INVAL. Names and values come from the blob, so anything unprintable becomes '?':
+ * the message must stay one console line.
+ */
+static int fail_at(char *err, const char *path, const char *prop, const char *fmt, va_list ap)
+{
+	char rule[CFG_ERR_MAX];
+
+	vsnprintf_td(rule, sizeof(rule), fmt, ap);
+	if (prop)
+		snprintf_td(err, CFG_ERR_MAX, "config: %s: %s: %s", path, prop, rule);
+	else
+		snprintf_td(err, CFG_ERR_MAX, "config: %s: %s", path, rule);
+	for (char *c = err; *c; c++) {
+		if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
+			*c = '?';
+	}
+	return -ERR_INVAL;
+}
+
+static int __attribute__((format(printf, 3, 4)))
+fail(struct parser *p, const char *prop, const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = fail_at(p->out->err, p->path, prop, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+static void set_path(struct parser *p, int node)
+{
+	fdt_node_path(p->fdt, node, p->path, sizeof(p->path));
+}
+
+/* A value that is plainly text ("two") where a number was expected, for a clearer message. */
+static bool looks_like_string(const char *v, int len)
+{
+	if (len < 2 || v[len - 1] != '\0')
+		return false;
+	for (int i = 0; i < len - 1; i++) {
+		if (v[i] < 0x20 || v[i] >= 0x7f)
+			return false;
+	}
+	return true;
+}
+
+/* Exactly one NUL-terminated string filling the property. */
+static int get_string(struct parser *p, const char *prop, const char *v, int len, const char **s)
+{
+	if (len <= 0 || v[len - 1] != '\0')
+		return fail(p, prop, "must be a NUL-terminated string");
+	if (strnlen(v, (size_t)len) != (size_t)len - 1)
+		return fail(p, prop, "must be a single string, not a list");
+	*s = v;
+	return 0;
+}
+
+static int parse_cpus(struct parser *p, struct cfg_vm *vm, const char *prop, const void *v, int len)
+{
+	uint32_t n;
+
+	if (looks_like_string(v, len))
+		return fail(p, prop, "must be a number like <2>, not the string \"%s\"",
+			    (const char *)v);
+	if (len != 4)
+		return fail(p, prop, "must be one 32-bit cell (got %d bytes)", len);
+	n = (uint32_t)fdt_read_cells(v, 1); /* byte-wise: the blob may sit at any address */
+	if (n < 1 || n > CFG_MAX_VCPUS)
+		return fail(p, prop, "must be between 1 and %u (got %u)", CFG_MAX_VCPUS, n);
+	vm->nr_vcpus = n;
+	return 0;
+}
+
+static int parse_memory(struct parser *p, struct cfg_vm *vm, const char *prop, const void *v,
+			int len)
+{
+	uint64_t bytes;
+
+	if (looks_like_string(v, len))
+		return fail(p, prop, "must be a size in bytes like <0x0 0x20000000>, not a string");
+	if (len != 4 && len != 8)
+		return fail(p, prop, "must be 1 or 2 cells of bytes (got %d bytes)", len);
+	bytes = fdt_read_cells(v, (uint32_t)len / 4);
+	if (bytes == 0)
+		return fail(p, prop, "must be greater than 0");
+	if (!IS_ALIGNED(bytes, MEM_GRANULE))
+		return fail(p, prop, "must be a multiple of 2 MiB (got 0x%llx)",
+			    (unsigned long long)bytes);
+	vm->mem_size = bytes;
+	return 0;
+}
+
+static int parse_image(struct parser *p, struct cfg_image *img, const char *prop, const void *v,
+		       int len)
+{
+	const char *name = NULL;
+	int ret = get_string(p, prop, v, len, &name);
+
+	if (ret)
+		return ret;
+	if (!*name)
+		return fail(p, prop, "must name an image in the boot bundle (got \"\")");
+	if (!p->lookup || p->lookup(p->lookup_ctx, name, &img->data, &img->size))
+		return fail(p, prop, "image '%s' not found in the boot bundle", name);
+	img->name = name;
+	return 0;
+}
+
+static int parse_kernel(struct parser *p, struct cfg_vm *vm, const char *prop, const void *v,
+			int len)
+{
+	int ret = parse_image(p, &vm->kernel, prop, v, len);
+
+	if (!ret && vm->kernel.size == 0)
+		return fail(p, prop, "image '%s' is empty", vm->kernel.name);
+	return ret;
+}
+
+static int parse_initrd(struct parser *p, struct cfg_vm *vm, const char *prop, const void *v,
+			int len)
+{
+	return parse_image(p, &vm->initrd, prop, v, len);
+}
+
+static int parse_bootargs(struct parser *p, struct cfg_vm *vm, const char *prop, const void *v,
+			  int len)
+{
+	const char *s = NULL;
+	int ret = get_string(p, prop, v, len, &s);
+
+	if (ret)
+		return ret;
+	if (strlen(s) >= CFG_BOOTARGS_MAX)
+		return fail(p, prop, "longer than %u characters (got %u)", CFG_BOOTARGS_MAX - 1,
+			    (unsigned)strlen(s));
+	strlcpy(vm->bootargs, s, sizeof(vm->bootargs));
+	return 0;
+}
+
+static int parse_on_reset(struct parser *p, struct cfg_vm *vm, const char *prop, const void *v,
+			  int len)
+{
+	const char *s = NULL;
+	int ret = get_string(p, prop, v, len, &s);
+
+	if (ret)
+		return ret;
+	if (strcmp(s, "restart") == 0)
+		vm->on_reset = CFG_ON_RESET_RESTART;
+	else if (strcmp(s, "stop") == 0)
+		vm->on_reset = CFG_ON_RESET_STOP;
+	else
+		return fail(p, prop, "must be \"restart\" or \"stop\" (got \"%s\")", s);
+	return 0;
+}
+
+/* phandle (and its old spelling) are added by dtc for references; nothing to configure. */
+static int ignore(struct parser *p, struct cfg_vm *vm, const char *prop, const void *v, int len)
+{
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int (*parse)(struct parser *p, struct cfg_vm *vm, const char *prop, const void *v, int len);
+	bool required;
+} vm_props[] = {
+    {"cpus", parse_cpus, true},		 {"memory", parse_memory, true},
+    {"kernel", parse_kernel, true},	 {"initrd", parse_initrd, false},
+    {"bootargs", parse_bootargs, false}, {"on-reset", parse_on_reset, false},
+    {"phandle", ignore, false},		 {"linux,phandle", ignore, false},
+};
+
+/* Node names become console prefixes: the DT spec's node-name characters only. */
+static bool valid_name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       strchr(",._+-@", c) != NULL;
+}
+
+static int check_vm_name(struct parser *p, const char *name)
+{
+	struct cfg_system *out = p->out;
+
+	if (!*name)
+		return fail(p, "node name", "must not be empty");
+	if (strlen(name) >= CFG_NAME_MAX)
+		return fail(p, "node name", "longer than %u characters", CFG_NAME_MAX - 1);
+	for (const char *c = name; *c; c++) {
+		if (!valid_name_char(*c))
+			return fail(p, "node name",
+				    "invalid character (use letters, digits, ,._+-@)");
+	}
+	for (uint32_t i = 0; i < out->nr_vms; i++) {
+		if (strcmp(out->vms[i].name, name) == 0)
+			return fail(p, NULL, "duplicate VM name '%s'", name);
+	}
+	return 0;
+}
+
+static int parse_vm(struct parser *p, int node, struct cfg_vm *vm)
+{
+	const char *name = fdt_name(p->fdt, node);
+	uint32_t seen = 0;
+	int prop, child, ret;
+
+	set_path(p, node);
+	if (!name)
+		return fail(p, NULL, "malformed device tree");
+	if ((ret = check_vm_name(p, name)))
+		return ret;
+	strlcpy(vm->name, name, sizeof(vm->name));
+
+	for (prop = fdt_first_prop(p->fdt, node); prop >= 0; prop = fdt_next_prop(p->fdt, prop)) {
+		const void *val;
+		int len;
+		const char *pname = fdt_prop_at(p->fdt, prop, &val, &len);
+		size_t i;
+
+		if (!pname)
+			return fail(p, NULL, "malformed device tree");
+		for (i = 0; i < ARRAY_SIZE(vm_props); i++) {
+			if (strcmp(pname, vm_props[i].name) == 0)
+				break;
+		}
+		if (i == ARRAY_SIZE(vm_props))
+			return fail(p, pname, "unknown property");
+		if (seen & (1U << i))
+			return fail(p, pname, "given more than once");
+		seen |= 1U << i;
+		if ((ret = vm_props[i].parse(p, vm, pname, val, len)))
+			return ret;
+	}
+	if (prop != -ERR_NOENT)
+		return fail(p, NULL, "malformed device tree");
+	for (size_t i = 0; i < ARRAY_SIZE(vm_props); i++) {
+		if (vm_props[i].required && !(seen & (1U << i)))
+			return fail(p, vm_props[i].name, "required property missing");
+	}
+	child = fdt_first_child(p->fdt, node);
+	if (child >= 0) {
+		set_path(p, child);
+		return fail(p, NULL, "unknown node (a VM node has properties only)");
+	}
+	return child == -ERR_NOENT ? 0 : fail(p, NULL, "malformed device tree");
+}
+
+static int parse_vms(struct parser *p, int vms)
+{
+	struct cfg_system *out = p->out;
+	int node, prop;
+
+	set_path(p, vms);
+	/* /vms itself configures nothing: anything but a phandle is a mistake. */
+	for (prop = fdt_first_prop(p->fdt, vms); prop >= 0; prop = fdt_next_prop(p->fdt, prop)) {
+		const char *pname = fdt_prop_at(p->fdt, prop, NULL, NULL);
+
+		if (!pname)
+			return fail(p, NULL, "malformed device tree");
+		if (strcmp(pname, "phandle") && strcmp(pname, "linux,phandle"))
+			return fail(p, pname, "unknown property (VMs are the subnodes of /vms)");
+	}
+	for (node = fdt_first_child(p->fdt, vms); node >= 0;
+	     node = fdt_next_sibling(p->fdt, node)) {
+		int ret;
+
+		if (out->nr_vms == CFG_MAX_VMS) {
+			set_path(p, node);
+			return fail(p, NULL, "too many VMs (at most %u)", CFG_MAX_VMS);
+		}
+		if ((ret = parse_vm(p, node, &out->vms[out->nr_vms])))
+			return ret;
+		out->nr_vms++;
+	}
+	set_path(p, vms);
+	if (node != -ERR_NOENT)
+		return fail(p, NULL, "malformed device tree");
+	if (out->nr_vms == 0)
+		return fail(p, NULL, "no VMs (at least one VM node is required)");
+	return 0;
+}
+
+static int parse_system(struct parser *p)
+{
+	int root = fdt_root(p->fdt), node, vms = -ERR_NOENT;
+	const char *compat;
+
+	strlcpy(p->path, "/", sizeof(p->path));
+	if (root < 0)
+		return fail(p, NULL, "not a valid device tree");
+	if (!fdt_is_compatible(p->fdt, root, "tandem,system")) {
+		if (!fdt_has_prop(p->fdt, root, "compatible"))
+			return fail(p, "compatible",
+				    "required property missing (must be "
+				    "\"tandem,system\")");
+		if (fdt_read_string(p->fdt, root, "compatible", &compat) == 0 && *compat)
+			return fail(p, "compatible", "must be \"tandem,system\" (got \"%s\")",
+				    compat);
+		return fail(p, "compatible", "must be \"tandem,system\"");
+	}
+	for (node = fdt_first_child(p->fdt, root); node >= 0;
+	     node = fdt_next_sibling(p->fdt, node)) {
+		const char *name = fdt_name(p->fdt, node);
+
+		set_path(p, node);
+		if (!name)
+			return fail(p, NULL, "malformed device tree");
+		if (strcmp(name, "vms") == 0) {
+			if (vms >= 0)
+				return fail(p, NULL, "duplicate node");
+			vms = node;
+		} else if (strcmp(name, "chosen") && strcmp(name, "aliases")) {
+			return fail(p, NULL,
+				    "unknown node (the root may hold vms, chosen, aliases)");
+		}
+	}
+	strlcpy(p->path, "/", sizeof(p->path));
+	if (node != -ERR_NOENT)
+		return fail(p, NULL, "malformed device tree");
+	if (vms < 0) {
+		strlcpy(p->path, "/vms", sizeof(p->path));
+		return fail(p, NULL, "required node missing (it holds one node per VM)");
+	}
+	return parse_vms(p, vms);
+}
+
+int cfg_parse(const struct fdt *fdt, cfg_image_lookup_fn lookup, void *lookup_ctx,
+	      struct cfg_system *out)
+{
+	struct parser p = {fdt, lookup, lookup_ctx, out, {0}};
+	int ret;
+
+	if (!fdt || !out)
+		return -ERR_INVAL;
+	memset(out, 0, sizeof(*out));
+	ret = parse_system(&p);
+	if (ret)
+		out->nr_vms = 0; /* nothing half-parsed may be used */
+	return ret;
+}
+
+static int __attribute__((format(printf, 4, 5)))
+res_fail(struct cfg_system *sys, const struct cfg_vm *vm, const char *prop, const char *fmt, ...)
+{
+	char path[PATH_MAX_LEN];
+	va_list ap;
+	int ret;
+
+	snprintf_td(path, sizeof(path), "/vms/%s", vm->name);
+	va_start(ap, fmt);
+	ret = fail_at(sys->err, path, prop, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+static const char *plural(uint64_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
+int cfg_check_resources(struct cfg_system *sys, const struct cfg_resources *res)
+{
+	uint32_t cpus_used = 0;
+	uint64_t mem_used = 0;
+
+	if (!sys || !res)
+		return -ERR_INVAL;
+	for (uint32_t i = 0; i < sys->nr_vms; i++) {
+		const struct cfg_vm *vm = &sys->vms[i];
+		uint32_t cpus_left = res->nr_pcpus - cpus_used;
+		uint64_t mem_left = res->free_bytes - mem_used;
+
+		/* One vCPU per pCPU until a scheduler can share them. */
+		if (vm->nr_vcpus > cpus_left)
+			return res_fail(sys, vm, "cpus",
+					"%u vCPU%s requested but only %u pCPU%s left (%u pCPU%s, "
+					"one vCPU per pCPU)",
+					vm->nr_vcpus, plural(vm->nr_vcpus), cpus_left,
+					plural(cpus_left), res->nr_pcpus, plural(res->nr_pcpus));
+		/* RAM is given to each VM whole at creation, so the sum must fit what is free. */
+		if (vm->mem_size > mem_left)
+			return res_fail(sys, vm, "memory",
+					"%llu MiB requested but only %llu MiB left (%llu MiB free)",
+					(unsigned long long)(vm->mem_size >> 20),
+					(unsigned long long)(mem_left >> 20),
+					(unsigned long long)(res->free_bytes >> 20));
+		cpus_used += vm->nr_vcpus;
+		mem_used += vm->mem_size;
+	}
+	return 0;
+}

@@ -1,0 +1,597 @@
+/* unit-sources: hypervisor/core/config.c hypervisor/lib/fdt.c hypervisor/lib/printf.c */
+/*
+ * System-description validation: the minimal valid example, then one test per rule, each
+ * checking the whole error line (node, property, rule). Built with the real printf.c so the
+ * messages are formatted exactly as on the target.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* libfdt builds what dtc refuses to; its fdt_address_cells etc. clash with ours. */
+#define fdt_address_cells libfdt_address_cells
+#define fdt_size_cells	  libfdt_size_cells
+#define fdt32_to_cpu	  libfdt32_to_cpu
+#include <libfdt.h>
+#undef fdt_address_cells
+#undef fdt_size_cells
+#undef fdt32_to_cpu
+
+#include <tandem/config.h>
+#include <tandem/errno.h>
+#include <tandem/fdt.h>
+
+/* The boot bundle stand-in: images by name. */
+static const uint8_t kernel_bytes[4096], initrd_bytes[100];
+static const struct {
+	const char *name;
+	const void *data;
+	size_t size;
+} bundle[] = {
+    {"Image", kernel_bytes, sizeof(kernel_bytes)},
+    {"rtos.bin", kernel_bytes, 512},
+    {"initrd.gz", initrd_bytes, sizeof(initrd_bytes)},
+    {"empty", kernel_bytes, 0},
+};
+static unsigned lookups;
+
+static int lookup(void *ctx, const char *name, const void **data, size_t *size)
+{
+	assert_ptr_equal(ctx, &lookups);
+	lookups++;
+	for (size_t i = 0; i < sizeof(bundle) / sizeof(bundle[0]); i++) {
+		if (strcmp(bundle[i].name, name) == 0) {
+			*data = bundle[i].data;
+			*size = bundle[i].size;
+			return 0;
+		}
+	}
+	return -ERR_NOENT;
+}
+
+/* The blob of the last parse: cfg_image names point into it, so it lives until the next. */
+static uint8_t *blob;
+static size_t blob_size;
+static struct cfg_system sys;
+
+static int parse_blob(size_t size)
+{
+	struct fdt f;
+
+	blob_size = size;
+	assert_int_equal(fdt_open(&f, blob, size), 0);
+	memset(&sys, 0xa5, sizeof(sys)); /* cfg_parse must not rely on a zeroed output */
+	int ret = cfg_parse(&f, lookup, &lookups, &sys);
+	/* The contract: 0 with no message, or -ERR_INVAL with one line starting "config: ". */
+	if (ret == 0) {
+		assert_string_equal(sys.err, "");
+	} else {
+		assert_int_equal(ret, -ERR_INVAL);
+		assert_int_equal(strncmp(sys.err, "config: ", 8), 0);
+		assert_null(strchr(sys.err, '\n'));
+		assert_int_equal(sys.nr_vms, 0);
+	}
+	return ret;
+}
+
+/* Compiles a whole description with dtc and parses it. */
+static int parse_dts(const char *src)
+{
+	char in[] = "/tmp/tandem-cfg-XXXXXX", out[64], cmd[256];
+	int fd = mkstemp(in);
+	FILE *f;
+	long n;
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, src, strlen(src)), (ssize_t)strlen(src));
+	close(fd);
+	snprintf(out, sizeof(out), "%s.dtb", in);
+	snprintf(cmd, sizeof(cmd), "dtc -q -I dts -O dtb -o %s %s", out, in);
+	assert_int_equal(system(cmd), 0);
+	f = fopen(out, "rb");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	free(blob);
+	blob = malloc((size_t)n);
+	assert_int_equal(fread(blob, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	unlink(in);
+	unlink(out);
+	return parse_blob((size_t)n);
+}
+
+/* A description with one VM "linux" whose properties are props (dts syntax). */
+static int parse_vm(const char *props)
+{
+	char src[2048];
+
+	snprintf(src, sizeof(src),
+		 "/dts-v1/;\n/ { compatible = \"tandem,system\";\n"
+		 "	vms { linux { %s }; };\n};\n",
+		 props);
+	return parse_dts(src);
+}
+
+#define GOOD "cpus = <2>; memory = <0x0 0x20000000>; kernel = \"Image\";"
+
+/* Hand-built descriptions (what dtc refuses to produce), with libfdt's sequential writer. */
+#define HAND_SIZE 8192
+
+static void w_begin(const char *name)
+{
+	assert_int_equal(fdt_begin_node(blob, name), 0);
+}
+
+static void w_end(void)
+{
+	assert_int_equal(fdt_end_node(blob), 0);
+}
+
+static void w_prop(const char *name, const void *val, int len)
+{
+	assert_int_equal(fdt_property(blob, name, val, len), 0);
+}
+
+static void w_u32(const char *name, uint32_t v)
+{
+	assert_int_equal(fdt_property_u32(blob, name, v), 0);
+}
+
+/* Opens the root (compatible "tandem,system") and /vms. */
+static void begin_system(void)
+{
+	free(blob);
+	blob = malloc(HAND_SIZE);
+	assert_int_equal(fdt_create(blob, HAND_SIZE), 0);
+	assert_int_equal(fdt_finish_reservemap(blob), 0);
+	w_begin("");
+	assert_int_equal(fdt_property_string(blob, "compatible", "tandem,system"), 0);
+	w_begin("vms");
+}
+
+static void good_props(void)
+{
+	w_u32("cpus", 1);
+	assert_int_equal(fdt_property_u64(blob, "memory", 0x200000), 0);
+	assert_int_equal(fdt_property_string(blob, "kernel", "Image"), 0);
+}
+
+static int end_system(void)
+{
+	w_end();
+	w_end();
+	assert_int_equal(fdt_finish(blob), 0);
+	return parse_blob(fdt_totalsize(blob));
+}
+
+static void test_minimal_valid(void **state)
+{
+	lookups = 0;
+	assert_int_equal(parse_vm(GOOD), 0);
+	assert_int_equal(sys.nr_vms, 1);
+	assert_string_equal(sys.vms[0].name, "linux");
+	assert_int_equal(sys.vms[0].nr_vcpus, 2);
+	assert_int_equal(sys.vms[0].mem_size, 0x20000000);
+	assert_string_equal(sys.vms[0].kernel.name, "Image");
+	assert_ptr_equal(sys.vms[0].kernel.data, kernel_bytes);
+	assert_int_equal(sys.vms[0].kernel.size, sizeof(kernel_bytes));
+	assert_null(sys.vms[0].initrd.name);
+	assert_null(sys.vms[0].initrd.data);
+	assert_int_equal(sys.vms[0].initrd.size, 0);
+	assert_string_equal(sys.vms[0].bootargs, "");
+	assert_int_equal(sys.vms[0].on_reset, CFG_ON_RESET_RESTART);
+	assert_int_equal(lookups, 1);
+}
+
+static void test_full_system(void **state)
+{
+	assert_int_equal(
+	    parse_dts("/dts-v1/;\n/ { compatible = \"acme,board\", \"tandem,system\";\n"
+		      "	x = <&l>; /* gives linux a phandle, which is ignored */\n"
+		      "	chosen { stdout-path = \"serial0\"; anything { }; };\n"
+		      "	aliases { serial0 = \"/vms/linux\"; };\n"
+		      "	vms {\n"
+		      "		l: linux { cpus = <3>; memory = <0x1 0x0>; kernel = \"Image\";\n"
+		      "			initrd = \"initrd.gz\"; on-reset = \"restart\";\n"
+		      "			bootargs = \"console=ttyAMA0 earlycon\"; };\n"
+		      "		rtos { cpus = <1>; memory = <0x200000>; kernel = \"rtos.bin\";\n"
+		      "			on-reset = \"stop\"; };\n"
+		      "	};\n"
+		      "};\n"),
+	    0);
+	assert_int_equal(sys.nr_vms, 2);
+	assert_string_equal(sys.vms[0].name, "linux");
+	assert_int_equal(sys.vms[0].nr_vcpus, 3);
+	assert_int_equal(sys.vms[0].mem_size, 0x100000000ULL);
+	assert_string_equal(sys.vms[0].initrd.name, "initrd.gz");
+	assert_ptr_equal(sys.vms[0].initrd.data, initrd_bytes);
+	assert_int_equal(sys.vms[0].initrd.size, sizeof(initrd_bytes));
+	assert_string_equal(sys.vms[0].bootargs, "console=ttyAMA0 earlycon");
+	assert_int_equal(sys.vms[0].on_reset, CFG_ON_RESET_RESTART);
+	assert_string_equal(sys.vms[1].name, "rtos");
+	assert_int_equal(sys.vms[1].nr_vcpus, 1);
+	assert_int_equal(sys.vms[1].mem_size, 0x200000);
+	assert_int_equal(sys.vms[1].kernel.size, 512);
+	assert_int_equal(sys.vms[1].on_reset, CFG_ON_RESET_STOP);
+}
+
+/* The failing parse gave exactly this one line. */
+static void expect(int ret, const char *line)
+{
+	assert_int_equal(ret, -ERR_INVAL);
+	assert_string_equal(sys.err, line);
+}
+
+static void test_root_compatible(void **state)
+{
+	expect(parse_dts("/dts-v1/;\n/ { compatible = \"linux,dummy-virt\"; vms { linux { " GOOD
+			 " }; }; };"),
+	       "config: /: compatible: must be \"tandem,system\" (got \"linux,dummy-virt\")");
+	expect(parse_dts("/dts-v1/;\n/ { vms { linux { " GOOD " }; }; };"),
+	       "config: /: compatible: required property missing (must be \"tandem,system\")");
+	expect(parse_dts("/dts-v1/;\n/ { compatible = <1>; vms { linux { " GOOD " }; }; };"),
+	       "config: /: compatible: must be \"tandem,system\"");
+}
+
+static void test_root_children(void **state)
+{
+	expect(parse_dts("/dts-v1/;\n/ { compatible = \"tandem,system\"; cpus { };"
+			 " vms { linux { " GOOD " }; }; };"),
+	       "config: /cpus: unknown node (the root may hold vms, chosen, aliases)");
+	expect(parse_dts("/dts-v1/;\n/ { compatible = \"tandem,system\"; vms@0 { linux { " GOOD
+			 " }; }; };"),
+	       "config: /vms@0: unknown node (the root may hold vms, chosen, aliases)");
+	expect(parse_dts("/dts-v1/;\n/ { compatible = \"tandem,system\"; chosen { }; };"),
+	       "config: /vms: required node missing (it holds one node per VM)");
+	expect(parse_dts("/dts-v1/;\n/ { compatible = \"tandem,system\"; vms { }; };"),
+	       "config: /vms: no VMs (at least one VM node is required)");
+	expect(parse_dts("/dts-v1/;\n/ { compatible = \"tandem,system\"; vms { #size-cells = <0>;"
+			 " linux { " GOOD " }; }; };"),
+	       "config: /vms: #size-cells: unknown property (VMs are the subnodes of /vms)");
+
+	/* Two /vms nodes: dtc merges them, so build the blob by hand. */
+	begin_system();
+	w_begin("a");
+	good_props();
+	w_end();
+	w_end();
+	w_begin("vms");
+	expect(end_system(), "config: /vms: duplicate node");
+}
+
+static void test_vm_names(void **state)
+{
+	char src[512];
+	const char *name31 = "abcdefghijklmnopqrstuvwxyz01234";
+
+	snprintf(src, sizeof(src),
+		 "/dts-v1/;\n/ { compatible = \"tandem,system\"; vms { %s { " GOOD " }; }; };",
+		 name31);
+	assert_int_equal(parse_dts(src), 0);
+	assert_string_equal(sys.vms[0].name, name31);
+	snprintf(src, sizeof(src),
+		 "/dts-v1/;\n/ { compatible = \"tandem,system\"; vms { %s5 { " GOOD " }; }; };",
+		 name31);
+	expect(parse_dts(src), "config: /vms/abcdefghijklmnopqrstuvwxyz012345: node name: longer "
+			       "than 31 characters");
+
+	/* Duplicates and odd characters: dtc would merge or refuse them. */
+	begin_system();
+	for (int i = 0; i < 2; i++) {
+		w_begin("twin");
+		good_props();
+		w_end();
+	}
+	expect(end_system(), "config: /vms/twin: duplicate VM name 'twin'");
+
+	begin_system();
+	w_begin("bad\nname");
+	good_props();
+	w_end();
+	expect(end_system(), "config: /vms/bad?name: node name: invalid character (use letters, "
+			     "digits, ,._+-@)");
+}
+
+static void test_too_many_vms(void **state)
+{
+	begin_system();
+	for (int i = 0; i <= CFG_MAX_VMS; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "vm%d", i);
+		w_begin(name);
+		good_props();
+		w_end();
+	}
+	expect(end_system(), "config: /vms/vm8: too many VMs (at most 8)");
+
+	begin_system();
+	for (int i = 0; i < CFG_MAX_VMS; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "vm%d", i);
+		w_begin(name);
+		good_props();
+		w_end();
+	}
+	assert_int_equal(end_system(), 0);
+	assert_int_equal(sys.nr_vms, CFG_MAX_VMS);
+	assert_string_equal(sys.vms[7].name, "vm7");
+}
+
+static void test_cpus(void **state)
+{
+	const char *rest = "memory = <0x0 0x20000000>; kernel = \"Image\";";
+	char props[256];
+
+	for (unsigned n = 1; n <= CFG_MAX_VCPUS; n++) {
+		snprintf(props, sizeof(props), "cpus = <%u>; %s", n, rest);
+		assert_int_equal(parse_vm(props), 0);
+		assert_int_equal(sys.vms[0].nr_vcpus, n);
+	}
+	snprintf(props, sizeof(props), "cpus = <0>; %s", rest);
+	expect(parse_vm(props), "config: /vms/linux: cpus: must be between 1 and 8 (got 0)");
+	snprintf(props, sizeof(props), "cpus = <9>; %s", rest);
+	expect(parse_vm(props), "config: /vms/linux: cpus: must be between 1 and 8 (got 9)");
+	snprintf(props, sizeof(props), "cpus = <0 2>; %s", rest);
+	expect(parse_vm(props), "config: /vms/linux: cpus: must be one 32-bit cell (got 8 bytes)");
+	snprintf(props, sizeof(props), "cpus = \"two\"; %s", rest);
+	expect(parse_vm(props),
+	       "config: /vms/linux: cpus: must be a number like <2>, not the string \"two\"");
+	snprintf(props, sizeof(props), "cpus; %s", rest);
+	expect(parse_vm(props), "config: /vms/linux: cpus: must be one 32-bit cell (got 0 bytes)");
+	expect(parse_vm(rest), "config: /vms/linux: cpus: required property missing");
+}
+
+static void test_memory(void **state)
+{
+	const char *rest = "cpus = <1>; kernel = \"Image\";";
+	char props[256];
+
+	snprintf(props, sizeof(props), "memory = <0x200000>; %s", rest);
+	assert_int_equal(parse_vm(props), 0);
+	assert_int_equal(sys.vms[0].mem_size, MiB(2));
+	snprintf(props, sizeof(props), "memory = <0x80 0x600000>; %s", rest);
+	assert_int_equal(parse_vm(props), 0);
+	assert_int_equal(sys.vms[0].mem_size, 0x8000600000ULL);
+
+	snprintf(props, sizeof(props), "memory = <0x1234>; %s", rest);
+	expect(parse_vm(props),
+	       "config: /vms/linux: memory: must be a multiple of 2 MiB (got 0x1234)");
+	snprintf(props, sizeof(props), "memory = <0x1 0x100000>; %s", rest);
+	expect(parse_vm(props),
+	       "config: /vms/linux: memory: must be a multiple of 2 MiB (got 0x100100000)");
+	snprintf(props, sizeof(props), "memory = <0x0 0x0>; %s", rest);
+	expect(parse_vm(props), "config: /vms/linux: memory: must be greater than 0");
+	snprintf(props, sizeof(props), "memory = <0 0 0x200000>; %s", rest);
+	expect(parse_vm(props),
+	       "config: /vms/linux: memory: must be 1 or 2 cells of bytes (got 12 bytes)");
+	snprintf(props, sizeof(props), "memory = \"512M\"; %s", rest);
+	expect(parse_vm(props), "config: /vms/linux: memory: must be a size in bytes like <0x0 "
+				"0x20000000>, not a string");
+	expect(parse_vm(rest), "config: /vms/linux: memory: required property missing");
+}
+
+static void test_images(void **state)
+{
+	const char *rest = "cpus = <1>; memory = <0x200000>;";
+	char props[256];
+
+	expect(parse_vm(rest), "config: /vms/linux: kernel: required property missing");
+	snprintf(props, sizeof(props), "%s kernel = \"nope/Image\";", rest);
+	expect(parse_vm(props),
+	       "config: /vms/linux: kernel: image 'nope/Image' not found in the boot bundle");
+	snprintf(props, sizeof(props), "%s kernel = \"Image\", \"initrd.gz\";", rest);
+	expect(parse_vm(props), "config: /vms/linux: kernel: must be a single string, not a list");
+	snprintf(props, sizeof(props), "%s kernel = \"\";", rest);
+	expect(parse_vm(props),
+	       "config: /vms/linux: kernel: must name an image in the boot bundle (got \"\")");
+	snprintf(props, sizeof(props), "%s kernel = \"empty\";", rest);
+	expect(parse_vm(props), "config: /vms/linux: kernel: image 'empty' is empty");
+	snprintf(props, sizeof(props), "%s kernel = <1>;", rest);
+	expect(parse_vm(props), "config: /vms/linux: kernel: must be a NUL-terminated string");
+	snprintf(props, sizeof(props), "%s kernel = \"Image\"; initrd = \"missing.gz\";", rest);
+	expect(parse_vm(props),
+	       "config: /vms/linux: initrd: image 'missing.gz' not found in the boot bundle");
+
+	/* A string property cut short of its NUL (dtc always terminates: build it by hand). */
+	begin_system();
+	w_begin("linux");
+	w_u32("cpus", 1);
+	assert_int_equal(fdt_property_u64(blob, "memory", 0x200000), 0);
+	w_prop("kernel", "Image", 5);
+	w_end();
+	expect(end_system(), "config: /vms/linux: kernel: must be a NUL-terminated string");
+
+	/* Without a lookup function nothing can be found. */
+	struct fdt f;
+	snprintf(props, sizeof(props), "%s kernel = \"Image\";", rest);
+	assert_int_equal(parse_vm(props), 0);
+	assert_int_equal(fdt_open(&f, blob, blob_size), 0);
+	assert_int_equal(cfg_parse(&f, NULL, NULL, &sys), -ERR_INVAL);
+	assert_string_equal(
+	    sys.err, "config: /vms/linux: kernel: image 'Image' not found in the boot bundle");
+}
+
+static void test_bootargs(void **state)
+{
+	char props[700], args[600];
+
+	memset(args, 'a', sizeof(args));
+	args[CFG_BOOTARGS_MAX - 1] = '\0';
+	snprintf(props, sizeof(props), GOOD " bootargs = \"%s\";", args);
+	assert_int_equal(parse_vm(props), 0);
+	assert_string_equal(sys.vms[0].bootargs, args);
+	args[CFG_BOOTARGS_MAX - 1] = 'a';
+	args[CFG_BOOTARGS_MAX] = '\0';
+	snprintf(props, sizeof(props), GOOD " bootargs = \"%s\";", args);
+	expect(parse_vm(props),
+	       "config: /vms/linux: bootargs: longer than 511 characters (got 512)");
+	expect(parse_vm(GOOD " bootargs = <7>;"),
+	       "config: /vms/linux: bootargs: must be a NUL-terminated string");
+}
+
+static void test_on_reset(void **state)
+{
+	assert_int_equal(parse_vm(GOOD " on-reset = \"stop\";"), 0);
+	assert_int_equal(sys.vms[0].on_reset, CFG_ON_RESET_STOP);
+	assert_int_equal(parse_vm(GOOD " on-reset = \"restart\";"), 0);
+	assert_int_equal(sys.vms[0].on_reset, CFG_ON_RESET_RESTART);
+	expect(parse_vm(GOOD " on-reset = \"reboot\";"),
+	       "config: /vms/linux: on-reset: must be \"restart\" or \"stop\" (got \"reboot\")");
+	expect(parse_vm(GOOD " on-reset;"),
+	       "config: /vms/linux: on-reset: must be a NUL-terminated string");
+}
+
+static void test_unknown_and_duplicate(void **state)
+{
+	expect(parse_vm("cpus = <2>; memory = <0x0 0x20000000>; colour = \"blue\"; kernel = "
+			"\"Image\";"),
+	       "config: /vms/linux: colour: unknown property");
+	expect(parse_vm(GOOD " console { };"),
+	       "config: /vms/linux/console: unknown node (a VM node has properties only)");
+
+	begin_system();
+	w_begin("linux");
+	good_props();
+	w_u32("cpus", 2);
+	w_end();
+	expect(end_system(), "config: /vms/linux: cpus: given more than once");
+
+	/* Names from the blob never break the one-line rule. */
+	begin_system();
+	w_begin("linux");
+	good_props();
+	w_u32("two\nlines\x7f", 2);
+	w_end();
+	expect(end_system(), "config: /vms/linux: two?lines?: unknown property");
+}
+
+static void test_resources(void **state)
+{
+	struct cfg_resources res = {.nr_pcpus = 4, .free_bytes = GiB(1)};
+
+	memset(&sys, 0, sizeof(sys));
+	sys.nr_vms = 2;
+	strcpy(sys.vms[0].name, "linux");
+	sys.vms[0].nr_vcpus = 3;
+	sys.vms[0].mem_size = MiB(768);
+	strcpy(sys.vms[1].name, "rtos");
+	sys.vms[1].nr_vcpus = 1;
+	sys.vms[1].mem_size = MiB(256);
+	assert_int_equal(cfg_check_resources(&sys, &res), 0); /* exactly full */
+
+	sys.vms[1].nr_vcpus = 4;
+	expect(cfg_check_resources(&sys, &res), "config: /vms/rtos: cpus: 4 vCPUs requested but "
+						"only 1 pCPU left (4 pCPUs, one vCPU per pCPU)");
+	sys.vms[1].nr_vcpus = 1;
+	sys.vms[0].nr_vcpus = 4;
+	expect(cfg_check_resources(&sys, &res), "config: /vms/rtos: cpus: 1 vCPU requested but "
+						"only 0 pCPUs left (4 pCPUs, one vCPU per pCPU)");
+	res.nr_pcpus = 1;
+	expect(cfg_check_resources(&sys, &res), "config: /vms/linux: cpus: 4 vCPUs requested but "
+						"only 1 pCPU left (1 pCPU, one vCPU per pCPU)");
+
+	res.nr_pcpus = 8;
+	sys.vms[1].mem_size = MiB(258);
+	expect(cfg_check_resources(&sys, &res), "config: /vms/rtos: memory: 258 MiB requested "
+						"but only 256 MiB left (1024 MiB free)");
+	sys.vms[0].mem_size = 0xfffffffffe000000ULL; /* sums must not wrap around */
+	expect(cfg_check_resources(&sys, &res), "config: /vms/linux: memory: 17592186044384 MiB "
+						"requested but only 1024 MiB left (1024 MiB free)");
+	assert_int_equal(cfg_check_resources(NULL, &res), -ERR_INVAL);
+	assert_int_equal(cfg_check_resources(&sys, NULL), -ERR_INVAL);
+}
+
+/* The shipped descriptions: images resolve unless their path says they do not exist. */
+static int shipped_image(void *ctx, const char *name, const void **data, size_t *size)
+{
+	if (strstr(name, "no-such"))
+		return -ERR_NOENT;
+	*data = kernel_bytes;
+	*size = sizeof(kernel_bytes);
+	return 0;
+}
+
+static void test_shipped_configs(void **state)
+{
+	/* What tests/integration/test_bad_config.py expects on a 4-pCPU, 2 GiB machine. */
+	static const struct {
+		const char *file, *err;
+	} cases[] = {
+	    {"configs/default.dts", ""},
+	    {"configs/tests/linux-4vcpu.dts", ""},
+	    {"configs/tests/bad-memory.dts", "config: /vms/linux: memory: "},
+	    {"configs/tests/bad-cpus.dts", "config: /vms/linux: cpus: "},
+	    {"configs/tests/bad-missing-image.dts", "config: /vms/linux: kernel: "},
+	    {"configs/tests/bad-unknown-property.dts", "config: /vms/linux: colour: "},
+	    {"configs/tests/bad-malformed-property.dts", "config: /vms/linux: cpus: "},
+	};
+	struct cfg_resources res = {.nr_pcpus = 4, .free_bytes = GiB(2) - MiB(64)};
+
+	if (access("configs/default.dts", R_OK) != 0)
+		skip(); /* not run from the top of the tree */
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char cmd[256];
+		struct fdt f;
+		size_t n;
+		FILE *p;
+		int ret;
+
+		snprintf(cmd, sizeof(cmd), "dtc -q -I dts -O dtb %s", cases[i].file);
+		p = popen(cmd, "r");
+		assert_non_null(p);
+		free(blob);
+		blob = malloc(65536);
+		n = fread(blob, 1, 65536, p);
+		assert_int_equal(pclose(p), 0);
+		assert_int_equal(fdt_open(&f, blob, n), 0);
+		ret = cfg_parse(&f, shipped_image, NULL, &sys);
+		if (ret == 0)
+			ret = cfg_check_resources(&sys, &res);
+		if (!*cases[i].err) {
+			assert_int_equal(ret, 0);
+			continue;
+		}
+		assert_int_equal(ret, -ERR_INVAL);
+		assert_int_equal(strncmp(sys.err, cases[i].err, strlen(cases[i].err)), 0);
+		printf("  %s: %s\n", cases[i].file, sys.err);
+	}
+}
+
+static int teardown(void **state)
+{
+	free(blob);
+	blob = NULL;
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_minimal_valid),
+	    cmocka_unit_test(test_full_system),
+	    cmocka_unit_test(test_root_compatible),
+	    cmocka_unit_test(test_root_children),
+	    cmocka_unit_test(test_vm_names),
+	    cmocka_unit_test(test_too_many_vms),
+	    cmocka_unit_test(test_cpus),
+	    cmocka_unit_test(test_memory),
+	    cmocka_unit_test(test_images),
+	    cmocka_unit_test(test_bootargs),
+	    cmocka_unit_test(test_on_reset),
+	    cmocka_unit_test(test_unknown_and_duplicate),
+	    cmocka_unit_test(test_resources),
+	    cmocka_unit_test(test_shipped_configs),
+	};
+
+	return cmocka_run_group_tests_name("config", tests, NULL, teardown);
+}
