@@ -71,15 +71,18 @@ static bool looks_like_string(const char *v, int len)
 	return true;
 }
 
-/* Exactly one NUL-terminated string filling the property. */
-static int get_string(struct parser *p, const char *prop, const char *v, int len, const char **s)
+/* Exactly one NUL-terminated string filling the property; NULL (error recorded) otherwise. */
+static const char *get_string(struct parser *p, const char *prop, const char *v, int len)
 {
-	if (len <= 0 || v[len - 1] != '\0')
-		return fail(p, prop, "must be a NUL-terminated string");
-	if (strnlen(v, (size_t)len) != (size_t)len - 1)
-		return fail(p, prop, "must be a single string, not a list");
-	*s = v;
-	return 0;
+	if (len <= 0 || v[len - 1] != '\0') {
+		fail(p, prop, "must be a NUL-terminated string");
+		return NULL;
+	}
+	if (strnlen(v, (size_t)len) != (size_t)len - 1) {
+		fail(p, prop, "must be a single string, not a list");
+		return NULL;
+	}
+	return v;
 }
 
 static int parse_cpus(struct parser *p, struct cfg_vm *vm, const char *prop, const void *v, int len)
@@ -120,11 +123,10 @@ static int parse_memory(struct parser *p, struct cfg_vm *vm, const char *prop, c
 static int parse_image(struct parser *p, struct cfg_image *img, const char *prop, const void *v,
 		       int len)
 {
-	const char *name = NULL;
-	int ret = get_string(p, prop, v, len, &name);
+	const char *name = get_string(p, prop, v, len);
 
-	if (ret)
-		return ret;
+	if (!name)
+		return -ERR_INVAL;
 	if (!*name)
 		return fail(p, prop, "must name an image in the boot bundle (got \"\")");
 	if (!p->lookup || p->lookup(p->lookup_ctx, name, &img->data, &img->size))
@@ -152,11 +154,10 @@ static int parse_initrd(struct parser *p, struct cfg_vm *vm, const char *prop, c
 static int parse_bootargs(struct parser *p, struct cfg_vm *vm, const char *prop, const void *v,
 			  int len)
 {
-	const char *s = NULL;
-	int ret = get_string(p, prop, v, len, &s);
+	const char *s = get_string(p, prop, v, len);
 
-	if (ret)
-		return ret;
+	if (!s)
+		return -ERR_INVAL;
 	if (strlen(s) >= CFG_BOOTARGS_MAX)
 		return fail(p, prop, "longer than %u characters (got %u)", CFG_BOOTARGS_MAX - 1,
 			    (unsigned)strlen(s));
@@ -167,11 +168,10 @@ static int parse_bootargs(struct parser *p, struct cfg_vm *vm, const char *prop,
 static int parse_on_reset(struct parser *p, struct cfg_vm *vm, const char *prop, const void *v,
 			  int len)
 {
-	const char *s = NULL;
-	int ret = get_string(p, prop, v, len, &s);
+	const char *s = get_string(p, prop, v, len);
 
-	if (ret)
-		return ret;
+	if (!s)
+		return -ERR_INVAL;
 	if (strcmp(s, "restart") == 0)
 		vm->on_reset = CFG_ON_RESET_RESTART;
 	else if (strcmp(s, "stop") == 0)
@@ -284,7 +284,7 @@ static int parse_vms(struct parser *p, int vms)
 
 		if (!pname)
 			return fail(p, NULL, "malformed device tree");
-		if (strcmp(pname, "phandle") && strcmp(pname, "linux,phandle"))
+		if (strcmp(pname, "phandle") != 0 && strcmp(pname, "linux,phandle") != 0)
 			return fail(p, pname, "unknown property (VMs are the subnodes of /vms)");
 	}
 	for (node = fdt_first_child(p->fdt, vms); node >= 0;
@@ -336,7 +336,7 @@ static int parse_system(struct parser *p)
 			if (vms >= 0)
 				return fail(p, NULL, "duplicate node");
 			vms = node;
-		} else if (strcmp(name, "chosen") && strcmp(name, "aliases")) {
+		} else if (strcmp(name, "chosen") != 0 && strcmp(name, "aliases") != 0) {
 			return fail(p, NULL,
 				    "unknown node (the root may hold vms, chosen, aliases)");
 		}

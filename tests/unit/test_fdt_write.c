@@ -168,7 +168,7 @@ static size_t unique_names_size(const void *blob)
 			size_t i;
 
 			fdt_getprop_by_offset(blob, p, &name, NULL);
-			for (i = 0; i < n && strcmp(seen[i], name); i++)
+			for (i = 0; i < n && strcmp(seen[i], name) != 0; i++)
 				;
 			if (i == n) {
 				assert_true(n < 64);
