@@ -22,7 +22,8 @@ void irq_handle(void)
 		p->stats.irqs++;
 		gic_eoi(id); /* priority drop only (EOImode = 1) */
 		if (id == PPI_VIRT_TIMER && vcpu) {
-			/* Hardware-linked: the guest's EOI of INTID 27 deactivates the physical one. */
+			/* Hardware-linked: the guest's EOI of INTID 27 deactivates the physical
+			 * one. */
 			vgic_inject_hw(vcpu, PPI_VIRT_TIMER, PPI_VIRT_TIMER);
 			continue;
 		}
@@ -30,7 +31,8 @@ void irq_handle(void)
 			if (vcpu)
 				vgic_maintenance(vcpu);
 		} else if (id == IPI_KICK) {
-			p->stats.ipis++; /* the return path re-reads vCPU state and pending interrupts */
+			p->stats.ipis++; /* the return path re-reads vCPU state and pending
+					    interrupts */
 		} else if (id == platform.uart_irq) {
 			console_irq();
 		} else if (id != PPI_VIRT_TIMER) {

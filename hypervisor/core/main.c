@@ -77,7 +77,8 @@ static void start_secondaries(void)
 			log_warn("CPU %u (MPIDR 0x%llx): PSCI CPU_ON failed (%lld)", i,
 				 (unsigned long long)platform.cpu_mpidr[i], (long long)ret);
 	}
-	/* Wait (bounded) for them to report in, so the pCPU count is final before VMs are placed. */
+	/* Wait (bounded) for them to report in, so the pCPU count is final before VMs are placed.
+	 */
 	for (uint64_t t0 = arch_counter_read();
 	     cpus_up + 1 < platform.nr_cpus && arch_counter_read() - t0 < arch_counter_freq();)
 		;
@@ -89,6 +90,7 @@ static void cpu_common_init(unsigned index)
 
 	p->index = index;
 	p->mpidr = platform.cpu_mpidr[index];
+	arch_cpu_init_virt();
 	gic_cpu_init();
 	gic_enable_ppi(PPI_VIRT_TIMER);
 	gic_enable_ppi(PPI_MAINTENANCE);

@@ -54,7 +54,8 @@ static void reserve_range(paddr_t base, uint64_t size)
 
 		if (s >= e)
 			continue;
-		for (uint64_t i = (s - reg->base) / PAGE_SIZE; i < (e - reg->base) / PAGE_SIZE; i++) {
+		for (uint64_t i = (s - reg->base) / PAGE_SIZE; i < (e - reg->base) / PAGE_SIZE;
+		     i++) {
 			if (!test_bit(reg->bitmap, i)) {
 				set_bits(reg->bitmap, i, 1, true);
 				frames_free--;

@@ -14,9 +14,9 @@
 struct vm vms[CFG_MAX_VMS];
 unsigned nr_vms;
 
-#define IMAGE_MAGIC       0x644d5241U /* "ARM\x64" at offset 0x38 of an arm64 Image */
-#define DTB_AREA          MiB(2)      /* the guest DTB sits in the last 2 MiB of RAM */
-#define GUEST_DTB_MAX     KiB(64)
+#define IMAGE_MAGIC   0x644d5241U /* "ARM\x64" at offset 0x38 of an arm64 Image */
+#define DTB_AREA      MiB(2)	  /* the guest DTB sits in the last 2 MiB of RAM */
+#define GUEST_DTB_MAX KiB(64)
 
 /* Scratch for building a guest DTB (boot CPU only, before any guest runs). */
 static uint8_t dtb_scratch[2 * GUEST_DTB_MAX];
@@ -42,9 +42,10 @@ static int parse_image_header(const struct vm *vm, struct image_layout *out)
 	memcpy(&out->text_offset, img + 0x8, 8);
 	memcpy(&out->image_size, img + 0x10, 8);
 	if (magic != IMAGE_MAGIC) {
-		printk("config: /vms/%s: kernel: '%s' has no arm64 Image header (magic \"ARM\\x64\" "
-		       "at offset 0x38)\n",
-		       vm->name, vm->cfg->kernel.name);
+		printk(
+		    "config: /vms/%s: kernel: '%s' has no arm64 Image header (magic \"ARM\\x64\" "
+		    "at offset 0x38)\n",
+		    vm->name, vm->cfg->kernel.name);
 		return -ERR_INVAL;
 	}
 	if (out->image_size == 0) { /* pre-3.17 kernels: text_offset 0x80000, size unknown */
@@ -81,7 +82,8 @@ struct vcpu *vm_vcpu_by_mpidr(struct vm *vm, uint64_t mpidr)
 	return NULL;
 }
 
-/* Loads kernel, initrd and generated DTB into the VM's RAM; fills the boot entry and DTB address. */
+/* Loads kernel, initrd and generated DTB into the VM's RAM; fills the boot entry and DTB address.
+ */
 static int load_images(struct vm *vm, ipa_t *entry, ipa_t *dtb_ipa)
 {
 	const struct cfg_vm *cfg = vm->cfg;
@@ -103,10 +105,11 @@ static int load_images(struct vm *vm, ipa_t *entry, ipa_t *dtb_ipa)
 	if (cfg->initrd.name) {
 		initrd = ALIGN_UP(kernel + img.image_size, MiB(2));
 		if (initrd + cfg->initrd.size > dtb) {
-			printk("config: /vms/%s: memory: 0x%llx bytes cannot hold kernel and initrd "
-			       "'%s' (0x%llx bytes)\n",
-			       vm->name, (unsigned long long)vm->ram_size, cfg->initrd.name,
-			       (unsigned long long)cfg->initrd.size);
+			printk(
+			    "config: /vms/%s: memory: 0x%llx bytes cannot hold kernel and initrd "
+			    "'%s' (0x%llx bytes)\n",
+			    vm->name, (unsigned long long)vm->ram_size, cfg->initrd.name,
+			    (unsigned long long)cfg->initrd.size);
 			return -ERR_INVAL;
 		}
 		copy_to_guest(vm, initrd, cfg->initrd.data, cfg->initrd.size);

@@ -9,26 +9,26 @@
 #include <tandem/log.h>
 #include <tandem/pcpu.h>
 
-#define GICD_CTLR       0x0000
-#define GICD_TYPER      0x0004
-#define GICD_IGROUPR    0x0080
-#define GICD_ISENABLER  0x0100
-#define GICD_ICENABLER  0x0180
+#define GICD_CTLR	0x0000
+#define GICD_TYPER	0x0004
+#define GICD_IGROUPR	0x0080
+#define GICD_ISENABLER	0x0100
+#define GICD_ICENABLER	0x0180
 #define GICD_IPRIORITYR 0x0400
-#define GICD_ICFGR      0x0c00
-#define GICD_IROUTER    0x6000
-#define GICD_CTLR_RWP   (1U << 31)
-#define GICD_CTLR_ARE   (1U << 4)
-#define GICD_CTLR_GRP1  (1U << 1)
+#define GICD_ICFGR	0x0c00
+#define GICD_IROUTER	0x6000
+#define GICD_CTLR_RWP	(1U << 31)
+#define GICD_CTLR_ARE	(1U << 4)
+#define GICD_CTLR_GRP1	(1U << 1)
 
-#define GICR_TYPER      0x0008
-#define GICR_WAKER      0x0014
-#define GICR_SGI        0x10000
-#define GICR_STRIDE     0x20000
-#define WAKER_PS        (1U << 1)
-#define WAKER_CA        (1U << 2)
+#define GICR_TYPER  0x0008
+#define GICR_WAKER  0x0014
+#define GICR_SGI    0x10000
+#define GICR_STRIDE 0x20000
+#define WAKER_PS    (1U << 1)
+#define WAKER_CA    (1U << 2)
 
-#define DEFAULT_PRIO    0xa0
+#define DEFAULT_PRIO 0xa0
 
 static volatile uint8_t *gicd;
 static paddr_t gicr_base;

@@ -2,14 +2,14 @@
 #include <tandem/arch.h>
 #include <tandem/console.h>
 
-#define UART_DR   0x000
-#define UART_FR   0x018
+#define UART_DR	  0x000
+#define UART_FR	  0x018
 #define UART_IMSC 0x038
 #define UART_ICR  0x044
-#define FR_RXFE   (1U << 4)
-#define FR_TXFF   (1U << 5)
-#define INT_RX    (1U << 4)
-#define INT_RT    (1U << 6)
+#define FR_RXFE	  (1U << 4)
+#define FR_TXFF	  (1U << 5)
+#define INT_RX	  (1U << 4)
+#define INT_RT	  (1U << 6)
 
 static volatile uint8_t *base;
 
@@ -44,9 +44,9 @@ static void pl011_enable_rx_irq(void)
 }
 
 static const struct uart_ops pl011_ops = {
-	.putc = pl011_putc,
-	.getc = pl011_getc,
-	.enable_rx_irq = pl011_enable_rx_irq,
+    .putc = pl011_putc,
+    .getc = pl011_getc,
+    .enable_rx_irq = pl011_enable_rx_irq,
 };
 
 const struct uart_ops *pl011_probe(paddr_t pa)

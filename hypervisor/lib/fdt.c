@@ -651,7 +651,7 @@ int fdt_read_string(const struct fdt *fdt, int node, const char *name, const cha
 
 static uint32_t cells_or(const struct fdt *fdt, int node, const char *name, uint32_t dflt)
 {
-	uint32_t v;
+	uint32_t v = 0;
 
 	return fdt_read_u32(fdt, node, name, &v) == 0 ? v : dflt;
 }

@@ -74,22 +74,25 @@ int vsnprintf_td(char *buf, size_t len, const char *fmt, va_list ap)
 		case 'i': {
 			int64_t v = lng ? va_arg(ap, long long) : va_arg(ap, int);
 
-			put_num(&o, v < 0 ? -(uint64_t)v : (uint64_t)v, 10, false, v < 0, width, zero,
-				left);
+			put_num(&o, v < 0 ? -(uint64_t)v : (uint64_t)v, 10, false, v < 0, width,
+				zero, left);
 			break;
 		}
 		case 'u':
 		case 'x':
 		case 'X': {
-			uint64_t v = lng ? va_arg(ap, unsigned long long) : va_arg(ap, unsigned int);
+			uint64_t v =
+			    lng ? va_arg(ap, unsigned long long) : va_arg(ap, unsigned int);
 
-			put_num(&o, v, *fmt == 'u' ? 10 : 16, *fmt == 'X', false, width, zero, left);
+			put_num(&o, v, *fmt == 'u' ? 10 : 16, *fmt == 'X', false, width, zero,
+				left);
 			break;
 		}
 		case 'p':
 			put(&o, '0');
 			put(&o, 'x');
-			put_num(&o, (uintptr_t)va_arg(ap, void *), 16, false, false, width, zero, left);
+			put_num(&o, (uintptr_t)va_arg(ap, void *), 16, false, false, width, zero,
+				left);
 			break;
 		case 's': {
 			const char *s = va_arg(ap, const char *);

@@ -18,7 +18,7 @@ t = harness.Test(__file__)
 for name, prop, rule in CASES:
     with t.boot(name, config="configs/tests/%s.dts" % name, smp=4, mem="2G") as vm:
         what = "%s: one line 'config: /vms/linux: %s: ...' [issue 2 bad input: %s]" % (name, prop, rule)
-        m = t.expect_check(vm, r"^config: .*$", 60, what + " (a config: line appears)")
+        m = t.expect_check(vm, r"^config: [^\r\n]*(?=\r?\n)", 60, what + " (a config: line appears)")
         if m:
             line = m.group(0)
             t.check(what, re.match(r"^config: /vms/linux: %s: \S" % re.escape(prop), line),

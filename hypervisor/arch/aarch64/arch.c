@@ -1,4 +1,5 @@
-/* AArch64 implementations of the small arch_* services: caches, TLBs, counter, IRQ masking, locks. */
+/* AArch64 implementations of the small arch_* services: caches, TLBs, counter, IRQ masking, locks.
+ */
 #include <arch/sysregs.h>
 #include <tandem/arch.h>
 #include <tandem/pcpu.h>
@@ -110,4 +111,20 @@ void spin_unlock(spinlock_t *lock)
 {
 	__atomic_store_n(&lock->owner, lock->owner + 1, __ATOMIC_RELEASE);
 	__asm__ volatile("dsb ishst; sev" ::: "memory");
+}
+
+void arch_cpu_init_virt(void)
+{
+	uint64_t parange = read_sysreg(id_aa64mmfr0_el1) & 0xf;
+	/*
+	 * VTCR_EL2: 39-bit IPA (T0SZ 25) walked from level 1 (SL0 = 1) with a 4 KiB
+	 * granule, tables in inner-shareable write-back memory; output size up to 40 bits.
+	 */
+	uint64_t vtcr = 25 | (1UL << 6) | (1UL << 8) | (1UL << 10) | (3UL << 12) |
+			(MIN(parange, 2UL) << 16) | (1UL << 31);
+
+	write_sysreg(vtcr_el2, vtcr);
+	write_sysreg(cntvoff_el2, 0);
+	write_sysreg(vttbr_el2, 0);
+	isb();
 }

@@ -14,16 +14,16 @@
 #define PT_AP_RO   (1UL << 7)
 #define PT_AP_RES1 (1UL << 6)
 #define PT_SH_IS   (3UL << 8)
-#define PT_AF      (1UL << 10)
-#define PT_XN      (1UL << 54)
-#define PT_ADDR    0x0000fffffffff000UL
+#define PT_AF	   (1UL << 10)
+#define PT_XN	   (1UL << 54)
+#define PT_ADDR	   0x0000fffffffff000UL
 
 #define MAIR_NORMAL_WB 0 /* attr0 = 0xff */
 #define MAIR_DEVICE    1 /* attr1 = 0x04, Device-nGnRE */
 #define MAIR_NORMAL_NC 2 /* attr2 = 0x44 */
 #define MAIR_VALUE     0x4404ffUL
 
-#define VA_BITS     39
+#define VA_BITS	    39
 #define POOL_TABLES 32
 
 extern char _start[], _etext[], _erodata[], _end[];
@@ -59,7 +59,8 @@ int mmu_map(uint64_t va, uint64_t size, enum mmu_kind kind)
 			unsigned shift = 12 + 9 * (3 - level);
 			uint64_t bs = 1UL << shift;
 			uint64_t *e = &tbl[(va >> shift) & 511];
-			bool table = level < 3 && (*e & (PT_VALID | PT_TABLE)) == (PT_VALID | PT_TABLE);
+			bool table =
+			    level < 3 && (*e & (PT_VALID | PT_TABLE)) == (PT_VALID | PT_TABLE);
 
 			if (level == 3 || (!table && IS_ALIGNED(va, bs) && size >= bs)) {
 				*e = va | attrs | (level == 3 ? PT_TABLE : 0);
@@ -69,7 +70,8 @@ int mmu_map(uint64_t va, uint64_t size, enum mmu_kind kind)
 			}
 			if (!table) {
 				if (*e & PT_VALID)
-					return -1; /* would need a block split: map finer ranges first */
+					return -1; /* would need a block split: map finer ranges
+						      first */
 				if (pt_used == POOL_TABLES)
 					return -1;
 				memset(pt_pool[pt_used], 0, sizeof(pt_pool[0]));
@@ -118,6 +120,7 @@ void mmu_enable(void)
 	write_sysreg(ttbr0_el2, (uint64_t)(uintptr_t)pt_pool[0]);
 	isb();
 	__asm__ volatile("tlbi alle2; dsb nsh; isb" ::: "memory");
-	write_sysreg(sctlr_el2, SCTLR_EL2_RES1 | SCTLR_M | SCTLR_C | SCTLR_I | SCTLR_SA | SCTLR_WXN);
+	write_sysreg(sctlr_el2,
+		     SCTLR_EL2_RES1 | SCTLR_M | SCTLR_C | SCTLR_I | SCTLR_SA | SCTLR_WXN);
 	isb();
 }

@@ -17,13 +17,13 @@
 #define S2_MEM_DEVICE  S2_MEMATTR(0x1) /* Device-nGnRE */
 #define S2_AP_RW       (3ULL << 6)
 #define S2_SH_INNER    (3ULL << 8)
-#define DESC_AF        (1ULL << 10)
-#define S2_XN          (1ULL << 54)
+#define DESC_AF	       (1ULL << 10)
+#define S2_XN	       (1ULL << 54)
 #define DESC_ADDR_MASK 0x0000fffffffff000ULL
 
-#define ENTRIES         512
-#define LEVEL_SHIFT(l)  (12 + 9 * (3 - (l)))
-#define LEVEL_SIZE(l)   (1ULL << LEVEL_SHIFT(l))
+#define ENTRIES		  512
+#define LEVEL_SHIFT(l)	  (12 + 9 * (3 - (l)))
+#define LEVEL_SIZE(l)	  (1ULL << LEVEL_SHIFT(l))
 #define LEVEL_INDEX(a, l) (((a) >> LEVEL_SHIFT(l)) & (ENTRIES - 1))
 
 static uint64_t *table_va(paddr_t pa)
@@ -111,8 +111,8 @@ int s2_map(struct s2_table *t, ipa_t ipa, paddr_t pa, uint64_t size, enum s2_att
 			uint64_t bs = LEVEL_SIZE(level);
 			uint64_t *entry = &tbl[LEVEL_INDEX(ipa, level)];
 
-			if (level == 3 || (IS_ALIGNED(ipa | pa, bs) && size >= bs &&
-					   !is_table(*entry, level))) {
+			if (level == 3 ||
+			    (IS_ALIGNED(ipa | pa, bs) && size >= bs && !is_table(*entry, level))) {
 				if (is_table(*entry, level))
 					return -ERR_EXIST;
 				*entry = (pa & DESC_ADDR_MASK) | leaf_attrs(attr, level);

@@ -44,7 +44,8 @@ static void trap_undef(struct vcpu *vcpu, struct guest_regs *r, uint64_t esr)
 static void trap_wfx(struct vcpu *vcpu, struct guest_regs *r, uint64_t esr)
 {
 	skip_insn(r, esr);
-	/* ISS.TI: 0 WFI, 1 WFE, 2 WFIT, 3 WFET. WFE yields, which with one vCPU per pCPU is a no-op. */
+	/* ISS.TI: 0 WFI, 1 WFE, 2 WFIT, 3 WFET. WFE yields, which with one vCPU per pCPU is a
+	 * no-op. */
 	if ((esr & 3) == 0 || (esr & 3) == 2) {
 		vcpu->stats.wfi++;
 		vcpu_wfi(vcpu);
@@ -101,8 +102,8 @@ static uint64_t id_reg_value(unsigned crm, unsigned op2)
 		v = 0;
 		break;
 	case 5 * 8 + 0: /* ID_AA64DFR0: no PMU, trace, SPE, trace buffer, BRBE */
-		v &= ~((0xfUL << 4) | (0xfUL << 8) | (0xfUL << 32) | (0xfUL << 40) |
-		       (0xfUL << 44) | (0xfUL << 52) | (0xfUL << 56));
+		v &= ~((0xfUL << 4) | (0xfUL << 8) | (0xfUL << 32) | (0xfUL << 40) | (0xfUL << 44) |
+		       (0xfUL << 52) | (0xfUL << 56));
 		break;
 	case 6 * 8 + 1: /* ID_AA64ISAR1: no pointer authentication (APA, API, GPA, GPI) */
 		v &= ~((0xfUL << 4) | (0xfUL << 8) | (0xfUL << 24) | (0xfUL << 28));
@@ -185,7 +186,8 @@ static void trap_dabt(struct vcpu *vcpu, struct guest_regs *r, uint64_t esr)
 
 		acc.size = 1U << sas;
 		if (write)
-			acc.value = reg_read(r, srt) & (sas == 3 ? ~0UL : (1UL << (8 * acc.size)) - 1);
+			acc.value =
+			    reg_read(r, srt) & (sas == 3 ? ~0UL : (1UL << (8 * acc.size)) - 1);
 		err = mmio_dispatch(vcpu, &acc);
 		if (err == 0) {
 			if (!write) {
@@ -206,13 +208,15 @@ static void trap_dabt(struct vcpu *vcpu, struct guest_regs *r, uint64_t esr)
 		err = mmio_find(vcpu->vm, ipa) ? -ERR_INVAL : -ERR_NOENT;
 	}
 	if (err == -ERR_NOENT)
-		log_error("vm %s vcpu %u: unmapped IPA 0x%llx (%s, pc 0x%llx): external abort injected",
-			  vcpu->vm->name, vcpu->id, (unsigned long long)ipa, write ? "write" : "read",
-			  (unsigned long long)r->pc);
+		log_error(
+		    "vm %s vcpu %u: unmapped IPA 0x%llx (%s, pc 0x%llx): external abort injected",
+		    vcpu->vm->name, vcpu->id, (unsigned long long)ipa, write ? "write" : "read",
+		    (unsigned long long)r->pc);
 	else if (!isv)
 		log_error("vm %s vcpu %u: MMIO access at IPA 0x%llx without a valid syndrome (pc "
 			  "0x%llx): external abort injected",
-			  vcpu->vm->name, vcpu->id, (unsigned long long)ipa, (unsigned long long)r->pc);
+			  vcpu->vm->name, vcpu->id, (unsigned long long)ipa,
+			  (unsigned long long)r->pc);
 	else
 		log_error("vm %s vcpu %u: emulated %s of %u bytes at IPA 0x%llx refused (%s)",
 			  vcpu->vm->name, vcpu->id, write ? "write" : "read", acc.size,
@@ -230,12 +234,8 @@ static void trap_iabt(struct vcpu *vcpu, struct guest_regs *r, uint64_t esr)
 }
 
 static const trap_fn trap_table[64] = {
-	[EC_WFX] = trap_wfx,
-	[EC_HVC64] = trap_hvc,
-	[EC_SMC64] = trap_hvc,
-	[EC_SYSREG] = trap_sysreg,
-	[EC_DABT_LOW] = trap_dabt,
-	[EC_IABT_LOW] = trap_iabt,
+    [EC_WFX] = trap_wfx,       [EC_HVC64] = trap_hvc,	  [EC_SMC64] = trap_hvc,
+    [EC_SYSREG] = trap_sysreg, [EC_DABT_LOW] = trap_dabt, [EC_IABT_LOW] = trap_iabt,
 };
 
 void trap_guest_sync(struct guest_regs *r)
@@ -282,9 +282,14 @@ void hyp_trap_irq(struct guest_regs *r)
 }
 
 static const char *const ec_names[64] = {
-	[EC_UNKNOWN] = "unknown",	   [EC_ILLEGAL] = "illegal state", [EC_IABT_CUR] = "instruction abort",
-	[EC_PC_ALIGN] = "PC alignment", [EC_DABT_CUR] = "data abort",   [EC_SP_ALIGN] = "SP alignment",
-	[EC_SERROR] = "SError",	   [EC_BRK64] = "BRK",
+    [EC_UNKNOWN] = "unknown",
+    [EC_ILLEGAL] = "illegal state",
+    [EC_IABT_CUR] = "instruction abort",
+    [EC_PC_ALIGN] = "PC alignment",
+    [EC_DABT_CUR] = "data abort",
+    [EC_SP_ALIGN] = "SP alignment",
+    [EC_SERROR] = "SError",
+    [EC_BRK64] = "BRK",
 };
 
 static void __attribute__((noreturn)) hyp_report(struct guest_regs *r, const char *what)
@@ -302,8 +307,8 @@ static void __attribute__((noreturn)) hyp_report(struct guest_regs *r, const cha
 		if (i == 30)
 			printk("  x30 0x%016llx\n", (unsigned long long)r->x[30]);
 		else
-			printk("  x%-2u 0x%016llx  x%-2u 0x%016llx\n", i, (unsigned long long)r->x[i],
-			       i + 1, (unsigned long long)r->x[i + 1]);
+			printk("  x%-2u 0x%016llx  x%-2u 0x%016llx\n", i,
+			       (unsigned long long)r->x[i], i + 1, (unsigned long long)r->x[i + 1]);
 	}
 	arch_halt();
 }

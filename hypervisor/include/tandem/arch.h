@@ -28,10 +28,13 @@ uint64_t arch_counter_freq(void);
 /* Interrupt mask state of the current CPU at EL2. */
 unsigned long arch_irq_save(void);
 void arch_irq_restore(unsigned long flags);
-/* Waits for an interrupt with interrupts enabled for the duration. */
+/* With IRQs masked: waits for an interrupt, then takes pending ones (IRQs masked again after). */
 void arch_wait_for_interrupt(void);
 /* Stops this CPU for good (fatal hypervisor error). */
 void __attribute__((noreturn)) arch_halt(void);
+
+/* Per-CPU virtualization set-up at boot: stage-2 control (VTCR_EL2), counter offset. */
+void arch_cpu_init_virt(void);
 
 /* Index of the calling physical CPU (0 .. nr_pcpus-1). */
 unsigned arch_cpu_index(void);
@@ -45,6 +48,15 @@ void arch_gic_write_hcr(uint32_t val);
 uint32_t arch_gic_read_misr(void);
 uint32_t arch_gic_read_eisr(void);
 uint32_t arch_gic_read_elrsr(void);
+/* ICH_VMCR_EL2: the guest's view of its CPU interface (PMR, BPRs, group enables). */
+uint32_t arch_gic_read_vmcr(void);
+void arch_gic_write_vmcr(uint32_t val);
+/*
+ * ICH_AP0R<idx>_EL2 (group 0) / ICH_AP1R<idx>_EL2 (group 1), idx 0-3. Registers the
+ * CPU does not implement (ICH_VTR_EL2.PREbits) read as 0 and ignore writes.
+ */
+uint32_t arch_gic_read_apr(unsigned group, unsigned idx);
+void arch_gic_write_apr(unsigned group, unsigned idx, uint32_t val);
 
 /* Physical GIC operations the core needs (routing SPIs, deactivating). */
 void arch_gic_send_sgi(unsigned pcpu_index, irq_t sgi);

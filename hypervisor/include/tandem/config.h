@@ -8,11 +8,11 @@
 #include <tandem/fdt.h>
 #include <tandem/types.h>
 
-#define CFG_MAX_VMS      8
-#define CFG_MAX_VCPUS    8 /* per VM */
-#define CFG_NAME_MAX     32
+#define CFG_MAX_VMS	 8
+#define CFG_MAX_VCPUS	 8 /* per VM */
+#define CFG_NAME_MAX	 32
 #define CFG_BOOTARGS_MAX 512
-#define CFG_ERR_MAX      200
+#define CFG_ERR_MAX	 200
 
 /* A guest image found in the boot bundle under the name the description uses. */
 struct cfg_image {
@@ -23,17 +23,17 @@ struct cfg_image {
 
 enum cfg_on_reset {
 	CFG_ON_RESET_RESTART = 0, /* a PSCI SYSTEM_RESET restarts the VM from pristine images */
-	CFG_ON_RESET_STOP,        /* the VM stays stopped */
+	CFG_ON_RESET_STOP,	  /* the VM stays stopped */
 };
 
 struct cfg_vm {
-	char name[CFG_NAME_MAX]; /* node name under /vms */
-	uint32_t nr_vcpus;       /* "cpus" */
-	uint64_t mem_size;       /* "memory": bytes, multiple of 2 MiB */
-	struct cfg_image kernel; /* "kernel": required */
-	struct cfg_image initrd; /* "initrd": optional */
+	char name[CFG_NAME_MAX];	 /* node name under /vms */
+	uint32_t nr_vcpus;		 /* "cpus" */
+	uint64_t mem_size;		 /* "memory": bytes, multiple of 2 MiB */
+	struct cfg_image kernel;	 /* "kernel": required */
+	struct cfg_image initrd;	 /* "initrd": optional */
 	char bootargs[CFG_BOOTARGS_MAX]; /* "bootargs": optional, "" if absent */
-	enum cfg_on_reset on_reset;      /* "on-reset": "restart" (default) or "stop" */
+	enum cfg_on_reset on_reset;	 /* "on-reset": "restart" (default) or "stop" */
 };
 
 struct cfg_system {

@@ -11,7 +11,8 @@ void console_putc(char c);
 void console_write(const char *s, size_t len);
 /* One character of guest output from vm; lines are prefixed "[name] " when several VMs run. */
 void console_guest_putc(struct vm *vm, char c);
-/* Handles a received character: Ctrl-A three times switches focus, otherwise goes to the focused VM. */
+/* Handles a received character: Ctrl-A three times switches focus, otherwise goes to the focused
+ * VM. */
 void console_input(char c);
 /* The UART driver in use (set at boot). */
 struct uart_ops {

@@ -4,10 +4,10 @@
 
 #include <tandem/types.h>
 
-#define GIC_SPURIOUS     1020
-#define PPI_HYP_TIMER    26 /* CNTHP: EL2 physical timer */
-#define PPI_VIRT_TIMER   27 /* CNTV: the running guest's virtual timer */
-#define PPI_MAINTENANCE  25
+#define GIC_SPURIOUS	1020
+#define PPI_HYP_TIMER	26 /* CNTHP: EL2 physical timer */
+#define PPI_VIRT_TIMER	27 /* CNTV: the running guest's virtual timer */
+#define PPI_MAINTENANCE 25
 
 /* Distributor set-up (boot CPU). */
 void gic_init(paddr_t gicd, paddr_t gicr, uint64_t gicr_size);

@@ -9,9 +9,9 @@ struct vm;
 
 /* One decoded guest access (from a stage-2 data abort with a valid syndrome). */
 struct mmio_access {
-	ipa_t addr;      /* guest-physical address of the access */
+	ipa_t addr;	 /* guest-physical address of the access */
 	uint64_t offset; /* addr - region base, filled in by the dispatcher */
-	unsigned size;   /* bytes: 1, 2, 4 or 8 */
+	unsigned size;	 /* bytes: 1, 2, 4 or 8 */
 	bool write;
 	uint64_t value; /* written value, or where the handler puts the value read */
 };

@@ -4,7 +4,7 @@
 
 #include <tandem/types.h>
 
-#define MAX_PCPUS       8
+#define MAX_PCPUS	8
 #define PCPU_STACK_SIZE (16 * 1024)
 
 /* IPIs between pCPUs (physical SGI numbers). */

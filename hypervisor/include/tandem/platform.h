@@ -23,8 +23,8 @@ struct platform_info {
 	unsigned gic_version;
 	paddr_t uart;
 	irq_t uart_irq;
-	bool psci_hvc; /* conduit: HVC rather than SMC */
-	paddr_t bundle;  /* /chosen linux,initrd-start */
+	bool psci_hvc;	/* conduit: HVC rather than SMC */
+	paddr_t bundle; /* /chosen linux,initrd-start */
 	uint64_t bundle_size;
 };
 

@@ -13,7 +13,7 @@ struct pcpu;
 /* General-purpose registers as saved by the exception entry (order fixed by exceptions.S). */
 struct guest_regs {
 	uint64_t x[31];
-	uint64_t pc;     /* ELR_EL2 */
+	uint64_t pc;	 /* ELR_EL2 */
 	uint64_t pstate; /* SPSR_EL2 */
 	uint64_t pad;
 };
@@ -26,18 +26,18 @@ enum vcpu_state {
 };
 
 struct vcpu_stats {
-	uint64_t traps;      /* EL2 entries from this vCPU */
-	uint64_t wfi;        /* WFI traps */
-	uint64_t hvc;        /* HVC/SMC calls */
-	uint64_t mmio;       /* emulated MMIO accesses */
-	uint64_t irqs;       /* physical IRQs taken while it ran */
-	uint64_t injected;   /* virtual interrupts injected */
+	uint64_t traps;	   /* EL2 entries from this vCPU */
+	uint64_t wfi;	   /* WFI traps */
+	uint64_t hvc;	   /* HVC/SMC calls */
+	uint64_t mmio;	   /* emulated MMIO accesses */
+	uint64_t irqs;	   /* physical IRQs taken while it ran */
+	uint64_t injected; /* virtual interrupts injected */
 };
 
 struct vcpu {
 	struct vm *vm;
-	unsigned id;        /* index in the VM, also Aff0 of its virtual MPIDR */
-	struct pcpu *pcpu;  /* the pCPU it is placed on */
+	unsigned id;	   /* index in the VM, also Aff0 of its virtual MPIDR */
+	struct pcpu *pcpu; /* the pCPU it is placed on */
 	volatile enum vcpu_state state;
 	struct guest_regs regs; /* valid while the vCPU is not on its pCPU's stack frame */
 	struct arch_vcpu_ctx ctx;

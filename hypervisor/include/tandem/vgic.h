@@ -3,6 +3,9 @@
  * engine that carries pending virtual interrupts into the hardware vCPU interface.
  *
  * Lock order: vgic_vm.lock before vgic_vcpu.lock; never two vgic_vcpu locks at once.
+ * vgic_vm.lock guards the SPIs, GICD_CTLR and spi_live; vgic_vcpu.lock guards that
+ * vCPU's private interrupts, its redistributor and its list-register shadow.
+ * vcpu_kick() is only ever called with no vGIC lock held.
  */
 #ifndef TANDEM_VGIC_H
 #define TANDEM_VGIC_H
@@ -13,58 +16,75 @@
 struct vcpu;
 struct vm;
 
-#define VGIC_NR_PRIVATE 32  /* SGIs 0-15, PPIs 16-31: one copy per vCPU */
-#define VGIC_NR_SPIS    96  /* SPIs 32..127 per VM */
-#define VGIC_MAX_INTID  (VGIC_NR_PRIVATE + VGIC_NR_SPIS)
-#define VGIC_MAX_LRS    16
+#define VGIC_NR_PRIVATE 32 /* SGIs 0-15, PPIs 16-31: one copy per vCPU */
+#define VGIC_NR_SPIS	96 /* SPIs 32..127 per VM */
+#define VGIC_MAX_INTID	(VGIC_NR_PRIVATE + VGIC_NR_SPIS)
+#define VGIC_MAX_LRS	16
+#define VGIC_PRIO_MASK	0xf8 /* 5 priority bits: the minimum ICH_VTR_EL2.PRIbits */
 
 /* Guest-physical layout of the virtual GIC (same places as QEMU virt's GIC). */
-#define VGIC_GICD_BASE       0x08000000UL
-#define VGIC_GICD_SIZE       0x10000UL
-#define VGIC_GICR_BASE       0x080a0000UL
+#define VGIC_GICD_BASE	     0x08000000UL
+#define VGIC_GICD_SIZE	     0x10000UL
+#define VGIC_GICR_BASE	     0x080a0000UL
 #define VGIC_GICR_STRIDE     0x20000UL /* RD_base + SGI_base frames */
 #define VGIC_MAINTENANCE_PPI 25
+
+/* vgic_irq.target of an SPI whose GICD_IROUTER names no vCPU of the VM: not forwarded. */
+#define VGIC_TARGET_NONE 0xffff
 
 struct vgic_irq {
 	uint8_t priority;
 	bool enabled;
 	bool pending; /* edge latch, or SW-pending for level interrupts */
 	bool active;
-	bool level;   /* current line level for level-sensitive interrupts */
-	bool edge;    /* configured edge-triggered (GICD_ICFGR) */
+	bool level; /* current line level for level-sensitive interrupts */
+	bool edge;  /* configured edge-triggered (GICD_ICFGR) */
 	bool group1;
-	irq_t hw_intid;  /* physical INTID when hardware-linked, 0 otherwise */
-	uint16_t target; /* SPIs: index of the target vCPU (from GICD_IROUTER) */
-	int8_t lr;       /* list register holding it on the owning vCPU, or -1 */
+	irq_t hw_intid;	  /* physical INTID when hardware-linked, 0 otherwise */
+	uint16_t target;  /* SPIs: index of the target vCPU (from GICD_IROUTER) */
+	uint16_t owner;	  /* SPIs: vCPU whose list registers hold it, or on which it is active */
+	int8_t lr;	  /* list register holding it on the owning vCPU, or -1 */
+	uint64_t irouter; /* SPIs: GICD_IROUTER as written (Aff3.Aff2.Aff1.Aff0, IRM) */
 };
 
 struct vgic_vcpu {
 	spinlock_t lock;
 	struct vgic_irq private_irqs[VGIC_NR_PRIVATE];
-	bool rd_sleeping; /* GICR_WAKER.ProcessorSleep */
-	uint32_t vmcr;    /* ICH_VMCR_EL2 while the vCPU is not running */
+	uint32_t private_live; /* private INTIDs that are pending or active (candidates for LRs) */
+	bool rd_sleeping;      /* GICR_WAKER.ProcessorSleep */
+	bool loaded;   /* its VMCR/APRs are in the CPU interface (restore done, no save yet) */
+	uint32_t vmcr; /* ICH_VMCR_EL2 while the vCPU is not running */
 	uint32_t ap0r[4], ap1r[4];
-	uint64_t lrs[VGIC_MAX_LRS]; /* shadow of the list registers */
+	uint64_t lrs[VGIC_MAX_LRS]; /* shadow of the list registers: what the hardware holds */
+	uint32_t lr_live; /* LRs written by vgic_flush and not yet read back by vgic_sync */
 	uint32_t nr_lrs;
+	uint32_t hcr; /* ICH_HCR_EL2 as last written by vgic_flush */
 	/* An injection from another pCPU set this; the target re-flushes on entry. */
 	volatile bool kick_pending;
 };
 
 struct vgic_vm {
 	spinlock_t lock;
-	uint32_t ctlr; /* GICD_CTLR */
+	uint32_t ctlr; /* GICD_CTLR: EnableGrp0/EnableGrp1 as written */
 	uint32_t nr_spis;
 	struct vgic_irq spis[VGIC_NR_SPIS];
+	uint64_t spi_live[(VGIC_NR_SPIS + 63) / 64]; /* SPIs pending or active: LR candidates */
 };
 
-/* Sets up the VM's distributor state and registers GICD/GICR MMIO regions. */
+/*
+ * Sets up the VM's distributor state and registers the GICD region and one GICR
+ * frame pair per vCPU (vm->nr_vcpus must be set). Returns 0 or mmio_register()'s error.
+ */
 int vgic_vm_init(struct vm *vm);
-/* Resets a vCPU's redistributor and private interrupts. */
+/* Resets a vCPU's redistributor and private interrupts (SGIs enabled edge, PPIs level). */
 void vgic_vcpu_init(struct vcpu *vcpu);
 
 /* Makes an interrupt pending for a vCPU (SGI/PPI) or for the VM (SPI, vcpu may be NULL). */
 void vgic_inject(struct vm *vm, struct vcpu *vcpu, irq_t intid);
-/* Hardware-linked injection: the guest's EOI of vintid deactivates physical pintid. */
+/*
+ * Hardware-linked injection: the guest's EOI of vintid deactivates physical pintid.
+ * Ignored while vintid is already pending or active (the physical one is still active).
+ */
 void vgic_inject_hw(struct vcpu *vcpu, irq_t vintid, irq_t pintid);
 /* Drives a level-sensitive SPI line (emulated devices). */
 void vgic_set_level(struct vm *vm, irq_t intid, bool level);
@@ -72,16 +92,26 @@ void vgic_set_level(struct vm *vm, irq_t intid, bool level);
 /* Guest write to ICC_SGI1R_EL1 (trapped): deliver SGIs to the targeted vCPUs. */
 void vgic_sgi1r_write(struct vcpu *vcpu, uint64_t val);
 
-/* Before entering the guest on this pCPU: load pending interrupts into list registers. */
+/*
+ * Before entering the guest on this pCPU, IRQs masked: load the active and the
+ * highest-priority deliverable pending interrupts into list registers, and ask for a
+ * maintenance interrupt (ICH_HCR_EL2.UIE/NPIE, LR.EOI) when some did not fit.
+ * Restores the vCPU interface first if vgic_vcpu_restore() was not called. Idempotent.
+ */
 void vgic_flush(struct vcpu *vcpu);
-/* After leaving the guest: read list registers back into interrupt state. */
+/* After leaving the guest: read list registers back into interrupt state. Idempotent. */
 void vgic_sync(struct vcpu *vcpu);
 /* True if the vCPU has an enabled, pending interrupt it could take (for WFI). */
 bool vgic_vcpu_pending(struct vcpu *vcpu);
-/* Handles the GIC maintenance interrupt for the vCPU running here. */
+/* Handles the GIC maintenance interrupt for the vCPU running here (sync, then flush). */
 void vgic_maintenance(struct vcpu *vcpu);
 
-/* Save/restore of the virtual CPU interface around a vCPU switch on a pCPU. */
+/*
+ * Save/restore of the virtual CPU interface around a vCPU switch on a pCPU: save
+ * reads ICH_VMCR/APRs, folds the list registers back into interrupt state (so another
+ * pCPU or vCPU can take them over) and empties them; restore writes VMCR/APRs back
+ * and empties the list registers; the next vgic_flush() refills them.
+ */
 void vgic_vcpu_save(struct vcpu *vcpu);
 void vgic_vcpu_restore(struct vcpu *vcpu);
 

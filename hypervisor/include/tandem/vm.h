@@ -26,8 +26,8 @@ struct vm {
 	volatile enum vm_state state;
 	spinlock_t lock;
 
-	paddr_t ram_pa;   /* host-physical base of its RAM */
-	ipa_t ram_ipa;    /* guest-physical base of its RAM */
+	paddr_t ram_pa; /* host-physical base of its RAM */
+	ipa_t ram_ipa;	/* guest-physical base of its RAM */
 	uint64_t ram_size;
 	struct s2_table s2;
 

@@ -17,80 +17,81 @@
 	} while (0)
 
 /* Registers without a name the assembler knows for every CPU model. */
-#define ICH_HCR_EL2    S3_4_C12_C11_0
-#define ICH_VTR_EL2    S3_4_C12_C11_1
-#define ICH_MISR_EL2   S3_4_C12_C11_2
-#define ICH_EISR_EL2   S3_4_C12_C11_3
-#define ICH_ELRSR_EL2  S3_4_C12_C11_5
-#define ICH_VMCR_EL2   S3_4_C12_C11_7
-#define ICH_AP0R0_EL2  S3_4_C12_C8_0
-#define ICH_AP1R0_EL2  S3_4_C12_C9_0
-#define ICC_SRE_EL2    S3_4_C12_C9_5
-#define ICC_SRE_EL1    S3_0_C12_C12_5
-#define ICC_IAR1_EL1   S3_0_C12_C12_0
-#define ICC_EOIR1_EL1  S3_0_C12_C12_1
-#define ICC_DIR_EL1    S3_0_C12_C11_1
-#define ICC_PMR_EL1    S3_0_C4_C6_0
-#define ICC_CTLR_EL1   S3_0_C12_C12_4
+#define ICH_HCR_EL2	S3_4_C12_C11_0
+#define ICH_VTR_EL2	S3_4_C12_C11_1
+#define ICH_MISR_EL2	S3_4_C12_C11_2
+#define ICH_EISR_EL2	S3_4_C12_C11_3
+#define ICH_ELRSR_EL2	S3_4_C12_C11_5
+#define ICH_VMCR_EL2	S3_4_C12_C11_7
+#define ICH_AP0R0_EL2	S3_4_C12_C8_0
+#define ICH_AP1R0_EL2	S3_4_C12_C9_0
+#define ICC_SRE_EL2	S3_4_C12_C9_5
+#define ICC_SRE_EL1	S3_0_C12_C12_5
+#define ICC_IAR1_EL1	S3_0_C12_C12_0
+#define ICC_EOIR1_EL1	S3_0_C12_C12_1
+#define ICC_DIR_EL1	S3_0_C12_C11_1
+#define ICC_PMR_EL1	S3_0_C4_C6_0
+#define ICC_CTLR_EL1	S3_0_C12_C12_4
 #define ICC_IGRPEN1_EL1 S3_0_C12_C12_7
-#define ICC_SGI1R_EL1  S3_0_C12_C11_5
-#define ICC_BPR1_EL1   S3_0_C12_C12_3
+#define ICC_SGI1R_EL1	S3_0_C12_C11_5
+#define ICC_BPR1_EL1	S3_0_C12_C12_3
 
 #define sync_barrier() __asm__ volatile("dsb sy; isb" ::: "memory")
-#define isb()          __asm__ volatile("isb" ::: "memory")
+#define isb()	       __asm__ volatile("isb" ::: "memory")
 #define dsb(opt)       __asm__ volatile("dsb " #opt ::: "memory")
 
 /* HCR_EL2 */
-#define HCR_VM   (1UL << 0)
-#define HCR_SWIO (1UL << 1)
-#define HCR_FMO  (1UL << 3)
-#define HCR_IMO  (1UL << 4)
-#define HCR_AMO  (1UL << 5)
-#define HCR_VSE  (1UL << 8)
-#define HCR_FB   (1UL << 9)
+#define HCR_VM	   (1UL << 0)
+#define HCR_SWIO   (1UL << 1)
+#define HCR_FMO	   (1UL << 3)
+#define HCR_IMO	   (1UL << 4)
+#define HCR_AMO	   (1UL << 5)
+#define HCR_VSE	   (1UL << 8)
+#define HCR_FB	   (1UL << 9)
 #define HCR_BSU_IS (1UL << 10)
-#define HCR_TWI  (1UL << 13)
-#define HCR_TWE  (1UL << 14)
-#define HCR_TID3 (1UL << 18)
-#define HCR_TSC  (1UL << 19)
-#define HCR_TACR (1UL << 21)
-#define HCR_RW   (1UL << 31)
-#define HCR_APK  (1UL << 40)
-#define HCR_API  (1UL << 41)
+#define HCR_TWI	   (1UL << 13)
+#define HCR_TWE	   (1UL << 14)
+#define HCR_TID3   (1UL << 18)
+#define HCR_TSC	   (1UL << 19)
+#define HCR_TACR   (1UL << 21)
+#define HCR_RW	   (1UL << 31)
+#define HCR_APK	   (1UL << 40)
+#define HCR_API	   (1UL << 41)
 
 /* SCTLR_EL2 (non-VHE) */
-#define SCTLR_M   (1UL << 0)
-#define SCTLR_A   (1UL << 1)
-#define SCTLR_C   (1UL << 2)
+#define SCTLR_M	  (1UL << 0)
+#define SCTLR_A	  (1UL << 1)
+#define SCTLR_C	  (1UL << 2)
 #define SCTLR_SA  (1UL << 3)
-#define SCTLR_I   (1UL << 12)
+#define SCTLR_I	  (1UL << 12)
 #define SCTLR_WXN (1UL << 19)
-#define SCTLR_EL2_RES1 ((3UL << 28) | (3UL << 22) | (1UL << 18) | (1UL << 16) | (1UL << 11) | (3UL << 4))
+#define SCTLR_EL2_RES1                                                                             \
+	((3UL << 28) | (3UL << 22) | (1UL << 18) | (1UL << 16) | (1UL << 11) | (3UL << 4))
 
 /* ESR_EL2 */
 #define ESR_EC_SHIFT 26
 #define ESR_EC(esr)  (((esr) >> ESR_EC_SHIFT) & 0x3f)
-#define ESR_IL       (1UL << 25)
+#define ESR_IL	     (1UL << 25)
 #define ESR_ISS(esr) ((esr)&0x1ffffff)
 
-#define EC_UNKNOWN     0x00
-#define EC_WFX         0x01
-#define EC_FP_ASIMD    0x07
-#define EC_PAUTH       0x09
-#define EC_ILLEGAL     0x0e
-#define EC_SVC64       0x15
-#define EC_HVC64       0x16
-#define EC_SMC64       0x17
-#define EC_SYSREG      0x18
-#define EC_SVE         0x19
-#define EC_IABT_LOW    0x20
-#define EC_IABT_CUR    0x21
-#define EC_PC_ALIGN    0x22
-#define EC_DABT_LOW    0x24
-#define EC_DABT_CUR    0x25
-#define EC_SP_ALIGN    0x26
-#define EC_SERROR      0x2f
-#define EC_BRK64       0x3c
+#define EC_UNKNOWN  0x00
+#define EC_WFX	    0x01
+#define EC_FP_ASIMD 0x07
+#define EC_PAUTH    0x09
+#define EC_ILLEGAL  0x0e
+#define EC_SVC64    0x15
+#define EC_HVC64    0x16
+#define EC_SMC64    0x17
+#define EC_SYSREG   0x18
+#define EC_SVE	    0x19
+#define EC_IABT_LOW 0x20
+#define EC_IABT_CUR 0x21
+#define EC_PC_ALIGN 0x22
+#define EC_DABT_LOW 0x24
+#define EC_DABT_CUR 0x25
+#define EC_SP_ALIGN 0x26
+#define EC_SERROR   0x2f
+#define EC_BRK64    0x3c
 
 /* PSTATE / SPSR */
 #define PSR_MODE_EL0t 0x0
