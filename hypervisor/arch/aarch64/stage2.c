@@ -132,7 +132,9 @@ int s2_map(struct s2_table *t, ipa_t ipa, paddr_t pa, uint64_t size, enum s2_att
 
 int s2_unmap(struct s2_table *t, ipa_t ipa, uint64_t size)
 {
-	if (!IS_ALIGNED(ipa | size, PAGE_SIZE) || ipa + size < ipa)
+	/* Indices are taken modulo the table size: past the IPA space they would wrap to 0. */
+	if (!IS_ALIGNED(ipa | size, PAGE_SIZE) || ipa + size < ipa ||
+	    ipa + size > (1ULL << S2_IPA_BITS))
 		return -ERR_INVAL;
 
 	while (size) {
