@@ -128,6 +128,11 @@ void arch_halt(void)
 	abort();
 }
 
+void arch_cpu_init_virt(void)
+{
+	fake_arch.cpu_inits++;
+}
+
 unsigned arch_cpu_index(void)
 {
 	return fake_arch.cpu_index;

@@ -24,11 +24,12 @@ struct fake_arch {
 	uint64_t counter_step;
 	uint64_t counter_freq; /* Hz, default 62.5 MHz as on QEMU virt */
 
-	unsigned cpu_index;	/* what arch_cpu_index() returns */
-	bool irqs_masked;	/* state tracked by arch_irq_save/restore */
-	unsigned long wfis;	/* arch_wait_for_interrupt() calls */
-	void (*wfi_hook)(void); /* called from arch_wait_for_interrupt(), e.g. to advance time */
-	unsigned locks_held;	/* spinlocks currently held */
+	unsigned long cpu_inits; /* arch_cpu_init_virt() calls */
+	unsigned cpu_index;	 /* what arch_cpu_index() returns */
+	bool irqs_masked;	 /* state tracked by arch_irq_save/restore */
+	unsigned long wfis;	 /* arch_wait_for_interrupt() calls */
+	void (*wfi_hook)(void);	 /* called from arch_wait_for_interrupt(), e.g. to advance time */
+	unsigned locks_held;	 /* spinlocks currently held */
 
 	/* printk: output goes to stdout unless quiet; the last line and a log are kept. */
 	bool printk_quiet;
