@@ -1,0 +1,102 @@
+/*
+ * Emulated GICv3 distributor (GICD), one per VM, as a register table. Affinity
+ * routing is always on (ARE forced), so SGI/PPI registers here are RAZ/WI and the
+ * guest configures those through its redistributor (vgic-redist.c).
+ */
+#include <tandem/log.h>
+#include <tandem/vcpu.h>
+#include <tandem/vm.h>
+
+#include "vgic-internal.h"
+
+#define GICD_TYPER_IDBITS(n) ((uint32_t)((n)-1) << 19) /* INTIDs are n bits wide */
+#define IROUTER_MASK	     0xff80ffffffULL /* Aff3 [39:32], IRM [31], Aff2-Aff0 [23:0] */
+
+static uint64_t read_ctlr(struct vgic_mmio_ctx *c, uint32_t off, unsigned size)
+{
+	return c->vm->vgic.ctlr | GICD_CTLR_ARE | GICD_CTLR_DS;
+}
+
+static void write_ctlr(struct vgic_mmio_ctx *c, uint32_t off, unsigned size, uint64_t val)
+{
+	uint32_t old = c->vm->vgic.ctlr;
+
+	c->vm->vgic.ctlr = (uint32_t)val & (GICD_CTLR_ENABLE_G0 | GICD_CTLR_ENABLE_G1);
+	/* A group just enabled may release interrupts waiting on any vCPU. */
+	if (c->vm->vgic.ctlr & ~old)
+		c->kicks |= (vgic_kickset_t)((1ULL << c->vm->nr_vcpus) - 1);
+}
+
+static uint64_t read_typer(struct vgic_mmio_ctx *c, uint32_t off, unsigned size)
+{
+	uint32_t lines = (VGIC_NR_PRIVATE + c->vm->vgic.nr_spis + 31) / 32;
+
+	/* No LPIs, no MBIS, no security extension; CPUNumber only matters without ARE. */
+	return GICD_TYPER_IDBITS(10) | ((c->vm->nr_vcpus - 1) & 7) << 5 | (lines - 1);
+}
+
+static uint64_t read_irouter(struct vgic_mmio_ctx *c, uint32_t off, unsigned size)
+{
+	struct vgic_irq *irq = vgic_get_spi(c->vm, off / 8);
+	uint64_t v = irq ? irq->irouter : 0;
+
+	if (size == 4)
+		v = (v >> (8 * (off % 8))) & 0xffffffffULL;
+	return v;
+}
+
+static void write_irouter(struct vgic_mmio_ctx *c, uint32_t off, unsigned size, uint64_t val)
+{
+	struct vgic_irq *irq = vgic_get_spi(c->vm, off / 8);
+	uint64_t v;
+
+	if (!irq)
+		return; /* INTIDs 0-31 (reserved) and unimplemented SPIs */
+	if (size == 4) {
+		unsigned shift = 8 * (off % 8);
+
+		v = (irq->irouter & ~(0xffffffffULL << shift)) | (val & 0xffffffffULL) << shift;
+	} else {
+		v = val;
+	}
+	irq->irouter = v & IROUTER_MASK;
+	irq->target = vgic_route_target(c->vm, irq->irouter);
+	vgic_irq_want_kick(c->vm, NULL, irq, &c->kicks);
+}
+
+static const struct vgic_reg gicd_regs[] = {
+    {0x0000, 4, VGIC_SZ(4), read_ctlr, write_ctlr},
+    {0x0004, 4, VGIC_SZ(4), read_typer, NULL},
+    {0x0008, 4, VGIC_SZ(4), vgic_read_iidr, NULL},
+    {0x000c, 4, VGIC_SZ(4), vgic_read_zero, NULL},			/* TYPER2 */
+    {0x0010, 4, VGIC_SZ(4), vgic_read_zero, vgic_write_ignore},		/* STATUSR */
+    {0x0040, 0x20, VGIC_SZ(4), vgic_read_zero, vgic_write_ignore},	/* SETSPI/CLRSPI: no MBIS */
+    {0x0080, 0x80, VGIC_SZ(4), vgic_read_group, vgic_write_group},	/* IGROUPR */
+    {0x0100, 0x80, VGIC_SZ(4), vgic_read_enable, vgic_write_senable},	/* ISENABLER */
+    {0x0180, 0x80, VGIC_SZ(4), vgic_read_enable, vgic_write_cenable},	/* ICENABLER */
+    {0x0200, 0x80, VGIC_SZ(4), vgic_read_pending, vgic_write_spending}, /* ISPENDR */
+    {0x0280, 0x80, VGIC_SZ(4), vgic_read_pending, vgic_write_cpending}, /* ICPENDR */
+    {0x0300, 0x80, VGIC_SZ(4), vgic_read_active, vgic_write_sactive},	/* ISACTIVER */
+    {0x0380, 0x80, VGIC_SZ(4), vgic_read_active, vgic_write_cactive},	/* ICACTIVER */
+    {0x0400, 0x400, VGIC_SZ(1) | VGIC_SZ(4), vgic_read_priority, vgic_write_priority},
+    {0x0800, 0x400, VGIC_SZ(1) | VGIC_SZ(4), vgic_read_zero, vgic_write_ignore}, /* ITARGETSR */
+    {0x0c00, 0x100, VGIC_SZ(4), vgic_read_config, vgic_write_config},		 /* ICFGR */
+    {0x0d00, 0x80, VGIC_SZ(4), vgic_read_zero, vgic_write_ignore},		 /* IGRPMODR */
+    {0x0e00, 0x100, VGIC_SZ(4), vgic_read_zero, vgic_write_ignore},		 /* NSACR */
+    {0x0f00, 4, VGIC_SZ(4), vgic_read_zero, vgic_write_ignore},			 /* SGIR (ARE) */
+    {0x0f10, 0x20, VGIC_SZ(1) | VGIC_SZ(4), vgic_read_zero, vgic_write_ignore},	 /* C/SPENDSGIR */
+    {0x6000, 0x2000, VGIC_SZ(4) | VGIC_SZ(8), read_irouter, write_irouter},	 /* IROUTER */
+    {GIC_IDREGS_BASE, 0x30, VGIC_SZ(4), vgic_read_idreg, NULL},
+};
+
+int vgic_dist_mmio(struct vcpu *vcpu, struct mmio_access *acc, void *opaque)
+{
+	struct vm *vm = opaque;
+	struct vgic_mmio_ctx c = {.vm = vm, .rd = NULL, .kicks = 0};
+
+	spin_lock(&vm->vgic.lock);
+	vgic_reg_access(&c, gicd_regs, ARRAY_SIZE(gicd_regs), (uint32_t)acc->offset, acc, "GICD");
+	spin_unlock(&vm->vgic.lock);
+	vgic_kick_set(vm, c.kicks);
+	return 0;
+}

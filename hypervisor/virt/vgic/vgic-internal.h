@@ -1,0 +1,155 @@
+/* Shared between the vGIC core (vgic.c) and its register emulation (vgic-mmio.c, -dist.c,
+ * -redist.c). */
+#ifndef VGIC_INTERNAL_H
+#define VGIC_INTERNAL_H
+
+#include <tandem/mmio.h>
+#include <tandem/vgic.h>
+#include <tandem/vm.h>
+
+/* ICH_LR<n>_EL2 (IHI 0069 12.4.6). */
+#define ICH_LR_STATE_SHIFT  62
+#define ICH_LR_PENDING	    (1ULL << 62)
+#define ICH_LR_ACTIVE	    (1ULL << 63)
+#define ICH_LR_STATE	    (3ULL << 62)
+#define ICH_LR_HW	    (1ULL << 61)
+#define ICH_LR_GROUP	    (1ULL << 60)
+#define ICH_LR_PRIO_SHIFT   48
+#define ICH_LR_PINTID_SHIFT 32
+#define ICH_LR_PINTID_MASK  (0x3ffULL << 32)
+#define ICH_LR_EOI	    (1ULL << 41) /* HW == 0: maintenance interrupt on deactivation */
+#define ICH_LR_VINTID_MASK  0xffffffffULL
+
+/* ICH_HCR_EL2 and ICH_MISR_EL2. */
+#define ICH_HCR_EN   (1u << 0)
+#define ICH_HCR_UIE  (1u << 1)
+#define ICH_HCR_NPIE (1u << 3)
+#define ICH_MISR_EOI (1u << 0)
+#define ICH_MISR_U   (1u << 1)
+#define ICH_MISR_NP  (1u << 3)
+
+/* GICD_CTLR with DS == 1 (single security state, as the guest sees it). */
+#define GICD_CTLR_ENABLE_G0 (1u << 0)
+#define GICD_CTLR_ENABLE_G1 (1u << 1)
+#define GICD_CTLR_ARE	    (1u << 4)
+#define GICD_CTLR_DS	    (1u << 6)
+
+/* ID registers common to GICD and GICR. */
+#define VGIC_IIDR	0x5400043bu /* ProductID 'T', Arm implementer code 0x43b */
+#define GIC_PIDR2_ARCH3 0x3b	    /* ArchRev 3 (GICv3) in bits [7:4] */
+#define GIC_IDREGS_BASE 0xffd0
+
+/* A batch of vCPUs to kick once the vGIC locks are dropped. */
+typedef uint32_t vgic_kickset_t;
+
+/* Whose registers an access reaches: the distributor (rd == NULL) or rd's redistributor. */
+struct vgic_mmio_ctx {
+	struct vm *vm;
+	struct vcpu *rd;
+	vgic_kickset_t kicks;
+};
+
+/* One register (or array of per-interrupt registers) of a frame. */
+struct vgic_reg {
+	uint32_t offset;
+	uint32_t len;	/* bytes covered */
+	uint16_t sizes; /* allowed access sizes: VGIC_SZ(1) | VGIC_SZ(4) ... */
+	uint64_t (*read)(struct vgic_mmio_ctx *c, uint32_t off, unsigned size);
+	void (*write)(struct vgic_mmio_ctx *c, uint32_t off, unsigned size, uint64_t val);
+};
+
+#define VGIC_SZ(n) (1u << (n))
+
+/*
+ * Performs acc at offset off of a frame described by table. Unknown offsets and
+ * accesses of a size the register does not allow are RAZ/WI, with a rate-limited log.
+ */
+void vgic_reg_access(struct vgic_mmio_ctx *c, const struct vgic_reg *table, unsigned n,
+		     uint32_t off, struct mmio_access *acc, const char *frame);
+/* True for the first few calls with this counter: rate limit for guest-triggered logs. */
+bool vgic_log_ok(unsigned *counter);
+
+/* Per-interrupt register accessors: off is relative to the start of the register array. */
+uint64_t vgic_read_group(struct vgic_mmio_ctx *c, uint32_t off, unsigned size);
+void vgic_write_group(struct vgic_mmio_ctx *c, uint32_t off, unsigned size, uint64_t val);
+uint64_t vgic_read_enable(struct vgic_mmio_ctx *c, uint32_t off, unsigned size);
+void vgic_write_senable(struct vgic_mmio_ctx *c, uint32_t off, unsigned size, uint64_t val);
+void vgic_write_cenable(struct vgic_mmio_ctx *c, uint32_t off, unsigned size, uint64_t val);
+uint64_t vgic_read_pending(struct vgic_mmio_ctx *c, uint32_t off, unsigned size);
+void vgic_write_spending(struct vgic_mmio_ctx *c, uint32_t off, unsigned size, uint64_t val);
+void vgic_write_cpending(struct vgic_mmio_ctx *c, uint32_t off, unsigned size, uint64_t val);
+uint64_t vgic_read_active(struct vgic_mmio_ctx *c, uint32_t off, unsigned size);
+void vgic_write_sactive(struct vgic_mmio_ctx *c, uint32_t off, unsigned size, uint64_t val);
+void vgic_write_cactive(struct vgic_mmio_ctx *c, uint32_t off, unsigned size, uint64_t val);
+uint64_t vgic_read_priority(struct vgic_mmio_ctx *c, uint32_t off, unsigned size);
+void vgic_write_priority(struct vgic_mmio_ctx *c, uint32_t off, unsigned size, uint64_t val);
+uint64_t vgic_read_config(struct vgic_mmio_ctx *c, uint32_t off, unsigned size);
+void vgic_write_config(struct vgic_mmio_ctx *c, uint32_t off, unsigned size, uint64_t val);
+uint64_t vgic_read_zero(struct vgic_mmio_ctx *c, uint32_t off, unsigned size);
+/* GICD/GICR ID registers, off relative to GIC_IDREGS_BASE; IIDR. */
+uint64_t vgic_read_idreg(struct vgic_mmio_ctx *c, uint32_t off, unsigned size);
+uint64_t vgic_read_iidr(struct vgic_mmio_ctx *c, uint32_t off, unsigned size);
+void vgic_write_ignore(struct vgic_mmio_ctx *c, uint32_t off, unsigned size, uint64_t val);
+
+/* The SPI intid of vm, or NULL if it is not an implemented SPI. */
+static inline struct vgic_irq *vgic_get_spi(struct vm *vm, irq_t intid)
+{
+	if (intid < VGIC_NR_PRIVATE || intid >= VGIC_NR_PRIVATE + vm->vgic.nr_spis)
+		return NULL;
+	return &vm->vgic.spis[intid - VGIC_NR_PRIVATE];
+}
+
+/* The interrupt intid as vCPU vcpu sees it (private ones are per vCPU). */
+static inline struct vgic_irq *vgic_irq_of(struct vm *vm, struct vcpu *vcpu, irq_t intid)
+{
+	if (intid < VGIC_NR_PRIVATE)
+		return vcpu ? &vcpu->vgic.private_irqs[intid] : NULL;
+	return vgic_get_spi(vm, intid);
+}
+
+/* Pending: the edge/software latch, or a level line held high. */
+static inline bool vgic_irq_pending(const struct vgic_irq *irq)
+{
+	return irq->pending || (!irq->edge && irq->level);
+}
+
+/* Enabled, pending, and its group enabled at the distributor. */
+static inline bool vgic_deliverable(const struct vgic_vm *d, const struct vgic_irq *irq)
+{
+	uint32_t grp = irq->group1 ? GICD_CTLR_ENABLE_G1 : GICD_CTLR_ENABLE_G0;
+
+	return irq->enabled && vgic_irq_pending(irq) && (d->ctlr & grp);
+}
+
+/*
+ * Whether an LR for irq carries the pending state. Never pending+active for a
+ * hardware interrupt (its pending state lives in the physical distributor) nor for
+ * a level one (so its EOI traps and the line is resampled), as KVM does.
+ */
+static inline bool vgic_lr_pending(const struct vgic_vm *d, const struct vgic_irq *irq)
+{
+	return vgic_deliverable(d, irq) && !(irq->active && (irq->hw_intid || !irq->edge));
+}
+
+/* The vCPU an SPI belongs to now: where it is active or held in an LR, else its route. */
+static inline uint16_t vgic_spi_dest(const struct vgic_irq *irq)
+{
+	return irq->active || irq->lr >= 0 ? irq->owner : irq->target;
+}
+
+/* Core helpers (vgic.c). Callers hold the lock guarding irq (see vgic.h). */
+/* intid just became pending or active: make it an LR candidate (rd: owner of a private one). */
+void vgic_irq_mark_live(struct vm *vm, struct vcpu *rd, irq_t intid);
+/* Adds to kicks the vCPU that irq would be delivered to, if it is deliverable now. */
+void vgic_irq_want_kick(struct vm *vm, struct vcpu *rd, struct vgic_irq *irq,
+			vgic_kickset_t *kicks);
+/* Maps a GICD_IROUTER value to a vCPU index (VGIC_TARGET_NONE if none matches). */
+uint16_t vgic_route_target(const struct vm *vm, uint64_t irouter);
+/* Kicks every vCPU in the set that is not running on the calling pCPU. No vGIC lock held. */
+void vgic_kick_set(struct vm *vm, vgic_kickset_t kicks);
+
+/* MMIO handlers (vgic-dist.c, vgic-redist.c); opaque is the struct vm. */
+int vgic_dist_mmio(struct vcpu *vcpu, struct mmio_access *acc, void *opaque);
+int vgic_redist_mmio(struct vcpu *vcpu, struct mmio_access *acc, void *opaque);
+
+#endif

@@ -1,0 +1,316 @@
+/*
+ * The list-register engine: every exit folds the LRs back into interrupt state
+ * (vgic_sync), every entry rebuilds them from it (vgic_flush), writing only the LRs
+ * that changed; vCPU switches save/restore the rest of the CPU interface.
+ *
+ * Lock order: vm->vgic.lock, then vcpu->vgic.lock; vcpu_kick() with neither held.
+ * All of this runs on the vCPU's own pCPU, IRQs masked.
+ */
+#include <tandem/arch.h>
+#include <tandem/log.h>
+#include <tandem/vcpu.h>
+#include <tandem/vm.h>
+
+#include "vgic-internal.h"
+
+/*
+ * Reads back the LRs the last flush wrote and folds their state into the
+ * interrupts (both vGIC locks held, on the vCPU's own pCPU). An LR that went
+ * invalid is an interrupt the guest deactivated.
+ */
+static void fold_lrs(struct vcpu *vcpu, vgic_kickset_t *kicks)
+{
+	struct vm *vm = vcpu->vm;
+	struct vgic_vcpu *vv = &vcpu->vgic;
+	uint32_t live = vv->lr_live;
+	uint32_t empty = live ? arch_gic_read_elrsr() : 0;
+
+	while (live) {
+		unsigned i = (unsigned)__builtin_ctz(live);
+		uint64_t val;
+		irq_t intid;
+		struct vgic_irq *irq;
+		bool lp, la;
+
+		live &= live - 1;
+		/* ELRSR: invalid and no EOI maintenance outstanding; only State can differ. */
+		if (empty & (1u << i))
+			val = vv->lrs[i] & ~ICH_LR_STATE;
+		else
+			val = arch_gic_read_lr(i);
+		vv->lrs[i] = val;
+		intid = (irq_t)(val & ICH_LR_VINTID_MASK);
+		irq = vgic_irq_of(vm, vcpu, intid);
+		if (!irq || irq->lr != (int8_t)i) {
+			log_error("vgic: VM %s vCPU %u: LR%u holds unexpected INTID %u", vm->name,
+				  vcpu->id, i, intid);
+			continue;
+		}
+		irq->lr = -1;
+		lp = val & ICH_LR_PENDING;
+		la = val & ICH_LR_ACTIVE;
+		irq->active = la;
+		if (irq->edge) {
+			if (lp)
+				irq->pending = true;
+		} else if (!lp && !la) {
+			irq->pending = false; /* acknowledged and deactivated: SW latch consumed */
+		}
+		if (!lp && !la && irq->hw_intid) {
+			/* Deactivated. Without the HW bit the guest could not do it for us. */
+			if (!(val & ICH_LR_HW))
+				arch_gic_deactivate(irq->hw_intid);
+			irq->hw_intid = 0;
+		}
+		/* An SPI re-routed while it sat here goes to its new target. */
+		if (intid >= VGIC_NR_PRIVATE && !la && irq->target != vcpu->id)
+			vgic_irq_want_kick(vm, NULL, irq, kicks);
+	}
+	vv->lr_live = 0;
+}
+
+static uint64_t make_lr(const struct vgic_vm *d, const struct vgic_irq *irq, irq_t intid,
+			bool eoi_maintenance)
+{
+	uint64_t val = intid | (uint64_t)irq->priority << ICH_LR_PRIO_SHIFT;
+
+	if (irq->group1)
+		val |= ICH_LR_GROUP;
+	if (irq->active)
+		val |= ICH_LR_ACTIVE;
+	if (vgic_lr_pending(d, irq))
+		val |= ICH_LR_PENDING;
+	if (irq->hw_intid)
+		val |= ICH_LR_HW |
+		       (((uint64_t)irq->hw_intid << ICH_LR_PINTID_SHIFT) & ICH_LR_PINTID_MASK);
+	else if (!irq->edge || eoi_maintenance)
+		val |= ICH_LR_EOI; /* level: resample the line when the guest is done */
+	return val;
+}
+
+/* Sort key: active ones first (they must stay visible), then priority, then INTID. */
+static uint32_t lr_key(const struct vgic_irq *irq, irq_t intid)
+{
+	return (uint32_t)!irq->active << 20 | (uint32_t)irq->priority << 12 | intid;
+}
+
+static bool wants_lr(const struct vgic_vm *d, const struct vgic_irq *irq)
+{
+	return irq->active || vgic_deliverable(d, irq);
+}
+
+/* Collects the LR candidates of vcpu as sort keys; prunes interrupts gone idle. */
+static unsigned collect(struct vcpu *vcpu, uint32_t *keys)
+{
+	struct vgic_vm *d = &vcpu->vm->vgic;
+	struct vgic_vcpu *vv = &vcpu->vgic;
+	uint32_t live = vv->private_live;
+	unsigned n = 0;
+
+	while (live) {
+		unsigned i = (unsigned)__builtin_ctz(live);
+		struct vgic_irq *irq = &vv->private_irqs[i];
+
+		live &= live - 1;
+		if (!irq->active && !vgic_irq_pending(irq))
+			vv->private_live &= ~(1u << i);
+		else if (wants_lr(d, irq))
+			keys[n++] = lr_key(irq, i);
+	}
+	for (unsigned w = 0; w < ARRAY_SIZE(d->spi_live); w++) {
+		uint64_t bits = d->spi_live[w];
+
+		while (bits) {
+			unsigned b = (unsigned)__builtin_ctzll(bits);
+			unsigned s = w * 64 + b;
+			struct vgic_irq *irq = &d->spis[s];
+
+			bits &= bits - 1;
+			if (!irq->active && !vgic_irq_pending(irq)) {
+				d->spi_live[w] &= ~(1ULL << b);
+				continue;
+			}
+			/* Held in another vCPU's LRs (lr >= 0), its dest is that vCPU. */
+			if (vgic_spi_dest(irq) != vcpu->id)
+				continue;
+			if (wants_lr(d, irq))
+				keys[n++] = lr_key(irq, VGIC_NR_PRIVATE + s);
+		}
+	}
+	return n;
+}
+
+void vgic_flush(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+	struct vgic_vm *d = &vm->vgic;
+	struct vgic_vcpu *vv = &vcpu->vgic;
+	uint32_t keys[VGIC_MAX_INTID];
+	vgic_kickset_t kicks = 0;
+	bool any_pending = false;
+	unsigned n, k;
+	uint32_t hcr;
+
+	if (!vv->loaded)
+		vgic_vcpu_restore(vcpu);
+	spin_lock(&d->lock);
+	spin_lock(&vv->lock);
+	fold_lrs(vcpu, &kicks);
+	vv->kick_pending = false;
+
+	n = collect(vcpu, keys);
+	k = MIN(n, vv->nr_lrs);
+	for (unsigned s = 0; s < k; s++) { /* partial selection sort: k <= 16 */
+		unsigned best = s;
+
+		for (unsigned j = s + 1; j < n; j++)
+			if (keys[j] < keys[best])
+				best = j;
+		uint32_t t = keys[s];
+		keys[s] = keys[best];
+		keys[best] = t;
+	}
+
+	for (unsigned i = 0; i < vv->nr_lrs; i++) {
+		uint64_t val = 0;
+
+		if (i < k) {
+			irq_t intid = keys[i] & 0xfff;
+			struct vgic_irq *irq = vgic_irq_of(vm, vcpu, intid);
+
+			val = make_lr(d, irq, intid, n > k);
+			irq->lr = (int8_t)i;
+			irq->owner = (uint16_t)vcpu->id;
+			if (val & ICH_LR_PENDING) {
+				any_pending = true;
+				if (irq->edge)
+					irq->pending = false; /* the LR carries it now */
+			}
+		}
+		if (val != vv->lrs[i]) {
+			arch_gic_write_lr(i, val);
+			vv->lrs[i] = val;
+		}
+	}
+	vv->lr_live = (uint32_t)((1ULL << k) - 1);
+
+	/*
+	 * More candidates than LRs: exit when room appears. Underflow (at most one
+	 * valid LR left) needs two LRs to be meaningful; no-pending needs a pending LR
+	 * or it would fire at once. Each non-HW LR also traps on EOI (make_lr).
+	 */
+	hcr = ICH_HCR_EN;
+	if (n > k) {
+		if (vv->nr_lrs >= 2)
+			hcr |= ICH_HCR_UIE;
+		if (any_pending)
+			hcr |= ICH_HCR_NPIE;
+	}
+	arch_gic_write_hcr(hcr);
+	vv->hcr = hcr;
+	spin_unlock(&vv->lock);
+	spin_unlock(&d->lock);
+	vgic_kick_set(vm, kicks);
+}
+
+void vgic_sync(struct vcpu *vcpu)
+{
+	vgic_kickset_t kicks = 0;
+
+	/* lr_live only changes on the vCPU's own pCPU: no lock needed to peek. */
+	if (!vcpu->vgic.lr_live)
+		return;
+	spin_lock(&vcpu->vm->vgic.lock);
+	spin_lock(&vcpu->vgic.lock);
+	fold_lrs(vcpu, &kicks);
+	spin_unlock(&vcpu->vgic.lock);
+	spin_unlock(&vcpu->vm->vgic.lock);
+	vgic_kick_set(vcpu->vm, kicks);
+}
+
+bool vgic_vcpu_pending(struct vcpu *vcpu)
+{
+	struct vgic_vm *d = &vcpu->vm->vgic;
+	struct vgic_vcpu *vv = &vcpu->vgic;
+	bool ret = false;
+
+	spin_lock(&d->lock);
+	spin_lock(&vv->lock);
+	for (uint32_t live = vv->lr_live; live && !ret; live &= live - 1)
+		ret = vv->lrs[__builtin_ctz(live)] & ICH_LR_PENDING;
+	for (uint32_t live = vv->private_live; live && !ret; live &= live - 1)
+		ret = vgic_lr_pending(d, &vv->private_irqs[__builtin_ctz(live)]);
+	for (unsigned w = 0; w < ARRAY_SIZE(d->spi_live) && !ret; w++) {
+		for (uint64_t bits = d->spi_live[w]; bits && !ret; bits &= bits - 1) {
+			struct vgic_irq *irq = &d->spis[w * 64 + __builtin_ctzll(bits)];
+
+			ret = irq->lr < 0 && vgic_spi_dest(irq) == vcpu->id &&
+			      vgic_lr_pending(d, irq);
+		}
+	}
+	spin_unlock(&vv->lock);
+	spin_unlock(&d->lock);
+	return ret;
+}
+
+void vgic_maintenance(struct vcpu *vcpu)
+{
+	if (!vcpu) {
+		/* No vCPU here: nothing should be loaded; silence the interface. */
+		arch_gic_write_hcr(0);
+		return;
+	}
+	vgic_sync(vcpu);
+	vgic_flush(vcpu);
+}
+
+void vgic_vcpu_save(struct vcpu *vcpu)
+{
+	struct vgic_vcpu *vv = &vcpu->vgic;
+	vgic_kickset_t kicks = 0;
+
+	spin_lock(&vcpu->vm->vgic.lock);
+	spin_lock(&vv->lock);
+	fold_lrs(vcpu, &kicks);
+	vv->vmcr = arch_gic_read_vmcr();
+	for (unsigned i = 0; i < 4; i++) {
+		vv->ap0r[i] = arch_gic_read_apr(0, i);
+		vv->ap1r[i] = arch_gic_read_apr(1, i);
+	}
+	for (unsigned i = 0; i < vv->nr_lrs; i++) {
+		if (vv->lrs[i]) {
+			arch_gic_write_lr(i, 0);
+			vv->lrs[i] = 0;
+		}
+	}
+	arch_gic_write_hcr(0);
+	vv->hcr = 0;
+	vv->loaded = false;
+	spin_unlock(&vv->lock);
+	spin_unlock(&vcpu->vm->vgic.lock);
+	/* The interrupts it held are free again: their (other) targets may take them. */
+	vgic_kick_set(vcpu->vm, kicks);
+}
+
+void vgic_vcpu_restore(struct vcpu *vcpu)
+{
+	struct vgic_vcpu *vv = &vcpu->vgic;
+
+	if (vv->lr_live) {
+		log_error("vgic: VM %s vCPU %u: restored without a save", vcpu->vm->name, vcpu->id);
+		vgic_vcpu_save(vcpu);
+	}
+	spin_lock(&vv->lock);
+	arch_gic_write_vmcr(vv->vmcr);
+	for (unsigned i = 0; i < 4; i++) {
+		arch_gic_write_apr(0, i, vv->ap0r[i]);
+		arch_gic_write_apr(1, i, vv->ap1r[i]);
+	}
+	/* Whatever this pCPU's LRs held belongs to nobody now (or is UNKNOWN after reset). */
+	for (unsigned i = 0; i < vv->nr_lrs; i++) {
+		arch_gic_write_lr(i, 0);
+		vv->lrs[i] = 0;
+	}
+	vv->loaded = true;
+	spin_unlock(&vv->lock);
+}

@@ -1,0 +1,297 @@
+/*
+ * vGIC register emulation shared by the distributor and the redistributors: the
+ * table-driven access dispatcher and the per-interrupt register arrays (IGROUPR,
+ * IS/ICENABLER, IS/ICPENDR, IS/ICACTIVER, IPRIORITYR, ICFGR). The frame handler
+ * holds the lock that guards the interrupts reached: the VM's for GICD (SPIs), the
+ * redistributor's vCPU lock for GICR (its private interrupts).
+ */
+#include <tandem/arch.h>
+#include <tandem/log.h>
+#include <tandem/vcpu.h>
+#include <tandem/vm.h>
+
+#include "vgic-internal.h"
+
+static unsigned ignored_logs;
+
+void vgic_reg_access(struct vgic_mmio_ctx *c, const struct vgic_reg *table, unsigned n,
+		     uint32_t off, struct mmio_access *acc, const char *frame)
+{
+	const char *why = "unknown register";
+
+	for (unsigned i = 0; i < n; i++) {
+		const struct vgic_reg *r = &table[i];
+
+		if (off < r->offset || off >= r->offset + r->len)
+			continue;
+		if (acc->size > 8 || !(r->sizes & VGIC_SZ(acc->size)) ||
+		    !IS_ALIGNED(off, acc->size)) {
+			why = "bad access size";
+			break;
+		}
+		if (acc->write) {
+			if (r->write)
+				r->write(c, off - r->offset, acc->size, acc->value);
+		} else {
+			acc->value = r->read ? r->read(c, off - r->offset, acc->size) : 0;
+		}
+		return;
+	}
+	if (vgic_log_ok(&ignored_logs))
+		log_warn("vgic: VM %s: %s %s at %s+0x%x (%u bytes) ignored: %s", c->vm->name,
+			 acc->write ? "write" : "read", acc->write ? "to" : "of", frame, off,
+			 acc->size, why);
+	if (!acc->write)
+		acc->value = 0;
+}
+
+/* The interrupt a per-interrupt field names: private ones via GICR, SPIs via GICD. */
+static struct vgic_irq *ctx_irq(struct vgic_mmio_ctx *c, irq_t intid)
+{
+	if (c->rd)
+		return intid < VGIC_NR_PRIVATE ? &c->rd->vgic.private_irqs[intid] : NULL;
+	return vgic_get_spi(c->vm, intid); /* SGIs/PPIs: RAZ/WI in GICD with ARE */
+}
+
+typedef bool (*irq_get_fn)(const struct vgic_irq *irq);
+typedef void (*irq_op_fn)(struct vgic_mmio_ctx *c, irq_t intid, struct vgic_irq *irq);
+
+/* One bit per interrupt: gathers get() over the interrupts the access covers. */
+static uint64_t read_bits(struct vgic_mmio_ctx *c, uint32_t off, unsigned size, irq_get_fn get)
+{
+	uint64_t v = 0;
+
+	for (unsigned b = 0; b < size * 8; b++) {
+		struct vgic_irq *irq = ctx_irq(c, off * 8 + b);
+
+		if (irq && get(irq))
+			v |= 1ULL << b;
+	}
+	return v;
+}
+
+/* One bit per interrupt, write-1-to-act: applies op to each interrupt whose bit is set. */
+static void for_each_set(struct vgic_mmio_ctx *c, uint32_t off, unsigned size, uint64_t val,
+			 irq_op_fn op)
+{
+	for (unsigned b = 0; b < size * 8; b++) {
+		irq_t intid = off * 8 + b;
+		struct vgic_irq *irq;
+
+		if (!((val >> b) & 1))
+			continue;
+		irq = ctx_irq(c, intid);
+		if (irq)
+			op(c, intid, irq);
+	}
+}
+
+static bool get_group(const struct vgic_irq *irq)
+{
+	return irq->group1;
+}
+
+static bool get_enabled(const struct vgic_irq *irq)
+{
+	return irq->enabled;
+}
+
+static bool get_active(const struct vgic_irq *irq)
+{
+	return irq->active;
+}
+
+uint64_t vgic_read_group(struct vgic_mmio_ctx *c, uint32_t off, unsigned size)
+{
+	return read_bits(c, off, size, get_group);
+}
+
+void vgic_write_group(struct vgic_mmio_ctx *c, uint32_t off, unsigned size, uint64_t val)
+{
+	for (unsigned b = 0; b < size * 8; b++) {
+		struct vgic_irq *irq = ctx_irq(c, off * 8 + b);
+
+		if (irq) {
+			irq->group1 = (val >> b) & 1;
+			vgic_irq_want_kick(c->vm, c->rd, irq, &c->kicks);
+		}
+	}
+}
+
+uint64_t vgic_read_enable(struct vgic_mmio_ctx *c, uint32_t off, unsigned size)
+{
+	return read_bits(c, off, size, get_enabled);
+}
+
+static void op_senable(struct vgic_mmio_ctx *c, irq_t intid, struct vgic_irq *irq)
+{
+	irq->enabled = true;
+	vgic_irq_want_kick(c->vm, c->rd, irq, &c->kicks);
+}
+
+void vgic_write_senable(struct vgic_mmio_ctx *c, uint32_t off, unsigned size, uint64_t val)
+{
+	for_each_set(c, off, size, val, op_senable);
+}
+
+static void op_cenable(struct vgic_mmio_ctx *c, irq_t intid, struct vgic_irq *irq)
+{
+	irq->enabled = false;
+}
+
+void vgic_write_cenable(struct vgic_mmio_ctx *c, uint32_t off, unsigned size, uint64_t val)
+{
+	for_each_set(c, off, size, val, op_cenable);
+}
+
+uint64_t vgic_read_pending(struct vgic_mmio_ctx *c, uint32_t off, unsigned size)
+{
+	return read_bits(c, off, size, vgic_irq_pending);
+}
+
+static void op_spending(struct vgic_mmio_ctx *c, irq_t intid, struct vgic_irq *irq)
+{
+	irq->pending = true;
+	vgic_irq_mark_live(c->vm, c->rd, intid);
+	vgic_irq_want_kick(c->vm, c->rd, irq, &c->kicks);
+}
+
+void vgic_write_spending(struct vgic_mmio_ctx *c, uint32_t off, unsigned size, uint64_t val)
+{
+	for_each_set(c, off, size, val, op_spending);
+}
+
+/*
+ * A hardware-linked interrupt the guest clears or deactivates by register will never
+ * be deactivated through an LR: release the physical one (its own pCPU for a PPI).
+ */
+static void release_hw(struct vgic_mmio_ctx *c, struct vgic_irq *irq)
+{
+	if (!irq->hw_intid || irq->lr >= 0 || irq->pending || irq->active)
+		return;
+	if (c->rd && c->rd != vcpu_current())
+		return;
+	arch_gic_deactivate(irq->hw_intid);
+	irq->hw_intid = 0;
+}
+
+static void op_cpending(struct vgic_mmio_ctx *c, irq_t intid, struct vgic_irq *irq)
+{
+	irq->pending = false;
+	release_hw(c, irq);
+}
+
+void vgic_write_cpending(struct vgic_mmio_ctx *c, uint32_t off, unsigned size, uint64_t val)
+{
+	for_each_set(c, off, size, val, op_cpending);
+}
+
+uint64_t vgic_read_active(struct vgic_mmio_ctx *c, uint32_t off, unsigned size)
+{
+	return read_bits(c, off, size, get_active);
+}
+
+static void op_sactive(struct vgic_mmio_ctx *c, irq_t intid, struct vgic_irq *irq)
+{
+	if (!irq->active && irq->lr < 0 && !c->rd)
+		irq->owner = irq->target < c->vm->nr_vcpus ? irq->target : 0;
+	irq->active = true;
+	vgic_irq_mark_live(c->vm, c->rd, intid);
+}
+
+void vgic_write_sactive(struct vgic_mmio_ctx *c, uint32_t off, unsigned size, uint64_t val)
+{
+	for_each_set(c, off, size, val, op_sactive);
+}
+
+static void op_cactive(struct vgic_mmio_ctx *c, irq_t intid, struct vgic_irq *irq)
+{
+	irq->active = false;
+	release_hw(c, irq);
+	vgic_irq_want_kick(c->vm, c->rd, irq, &c->kicks);
+}
+
+void vgic_write_cactive(struct vgic_mmio_ctx *c, uint32_t off, unsigned size, uint64_t val)
+{
+	for_each_set(c, off, size, val, op_cactive);
+}
+
+/* IPRIORITYR: one byte per interrupt, byte or word accessible. */
+uint64_t vgic_read_priority(struct vgic_mmio_ctx *c, uint32_t off, unsigned size)
+{
+	uint64_t v = 0;
+
+	for (unsigned i = 0; i < size; i++) {
+		struct vgic_irq *irq = ctx_irq(c, off + i);
+
+		if (irq)
+			v |= (uint64_t)irq->priority << (8 * i);
+	}
+	return v;
+}
+
+void vgic_write_priority(struct vgic_mmio_ctx *c, uint32_t off, unsigned size, uint64_t val)
+{
+	for (unsigned i = 0; i < size; i++) {
+		struct vgic_irq *irq = ctx_irq(c, off + i);
+
+		if (irq) {
+			irq->priority = (val >> (8 * i)) & VGIC_PRIO_MASK;
+			vgic_irq_want_kick(c->vm, c->rd, irq, &c->kicks);
+		}
+	}
+}
+
+/* ICFGR: two bits per interrupt, bit 1 set = edge. SGIs are edge, read-only. */
+uint64_t vgic_read_config(struct vgic_mmio_ctx *c, uint32_t off, unsigned size)
+{
+	uint64_t v = 0;
+
+	for (unsigned i = 0; i < size * 4; i++) {
+		struct vgic_irq *irq = ctx_irq(c, off * 4 + i);
+
+		if (irq && irq->edge)
+			v |= 2ULL << (2 * i);
+	}
+	return v;
+}
+
+void vgic_write_config(struct vgic_mmio_ctx *c, uint32_t off, unsigned size, uint64_t val)
+{
+	for (unsigned i = 0; i < size * 4; i++) {
+		irq_t intid = off * 4 + i;
+		struct vgic_irq *irq = ctx_irq(c, intid);
+
+		if (irq && intid >= 16)
+			irq->edge = (val >> (2 * i + 1)) & 1;
+	}
+}
+
+uint64_t vgic_read_zero(struct vgic_mmio_ctx *c, uint32_t off, unsigned size)
+{
+	return 0;
+}
+
+void vgic_write_ignore(struct vgic_mmio_ctx *c, uint32_t off, unsigned size, uint64_t val)
+{
+}
+
+uint64_t vgic_read_iidr(struct vgic_mmio_ctx *c, uint32_t off, unsigned size)
+{
+	return VGIC_IIDR;
+}
+
+/* PIDR4-7, PIDR0-3, CIDR0-3 from 0xffd0: only ArchRev (PIDR2) matters to guests. */
+uint64_t vgic_read_idreg(struct vgic_mmio_ctx *c, uint32_t off, unsigned size)
+{
+	static const uint8_t ids[12] = {
+	    0x04, 0x00, 0x00,
+	    0x00, /* PIDR4-7 */
+	    0x92, 0xb4, GIC_PIDR2_ARCH3,
+	    0x00, /* PIDR0-3 */
+	    0x0d, 0xf0, 0x05,
+	    0xb1, /* CIDR0-3 */
+	};
+
+	return off / 4 < ARRAY_SIZE(ids) ? ids[off / 4] : 0;
+}

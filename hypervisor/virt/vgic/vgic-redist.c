@@ -1,0 +1,92 @@
+/*
+ * Emulated GICv3 redistributors: one RD_base + SGI_base frame pair per vCPU,
+ * VGIC_GICR_STRIDE apart, in vCPU order. The guest finds its own by GICR_TYPER
+ * affinity and stops walking at the frame with GICR_TYPER.Last set. No LPIs.
+ */
+#include <tandem/log.h>
+#include <tandem/vcpu.h>
+#include <tandem/vm.h>
+
+#include "vgic-internal.h"
+
+#define GICR_SGI_BASE	    0x10000
+#define GICR_TYPER_LAST	    (1ULL << 4)
+#define GICR_WAKER_SLEEP    (1u << 1) /* ProcessorSleep */
+#define GICR_WAKER_CHILDREN (1u << 2) /* ChildrenAsleep */
+
+static unsigned bad_frame_logs;
+
+static uint64_t read_typer(struct vgic_mmio_ctx *c, uint32_t off, unsigned size)
+{
+	uint64_t id = c->rd->id;
+	/* Affinity_Value = the vCPU's MPIDR (Aff0 = id), Processor_Number = id. */
+	uint64_t v = id << 32 | id << 8;
+
+	if (id == c->vm->nr_vcpus - 1)
+		v |= GICR_TYPER_LAST;
+	if (size == 4)
+		v = (v >> (8 * off)) & 0xffffffffULL;
+	return v;
+}
+
+static uint64_t read_waker(struct vgic_mmio_ctx *c, uint32_t off, unsigned size)
+{
+	/* The (virtual) children are asleep exactly when the processor said it sleeps. */
+	return c->rd->vgic.rd_sleeping ? GICR_WAKER_SLEEP | GICR_WAKER_CHILDREN : 0;
+}
+
+static void write_waker(struct vgic_mmio_ctx *c, uint32_t off, unsigned size, uint64_t val)
+{
+	c->rd->vgic.rd_sleeping = val & GICR_WAKER_SLEEP;
+}
+
+static const struct vgic_reg rd_regs[] = {
+    {0x0000, 4, VGIC_SZ(4), vgic_read_zero, vgic_write_ignore}, /* CTLR: EnableLPIs RAZ/WI */
+    {0x0004, 4, VGIC_SZ(4), vgic_read_iidr, NULL},
+    {0x0008, 8, VGIC_SZ(4) | VGIC_SZ(8), read_typer, NULL},
+    {0x0010, 4, VGIC_SZ(4), vgic_read_zero, vgic_write_ignore}, /* STATUSR */
+    {0x0014, 4, VGIC_SZ(4), read_waker, write_waker},
+    {0x0070, 0x10, VGIC_SZ(4) | VGIC_SZ(8), vgic_read_zero, vgic_write_ignore}, /* PROP/PENDBASER */
+    {GIC_IDREGS_BASE, 0x30, VGIC_SZ(4), vgic_read_idreg, NULL},
+};
+
+static const struct vgic_reg sgi_regs[] = {
+    {0x0080, 4, VGIC_SZ(4), vgic_read_group, vgic_write_group},	     /* IGROUPR0 */
+    {0x0100, 4, VGIC_SZ(4), vgic_read_enable, vgic_write_senable},   /* ISENABLER0 */
+    {0x0180, 4, VGIC_SZ(4), vgic_read_enable, vgic_write_cenable},   /* ICENABLER0 */
+    {0x0200, 4, VGIC_SZ(4), vgic_read_pending, vgic_write_spending}, /* ISPENDR0 */
+    {0x0280, 4, VGIC_SZ(4), vgic_read_pending, vgic_write_cpending}, /* ICPENDR0 */
+    {0x0300, 4, VGIC_SZ(4), vgic_read_active, vgic_write_sactive},   /* ISACTIVER0 */
+    {0x0380, 4, VGIC_SZ(4), vgic_read_active, vgic_write_cactive},   /* ICACTIVER0 */
+    {0x0400, 0x20, VGIC_SZ(1) | VGIC_SZ(4), vgic_read_priority, vgic_write_priority},
+    {0x0c00, 8, VGIC_SZ(4), vgic_read_config, vgic_write_config}, /* ICFGR0-1 */
+    {0x0d00, 4, VGIC_SZ(4), vgic_read_zero, vgic_write_ignore},	  /* IGRPMODR0 */
+    {0x0e00, 4, VGIC_SZ(4), vgic_read_zero, vgic_write_ignore},	  /* NSACR */
+};
+
+int vgic_redist_mmio(struct vcpu *vcpu, struct mmio_access *acc, void *opaque)
+{
+	struct vm *vm = opaque;
+	unsigned idx = (unsigned)(acc->offset / VGIC_GICR_STRIDE);
+	uint32_t off = (uint32_t)(acc->offset % VGIC_GICR_STRIDE);
+	struct vgic_mmio_ctx c = {.vm = vm, .rd = NULL, .kicks = 0};
+
+	if (idx >= vm->nr_vcpus) { /* the region covers nr_vcpus frames: cannot happen */
+		if (vgic_log_ok(&bad_frame_logs))
+			log_warn("vgic: VM %s: GICR access at +0x%llx ignored", vm->name,
+				 (unsigned long long)acc->offset);
+		if (!acc->write)
+			acc->value = 0;
+		return 0;
+	}
+	c.rd = &vm->vcpus[idx];
+	spin_lock(&c.rd->vgic.lock);
+	if (off < GICR_SGI_BASE)
+		vgic_reg_access(&c, rd_regs, ARRAY_SIZE(rd_regs), off, acc, "GICR");
+	else
+		vgic_reg_access(&c, sgi_regs, ARRAY_SIZE(sgi_regs), off - GICR_SGI_BASE, acc,
+				"GICR_SGI");
+	spin_unlock(&c.rd->vgic.lock);
+	vgic_kick_set(vm, c.kicks);
+	return 0;
+}

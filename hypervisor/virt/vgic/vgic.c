@@ -1,0 +1,295 @@
+/*
+ * vGIC core: per-VM and per-vCPU interrupt state, injection (software, hardware-
+ * linked, level lines, SGIs from ICC_SGI1R) and kicking the vCPUs concerned. The
+ * list-register engine is in vgic-lr.c, the register emulation in vgic-mmio/dist/redist.c.
+ *
+ * Lock order: vm->vgic.lock, then vcpu->vgic.lock (one vCPU at a time); vcpu_kick()
+ * only with neither held. Candidates for the LRs are kept in two small bitmaps
+ * (vgic_vcpu.private_live, vgic_vm.spi_live) so the entry path never scans all INTIDs.
+ */
+#include <tandem/arch.h>
+#include <tandem/errno.h>
+#include <tandem/log.h>
+#include <tandem/string.h>
+#include <tandem/vcpu.h>
+#include <tandem/vm.h>
+
+#include "vgic-internal.h"
+
+#define VGIC_LOG_LIMIT 16
+
+static unsigned bad_intid_logs;
+
+bool vgic_log_ok(unsigned *counter)
+{
+	unsigned n = *counter;
+
+	if (n > VGIC_LOG_LIMIT)
+		return false;
+	*counter = n + 1;
+	if (n == VGIC_LOG_LIMIT) {
+		log_warn("vgic: further messages of this kind suppressed");
+		return false;
+	}
+	return true;
+}
+
+void vgic_irq_mark_live(struct vm *vm, struct vcpu *rd, irq_t intid)
+{
+	if (intid < VGIC_NR_PRIVATE) {
+		if (rd)
+			rd->vgic.private_live |= 1u << intid;
+	} else {
+		unsigned n = intid - VGIC_NR_PRIVATE;
+
+		vm->vgic.spi_live[n / 64] |= 1ULL << (n % 64);
+	}
+}
+
+void vgic_irq_want_kick(struct vm *vm, struct vcpu *rd, struct vgic_irq *irq, vgic_kickset_t *kicks)
+{
+	unsigned dest;
+
+	if (!vgic_deliverable(&vm->vgic, irq))
+		return;
+	dest = rd ? rd->id : vgic_spi_dest(irq);
+	if (dest < vm->nr_vcpus)
+		*kicks |= 1u << dest;
+}
+
+uint16_t vgic_route_target(const struct vm *vm, uint64_t irouter)
+{
+	uint64_t aff0 = irouter & 0xff;
+
+	/* IRM = 1 (1 of N): vCPU 0 is one of "any". */
+	if (irouter & (1ULL << 31))
+		return 0;
+	if ((irouter & 0xff00ffff00ULL) || aff0 >= vm->nr_vcpus)
+		return VGIC_TARGET_NONE;
+	return (uint16_t)aff0;
+}
+
+void vgic_kick_set(struct vm *vm, vgic_kickset_t kicks)
+{
+	struct vcpu *cur;
+
+	if (!kicks)
+		return;
+	cur = vcpu_current();
+	while (kicks) {
+		unsigned i = (unsigned)__builtin_ctz(kicks);
+		struct vcpu *t;
+
+		kicks &= kicks - 1;
+		if (i >= vm->nr_vcpus)
+			continue;
+		t = &vm->vcpus[i];
+		if (t == cur)
+			continue; /* its own entry path flushes before it runs again */
+		t->vgic.kick_pending = true;
+		vcpu_kick(t);
+	}
+}
+
+int vgic_vm_init(struct vm *vm)
+{
+	struct vgic_vm *d = &vm->vgic;
+	int ret;
+
+	if (vm->nr_vcpus == 0 || vm->nr_vcpus > 8 * sizeof(vgic_kickset_t)) {
+		log_error("vgic: VM %s: %u vCPUs not supported", vm->name, vm->nr_vcpus);
+		return -ERR_INVAL;
+	}
+	memset(d, 0, sizeof(*d));
+	d->lock = (spinlock_t)SPINLOCK_INIT;
+	d->nr_spis = VGIC_NR_SPIS;
+	for (unsigned i = 0; i < VGIC_NR_SPIS; i++) {
+		struct vgic_irq *irq = &d->spis[i];
+
+		irq->group1 = true; /* DS = 1 guests that never write IGROUPR get IRQs */
+		irq->lr = -1;
+		irq->target = vgic_route_target(vm, 0);
+	}
+
+	ret = mmio_register(vm, VGIC_GICD_BASE, VGIC_GICD_SIZE, vgic_dist_mmio, vm);
+	if (ret < 0) {
+		log_error("vgic: VM %s: cannot register GICD: %d", vm->name, ret);
+		return ret;
+	}
+	ret = mmio_register(vm, VGIC_GICR_BASE, (uint64_t)vm->nr_vcpus * VGIC_GICR_STRIDE,
+			    vgic_redist_mmio, vm);
+	if (ret < 0) {
+		log_error("vgic: VM %s: cannot register GICR: %d", vm->name, ret);
+		return ret;
+	}
+	return 0;
+}
+
+void vgic_vcpu_init(struct vcpu *vcpu)
+{
+	struct vgic_vcpu *vv = &vcpu->vgic;
+	unsigned nr_lrs = arch_gic_nr_lrs();
+
+	/*
+	 * Also runs at PSCI CPU_ON while other vCPUs may inject into this one: reset
+	 * everything but the lock, under the lock (memory starts zeroed = unlocked).
+	 */
+	_Static_assert(offsetof(struct vgic_vcpu, lock) == 0, "lock first");
+	spin_lock(&vv->lock);
+	memset((char *)vv + sizeof(vv->lock), 0, sizeof(*vv) - sizeof(vv->lock));
+	for (unsigned i = 0; i < VGIC_NR_PRIVATE; i++) {
+		struct vgic_irq *irq = &vv->private_irqs[i];
+
+		irq->group1 = true;
+		irq->lr = -1;
+		irq->owner = (uint16_t)vcpu->id;
+		/* SGIs are always edge; like KVM, they come out of reset enabled. */
+		irq->edge = i < 16;
+		irq->enabled = i < 16;
+	}
+	vv->rd_sleeping = true;
+	vv->nr_lrs = MIN(nr_lrs, VGIC_MAX_LRS);
+	spin_unlock(&vv->lock);
+}
+
+static void bad_intid(struct vm *vm, const char *what, irq_t intid)
+{
+	if (vgic_log_ok(&bad_intid_logs))
+		log_warn("vgic: VM %s: %s of INTID %u ignored", vm ? vm->name : "?", what, intid);
+}
+
+/* Marks irq pending (edge event) and returns the vCPUs to kick; locks held by caller. */
+static void make_pending(struct vm *vm, struct vcpu *rd, irq_t intid, struct vgic_irq *irq,
+			 vgic_kickset_t *kicks)
+{
+	irq->pending = true;
+	vgic_irq_mark_live(vm, rd, intid);
+	vgic_irq_want_kick(vm, rd, irq, kicks);
+}
+
+/* Counts an injection on the vCPU an SPI is headed for (vm lock held). */
+static void count_spi(struct vm *vm, struct vgic_irq *irq)
+{
+	uint16_t dest = vgic_spi_dest(irq);
+	struct vcpu *t;
+
+	if (dest >= vm->nr_vcpus)
+		return;
+	t = &vm->vcpus[dest];
+	spin_lock(&t->vgic.lock);
+	t->stats.injected++;
+	spin_unlock(&t->vgic.lock);
+}
+
+void vgic_inject(struct vm *vm, struct vcpu *vcpu, irq_t intid)
+{
+	vgic_kickset_t kicks = 0;
+	struct vgic_irq *irq;
+
+	if (intid < VGIC_NR_PRIVATE) {
+		if (!vcpu) {
+			bad_intid(vm, "injection without a vCPU", intid);
+			return;
+		}
+		vm = vcpu->vm;
+		spin_lock(&vcpu->vgic.lock);
+		make_pending(vm, vcpu, intid, &vcpu->vgic.private_irqs[intid], &kicks);
+		vcpu->stats.injected++;
+		spin_unlock(&vcpu->vgic.lock);
+	} else {
+		if (!vm && vcpu)
+			vm = vcpu->vm;
+		irq = vm ? vgic_get_spi(vm, intid) : NULL;
+		if (!irq) {
+			bad_intid(vm, "injection", intid);
+			return;
+		}
+		spin_lock(&vm->vgic.lock);
+		make_pending(vm, NULL, intid, irq, &kicks);
+		count_spi(vm, irq);
+		spin_unlock(&vm->vgic.lock);
+	}
+	vgic_kick_set(vm, kicks);
+}
+
+void vgic_inject_hw(struct vcpu *vcpu, irq_t vintid, irq_t pintid)
+{
+	struct vm *vm = vcpu->vm;
+	bool private = vintid < VGIC_NR_PRIVATE;
+	spinlock_t *lock = private ? &vcpu->vgic.lock : &vm->vgic.lock;
+	struct vgic_irq *irq = vgic_irq_of(vm, vcpu, vintid);
+	vgic_kickset_t kicks = 0;
+
+	if (!irq || pintid >= 1020) {
+		bad_intid(vm, "hardware injection", vintid);
+		return;
+	}
+	spin_lock(lock);
+	if (irq->pending || irq->active || irq->lr >= 0) {
+		/*
+		 * Still in flight: the physical interrupt stays active until the guest
+		 * deactivates this one. Link it if a software injection got there first,
+		 * so that deactivation still reaches the physical interrupt.
+		 */
+		if (!irq->hw_intid && irq->lr < 0)
+			irq->hw_intid = pintid;
+	} else {
+		irq->hw_intid = pintid;
+		make_pending(vm, private ? vcpu : NULL, vintid, irq, &kicks);
+		if (private)
+			vcpu->stats.injected++;
+		else
+			count_spi(vm, irq);
+	}
+	spin_unlock(lock);
+	vgic_kick_set(vm, kicks);
+}
+
+void vgic_set_level(struct vm *vm, irq_t intid, bool level)
+{
+	struct vgic_irq *irq = vgic_get_spi(vm, intid);
+	vgic_kickset_t kicks = 0;
+
+	if (!irq) {
+		bad_intid(vm, "line level change", intid);
+		return;
+	}
+	spin_lock(&vm->vgic.lock);
+	if (irq->level != level) {
+		irq->level = level;
+		if (level) {
+			if (irq->edge)
+				irq->pending = true; /* rising edge on an edge-configured line */
+			vgic_irq_mark_live(vm, NULL, intid);
+			vgic_irq_want_kick(vm, NULL, irq, &kicks);
+			count_spi(vm, irq);
+		}
+	}
+	spin_unlock(&vm->vgic.lock);
+	vgic_kick_set(vm, kicks);
+}
+
+void vgic_sgi1r_write(struct vcpu *vcpu, uint64_t val)
+{
+	struct vm *vm = vcpu->vm;
+	irq_t intid = (val >> 24) & 0xf;
+	unsigned rs = (val >> 44) & 0xf;
+	unsigned targets = val & 0xffff;
+
+	if (val & (1ULL << 40)) { /* IRM: every PE but the sender */
+		for (unsigned i = 0; i < vm->nr_vcpus; i++)
+			if (i != vcpu->id)
+				vgic_inject(vm, &vm->vcpus[i], intid);
+		return;
+	}
+	/* Our vCPUs have Aff3 = Aff2 = Aff1 = 0 and Aff0 = index. */
+	if (val & 0xff00ff00ff0000ULL)
+		return;
+	while (targets) {
+		unsigned aff0 = rs * 16 + (unsigned)__builtin_ctz(targets);
+
+		targets &= targets - 1;
+		if (aff0 < vm->nr_vcpus)
+			vgic_inject(vm, &vm->vcpus[aff0], intid);
+	}
+}

@@ -1,0 +1,1076 @@
+/* clang-format off */ /* unit-sources: hypervisor/virt/vgic/vgic.c hypervisor/virt/vgic/vgic-lr.c hypervisor/virt/vgic/vgic-mmio.c hypervisor/virt/vgic/vgic-dist.c hypervisor/virt/vgic/vgic-redist.c hypervisor/lib/printf.c */
+/* clang-format on */
+/*
+ * The virtual GICv3: distributor and redistributor registers as a guest sees them,
+ * and the list-register engine against the fake CPU interface (arch/fake/fake_gic.c),
+ * with the guest's acknowledge/EOI played by fake_gic_guest_*.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <arch/fake.h>
+#include <arch/fake_gic.h>
+#include <tandem/arch.h>
+#include <tandem/mmio.h>
+#include <tandem/vcpu.h>
+#include <tandem/vgic.h>
+#include <tandem/vm.h>
+
+/* GICD offsets */
+#define GICD_CTLR	0x0000
+#define GICD_TYPER	0x0004
+#define GICD_IIDR	0x0008
+#define GICD_TYPER2	0x000c
+#define GICD_IGROUPR	0x0080
+#define GICD_ISENABLER	0x0100
+#define GICD_ICENABLER	0x0180
+#define GICD_ISPENDR	0x0200
+#define GICD_ICPENDR	0x0280
+#define GICD_ISACTIVER	0x0300
+#define GICD_ICACTIVER	0x0380
+#define GICD_IPRIORITYR 0x0400
+#define GICD_ICFGR	0x0c00
+#define GICD_IGRPMODR	0x0d00
+#define GICD_IROUTER	0x6000
+#define GICD_PIDR2	0xffe8
+/* GICR offsets (RD_base; SGI_base = +0x10000) */
+#define GICR_CTLR	0x0000
+#define GICR_TYPER	0x0008
+#define GICR_WAKER	0x0014
+#define GICR_PIDR2	0xffe8
+#define SGI_BASE	0x10000
+#define GICR_IGROUPR0	(SGI_BASE + 0x0080)
+#define GICR_ISENABLER0 (SGI_BASE + 0x0100)
+#define GICR_ICENABLER0 (SGI_BASE + 0x0180)
+#define GICR_ISPENDR0	(SGI_BASE + 0x0200)
+#define GICR_ICPENDR0	(SGI_BASE + 0x0280)
+#define GICR_ISACTIVER0 (SGI_BASE + 0x0300)
+#define GICR_IPRIORITYR (SGI_BASE + 0x0400)
+#define GICR_ICFGR0	(SGI_BASE + 0x0c00)
+#define GICR_ICFGR1	(SGI_BASE + 0x0c04)
+
+/* ICH_LR_EL2 fields, written out independently of the code under test. */
+#define LR_STATE(v)  ((unsigned)((v) >> 62))
+#define LR_HW(v)     ((unsigned)((v) >> 61) & 1)
+#define LR_GROUP(v)  ((unsigned)((v) >> 60) & 1)
+#define LR_PRIO(v)   ((unsigned)((v) >> 48) & 0xff)
+#define LR_PINTID(v) ((unsigned)((v) >> 32) & 0x3ff)
+#define LR_EOI(v)    ((unsigned)((v) >> 41) & 1)
+#define LR_VINTID(v) ((unsigned)(v))
+#define ST_PENDING   1
+#define ST_ACTIVE    2
+#define ST_BOTH	     3
+#define HCR_EN	     (1u << 0)
+#define HCR_UIE	     (1u << 1)
+#define HCR_NPIE     (1u << 3)
+#define MISR_EOI     (1u << 0)
+#define MISR_U	     (1u << 1)
+#define MISR_NP	     (1u << 3)
+
+#define SPI_A	   33 /* SPI 1 */
+#define SPI_B	   40
+#define PPI_VTIMER 27
+
+/* --- Test doubles for the vGIC's neighbours in the core --- */
+
+static struct vm vm;
+static struct vcpu *current_vcpu;
+static unsigned kicks[CFG_MAX_VCPUS];
+static int mmio_register_ret;
+
+struct vcpu *vcpu_current(void)
+{
+	return current_vcpu;
+}
+
+void vcpu_kick(struct vcpu *vcpu)
+{
+	assert_int_equal(fake_arch.locks_held, 0); /* never with a vGIC lock held */
+	kicks[vcpu->id]++;
+}
+
+int mmio_register(struct vm *v, ipa_t base, uint64_t size, mmio_handler_fn handler, void *opaque)
+{
+	if (mmio_register_ret)
+		return mmio_register_ret;
+	assert_true(v->nr_mmio < VM_MAX_MMIO_REGIONS);
+	v->mmio[v->nr_mmio++] = (struct mmio_region){base, size, handler, opaque};
+	return 0;
+}
+
+/* --- Helpers --- */
+
+static uint64_t guest_access(struct vcpu *who, ipa_t addr, unsigned size, bool write, uint64_t val)
+{
+	for (unsigned i = 0; i < vm.nr_mmio; i++) {
+		struct mmio_region *r = &vm.mmio[i];
+
+		if (addr >= r->base && addr + size <= r->base + r->size) {
+			struct mmio_access acc = {.addr = addr,
+						  .offset = addr - r->base,
+						  .size = size,
+						  .write = write,
+						  .value = write ? val : 0xdeadbeefdeadbeefULL};
+
+			assert_int_equal(r->handler(who, &acc, r->opaque), 0);
+			assert_int_equal(fake_arch.locks_held, 0);
+			return acc.value;
+		}
+	}
+	fail_msg("no MMIO region at 0x%llx", (unsigned long long)addr);
+	return 0;
+}
+
+static uint64_t gicd_rd(uint32_t off, unsigned size)
+{
+	return guest_access(&vm.vcpus[0], VGIC_GICD_BASE + off, size, false, 0);
+}
+
+static void gicd_wr(uint32_t off, unsigned size, uint64_t val)
+{
+	guest_access(&vm.vcpus[0], VGIC_GICD_BASE + off, size, true, val);
+}
+
+static uint64_t gicr_rd(unsigned cpu, uint32_t off, unsigned size)
+{
+	return guest_access(&vm.vcpus[cpu], VGIC_GICR_BASE + cpu * VGIC_GICR_STRIDE + off, size,
+			    false, 0);
+}
+
+static void gicr_wr(unsigned cpu, uint32_t off, unsigned size, uint64_t val)
+{
+	guest_access(&vm.vcpus[cpu], VGIC_GICR_BASE + cpu * VGIC_GICR_STRIDE + off, size, true,
+		     val);
+}
+
+/* Per-interrupt register of intid: word offset and bit. */
+static uint32_t reg_word(uint32_t base, unsigned intid)
+{
+	return base + 4 * (intid / 32);
+}
+
+static uint32_t bit(unsigned intid)
+{
+	return 1u << (intid % 32);
+}
+
+/* Enables an SPI as Linux does: priority, config, route, enable. */
+static void setup_spi(unsigned intid, uint8_t prio, bool edge, unsigned cpu)
+{
+	gicd_wr(GICD_IPRIORITYR + intid, 1, prio);
+	uint32_t cfg = (uint32_t)gicd_rd(GICD_ICFGR + 4 * (intid / 16), 4);
+	uint32_t sh = 2 * (intid % 16) + 1;
+
+	cfg = edge ? cfg | (1u << sh) : cfg & ~(1u << sh);
+	gicd_wr(GICD_ICFGR + 4 * (intid / 16), 4, cfg);
+	gicd_wr(GICD_IROUTER + 8 * intid, 8, cpu);
+	gicd_wr(reg_word(GICD_ISENABLER, intid), 4, bit(intid));
+}
+
+static void guest_exit_entry(struct vcpu *v)
+{
+	vgic_sync(v);
+	vgic_flush(v);
+}
+
+static unsigned nr_valid_lrs(void)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < fake_gic.nr_lrs; i++)
+		n += LR_STATE(fake_gic.lr[i]) != 0;
+	return n;
+}
+
+static int setup_n(unsigned nr_vcpus, unsigned nr_lrs)
+{
+	fake_reset();
+	fake_arch.printk_quiet = true;
+	fake_gic_reset(nr_lrs);
+	memset(&vm, 0, sizeof(vm));
+	memset(kicks, 0, sizeof(kicks));
+	mmio_register_ret = 0;
+	vm.name = "test";
+	vm.nr_vcpus = nr_vcpus;
+	for (unsigned i = 0; i < nr_vcpus; i++) {
+		vm.vcpus[i].vm = &vm;
+		vm.vcpus[i].id = i;
+	}
+	if (vgic_vm_init(&vm) != 0)
+		return -1;
+	for (unsigned i = 0; i < nr_vcpus; i++)
+		vgic_vcpu_init(&vm.vcpus[i]);
+	current_vcpu = &vm.vcpus[0];
+	gicd_wr(GICD_CTLR, 4, 0x13); /* Linux: ARE_NS | EnableGrp1A | EnableGrp1 */
+	memset(kicks, 0, sizeof(kicks));
+	return 0;
+}
+
+static int setup(void **state)
+{
+	return setup_n(2, 4);
+}
+
+static int setup3(void **state)
+{
+	return setup_n(3, 4);
+}
+
+/* --- Distributor --- */
+
+static void test_gicd_id_registers(void **state)
+{
+	uint32_t typer = (uint32_t)gicd_rd(GICD_TYPER, 4);
+
+	assert_int_equal(typer & 0x1f, (32 + VGIC_NR_SPIS) / 32 - 1); /* ITLinesNumber */
+	assert_int_equal((typer >> 5) & 7, 1);			      /* CPUNumber: 2 vCPUs */
+	assert_int_equal((typer >> 19) & 0x1f, 9);		      /* IDbits: 10 bits */
+	assert_int_equal(typer & (1u << 17), 0);		      /* no LPIs */
+	assert_int_equal(typer & (1u << 16), 0);		      /* no MBIS */
+	assert_int_equal((gicd_rd(GICD_PIDR2, 4) >> 4) & 0xf, 3);     /* ArchRev: GICv3 */
+	assert_int_equal(gicd_rd(GICD_TYPER2, 4), 0);
+	assert_int_not_equal(gicd_rd(GICD_IIDR, 4), 0);
+	assert_int_equal(gicd_rd(0xfff0, 4), 0x0d); /* CIDR0 */
+}
+
+static void test_gicd_ctlr(void **state)
+{
+	/* ARE and DS always read as one; the group enables are stored. */
+	assert_int_equal(gicd_rd(GICD_CTLR, 4), 0x53);
+	gicd_wr(GICD_CTLR, 4, 0);
+	assert_int_equal(gicd_rd(GICD_CTLR, 4), 0x50);
+	gicd_wr(GICD_CTLR, 4, 0x2);
+	assert_int_equal(gicd_rd(GICD_CTLR, 4), 0x52);
+}
+
+static void test_gicd_enable_pending_active(void **state)
+{
+	uint32_t w = reg_word(0, SPI_A);
+
+	assert_int_equal(gicd_rd(GICD_ISENABLER + w, 4), 0);
+	gicd_wr(GICD_ISENABLER + w, 4, bit(SPI_A) | bit(SPI_B));
+	assert_int_equal(gicd_rd(GICD_ISENABLER + w, 4), bit(SPI_A) | bit(SPI_B));
+	assert_int_equal(gicd_rd(GICD_ICENABLER + w, 4), bit(SPI_A) | bit(SPI_B));
+	gicd_wr(GICD_ICENABLER + w, 4, bit(SPI_B));
+	assert_int_equal(gicd_rd(GICD_ISENABLER + w, 4), bit(SPI_A));
+
+	gicd_wr(GICD_ISPENDR + w, 4, bit(SPI_B));
+	assert_int_equal(gicd_rd(GICD_ISPENDR + w, 4), bit(SPI_B));
+	assert_int_equal(gicd_rd(GICD_ICPENDR + w, 4), bit(SPI_B));
+	gicd_wr(GICD_ICPENDR + w, 4, bit(SPI_B));
+	assert_int_equal(gicd_rd(GICD_ISPENDR + w, 4), 0);
+
+	gicd_wr(GICD_ISACTIVER + w, 4, bit(SPI_A));
+	assert_int_equal(gicd_rd(GICD_ICACTIVER + w, 4), bit(SPI_A));
+	gicd_wr(GICD_ICACTIVER + w, 4, bit(SPI_A));
+	assert_int_equal(gicd_rd(GICD_ISACTIVER + w, 4), 0);
+}
+
+static void test_gicd_private_and_unimplemented_raz_wi(void **state)
+{
+	/* With ARE, the first word of each per-interrupt array is RAZ/WI in GICD. */
+	gicd_wr(GICD_ISENABLER, 4, 0xffffffff);
+	assert_int_equal(gicd_rd(GICD_ISENABLER, 4), 0);
+	assert_false(vm.vcpus[0].vgic.private_irqs[PPI_VTIMER].enabled);
+	gicd_wr(GICD_IPRIORITYR, 4, 0x80808080);
+	assert_int_equal(gicd_rd(GICD_IPRIORITYR, 4), 0);
+	assert_int_equal(vm.vcpus[0].vgic.private_irqs[0].priority, 0);
+	assert_int_equal(gicd_rd(GICD_ICFGR, 4), 0);
+	/* INTIDs beyond the implemented SPIs. */
+	unsigned past = 32 + VGIC_NR_SPIS;
+
+	gicd_wr(reg_word(GICD_ISENABLER, past), 4, 0xffffffff);
+	assert_int_equal(gicd_rd(reg_word(GICD_ISENABLER, past), 4), 0);
+	gicd_wr(GICD_IROUTER + 8 * past, 8, 1);
+	assert_int_equal(gicd_rd(GICD_IROUTER + 8 * past, 8), 0);
+	/* IGRPMODR RAZ/WI. */
+	gicd_wr(GICD_IGRPMODR + 4, 4, 0xffffffff);
+	assert_int_equal(gicd_rd(GICD_IGRPMODR + 4, 4), 0);
+}
+
+static void test_gicd_priority_byte_access(void **state)
+{
+	gicd_wr(GICD_IPRIORITYR + SPI_A, 1, 0xa0);
+	assert_int_equal(gicd_rd(GICD_IPRIORITYR + 32, 4), 0xa000);
+	assert_int_equal(gicd_rd(GICD_IPRIORITYR + SPI_A, 1), 0xa0);
+	/* Word write: four priorities, low 3 bits not implemented (5 priority bits). */
+	gicd_wr(GICD_IPRIORITYR + 36, 4, 0x11223344);
+	assert_int_equal(gicd_rd(GICD_IPRIORITYR + 36, 4), 0x10203040);
+	assert_int_equal(gicd_rd(GICD_IPRIORITYR + 38, 1), 0x20);
+	assert_int_equal(vm.vgic.spis[39 - 32].priority, 0x10);
+	/* Neighbours untouched by the byte write. */
+	assert_int_equal(gicd_rd(GICD_IPRIORITYR + 34, 1), 0);
+}
+
+static void test_gicd_config_and_group(void **state)
+{
+	gicd_wr(GICD_ICFGR + 8, 4, 0x8); /* INTID 33 edge */
+	assert_int_equal(gicd_rd(GICD_ICFGR + 8, 4), 0x8);
+	assert_true(vm.vgic.spis[1].edge);
+	assert_false(vm.vgic.spis[0].edge);
+	/* Groups: reset group 1, stored. */
+	assert_int_equal(gicd_rd(GICD_IGROUPR + 4, 4), 0xffffffff);
+	gicd_wr(GICD_IGROUPR + 4, 4, 0xfffffffd);
+	assert_int_equal(gicd_rd(GICD_IGROUPR + 4, 4), 0xfffffffd);
+	assert_false(vm.vgic.spis[1].group1);
+}
+
+static void test_gicd_irouter(void **state)
+{
+	gicd_wr(GICD_IROUTER + 8 * SPI_A, 8, 1);
+	assert_int_equal(gicd_rd(GICD_IROUTER + 8 * SPI_A, 8), 1);
+	assert_int_equal(vm.vgic.spis[1].target, 1);
+	/* 32-bit halves; Aff3 in the upper word names no vCPU of ours. */
+	gicd_wr(GICD_IROUTER + 8 * SPI_A + 4, 4, 0x1);
+	assert_int_equal(gicd_rd(GICD_IROUTER + 8 * SPI_A, 8), 0x100000001ULL);
+	assert_int_equal(gicd_rd(GICD_IROUTER + 8 * SPI_A, 4), 1);
+	assert_int_equal(vm.vgic.spis[1].target, VGIC_TARGET_NONE);
+	/* IRM = 1: any PE; we pick vCPU 0. */
+	gicd_wr(GICD_IROUTER + 8 * SPI_A, 8, 1ULL << 31 | 1);
+	assert_int_equal(vm.vgic.spis[1].target, 0);
+	/* Aff0 beyond the vCPUs: not forwarded. */
+	gicd_wr(GICD_IROUTER + 8 * SPI_A, 8, 5);
+	assert_int_equal(vm.vgic.spis[1].target, VGIC_TARGET_NONE);
+	/* Reserved bits are not stored. */
+	gicd_wr(GICD_IROUTER + 8 * SPI_B, 8, 0xffff00007f000001ULL);
+	assert_int_equal(gicd_rd(GICD_IROUTER + 8 * SPI_B, 8), 1);
+}
+
+static void test_unknown_and_bad_size_raz_wi(void **state)
+{
+	assert_int_equal(gicd_rd(0x5000, 4), 0);
+	gicd_wr(0x5000, 4, 1);
+	assert_true(fake_printk_contains("GICD+0x5000"));
+	/* Halfword access to a word register: ignored, the state is untouched. */
+	gicd_wr(GICD_CTLR, 2, 0);
+	assert_int_equal(gicd_rd(GICD_CTLR, 4), 0x53);
+	assert_int_equal(gicd_rd(GICD_CTLR, 2), 0);
+	/* Byte access to ISENABLER is not allowed either. */
+	gicd_wr(GICD_ISENABLER + 4, 1, 0xff);
+	assert_int_equal(gicd_rd(GICD_ISENABLER + 4, 4), 0);
+}
+
+static void test_mmio_register_failure(void **state)
+{
+	static struct vm other = {.name = "x", .nr_vcpus = 1};
+
+	mmio_register_ret = -17;
+	assert_int_equal(vgic_vm_init(&other), -17);
+	mmio_register_ret = 0;
+	other.nr_vcpus = 0;
+	assert_true(vgic_vm_init(&other) < 0);
+}
+
+/* --- Redistributors --- */
+
+static void test_gicr_typer_last(void **state)
+{
+	for (unsigned i = 0; i < 3; i++) {
+		uint64_t typer = gicr_rd(i, GICR_TYPER, 8);
+
+		assert_int_equal(typer >> 32, i);	    /* Affinity: Aff0 = i */
+		assert_int_equal((typer >> 8) & 0xffff, i); /* Processor_Number */
+		assert_int_equal((typer >> 4) & 1, i == 2); /* Last */
+		assert_int_equal(typer & 1, 0);		    /* no physical LPIs */
+		assert_int_equal(gicr_rd(i, GICR_TYPER, 4), typer & 0xffffffff);
+		assert_int_equal(gicr_rd(i, GICR_TYPER + 4, 4), typer >> 32);
+	}
+	assert_int_equal((gicr_rd(1, GICR_PIDR2, 4) >> 4) & 0xf, 3);
+	assert_int_equal(gicr_rd(0, GICR_CTLR, 4), 0);
+}
+
+static void test_gicr_waker(void **state)
+{
+	/* Out of reset: ProcessorSleep and ChildrenAsleep. Linux clears the first, polls the
+	 * second. */
+	assert_int_equal(gicr_rd(1, GICR_WAKER, 4), 0x6);
+	gicr_wr(1, GICR_WAKER, 4, 0);
+	assert_int_equal(gicr_rd(1, GICR_WAKER, 4), 0);
+	assert_int_equal(gicr_rd(0, GICR_WAKER, 4), 0x6); /* per redistributor */
+	gicr_wr(1, GICR_WAKER, 4, 0x2);
+	assert_int_equal(gicr_rd(1, GICR_WAKER, 4), 0x6);
+}
+
+static void test_gicr_sgi_frame(void **state)
+{
+	/* SGIs reset enabled; PPIs disabled. */
+	assert_int_equal(gicr_rd(1, GICR_ISENABLER0, 4), 0xffff);
+	gicr_wr(1, GICR_ISENABLER0, 4, bit(PPI_VTIMER));
+	assert_int_equal(gicr_rd(1, GICR_ISENABLER0, 4), 0xffff | bit(PPI_VTIMER));
+	assert_true(vm.vcpus[1].vgic.private_irqs[PPI_VTIMER].enabled);
+	assert_false(vm.vcpus[0].vgic.private_irqs[PPI_VTIMER].enabled);
+	gicr_wr(1, GICR_ICENABLER0, 4, 0x1);
+	assert_int_equal(gicr_rd(1, GICR_ISENABLER0, 4), 0xfffe | bit(PPI_VTIMER));
+
+	gicr_wr(1, GICR_IPRIORITYR + PPI_VTIMER, 1, 0xa0);
+	assert_int_equal(gicr_rd(1, GICR_IPRIORITYR + 24, 4), 0xa0000000);
+	assert_int_equal(gicr_rd(0, GICR_IPRIORITYR + 24, 4), 0);
+
+	/* SGI configuration is edge and read-only; PPIs are configurable. */
+	assert_int_equal(gicr_rd(1, GICR_ICFGR0, 4), 0xaaaaaaaa);
+	gicr_wr(1, GICR_ICFGR0, 4, 0);
+	assert_int_equal(gicr_rd(1, GICR_ICFGR0, 4), 0xaaaaaaaa);
+	gicr_wr(1, GICR_ICFGR1, 4, 0x2);
+	assert_int_equal(gicr_rd(1, GICR_ICFGR1, 4), 0x2);
+	assert_true(vm.vcpus[1].vgic.private_irqs[16].edge);
+
+	gicr_wr(1, GICR_IGROUPR0, 4, 0xfffffffe);
+	assert_int_equal(gicr_rd(1, GICR_IGROUPR0, 4), 0xfffffffe);
+
+	gicr_wr(1, GICR_ISPENDR0, 4, bit(3));
+	assert_int_equal(gicr_rd(1, GICR_ISPENDR0, 4), bit(3));
+	assert_int_equal(gicr_rd(0, GICR_ISPENDR0, 4), 0);
+	gicr_wr(1, GICR_ICPENDR0, 4, bit(3));
+	assert_int_equal(gicr_rd(1, GICR_ISPENDR0, 4), 0);
+	gicr_wr(1, GICR_ISACTIVER0, 4, bit(4));
+	assert_int_equal(gicr_rd(1, GICR_ISACTIVER0, 4), bit(4));
+}
+
+/* --- Injection and the list registers --- */
+
+static void test_inject_spi_lr_contents(void **state)
+{
+	struct vcpu *v0 = &vm.vcpus[0];
+
+	setup_spi(SPI_A, 0xa0, true, 0);
+	vgic_inject(&vm, NULL, SPI_A);
+	assert_int_equal(gicd_rd(reg_word(GICD_ISPENDR, SPI_A), 4), bit(SPI_A));
+	vgic_flush(v0);
+
+	uint64_t lr = fake_gic.lr[0];
+
+	assert_int_equal(LR_STATE(lr), ST_PENDING);
+	assert_int_equal(LR_VINTID(lr), SPI_A);
+	assert_int_equal(LR_PRIO(lr), 0xa0);
+	assert_int_equal(LR_GROUP(lr), 1);
+	assert_int_equal(LR_HW(lr), 0);
+	assert_int_equal(LR_EOI(lr), 0); /* edge: no maintenance needed */
+	assert_int_equal(fake_gic.hcr, HCR_EN);
+	assert_int_equal(nr_valid_lrs(), 1);
+	assert_int_equal(arch_gic_read_misr(), 0);
+
+	/* The guest takes it and finishes; the next exit sees the LR empty. */
+	assert_int_equal(fake_gic_guest_ack(), SPI_A);
+	vgic_sync(v0);
+	assert_int_equal(gicd_rd(reg_word(GICD_ISACTIVER, SPI_A), 4), bit(SPI_A));
+	assert_int_equal(gicd_rd(reg_word(GICD_ISPENDR, SPI_A), 4), 0);
+	vgic_flush(v0);
+	assert_int_equal(LR_STATE(fake_gic.lr[0]), ST_ACTIVE);
+	fake_gic_guest_eoi(SPI_A);
+	guest_exit_entry(v0);
+	assert_int_equal(gicd_rd(reg_word(GICD_ISACTIVER, SPI_A), 4), 0);
+	assert_int_equal(nr_valid_lrs(), 0);
+	assert_int_equal(fake_gic.lr[0], 0);
+	assert_int_equal(vm.vgic.spi_live[0], 0); /* pruned once idle */
+}
+
+static void test_edge_repend_while_active(void **state)
+{
+	struct vcpu *v0 = &vm.vcpus[0];
+
+	setup_spi(SPI_A, 0x80, true, 0);
+	vgic_inject(&vm, NULL, SPI_A);
+	vgic_flush(v0);
+	assert_int_equal(fake_gic_guest_ack(), SPI_A);
+	vgic_sync(v0);
+	vgic_inject(&vm, NULL, SPI_A); /* a second edge while the first is active */
+	vgic_flush(v0);
+	assert_int_equal(LR_STATE(fake_gic.lr[0]), ST_BOTH);
+	assert_int_equal(nr_valid_lrs(), 1); /* one LR per INTID */
+}
+
+static void test_inject_ppi_and_priority_order(void **state)
+{
+	struct vcpu *v0 = &vm.vcpus[0];
+
+	gicr_wr(0, GICR_ISENABLER0, 4, bit(20) | bit(21));
+	gicr_wr(0, GICR_IPRIORITYR + 20, 1, 0xc0);
+	gicr_wr(0, GICR_IPRIORITYR + 21, 1, 0x40);
+	gicr_wr(0, GICR_IPRIORITYR + 2, 1, 0x80);
+	vgic_inject(&vm, v0, 20);
+	vgic_inject(&vm, v0, 21);
+	vgic_inject(&vm, v0, 2);
+	vgic_flush(v0);
+	assert_int_equal(LR_VINTID(fake_gic.lr[0]), 21);
+	assert_int_equal(LR_VINTID(fake_gic.lr[1]), 2);
+	assert_int_equal(LR_VINTID(fake_gic.lr[2]), 20);
+	assert_int_equal(LR_PRIO(fake_gic.lr[0]), 0x40);
+	assert_int_equal(nr_valid_lrs(), 3);
+	assert_int_equal(fake_gic_guest_ack(), 21);
+	/* A PPI of vCPU 1 never lands in vCPU 0's LRs. */
+	gicr_wr(1, GICR_ISENABLER0, 4, bit(22));
+	vgic_inject(&vm, &vm.vcpus[1], 22);
+	guest_exit_entry(v0);
+	assert_int_equal(fake_gic_find_lr(22), -1);
+	assert_int_equal(nr_valid_lrs(), 3);
+}
+
+static void test_disabled_not_delivered(void **state)
+{
+	struct vcpu *v0 = &vm.vcpus[0];
+
+	gicd_wr(GICD_IROUTER + 8 * SPI_B, 8, 0);
+	vgic_inject(&vm, NULL, SPI_B); /* not enabled */
+	vgic_flush(v0);
+	assert_int_equal(nr_valid_lrs(), 0);
+	assert_false(vgic_vcpu_pending(v0));
+	/* Enabled, but group 1 disabled at the distributor. */
+	gicd_wr(reg_word(GICD_ISENABLER, SPI_B), 4, bit(SPI_B));
+	gicd_wr(GICD_CTLR, 4, 0x1);
+	guest_exit_entry(v0);
+	assert_int_equal(nr_valid_lrs(), 0);
+	assert_false(vgic_vcpu_pending(v0));
+	gicd_wr(GICD_CTLR, 4, 0x3);
+	assert_true(vgic_vcpu_pending(v0));
+	guest_exit_entry(v0);
+	assert_int_equal(LR_VINTID(fake_gic.lr[0]), SPI_B);
+	/* Group 0 interrupt: LR Group bit clear, gated by EnableGrp0. */
+	gicd_wr(reg_word(GICD_IGROUPR, SPI_A), 4, ~bit(SPI_A));
+	setup_spi(SPI_A, 0, true, 0);
+	vgic_inject(&vm, NULL, SPI_A);
+	guest_exit_entry(v0);
+	int i = fake_gic_find_lr(SPI_A);
+
+	assert_true(i >= 0);
+	assert_int_equal(LR_GROUP(fake_gic.lr[i]), 0);
+}
+
+static void test_inject_hw_vtimer(void **state)
+{
+	struct vcpu *v0 = &vm.vcpus[0];
+
+	gicr_wr(0, GICR_ISENABLER0, 4, bit(PPI_VTIMER));
+	gicr_wr(0, GICR_IPRIORITYR + PPI_VTIMER, 1, 0xa0);
+	vgic_inject_hw(v0, PPI_VTIMER, PPI_VTIMER);
+	vgic_flush(v0);
+
+	uint64_t lr = fake_gic.lr[0];
+
+	assert_int_equal(LR_STATE(lr), ST_PENDING);
+	assert_int_equal(LR_HW(lr), 1);
+	assert_int_equal(LR_PINTID(lr), PPI_VTIMER);
+	assert_int_equal(LR_VINTID(lr), PPI_VTIMER);
+	assert_int_equal(LR_PRIO(lr), 0xa0);
+
+	/* Pending in an LR: a second injection changes nothing. */
+	vgic_sync(v0);
+	vgic_inject_hw(v0, PPI_VTIMER, PPI_VTIMER);
+	vgic_flush(v0);
+	assert_int_equal(fake_gic.lr[0], lr);
+	assert_int_equal(fake_gic_guest_ack(), PPI_VTIMER);
+	vgic_sync(v0);
+	vgic_inject_hw(v0, PPI_VTIMER, PPI_VTIMER); /* active: ignored, never pending+active */
+	vgic_flush(v0);
+	assert_int_equal(LR_STATE(fake_gic.lr[0]), ST_ACTIVE);
+	assert_int_equal(LR_HW(fake_gic.lr[0]), 1);
+
+	/* The guest's EOI deactivates the physical interrupt through the HW bit. */
+	fake_gic_guest_eoi(PPI_VTIMER);
+	assert_int_equal(fake_gic.nr_deactivated, 1);
+	assert_int_equal(fake_gic.deactivated[0], PPI_VTIMER);
+	guest_exit_entry(v0);
+	assert_int_equal(nr_valid_lrs(), 0);
+	assert_int_equal(fake_gic.nr_deactivated, 1); /* not twice */
+	assert_false(vgic_vcpu_pending(v0));
+
+	/* Next expiry is injected again. */
+	vgic_inject_hw(v0, PPI_VTIMER, PPI_VTIMER);
+	vgic_flush(v0);
+	assert_int_equal(LR_STATE(fake_gic.lr[0]), ST_PENDING);
+	assert_int_equal(LR_HW(fake_gic.lr[0]), 1);
+}
+
+static void test_hw_cleared_by_guest_releases_physical(void **state)
+{
+	struct vcpu *v0 = &vm.vcpus[0];
+
+	/* Timer fires while the guest has it disabled; the guest then clears it by register. */
+	vgic_inject_hw(v0, PPI_VTIMER, PPI_VTIMER);
+	vgic_flush(v0);
+	assert_int_equal(nr_valid_lrs(), 0);
+	vgic_sync(v0);
+	gicr_wr(0, GICR_ICPENDR0, 4, bit(PPI_VTIMER));
+	assert_int_equal(fake_gic.nr_deactivated, 1);
+	assert_int_equal(fake_gic.deactivated[0], PPI_VTIMER);
+}
+
+static void test_overflow_uie_npie(void **state)
+{
+	struct vcpu *v0 = &vm.vcpus[0];
+	static const unsigned ids[6] = {40, 41, 42, 43, 44, 45};
+	static const uint8_t prios[6] = {0xa0, 0x20, 0x60, 0x80, 0x40, 0xc0};
+
+	for (unsigned i = 0; i < 6; i++) {
+		setup_spi(ids[i], prios[i], true, 0);
+		vgic_inject(&vm, NULL, ids[i]);
+	}
+	vgic_flush(v0);
+	assert_int_equal(nr_valid_lrs(), 4);
+	/* The four best: 0x20 (41), 0x40 (44), 0x60 (42), 0x80 (43). */
+	assert_true(fake_gic_find_lr(41) >= 0);
+	assert_true(fake_gic_find_lr(44) >= 0);
+	assert_true(fake_gic_find_lr(42) >= 0);
+	assert_true(fake_gic_find_lr(43) >= 0);
+	assert_int_equal(fake_gic_find_lr(40), -1);
+	assert_int_equal(fake_gic_find_lr(45), -1);
+	assert_int_equal(fake_gic.hcr & (HCR_EN | HCR_UIE | HCR_NPIE), HCR_EN | HCR_UIE | HCR_NPIE);
+	assert_int_equal(arch_gic_read_misr(), 0);
+	assert_true(vgic_vcpu_pending(v0));
+
+	/* The guest works through them; the hardware raises the maintenance interrupt. */
+	for (unsigned i = 0; i < 4; i++) {
+		uint32_t id = fake_gic_guest_ack();
+
+		assert_int_not_equal(id, 1023);
+		fake_gic_guest_eoi(id);
+	}
+	assert_int_equal(arch_gic_read_misr() & (MISR_U | MISR_NP), MISR_U | MISR_NP);
+	vgic_maintenance(v0);
+	assert_int_equal(arch_gic_read_misr(), 0);
+	assert_int_equal(nr_valid_lrs(), 2);
+	assert_int_equal(LR_VINTID(fake_gic.lr[0]), 40); /* 0xa0 before 0xc0 */
+	assert_int_equal(LR_VINTID(fake_gic.lr[1]), 45);
+	assert_int_equal(fake_gic.hcr, HCR_EN); /* everything fits now */
+	for (unsigned i = 0; i < 2; i++)
+		fake_gic_guest_eoi(fake_gic_guest_ack());
+	guest_exit_entry(v0);
+	assert_int_equal(nr_valid_lrs(), 0);
+	assert_false(vgic_vcpu_pending(v0));
+}
+
+static void test_overflow_keeps_active_loaded(void **state)
+{
+	struct vcpu *v0 = &vm.vcpus[0];
+
+	/* An active low-priority interrupt must keep its LR against pending better ones. */
+	setup_spi(50, 0xf0, true, 0);
+	vgic_inject(&vm, NULL, 50);
+	vgic_flush(v0);
+	assert_int_equal(fake_gic_guest_ack(), 50);
+	vgic_sync(v0);
+	for (unsigned i = 0; i < 5; i++) {
+		setup_spi(60 + i, 0x10, true, 0);
+		vgic_inject(&vm, NULL, 60 + i);
+	}
+	vgic_flush(v0);
+	int i = fake_gic_find_lr(50);
+
+	assert_true(i >= 0);
+	assert_int_equal(LR_STATE(fake_gic.lr[i]), ST_ACTIVE);
+	assert_int_equal(nr_valid_lrs(), 4);
+	/* Overflowing: non-HW LRs also ask for an EOI maintenance interrupt. */
+	assert_int_equal(LR_EOI(fake_gic.lr[i]), 1);
+	fake_gic_guest_eoi(50);
+	assert_int_equal(arch_gic_read_misr() & MISR_EOI, MISR_EOI);
+	assert_int_equal(fake_gic.hcr >> 27, 0); /* the EOI found its LR */
+}
+
+static void test_one_lr_no_underflow_storm(void **state)
+{
+	struct vcpu *v0;
+
+	setup_n(2, 1);
+	v0 = &vm.vcpus[0];
+	setup_spi(SPI_A, 0x80, true, 0);
+	setup_spi(SPI_B, 0x80, true, 0);
+	vgic_inject(&vm, NULL, SPI_A);
+	vgic_inject(&vm, NULL, SPI_B);
+	vgic_flush(v0);
+	assert_int_equal(nr_valid_lrs(), 1);
+	/* With one LR "at most one valid" is always true: UIE would fire forever. */
+	assert_int_equal(fake_gic.hcr & HCR_UIE, 0);
+	assert_int_equal(arch_gic_read_misr(), 0);
+	fake_gic_guest_eoi(fake_gic_guest_ack());
+	assert_int_not_equal(arch_gic_read_misr(), 0);
+	vgic_maintenance(v0);
+	assert_int_equal(LR_VINTID(fake_gic.lr[0]), SPI_B);
+}
+
+static void test_overflow_all_active_no_np_storm(void **state)
+{
+	struct vcpu *v0;
+
+	setup_n(2, 2);
+	v0 = &vm.vcpus[0];
+	/* Two nested actives fill both LRs; a third interrupt waits. */
+	setup_spi(SPI_A, 0x80, true, 0);
+	vgic_inject(&vm, NULL, SPI_A);
+	vgic_flush(v0);
+	assert_int_equal(fake_gic_guest_ack(), SPI_A);
+	vgic_sync(v0);
+	setup_spi(SPI_B, 0x40, true, 0);
+	vgic_inject(&vm, NULL, SPI_B);
+	vgic_flush(v0);
+	assert_int_equal(fake_gic_guest_ack(), SPI_B);
+	vgic_sync(v0);
+	setup_spi(50, 0x20, true, 0);
+	vgic_inject(&vm, NULL, 50);
+	vgic_flush(v0);
+	assert_int_equal(LR_STATE(fake_gic.lr[0]), ST_ACTIVE);
+	assert_int_equal(LR_STATE(fake_gic.lr[1]), ST_ACTIVE);
+	assert_int_equal(fake_gic_find_lr(50), -1);
+	/* No pending LR: NPIE would fire at once and forever. The EOIs trap instead. */
+	assert_int_equal(fake_gic.hcr & HCR_NPIE, 0);
+	assert_int_equal(arch_gic_read_misr(), 0);
+	fake_gic_guest_eoi(SPI_B);
+	assert_int_equal(arch_gic_read_misr() & MISR_EOI, MISR_EOI);
+	vgic_maintenance(v0);
+	assert_int_equal(LR_STATE(fake_gic.lr[fake_gic_find_lr(50)]), ST_PENDING);
+	assert_int_equal(arch_gic_read_misr(), 0);
+}
+
+static void test_hw_edge_not_repended_while_active(void **state)
+{
+	struct vcpu *v0 = &vm.vcpus[0];
+
+	gicr_wr(0, GICR_ICFGR1, 4, 2u << (2 * (PPI_VTIMER - 16))); /* edge this time */
+	gicr_wr(0, GICR_ISENABLER0, 4, bit(PPI_VTIMER));
+	vgic_inject_hw(v0, PPI_VTIMER, PPI_VTIMER);
+	vgic_flush(v0);
+	assert_int_equal(fake_gic_guest_ack(), PPI_VTIMER);
+	vgic_sync(v0);
+	vgic_inject_hw(v0, PPI_VTIMER, PPI_VTIMER); /* must not queue a second, software one */
+	vgic_flush(v0);
+	fake_gic_guest_eoi(PPI_VTIMER);
+	guest_exit_entry(v0);
+	assert_int_equal(nr_valid_lrs(), 0);
+	assert_int_equal(gicr_rd(0, GICR_ISPENDR0, 4), 0);
+}
+
+static void test_rerouted_spi_leaves_running_vcpu(void **state)
+{
+	struct vcpu *v0 = &vm.vcpus[0], *v1 = &vm.vcpus[1];
+
+	/* vCPU 0 runs with the SPI pending in an LR; vCPU 1, on another pCPU, re-routes it. */
+	setup_spi(SPI_A, 0x80, true, 0);
+	vgic_inject(&vm, NULL, SPI_A);
+	vgic_flush(v0);
+	current_vcpu = v1;
+	gicd_wr(GICD_IROUTER + 8 * SPI_A, 8, 1);
+	assert_int_equal(kicks[1], 0); /* vCPU 0 may still take it: it was signalled there */
+	/* vCPU 0 exits without having taken it: the SPI goes to its new target. */
+	current_vcpu = v0;
+	vgic_sync(v0);
+	assert_int_equal(kicks[1], 1);
+	vgic_flush(v0);
+	assert_int_equal(fake_gic_find_lr(SPI_A), -1);
+	assert_false(vgic_vcpu_pending(v0));
+	assert_true(vgic_vcpu_pending(v1));
+}
+
+static void test_level_repend_after_eoi(void **state)
+{
+	struct vcpu *v0 = &vm.vcpus[0];
+	uint32_t pend = reg_word(GICD_ISPENDR, SPI_A);
+
+	setup_spi(SPI_A, 0xa0, false, 0); /* level, as the PL011 */
+	vgic_set_level(&vm, SPI_A, true);
+	assert_int_equal(gicd_rd(pend, 4), bit(SPI_A));
+	vgic_flush(v0);
+	assert_int_equal(LR_STATE(fake_gic.lr[0]), ST_PENDING);
+	assert_int_equal(LR_EOI(fake_gic.lr[0]), 1); /* EOI traps so the line is resampled */
+
+	assert_int_equal(fake_gic_guest_ack(), SPI_A);
+	guest_exit_entry(v0); /* e.g. an unrelated trap while handling it */
+	assert_int_equal(LR_STATE(fake_gic.lr[0]), ST_ACTIVE); /* level: never pending+active */
+
+	/* EOI with the line still high: maintenance, then pending again. */
+	fake_gic_guest_eoi(SPI_A);
+	assert_int_equal(arch_gic_read_eisr(), 1);
+	assert_int_equal(arch_gic_read_misr() & MISR_EOI, MISR_EOI);
+	vgic_maintenance(v0);
+	assert_int_equal(arch_gic_read_misr(), 0);
+	assert_int_equal(LR_STATE(fake_gic.lr[0]), ST_PENDING);
+	assert_int_equal(LR_VINTID(fake_gic.lr[0]), SPI_A);
+
+	/* The guest drains the device (line low) before its EOI: no re-pend. */
+	assert_int_equal(fake_gic_guest_ack(), SPI_A);
+	vgic_sync(v0);
+	vgic_set_level(&vm, SPI_A, false);
+	vgic_flush(v0);
+	fake_gic_guest_eoi(SPI_A);
+	vgic_maintenance(v0);
+	assert_int_equal(nr_valid_lrs(), 0);
+	assert_int_equal(fake_gic.lr[0], 0);
+	assert_int_equal(gicd_rd(pend, 4), 0);
+	assert_false(vgic_vcpu_pending(v0));
+}
+
+static void test_level_dropped_before_ack(void **state)
+{
+	struct vcpu *v0 = &vm.vcpus[0];
+
+	setup_spi(SPI_A, 0xa0, false, 0);
+	vgic_set_level(&vm, SPI_A, true);
+	vgic_flush(v0);
+	vgic_sync(v0);
+	vgic_set_level(&vm, SPI_A, false);
+	vgic_flush(v0);
+	assert_int_equal(nr_valid_lrs(), 0); /* withdrawn, not left pending */
+	/* ISPENDR on a level interrupt: pending until acknowledged, even with the line low. */
+	gicd_wr(reg_word(GICD_ISPENDR, SPI_A), 4, bit(SPI_A));
+	guest_exit_entry(v0);
+	assert_int_equal(LR_STATE(fake_gic.lr[0]), ST_PENDING);
+	fake_gic_guest_eoi(fake_gic_guest_ack());
+	guest_exit_entry(v0);
+	assert_int_equal(nr_valid_lrs(), 0);
+}
+
+static void test_spi_routing_and_kicks(void **state)
+{
+	struct vcpu *v0 = &vm.vcpus[0], *v1 = &vm.vcpus[1];
+
+	current_vcpu = v0;
+	setup_spi(SPI_A, 0xa0, true, 1);
+	vgic_inject(&vm, NULL, SPI_A);
+	assert_int_equal(kicks[1], 1);
+	assert_int_equal(kicks[0], 0);
+	assert_true(v1->vgic.kick_pending);
+	assert_int_equal(v1->stats.injected, 1);
+	vgic_flush(v0);
+	assert_int_equal(fake_gic_find_lr(SPI_A), -1); /* not vCPU 0's */
+	assert_false(vgic_vcpu_pending(v0));
+	assert_true(vgic_vcpu_pending(v1));
+
+	/* Injection for the vCPU running here: no kick, its entry path flushes. */
+	setup_spi(SPI_B, 0xa0, true, 0);
+	vgic_inject(&vm, NULL, SPI_B);
+	assert_int_equal(kicks[0], 0);
+	/* Disabled: no point kicking. Enabling it later does. */
+	gicd_wr(GICD_IROUTER + 8 * 50, 8, 1);
+	vgic_inject(&vm, NULL, 50);
+	assert_int_equal(kicks[1], 1);
+	gicd_wr(reg_word(GICD_ISENABLER, 50), 4, bit(50));
+	assert_int_equal(kicks[1], 2);
+	/* Re-routing a pending SPI to another vCPU kicks the new target. */
+	gicd_wr(GICD_IROUTER + 8 * SPI_B, 8, 1);
+	assert_int_equal(kicks[1], 3);
+
+	/* vCPU 1 runs (it is current on its own pCPU): both land in its LRs. */
+	current_vcpu = v1;
+	vgic_flush(v1);
+	assert_false(v1->vgic.kick_pending);
+	assert_true(fake_gic_find_lr(SPI_A) >= 0);
+	assert_true(fake_gic_find_lr(SPI_B) >= 0);
+	assert_true(fake_gic_find_lr(50) >= 0);
+}
+
+static void test_active_spi_stays_with_its_vcpu(void **state)
+{
+	struct vcpu *v0 = &vm.vcpus[0], *v1 = &vm.vcpus[1];
+
+	setup_spi(SPI_A, 0xa0, true, 0);
+	vgic_inject(&vm, NULL, SPI_A);
+	vgic_flush(v0);
+	assert_int_equal(fake_gic_guest_ack(), SPI_A);
+	vgic_sync(v0);
+	/* Re-routed while active on vCPU 0: it is deactivated there, not moved. */
+	gicd_wr(GICD_IROUTER + 8 * SPI_A, 8, 1);
+	vgic_vcpu_save(v0);
+	fake_gic_reset(4);
+	vgic_vcpu_restore(v1);
+	vgic_flush(v1);
+	assert_int_equal(fake_gic_find_lr(SPI_A), -1);
+	vgic_vcpu_save(v1);
+	vgic_vcpu_restore(v0);
+	vgic_flush(v0);
+	int i = fake_gic_find_lr(SPI_A);
+
+	assert_true(i >= 0);
+	assert_int_equal(LR_STATE(fake_gic.lr[i]), ST_ACTIVE);
+}
+
+static void test_sgi1r_targets(void **state)
+{
+	struct vcpu *v0 = &vm.vcpus[0];
+
+	current_vcpu = v0;
+	/* TargetList {1, 2}, INTID 5. */
+	vgic_sgi1r_write(v0, 5ULL << 24 | 0x6);
+	assert_int_equal(gicr_rd(0, GICR_ISPENDR0, 4), 0);
+	assert_int_equal(gicr_rd(1, GICR_ISPENDR0, 4), bit(5));
+	assert_int_equal(gicr_rd(2, GICR_ISPENDR0, 4), bit(5));
+	assert_int_equal(kicks[0], 0);
+	assert_int_equal(kicks[1], 1);
+	assert_int_equal(kicks[2], 1);
+
+	/* IRM: everyone but the sender. */
+	vgic_sgi1r_write(&vm.vcpus[2], 1ULL << 40 | 9ULL << 24);
+	assert_int_equal(gicr_rd(0, GICR_ISPENDR0, 4), bit(9));
+	assert_int_equal(gicr_rd(1, GICR_ISPENDR0, 4), bit(5) | bit(9));
+	assert_int_equal(gicr_rd(2, GICR_ISPENDR0, 4), bit(5));
+
+	/* Aff1 / Aff2 / Aff3 != 0, or a range selector past our vCPUs: nobody. */
+	vgic_sgi1r_write(v0, 1ULL << 16 | 3ULL << 24 | 0x7);
+	vgic_sgi1r_write(v0, 1ULL << 32 | 3ULL << 24 | 0x7);
+	vgic_sgi1r_write(v0, 1ULL << 48 | 3ULL << 24 | 0x7);
+	vgic_sgi1r_write(v0, 1ULL << 44 | 3ULL << 24 | 0x7);
+	for (unsigned i = 0; i < 3; i++)
+		assert_int_equal(gicr_rd(i, GICR_ISPENDR0, 4) & bit(3), 0);
+	/* Aff0 past the last vCPU is ignored, the others still get it. */
+	vgic_sgi1r_write(v0, 4ULL << 24 | 0x81);
+	assert_int_equal(gicr_rd(0, GICR_ISPENDR0, 4), bit(4) | bit(9));
+
+	/* The SGI lands in vCPU 1's LRs when it runs. */
+	current_vcpu = &vm.vcpus[1];
+	vgic_flush(&vm.vcpus[1]);
+	int i = fake_gic_find_lr(5);
+
+	assert_true(i >= 0);
+	assert_int_equal(LR_STATE(fake_gic.lr[i]), ST_PENDING);
+	assert_int_equal(LR_EOI(fake_gic.lr[i]), 0);
+}
+
+static void test_save_restore(void **state)
+{
+	struct vcpu *v0 = &vm.vcpus[0];
+
+	vgic_vcpu_restore(v0);
+	fake_gic.vmcr = 0xf0000003;
+	fake_gic.apr[1][0] = 0x10000;
+	setup_spi(SPI_A, 0x80, true, 0);
+	setup_spi(SPI_B, 0x90, true, 0);
+	vgic_inject(&vm, NULL, SPI_A);
+	vgic_inject(&vm, NULL, SPI_B);
+	vgic_flush(v0);
+	assert_int_equal(fake_gic_guest_ack(), SPI_A);
+	vgic_sync(v0);
+	vgic_vcpu_save(v0);
+	assert_int_equal(v0->vgic.vmcr, 0xf0000003);
+	assert_int_equal(v0->vgic.ap1r[0], 0x10000);
+	assert_int_equal(nr_valid_lrs(), 0);
+	assert_int_equal(fake_gic.hcr, 0);
+	assert_false(v0->vgic.loaded);
+	/* Folded: active and pending states are in the distributor view. */
+	assert_int_equal(gicd_rd(reg_word(GICD_ISACTIVER, SPI_A), 4), bit(SPI_A));
+	assert_int_equal(gicd_rd(reg_word(GICD_ISPENDR, SPI_B), 4), bit(SPI_B));
+
+	/* Another vCPU used the interface meanwhile. */
+	fake_gic.vmcr = 0;
+	fake_gic.apr[1][0] = 0;
+	fake_gic.lr[2] = 0x4000000000000077ULL;
+	vgic_vcpu_restore(v0);
+	assert_int_equal(fake_gic.vmcr, 0xf0000003);
+	assert_int_equal(fake_gic.apr[1][0], 0x10000);
+	assert_int_equal(fake_gic.lr[2], 0);
+	vgic_flush(v0);
+	assert_int_equal(LR_STATE(fake_gic.lr[fake_gic_find_lr(SPI_A)]), ST_ACTIVE);
+	assert_int_equal(LR_STATE(fake_gic.lr[fake_gic_find_lr(SPI_B)]), ST_PENDING);
+}
+
+static void test_flush_restores_if_needed_and_is_idempotent(void **state)
+{
+	struct vcpu *v0 = &vm.vcpus[0];
+	unsigned writes;
+
+	v0->vgic.vmcr = 0xf0000002;
+	fake_gic.lr[1] = 0x4000000000000099ULL; /* UNKNOWN at reset */
+	setup_spi(SPI_A, 0x80, true, 0);
+	vgic_inject(&vm, NULL, SPI_A);
+	vgic_flush(v0);
+	assert_int_equal(fake_gic.vmcr, 0xf0000002);
+	assert_int_equal(fake_gic.lr[1], 0);
+	uint64_t lr0 = fake_gic.lr[0];
+
+	/* Flush again (e.g. maintenance, then the exit path): same LRs, no LR writes. */
+	writes = fake_gic.lr_writes;
+	vgic_flush(v0);
+	vgic_sync(v0);
+	vgic_sync(v0);
+	vgic_flush(v0);
+	assert_int_equal(fake_gic.lr[0], lr0);
+	assert_int_equal(fake_gic.lr_writes, writes);
+	assert_int_equal(nr_valid_lrs(), 1);
+}
+
+static void test_vcpu_pending(void **state)
+{
+	struct vcpu *v0 = &vm.vcpus[0];
+
+	assert_false(vgic_vcpu_pending(v0));
+	vgic_inject(&vm, v0, 2); /* SGIs are enabled out of reset */
+	assert_true(vgic_vcpu_pending(v0));
+	vgic_flush(v0);
+	assert_true(vgic_vcpu_pending(v0)); /* in an LR, still pending */
+	assert_int_equal(fake_gic_guest_ack(), 2);
+	vgic_sync(v0);
+	assert_false(vgic_vcpu_pending(v0)); /* active only */
+	gicr_wr(0, GICR_ICENABLER0, 4, bit(3));
+	vgic_inject(&vm, v0, 3);
+	assert_false(vgic_vcpu_pending(v0));
+}
+
+static void test_bad_intids_ignored(void **state)
+{
+	struct vcpu *v0 = &vm.vcpus[0];
+
+	vgic_inject(&vm, NULL, 5); /* private without a vCPU */
+	vgic_inject(&vm, NULL, 32 + VGIC_NR_SPIS);
+	vgic_set_level(&vm, 20, true); /* not an SPI */
+	vgic_inject_hw(v0, 1023, 27);
+	vgic_flush(v0);
+	assert_int_equal(nr_valid_lrs(), 0);
+	assert_int_equal(vm.vgic.spi_live[0] | vm.vgic.spi_live[1], 0);
+	assert_int_equal(v0->vgic.private_live, 0);
+}
+
+static void test_vcpu_init_resets_private_state(void **state)
+{
+	struct vcpu *v1 = &vm.vcpus[1];
+
+	gicr_wr(1, GICR_ISENABLER0, 4, bit(PPI_VTIMER));
+	gicr_wr(1, GICR_WAKER, 4, 0);
+	vgic_inject(&vm, v1, 7);
+	vgic_vcpu_init(v1); /* PSCI CPU_ON */
+	assert_int_equal(gicr_rd(1, GICR_ISENABLER0, 4), 0xffff);
+	assert_int_equal(gicr_rd(1, GICR_ISPENDR0, 4), 0);
+	assert_int_equal(gicr_rd(1, GICR_WAKER, 4), 0x6);
+	assert_int_equal(v1->vgic.nr_lrs, 4);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup(test_gicd_id_registers, setup),
+	    cmocka_unit_test_setup(test_gicd_ctlr, setup),
+	    cmocka_unit_test_setup(test_gicd_enable_pending_active, setup),
+	    cmocka_unit_test_setup(test_gicd_private_and_unimplemented_raz_wi, setup),
+	    cmocka_unit_test_setup(test_gicd_priority_byte_access, setup),
+	    cmocka_unit_test_setup(test_gicd_config_and_group, setup),
+	    cmocka_unit_test_setup(test_gicd_irouter, setup),
+	    cmocka_unit_test_setup(test_unknown_and_bad_size_raz_wi, setup),
+	    cmocka_unit_test_setup(test_mmio_register_failure, setup),
+	    cmocka_unit_test_setup(test_gicr_typer_last, setup3),
+	    cmocka_unit_test_setup(test_gicr_waker, setup),
+	    cmocka_unit_test_setup(test_gicr_sgi_frame, setup),
+	    cmocka_unit_test_setup(test_inject_spi_lr_contents, setup),
+	    cmocka_unit_test_setup(test_edge_repend_while_active, setup),
+	    cmocka_unit_test_setup(test_inject_ppi_and_priority_order, setup),
+	    cmocka_unit_test_setup(test_disabled_not_delivered, setup),
+	    cmocka_unit_test_setup(test_inject_hw_vtimer, setup),
+	    cmocka_unit_test_setup(test_hw_cleared_by_guest_releases_physical, setup),
+	    cmocka_unit_test_setup(test_overflow_uie_npie, setup),
+	    cmocka_unit_test_setup(test_overflow_keeps_active_loaded, setup),
+	    cmocka_unit_test_setup(test_one_lr_no_underflow_storm, setup),
+	    cmocka_unit_test_setup(test_overflow_all_active_no_np_storm, setup),
+	    cmocka_unit_test_setup(test_hw_edge_not_repended_while_active, setup),
+	    cmocka_unit_test_setup(test_rerouted_spi_leaves_running_vcpu, setup),
+	    cmocka_unit_test_setup(test_level_repend_after_eoi, setup),
+	    cmocka_unit_test_setup(test_level_dropped_before_ack, setup),
+	    cmocka_unit_test_setup(test_spi_routing_and_kicks, setup),
+	    cmocka_unit_test_setup(test_active_spi_stays_with_its_vcpu, setup),
+	    cmocka_unit_test_setup(test_sgi1r_targets, setup3),
+	    cmocka_unit_test_setup(test_save_restore, setup),
+	    cmocka_unit_test_setup(test_flush_restores_if_needed_and_is_idempotent, setup),
+	    cmocka_unit_test_setup(test_vcpu_pending, setup),
+	    cmocka_unit_test_setup(test_bad_intids_ignored, setup),
+	    cmocka_unit_test_setup(test_vcpu_init_resets_private_state, setup),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
