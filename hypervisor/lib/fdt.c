@@ -18,17 +18,8 @@
 #define FDT_MAX_DEPTH 64  /* deeper trees are rejected rather than walked with unbounded state */
 
 /* Header field offsets (DT spec 5.2). */
-enum {
-	H_MAGIC = 0,
-	H_TOTALSIZE = 4,
-	H_OFF_STRUCT = 8,
-	H_OFF_STRINGS = 12,
-	H_OFF_RSVMAP = 16,
-	H_VERSION = 20,
-	H_LAST_COMP = 24,
-	H_SIZE_STRINGS = 32,
-	H_SIZE_STRUCT = 36,
-};
+enum { H_MAGIC = 0, H_TOTALSIZE = 4, H_OFF_STRUCT = 8, H_OFF_STRINGS = 12, H_OFF_RSVMAP = 16 };
+enum { H_VERSION = 20, H_LAST_COMP = 24, H_SIZE_STRINGS = 32, H_SIZE_STRUCT = 36 };
 
 /* The structure and strings blocks, derived from the header and checked against totalsize. */
 struct blocks {
@@ -156,8 +147,8 @@ static int token(const struct blocks *b, int off, uint32_t *tag, int *next)
 	return 0;
 }
 
-/* Skips NOPs from off; returns the offset of the next real token and its tag. */
-static int skip_nops(const struct blocks *b, int off, uint32_t *tag)
+/* Skips NOPs (and properties if props) from off; returns the next other token and its tag. */
+static int skip(const struct blocks *b, int off, uint32_t *tag, bool props)
 {
 	int next;
 
@@ -165,7 +156,7 @@ static int skip_nops(const struct blocks *b, int off, uint32_t *tag)
 		int ret = token(b, off, tag, &next);
 		if (ret < 0)
 			return ret;
-		if (*tag != FDT_NOP)
+		if (*tag != FDT_NOP && (!props || *tag != FDT_PROP))
 			return off;
 		off = next;
 	}
@@ -181,23 +172,6 @@ static int node_body(const struct blocks *b, int node)
 	if (ret < 0)
 		return ret;
 	return tag == FDT_BEGIN_NODE ? next : -ERR_INVAL;
-}
-
-/* Offset of the first token after node's properties (a child or its END_NODE). */
-static int skip_props(const struct blocks *b, int node, uint32_t *tag)
-{
-	int off = node_body(b, node), next;
-
-	if (off < 0)
-		return off;
-	for (;;) {
-		int ret = token(b, off, tag, &next);
-		if (ret < 0)
-			return ret;
-		if (*tag != FDT_PROP && *tag != FDT_NOP)
-			return off;
-		off = next;
-	}
 }
 
 /* Offset just past node's END_NODE (the whole subtree skipped). */
@@ -265,9 +239,9 @@ int fdt_open(struct fdt *fdt, const void *blob, size_t max_size)
 
 	if (!fdt || !blob)
 		return -ERR_INVAL;
+	/* totalsize is 32-bit: nothing beyond it can be part of the blob. */
 	if (max_size > UINT32_MAX)
-		max_size =
-		    UINT32_MAX; /* totalsize is 32-bit: nothing beyond it is part of the blob */
+		max_size = UINT32_MAX;
 	total = check_header(blob, max_size, &b);
 	if (total < 0)
 		return total;
@@ -279,15 +253,22 @@ int fdt_open(struct fdt *fdt, const void *blob, size_t max_size)
 	return 0;
 }
 
+/* Blocks of fdt and the offset just past node's name (node must be a BEGIN_NODE token). */
+static int open_node(const struct fdt *fdt, int node, struct blocks *b)
+{
+	int ret = get_blocks(fdt, b);
+
+	return ret < 0 ? ret : node_body(b, node);
+}
+
 int fdt_root(const struct fdt *fdt)
 {
 	struct blocks b;
-	uint32_t tag;
-	int ret = get_blocks(fdt, &b), off;
+	uint32_t tag = 0;
+	int off = get_blocks(fdt, &b);
 
-	if (ret < 0)
-		return ret;
-	off = skip_nops(&b, 0, &tag);
+	if (off >= 0)
+		off = skip(&b, 0, &tag, false);
 	if (off < 0)
 		return off;
 	return tag == FDT_BEGIN_NODE ? off : -ERR_INVAL;
@@ -296,15 +277,12 @@ int fdt_root(const struct fdt *fdt)
 int fdt_first_child(const struct fdt *fdt, int node)
 {
 	struct blocks b;
-	uint32_t tag;
-	int ret = get_blocks(fdt, &b), off;
+	uint32_t tag = 0;
+	int off = open_node(fdt, node, &b);
 
-	if (ret < 0)
-		return ret;
-	off = skip_props(&b, node, &tag);
-	if (off < 0)
-		return off;
-	if (tag == FDT_BEGIN_NODE)
+	if (off >= 0)
+		off = skip(&b, off, &tag, true);
+	if (off < 0 || tag == FDT_BEGIN_NODE)
 		return off;
 	return tag == FDT_END_NODE ? -ERR_NOENT : -ERR_INVAL;
 }
@@ -312,31 +290,17 @@ int fdt_first_child(const struct fdt *fdt, int node)
 int fdt_next_sibling(const struct fdt *fdt, int node)
 {
 	struct blocks b;
-	uint32_t tag;
-	int ret = get_blocks(fdt, &b), off;
+	uint32_t tag = 0;
+	int off = open_node(fdt, node, &b);
 
-	if (ret < 0)
-		return ret;
-	if ((ret = node_body(&b, node)) < 0)
-		return ret;
-	off = skip_subtree(&b, node);
-	if (off < 0)
-		return off;
-	off = skip_nops(&b, off, &tag);
-	if (off < 0)
-		return off;
-	if (tag == FDT_BEGIN_NODE)
+	if (off >= 0)
+		off = skip_subtree(&b, node);
+	if (off >= 0)
+		off = skip(&b, off, &tag, false);
+	if (off < 0 || tag == FDT_BEGIN_NODE)
 		return off;
 	/* END_NODE closes the parent; END follows the root, which has no siblings. */
 	return tag == FDT_END_NODE || tag == FDT_END ? -ERR_NOENT : -ERR_INVAL;
-}
-
-static bool has_at(const char *s, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if (s[i] == '@')
-			return true;
-	return false;
 }
 
 /* Does a node name match name[0..len)? Exactly, or by base name when name has no '@'. */
@@ -346,7 +310,8 @@ static bool name_matches(const char *node_name, const char *name, size_t len)
 		return false;
 	if (node_name[len] == '\0')
 		return true;
-	return node_name[len] == '@' && !has_at(name, len);
+	/* The prefix equals name, so name has no '@' iff the node name's first '@' is here. */
+	return node_name[len] == '@' && strchr(node_name, '@') == node_name + len;
 }
 
 /* fdt_child() for a name that is not NUL-terminated (a path component). */
@@ -401,7 +366,7 @@ const char *fdt_name(const struct fdt *fdt, int node)
 {
 	struct blocks b;
 
-	if (get_blocks(fdt, &b) < 0 || node_body(&b, node) < 0)
+	if (open_node(fdt, node, &b) < 0)
 		return NULL;
 	return (const char *)b.st + node + 4; /* termination checked by token() */
 }
@@ -414,11 +379,9 @@ static int ancestors(const struct fdt *fdt, int node, int *stack, int max)
 {
 	struct blocks b;
 	uint32_t tag;
-	int depth = 0, off, next, ret = get_blocks(fdt, &b);
+	int depth = 0, off, next, ret = open_node(fdt, node, &b);
 
 	if (ret < 0)
-		return ret;
-	if ((ret = node_body(&b, node)) < 0)
 		return ret;
 	if ((off = fdt_root(fdt)) < 0)
 		return off;
@@ -509,7 +472,7 @@ static int prop_from(const struct blocks *b, int off)
 {
 	uint32_t tag;
 
-	off = skip_nops(b, off, &tag);
+	off = skip(b, off, &tag, false);
 	if (off < 0)
 		return off;
 	if (tag == FDT_PROP)
@@ -520,11 +483,8 @@ static int prop_from(const struct blocks *b, int off)
 int fdt_first_prop(const struct fdt *fdt, int node)
 {
 	struct blocks b;
-	int ret = get_blocks(fdt, &b), off;
+	int off = open_node(fdt, node, &b);
 
-	if (ret < 0)
-		return ret;
-	off = node_body(&b, node);
 	return off < 0 ? off : prop_from(&b, off);
 }
 
