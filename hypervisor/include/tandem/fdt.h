@@ -73,6 +73,7 @@ struct fdt_writer {
 	size_t strings_cap;
 };
 
+/* Starts a blob in buf: header + structure must fit cap/2, the strings the other half. */
 void fdt_w_init(struct fdt_writer *w, void *buf, size_t cap);
 void fdt_w_begin_node(struct fdt_writer *w, const char *name);
 void fdt_w_end_node(struct fdt_writer *w);
@@ -85,7 +86,7 @@ void fdt_w_prop_string(struct fdt_writer *w, const char *name, const char *s);
 /* A list of strings given as "a\0b\0" with total length len (including final NUL). */
 void fdt_w_prop_strings(struct fdt_writer *w, const char *name, const char *s, size_t len);
 void fdt_w_prop_empty(struct fdt_writer *w, const char *name);
-/* Finishes the blob; returns its total size or a negative ERR_* code. */
+/* Finishes the blob; returns its total size or a negative ERR_* code. The writer is then spent. */
 int fdt_w_finish(struct fdt_writer *w);
 
 #endif
