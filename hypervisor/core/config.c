@@ -272,25 +272,40 @@ static int parse_vm(struct parser *p, int node, struct cfg_vm *vm)
 	return child == -ERR_NOENT ? 0 : fail(p, NULL, "malformed device tree");
 }
 
-static int parse_vms(struct parser *p, int vms)
-{
-	struct cfg_system *out = p->out;
-	int node, prop;
+/* /vms configures nothing; standard root properties mean nothing here but are harmless. */
+static const char *const vms_props[] = {"phandle", "linux,phandle", NULL};
+static const char *const root_props[] = {"compatible",	"model",   "#address-cells",
+					 "#size-cells", "phandle", NULL};
 
-	set_path(p, vms);
-	/* /vms itself configures nothing: anything but a phandle is a mistake. */
-	for (prop = fdt_first_prop(p->fdt, vms); prop >= 0; prop = fdt_next_prop(p->fdt, prop)) {
+/* Fails on the first property of node not in allowed (a NULL-terminated list). */
+static int only_props(struct parser *p, int node, const char *const *allowed, const char *hint)
+{
+	int prop;
+
+	for (prop = fdt_first_prop(p->fdt, node); prop >= 0; prop = fdt_next_prop(p->fdt, prop)) {
 		const char *pname = fdt_prop_at(p->fdt, prop, NULL, NULL);
+		const char *const *a;
 
 		if (!pname)
 			return fail(p, NULL, "malformed device tree");
-		if (strcmp(pname, "phandle") != 0 && strcmp(pname, "linux,phandle") != 0)
-			return fail(p, pname, "unknown property (VMs are the subnodes of /vms)");
+		for (a = allowed; *a && strcmp(*a, pname) != 0; a++)
+			;
+		if (!*a)
+			return fail(p, pname, "unknown property (%s)", hint);
 	}
+	return prop == -ERR_NOENT ? 0 : fail(p, NULL, "malformed device tree");
+}
+
+static int parse_vms(struct parser *p, int vms)
+{
+	struct cfg_system *out = p->out;
+	int node, ret;
+
+	set_path(p, vms);
+	if ((ret = only_props(p, vms, vms_props, "VMs are the subnodes of /vms")))
+		return ret;
 	for (node = fdt_first_child(p->fdt, vms); node >= 0;
 	     node = fdt_next_sibling(p->fdt, node)) {
-		int ret;
-
 		if (out->nr_vms == CFG_MAX_VMS) {
 			set_path(p, node);
 			return fail(p, NULL, "too many VMs (at most %u)", CFG_MAX_VMS);
@@ -309,7 +324,7 @@ static int parse_vms(struct parser *p, int vms)
 
 static int parse_system(struct parser *p)
 {
-	int root = fdt_root(p->fdt), node, vms = -ERR_NOENT;
+	int root = fdt_root(p->fdt), node, vms = -ERR_NOENT, ret;
 	const char *compat;
 
 	strlcpy(p->path, "/", sizeof(p->path));
@@ -325,6 +340,8 @@ static int parse_system(struct parser *p)
 				    compat);
 		return fail(p, "compatible", "must be \"tandem,system\"");
 	}
+	if ((ret = only_props(p, root, root_props, "the root holds compatible and model")))
+		return ret;
 	for (node = fdt_first_child(p->fdt, root); node >= 0;
 	     node = fdt_next_sibling(p->fdt, node)) {
 		const char *name = fdt_name(p->fdt, node);

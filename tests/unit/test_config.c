@@ -195,8 +195,8 @@ static void test_full_system(void **state)
 {
 	assert_int_equal(
 	    parse_dts("/dts-v1/;\n/ { compatible = \"acme,board\", \"tandem,system\";\n"
-		      "	x = <&l>; /* gives linux a phandle, which is ignored */\n"
-		      "	chosen { stdout-path = \"serial0\"; anything { }; };\n"
+		      "	model = \"board\"; #address-cells = <2>; #size-cells = <2>;\n"
+		      "	chosen { x = <&l>; /* gives linux a phandle, ignored */ anything { }; };\n"
 		      "	aliases { serial0 = \"/vms/linux\"; };\n"
 		      "	vms {\n"
 		      "		l: linux { cpus = <3>; memory = <0x1 0x0>; kernel = \"Image\";\n"
@@ -256,6 +256,10 @@ static void test_root_children(void **state)
 	expect(parse_dts("/dts-v1/;\n/ { compatible = \"tandem,system\"; vms { #size-cells = <0>;"
 			 " linux { " GOOD " }; }; };"),
 	       "config: /vms: #size-cells: unknown property (VMs are the subnodes of /vms)");
+	/* Root properties beyond the standard ones are typos too. */
+	expect(parse_dts("/dts-v1/;\n/ { compatible = \"tandem,system\"; modle = \"x\";"
+			 " vms { linux { " GOOD " }; }; };"),
+	       "config: /: modle: unknown property (the root holds compatible and model)");
 
 	/* Two /vms nodes: dtc merges them, so build the blob by hand. */
 	begin_system();
