@@ -885,6 +885,31 @@ static void test_active_spi_stays_with_its_vcpu(void **state)
 	assert_int_equal(LR_STATE(fake_gic.lr[i]), ST_ACTIVE);
 }
 
+static void test_spi_in_flight_survives_other_flush(void **state)
+{
+	struct vcpu *v0 = &vm.vcpus[0], *v1 = &vm.vcpus[1];
+
+	/* vCPU 0 holds a pending SPI in an LR while vCPU 1 enters on another pCPU. */
+	setup_spi(SPI_A, 0x80, true, 0);
+	vgic_inject(&vm, NULL, SPI_A);
+	vgic_flush(v0);
+	uint64_t lrs[FAKE_GIC_MAX_LRS];
+
+	memcpy(lrs, fake_gic.lr, sizeof(lrs));
+	current_vcpu = v1;
+	vgic_vcpu_restore(v1);
+	vgic_flush(v1);
+	assert_int_equal(fake_gic_find_lr(SPI_A), -1);
+	/* Back on vCPU 0's pCPU: its LRs are as it left them; it exits without taking it. */
+	current_vcpu = v0;
+	memcpy(fake_gic.lr, lrs, sizeof(lrs));
+	guest_exit_entry(v0);
+	int i = fake_gic_find_lr(SPI_A);
+
+	assert_true(i >= 0);
+	assert_int_equal(LR_STATE(fake_gic.lr[i]), ST_PENDING);
+}
+
 static void test_sgi1r_targets(void **state)
 {
 	struct vcpu *v0 = &vm.vcpus[0];
@@ -963,6 +988,39 @@ static void test_save_restore(void **state)
 	assert_int_equal(LR_STATE(fake_gic.lr[fake_gic_find_lr(SPI_B)]), ST_PENDING);
 }
 
+static void test_save_releases_hw_ppi(void **state)
+{
+	struct vcpu *v0 = &vm.vcpus[0];
+
+	gicr_wr(0, GICR_ISENABLER0, 4, bit(PPI_VTIMER));
+	vgic_inject_hw(v0, PPI_VTIMER, PPI_VTIMER);
+	vgic_flush(v0);
+	assert_int_equal(fake_gic_guest_ack(), PPI_VTIMER);
+	vgic_sync(v0);
+	/* The vCPU leaves this pCPU (CPU_OFF, VM reset) with its timer interrupt active. */
+	vgic_vcpu_save(v0);
+	assert_int_equal(fake_gic.nr_deactivated, 1);
+	assert_int_equal(fake_gic.deactivated[0], PPI_VTIMER);
+	/* Back again: still active for the guest, now without the HW link. */
+	vgic_vcpu_restore(v0);
+	vgic_flush(v0);
+	int i = fake_gic_find_lr(PPI_VTIMER);
+
+	assert_true(i >= 0);
+	assert_int_equal(LR_STATE(fake_gic.lr[i]), ST_ACTIVE);
+	assert_int_equal(LR_HW(fake_gic.lr[i]), 0);
+	/* The line is still up: the physical one fires again and is linked to the active one. */
+	vgic_sync(v0);
+	vgic_inject_hw(v0, PPI_VTIMER, PPI_VTIMER);
+	vgic_flush(v0);
+	assert_int_equal(LR_STATE(fake_gic.lr[i]), ST_ACTIVE);
+	assert_int_equal(LR_HW(fake_gic.lr[i]), 1);
+	fake_gic_guest_eoi(PPI_VTIMER);
+	assert_int_equal(fake_gic.nr_deactivated, 2);
+	guest_exit_entry(v0);
+	assert_int_equal(nr_valid_lrs(), 0);
+}
+
 static void test_flush_restores_if_needed_and_is_idempotent(void **state)
 {
 	struct vcpu *v0 = &vm.vcpus[0];
@@ -1019,6 +1077,22 @@ static void test_bad_intids_ignored(void **state)
 	assert_int_equal(v0->vgic.private_live, 0);
 }
 
+static void test_vm_reset(void **state)
+{
+	unsigned regions = vm.nr_mmio;
+
+	setup_spi(SPI_A, 0x80, true, 1);
+	vgic_inject(&vm, NULL, SPI_A);
+	vgic_vm_reset(&vm);
+	assert_int_equal(vm.nr_mmio, regions); /* regions kept */
+	assert_int_equal(gicd_rd(GICD_CTLR, 4), 0x50);
+	assert_int_equal(gicd_rd(reg_word(GICD_ISENABLER, SPI_A), 4), 0);
+	assert_int_equal(gicd_rd(reg_word(GICD_ISPENDR, SPI_A), 4), 0);
+	assert_int_equal(gicd_rd(GICD_IROUTER + 8 * SPI_A, 8), 0);
+	assert_int_equal(gicd_rd(GICD_IPRIORITYR + SPI_A, 1), 0);
+	assert_int_equal(vm.vgic.spi_live[0], 0);
+}
+
 static void test_vcpu_init_resets_private_state(void **state)
 {
 	struct vcpu *v1 = &vm.vcpus[1];
@@ -1064,11 +1138,14 @@ int main(void)
 	    cmocka_unit_test_setup(test_level_dropped_before_ack, setup),
 	    cmocka_unit_test_setup(test_spi_routing_and_kicks, setup),
 	    cmocka_unit_test_setup(test_active_spi_stays_with_its_vcpu, setup),
+	    cmocka_unit_test_setup(test_spi_in_flight_survives_other_flush, setup),
 	    cmocka_unit_test_setup(test_sgi1r_targets, setup3),
 	    cmocka_unit_test_setup(test_save_restore, setup),
+	    cmocka_unit_test_setup(test_save_releases_hw_ppi, setup),
 	    cmocka_unit_test_setup(test_flush_restores_if_needed_and_is_idempotent, setup),
 	    cmocka_unit_test_setup(test_vcpu_pending, setup),
 	    cmocka_unit_test_setup(test_bad_intids_ignored, setup),
+	    cmocka_unit_test_setup(test_vm_reset, setup),
 	    cmocka_unit_test_setup(test_vcpu_init_resets_private_state, setup),
 	};
 

@@ -76,6 +76,11 @@ struct vgic_vm {
  * frame pair per vCPU (vm->nr_vcpus must be set). Returns 0 or mmio_register()'s error.
  */
 int vgic_vm_init(struct vm *vm);
+/*
+ * Puts the distributor back to its reset state (VM restart), keeping the MMIO
+ * regions. Every vCPU must be off its pCPU (saved); then vgic_vcpu_init() each one.
+ */
+void vgic_vm_reset(struct vm *vm);
 /* Resets a vCPU's redistributor and private interrupts (SGIs enabled edge, PPIs level). */
 void vgic_vcpu_init(struct vcpu *vcpu);
 

@@ -56,6 +56,8 @@ static void fold_lrs(struct vcpu *vcpu, vgic_kickset_t *kicks)
 		} else if (!lp && !la) {
 			irq->pending = false; /* acknowledged and deactivated: SW latch consumed */
 		}
+		if (lp || la)
+			vgic_irq_mark_live(vm, vcpu, intid);
 		if (!lp && !la && irq->hw_intid) {
 			/* Deactivated. Without the HW bit the guest could not do it for us. */
 			if (!(val & ICH_LR_HW))
@@ -126,7 +128,9 @@ static unsigned collect(struct vcpu *vcpu, uint32_t *keys)
 			struct vgic_irq *irq = &d->spis[s];
 
 			bits &= bits - 1;
-			if (!irq->active && !vgic_irq_pending(irq)) {
+			/* Idle, and not held pending in another vCPU's LRs: no longer a candidate.
+			 */
+			if (!irq->active && !vgic_irq_pending(irq) && irq->lr < 0) {
 				d->spi_live[w] &= ~(1ULL << b);
 				continue;
 			}
@@ -272,6 +276,21 @@ void vgic_vcpu_save(struct vcpu *vcpu)
 	spin_lock(&vcpu->vm->vgic.lock);
 	spin_lock(&vv->lock);
 	fold_lrs(vcpu, &kicks);
+	/*
+	 * A hardware-linked PPI stays active in this pCPU's GIC until the guest
+	 * deactivates it through an LR here. The vCPU may not come back (CPU_OFF, VM
+	 * reset) or come back elsewhere: release the physical interrupt and keep the
+	 * virtual state as software state. If the line is still up it fires again and
+	 * vgic_inject_hw() links it anew.
+	 */
+	for (unsigned i = 16; i < VGIC_NR_PRIVATE; i++) {
+		struct vgic_irq *irq = &vv->private_irqs[i];
+
+		if (irq->hw_intid) {
+			arch_gic_deactivate(irq->hw_intid);
+			irq->hw_intid = 0;
+		}
+	}
 	vv->vmcr = arch_gic_read_vmcr();
 	for (unsigned i = 0; i < 4; i++) {
 		vv->ap0r[i] = arch_gic_read_apr(0, i);

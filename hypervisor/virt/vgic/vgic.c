@@ -91,6 +91,25 @@ void vgic_kick_set(struct vm *vm, vgic_kickset_t kicks)
 	}
 }
 
+void vgic_vm_reset(struct vm *vm)
+{
+	struct vgic_vm *d = &vm->vgic;
+
+	spin_lock(&d->lock);
+	d->ctlr = 0;
+	d->nr_spis = VGIC_NR_SPIS;
+	memset(d->spis, 0, sizeof(d->spis));
+	memset(d->spi_live, 0, sizeof(d->spi_live));
+	for (unsigned i = 0; i < VGIC_NR_SPIS; i++) {
+		struct vgic_irq *irq = &d->spis[i];
+
+		irq->group1 = true; /* DS = 1 guests that never write IGROUPR get IRQs */
+		irq->lr = -1;
+		irq->target = vgic_route_target(vm, 0);
+	}
+	spin_unlock(&d->lock);
+}
+
 int vgic_vm_init(struct vm *vm)
 {
 	struct vgic_vm *d = &vm->vgic;
@@ -100,17 +119,8 @@ int vgic_vm_init(struct vm *vm)
 		log_error("vgic: VM %s: %u vCPUs not supported", vm->name, vm->nr_vcpus);
 		return -ERR_INVAL;
 	}
-	memset(d, 0, sizeof(*d));
 	d->lock = (spinlock_t)SPINLOCK_INIT;
-	d->nr_spis = VGIC_NR_SPIS;
-	for (unsigned i = 0; i < VGIC_NR_SPIS; i++) {
-		struct vgic_irq *irq = &d->spis[i];
-
-		irq->group1 = true; /* DS = 1 guests that never write IGROUPR get IRQs */
-		irq->lr = -1;
-		irq->target = vgic_route_target(vm, 0);
-	}
-
+	vgic_vm_reset(vm);
 	ret = mmio_register(vm, VGIC_GICD_BASE, VGIC_GICD_SIZE, vgic_dist_mmio, vm);
 	if (ret < 0) {
 		log_error("vgic: VM %s: cannot register GICD: %d", vm->name, ret);
