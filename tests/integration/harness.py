@@ -52,8 +52,10 @@ class Console:
         self.text = ""  # everything read so far, \r removed
         self.pos = 0  # expect() searches from here
         self.start_time = time.monotonic()
+        # QEMU stays in our process group: a runner that kills the test's group on a timeout
+        # takes QEMU with it.
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, cwd=TOP, start_new_session=True)
+                                     stderr=subprocess.STDOUT, cwd=TOP)
         os.set_blocking(self.proc.stdout.fileno(), False)
         self._seq = 0
         self._pending = ""
@@ -184,16 +186,14 @@ class Console:
 
     def close(self):
         if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
+            self.proc.terminate()  # run-qemu.sh execs QEMU: this is QEMU
             try:
                 self.proc.wait(5)
             except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.kill()
                 self.proc.wait()
-        self.log.close()
+        if not self.log.closed:
+            self.log.close()
 
 
 class Boot:
@@ -214,9 +214,11 @@ class Boot:
 
     def __exit__(self, kind, exc, tb):
         c = self.console
+        c.close()  # first: whatever happens next, QEMU must not outlive the test
+        if kind is not None and issubclass(kind, (KeyboardInterrupt, SystemExit)):
+            return False
         if exc is not None:
             self.test.fail("%s: %s: %s" % (self.label, kind.__name__, exc))
-        c.close()
         if self.test.failed == self.failed_before and not os.environ.get("TANDEM_KEEP_LOGS"):
             os.unlink(c.log_path)
         else:
@@ -234,6 +236,8 @@ class Test:
         self.log_dir = os.path.join(self.build, "test-logs")
         self.passed = 0
         self.failed = 0
+        # `timeout` and friends send SIGTERM: unwind, so that QEMU is stopped and logs are kept.
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
     def qemu_cmd(self, config=None, smp=4, mem="2G", cpu=DEFAULT_CPU, machine=DEFAULT_MACHINE,
                  bare=False, append=None, extra=()):
