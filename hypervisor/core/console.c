@@ -23,9 +23,10 @@
 #include <tandem/vm.h>
 #include <tandem/vpl011.h>
 
-#define LINE_LEN      256  /* a guest line longer than this is printed in pieces */
-#define PRINTK_LEN    512  /* one printk message, formatted on the caller's stack */
-#define IRQ_DRAIN_MAX 1024 /* characters per console_irq(); the level IRQ fires again */
+#define LINE_LEN   256		   /* a guest line longer than this is printed in pieces */
+#define PRINTK_LEN 512		   /* one printk message, formatted on the caller's stack */
+static volatile bool rx_throttled; /* the UART's receive interrupt is muted */
+#define IRQ_DRAIN_MAX 1024	   /* characters per console_irq(); the level IRQ fires again */
 #define CTRL_A	      0x01
 #define CTRL_A_SWITCH 3	   /* presses in a row that move the input focus */
 #define OWNER_NONE    (-1) /* the cursor is at the start of a line */
@@ -386,8 +387,33 @@ void console_irq(void)
 
 	if (!uart || !uart->getc)
 		return;
-	for (unsigned i = 0; i < IRQ_DRAIN_MAX && (c = uart->getc()) >= 0; i++)
+	for (unsigned i = 0; i < IRQ_DRAIN_MAX; i++) {
+		struct vm *target = focus < nr_vms ? &vms[focus] : NULL;
+
+		/*
+		 * Flow control instead of loss: while the focused VM's FIFO is full, leave
+		 * input in the UART (whose sender then waits) and mute its interrupt until
+		 * the guest reads (console_rx_resume). Room for 3: two held Ctrl-As and c.
+		 */
+		if (target && target->state == VM_RUNNING && !vpl011_rx_room(target, 3) &&
+		    uart->set_rx_irq) {
+			rx_throttled = true;
+			uart->set_rx_irq(false);
+			return;
+		}
+		c = uart->getc();
+		if (c < 0)
+			break;
 		console_input((char)c);
+	}
+}
+
+void console_rx_resume(void)
+{
+	if (rx_throttled && uart && uart->set_rx_irq) {
+		rx_throttled = false;
+		uart->set_rx_irq(true);
+	}
 }
 
 void console_init(const struct uart_ops *ops, uint64_t base)

@@ -3,6 +3,7 @@
  * generated DTB, vCPUs, emulated devices), starting and stopping it.
  */
 #include <tandem/arch.h>
+#include <tandem/console.h>
 #include <tandem/errno.h>
 #include <tandem/guest_dtb.h>
 #include <tandem/log.h>
@@ -236,6 +237,7 @@ void vm_stop(struct vm *vm, const char *why)
 	}
 	spin_unlock(&vm->lock);
 	log_info("vm %s: stopped (%s)", vm->name, why);
+	console_rx_resume(); /* it no longer drains its UART: input must not stay muted */
 	for (unsigned i = 0; i < nr_vms; i++)
 		any_running |= vms[i].state == VM_RUNNING;
 	if (!any_running)

@@ -43,7 +43,13 @@ static void pl011_enable_rx_irq(void)
 	wr(UART_IMSC, INT_RX | INT_RT);
 }
 
+static void pl011_set_rx_irq(bool on)
+{
+	wr(UART_IMSC, on ? INT_RX | INT_RT : 0);
+}
+
 static const struct uart_ops pl011_ops = {
+    .set_rx_irq = pl011_set_rx_irq,
     .putc = pl011_putc,
     .getc = pl011_getc,
     .enable_rx_irq = pl011_enable_rx_irq,

@@ -197,7 +197,7 @@ static int vpl011_mmio(struct vcpu *vcpu, struct mmio_access *acc, void *opaque)
 	unsigned shift = (acc->offset & 3) * 8;
 	unsigned long flags;
 	uint32_t mask;
-	bool tx = false;
+	bool tx = false, resume = false;
 	char c = 0;
 
 	/* A 32-bit device: accesses of 1, 2 or 4 bytes, naturally aligned, within one register. */
@@ -211,9 +211,14 @@ static int vpl011_mmio(struct vcpu *vcpu, struct mmio_access *acc, void *opaque)
 		c = (char)(acc->value & 0xff);
 	} else {
 		acc->value = (reg_read(u, reg, shift == 0) & mask) >> shift;
+		resume = reg == UARTDR && u->rx_count == VPL011_RX_LEN / 2;
 	}
 	update_level(vm, u);
 	uart_unlock(u, flags);
+
+	/* The guest drained half its FIFO: let the console take input from the UART again. */
+	if (resume)
+		console_rx_resume();
 
 	/* Outside the UART lock: the console lock is a leaf and output may take a while. */
 	if (tx)
@@ -252,6 +257,11 @@ int vpl011_init(struct vm *vm)
 		log_error("vm %s: vpl011: cannot register MMIO at 0x%lx: %s", vm->name,
 			  (unsigned long)VPL011_BASE, err_name(ret));
 	return ret;
+}
+
+bool vpl011_rx_room(struct vm *vm, unsigned n)
+{
+	return VPL011_RX_LEN - __atomic_load_n(&vm->uart.rx_count, __ATOMIC_RELAXED) >= n;
 }
 
 void vpl011_rx_char(struct vm *vm, char c)

@@ -52,13 +52,18 @@ static void t_enable_rx(void)
 	rx_enabled++;
 }
 
-static const struct uart_ops t_uart = {t_putc, t_getc, t_enable_rx};
+static const struct uart_ops t_uart = {t_putc, t_getc, t_enable_rx, NULL};
 
 static struct {
 	struct vm *vm;
 	char c;
 } rx[64];
 static unsigned nr_rx;
+
+bool vpl011_rx_room(struct vm *vm, unsigned n)
+{
+	return true;
+}
 
 void vpl011_rx_char(struct vm *vm, char c)
 {
@@ -358,7 +363,7 @@ static void panic_putc(char c)
 
 static void panic_with_lock_held(void)
 {
-	static const struct uart_ops ops = {panic_putc, t_getc, NULL};
+	static const struct uart_ops ops = {panic_putc, t_getc, NULL, NULL};
 
 	uart = &ops;
 	console_printk("boom!\n");

@@ -19,8 +19,11 @@ struct uart_ops {
 	void (*putc)(char c);
 	int (*getc)(void); /* -1 if nothing received */
 	void (*enable_rx_irq)(void);
+	void (*set_rx_irq)(bool on); /* flow control: stop/resume receive interrupts */
 };
 void console_init(const struct uart_ops *ops, uint64_t base);
+/* The focused VM drained its receive FIFO: take input from the UART again. */
+void console_rx_resume(void);
 /* Drains the physical UART's receive FIFO (its interrupt handler). */
 void console_irq(void);
 

@@ -29,6 +29,8 @@ struct vpl011 {
 int vpl011_init(struct vm *vm);
 /* Returns the UART to its reset state, empty RX FIFO, line low (VM restart; region stays). */
 void vpl011_reset(struct vm *vm);
+/* True if the VM's receive FIFO has room for n more characters. */
+bool vpl011_rx_room(struct vm *vm, unsigned n);
 /* Feeds one character of console input to the VM's UART (from the console's input focus). */
 void vpl011_rx_char(struct vm *vm, char c);
 
