@@ -84,6 +84,7 @@ run: all
 		--cpu "$(CPU)" --machine "$(MACHINE)" -- $(QEMU_ARGS)
 
 include tests/unit/unit.mk
+include guests/rtos/rtos.mk
 
 # On a fresh machine the compilers come from deps: have every compile wait for it (order-only,
 # so nothing rebuilds because of it; setup-deps.sh returns at once when all is installed).

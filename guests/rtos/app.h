@@ -1,0 +1,17 @@
+/* The tasks the RTOS image runs on top of its kernel: benchmark, self-tests, shell. */
+#ifndef RTOS_APP_H
+#define RTOS_APP_H
+
+#include "config.h"
+#include "platform.h"
+
+/* Starts the periodic latency benchmark and its reporter (LAT lines). */
+void latency_start(const struct rtos_config *cfg, unsigned nr_cpus);
+/* Pings every other CPU with an SGI and with a cross-CPU task wake-up; prints "SGI ok ...". */
+void selftest_sgi(unsigned nr_cpus);
+/* Starts a task that writes where nothing is (test_fault=1); the fault handler reports it. */
+void selftest_fault_start(const struct rtos_config *cfg, const struct platform *p);
+/* A tiny command shell on the console (help, tasks, reset, off). */
+void shell_start(void);
+
+#endif

@@ -1,0 +1,78 @@
+/* The command-line parser: space-separated key=value words, numbers in decimal or 0x hex. */
+#include "config.h"
+#include "kstring.h"
+
+static bool word_is(const char *w, size_t len, const char *key, const char **val)
+{
+	size_t k = strlen(key);
+
+	if (len <= k || strncmp(w, key, k) || w[k] != '=')
+		return false;
+	*val = w + k + 1;
+	return true;
+}
+
+static uint64_t number(const char *s, const char *end)
+{
+	uint64_t v = 0;
+	unsigned base = 10;
+
+	if (end - s > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	}
+	for (; s < end; s++) {
+		unsigned d;
+
+		if (*s >= '0' && *s <= '9')
+			d = (unsigned)(*s - '0');
+		else if (base == 16 && (*s | 0x20) >= 'a' && (*s | 0x20) <= 'f')
+			d = (unsigned)((*s | 0x20) - 'a' + 10);
+		else
+			break;
+		v = v * base + d;
+	}
+	return v;
+}
+
+void config_parse(const char *args, struct rtos_config *c)
+{
+	*c = (struct rtos_config){.lat_hz = 1000, .lat_n = 1000, .maxcpus = 4, .rr_ms = 10};
+
+	while (args && *args) {
+		const char *w = args, *v;
+		size_t len;
+
+		while (*args && *args != ' ')
+			args++;
+		len = (size_t)(args - w);
+		while (*args == ' ')
+			args++;
+		if (word_is(w, len, "lat_hz", &v))
+			c->lat_hz = (unsigned)number(v, w + len);
+		else if (word_is(w, len, "lat_n", &v))
+			c->lat_n = (unsigned)number(v, w + len);
+		else if (word_is(w, len, "lat_cpu", &v))
+			c->lat_cpu = (unsigned)number(v, w + len);
+		else if (word_is(w, len, "lat", &v))
+			c->lat_off = !strncmp(v, "off", 3);
+		else if (word_is(w, len, "clock", &v))
+			c->clock_phys = !strncmp(v, "phys", 4);
+		else if (word_is(w, len, "maxcpus", &v))
+			c->maxcpus = (unsigned)number(v, w + len);
+		else if (word_is(w, len, "rr_ms", &v))
+			c->rr_ms = (unsigned)number(v, w + len);
+		else if (word_is(w, len, "test_reset_after", &v))
+			c->test_reset_after = (unsigned)number(v, w + len);
+		else if (word_is(w, len, "test_fault", &v))
+			c->test_fault = number(v, w + len) != 0;
+		else if (word_is(w, len, "test_fault_addr", &v))
+			c->test_fault_addr = number(v, w + len);
+	}
+	if (!c->lat_hz)
+		c->lat_hz = 1000;
+	if (!c->lat_n)
+		c->lat_n = 1000;
+	if (!c->maxcpus)
+		c->maxcpus = 1;
+}

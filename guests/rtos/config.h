@@ -1,0 +1,24 @@
+/* Run-time options, from the kernel command line (/chosen bootargs). Unknown words are ignored,
+ * so a command line shared with Linux-style options (console=...) is harmless. */
+#ifndef RTOS_CONFIG_H
+#define RTOS_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct rtos_config {
+	unsigned lat_hz;	   /* lat_hz=N: benchmark rate (default 1000) */
+	unsigned lat_n;		   /* lat_n=N: samples per LAT line (default 1000) */
+	unsigned lat_cpu;	   /* lat_cpu=N: the CPU it runs on (default 0) */
+	bool lat_off;		   /* lat=off: no benchmark */
+	bool clock_phys;	   /* clock=phys|virt: which generic timer (default virt) */
+	unsigned maxcpus;	   /* maxcpus=N: use at most N CPUs */
+	unsigned rr_ms;		   /* rr_ms=N: round-robin slice (default 10, 0 = none) */
+	unsigned test_reset_after; /* test_reset_after=N: PSCI SYSTEM_RESET after N LAT lines */
+	bool test_fault;	   /* test_fault=1: a task writes where nothing is mapped */
+	uint64_t test_fault_addr;  /* test_fault_addr=0x...: where (default: just past RAM) */
+};
+
+void config_parse(const char *args, struct rtos_config *c);
+
+#endif

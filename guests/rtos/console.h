@@ -1,0 +1,23 @@
+/* Console output (polled, whole lines) and line input (interrupt-driven) over the UART. */
+#ifndef RTOS_CONSOLE_H
+#define RTOS_CONSOLE_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* vsnprintf subset: %d %i %u %x %X %c %s %p %%, flags '0' '-', width, l/ll/z. */
+int rtos_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
+int rtos_snprintf(char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Prints atomically with respect to other printers. */
+void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void console_write(const char *s, size_t n);
+/* After the scheduler runs: tasks serialise on a mutex instead of a spinning lock. */
+void console_use_mutex(void);
+/* Reads a line of input (echoed); blocks. Returns its length. */
+size_t console_read_line(char *buf, size_t cap);
+/* One received byte, from the UART interrupt. */
+void console_rx(char c);
+
+#endif

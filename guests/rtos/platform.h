@@ -1,0 +1,42 @@
+/*
+ * Everything the RTOS learns about the machine, all from the DTB it is handed at boot: the same
+ * binary runs bare on QEMU, under Tandem and under Xen because nothing here is compiled in.
+ */
+#ifndef RTOS_PLATFORM_H
+#define RTOS_PLATFORM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "rtos.h"
+
+#define PLAT_MAX_GICR 4
+#define PLAT_ARGS_MAX 256
+
+struct platform {
+	uint64_t ram_base, ram_size; /* the memory bank holding the image */
+	unsigned nr_cpus;	     /* usable, at most RTOS_MAX_CPUS; [0] is the boot CPU */
+	unsigned dt_cpus;	     /* CPU nodes in the DTB */
+	uint64_t mpidr[RTOS_MAX_CPUS];
+	unsigned gic_version; /* 2 or 3 */
+	uint64_t gicd, gicd_size;
+	uint64_t gicc, gicc_size; /* GICv2 CPU interface */
+	unsigned nr_gicr;	  /* GICv3 redistributor regions */
+	uint64_t gicr[PLAT_MAX_GICR], gicr_size[PLAT_MAX_GICR];
+	uint64_t uart, uart_size;
+	unsigned uart_irq; /* INTID, 0 if none */
+	bool uart_sbsa;	   /* arm,sbsa-uart: the SBSA subset of the PL011 (no CR/LCR/baud) */
+	unsigned timer_virt_irq, timer_phys_irq; /* INTIDs of the EL1 virtual and physical timers */
+	bool psci;
+	bool psci_hvc; /* conduit: hvc (under a hypervisor) or smc */
+	uint32_t psci_cpu_on;
+	char bootargs[PLAT_ARGS_MAX];
+	char uart_name[48];
+};
+
+/* Fills *p from the DTB at `dtb`; `image` is any address inside the running image (it picks the
+ * memory bank). Returns 0, or -1 with *err saying what was missing. Runs with the MMU off. */
+int platform_probe(const void *dtb, uintptr_t image, uint64_t boot_mpidr, struct platform *p,
+		   const char **err);
+
+#endif

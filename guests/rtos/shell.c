@@ -1,0 +1,75 @@
+/* A tiny command shell on the console: help, tasks, reset, off. */
+#include "app.h"
+#include "arch.h"
+#include "console.h"
+#include "kstring.h"
+#include "rtos.h"
+
+#define PRIO_SHELL 4
+#define MAX_LIST   24
+
+static struct task shell_task;
+static uint64_t shell_stack[1024];
+
+struct task_row {
+	const char *name;
+	unsigned cpu, prio, base, state;
+	uint64_t switches;
+};
+
+struct task_list {
+	struct task_row row[MAX_LIST];
+	unsigned n;
+};
+
+/* Under the kernel lock: copy only, print afterwards. */
+static void collect(const struct task *t, void *arg)
+{
+	struct task_list *l = arg;
+
+	if (l->n < MAX_LIST)
+		l->row[l->n++] = (struct task_row){t->name,	 t->cpu,   t->prio,
+						   t->base_prio, t->state, t->switches};
+}
+
+static void cmd_tasks(void)
+{
+	static const char *const states[] = {"ready", "running", "blocked", "dead"};
+	static struct task_list l;
+
+	l.n = 0;
+	task_for_each(collect, &l);
+	kprintf("%-12s cpu prio base state    switches\n", "task");
+	for (unsigned i = 0; i < l.n; i++)
+		kprintf("%-12s %3u %4u %4u %-8s %lu\n", l.row[i].name, l.row[i].cpu, l.row[i].prio,
+			l.row[i].base, states[l.row[i].state & 3],
+			(unsigned long)l.row[i].switches);
+}
+
+static void shell_main(void *arg)
+{
+	char line[64];
+
+	(void)arg;
+	kprintf("RTOS: shell on the console: help, tasks, reset, off\n");
+	for (;;) {
+		console_read_line(line, sizeof(line));
+		if (!strcmp(line, "help"))
+			kprintf(
+			    "help | tasks | reset (PSCI SYSTEM_RESET) | off (PSCI SYSTEM_OFF)\n");
+		else if (!strcmp(line, "tasks"))
+			cmd_tasks();
+		else if (!strcmp(line, "reset"))
+			psci_system_reset();
+		else if (!strcmp(line, "off"))
+			psci_system_off();
+		else if (line[0])
+			kprintf("%s: unknown command (help)\n", line);
+	}
+}
+
+void shell_start(void)
+{
+	task_create(&shell_task, "shell", shell_main, NULL, PRIO_SHELL, 0, shell_stack,
+		    sizeof(shell_stack));
+}
