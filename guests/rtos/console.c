@@ -43,10 +43,15 @@ void console_use_mutex(void)
 
 void console_write(const char *s, size_t n)
 {
-	if (use_mutex && sched_can_block()) {
-		mutex_lock(&line_mutex, RTOS_FOREVER);
+	/* The mutex only from a task that may block and does not hold the kernel lock (a fatal
+	 * report from inside the scheduler must not take it); and a task that faulted while
+	 * printing already owns it (RTOS_EDEADLK): print anyway. */
+	if (use_mutex && sched_can_block() && !sched_lock_held_here()) {
+		int r = mutex_lock(&line_mutex, RTOS_FOREVER);
+
 		out(s, n);
-		mutex_unlock(&line_mutex);
+		if (r == RTOS_OK)
+			mutex_unlock(&line_mutex);
 	} else {
 		unsigned long flags = port_irq_save();
 

@@ -122,6 +122,10 @@ static void report_main(void *arg)
 
 		msgq_receive(&full_q, &b, RTOS_FOREVER);
 		n = b->n;
+		if (!n) { /* never sent empty; a guard for the divisions below */
+			msgq_send(&free_q, &b, RTOS_FOREVER);
+			continue;
+		}
 		stats(b->irq, n, &i);
 		stats(b->task, n, &t);
 		kprintf("LAT irq min=%lu avg=%lu max=%lu p99=%lu task min=%lu avg=%lu max=%lu "
@@ -149,9 +153,11 @@ void latency_start(const struct rtos_config *c, unsigned nr_cpus)
 	struct lat_batch *b;
 
 	cfg = c;
-	lat_n = c->lat_n > LAT_MAX_N ? LAT_MAX_N : c->lat_n;
-	if (lat_n != c->lat_n)
-		kprintf("RTOS: lat_n=%u capped at %u\n", c->lat_n, LAT_MAX_N);
+	lat_n = c->lat_n;
+	if (lat_n > LAT_MAX_N) {
+		kprintf("RTOS: lat_n=%u capped at %u\n", lat_n, LAT_MAX_N);
+		lat_n = LAT_MAX_N;
+	}
 	msgq_init(&full_q, full_buf, sizeof(full_buf[0]), 2);
 	msgq_init(&free_q, free_buf, sizeof(free_buf[0]), 2);
 	for (unsigned i = 0; i < 2; i++) {
