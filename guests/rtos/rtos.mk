@@ -46,3 +46,8 @@ $(BUILD)/images/rtos.bin: $(BUILD)/rtos.elf
 $(RTOS_OBJ): | deps
 
 -include $(RTOS_OBJ:.o=.d)
+
+.PHONY: rtos-clean
+clean: rtos-clean
+rtos-clean:
+	rm -rf $(BUILD)/rtos $(BUILD)/rtos.elf $(BUILD)/images/rtos.bin
