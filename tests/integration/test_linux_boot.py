@@ -3,8 +3,9 @@
 
 Boot 1: configs/default.dts (2 vCPUs, 512 MiB) on -smp 4 -m 2G, -cpu max,pauth-impdef=on.
 Boot 2: configs/tests/linux-4vcpu.dts (4 vCPUs, 1 GiB) on the same machine.
-Each boot checks: nproc, the kernel's memory total, the arch timer, IPIs on every CPU, and that
-`poweroff -f` stops the VM while the hypervisor stays up.
+Each boot checks: nproc, the kernel's memory total, the arch timer, IPIs on every CPU, that a
+guest with every vCPU busy still preempts, and that `poweroff -f` stops the VM while the hypervisor
+stays up.
 """
 import harness
 import linux_checks as lc
@@ -21,5 +22,6 @@ for label, config, cpus, mem in [
         lc.check_memory(t, vm, label, mem)
         lc.check_timer(t, vm, label)
         lc.check_ipis(t, vm, label, cpus)
-        lc.check_poweroff(t, vm, label)
+        if lc.check_busy(t, vm, label, cpus):
+            lc.check_poweroff(t, vm, label)
 t.done()
