@@ -466,7 +466,7 @@ static void test_inject_spi_lr_contents(void **state)
 	assert_int_equal(gicd_rd(reg_word(GICD_ISACTIVER, SPI_A), 4), 0);
 	assert_int_equal(nr_valid_lrs(), 0);
 	assert_int_equal(fake_gic.lr[0], 0);
-	assert_int_equal(vm.vgic.spi_live[0], 0); /* pruned once idle */
+	assert_int_equal(v0->vgic.spi_live[0], 0); /* pruned once idle */
 }
 
 static void test_edge_repend_while_active(void **state)
@@ -910,6 +910,37 @@ static void test_spi_in_flight_survives_other_flush(void **state)
 	assert_int_equal(LR_STATE(fake_gic.lr[i]), ST_PENDING);
 }
 
+static void test_private_traffic_skips_vm_lock(void **state)
+{
+	struct vcpu *v0 = &vm.vcpus[0];
+
+	/* An SPI pending for vCPU 1 concerns only vCPU 1. */
+	setup_spi(SPI_A, 0x80, true, 1);
+	vgic_inject(&vm, NULL, SPI_A);
+	/* Another pCPU holds the VM lock (the fake aborts if vCPU 0 tried to take it). */
+	spin_lock(&vm.vgic.lock);
+	vgic_inject(&vm, v0, 1);
+	vgic_flush(v0);
+	assert_int_equal(LR_VINTID(fake_gic.lr[0]), 1);
+	assert_true(vgic_vcpu_pending(v0));
+	fake_gic_guest_eoi(fake_gic_guest_ack());
+	guest_exit_entry(v0);
+	assert_int_equal(nr_valid_lrs(), 0);
+	spin_unlock(&vm.vgic.lock);
+}
+
+static void test_pending_spi_survives_cpu_on(void **state)
+{
+	struct vcpu *v1 = &vm.vcpus[1];
+
+	setup_spi(SPI_A, 0x80, true, 1);
+	vgic_inject(&vm, NULL, SPI_A);
+	vgic_vcpu_init(v1); /* PSCI CPU_ON of the target */
+	current_vcpu = v1;
+	vgic_flush(v1);
+	assert_true(fake_gic_find_lr(SPI_A) >= 0);
+}
+
 static void test_sgi1r_targets(void **state)
 {
 	struct vcpu *v0 = &vm.vcpus[0];
@@ -1073,7 +1104,7 @@ static void test_bad_intids_ignored(void **state)
 	vgic_inject_hw(v0, 1023, 27);
 	vgic_flush(v0);
 	assert_int_equal(nr_valid_lrs(), 0);
-	assert_int_equal(vm.vgic.spi_live[0] | vm.vgic.spi_live[1], 0);
+	assert_int_equal(v0->vgic.spi_live[0] | v0->vgic.spi_live[1], 0);
 	assert_int_equal(v0->vgic.private_live, 0);
 }
 
@@ -1090,7 +1121,7 @@ static void test_vm_reset(void **state)
 	assert_int_equal(gicd_rd(reg_word(GICD_ISPENDR, SPI_A), 4), 0);
 	assert_int_equal(gicd_rd(GICD_IROUTER + 8 * SPI_A, 8), 0);
 	assert_int_equal(gicd_rd(GICD_IPRIORITYR + SPI_A, 1), 0);
-	assert_int_equal(vm.vgic.spi_live[0], 0);
+	assert_int_equal(vm.vcpus[1].vgic.spi_live[0], 0);
 }
 
 static void test_vcpu_init_resets_private_state(void **state)
@@ -1139,6 +1170,8 @@ int main(void)
 	    cmocka_unit_test_setup(test_spi_routing_and_kicks, setup),
 	    cmocka_unit_test_setup(test_active_spi_stays_with_its_vcpu, setup),
 	    cmocka_unit_test_setup(test_spi_in_flight_survives_other_flush, setup),
+	    cmocka_unit_test_setup(test_private_traffic_skips_vm_lock, setup),
+	    cmocka_unit_test_setup(test_pending_spi_survives_cpu_on, setup),
 	    cmocka_unit_test_setup(test_sgi1r_targets, setup3),
 	    cmocka_unit_test_setup(test_save_restore, setup),
 	    cmocka_unit_test_setup(test_save_releases_hw_ppi, setup),

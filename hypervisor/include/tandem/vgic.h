@@ -3,9 +3,10 @@
  * engine that carries pending virtual interrupts into the hardware vCPU interface.
  *
  * Lock order: vgic_vm.lock before vgic_vcpu.lock; never two vgic_vcpu locks at once.
- * vgic_vm.lock guards the SPIs, GICD_CTLR and spi_live; vgic_vcpu.lock guards that
- * vCPU's private interrupts, its redistributor and its list-register shadow.
- * vcpu_kick() is only ever called with no vGIC lock held.
+ * vgic_vm.lock guards the SPIs, GICD_CTLR and every vCPU's spi_live; vgic_vcpu.lock
+ * guards that vCPU's private interrupts, its redistributor and its list-register
+ * shadow. A vCPU with no SPI to consider enters and leaves the guest without the VM
+ * lock. vcpu_kick() is only ever called with no vGIC lock held.
  */
 #ifndef TANDEM_VGIC_H
 #define TANDEM_VGIC_H
@@ -51,12 +52,15 @@ struct vgic_vcpu {
 	spinlock_t lock;
 	struct vgic_irq private_irqs[VGIC_NR_PRIVATE];
 	uint32_t private_live; /* private INTIDs that are pending or active (candidates for LRs) */
-	bool rd_sleeping;      /* GICR_WAKER.ProcessorSleep */
-	bool loaded;   /* its VMCR/APRs are in the CPU interface (restore done, no save yet) */
-	uint32_t vmcr; /* ICH_VMCR_EL2 while the vCPU is not running */
+	/* SPIs that may want this vCPU's LRs (VM lock; the vCPU itself peeks without it). */
+	uint64_t spi_live[(VGIC_NR_SPIS + 63) / 64];
+	bool rd_sleeping; /* GICR_WAKER.ProcessorSleep */
+	bool loaded;	  /* its VMCR/APRs are in the CPU interface (restore done, no save yet) */
+	uint32_t vmcr;	  /* ICH_VMCR_EL2 while the vCPU is not running */
 	uint32_t ap0r[4], ap1r[4];
 	uint64_t lrs[VGIC_MAX_LRS]; /* shadow of the list registers: what the hardware holds */
 	uint32_t lr_live; /* LRs written by vgic_flush and not yet read back by vgic_sync */
+	uint32_t lr_spi;  /* those of lr_live that hold an SPI */
 	uint32_t nr_lrs;
 	uint32_t hcr; /* ICH_HCR_EL2 as last written by vgic_flush */
 	/* An injection from another pCPU set this; the target re-flushes on entry. */
@@ -68,7 +72,6 @@ struct vgic_vm {
 	uint32_t ctlr; /* GICD_CTLR: EnableGrp0/EnableGrp1 as written */
 	uint32_t nr_spis;
 	struct vgic_irq spis[VGIC_NR_SPIS];
-	uint64_t spi_live[(VGIC_NR_SPIS + 63) / 64]; /* SPIs pending or active: LR candidates */
 };
 
 /*

@@ -4,7 +4,9 @@
  * that changed; vCPU switches save/restore the rest of the CPU interface.
  *
  * Lock order: vm->vgic.lock, then vcpu->vgic.lock; vcpu_kick() with neither held.
- * All of this runs on the vCPU's own pCPU, IRQs masked.
+ * The VM lock is taken only when an SPI is involved (vgic_vcpu.lr_spi, spi_live), so
+ * vCPUs trading timer ticks and SGIs do not contend for it. All of this runs on the
+ * vCPU's own pCPU, IRQs masked.
  */
 #include <tandem/arch.h>
 #include <tandem/log.h>
@@ -15,8 +17,9 @@
 
 /*
  * Reads back the LRs the last flush wrote and folds their state into the
- * interrupts (both vGIC locks held, on the vCPU's own pCPU). An LR that went
- * invalid is an interrupt the guest deactivated.
+ * interrupts, on the vCPU's own pCPU, with its lock held and the VM lock too if
+ * any of them holds an SPI (lr_spi). An LR that went invalid is an interrupt the
+ * guest deactivated.
  */
 static void fold_lrs(struct vcpu *vcpu, vgic_kickset_t *kicks)
 {
@@ -69,6 +72,7 @@ static void fold_lrs(struct vcpu *vcpu, vgic_kickset_t *kicks)
 			vgic_irq_want_kick(vm, NULL, irq, kicks);
 	}
 	vv->lr_live = 0;
+	vv->lr_spi = 0;
 }
 
 static uint64_t make_lr(const struct vgic_vm *d, const struct vgic_irq *irq, irq_t intid,
@@ -101,13 +105,12 @@ static bool wants_lr(const struct vgic_vm *d, const struct vgic_irq *irq)
 	return irq->active || vgic_deliverable(d, irq);
 }
 
-/* Collects the LR candidates of vcpu as sort keys; prunes interrupts gone idle. */
-static unsigned collect(struct vcpu *vcpu, uint32_t *keys)
+/* Collects vcpu's private LR candidates as sort keys; prunes interrupts gone idle. */
+static unsigned collect_private(struct vcpu *vcpu, uint32_t *keys, unsigned n)
 {
 	struct vgic_vm *d = &vcpu->vm->vgic;
 	struct vgic_vcpu *vv = &vcpu->vgic;
 	uint32_t live = vv->private_live;
-	unsigned n = 0;
 
 	while (live) {
 		unsigned i = (unsigned)__builtin_ctz(live);
@@ -119,29 +122,47 @@ static unsigned collect(struct vcpu *vcpu, uint32_t *keys)
 		else if (wants_lr(d, irq))
 			keys[n++] = lr_key(irq, i);
 	}
-	for (unsigned w = 0; w < ARRAY_SIZE(d->spi_live); w++) {
-		uint64_t bits = d->spi_live[w];
+	return n;
+}
+
+/* The same for the SPIs marked for vcpu (VM lock held); hands misplaced ones on. */
+static unsigned collect_spis(struct vcpu *vcpu, uint32_t *keys, unsigned n)
+{
+	struct vm *vm = vcpu->vm;
+	struct vgic_vcpu *vv = &vcpu->vgic;
+
+	for (unsigned w = 0; w < ARRAY_SIZE(vv->spi_live); w++) {
+		uint64_t bits = vv->spi_live[w];
 
 		while (bits) {
 			unsigned b = (unsigned)__builtin_ctzll(bits);
-			unsigned s = w * 64 + b;
-			struct vgic_irq *irq = &d->spis[s];
+			irq_t intid = VGIC_NR_PRIVATE + w * 64 + b;
+			struct vgic_irq *irq = &vm->vgic.spis[w * 64 + b];
 
 			bits &= bits - 1;
-			/* Idle, and not held pending in another vCPU's LRs: no longer a candidate.
-			 */
-			if (!irq->active && !vgic_irq_pending(irq) && irq->lr < 0) {
-				d->spi_live[w] &= ~(1ULL << b);
-				continue;
+			if (vgic_spi_dest(irq) != vcpu->id) {
+				/* Re-routed, or held in another vCPU's LRs: that vCPU's now. */
+				vv->spi_live[w] &= ~(1ULL << b);
+				if (irq->active || vgic_irq_pending(irq) || irq->lr >= 0)
+					vgic_irq_mark_live(vm, NULL, intid);
+			} else if (!irq->active && !vgic_irq_pending(irq)) {
+				vv->spi_live[w] &= ~(1ULL << b);
+			} else if (wants_lr(&vm->vgic, irq)) {
+				keys[n++] = lr_key(irq, intid);
 			}
-			/* Held in another vCPU's LRs (lr >= 0), its dest is that vCPU. */
-			if (vgic_spi_dest(irq) != vcpu->id)
-				continue;
-			if (wants_lr(d, irq))
-				keys[n++] = lr_key(irq, VGIC_NR_PRIVATE + s);
 		}
 	}
 	return n;
+}
+
+/* Peeked without the VM lock by the vCPU itself: an SPI may concern it. */
+static bool spis_marked(const struct vgic_vcpu *vv)
+{
+	uint64_t any = 0;
+
+	for (unsigned w = 0; w < ARRAY_SIZE(vv->spi_live); w++)
+		any |= vv->spi_live[w];
+	return any != 0;
 }
 
 void vgic_flush(struct vcpu *vcpu)
@@ -152,17 +173,26 @@ void vgic_flush(struct vcpu *vcpu)
 	uint32_t keys[VGIC_MAX_INTID];
 	vgic_kickset_t kicks = 0;
 	bool any_pending = false;
+	bool spis;
 	unsigned n, k;
-	uint32_t hcr;
+	uint32_t hcr, lr_spi = 0;
 
 	if (!vv->loaded)
 		vgic_vcpu_restore(vcpu);
-	spin_lock(&d->lock);
+	/*
+	 * The VM lock only if an SPI may be involved. An SPI marked for us after this
+	 * peek comes with a kick: the guest exits again at once and we look again.
+	 */
+	spis = vv->lr_spi || spis_marked(vv);
+	if (spis)
+		spin_lock(&d->lock);
 	spin_lock(&vv->lock);
 	fold_lrs(vcpu, &kicks);
 	vv->kick_pending = false;
 
-	n = collect(vcpu, keys);
+	n = collect_private(vcpu, keys, 0);
+	if (spis)
+		n = collect_spis(vcpu, keys, n);
 	k = MIN(n, vv->nr_lrs);
 	for (unsigned s = 0; s < k; s++) { /* partial selection sort: k <= 16 */
 		unsigned best = s;
@@ -185,6 +215,8 @@ void vgic_flush(struct vcpu *vcpu)
 			val = make_lr(d, irq, intid, n > k);
 			irq->lr = (int8_t)i;
 			irq->owner = (uint16_t)vcpu->id;
+			if (intid >= VGIC_NR_PRIVATE)
+				lr_spi |= 1u << i;
 			if (val & ICH_LR_PENDING) {
 				any_pending = true;
 				if (irq->edge)
@@ -197,6 +229,7 @@ void vgic_flush(struct vcpu *vcpu)
 		}
 	}
 	vv->lr_live = (uint32_t)((1ULL << k) - 1);
+	vv->lr_spi = lr_spi;
 
 	/*
 	 * More candidates than LRs: exit when room appears. Underflow (at most one
@@ -213,39 +246,47 @@ void vgic_flush(struct vcpu *vcpu)
 	arch_gic_write_hcr(hcr);
 	vv->hcr = hcr;
 	spin_unlock(&vv->lock);
-	spin_unlock(&d->lock);
+	if (spis)
+		spin_unlock(&d->lock);
 	vgic_kick_set(vm, kicks);
 }
 
 void vgic_sync(struct vcpu *vcpu)
 {
+	struct vgic_vcpu *vv = &vcpu->vgic;
 	vgic_kickset_t kicks = 0;
+	bool spis = vv->lr_spi;
 
-	/* lr_live only changes on the vCPU's own pCPU: no lock needed to peek. */
-	if (!vcpu->vgic.lr_live)
+	/* lr_live and lr_spi only change on the vCPU's own pCPU: no lock needed to peek. */
+	if (!vv->lr_live)
 		return;
-	spin_lock(&vcpu->vm->vgic.lock);
-	spin_lock(&vcpu->vgic.lock);
+	if (spis)
+		spin_lock(&vcpu->vm->vgic.lock);
+	spin_lock(&vv->lock);
 	fold_lrs(vcpu, &kicks);
-	spin_unlock(&vcpu->vgic.lock);
-	spin_unlock(&vcpu->vm->vgic.lock);
+	spin_unlock(&vv->lock);
+	if (spis)
+		spin_unlock(&vcpu->vm->vgic.lock);
 	vgic_kick_set(vcpu->vm, kicks);
 }
 
 bool vgic_vcpu_pending(struct vcpu *vcpu)
 {
-	struct vgic_vm *d = &vcpu->vm->vgic;
+	struct vm *vm = vcpu->vm;
+	struct vgic_vm *d = &vm->vgic;
 	struct vgic_vcpu *vv = &vcpu->vgic;
+	bool spis = spis_marked(vv);
 	bool ret = false;
 
-	spin_lock(&d->lock);
+	if (spis)
+		spin_lock(&d->lock);
 	spin_lock(&vv->lock);
 	for (uint32_t live = vv->lr_live; live && !ret; live &= live - 1)
 		ret = vv->lrs[__builtin_ctz(live)] & ICH_LR_PENDING;
 	for (uint32_t live = vv->private_live; live && !ret; live &= live - 1)
 		ret = vgic_lr_pending(d, &vv->private_irqs[__builtin_ctz(live)]);
-	for (unsigned w = 0; w < ARRAY_SIZE(d->spi_live) && !ret; w++) {
-		for (uint64_t bits = d->spi_live[w]; bits && !ret; bits &= bits - 1) {
+	for (unsigned w = 0; spis && w < ARRAY_SIZE(vv->spi_live) && !ret; w++) {
+		for (uint64_t bits = vv->spi_live[w]; bits && !ret; bits &= bits - 1) {
 			struct vgic_irq *irq = &d->spis[w * 64 + __builtin_ctzll(bits)];
 
 			ret = irq->lr < 0 && vgic_spi_dest(irq) == vcpu->id &&
@@ -253,7 +294,8 @@ bool vgic_vcpu_pending(struct vcpu *vcpu)
 		}
 	}
 	spin_unlock(&vv->lock);
-	spin_unlock(&d->lock);
+	if (spis)
+		spin_unlock(&d->lock);
 	return ret;
 }
 

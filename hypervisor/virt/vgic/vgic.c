@@ -5,7 +5,8 @@
  *
  * Lock order: vm->vgic.lock, then vcpu->vgic.lock (one vCPU at a time); vcpu_kick()
  * only with neither held. Candidates for the LRs are kept in two small bitmaps
- * (vgic_vcpu.private_live, vgic_vm.spi_live) so the entry path never scans all INTIDs.
+ * per vCPU (vgic_vcpu.private_live, vgic_vcpu.spi_live) so the entry path never scans
+ * all INTIDs, and takes the VM lock only when an SPI may concern the vCPU.
  */
 #include <tandem/arch.h>
 #include <tandem/errno.h>
@@ -41,8 +42,12 @@ void vgic_irq_mark_live(struct vm *vm, struct vcpu *rd, irq_t intid)
 			rd->vgic.private_live |= 1u << intid;
 	} else {
 		unsigned n = intid - VGIC_NR_PRIVATE;
+		struct vgic_irq *irq = vgic_get_spi(vm, intid);
+		uint16_t dest = irq ? vgic_spi_dest(irq) : VGIC_TARGET_NONE;
 
-		vm->vgic.spi_live[n / 64] |= 1ULL << (n % 64);
+		/* Not routed anywhere: an IROUTER write marks it again (vgic-dist.c). */
+		if (dest < vm->nr_vcpus)
+			vm->vcpus[dest].vgic.spi_live[n / 64] |= 1ULL << (n % 64);
 	}
 }
 
@@ -99,7 +104,8 @@ void vgic_vm_reset(struct vm *vm)
 	d->ctlr = 0;
 	d->nr_spis = VGIC_NR_SPIS;
 	memset(d->spis, 0, sizeof(d->spis));
-	memset(d->spi_live, 0, sizeof(d->spi_live));
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		memset(vm->vcpus[i].vgic.spi_live, 0, sizeof(vm->vcpus[i].vgic.spi_live));
 	for (unsigned i = 0; i < VGIC_NR_SPIS; i++) {
 		struct vgic_irq *irq = &d->spis[i];
 
@@ -144,9 +150,15 @@ void vgic_vcpu_init(struct vcpu *vcpu)
 	 * Also runs at PSCI CPU_ON while other vCPUs may inject into this one: reset
 	 * everything but the lock, under the lock (memory starts zeroed = unlocked).
 	 */
+	uint64_t spi_live[ARRAY_SIZE(vv->spi_live)];
+
 	_Static_assert(offsetof(struct vgic_vcpu, lock) == 0, "lock first");
+	spin_lock(&vcpu->vm->vgic.lock);
 	spin_lock(&vv->lock);
+	/* SPIs routed here stay pending across the reset: they belong to the VM. */
+	memcpy(spi_live, vv->spi_live, sizeof(spi_live));
 	memset((char *)vv + sizeof(vv->lock), 0, sizeof(*vv) - sizeof(vv->lock));
+	memcpy(vv->spi_live, spi_live, sizeof(spi_live));
 	for (unsigned i = 0; i < VGIC_NR_PRIVATE; i++) {
 		struct vgic_irq *irq = &vv->private_irqs[i];
 
@@ -160,6 +172,7 @@ void vgic_vcpu_init(struct vcpu *vcpu)
 	vv->rd_sleeping = true;
 	vv->nr_lrs = MIN(nr_lrs, VGIC_MAX_LRS);
 	spin_unlock(&vv->lock);
+	spin_unlock(&vcpu->vm->vgic.lock);
 }
 
 static void bad_intid(struct vm *vm, const char *what, irq_t intid)
