@@ -14,13 +14,10 @@ with t.boot("a53-smp2", config="configs/default.dts", smp=2, mem="2G", cpu="cort
             "[issue 2 §2: boots on -cpu cortex-a53 and -smp 2]" % vm.elapsed(), True)
     lc.check_vcpus(t, vm, "a53-smp2", 2)
     lc.check_ipis(t, vm, "a53-smp2", 2)
-# The default description (2 vCPUs) on 8 pCPUs: six pCPUs stay idle in the hypervisor.
-# (An 8-vCPU guest boots but far slower than bare under TCG on 2 host cores: a known
-# open problem, see the issue notes; configs/tests/linux-8vcpu.dts reproduces it.)
-with t.boot("smp8", config="configs/default.dts", smp=8, mem="2G") as vm:
+with t.boot("smp8", config="configs/tests/linux-8vcpu.dts", smp=8, mem="2G") as vm:
     vm.login(timeout=240)
     t.check("smp8: Linux reaches its shell under Tandem with -smp 8 in %.1f s "
             "[issue 2 §2: boots with -smp 8]" % vm.elapsed(), True)
-    lc.check_vcpus(t, vm, "smp8", 2)
-    lc.check_ipis(t, vm, "smp8", 2)
+    lc.check_vcpus(t, vm, "smp8", 8)
+    lc.check_ipis(t, vm, "smp8", 8)
 t.done()
