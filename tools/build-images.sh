@@ -63,7 +63,7 @@ ABI=${KPKG#linux-image-}
 inputs_hash() {
 	{
 		echo "$KPKG=$KVER busybox-static=$BVER modules=$MODULES"
-		(cd "$TOP" && find guests/linux/initramfs tools/build-images.sh tools/mkcpio.py \
+		(cd "$TOP" && find guests/linux/initramfs guests/linux/tools tools/build-images.sh tools/mkcpio.py \
 			\( -type f -o -type l \) -print0 | sort -z | xargs -0 sha256sum)
 	} | sha256sum | cut -d' ' -f1
 }
@@ -121,6 +121,14 @@ cp "$BDIR/bin/busybox" "$ROOT/bin/busybox"
 # binary to list them); only the shell that runs /init is needed up front.
 ln -s busybox "$ROOT/bin/sh"
 cp -a "$OVERLAY"/. "$ROOT"/
+# Small guest tools (static, no libc): guests/linux/tools/NAME.c -> /bin/tandem-NAME.
+for src in "$TOP"/guests/linux/tools/*.c; do
+	[ -e "$src" ] || continue
+	name=tandem-$(basename "$src" .c)
+	"${CROSS:-aarch64-linux-gnu-}gcc" -std=c11 -O2 -Wall -Wextra -Werror -static -nostdlib \
+		-ffreestanding -fno-stack-protector -o "$ROOT/bin/$name" "$src" ||
+		die "cannot build $src"
+done
 
 # Modules and their dependencies (read from each module's .modinfo "depends=": the deb ships
 # no modules.dep, and depmod may not be on the host), with a modules.dep covering just those.
