@@ -79,8 +79,17 @@ fetch() { # PKG VERSION -> path of the cached .deb
 	if [ ! -s "$deb" ]; then
 		log "download $pkg:arm64 $ver" >&2
 		tmp=$(mktemp -d "$CACHE/dl.XXXXXX")
-		(cd "$tmp" && apt-get download -q -o APT::Sandbox::User=root "$pkg:arm64=$ver" >&2) ||
-			{ rm -rf "$tmp"; die "apt-get download $pkg:arm64=$ver failed"; }
+		if ! (cd "$tmp" && apt-get download -q -o APT::Sandbox::User=root "$pkg:arm64=$ver" >&2); then
+			rm -rf "$tmp"
+			# Stale package lists name versions the mirror no longer has: refresh once, retry.
+			if [ -z "${TANDEM_IMAGES_RETRY:-}" ] && [ "$(id -u)" -eq 0 ]; then
+				echo "build-images: download failed; apt-get update and retry" >&2
+				apt-get update -q >&2 || true
+				rm -f "$RESOLVED"
+				TANDEM_IMAGES_RETRY=1 exec "$0" "$BUILD"
+			fi
+			die "apt-get download $pkg:arm64=$ver failed"
+		fi
 		mv "$tmp"/*.deb "$deb"
 		rm -rf "$tmp"
 	fi
