@@ -73,11 +73,14 @@ if [ -s "$IMAGES/linux-Image" ] && [ -s "$IMAGES/linux-initrd.cpio.gz" ] &&
 	exit 0
 fi
 
-fetch() { # PKG VERSION -> path of the cached .deb
+deb_path() { # PKG VERSION -> where the .deb is cached
+	echo "$CACHE/debs/${1}_${2//:/%3a}_arm64.deb"
+}
+fetch() { # PKG VERSION: download into the cache unless there (not in a subshell: it may re-exec)
 	local pkg=$1 ver=$2 deb tmp
-	deb=$CACHE/debs/${pkg}_${ver//:/%3a}_arm64.deb
+	deb=$(deb_path "$pkg" "$ver")
 	if [ ! -s "$deb" ]; then
-		log "download $pkg:arm64 $ver" >&2
+		log "download $pkg:arm64 $ver"
 		tmp=$(mktemp -d "$CACHE/dl.XXXXXX")
 		if ! (cd "$tmp" && apt-get download -q -o APT::Sandbox::User=root "$pkg:arm64=$ver" >&2); then
 			rm -rf "$tmp"
@@ -93,7 +96,6 @@ fetch() { # PKG VERSION -> path of the cached .deb
 		mv "$tmp"/*.deb "$deb"
 		rm -rf "$tmp"
 	fi
-	echo "$deb"
 }
 extract() { # DEB DIR: dpkg-deb -x once, atomically
 	local deb=$1 dir=$2
@@ -105,8 +107,10 @@ extract() { # DEB DIR: dpkg-deb -x once, atomically
 	fi
 }
 
-KDEB=$(fetch "$KPKG" "$KVER")
-BDEB=$(fetch busybox-static "$BVER")
+fetch "$KPKG" "$KVER"
+fetch busybox-static "$BVER"
+KDEB=$(deb_path "$KPKG" "$KVER")
+BDEB=$(deb_path busybox-static "$BVER")
 KDIR=$CACHE/$KPKG-$KVER
 BDIR=$CACHE/busybox-static-$BVER
 extract "$KDEB" "$KDIR"
