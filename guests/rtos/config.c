@@ -6,7 +6,7 @@ static bool word_is(const char *w, size_t len, const char *key, const char **val
 {
 	size_t k = strlen(key);
 
-	if (len <= k || strncmp(w, key, k) || w[k] != '=')
+	if (len <= k || strncmp(w, key, k) != 0 || w[k] != '=')
 		return false;
 	*val = w + k + 1;
 	return true;

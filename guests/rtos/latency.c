@@ -158,8 +158,8 @@ void latency_start(const struct rtos_config *c, unsigned nr_cpus)
 		kprintf("RTOS: lat_n=%u capped at %u\n", lat_n, LAT_MAX_N);
 		lat_n = LAT_MAX_N;
 	}
-	msgq_init(&full_q, full_buf, sizeof(full_buf[0]), 2);
-	msgq_init(&free_q, free_buf, sizeof(free_buf[0]), 2);
+	msgq_init(&full_q, full_buf, sizeof(struct lat_batch *), 2);
+	msgq_init(&free_q, free_buf, sizeof(struct lat_batch *), 2);
 	for (unsigned i = 0; i < 2; i++) {
 		b = &batches[i];
 		msgq_send(&free_q, &b, RTOS_NO_WAIT);

@@ -14,7 +14,8 @@ int bundle_open(const void *data, uint64_t size)
 {
 	const struct bundle_header *h = data;
 
-	if (size < sizeof(*h) || memcmp(h->magic, BUNDLE_MAGIC, 8) || h->version != BUNDLE_VERSION)
+	if (size < sizeof(*h) || memcmp(h->magic, BUNDLE_MAGIC, 8) != 0 ||
+	    h->version != BUNDLE_VERSION)
 		return -ERR_INVAL;
 	if (h->total_size > size || h->nr_entries == 0 ||
 	    h->nr_entries > (size - sizeof(*h)) / sizeof(struct bundle_entry))

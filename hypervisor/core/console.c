@@ -232,6 +232,8 @@ static size_t format(char *buf, size_t cap, const char *fmt, va_list ap)
 		return (size_t)n;
 	n = (int)cap - 1;
 	bool nl = fmt[0] && fmt[strlen(fmt) - 1] == '\n';
+	/* buf[n] is already the terminator: only the last four characters change. */
+	// NOLINTNEXTLINE(bugprone-not-null-terminated-result)
 	memcpy(buf + n - 4, nl ? "...\n" : "....", 4);
 	return (size_t)n;
 }

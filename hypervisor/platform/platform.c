@@ -11,7 +11,7 @@ static int probe_memory(const struct fdt *fdt)
 	for (int n = fdt_first_child(fdt, fdt_root(fdt)); n >= 0; n = fdt_next_sibling(fdt, n)) {
 		const char *type;
 
-		if (fdt_read_string(fdt, n, "device_type", &type) || strcmp(type, "memory"))
+		if (fdt_read_string(fdt, n, "device_type", &type) || strcmp(type, "memory") != 0)
 			continue;
 		for (int i = 0; platform.nr_mem < MEM_MAX_REGIONS; i++) {
 			uint64_t base, size;
@@ -35,7 +35,7 @@ static int probe_cpus(const struct fdt *fdt)
 		const char *type;
 		uint64_t mpidr, unused;
 
-		if (fdt_read_string(fdt, n, "device_type", &type) || strcmp(type, "cpu"))
+		if (fdt_read_string(fdt, n, "device_type", &type) || strcmp(type, "cpu") != 0)
 			continue;
 		if (fdt_read_reg(fdt, n, 0, &mpidr, &unused))
 			continue;

@@ -70,8 +70,10 @@ static void cells(int off, const char *name, const uint32_t *want, int n)
 	int len;
 	const fdt32_t *p = fdt_getprop(blob, off, name, &len);
 
-	if (!p)
+	if (!p) {
 		fail_msg("no property %s", name);
+		return;
+	}
 	assert_int_equal(len, 4 * n);
 	for (int i = 0; i < n; i++)
 		assert_int_equal(fdt32_to_cpu(p[i]), want[i]);

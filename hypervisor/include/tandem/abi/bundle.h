@@ -13,10 +13,10 @@
 
 #include <stdint.h>
 
-#define BUNDLE_MAGIC      "TANDEMBN"
-#define BUNDLE_VERSION    1
-#define BUNDLE_NAME_MAX   112
-#define BUNDLE_ALIGN      4096
+#define BUNDLE_MAGIC	  "TANDEMBN"
+#define BUNDLE_VERSION	  1
+#define BUNDLE_NAME_MAX	  112
+#define BUNDLE_ALIGN	  4096
 #define BUNDLE_SYSTEM_DTB "system.dtb"
 
 struct bundle_header {
