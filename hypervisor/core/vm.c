@@ -159,7 +159,7 @@ int vm_create(struct vm *vm, const struct cfg_vm *cfg, unsigned index)
 		return -ERR_NOMEM;
 	}
 	/* A fresh VM never sees a previous owner's data. */
-	memset(arch_phys_to_virt(vm->ram_pa), 0, vm->ram_size);
+	arch_zero_range(arch_phys_to_virt(vm->ram_pa), vm->ram_size);
 	err = s2_init(&vm->s2, vm->vmid);
 	if (!err)
 		err = s2_map(&vm->s2, vm->ram_ipa, vm->ram_pa, vm->ram_size, S2_NORMAL_RWX);

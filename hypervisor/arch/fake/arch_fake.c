@@ -78,6 +78,11 @@ void arch_dcache_clean_range(const void *va, size_t size)
 	fake_arch.dcache_bytes += size;
 }
 
+void arch_zero_range(void *va, size_t size)
+{
+	memset(va, 0, size);
+}
+
 void arch_icache_invalidate_all(void)
 {
 	fake_arch.icache_invals++;

@@ -15,6 +15,9 @@ struct vm;
 void *arch_phys_to_virt(paddr_t pa);
 paddr_t arch_virt_to_phys(const void *va);
 
+/* Zeroes [va, va+size) fast (DC ZVA where the CPU allows it). */
+void arch_zero_range(void *va, size_t size);
+
 /* Cache maintenance: clean data to the point of coherency; invalidate all I-caches (IS). */
 void arch_dcache_clean_range(const void *va, size_t size);
 void arch_icache_invalidate_all(void);
