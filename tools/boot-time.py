@@ -23,7 +23,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 import harness  # noqa: E402
 
 # Printed by /init just before the marker (guests/linux/tools/counter.c).
-COUNTER_RE = r"tandem-counter: cntvct=(\d+) cntfrq=(\d+)"
+COUNTER_RE = r"tandem-counter: cntvct=(\d+) cntfrq=(\d+) ms=\d+\n"  # whole line: a read may end mid-number
 
 
 def main():
