@@ -10,6 +10,7 @@
 
 #define CFG_MAX_VMS	 8
 #define CFG_MAX_VCPUS	 8 /* per VM */
+#define CFG_MAX_POOLS	 8
 #define CFG_NAME_MAX	 32
 #define CFG_BOOTARGS_MAX 512
 #define CFG_ERR_MAX	 200

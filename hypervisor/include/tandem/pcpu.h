@@ -2,6 +2,7 @@
 #ifndef TANDEM_PCPU_H
 #define TANDEM_PCPU_H
 
+#include <tandem/sched.h>
 #include <tandem/types.h>
 
 #define MAX_PCPUS	8
@@ -25,6 +26,7 @@ struct pcpu {
 	struct vcpu *vcpu;    /* the vCPU placed on this pCPU (one per pCPU for now) */
 	struct vcpu *current; /* the vCPU whose registers are on the stack frame, or NULL */
 	struct pcpu_stats stats;
+	struct sched_pcpu sched; /* its pool and the scheduler's last choice */
 };
 
 extern struct pcpu pcpus[MAX_PCPUS];

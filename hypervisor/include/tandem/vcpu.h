@@ -3,6 +3,7 @@
 #define TANDEM_VCPU_H
 
 #include <arch/vcpu_ctx.h>
+#include <tandem/sched.h>
 #include <tandem/spinlock.h>
 #include <tandem/types.h>
 #include <tandem/vgic.h>
@@ -43,6 +44,8 @@ struct vcpu {
 	struct arch_vcpu_ctx ctx;
 	struct vgic_vcpu vgic;
 	struct vcpu_stats stats;
+	struct sched_vcpu sched; /* owned by its pool's scheduler */
+	uint64_t run_ticks;	  /* counter ticks it ran in the guest (EL1/EL0) */
 };
 
 /* Virtual MPIDR_EL1 value of a vCPU. */

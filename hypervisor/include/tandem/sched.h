@@ -1,0 +1,102 @@
+/*
+ * First-level scheduling: which vCPU each pCPU runs.
+ *
+ * pCPUs are grouped into pools (tandem/pool.h); each pool owns one scheduler instance, chosen
+ * by name from the system description ("bind", "dynamic"). A scheduler only decides: the core
+ * (hypervisor/core/pcpu.c, vcpu.c) does the mechanics — context switches, the EL2 timer, IPIs,
+ * time accounting — and calls the operations below with the pool's lock held.
+ *
+ * Time is in ticks of the system counter (CNTPCT_EL0). Every VM's virtual counter offset is 0,
+ * so a vCPU's CNTV_CVAL compares against the same clock.
+ */
+#ifndef TANDEM_SCHED_H
+#define TANDEM_SCHED_H
+
+#include <tandem/types.h>
+
+#define SCHED_NEVER	 UINT64_MAX /* "no decision due": no timer needs arming */
+#define SCHED_WEIGHT_MIN 1
+#define SCHED_WEIGHT_MAX 65535
+#define SCHED_WEIGHT_DEF 256
+
+struct pool;
+struct pcpu;
+struct vcpu;
+
+/* What a vCPU is promised in a dynamic pool (EDF reservation, in the spirit of Xen's RTDS). */
+struct sched_params {
+	uint64_t budget; /* guaranteed run time per period, in ticks; 0 = no reservation */
+	uint64_t period; /* in ticks; meaningful only with a budget */
+	uint32_t weight; /* share of the slack, relative to the pool's other vCPUs */
+};
+
+/* Per-vCPU scheduler state, embedded in struct vcpu. Owned by the pool's scheduler. */
+struct sched_vcpu {
+	struct sched_params params;
+	struct pool *pool;
+	struct pcpu *home;	 /* dynamic: pCPU its reservation is admitted on; bind: its pCPU */
+	struct pcpu *running_on; /* pCPU whose last pick() returned it, or NULL */
+	bool queued;		 /* runnable as far as the scheduler knows */
+	uint64_t since;		 /* when running_on picked it (charging starts here) */
+	uint64_t deadline;	 /* end of the current reservation period */
+	uint64_t remaining;	 /* budget left before deadline */
+	uint64_t slack_vtime;	 /* slack time received, scaled by 1/weight: lowest runs next */
+	uint64_t slack_ran;	 /* ticks received beyond the reservation (statistics) */
+	uint64_t budget_ran;	 /* ticks received from the reservation (statistics) */
+	uint64_t deadline_misses; /* periods that ended with budget left while it was runnable */
+};
+
+/* Per-pCPU scheduler state, embedded in struct pcpu. */
+struct sched_pcpu {
+	struct pool *pool;
+	struct vcpu *running; /* what the last pick() returned here; NULL = idle */
+};
+
+/*
+ * A change to a pool, for the admission test. The test is pure: it says whether the pool's
+ * guarantees still hold after the change, and changes nothing. Only non-NULL/non-zero fields
+ * apply; several may be combined (e.g. a VM's vCPUs joining).
+ */
+struct sched_change {
+	struct vcpu *const *join; /* vCPUs joining the pool, with their current params */
+	unsigned nr_join;
+	struct vcpu *retune;		   /* a member vCPU getting new params ... */
+	const struct sched_params *params; /* ... these */
+	const struct pcpu *drop_pcpu;	   /* a pCPU leaving the pool */
+	const struct pcpu *add_pcpu;	   /* a pCPU joining the pool */
+};
+
+struct sched_ops {
+	const char *name;
+	/*
+	 * Admission test: 0 if the pool can take the change, else -ERR_BUSY (guarantees would
+	 * break) or -ERR_INVAL (params nonsensical for this scheduler), with one line in why[]
+	 * saying what rule failed (e.g. "pCPU 2 would be 130% reserved").
+	 */
+	int (*admit)(const struct pool *pool, const struct sched_change *change, char *why,
+		     size_t why_len);
+	/* Applies an admitted change. pool->vcpus/pcpus already reflect it; a scheduler
+	 * re-plans (e.g. re-partitions reservations onto pCPUs). No vCPU it drops is running. */
+	void (*replan)(struct pool *pool, uint64_t now);
+	/* vcpu became runnable (started or woken). Returns a pCPU of the pool that should
+	 * re-pick now (the core sends it an IPI or re-picks itself), or NULL. */
+	struct pcpu *(*wake)(struct pool *pool, struct vcpu *vcpu, uint64_t now);
+	/*
+	 * What pcpu runs from now on. The previous choice (pcpu->sched.running) is charged for
+	 * now - since; if it is no longer VCPU_RUNNABLE it leaves the run queue. Never returns a
+	 * vCPU that runs on another pCPU. *next_decision = absolute time at which a decision can
+	 * next be due (SCHED_NEVER: arm no timer). Returns NULL to idle.
+	 */
+	struct vcpu *(*pick)(struct pool *pool, struct pcpu *pcpu, uint64_t now,
+			     uint64_t *next_decision);
+	/* WFE or an explicit yield: vcpu would rather let another runnable vCPU go first. */
+	void (*yield)(struct pool *pool, struct vcpu *vcpu, uint64_t now);
+};
+
+extern const struct sched_ops sched_bind_ops;
+extern const struct sched_ops sched_dynamic_ops;
+
+/* Scheduler by configuration name, or NULL. */
+const struct sched_ops *sched_by_name(const char *name);
+
+#endif
