@@ -181,6 +181,77 @@ static int parse_on_reset(struct parser *p, struct cfg_vm *vm, const char *prop,
 	return 0;
 }
 
+/* One 32-bit cell in [min, max]. */
+static int get_u32(struct parser *p, const char *prop, const void *v, int len, uint32_t min,
+		   uint32_t max, uint32_t *out)
+{
+	uint32_t n;
+
+	if (looks_like_string(v, len))
+		return fail(p, prop, "must be a number like <%u>, not the string \"%s\"", min,
+			    (const char *)v);
+	if (len != 4)
+		return fail(p, prop, "must be one 32-bit cell (got %d bytes)", len);
+	n = (uint32_t)fdt_read_cells(v, 1);
+	if (n < min || n > max)
+		return fail(p, prop, "must be between %u and %u (got %u)", min, max, n);
+	*out = n;
+	return 0;
+}
+
+static int find_pool(const struct cfg_system *sys, const char *name)
+{
+	for (uint32_t i = 0; i < sys->nr_pools; i++) {
+		if (strcmp(sys->pools[i].name, name) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+static int parse_pool_ref(struct parser *p, struct cfg_vm *vm, const char *prop, const void *v,
+			  int len)
+{
+	const char *s = get_string(p, prop, v, len);
+	int idx;
+
+	if (!s)
+		return -ERR_INVAL;
+	idx = find_pool(p->out, s);
+	if (idx < 0)
+		return fail(p, prop, "unknown pool \"%s\" (pools are the subnodes of /pools)", s);
+	vm->pool = (uint32_t)idx;
+	return 0;
+}
+
+static int parse_privileged(struct parser *p, struct cfg_vm *vm, const char *prop, const void *v,
+			    int len)
+{
+	if (len != 0)
+		return fail(p, prop, "takes no value (write `privileged;`)");
+	vm->privileged = true;
+	return 0;
+}
+
+#define US_MAX 10000000U /* 10 s: longer periods make no sense for a reservation */
+
+static int parse_budget(struct parser *p, struct cfg_vm *vm, const char *prop, const void *v,
+			int len)
+{
+	return get_u32(p, prop, v, len, 0, US_MAX, &vm->budget_us);
+}
+
+static int parse_period(struct parser *p, struct cfg_vm *vm, const char *prop, const void *v,
+			int len)
+{
+	return get_u32(p, prop, v, len, 1, US_MAX, &vm->period_us);
+}
+
+static int parse_weight(struct parser *p, struct cfg_vm *vm, const char *prop, const void *v,
+			int len)
+{
+	return get_u32(p, prop, v, len, 1, 65535, &vm->weight);
+}
+
 /* phandle (and its old spelling) are added by dtc for references; nothing to configure. */
 static int ignore(struct parser *p, struct cfg_vm *vm, const char *prop, const void *v, int len)
 {
@@ -195,8 +266,41 @@ static const struct {
     {"cpus", parse_cpus, true},		 {"memory", parse_memory, true},
     {"kernel", parse_kernel, true},	 {"initrd", parse_initrd, false},
     {"bootargs", parse_bootargs, false}, {"on-reset", parse_on_reset, false},
-    {"phandle", ignore, false},		 {"linux,phandle", ignore, false},
+    {"pool", parse_pool_ref, false},	 {"privileged", parse_privileged, false},
+    {"budget-us", parse_budget, false},	 {"period-us", parse_period, false},
+    {"weight", parse_weight, false},	 {"phandle", ignore, false},
+    {"linux,phandle", ignore, false},
 };
+
+static uint32_t prop_bit(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(vm_props); i++) {
+		if (strcmp(vm_props[i].name, name) == 0)
+			return 1U << i;
+	}
+	return 0;
+}
+
+/* budget-us and period-us come together, budget <= period, and only where a pool shares. */
+static int check_reservation(struct parser *p, const struct cfg_vm *vm, uint32_t seen)
+{
+	bool has_budget = seen & prop_bit("budget-us"), has_period = seen & prop_bit("period-us");
+	const struct cfg_pool *pool = &p->out->pools[vm->pool];
+
+	if (has_budget != has_period)
+		return fail(p, has_budget ? "period-us" : "budget-us",
+			    "required with %s (a reservation is a budget per period)",
+			    has_budget ? "budget-us" : "period-us");
+	if (has_budget && vm->budget_us > vm->period_us)
+		return fail(p, "budget-us", "must not exceed period-us (%u > %u)", vm->budget_us,
+			    vm->period_us);
+	if ((has_budget || (seen & prop_bit("weight"))) && pool->scheduler == CFG_SCHED_BIND)
+		return fail(p, has_budget ? "budget-us" : "weight",
+			    "pool \"%s\" uses the bind scheduler: a vCPU owns its pCPU, there is "
+			    "nothing to reserve or share",
+			    pool->name);
+	return 0;
+}
 
 /* Node names become console prefixes: the DT spec's node-name characters only. */
 static bool valid_name_char(char c)
@@ -237,6 +341,7 @@ static int parse_vm(struct parser *p, int node, struct cfg_vm *vm)
 	if ((ret = check_vm_name(p, name)))
 		return ret;
 	strlcpy(vm->name, name, sizeof(vm->name));
+	vm->weight = 256; /* SCHED_WEIGHT_DEF */
 
 	for (prop = fdt_first_prop(p->fdt, node); prop >= 0; prop = fdt_next_prop(p->fdt, prop)) {
 		const void *val;
@@ -264,6 +369,8 @@ static int parse_vm(struct parser *p, int node, struct cfg_vm *vm)
 		if (vm_props[i].required && !(seen & (1U << i)))
 			return fail(p, vm_props[i].name, "required property missing");
 	}
+	if ((ret = check_reservation(p, vm, seen)))
+		return ret;
 	child = fdt_first_child(p->fdt, node);
 	if (child >= 0) {
 		set_path(p, child);
@@ -296,6 +403,137 @@ static int only_props(struct parser *p, int node, const char *const *allowed, co
 	return prop == -ERR_NOENT ? 0 : fail(p, NULL, "malformed device tree");
 }
 
+static int parse_pool_cpus(struct parser *p, struct cfg_pool *pool, const char *prop,
+			   const void *v, int len)
+{
+	if (looks_like_string(v, len))
+		return fail(p, prop, "must be pCPU numbers like <2 3>, not a string");
+	if (len <= 0 || len % 4)
+		return fail(p, prop, "must be one or more 32-bit cells (got %d bytes)", len);
+	for (int i = 0; i < len / 4; i++) {
+		uint32_t cpu = (uint32_t)fdt_read_cells((const uint8_t *)v + 4 * i, 1);
+
+		if (cpu >= 64)
+			return fail(p, prop, "pCPU %u does not exist (pCPUs are numbered from 0)",
+				    cpu);
+		if (pool->cpus & (1ULL << cpu))
+			return fail(p, prop, "pCPU %u is listed twice", cpu);
+		for (uint32_t j = 0; j < p->out->nr_pools; j++) {
+			const struct cfg_pool *other = &p->out->pools[j];
+
+			if (other != pool && (other->cpus & (1ULL << cpu)))
+				return fail(p, prop, "pCPU %u is already in pool \"%s\"", cpu,
+					    other->name);
+		}
+		pool->cpus |= 1ULL << cpu;
+	}
+	return 0;
+}
+
+static int parse_pool_props(struct parser *p, int node, struct cfg_pool *pool)
+{
+	bool has_cpus = false, has_sched = false;
+	int prop, ret;
+
+	for (prop = fdt_first_prop(p->fdt, node); prop >= 0; prop = fdt_next_prop(p->fdt, prop)) {
+		const void *val;
+		int len;
+		const char *pname = fdt_prop_at(p->fdt, prop, &val, &len);
+		const char *s;
+
+		if (!pname)
+			return fail(p, NULL, "malformed device tree");
+		if (strcmp(pname, "cpus") == 0) {
+			if ((ret = parse_pool_cpus(p, pool, pname, val, len)))
+				return ret;
+			has_cpus = true;
+		} else if (strcmp(pname, "scheduler") == 0) {
+			if (!(s = get_string(p, pname, val, len)))
+				return -ERR_INVAL;
+			if (strcmp(s, "dynamic") == 0)
+				pool->scheduler = CFG_SCHED_DYNAMIC;
+			else if (strcmp(s, "bind") == 0)
+				pool->scheduler = CFG_SCHED_BIND;
+			else
+				return fail(p, pname,
+					    "unknown scheduler \"%s\" (\"bind\" or \"dynamic\")", s);
+			has_sched = true;
+		} else if (strcmp(pname, "wfi") == 0) {
+			if (!(s = get_string(p, pname, val, len)))
+				return -ERR_INVAL;
+			if (strcmp(s, "native") == 0)
+				pool->wfi = CFG_WFI_NATIVE;
+			else if (strcmp(s, "trap") == 0)
+				pool->wfi = CFG_WFI_TRAP;
+			else
+				return fail(p, pname, "must be \"native\" or \"trap\" (got \"%s\")",
+					    s);
+		} else if (strcmp(pname, "slice-us") == 0) {
+			if ((ret = get_u32(p, pname, val, len, 100, 1000000, &pool->slice_us)))
+				return ret;
+		} else if (strcmp(pname, "phandle") != 0 && strcmp(pname, "linux,phandle") != 0) {
+			return fail(p, pname,
+				    "unknown property (a pool has cpus, scheduler, wfi, slice-us)");
+		}
+	}
+	if (prop != -ERR_NOENT)
+		return fail(p, NULL, "malformed device tree");
+	if (!has_sched)
+		return fail(p, "scheduler", "required property missing (\"bind\" or \"dynamic\")");
+	if (!has_cpus && pool != &p->out->pools[0])
+		return fail(p, "cpus", "required property missing (e.g. cpus = <3>;)");
+	if (pool->wfi == CFG_WFI_NATIVE && pool->scheduler == CFG_SCHED_DYNAMIC)
+		return fail(p, "wfi",
+			    "\"native\" needs the bind scheduler (a dynamic pool must see WFI to "
+			    "block the vCPU)");
+	if (pool->slice_us && pool->scheduler == CFG_SCHED_BIND)
+		return fail(p, "slice-us", "the bind scheduler has no time slice");
+	return 0;
+}
+
+static int parse_pools(struct parser *p, int pools)
+{
+	struct cfg_system *out = p->out;
+	int node, ret;
+
+	set_path(p, pools);
+	if ((ret = only_props(p, pools, vms_props, "pools are the subnodes of /pools")))
+		return ret;
+	for (node = fdt_first_child(p->fdt, pools); node >= 0;
+	     node = fdt_next_sibling(p->fdt, node)) {
+		const char *name = fdt_name(p->fdt, node);
+		struct cfg_pool *pool;
+
+		set_path(p, node);
+		if (!name)
+			return fail(p, NULL, "malformed device tree");
+		if (!*name || strlen(name) >= CFG_NAME_MAX)
+			return fail(p, "node name", "must be 1 to %u characters", CFG_NAME_MAX - 1);
+		for (const char *c = name; *c; c++) {
+			if (!valid_name_char(*c))
+				return fail(p, "node name",
+					    "invalid character (use letters, digits, ,._+-@)");
+		}
+		if (find_pool(out, name) > 0 || (strcmp(name, "pool0") == 0 && out->pools[0].declared))
+			return fail(p, NULL, "duplicate pool name '%s'", name);
+		if (strcmp(name, "pool0") == 0) {
+			pool = &out->pools[0];
+		} else {
+			if (out->nr_pools == CFG_MAX_POOLS)
+				return fail(p, NULL, "too many pools (at most %u)", CFG_MAX_POOLS);
+			pool = &out->pools[out->nr_pools++];
+			strlcpy(pool->name, name, sizeof(pool->name));
+		}
+		pool->declared = true;
+		if ((ret = parse_pool_props(p, node, pool)))
+			return ret;
+		if (fdt_first_child(p->fdt, node) >= 0)
+			return fail(p, NULL, "unknown node (a pool node has properties only)");
+	}
+	set_path(p, pools);
+	return node == -ERR_NOENT ? 0 : fail(p, NULL, "malformed device tree");
+}
+
 static int parse_vms(struct parser *p, int vms)
 {
 	struct cfg_system *out = p->out;
@@ -324,7 +562,7 @@ static int parse_vms(struct parser *p, int vms)
 
 static int parse_system(struct parser *p)
 {
-	int root = fdt_root(p->fdt), node, vms = -ERR_NOENT, ret;
+	int root = fdt_root(p->fdt), node, vms = -ERR_NOENT, pools = -ERR_NOENT, ret;
 	const char *compat;
 
 	strlcpy(p->path, "/", sizeof(p->path));
@@ -353,9 +591,13 @@ static int parse_system(struct parser *p)
 			if (vms >= 0)
 				return fail(p, NULL, "duplicate node");
 			vms = node;
+		} else if (strcmp(name, "pools") == 0) {
+			if (pools >= 0)
+				return fail(p, NULL, "duplicate node");
+			pools = node;
 		} else if (strcmp(name, "chosen") != 0 && strcmp(name, "aliases") != 0) {
 			return fail(p, NULL,
-				    "unknown node (the root may hold vms, chosen, aliases)");
+				    "unknown node (the root may hold vms, pools, chosen, aliases)");
 		}
 	}
 	strlcpy(p->path, "/", sizeof(p->path));
@@ -365,6 +607,11 @@ static int parse_system(struct parser *p)
 		strlcpy(p->path, "/vms", sizeof(p->path));
 		return fail(p, NULL, "required node missing (it holds one node per VM)");
 	}
+	/* pool0 always exists: dynamic, with every pCPU no other pool lists. */
+	strlcpy(p->out->pools[0].name, "pool0", sizeof(p->out->pools[0].name));
+	p->out->nr_pools = 1;
+	if (pools >= 0 && (ret = parse_pools(p, pools)))
+		return ret;
 	return parse_vms(p, vms);
 }
 
@@ -380,6 +627,18 @@ int cfg_parse(const struct fdt *fdt, cfg_image_lookup_fn lookup, void *lookup_ct
 	ret = parse_system(&p);
 	if (ret)
 		out->nr_vms = 0; /* nothing half-parsed may be used */
+	return ret;
+}
+
+static int __attribute__((format(printf, 4, 5)))
+fail_at_v(char *err, const char *path, const char *prop, const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = fail_at(err, path, prop, fmt, ap);
+	va_end(ap);
 	return ret;
 }
 
@@ -404,23 +663,48 @@ static const char *plural(uint64_t n)
 
 int cfg_check_resources(struct cfg_system *sys, const struct cfg_resources *res)
 {
-	uint32_t cpus_used = 0;
-	uint64_t mem_used = 0;
+	uint64_t mem_used = 0, online, listed = 0;
+	uint32_t vcpus[CFG_MAX_POOLS] = {0};
 
 	if (!sys || !res)
 		return -ERR_INVAL;
+	if (sys->nr_pools == 0) { /* built by hand rather than parsed: pool0 is implicit */
+		strlcpy(sys->pools[0].name, "pool0", sizeof(sys->pools[0].name));
+		sys->nr_pools = 1;
+	}
+	online = res->nr_pcpus >= 64 ? ~0ULL : (1ULL << res->nr_pcpus) - 1;
+	for (uint32_t i = 0; i < sys->nr_pools; i++) {
+		struct cfg_pool *pool = &sys->pools[i];
+		uint64_t missing = pool->cpus & ~online;
+
+		if (missing) {
+			char path[PATH_MAX_LEN];
+
+			snprintf_td(path, sizeof(path), "/pools/%s", pool->name);
+			return fail_at_v(sys->err, path, "cpus",
+					 "pCPU %u does not exist (this machine has %u pCPU%s)",
+					 (unsigned)__builtin_ctzll(missing), res->nr_pcpus,
+					 plural(res->nr_pcpus));
+		}
+		listed |= pool->cpus;
+	}
+	sys->pools[0].cpus |= online & ~listed; /* unlisted pCPUs join pool0 */
 	for (uint32_t i = 0; i < sys->nr_vms; i++) {
 		const struct cfg_vm *vm = &sys->vms[i];
-		uint32_t cpus_left = res->nr_pcpus - cpus_used;
+		const struct cfg_pool *pool = &sys->pools[vm->pool];
+		uint32_t pool_cpus = (uint32_t)__builtin_popcountll(pool->cpus);
 		uint64_t mem_left = res->free_bytes - mem_used;
 
-		/* One vCPU per pCPU until a scheduler can share them. */
-		if (vm->nr_vcpus > cpus_left)
+		vcpus[vm->pool] += vm->nr_vcpus;
+		if (pool_cpus == 0)
+			return res_fail(sys, vm, "pool", "pool \"%s\" has no pCPUs", pool->name);
+		/* bind: each vCPU owns a pCPU, so the pool must have one for every vCPU. */
+		if (pool->scheduler == CFG_SCHED_BIND && vcpus[vm->pool] > pool_cpus)
 			return res_fail(sys, vm, "cpus",
-					"%u vCPU%s requested but only %u pCPU%s left (%u pCPU%s, "
-					"one vCPU per pCPU)",
-					vm->nr_vcpus, plural(vm->nr_vcpus), cpus_left,
-					plural(cpus_left), res->nr_pcpus, plural(res->nr_pcpus));
+					"bind pool \"%s\" has %u pCPU%s for %u vCPU%s (one vCPU "
+					"per pCPU)",
+					pool->name, pool_cpus, plural(pool_cpus), vcpus[vm->pool],
+					plural(vcpus[vm->pool]));
 		/* RAM is given to each VM whole at creation, so the sum must fit what is free. */
 		if (vm->mem_size > mem_left)
 			return res_fail(sys, vm, "memory",
@@ -428,7 +712,6 @@ int cfg_check_resources(struct cfg_system *sys, const struct cfg_resources *res)
 					(unsigned long long)(vm->mem_size >> 20),
 					(unsigned long long)(mem_left >> 20),
 					(unsigned long long)(res->free_bytes >> 20));
-		cpus_used += vm->nr_vcpus;
 		mem_used += vm->mem_size;
 	}
 	return 0;

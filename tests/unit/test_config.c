@@ -245,10 +245,10 @@ static void test_root_children(void **state)
 {
 	expect(parse_dts("/dts-v1/;\n/ { compatible = \"tandem,system\"; cpus { };"
 			 " vms { linux { " GOOD " }; }; };"),
-	       "config: /cpus: unknown node (the root may hold vms, chosen, aliases)");
+	       "config: /cpus: unknown node (the root may hold vms, pools, chosen, aliases)");
 	expect(parse_dts("/dts-v1/;\n/ { compatible = \"tandem,system\"; vms@0 { linux { " GOOD
 			 " }; }; };"),
-	       "config: /vms@0: unknown node (the root may hold vms, chosen, aliases)");
+	       "config: /vms@0: unknown node (the root may hold vms, pools, chosen, aliases)");
 	expect(parse_dts("/dts-v1/;\n/ { compatible = \"tandem,system\"; chosen { }; };"),
 	       "config: /vms: required node missing (it holds one node per VM)");
 	expect(parse_dts("/dts-v1/;\n/ { compatible = \"tandem,system\"; vms { }; };"),
@@ -493,16 +493,34 @@ static void test_resources(void **state)
 	sys.vms[1].mem_size = MiB(256);
 	assert_int_equal(cfg_check_resources(&sys, &res), 0); /* exactly full */
 
-	sys.vms[1].nr_vcpus = 4;
-	expect(cfg_check_resources(&sys, &res), "config: /vms/rtos: cpus: 4 vCPUs requested but "
-						"only 1 pCPU left (4 pCPUs, one vCPU per pCPU)");
+	sys.vms[1].nr_vcpus = 4; /* pool0 is dynamic: 7 vCPUs on 4 pCPUs is overcommit, fine */
+	assert_int_equal(cfg_check_resources(&sys, &res), 0);
+	assert_int_equal(sys.pools[0].cpus, 0xf); /* unlisted pCPUs joined pool0 */
+
+	/* A bind pool owns its pCPUs: one per vCPU. */
+	sys.nr_pools = 2;
+	strcpy(sys.pools[1].name, "rt");
+	sys.pools[1].scheduler = CFG_SCHED_BIND;
+	sys.pools[1].cpus = 0x8;
+	sys.pools[0].cpus = 0;
+	sys.vms[1].pool = 1;
+	expect(cfg_check_resources(&sys, &res), "config: /vms/rtos: cpus: bind pool \"rt\" has 1 "
+						"pCPU for 4 vCPUs (one vCPU per pCPU)");
 	sys.vms[1].nr_vcpus = 1;
-	sys.vms[0].nr_vcpus = 4;
-	expect(cfg_check_resources(&sys, &res), "config: /vms/rtos: cpus: 1 vCPU requested but "
-						"only 0 pCPUs left (4 pCPUs, one vCPU per pCPU)");
-	res.nr_pcpus = 1;
-	expect(cfg_check_resources(&sys, &res), "config: /vms/linux: cpus: 4 vCPUs requested but "
-						"only 1 pCPU left (1 pCPU, one vCPU per pCPU)");
+	assert_int_equal(cfg_check_resources(&sys, &res), 0);
+	assert_int_equal(sys.pools[0].cpus, 0x7);
+	sys.pools[1].cpus = 0x10;
+	expect(cfg_check_resources(&sys, &res), "config: /pools/rt: cpus: pCPU 4 does not exist "
+						"(this machine has 4 pCPUs)");
+	sys.pools[1].cpus = 0x8;
+	sys.pools[0].cpus = 0x7;
+	sys.vms[0].pool = 1;
+	sys.vms[1].pool = 0;
+	sys.pools[1].cpus = 0;
+	expect(cfg_check_resources(&sys, &res), "config: /vms/linux: pool: pool \"rt\" has no pCPUs");
+	sys.vms[0].pool = 0;
+	sys.nr_pools = 1;
+	sys.vms[0].nr_vcpus = 3;
 
 	res.nr_pcpus = 8;
 	sys.vms[1].mem_size = MiB(258);
@@ -538,6 +556,10 @@ static void test_shipped_configs(void **state)
 	    {"configs/tests/bad-missing-image.dts", "config: /vms/linux: kernel: "},
 	    {"configs/tests/bad-unknown-property.dts", "config: /vms/linux: colour: "},
 	    {"configs/tests/bad-malformed-property.dts", "config: /vms/linux: cpus: "},
+	    {"configs/tests/bad-pool-cpu-twice.dts",
+	     "config: /pools/rt: cpus: pCPU 2 is already in pool \"pool0\""},
+	    {"configs/tests/bad-scheduler.dts", "config: /pools/rt: scheduler: unknown scheduler"},
+	    {"configs/tests/bad-pool-name.dts", "config: /vms/linux: pool: unknown pool"},
 	};
 	struct cfg_resources res = {.nr_pcpus = 4, .free_bytes = GiB(2) - MiB(64)};
 

@@ -27,6 +27,27 @@ enum cfg_on_reset {
 	CFG_ON_RESET_STOP,	  /* the VM stays stopped */
 };
 
+enum cfg_sched {
+	CFG_SCHED_DYNAMIC = 0, /* EDF reservations + weighted slack, overcommit allowed */
+	CFG_SCHED_BIND,	       /* one vCPU per pCPU, no scheduler tick */
+};
+
+enum cfg_wfi {
+	CFG_WFI_DEFAULT = 0, /* bind: native; dynamic: trap */
+	CFG_WFI_NATIVE,	     /* the guest idles in hardware (bind pools only) */
+	CFG_WFI_TRAP,	     /* WFI traps to EL2: the vCPU blocks and its idle time is visible */
+};
+
+/* A CPU pool under /pools. */
+struct cfg_pool {
+	char name[CFG_NAME_MAX];
+	uint64_t cpus;	 /* bitmap of pCPU indices ("cpus"); unlisted pCPUs join pool0 */
+	enum cfg_sched scheduler; /* "scheduler" */
+	enum cfg_wfi wfi;	  /* "wfi" */
+	uint32_t slice_us;	  /* "slice-us": slack time slice of a dynamic pool */
+	bool declared;		  /* a node exists (pool0 may be implicit) */
+};
+
 struct cfg_vm {
 	char name[CFG_NAME_MAX];	 /* node name under /vms */
 	uint32_t nr_vcpus;		 /* "cpus" */
@@ -35,9 +56,15 @@ struct cfg_vm {
 	struct cfg_image initrd;	 /* "initrd": optional */
 	char bootargs[CFG_BOOTARGS_MAX]; /* "bootargs": optional, "" if absent */
 	enum cfg_on_reset on_reset;	 /* "on-reset": "restart" (default) or "stop" */
+	uint32_t pool;			 /* index into cfg_system.pools ("pool"; default pool0) */
+	bool privileged;		 /* "privileged": may use the control hypercalls */
+	uint32_t budget_us, period_us;	 /* "budget-us"/"period-us": each vCPU's reservation */
+	uint32_t weight;		 /* "weight": each vCPU's share of the slack */
 };
 
 struct cfg_system {
+	uint32_t nr_pools; /* pools[0] is pool0, always present */
+	struct cfg_pool pools[CFG_MAX_POOLS];
 	uint32_t nr_vms;
 	struct cfg_vm vms[CFG_MAX_VMS];
 	/* First error as "config: /vms/linux: memory: must be a multiple of 2 MiB". */
@@ -61,8 +88,10 @@ struct cfg_resources {
 };
 
 /*
- * Checks a parsed system against the machine: vCPUs vs pCPUs (one vCPU per pCPU
- * until scheduling lands) and total memory vs free memory. Same error contract.
+ * Checks a parsed system against the machine: pool pCPUs exist (unlisted ones join pool0),
+ * a bind pool has a pCPU for each of its vCPUs, a pool with VMs has pCPUs, total memory fits.
+ * Fills each pool's final cpus bitmap. Same error contract. (Reservations are admitted by the
+ * pools' schedulers when the VMs are created.)
  */
 int cfg_check_resources(struct cfg_system *sys, const struct cfg_resources *res);
 
