@@ -14,6 +14,8 @@
 #define GICD_IGROUPR	0x0080
 #define GICD_ISENABLER	0x0100
 #define GICD_ICENABLER	0x0180
+#define GICD_ISACTIVER	0x0300
+#define GICD_ICACTIVER	0x0380
 #define GICD_IPRIORITYR 0x0400
 #define GICD_ICFGR	0x0c00
 #define GICD_IROUTER	0x6000
@@ -124,6 +126,20 @@ void gic_enable_ppi(irq_t intid)
 	volatile uint8_t *rd = this_gicr[pcpu_this()->index];
 
 	wr32(rd + GICR_SGI, GICD_ISENABLER, 1U << intid);
+}
+
+bool gic_ppi_active(irq_t intid)
+{
+	volatile uint8_t *rd = this_gicr[pcpu_this()->index];
+
+	return rd32(rd + GICR_SGI, GICD_ISACTIVER) & (1U << intid);
+}
+
+void gic_ppi_set_active(irq_t intid, bool active)
+{
+	volatile uint8_t *rd = this_gicr[pcpu_this()->index];
+
+	wr32(rd + GICR_SGI, active ? GICD_ISACTIVER : GICD_ICACTIVER, 1U << intid);
 }
 
 void gic_route_spi(irq_t intid, uint64_t mpidr)

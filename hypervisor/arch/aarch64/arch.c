@@ -83,6 +83,19 @@ void arch_wait_for_interrupt(void)
 	__asm__ volatile("dsb sy; wfi; msr daifclr, #2; isb; msr daifset, #2" ::: "memory");
 }
 
+void arch_hyp_timer_arm(uint64_t cval)
+{
+	write_sysreg(cnthp_cval_el2, cval);
+	write_sysreg(cnthp_ctl_el2, 1); /* ENABLE, not masked */
+	isb();
+}
+
+void arch_hyp_timer_disarm(void)
+{
+	write_sysreg(cnthp_ctl_el2, 0);
+	isb();
+}
+
 void arch_halt(void)
 {
 	__asm__ volatile("msr daifset, #0xf");

@@ -91,6 +91,22 @@ void arch_vcpu_load(struct vcpu *vcpu)
 	vcpu->ctx.loaded = true;
 }
 
+bool arch_vcpu_timer_armed(const struct vcpu *vcpu, uint64_t *cval)
+{
+	uint64_t ctl = vcpu->ctx.loaded ? read_sysreg(cntv_ctl_el0) : vcpu->ctx.sys.cntv_ctl_el0;
+
+	*cval = vcpu->ctx.loaded ? read_sysreg(cntv_cval_el0) : vcpu->ctx.sys.cntv_cval_el0;
+	return (ctl & 3) == 1; /* ENABLE set, IMASK clear */
+}
+
+void arch_vcpu_set_wfi_trap(struct vcpu *vcpu, bool trap)
+{
+	if (trap)
+		vcpu->ctx.hcr_el2 |= HCR_TWI;
+	else
+		vcpu->ctx.hcr_el2 &= ~HCR_TWI;
+}
+
 void arch_vcpu_put(struct vcpu *vcpu)
 {
 	struct arch_sysregs *s = &vcpu->ctx.sys;

@@ -107,6 +107,17 @@ uint64_t arch_counter_freq(void)
 	return fake_arch.counter_freq;
 }
 
+void arch_hyp_timer_arm(uint64_t cval)
+{
+	fake_arch.hyp_timer_armed = true;
+	fake_arch.hyp_timer_cval = cval;
+}
+
+void arch_hyp_timer_disarm(void)
+{
+	fake_arch.hyp_timer_armed = false;
+}
+
 unsigned long arch_irq_save(void)
 {
 	unsigned long was = fake_arch.irqs_masked;

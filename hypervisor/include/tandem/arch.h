@@ -28,6 +28,11 @@ void arch_tlb_flush_vmid(vmid_t vmid);
 uint64_t arch_counter_read(void);
 uint64_t arch_counter_freq(void);
 
+/* The EL2 physical timer (CNTHP): PPI_HYP_TIMER fires on this CPU once the counter reaches
+ * cval. The core multiplexes its software timers (tandem/timer.h) on it. */
+void arch_hyp_timer_arm(uint64_t cval);
+void arch_hyp_timer_disarm(void);
+
 /* Interrupt mask state of the current CPU at EL2. */
 unsigned long arch_irq_save(void);
 void arch_irq_restore(unsigned long flags);

@@ -3,6 +3,7 @@
 #define TANDEM_PCPU_H
 
 #include <tandem/sched.h>
+#include <tandem/timer.h>
 #include <tandem/types.h>
 
 #define MAX_PCPUS	8
@@ -17,16 +18,34 @@ struct pcpu_stats {
 	uint64_t el2_entries; /* every exception taken to EL2 on this pCPU */
 	uint64_t irqs;
 	uint64_t ipis;
+	uint64_t sched_timer_irqs; /* scheduler decision points that came due (EL2 timer) */
+	uint64_t picks;		   /* scheduling decisions taken */
+	uint64_t switches;	   /* vCPU context switches (idle <-> vCPU counts too) */
+	uint64_t migrations;	   /* vCPUs entered here that last ran on another pCPU */
+};
+
+/*
+ * Where this pCPU's time went, in counter ticks. Every tick since `start` is charged to
+ * exactly one of guest (a vCPU ran at EL1/EL0), idle (EL2 waiting in WFI: the idle vCPU of
+ * the paper) or hyp (EL2 doing work), so guest + idle + hyp == last - start exactly.
+ */
+struct pcpu_time {
+	uint64_t start, last;
+	uint64_t guest, idle, hyp;
 };
 
 struct pcpu {
 	unsigned index;
 	uint64_t mpidr;
 	bool online;
-	struct vcpu *vcpu;    /* the vCPU placed on this pCPU (one per pCPU for now) */
 	struct vcpu *current; /* the vCPU whose registers are on the stack frame, or NULL */
+	volatile bool resched; /* a scheduling decision is due at the next exit to a guest */
+	struct pool *leaving;  /* the pool it was moved out of, until its vCPU is released */
 	struct pcpu_stats stats;
+	struct pcpu_time time;
 	struct sched_pcpu sched; /* its pool and the scheduler's last choice */
+	struct timer sched_timer;
+	struct timer_queue timers;
 };
 
 extern struct pcpu pcpus[MAX_PCPUS];
@@ -34,7 +53,15 @@ extern unsigned nr_pcpus;
 
 /* The calling CPU's data. */
 struct pcpu *pcpu_this(void);
-/* Runs the calling CPU's scheduling loop: enters its vCPU when there is one. Never returns. */
+/* Runs the calling CPU's scheduling loop: enters the vCPU its pool picks, else idles. */
 void __attribute__((noreturn)) pcpu_run(void);
+/* Asks p to take a new scheduling decision soon (an IPI unless p is the caller). */
+void pcpu_resched(struct pcpu *p);
+/* At a trap's end: switches to another vCPU (or idle) if a decision is due. */
+void pcpu_maybe_switch(void);
+/* Time accounting at the EL1 -> EL2 and EL2 -> EL1 edges, and around the idle WFI. */
+void pcpu_account_guest(struct pcpu *p);
+void pcpu_account_hyp(struct pcpu *p);
+void pcpu_account_idle(struct pcpu *p);
 
 #endif

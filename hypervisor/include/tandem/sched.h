@@ -91,12 +91,15 @@ struct sched_ops {
 			     uint64_t *next_decision);
 	/* WFE or an explicit yield: vcpu would rather let another runnable vCPU go first. */
 	void (*yield)(struct pool *pool, struct vcpu *vcpu, uint64_t now);
+	/*
+	 * pcpu has left the pool (pool->pcpus no longer lists it): charge what it ran
+	 * (pcpu->sched.running) up to now, and forget it there. Returns a pCPU of the pool that
+	 * should re-pick (the vCPU it ran may still want to run), or NULL.
+	 */
+	struct pcpu *(*release)(struct pool *pool, struct pcpu *pcpu, uint64_t now);
 };
 
 extern const struct sched_ops sched_bind_ops;
 extern const struct sched_ops sched_dynamic_ops;
-
-/* Scheduler by configuration name, or NULL. */
-const struct sched_ops *sched_by_name(const char *name);
 
 #endif

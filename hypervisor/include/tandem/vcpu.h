@@ -5,6 +5,7 @@
 #include <arch/vcpu_ctx.h>
 #include <tandem/sched.h>
 #include <tandem/spinlock.h>
+#include <tandem/timer.h>
 #include <tandem/types.h>
 #include <tandem/vgic.h>
 
@@ -46,7 +47,18 @@ struct vcpu {
 	struct vcpu_stats stats;
 	struct sched_vcpu sched; /* owned by its pool's scheduler */
 	uint64_t run_ticks;	  /* counter ticks it ran in the guest (EL1/EL0) */
+	struct pcpu *volatile loaded_on; /* pCPU holding its registers, until fully saved */
+	struct pcpu *last_pcpu;		 /* where it ran last (migration statistics) */
+	bool vtimer_active;	  /* its hardware-linked timer PPI was active when it left */
+	volatile bool held;	  /* being moved between pools: not schedulable meanwhile */
+	struct timer wake_timer;  /* stands in for its virtual timer while blocked */
 };
+
+/* Whether a scheduler may run it now. */
+static inline bool vcpu_schedulable(const struct vcpu *vcpu)
+{
+	return vcpu->state == VCPU_RUNNABLE && !vcpu->held;
+}
 
 /* Virtual MPIDR_EL1 value of a vCPU. */
 uint64_t vcpu_mpidr(const struct vcpu *vcpu);
@@ -54,8 +66,10 @@ uint64_t vcpu_mpidr(const struct vcpu *vcpu);
 void vcpu_start(struct vcpu *vcpu, ipa_t entry, uint64_t arg);
 /* Wakes a vCPU blocked in WFI, or makes a running vCPU notice new interrupts. */
 void vcpu_kick(struct vcpu *vcpu);
-/* Guest WFI: waits (in EL2) until the vCPU has an interrupt to take. */
+/* Guest WFI: blocks the vCPU until it has an interrupt to take or its timer is due. */
 void vcpu_wfi(struct vcpu *vcpu);
+/* Guest WFE: lets another runnable vCPU of the pool go first. */
+void vcpu_wfe(struct vcpu *vcpu);
 /* Bookkeeping at every trap from the guest, and the checks before returning to it. */
 void vcpu_trap_enter(struct vcpu *vcpu);
 void vcpu_trap_exit(struct vcpu *vcpu);

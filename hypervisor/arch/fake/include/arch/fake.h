@@ -24,6 +24,9 @@ struct fake_arch {
 	uint64_t counter_step;
 	uint64_t counter_freq; /* Hz, default 62.5 MHz as on QEMU virt */
 
+	bool hyp_timer_armed; /* arch_hyp_timer_arm()/disarm() */
+	uint64_t hyp_timer_cval;
+
 	unsigned long cpu_inits; /* arch_cpu_init_virt() calls */
 	unsigned cpu_index;	 /* what arch_cpu_index() returns */
 	bool irqs_masked;	 /* state tracked by arch_irq_save/restore */

@@ -1,0 +1,93 @@
+/*
+ * Per-pCPU software timers on the EL2 physical timer. A timer is armed only on the calling
+ * pCPU's queue, but may be cancelled from any pCPU (a blocked vCPU woken by an interrupt
+ * another pCPU injected), hence the per-queue lock. CNTHP is programmed for the queue head;
+ * a stale early expiry just finds nothing due and re-programs.
+ */
+#include <tandem/arch.h>
+#include <tandem/pcpu.h>
+#include <tandem/timer.h>
+
+static void program(struct timer_queue *q)
+{
+	if (q->head)
+		arch_hyp_timer_arm(q->head->expires);
+	else
+		arch_hyp_timer_disarm();
+}
+
+static void unlink_locked(struct timer_queue *q, struct timer *timer)
+{
+	for (struct timer **t = &q->head; *t; t = &(*t)->next) {
+		if (*t == timer) {
+			*t = timer->next;
+			break;
+		}
+	}
+	timer->next = NULL;
+	timer->queue = NULL;
+}
+
+void timer_init(struct timer *timer, timer_fn fn)
+{
+	timer->fn = fn;
+	timer->next = NULL;
+	timer->queue = NULL;
+	timer->expires = 0;
+}
+
+void timer_cancel(struct timer *timer)
+{
+	struct pcpu *p = __atomic_load_n(&timer->queue, __ATOMIC_ACQUIRE);
+	unsigned long flags;
+
+	if (!p)
+		return;
+	flags = arch_irq_save();
+	spin_lock(&p->timers.lock);
+	if (timer->queue == p) /* it may have fired or moved meanwhile */
+		unlink_locked(&p->timers, timer);
+	spin_unlock(&p->timers.lock);
+	arch_irq_restore(flags);
+}
+
+void timer_arm(struct timer *timer, uint64_t expires)
+{
+	struct pcpu *p = pcpu_this();
+	struct timer **t;
+	unsigned long flags;
+
+	timer_cancel(timer);
+	flags = arch_irq_save();
+	spin_lock(&p->timers.lock);
+	timer->expires = expires;
+	for (t = &p->timers.head; *t && (*t)->expires <= expires; t = &(*t)->next)
+		;
+	timer->next = *t;
+	*t = timer;
+	timer->queue = p;
+	if (p->timers.head == timer)
+		program(&p->timers);
+	spin_unlock(&p->timers.lock);
+	arch_irq_restore(flags);
+}
+
+void timer_irq(void)
+{
+	struct pcpu *p = pcpu_this();
+	struct timer_queue *q = &p->timers;
+
+	spin_lock(&q->lock);
+	while (q->head && q->head->expires <= arch_counter_read()) {
+		struct timer *t = q->head;
+
+		unlink_locked(q, t);
+		q->fired++;
+		/* Unlocked: the callback may re-arm this or another timer here. */
+		spin_unlock(&q->lock);
+		t->fn(t);
+		spin_lock(&q->lock);
+	}
+	program(q);
+	spin_unlock(&q->lock);
+}
