@@ -6,6 +6,7 @@
 #include <tandem/log.h>
 #include <tandem/pcpu.h>
 #include <tandem/platform.h>
+#include <tandem/timer.h>
 #include <tandem/vcpu.h>
 #include <tandem/vgic.h>
 
@@ -27,7 +28,9 @@ void irq_handle(void)
 			vgic_inject_hw(vcpu, PPI_VIRT_TIMER, PPI_VIRT_TIMER);
 			continue;
 		}
-		if (id == PPI_MAINTENANCE) {
+		if (id == PPI_HYP_TIMER) {
+			timer_irq();
+		} else if (id == PPI_MAINTENANCE) {
 			if (vcpu)
 				vgic_maintenance(vcpu);
 		} else if (id == IPI_KICK) {

@@ -16,6 +16,7 @@
 #include <tandem/mmu.h>
 #include <tandem/pcpu.h>
 #include <tandem/platform.h>
+#include <tandem/pool.h>
 #include <tandem/psci.h>
 #include <tandem/string.h>
 #include <tandem/vm.h>
@@ -94,6 +95,8 @@ static void cpu_common_init(unsigned index)
 	gic_cpu_init();
 	gic_enable_ppi(PPI_VIRT_TIMER);
 	gic_enable_ppi(PPI_MAINTENANCE);
+	gic_enable_ppi(PPI_HYP_TIMER);
+	pcpu_init_sched(p);
 	p->online = true;
 }
 
@@ -127,6 +130,7 @@ static void create_vms(void)
 		printk("%s\n", system_cfg.err);
 		stop_boot();
 	}
+	pools_init(&system_cfg);
 	for (unsigned i = 0; i < system_cfg.nr_vms; i++) {
 		vms[i].cfg = &system_cfg.vms[i];
 		vms[i].name = system_cfg.vms[i].name;

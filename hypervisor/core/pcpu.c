@@ -1,11 +1,20 @@
 /*
- * Physical CPUs: per-CPU data, stacks, and the loop a pCPU runs when it has no
- * vCPU to run (idle in WFI; IPIs and device interrupts are handled meanwhile).
+ * Physical CPUs: per-CPU data and stacks, the mechanics of switching between vCPUs, the
+ * idle loop, and where each pCPU's time goes.
+ *
+ * A pCPU asks its pool's scheduler what to run (pick) at the end of a trap when a decision
+ * is due (resched: set by the scheduler's timer, a wake-up, an IPI, or the running vCPU
+ * blocking), and in its idle loop after every interrupt. A vCPU's registers live on the
+ * top-of-stack frame while it is loaded; loaded_on stays set until they are fully saved, so
+ * another pCPU that picked it waits for that before loading it.
  */
 #include <tandem/arch.h>
 #include <tandem/arch_vcpu.h>
+#include <tandem/gic.h>
 #include <tandem/pcpu.h>
+#include <tandem/pool.h>
 #include <tandem/vcpu.h>
+#include <tandem/vm.h>
 
 struct pcpu pcpus[MAX_PCPUS];
 unsigned nr_pcpus;
@@ -29,17 +38,150 @@ struct vcpu *vcpu_current(void)
 	return pcpu_this()->current;
 }
 
+/* ---- time accounting ------------------------------------------------------------------ */
+
+static uint64_t charge(struct pcpu *p)
+{
+	uint64_t now = arch_counter_read(), delta = now - p->time.last;
+
+	p->time.last = now;
+	return delta;
+}
+
+/* The seq counter brackets each update so another pCPU's snapshot is never torn. */
+static void time_begin(struct pcpu *p)
+{
+	p->time.seq++;
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+static void time_end(struct pcpu *p)
+{
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	p->time.seq++;
+}
+
+void pcpu_account_guest(struct pcpu *p)
+{
+	uint64_t delta;
+
+	time_begin(p);
+	delta = charge(p);
+	p->time.guest += delta;
+	if (p->current)
+		p->current->run_ticks += delta;
+	time_end(p);
+}
+
+void pcpu_account_hyp(struct pcpu *p)
+{
+	time_begin(p);
+	p->time.hyp += charge(p);
+	time_end(p);
+}
+
+void pcpu_account_idle(struct pcpu *p)
+{
+	time_begin(p);
+	p->time.idle += charge(p);
+	time_end(p);
+}
+
+void pcpu_time_snapshot(const struct pcpu *p, struct pcpu_time *out)
+{
+	uint32_t seq;
+
+	do {
+		while ((seq = __atomic_load_n(&p->time.seq, __ATOMIC_ACQUIRE)) & 1)
+			arch_relax();
+		*out = p->time;
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	} while (__atomic_load_n(&p->time.seq, __ATOMIC_RELAXED) != seq);
+}
+
+uint64_t pcpu_load_permille(const struct pcpu_time *t)
+{
+	uint64_t elapsed = t->last - t->start;
+
+	return elapsed ? (elapsed - t->idle) * 1000 / elapsed : 0;
+}
+
+/* ---- switching ------------------------------------------------------------------------ */
+
+static void sched_timer_fired(struct timer *timer)
+{
+	struct pcpu *p = container_of(timer, struct pcpu, sched_timer);
+
+	p->stats.sched_timer_irqs++;
+	p->resched = true;
+}
+
+void pcpu_init_sched(struct pcpu *p)
+{
+	timer_init(&p->sched_timer, sched_timer_fired);
+	p->time.start = p->time.last = arch_counter_read();
+}
+
+void pcpu_resched(struct pcpu *p)
+{
+	p->resched = true;
+	if (p != pcpu_this())
+		arch_gic_send_sgi(p->index, IPI_KICK);
+}
+
+/* Asks the pool what runs next, and arms the scheduler timer only if a decision can come due. */
+static struct vcpu *pick_next(struct pcpu *p)
+{
+	struct pool *pool, *leaving = p->leaving;
+	struct pcpu *kick = NULL;
+	uint64_t next;
+	struct vcpu *v;
+
+	if (leaving) { /* moved to another pool: hand back what it ran there */
+		spin_lock(&leaving->lock);
+		kick = leaving->ops->release(leaving, p, arch_counter_read());
+		p->leaving = NULL;
+		spin_unlock(&leaving->lock);
+		if (kick)
+			pcpu_resched(kick);
+	}
+	pool = p->sched.pool;
+	spin_lock(&pool->lock);
+	p->resched = false;
+	v = pool->ops->pick(pool, p, arch_counter_read(), &next);
+	spin_unlock(&pool->lock);
+	p->stats.picks++;
+	if (next == SCHED_NEVER)
+		timer_cancel(&p->sched_timer);
+	else
+		timer_arm(&p->sched_timer, next);
+	return v;
+}
+
 /* Switches the calling pCPU into vcpu: its registers onto the frame, its context into the CPU. */
 static void __attribute__((noreturn)) vcpu_enter(struct vcpu *vcpu)
 {
 	struct pcpu *p = pcpu_this();
 	struct guest_regs *frame = pcpu_frame(p);
 
-	*frame = vcpu->regs;
+	/* Picked while another pCPU still saves it: that takes a few hundred instructions. */
+	while (__atomic_load_n(&vcpu->loaded_on, __ATOMIC_ACQUIRE))
+		arch_relax();
+	vcpu->loaded_on = p;
 	p->current = vcpu;
+	p->stats.switches++;
+	if (vcpu->last_pcpu && vcpu->last_pcpu != p)
+		p->stats.migrations++;
+	vcpu->last_pcpu = p;
+	vcpu->pcpu = p;
+	*frame = vcpu->regs;
 	arch_vcpu_load(vcpu);
+	/* Its timer interrupt was still active (hardware-linked) when it left another pCPU. */
+	if (vcpu->vtimer_active)
+		gic_ppi_set_active(PPI_VIRT_TIMER, true);
 	vgic_vcpu_restore(vcpu);
 	vgic_flush(vcpu);
+	pcpu_account_hyp(p);
 	arch_enter_guest(frame);
 }
 
@@ -52,21 +194,58 @@ void pcpu_leave_vcpu(void)
 		return;
 	vgic_sync(vcpu);
 	vgic_vcpu_save(vcpu);
+	/*
+	 * A hardware-linked timer interrupt the guest has not yet deactivated would block the
+	 * next vCPU's timer here: carry its active state with the vCPU.
+	 */
+	vcpu->vtimer_active = gic_ppi_active(PPI_VIRT_TIMER);
+	if (vcpu->vtimer_active)
+		gic_ppi_set_active(PPI_VIRT_TIMER, false);
 	arch_vcpu_put(vcpu);
 	vcpu->regs = *pcpu_frame(p);
 	p->current = NULL;
+	__atomic_store_n(&vcpu->loaded_on, NULL, __ATOMIC_RELEASE);
 }
 
-void pcpu_run(void)
+/* Entered after a pick chose nothing: wait for an interrupt, then ask again. */
+static void __attribute__((noreturn)) idle_loop(void)
 {
 	struct pcpu *p = pcpu_this();
 
 	/* IRQs are masked here; arch_wait_for_interrupt() wakes on a pending one even so. */
 	for (;;) {
-		struct vcpu *vcpu = p->vcpu;
+		struct vcpu *vcpu;
 
-		if (vcpu && vcpu->state == VCPU_RUNNABLE)
-			vcpu_enter(vcpu);
+		pcpu_account_hyp(p);
 		arch_wait_for_interrupt();
+		pcpu_account_idle(p);
+		vcpu = pick_next(p);
+		if (vcpu)
+			vcpu_enter(vcpu);
 	}
+}
+
+void pcpu_maybe_switch(void)
+{
+	struct pcpu *p = pcpu_this();
+	struct vcpu *prev = p->current, *next;
+
+	if (!p->resched && prev && vcpu_schedulable(prev))
+		return;
+	next = pick_next(p);
+	if (next == prev)
+		return;
+	pcpu_leave_vcpu();
+	if (next)
+		vcpu_enter(next);
+	arch_reset_stack_and_call(idle_loop);
+}
+
+void pcpu_run(void)
+{
+	struct vcpu *vcpu = pick_next(pcpu_this());
+
+	if (vcpu)
+		vcpu_enter(vcpu);
+	idle_loop();
 }

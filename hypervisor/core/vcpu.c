@@ -1,61 +1,137 @@
-/* vCPU life cycle: start, kick, WFI, and what happens around every trap. */
+/*
+ * vCPU life cycle: start, kick, block in WFI and wake, yield on WFE, and what happens
+ * around every trap (time accounting, vGIC sync, a switch when a decision is due).
+ *
+ * Blocking and waking race-free: the blocking vCPU publishes VCPU_BLOCKED before its last
+ * look for pending work, and a waker moves BLOCKED -> RUNNABLE with a compare-and-swap, so
+ * exactly one side wakes it and no interrupt slips between the look and the block.
+ */
 #include <tandem/arch.h>
 #include <tandem/arch_vcpu.h>
 #include <tandem/pcpu.h>
+#include <tandem/pool.h>
 #include <tandem/vcpu.h>
 #include <tandem/vm.h>
-
-void pcpu_leave_vcpu(void);
 
 uint64_t vcpu_mpidr(const struct vcpu *vcpu)
 {
 	return vcpu->id; /* Aff0 = index; Aff1-3 = 0: one cluster of up to 8 vCPUs */
 }
 
+static void wake_timer_fired(struct timer *timer)
+{
+	vcpu_kick(container_of(timer, struct vcpu, wake_timer));
+}
+
+void vcpu_init_sched(struct vcpu *vcpu)
+{
+	timer_init(&vcpu->wake_timer, wake_timer_fired);
+}
+
 void vcpu_start(struct vcpu *vcpu, ipa_t entry, uint64_t arg)
 {
+	const struct pool *pool = vcpu->sched.pool;
+
 	arch_vcpu_reset(vcpu, entry, arg);
+	arch_vcpu_set_idle_traps(vcpu, pool->trap_wfi, pool->ops != &sched_bind_ops);
 	vgic_vcpu_init(vcpu);
-	__atomic_store_n(&vcpu->state, VCPU_RUNNABLE, __ATOMIC_RELEASE);
-	vcpu_kick(vcpu);
+	__atomic_store_n(&vcpu->state, VCPU_RUNNABLE, __ATOMIC_SEQ_CST);
+	pool_wake(vcpu);
+}
+
+static bool timer_due(const struct vcpu *vcpu)
+{
+	uint64_t cval;
+
+	return arch_vcpu_timer_armed(vcpu, &cval) && cval <= arch_counter_read();
+}
+
+static bool wake_blocked(struct vcpu *vcpu)
+{
+	enum vcpu_state blocked = VCPU_BLOCKED;
+
+	if (!__atomic_compare_exchange_n(&vcpu->state, &blocked, VCPU_RUNNABLE, false,
+					 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+		return false;
+	timer_cancel(&vcpu->wake_timer);
+	pool_wake(vcpu);
+	return true;
 }
 
 void vcpu_kick(struct vcpu *vcpu)
 {
-	struct pcpu *p = vcpu->pcpu;
+	struct pcpu *p;
 
+	if (vcpu->state == VCPU_BLOCKED && wake_blocked(vcpu))
+		return;
+	/* Running (or being saved) elsewhere: make that pCPU look at its state again. */
+	p = __atomic_load_n(&vcpu->loaded_on, __ATOMIC_ACQUIRE);
 	if (p && p != pcpu_this())
 		arch_gic_send_sgi(p->index, IPI_KICK);
 }
 
+void vcpu_kick_if_pending(struct vcpu *vcpu)
+{
+	if (vgic_vcpu_pending(vcpu) || timer_due(vcpu))
+		wake_blocked(vcpu);
+}
+
+/* Bind pools: the pCPU is the vCPU's alone, so wait right here with everything loaded. */
+static void wait_in_place(struct vcpu *vcpu)
+{
+	struct pcpu *p = pcpu_this();
+
+	while (vcpu_schedulable(vcpu) && !p->resched && !vgic_vcpu_pending(vcpu)) {
+		pcpu_account_hyp(p);
+		arch_wait_for_interrupt(); /* the timer's PPI arrives and is injected meanwhile */
+		pcpu_account_idle(p);
+	}
+}
+
 void vcpu_wfi(struct vcpu *vcpu)
 {
-	/*
-	 * One vCPU per pCPU: wait right here in EL2. The guest's timer stays loaded, so
-	 * its expiry arrives as the physical PPI and is injected by the IRQ handler.
-	 */
-	while (vcpu->state == VCPU_RUNNABLE && !vgic_vcpu_pending(vcpu))
-		arch_wait_for_interrupt();
+	struct pcpu *p = pcpu_this();
+	uint64_t cval;
+
+	p->stats.wfi_traps++;
+	if (vcpu->sched.pool->ops == &sched_bind_ops) {
+		wait_in_place(vcpu);
+		return;
+	}
+	__atomic_store_n(&vcpu->state, VCPU_BLOCKED, __ATOMIC_SEQ_CST);
+	if (vgic_vcpu_pending(vcpu) || timer_due(vcpu)) {
+		wake_blocked(vcpu); /* or a waker already did */
+		return;
+	}
+	/* Its virtual timer stops with it on this pCPU: a software timer stands in. */
+	if (arch_vcpu_timer_armed(vcpu, &cval))
+		timer_arm(&vcpu->wake_timer, cval);
+	p->resched = true; /* the trap exit switches away */
+}
+
+void vcpu_wfe(struct vcpu *vcpu)
+{
+	if (vcpu->sched.pool->ops == &sched_bind_ops)
+		return;
+	pool_yield(vcpu);
+	pcpu_this()->resched = true;
 }
 
 void vcpu_trap_enter(struct vcpu *vcpu)
 {
-	vcpu->stats.traps++;
-	vcpu->pcpu->stats.el2_entries++;
-	vgic_sync(vcpu);
-}
+	struct pcpu *p = pcpu_this();
 
-static void leave_and_idle(void)
-{
-	pcpu_run();
+	pcpu_account_guest(p);
+	vcpu->stats.traps++;
+	p->stats.el2_entries++;
+	vgic_sync(vcpu);
 }
 
 void vcpu_trap_exit(struct vcpu *vcpu)
 {
-	if (vcpu->state != VCPU_RUNNABLE) {
-		/* Stopped, powered off or reset while it trapped: give the pCPU back. */
-		pcpu_leave_vcpu();
-		arch_reset_stack_and_call(leave_and_idle);
-	}
+	struct pcpu *p = pcpu_this();
+
+	pcpu_maybe_switch(); /* returns only if vcpu keeps the pCPU */
 	vgic_flush(vcpu);
+	pcpu_account_hyp(p);
 }

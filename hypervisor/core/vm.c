@@ -9,6 +9,7 @@
 #include <tandem/log.h>
 #include <tandem/mem.h>
 #include <tandem/pcpu.h>
+#include <tandem/pool.h>
 #include <tandem/string.h>
 #include <tandem/vm.h>
 
@@ -131,14 +132,6 @@ static int load_images(struct vm *vm, ipa_t *entry, ipa_t *dtb_ipa)
 	return 0;
 }
 
-static struct pcpu *next_free_pcpu(void)
-{
-	for (unsigned i = 0; i < nr_pcpus; i++)
-		if (pcpus[i].online && !pcpus[i].vcpu)
-			return &pcpus[i];
-	return NULL;
-}
-
 int vm_create(struct vm *vm, const struct cfg_vm *cfg, unsigned index)
 {
 	int err;
@@ -178,13 +171,11 @@ int vm_create(struct vm *vm, const struct cfg_vm *cfg, unsigned index)
 		vcpu->vm = vm;
 		vcpu->id = i;
 		vcpu->state = VCPU_OFF;
-		vcpu->pcpu = next_free_pcpu();
-		if (!vcpu->pcpu) {
-			printk("config: /vms/%s: cpus: no free pCPU for vCPU %u\n", vm->name, i);
-			return -ERR_NOMEM;
-		}
-		vcpu->pcpu->vcpu = vcpu;
+		vcpu_init_sched(vcpu);
 	}
+	err = pool_join_vm(vm, cfg->pool);
+	if (err)
+		return err;
 	err = vgic_vm_init(vm);
 	if (!err)
 		err = vpl011_init(vm);

@@ -83,6 +83,11 @@ void arch_wait_for_interrupt(void)
 	__asm__ volatile("dsb sy; wfi; msr daifclr, #2; isb; msr daifset, #2" ::: "memory");
 }
 
+void arch_relax(void)
+{
+	__asm__ volatile("yield" ::: "memory");
+}
+
 void arch_hyp_timer_arm(uint64_t cval)
 {
 	write_sysreg(cnthp_cval_el2, cval);

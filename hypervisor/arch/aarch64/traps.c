@@ -44,11 +44,12 @@ static void trap_undef(struct vcpu *vcpu, struct guest_regs *r, uint64_t esr)
 static void trap_wfx(struct vcpu *vcpu, struct guest_regs *r, uint64_t esr)
 {
 	skip_insn(r, esr);
-	/* ISS.TI: 0 WFI, 1 WFE, 2 WFIT, 3 WFET. WFE yields, which with one vCPU per pCPU is a
-	 * no-op. */
+	/* ISS.TI: 0 WFI, 1 WFE, 2 WFIT, 3 WFET. WFI blocks; WFE yields to the pool. */
 	if ((esr & 3) == 0 || (esr & 3) == 2) {
 		vcpu->stats.wfi++;
 		vcpu_wfi(vcpu);
+	} else {
+		vcpu_wfe(vcpu);
 	}
 }
 
@@ -277,8 +278,13 @@ void trap_guest_serror(struct guest_regs *r)
 /* An IRQ while EL2 itself ran (the idle loop or a vCPU blocked in WFI). */
 void hyp_trap_irq(struct guest_regs *r)
 {
-	pcpu_this()->stats.el2_entries++;
+	struct pcpu *p = pcpu_this();
+
+	/* EL2 unmasks IRQs only in arch_wait_for_interrupt(): until now this pCPU idled. */
+	pcpu_account_idle(p);
+	p->stats.el2_entries++;
 	irq_handle();
+	pcpu_account_hyp(p);
 }
 
 static const char *const ec_names[64] = {

@@ -12,10 +12,10 @@
 /*
  * What the guest may not do behind our back: TID3 makes ID register reads trap
  * so features Tandem does not switch (SVE, SME, MTE, pointer authentication, PMU,
- * AMU) can be hidden; TSC traps SMC to the PSCI emulation; TWI traps idling.
- * TWE stays clear: with one vCPU per pCPU there is nobody to yield to, and a trapped
- * WFE turns every guest spin-wait (qspinlock waits in WFE) into an EL2 round trip
- * instead of a wait.
+ * AMU) can be hidden; TSC traps SMC to the PSCI emulation. TWI/TWE are set per pool
+ * (arch_vcpu_set_idle_traps): a dynamic pool traps WFI (the vCPU blocks) and WFE (it yields
+ * to the pool's other vCPUs, e.g. a preempted lock holder); a bind pool traps neither unless
+ * it asks to see idle time (wfi = "trap"): on its own pCPU a vCPU has nobody to yield to.
  * API/APK stay clear: pointer-authentication use traps and is refused (hidden).
  */
 #define HCR_GUEST                                                                                  \
@@ -99,12 +99,10 @@ bool arch_vcpu_timer_armed(const struct vcpu *vcpu, uint64_t *cval)
 	return (ctl & 3) == 1; /* ENABLE set, IMASK clear */
 }
 
-void arch_vcpu_set_wfi_trap(struct vcpu *vcpu, bool trap)
+void arch_vcpu_set_idle_traps(struct vcpu *vcpu, bool wfi, bool wfe)
 {
-	if (trap)
-		vcpu->ctx.hcr_el2 |= HCR_TWI;
-	else
-		vcpu->ctx.hcr_el2 &= ~HCR_TWI;
+	vcpu->ctx.hcr_el2 &= ~(HCR_TWI | HCR_TWE);
+	vcpu->ctx.hcr_el2 |= (wfi ? HCR_TWI : 0) | (wfe ? HCR_TWE : 0);
 }
 
 void arch_vcpu_put(struct vcpu *vcpu)

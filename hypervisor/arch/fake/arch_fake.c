@@ -107,6 +107,10 @@ uint64_t arch_counter_freq(void)
 	return fake_arch.counter_freq;
 }
 
+void arch_relax(void)
+{
+}
+
 void arch_hyp_timer_arm(uint64_t cval)
 {
 	fake_arch.hyp_timer_armed = true;

@@ -33,6 +33,9 @@ uint64_t arch_counter_freq(void);
 void arch_hyp_timer_arm(uint64_t cval);
 void arch_hyp_timer_disarm(void);
 
+/* A spin-wait hint (YIELD). */
+void arch_relax(void);
+
 /* Interrupt mask state of the current CPU at EL2. */
 unsigned long arch_irq_save(void);
 void arch_irq_restore(unsigned long flags);

@@ -11,8 +11,8 @@ void arch_vcpu_put(struct vcpu *vcpu);
 /* True if the vCPU's virtual timer is enabled and unmasked, with *cval its deadline (live
  * registers while loaded, the saved copy otherwise). */
 bool arch_vcpu_timer_armed(const struct vcpu *vcpu, uint64_t *cval);
-/* Whether the guest's WFI traps to EL2 (HCR_EL2.TWI); applies from the next load. */
-void arch_vcpu_set_wfi_trap(struct vcpu *vcpu, bool trap);
+/* Whether the guest's WFI and WFE trap to EL2 (HCR_EL2.TWI/TWE); applies from the next load. */
+void arch_vcpu_set_idle_traps(struct vcpu *vcpu, bool wfi, bool wfe);
 void arch_fp_save(struct arch_fpregs *fp);
 void arch_fp_restore(const struct arch_fpregs *fp);
 /* Restores frame (the top-of-stack frame of this pCPU) and erets into the guest. */

@@ -22,6 +22,7 @@ struct pcpu_stats {
 	uint64_t picks;		   /* scheduling decisions taken */
 	uint64_t switches;	   /* vCPU context switches (idle <-> vCPU counts too) */
 	uint64_t migrations;	   /* vCPUs entered here that last ran on another pCPU */
+	uint64_t wfi_traps;	   /* guest WFIs that trapped here */
 };
 
 /*
@@ -30,6 +31,7 @@ struct pcpu_stats {
  * the paper) or hyp (EL2 doing work), so guest + idle + hyp == last - start exactly.
  */
 struct pcpu_time {
+	volatile uint32_t seq; /* odd while being updated: readers retry */
 	uint64_t start, last;
 	uint64_t guest, idle, hyp;
 };
@@ -55,6 +57,10 @@ extern unsigned nr_pcpus;
 struct pcpu *pcpu_this(void);
 /* Runs the calling CPU's scheduling loop: enters the vCPU its pool picks, else idles. */
 void __attribute__((noreturn)) pcpu_run(void);
+/* Scheduling state of a pCPU coming online. */
+void pcpu_init_sched(struct pcpu *p);
+/* Saves the calling pCPU's vCPU and unloads it (its registers land in vcpu->regs). */
+void pcpu_leave_vcpu(void);
 /* Asks p to take a new scheduling decision soon (an IPI unless p is the caller). */
 void pcpu_resched(struct pcpu *p);
 /* At a trap's end: switches to another vCPU (or idle) if a decision is due. */
@@ -63,5 +69,9 @@ void pcpu_maybe_switch(void);
 void pcpu_account_guest(struct pcpu *p);
 void pcpu_account_hyp(struct pcpu *p);
 void pcpu_account_idle(struct pcpu *p);
+/* A consistent copy of p's time figures (from any pCPU). */
+void pcpu_time_snapshot(const struct pcpu *p, struct pcpu_time *out);
+/* Load over the figures' window, as the paper defines it: (elapsed - idle) / elapsed. */
+uint64_t pcpu_load_permille(const struct pcpu_time *t);
 
 #endif

@@ -33,4 +33,28 @@ struct pool {
 extern struct pool pools[MAX_POOLS];
 extern unsigned nr_pools;
 
+struct vm;
+
+uint64_t pool_us_to_ticks(uint64_t us);
+uint64_t pool_ticks_to_us(uint64_t ticks);
+/* Builds the pools of the description over the online pCPUs (boot CPU, before any VM). */
+void pools_init(const struct cfg_system *cfg);
+/* Places a new VM's vCPUs in a pool through its admission test; prints a config: line. */
+int pool_join_vm(struct vm *vm, unsigned pool_index);
+struct pool *pool_by_name(const char *name);
+bool pool_traps_wfi(const struct pool *pool);
+/* A vCPU became runnable: its scheduler decides which pCPU should re-pick. */
+void pool_wake(struct vcpu *vcpu);
+void pool_yield(struct vcpu *vcpu);
+/*
+ * Run-time control. Each validates in full (why[] says what failed) and changes nothing
+ * when refused: 0, -ERR_INVAL (nonsense), -ERR_BUSY (a guarantee would break).
+ */
+int pool_set_params(struct vcpu *vcpu, const struct sched_params *params, char *why,
+		    size_t why_len);
+int pool_move_vm(struct vm *vm, struct pool *to, char *why, size_t why_len);
+int pool_move_pcpu(struct pcpu *p, struct pool *to, char *why, size_t why_len);
+/* Per-pool, per-pCPU, per-vCPU figures on the console (Ctrl-A s). */
+void pool_dump(void);
+
 #endif

@@ -64,12 +64,16 @@ static inline bool vcpu_schedulable(const struct vcpu *vcpu)
 uint64_t vcpu_mpidr(const struct vcpu *vcpu);
 /* Marks a vCPU runnable at entry with x0 = arg (boot CPU or PSCI CPU_ON) and kicks its pCPU. */
 void vcpu_start(struct vcpu *vcpu, ipa_t entry, uint64_t arg);
+/* One-time set-up of its scheduling timer (VM creation). */
+void vcpu_init_sched(struct vcpu *vcpu);
 /* Wakes a vCPU blocked in WFI, or makes a running vCPU notice new interrupts. */
 void vcpu_kick(struct vcpu *vcpu);
 /* Guest WFI: blocks the vCPU until it has an interrupt to take or its timer is due. */
 void vcpu_wfi(struct vcpu *vcpu);
 /* Guest WFE: lets another runnable vCPU of the pool go first. */
 void vcpu_wfe(struct vcpu *vcpu);
+/* Wakes a blocked vCPU if it has an interrupt to take or its timer is due. */
+void vcpu_kick_if_pending(struct vcpu *vcpu);
 /* Bookkeeping at every trap from the guest, and the checks before returning to it. */
 void vcpu_trap_enter(struct vcpu *vcpu);
 void vcpu_trap_exit(struct vcpu *vcpu);

@@ -1,0 +1,387 @@
+/*
+ * CPU pools: building them from the system description, placing VMs in them, and the
+ * run-time changes the control hypercalls ask for (a vCPU's reservation, a VM or a pCPU
+ * moving to another pool). Every change is validated in full by the pools' admission tests
+ * before anything is touched; a refused change leaves no trace.
+ *
+ * Lock order: pools by index (lower first); a pool lock, then a timer queue lock.
+ */
+#include <tandem/arch.h>
+#include <tandem/arch_vcpu.h>
+#include <tandem/errno.h>
+#include <tandem/log.h>
+#include <tandem/pool.h>
+#include <tandem/string.h>
+#include <tandem/vm.h>
+
+struct pool pools[MAX_POOLS];
+unsigned nr_pools;
+
+uint64_t pool_us_to_ticks(uint64_t us)
+{
+	return us * arch_counter_freq() / 1000000;
+}
+
+uint64_t pool_ticks_to_us(uint64_t ticks)
+{
+	return ticks * 1000000 / arch_counter_freq();
+}
+
+static void lock_two(struct pool *a, struct pool *b)
+{
+	if (a == b) {
+		spin_lock(&a->lock);
+	} else if (a->index < b->index) {
+		spin_lock(&a->lock);
+		spin_lock(&b->lock);
+	} else {
+		spin_lock(&b->lock);
+		spin_lock(&a->lock);
+	}
+}
+
+static void unlock_two(struct pool *a, struct pool *b)
+{
+	spin_unlock(&a->lock);
+	if (a != b)
+		spin_unlock(&b->lock);
+}
+
+static void add_pcpu(struct pool *pool, struct pcpu *p)
+{
+	unsigned i = pool->nr_pcpus++;
+
+	/* Kept in index order: schedulers partition onto pcpus[] deterministically. */
+	while (i > 0 && pool->pcpus[i - 1]->index > p->index) {
+		pool->pcpus[i] = pool->pcpus[i - 1];
+		i--;
+	}
+	pool->pcpus[i] = p;
+	p->sched.pool = pool;
+}
+
+static void remove_pcpu(struct pool *pool, struct pcpu *p)
+{
+	unsigned i;
+
+	for (i = 0; i < pool->nr_pcpus && pool->pcpus[i] != p; i++)
+		;
+	for (; i + 1 < pool->nr_pcpus; i++)
+		pool->pcpus[i] = pool->pcpus[i + 1];
+	pool->nr_pcpus--;
+}
+
+static void remove_vcpu(struct pool *pool, struct vcpu *v)
+{
+	unsigned i;
+
+	for (i = 0; i < pool->nr_vcpus && pool->vcpus[i] != v; i++)
+		;
+	for (; i + 1 < pool->nr_vcpus; i++)
+		pool->vcpus[i] = pool->vcpus[i + 1];
+	pool->nr_vcpus--;
+}
+
+bool pool_traps_wfi(const struct pool *pool)
+{
+	return pool->trap_wfi;
+}
+
+/* Dynamic pools also trap WFE: a spinning vCPU then lets the lock holder run. */
+static void apply_idle_traps(struct vcpu *v)
+{
+	const struct pool *pool = v->sched.pool;
+
+	arch_vcpu_set_idle_traps(v, pool->trap_wfi, pool->ops != &sched_bind_ops);
+}
+
+struct pool *pool_by_name(const char *name)
+{
+	for (unsigned i = 0; i < nr_pools; i++) {
+		if (strcmp(pools[i].name, name) == 0)
+			return &pools[i];
+	}
+	return NULL;
+}
+
+void pools_init(const struct cfg_system *cfg)
+{
+	nr_pools = cfg->nr_pools;
+	for (unsigned i = 0; i < nr_pools; i++) {
+		const struct cfg_pool *c = &cfg->pools[i];
+		struct pool *pool = &pools[i];
+
+		pool->name = c->name;
+		pool->index = i;
+		pool->ops = c->scheduler == CFG_SCHED_BIND ? &sched_bind_ops : &sched_dynamic_ops;
+		/* A bind vCPU idles in hardware unless the pool wants its idle time seen. */
+		pool->trap_wfi = c->scheduler == CFG_SCHED_BIND ? c->wfi == CFG_WFI_TRAP : true;
+		pool->slice = pool_us_to_ticks(c->slice_us ? c->slice_us : POOL_SLICE_US);
+		for (unsigned p = 0; p < nr_pcpus; p++) {
+			if (pcpus[p].online && (c->cpus & (1ULL << p)))
+				add_pcpu(pool, &pcpus[p]);
+		}
+	}
+}
+
+int pool_join_vm(struct vm *vm, unsigned pool_index)
+{
+	struct pool *pool = &pools[pool_index];
+	const struct cfg_vm *cfg = vm->cfg;
+	struct vcpu *join[CFG_MAX_VCPUS];
+	struct sched_change change = {.join = join, .nr_join = vm->nr_vcpus};
+	char why[CFG_ERR_MAX];
+	int err;
+
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		join[i] = v;
+		v->sched.params.budget = pool_us_to_ticks(cfg->budget_us);
+		v->sched.params.period = pool_us_to_ticks(cfg->period_us);
+		v->sched.params.weight = cfg->weight ? cfg->weight : SCHED_WEIGHT_DEF;
+	}
+	spin_lock(&pool->lock);
+	err = pool->ops->admit(pool, &change, why, sizeof(why));
+	if (!err) {
+		for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+			vm->vcpus[i].sched.pool = pool;
+			pool->vcpus[pool->nr_vcpus++] = &vm->vcpus[i];
+		}
+		pool->ops->replan(pool, arch_counter_read());
+	}
+	spin_unlock(&pool->lock);
+	if (err) {
+		printk("config: /vms/%s: %s: pool \"%s\" cannot admit it: %s\n", vm->name,
+		       cfg->budget_us ? "budget-us" : "pool", pool->name, why);
+		return err;
+	}
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		apply_idle_traps(&vm->vcpus[i]);
+	return 0;
+}
+
+void pool_wake(struct vcpu *vcpu)
+{
+	struct pcpu *target = NULL;
+	struct pool *pool;
+
+	for (;;) {
+		pool = __atomic_load_n(&vcpu->sched.pool, __ATOMIC_ACQUIRE);
+		spin_lock(&pool->lock);
+		if (vcpu->sched.pool == pool)
+			break;
+		spin_unlock(&pool->lock); /* it moved meanwhile: lock its new pool */
+	}
+	/* A held vCPU is being moved: the mover wakes it in its new pool. */
+	if (vcpu_schedulable(vcpu))
+		target = pool->ops->wake(pool, vcpu, arch_counter_read());
+	spin_unlock(&pool->lock);
+	if (target)
+		pcpu_resched(target);
+}
+
+void pool_yield(struct vcpu *vcpu)
+{
+	struct pool *pool = vcpu->sched.pool;
+
+	spin_lock(&pool->lock);
+	pool->ops->yield(pool, vcpu, arch_counter_read());
+	spin_unlock(&pool->lock);
+}
+
+/* ---- run-time control (hypercalls) -------------------------------------------------- */
+
+int pool_set_params(struct vcpu *vcpu, const struct sched_params *params, char *why,
+		    size_t why_len)
+{
+	struct pool *pool = vcpu->sched.pool;
+	struct sched_change change = {.retune = vcpu, .params = params};
+	int err;
+
+	spin_lock(&pool->lock);
+	err = pool->ops->admit(pool, &change, why, why_len);
+	if (!err) {
+		vcpu->sched.params = *params;
+		pool->ops->replan(pool, arch_counter_read());
+	}
+	spin_unlock(&pool->lock);
+	if (!err) /* the new plan may move work anywhere in the pool */
+		for (unsigned i = 0; i < pool->nr_pcpus; i++)
+			pcpu_resched(pool->pcpus[i]);
+	return err;
+}
+
+/* Waits until no pCPU runs or holds any vCPU of vm (they are held, so none is picked). */
+static void wait_vm_off_pcpus(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		while (__atomic_load_n(&v->loaded_on, __ATOMIC_ACQUIRE) ||
+		       __atomic_load_n(&v->sched.running_on, __ATOMIC_ACQUIRE))
+			arch_relax();
+	}
+}
+
+int pool_move_vm(struct vm *vm, struct pool *to, char *why, size_t why_len)
+{
+	struct pool *from = vm->vcpus[0].sched.pool;
+	struct vcpu *join[CFG_MAX_VCPUS];
+	struct sched_change change = {.join = join, .nr_join = vm->nr_vcpus};
+	struct vcpu *self = vcpu_current();
+	int err;
+
+	if (from == to)
+		return 0;
+	if (self && self->vm == vm) {
+		snprintf_td(why, why_len, "a VM cannot move itself (ask from another VM)");
+		return -ERR_BUSY;
+	}
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		join[i] = &vm->vcpus[i];
+	lock_two(from, to);
+	err = to->ops->admit(to, &change, why, why_len);
+	if (!err)
+		for (unsigned i = 0; i < vm->nr_vcpus; i++)
+			vm->vcpus[i].held = true;
+	unlock_two(from, to);
+	if (err)
+		return err;
+
+	/* Every vCPU leaves its pCPU: the hold makes it unschedulable, the kick forces a pick. */
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		struct pcpu *p = __atomic_load_n(&v->sched.running_on, __ATOMIC_ACQUIRE);
+
+		if (p)
+			pcpu_resched(p);
+	}
+	wait_vm_off_pcpus(vm);
+
+	lock_two(from, to);
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		remove_vcpu(from, v);
+		v->sched.queued = false;
+		v->sched.home = NULL;
+		__atomic_store_n(&v->sched.pool, to, __ATOMIC_RELEASE);
+		to->vcpus[to->nr_vcpus++] = v;
+	}
+	from->ops->replan(from, arch_counter_read());
+	to->ops->replan(to, arch_counter_read());
+	unlock_two(from, to);
+
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		apply_idle_traps(v);
+		v->held = false;
+		/* Runnable ones queue in the new pool; blocked ones wake as interrupts arrive. */
+		if (v->state == VCPU_RUNNABLE)
+			pool_wake(v);
+		else if (v->state == VCPU_BLOCKED)
+			vcpu_kick_if_pending(v);
+	}
+	log_info("vm %s: moved from pool %s to pool %s", vm->name, from->name, to->name);
+	return 0;
+}
+
+int pool_move_pcpu(struct pcpu *p, struct pool *to, char *why, size_t why_len)
+{
+	struct pool *from = p->sched.pool;
+	struct sched_change drop = {.drop_pcpu = p}, add = {.add_pcpu = p};
+	int err;
+
+	if (from == to)
+		return 0;
+	lock_two(from, to);
+	if (p->leaving) {
+		snprintf_td(why, why_len, "pCPU %u is still leaving its previous pool", p->index);
+		err = -ERR_BUSY;
+	} else if (from->nr_pcpus == 1 && from->nr_vcpus) {
+		snprintf_td(why, why_len, "pCPU %u is the last of pool \"%s\", which has vCPUs",
+			    p->index, from->name);
+		err = -ERR_BUSY;
+	} else {
+		err = from->ops->admit(from, &drop, why, why_len);
+		if (!err)
+			err = to->ops->admit(to, &add, why, why_len);
+	}
+	if (!err) {
+		remove_pcpu(from, p);
+		add_pcpu(to, p);
+		p->leaving = from; /* it releases what it runs at its next pick */
+		from->ops->replan(from, arch_counter_read());
+		to->ops->replan(to, arch_counter_read());
+	}
+	unlock_two(from, to);
+	if (err)
+		return err;
+	pcpu_resched(p);
+	for (unsigned i = 0; i < to->nr_pcpus; i++) /* a new pCPU: work may move onto it */
+		pcpu_resched(to->pcpus[i]);
+	log_info("pCPU %u: moved from pool %s to pool %s", p->index, from->name, to->name);
+	return 0;
+}
+
+/* ---- figures ---------------------------------------------------------------------- */
+
+static const char *const state_names[] = {
+    [VCPU_OFF] = "off",
+    [VCPU_RUNNABLE] = "runnable",
+    [VCPU_BLOCKED] = "blocked",
+    [VCPU_STOPPED] = "stopped",
+};
+
+void pool_dump(void)
+{
+	printk("tandem: scheduling at counter %llu (%llu Hz)\n",
+	       (unsigned long long)arch_counter_read(), (unsigned long long)arch_counter_freq());
+	for (unsigned i = 0; i < nr_pools; i++) {
+		const struct pool *pool = &pools[i];
+
+		printk("  pool %s: scheduler %s, wfi %s, %u pCPU%s, %u vCPU%s\n", pool->name,
+		       pool->ops->name, pool->trap_wfi ? "trap" : "native", pool->nr_pcpus,
+		       pool->nr_pcpus == 1 ? "" : "s", pool->nr_vcpus,
+		       pool->nr_vcpus == 1 ? "" : "s");
+		for (unsigned c = 0; c < pool->nr_pcpus; c++) {
+			struct pcpu *p = pool->pcpus[c];
+			struct pcpu_time t;
+
+			pcpu_time_snapshot(p, &t);
+			printk("    pcpu %u pool=%s elapsed=%llu guest=%llu idle=%llu hyp=%llu "
+			       "load=%llu.%llu%% el2=%llu irqs=%llu timer=%llu wfi=%llu picks=%llu "
+			       "switches=%llu migrations=%llu\n",
+			       p->index, pool->name, (unsigned long long)(t.last - t.start),
+			       (unsigned long long)t.guest, (unsigned long long)t.idle,
+			       (unsigned long long)t.hyp,
+			       (unsigned long long)(pcpu_load_permille(&t) / 10),
+			       (unsigned long long)(pcpu_load_permille(&t) % 10),
+			       (unsigned long long)p->stats.el2_entries,
+			       (unsigned long long)p->stats.irqs,
+			       (unsigned long long)p->stats.sched_timer_irqs,
+			       (unsigned long long)p->stats.wfi_traps,
+			       (unsigned long long)p->stats.picks,
+			       (unsigned long long)p->stats.switches,
+			       (unsigned long long)p->stats.migrations);
+		}
+		for (unsigned v = 0; v < pool->nr_vcpus; v++) {
+			const struct vcpu *vc = pool->vcpus[v];
+			const struct sched_vcpu *s = &vc->sched;
+
+			printk("    vcpu %s/%u pool=%s state=%s run=%llu budget=%llu period=%llu "
+			       "weight=%u home=%d on=%d misses=%llu traps=%llu wfi=%llu\n",
+			       vc->vm->name, vc->id, pool->name, state_names[vc->state],
+			       (unsigned long long)vc->run_ticks,
+			       (unsigned long long)s->params.budget,
+			       (unsigned long long)s->params.period, s->params.weight,
+			       s->home ? (int)s->home->index : -1,
+			       vc->loaded_on ? (int)vc->loaded_on->index : -1,
+			       (unsigned long long)s->deadline_misses,
+			       (unsigned long long)vc->stats.traps,
+			       (unsigned long long)vc->stats.wfi);
+		}
+	}
+}
