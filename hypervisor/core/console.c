@@ -18,6 +18,7 @@
 #include <tandem/arch.h>
 #include <tandem/console.h>
 #include <tandem/log.h>
+#include <tandem/pool.h>
 #include <tandem/spinlock.h>
 #include <tandem/string.h>
 #include <tandem/vm.h>
@@ -286,6 +287,7 @@ static const struct console_cmd {
 	void (*fn)(void);
 } console_cmds[] = {
     {'d', "dump per-vCPU statistics", cmd_stats},
+    {'s', "dump scheduling: pools, pCPU time (guest/idle/hyp, load), vCPU run time", pool_dump},
     {'?', "list console commands", cmd_help},
 };
 

@@ -145,7 +145,9 @@ static struct vcpu *pick_next(struct pcpu *p)
 		if (kick)
 			pcpu_resched(kick);
 	}
-	pool = p->sched.pool;
+	pool = __atomic_load_n(&p->sched.pool, __ATOMIC_ACQUIRE);
+	if (!pool) /* pools are built after the secondaries come up; a wake-up kicks it later */
+		return NULL;
 	spin_lock(&pool->lock);
 	p->resched = false;
 	v = pool->ops->pick(pool, p, arch_counter_read(), &next);

@@ -324,7 +324,9 @@ static struct vcpu *choose(struct pool *pool, struct pcpu *pcpu, bool homed_here
 	for (unsigned i = 0; i < pool->nr_vcpus; i++) {
 		struct vcpu *v = pool->vcpus[i];
 
-		if (!v->sched.queued || (v->sched.running_on && v->sched.running_on != pcpu))
+		/* queued but stopped or held (the core changed its state): not a candidate */
+		if (!v->sched.queued || !vcpu_schedulable(v) ||
+		    (v->sched.running_on && v->sched.running_on != pcpu))
 			continue;
 		if ((v->sched.home == pcpu) != homed_here)
 			continue;
@@ -380,7 +382,7 @@ static struct vcpu *dynamic_pick(struct pool *pool, struct pcpu *pcpu, uint64_t 
 	if (prev) {
 		charge(&prev->sched, prev->sched.since, now);
 		prev->sched.since = now;
-		if (prev->state != VCPU_RUNNABLE)
+		if (!vcpu_schedulable(prev))
 			prev->sched.queued = false;
 	}
 	for (unsigned i = 0; i < pool->nr_vcpus; i++)
@@ -543,6 +545,23 @@ static void dynamic_replan(struct pool *pool, uint64_t now)
 	}
 }
 
+/* pcpu left the pool: charge what it ran; the vCPU waits for another pCPU of the pool. */
+static struct pcpu *dynamic_release(struct pool *pool, struct pcpu *pcpu, uint64_t now)
+{
+	struct vcpu *prev = pcpu->sched.running;
+
+	pcpu->sched.running = NULL;
+	if (!prev)
+		return NULL;
+	charge(&prev->sched, prev->sched.since, now);
+	prev->sched.running_on = NULL;
+	if (!vcpu_schedulable(prev)) {
+		prev->sched.queued = false;
+		return NULL;
+	}
+	return dynamic_wake(pool, prev, now);
+}
+
 const struct sched_ops sched_dynamic_ops = {
     .name = "dynamic",
     .admit = dynamic_admit,
@@ -550,4 +569,5 @@ const struct sched_ops sched_dynamic_ops = {
     .wake = dynamic_wake,
     .pick = dynamic_pick,
     .yield = dynamic_yield,
+    .release = dynamic_release,
 };
