@@ -13,5 +13,7 @@ void selftest_sgi(unsigned nr_cpus);
 void selftest_fault_start(const struct rtos_config *cfg, const struct platform *p);
 /* A tiny command shell on the console (help, tasks, reset, off). */
 void shell_start(void);
+/* Console commands for Tandem's hypercalls and counters (tandemctl.c); true if handled. */
+bool tandemctl_command(char *line);
 
 #endif

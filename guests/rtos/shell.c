@@ -56,13 +56,16 @@ static void shell_main(void *arg)
 		console_read_line(line, sizeof(line));
 		if (!strcmp(line, "help"))
 			kprintf(
-			    "help | tasks | reset (PSCI SYSTEM_RESET) | off (PSCI SYSTEM_OFF)\n");
+			    "help | tasks | reset (PSCI SYSTEM_RESET) | off (PSCI SYSTEM_OFF) | "
+			    "hc ... (Tandem hypercalls) | cntcheck [N]\n");
 		else if (!strcmp(line, "tasks"))
 			cmd_tasks();
 		else if (!strcmp(line, "reset"))
 			psci_system_reset();
 		else if (!strcmp(line, "off"))
 			psci_system_off();
+		else if (tandemctl_command(line))
+			;
 		else if (line[0])
 			kprintf("%s: unknown command (help)\n", line);
 	}

@@ -408,8 +408,8 @@ static int parse_pool_cpus(struct parser *p, struct cfg_pool *pool, const char *
 {
 	if (looks_like_string(v, len))
 		return fail(p, prop, "must be pCPU numbers like <2 3>, not a string");
-	if (len <= 0 || len % 4)
-		return fail(p, prop, "must be one or more 32-bit cells (got %d bytes)", len);
+	if (len < 0 || len % 4) /* <> is fine: an empty pool that pCPUs can move into later */
+		return fail(p, prop, "must be 32-bit cells of pCPU numbers (got %d bytes)", len);
 	for (int i = 0; i < len / 4; i++) {
 		uint32_t cpu = (uint32_t)fdt_read_cells((const uint8_t *)v + 4 * i, 1);
 

@@ -178,9 +178,6 @@ static void __attribute__((noreturn)) vcpu_enter(struct vcpu *vcpu)
 	vcpu->pcpu = p;
 	*frame = vcpu->regs;
 	arch_vcpu_load(vcpu);
-	/* Its timer interrupt was still active (hardware-linked) when it left another pCPU. */
-	if (vcpu->vtimer_active)
-		gic_ppi_set_active(PPI_VIRT_TIMER, true);
 	vgic_vcpu_restore(vcpu);
 	vgic_flush(vcpu);
 	pcpu_account_hyp(p);
@@ -196,13 +193,6 @@ void pcpu_leave_vcpu(void)
 		return;
 	vgic_sync(vcpu);
 	vgic_vcpu_save(vcpu);
-	/*
-	 * A hardware-linked timer interrupt the guest has not yet deactivated would block the
-	 * next vCPU's timer here: carry its active state with the vCPU.
-	 */
-	vcpu->vtimer_active = gic_ppi_active(PPI_VIRT_TIMER);
-	if (vcpu->vtimer_active)
-		gic_ppi_set_active(PPI_VIRT_TIMER, false);
 	arch_vcpu_put(vcpu);
 	vcpu->regs = *pcpu_frame(p);
 	p->current = NULL;

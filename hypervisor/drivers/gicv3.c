@@ -128,14 +128,14 @@ void gic_enable_ppi(irq_t intid)
 	wr32(rd + GICR_SGI, GICD_ISENABLER, 1U << intid);
 }
 
-bool gic_ppi_active(irq_t intid)
+bool arch_gic_ppi_active(irq_t intid)
 {
 	volatile uint8_t *rd = this_gicr[pcpu_this()->index];
 
 	return rd32(rd + GICR_SGI, GICD_ISACTIVER) & (1U << intid);
 }
 
-void gic_ppi_set_active(irq_t intid, bool active)
+void arch_gic_ppi_set_active(irq_t intid, bool active)
 {
 	volatile uint8_t *rd = this_gicr[pcpu_this()->index];
 

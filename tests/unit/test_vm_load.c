@@ -106,6 +106,13 @@ void vcpu_start(struct vcpu *vcpu, ipa_t entry, uint64_t arg)
 void vcpu_kick(struct vcpu *vcpu)
 {
 }
+void vcpu_init_sched(struct vcpu *vcpu)
+{
+}
+int pool_join_vm(struct vm *vm, unsigned pool_index)
+{
+	return 0;
+}
 void console_rx_resume(void)
 {
 }

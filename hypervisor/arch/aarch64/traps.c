@@ -4,6 +4,7 @@
  * the core: an MMIO access, a hypercall, a WFI, a system-register access.
  */
 #include <arch/sysregs.h>
+#include <tandem/hypercall.h>
 #include <tandem/arch.h>
 #include <tandem/arch_vcpu.h>
 #include <tandem/irq.h>
@@ -58,7 +59,10 @@ static void trap_hvc(struct vcpu *vcpu, struct guest_regs *r, uint64_t esr)
 	vcpu->stats.hvc++;
 	if (ESR_EC(esr) == EC_SMC64)
 		skip_insn(r, esr); /* ELR points at the SMC itself; HVC's is already past it */
-	vpsci_call(vcpu, r);
+	if (hypercall_handles((uint32_t)r->x[0]) && (r->x[0] >> 32) == 0)
+		hypercall(vcpu, r);
+	else
+		vpsci_call(vcpu, r);
 }
 
 /* Sanitised ID register value: features Tandem does not switch read as absent. */

@@ -18,6 +18,21 @@
 
 struct fake_gic fake_gic = {.nr_lrs = 4};
 
+bool arch_gic_ppi_active(irq_t intid)
+{
+	return intid < 32 && (fake_gic.ppi_active & (1U << intid));
+}
+
+void arch_gic_ppi_set_active(irq_t intid, bool active)
+{
+	if (intid >= 32)
+		return;
+	if (active)
+		fake_gic.ppi_active |= 1U << intid;
+	else
+		fake_gic.ppi_active &= ~(1U << intid);
+}
+
 void fake_gic_reset(unsigned nr_lrs)
 {
 	memset(&fake_gic, 0, sizeof(fake_gic));
@@ -137,6 +152,8 @@ void arch_gic_send_sgi(unsigned pcpu_index, irq_t sgi)
 
 void arch_gic_deactivate(irq_t intid)
 {
+	if (intid < 32)
+		fake_gic.ppi_active &= ~(1U << intid);
 	if (fake_gic.nr_deactivated < FAKE_GIC_LOG)
 		fake_gic.deactivated[fake_gic.nr_deactivated] = intid;
 	fake_gic.nr_deactivated++;

@@ -72,6 +72,9 @@ void arch_gic_write_apr(unsigned group, unsigned idx, uint32_t val);
 /* Physical GIC operations the core needs (routing SPIs, deactivating). */
 void arch_gic_send_sgi(unsigned pcpu_index, irq_t sgi);
 void arch_gic_deactivate(irq_t intid);
+/* Active state of a PPI in the calling pCPU's redistributor (a vCPU's timer moving). */
+bool arch_gic_ppi_active(irq_t intid);
+void arch_gic_ppi_set_active(irq_t intid, bool active);
 
 /* vCPU context: set up a vCPU's EL1 state for a cold boot at entry with x0 = arg. */
 void arch_vcpu_reset(struct vcpu *vcpu, ipa_t entry, uint64_t arg);

@@ -20,9 +20,6 @@ void gic_deactivate(irq_t intid);
 /* Enables an SPI and routes it to the CPU with this MPIDR. */
 void gic_route_spi(irq_t intid, uint64_t mpidr);
 void gic_enable_ppi(irq_t intid);
-/* Active state of a PPI on the calling CPU: saved and restored when a vCPU whose hardware-linked
- * timer interrupt is still active leaves or enters a pCPU. */
-bool gic_ppi_active(irq_t intid);
-void gic_ppi_set_active(irq_t intid, bool active);
+
 
 #endif

@@ -49,7 +49,6 @@ struct vcpu {
 	uint64_t run_ticks;	  /* counter ticks it ran in the guest (EL1/EL0) */
 	struct pcpu *volatile loaded_on; /* pCPU holding its registers, until fully saved */
 	struct pcpu *last_pcpu;		 /* where it ran last (migration statistics) */
-	bool vtimer_active;	  /* its hardware-linked timer PPI was active when it left */
 	volatile bool held;	  /* being moved between pools: not schedulable meanwhile */
 	struct timer wake_timer;  /* stands in for its virtual timer while blocked */
 };

@@ -42,6 +42,7 @@ struct vgic_irq {
 	bool edge;  /* configured edge-triggered (GICD_ICFGR) */
 	bool group1;
 	irq_t hw_intid;	  /* physical INTID when hardware-linked, 0 otherwise */
+	bool hw_active;	  /* PPIs: the physical one was active when the vCPU left its pCPU */
 	uint16_t target;  /* SPIs: index of the target vCPU (from GICD_IROUTER) */
 	uint16_t owner;	  /* SPIs: vCPU whose list registers hold it, or on which it is active */
 	int8_t lr;	  /* list register holding it on the owning vCPU, or -1 */

@@ -319,19 +319,21 @@ void vgic_vcpu_save(struct vcpu *vcpu)
 	spin_lock(&vv->lock);
 	fold_lrs(vcpu, &kicks);
 	/*
-	 * A hardware-linked PPI stays active in this pCPU's GIC until the guest
-	 * deactivates it through an LR here. The vCPU may not come back (CPU_OFF, VM
-	 * reset) or come back elsewhere: release the physical interrupt and keep the
-	 * virtual state as software state. If the line is still up it fires again and
-	 * vgic_inject_hw() links it anew.
+	 * A hardware-linked PPI (the guest's timer) stays active in this pCPU's GIC until
+	 * the guest deactivates it through an LR. The next vCPU here needs that PPI, and
+	 * this one may come back on another pCPU: carry the active state with the vCPU
+	 * (vgic_vcpu_restore sets it again wherever it runs next, so the guest's EOI still
+	 * deactivates the physical interrupt). Not active: the link has nothing to do.
 	 */
 	for (unsigned i = 16; i < VGIC_NR_PRIVATE; i++) {
 		struct vgic_irq *irq = &vv->private_irqs[i];
 
-		if (irq->hw_intid) {
-			arch_gic_deactivate(irq->hw_intid);
+		if (!irq->hw_intid)
+			continue;
+		irq->hw_active = arch_gic_ppi_active(irq->hw_intid) && (irq->active || irq->pending);
+		arch_gic_deactivate(irq->hw_intid);
+		if (!irq->hw_active)
 			irq->hw_intid = 0;
-		}
 	}
 	vv->vmcr = arch_gic_read_vmcr();
 	for (unsigned i = 0; i < 4; i++) {
@@ -371,6 +373,13 @@ void vgic_vcpu_restore(struct vcpu *vcpu)
 	for (unsigned i = 0; i < vv->nr_lrs; i++) {
 		arch_gic_write_lr(i, 0);
 		vv->lrs[i] = 0;
+	}
+	for (unsigned i = 16; i < VGIC_NR_PRIVATE; i++) {
+		struct vgic_irq *irq = &vv->private_irqs[i];
+
+		if (irq->hw_intid && irq->hw_active)
+			arch_gic_ppi_set_active(irq->hw_intid, true);
+		irq->hw_active = false;
 	}
 	vv->loaded = true;
 	spin_unlock(&vv->lock);

@@ -16,6 +16,7 @@ struct fake_gic {
 	unsigned nr_lrs; /* what arch_gic_nr_lrs() reports (default 4, as QEMU) */
 	uint64_t lr[FAKE_GIC_MAX_LRS];
 	uint32_t hcr, vmcr;
+	uint32_t ppi_active; /* physical active state of SGIs/PPIs 0-31 on this CPU */
 	uint32_t apr[2][4]; /* [group][idx] */
 	unsigned lr_writes, hcr_writes;
 
