@@ -383,8 +383,9 @@ static struct vcpu *dynamic_pick(struct pool *pool, struct pcpu *pcpu, uint64_t 
 		if (prev->state != VCPU_RUNNABLE)
 			prev->sched.queued = false;
 	}
+	/* vCPUs running elsewhere roll over when their own pCPU charges them */
 	for (unsigned i = 0; i < pool->nr_vcpus; i++)
-		if (pool->vcpus[i]->sched.queued)
+		if (waiting(pool->vcpus[i]) || pool->vcpus[i] == prev)
 			replenish(&pool->vcpus[i]->sched, now);
 
 	if (pcpu_member(pool, pcpu)) {
@@ -441,11 +442,10 @@ static struct pcpu *dynamic_wake(struct pool *pool, struct vcpu *vcpu, uint64_t 
 		if (min_runnable_vtime(pool, vcpu, &vt) && sv->slack_vtime < vt)
 			sv->slack_vtime = vt;
 		sv->queued = true;
-	} else {
-		replenish(sv, now);
 	}
 	if (sv->running_on)
 		return NULL;
+	replenish(sv, now);
 	if (home && pcpu_member(pool, home) &&
 	    (!home->sched.running || should_preempt(home->sched.running, vcpu)))
 		return home;
@@ -529,6 +529,10 @@ static void dynamic_replan(struct pool *pool, uint64_t now)
 		struct pcpu *home = part.nr_pcpus ? pool->pcpus[part.home[i]] : NULL;
 		bool joined = !sv->home || !pcpu_member(pool, sv->home) || sv->pool != pool;
 
+		if (sv->running_on) { /* charge up to now under the old plan */
+			charge(sv, sv->since, now);
+			sv->since = now;
+		}
 		sv->pool = pool;
 		if (!has_reservation(sv))
 			sv->remaining = 0;
