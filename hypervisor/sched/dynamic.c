@@ -479,12 +479,15 @@ static void dynamic_replan(struct pool *pool, uint64_t now)
 	uint64_t vt = 0;
 	bool have_vt = false;
 
-	part.nr_pcpus = pool->nr_pcpus;
-	part.nr_vcpus = pool->nr_vcpus;
-	for (unsigned i = 0; i < pool->nr_vcpus; i++) {
+	const unsigned n = MIN(pool->nr_vcpus, (unsigned)MAX_MEMBERS);
+
+	part.nr_pcpus = MIN(pool->nr_pcpus, (unsigned)MAX_PCPUS);
+	part.nr_vcpus = n;
+	for (unsigned i = 0; i < n; i++) {
 		const struct sched_vcpu *sv = &pool->vcpus[i]->sched;
 
 		part.util[i] = utilisation_ppm(&sv->params);
+		part.home[i] = NO_PCPU;
 		/* lowest slack_vtime among runnable vCPUs that were already members */
 		if (sv->queued && sv->pool == pool && sv->home && pcpu_member(pool, sv->home) &&
 		    (!have_vt || sv->slack_vtime < vt)) {
@@ -496,13 +499,13 @@ static void dynamic_replan(struct pool *pool, uint64_t now)
 
 	/* vCPUs without reservation: heaviest first, onto the pCPU with the least weight per
 	 * unreserved capacity. */
-	for (unsigned i = 0; i < pool->nr_vcpus; i++)
+	for (unsigned i = 0; i < n; i++)
 		if (part.home[i] != NO_PCPU)
 			weight[part.home[i]] += pool->vcpus[i]->sched.params.weight;
 	for (;;) {
 		unsigned best = MAX_MEMBERS;
 
-		for (unsigned i = 0; i < pool->nr_vcpus; i++)
+		for (unsigned i = 0; i < n; i++)
 			if (part.home[i] == NO_PCPU &&
 			    (best == MAX_MEMBERS || pool->vcpus[i]->sched.params.weight >
 							pool->vcpus[best]->sched.params.weight))
@@ -523,10 +526,10 @@ static void dynamic_replan(struct pool *pool, uint64_t now)
 		weight[where] += (uint32_t)w;
 	}
 
-	for (unsigned i = 0; i < pool->nr_vcpus; i++) {
+	for (unsigned i = 0; i < n; i++) {
 		struct vcpu *v = pool->vcpus[i];
 		struct sched_vcpu *sv = &v->sched;
-		struct pcpu *home = part.nr_pcpus ? pool->pcpus[part.home[i]] : NULL;
+		struct pcpu *home = part.home[i] < part.nr_pcpus ? pool->pcpus[part.home[i]] : NULL;
 		bool joined = !sv->home || !pcpu_member(pool, sv->home) || sv->pool != pool;
 
 		if (sv->running_on) { /* charge up to now under the old plan */
