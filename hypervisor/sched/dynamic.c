@@ -38,7 +38,8 @@
  *
  * What the core must do besides calling the ops (no scheduler can do it from here):
  *  - when pick() on a pCPU sets aside a previous vCPU that is still runnable, call wake() for
- *    it too (it is still queued: wake() then only names the pCPU that should pick it up);
+ *    it too (it is still queued: wake() then only names the pCPU that should pick it up; a
+ *    pCPU it names that is the one that just picked needs nothing more);
  *  - after replan(), make every pCPU of the pool re-pick (homes and timers may have changed);
  *  - write vcpu->sched.params before replan() for a retune or a join.
  */
@@ -384,9 +385,14 @@ static struct vcpu *dynamic_pick(struct pool *pool, struct pcpu *pcpu, uint64_t 
 			prev->sched.queued = false;
 	}
 	/* vCPUs running elsewhere roll over when their own pCPU charges them */
-	for (unsigned i = 0; i < pool->nr_vcpus; i++)
-		if (waiting(pool->vcpus[i]) || pool->vcpus[i] == prev)
-			replenish(&pool->vcpus[i]->sched, now);
+	for (unsigned i = 0; i < pool->nr_vcpus; i++) {
+		struct vcpu *v = pool->vcpus[i];
+
+		if (waiting(v) && v->state != VCPU_RUNNABLE)
+			v->sched.queued = false; /* stopped or turned off while it waited */
+		else if (waiting(v) || v == prev)
+			replenish(&v->sched, now);
+	}
 
 	if (pcpu_member(pool, pcpu)) {
 		chosen = choose(pool, pcpu, true);

@@ -601,6 +601,12 @@ static void yield_lets_another_run(void **state)
 	assert_ptr_equal(sched_dynamic_ops.pick(&S.pool, P(0), 0, &next), other);
 	assert_null(first->sched.running_on);
 	assert_ptr_equal(other->sched.running_on, P(0));
+
+	/* a waiting vCPU whose VM stops leaves the queue and is never picked */
+	first->state = VCPU_STOPPED;
+	assert_ptr_equal(sched_dynamic_ops.pick(&S.pool, P(0), 500, &next), other);
+	assert_false(first->sched.queued);
+	assert_int_equal(next, NEVER);
 }
 
 int main(void)
