@@ -38,7 +38,8 @@
  *
  * What the core must do besides calling the ops (no scheduler can do it from here):
  *  - when pick() on a pCPU sets aside a previous vCPU that is still runnable, call wake() for
- *    it too (it is still queued: wake() then only names the pCPU that should pick it up);
+ *    it too (it is still queued: wake() then only names the pCPU that should pick it up; a
+ *    pCPU it names that is the one that just picked needs nothing more);
  *  - after replan(), make every pCPU of the pool re-pick (homes and timers may have changed);
  *  - write vcpu->sched.params before replan() for a retune or a join.
  */
@@ -385,9 +386,15 @@ static struct vcpu *dynamic_pick(struct pool *pool, struct pcpu *pcpu, uint64_t 
 		if (!vcpu_schedulable(prev))
 			prev->sched.queued = false;
 	}
-	for (unsigned i = 0; i < pool->nr_vcpus; i++)
-		if (pool->vcpus[i]->sched.queued)
-			replenish(&pool->vcpus[i]->sched, now);
+	/* vCPUs running elsewhere roll over when their own pCPU charges them */
+	for (unsigned i = 0; i < pool->nr_vcpus; i++) {
+		struct vcpu *v = pool->vcpus[i];
+
+		if (waiting(v) && v->state != VCPU_RUNNABLE)
+			v->sched.queued = false; /* stopped or turned off while it waited */
+		else if (waiting(v) || v == prev)
+			replenish(&v->sched, now);
+	}
 
 	if (pcpu_member(pool, pcpu)) {
 		chosen = choose(pool, pcpu, true);
@@ -443,11 +450,10 @@ static struct pcpu *dynamic_wake(struct pool *pool, struct vcpu *vcpu, uint64_t 
 		if (min_runnable_vtime(pool, vcpu, &vt) && sv->slack_vtime < vt)
 			sv->slack_vtime = vt;
 		sv->queued = true;
-	} else {
-		replenish(sv, now);
 	}
 	if (sv->running_on)
 		return NULL;
+	replenish(sv, now);
 	if (home && pcpu_member(pool, home) &&
 	    (!home->sched.running || should_preempt(home->sched.running, vcpu)))
 		return home;
@@ -481,12 +487,15 @@ static void dynamic_replan(struct pool *pool, uint64_t now)
 	uint64_t vt = 0;
 	bool have_vt = false;
 
-	part.nr_pcpus = pool->nr_pcpus;
-	part.nr_vcpus = pool->nr_vcpus;
-	for (unsigned i = 0; i < pool->nr_vcpus; i++) {
+	const unsigned n = MIN(pool->nr_vcpus, (unsigned)MAX_MEMBERS);
+
+	part.nr_pcpus = MIN(pool->nr_pcpus, (unsigned)MAX_PCPUS);
+	part.nr_vcpus = n;
+	for (unsigned i = 0; i < n; i++) {
 		const struct sched_vcpu *sv = &pool->vcpus[i]->sched;
 
 		part.util[i] = utilisation_ppm(&sv->params);
+		part.home[i] = NO_PCPU;
 		/* lowest slack_vtime among runnable vCPUs that were already members */
 		if (sv->queued && sv->pool == pool && sv->home && pcpu_member(pool, sv->home) &&
 		    (!have_vt || sv->slack_vtime < vt)) {
@@ -498,13 +507,13 @@ static void dynamic_replan(struct pool *pool, uint64_t now)
 
 	/* vCPUs without reservation: heaviest first, onto the pCPU with the least weight per
 	 * unreserved capacity. */
-	for (unsigned i = 0; i < pool->nr_vcpus; i++)
+	for (unsigned i = 0; i < n; i++)
 		if (part.home[i] != NO_PCPU)
 			weight[part.home[i]] += pool->vcpus[i]->sched.params.weight;
 	for (;;) {
 		unsigned best = MAX_MEMBERS;
 
-		for (unsigned i = 0; i < pool->nr_vcpus; i++)
+		for (unsigned i = 0; i < n; i++)
 			if (part.home[i] == NO_PCPU &&
 			    (best == MAX_MEMBERS || pool->vcpus[i]->sched.params.weight >
 							pool->vcpus[best]->sched.params.weight))
@@ -525,12 +534,16 @@ static void dynamic_replan(struct pool *pool, uint64_t now)
 		weight[where] += (uint32_t)w;
 	}
 
-	for (unsigned i = 0; i < pool->nr_vcpus; i++) {
+	for (unsigned i = 0; i < n; i++) {
 		struct vcpu *v = pool->vcpus[i];
 		struct sched_vcpu *sv = &v->sched;
-		struct pcpu *home = part.nr_pcpus ? pool->pcpus[part.home[i]] : NULL;
+		struct pcpu *home = part.home[i] < part.nr_pcpus ? pool->pcpus[part.home[i]] : NULL;
 		bool joined = !sv->home || !pcpu_member(pool, sv->home) || sv->pool != pool;
 
+		if (sv->running_on) { /* charge up to now under the old plan */
+			charge(sv, sv->since, now);
+			sv->since = now;
+		}
 		sv->pool = pool;
 		if (!has_reservation(sv))
 			sv->remaining = 0;
