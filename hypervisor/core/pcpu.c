@@ -134,8 +134,8 @@ static struct vcpu *pick_next(struct pcpu *p)
 {
 	struct pool *pool, *leaving = p->leaving;
 	struct pcpu *kick = NULL;
+	struct vcpu *v, *prev;
 	uint64_t next;
-	struct vcpu *v;
 
 	if (leaving) { /* moved to another pool: hand back what it ran there */
 		spin_lock(&leaving->lock);
@@ -150,8 +150,16 @@ static struct vcpu *pick_next(struct pcpu *p)
 		return NULL;
 	spin_lock(&pool->lock);
 	p->resched = false;
+	prev = p->sched.running;
 	v = pool->ops->pick(pool, p, arch_counter_read(), &next);
+	/* Set aside but still runnable (preempted): another pCPU of the pool may be idle. */
+	if (prev && prev != v && vcpu_schedulable(prev) && prev->sched.pool == pool)
+		kick = pool->ops->wake(pool, prev, arch_counter_read());
+	else
+		kick = NULL;
 	spin_unlock(&pool->lock);
+	if (kick && kick != p)
+		pcpu_resched(kick);
 	p->stats.picks++;
 	if (next == SCHED_NEVER)
 		timer_cancel(&p->sched_timer);

@@ -27,6 +27,13 @@ uint64_t pool_ticks_to_us(uint64_t ticks)
 	return ticks * 1000000 / arch_counter_freq();
 }
 
+/* After a re-plan homes and timers may have changed: every pCPU of the pool decides anew. */
+static void resched_pool(const struct pool *pool)
+{
+	for (unsigned i = 0; i < pool->nr_pcpus; i++)
+		pcpu_resched(pool->pcpus[i]);
+}
+
 static void lock_two(struct pool *a, struct pool *b)
 {
 	if (a == b) {
@@ -207,8 +214,7 @@ int pool_set_params(struct vcpu *vcpu, const struct sched_params *params, char *
 	}
 	spin_unlock(&pool->lock);
 	if (!err) /* the new plan may move work anywhere in the pool */
-		for (unsigned i = 0; i < pool->nr_pcpus; i++)
-			pcpu_resched(pool->pcpus[i]);
+		resched_pool(pool);
 	return err;
 }
 
@@ -284,6 +290,8 @@ int pool_move_vm(struct vm *vm, struct pool *to, char *why, size_t why_len)
 		else if (v->state == VCPU_BLOCKED)
 			vcpu_kick_if_pending(v);
 	}
+	resched_pool(from);
+	resched_pool(to);
 	log_info("vm %s: moved from pool %s to pool %s", vm->name, from->name, to->name);
 	return 0;
 }
@@ -320,8 +328,8 @@ int pool_move_pcpu(struct pcpu *p, struct pool *to, char *why, size_t why_len)
 	if (err)
 		return err;
 	pcpu_resched(p);
-	for (unsigned i = 0; i < to->nr_pcpus; i++) /* a new pCPU: work may move onto it */
-		pcpu_resched(to->pcpus[i]);
+	resched_pool(from);
+	resched_pool(to);
 	log_info("pCPU %u: moved from pool %s to pool %s", p->index, from->name, to->name);
 	return 0;
 }

@@ -143,6 +143,7 @@ void arch_cpu_init_virt(void)
 			(MIN(parange, 2UL) << 16) | (1UL << 31);
 
 	write_sysreg(vtcr_el2, vtcr);
+	write_sysreg(hcr_el2, HCR_HOST);
 	write_sysreg(cntvoff_el2, 0);
 	write_sysreg(vttbr_el2, 0);
 	isb();

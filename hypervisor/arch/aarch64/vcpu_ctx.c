@@ -136,6 +136,9 @@ void arch_vcpu_put(struct vcpu *vcpu)
 	s->cntv_cval_el0 = read_sysreg(cntv_cval_el0);
 	/* A descheduled vCPU's timer must not fire on this pCPU for the next vCPU. */
 	write_sysreg(cntv_ctl_el0, 0);
+	write_sysreg(hcr_el2, HCR_HOST); /* no stage 2, no traps of a guest left behind */
+	isb();
+
 	arch_fp_save(&vcpu->ctx.fp);
 	vcpu->ctx.loaded = false;
 }

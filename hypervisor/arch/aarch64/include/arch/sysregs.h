@@ -55,6 +55,9 @@
 #define HCR_TSC	   (1UL << 19)
 #define HCR_TACR   (1UL << 21)
 #define HCR_RW	   (1UL << 31)
+/* No guest loaded: physical IRQs, FIQs and SErrors still route to EL2 (else an idle
+ * pCPU's WFI wakes for an interrupt that is never taken there). */
+#define HCR_HOST (HCR_RW | HCR_IMO | HCR_FMO | HCR_AMO)
 #define HCR_APK	   (1UL << 40)
 #define HCR_API	   (1UL << 41)
 
