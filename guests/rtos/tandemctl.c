@@ -2,7 +2,8 @@
  * Console commands that exercise Tandem's control hypercalls (docs/hypercalls.md) and check
  * the counters, for the tests and for an operator at the RTOS console:
  *   hc info | hc uid | hc sched VM VCPU BUDGET_US PERIOD_US WEIGHT | hc vmpool VM POOL |
- *   hc cpupool PCPU POOL | hc time PCPU | hc poolof vm|cpu N | hc raw FN [ARGS...]
+ *   hc cpupool PCPU POOL | hc time PCPU | hc poolof 0|1 N (0: VM N, 1: pCPU N) |
+ *   hc raw FN [ARGS...]
  *   cntcheck N  (N consecutive CNTVCT, CNTPCT, CNTVCT reads: virtual time == physical time)
  * Each prints one line starting with "HC " or "CNT " that a test can parse.
  */
@@ -130,10 +131,7 @@ static void cmd_hc(char **w, unsigned n)
 	} else if (!strcmp(w[1], "time") && n == 3) {
 		print("time", hvc(TANDEM_HC_PCPU_TIME, a[0], 0, 0, 0, 0));
 	} else if (!strcmp(w[1], "poolof") && n == 4) {
-		bool cpu = !strcmp(w[2], "cpu");
-
-		ok = true;
-		print("poolof", hvc(TANDEM_HC_POOL_OF, cpu ? 1 : 0, number(w[3], &ok), 0, 0, 0));
+		print("poolof", hvc(TANDEM_HC_POOL_OF, a[0], a[1], 0, 0, 0));
 	} else if (!strcmp(w[1], "raw") && n >= 3) {
 		ok = true;
 		print("raw", hvc(number(w[2], &ok), a[1], a[2], a[3], a[4], a[5]));

@@ -124,9 +124,40 @@ void pcpu_init_sched(struct pcpu *p)
 
 void pcpu_resched(struct pcpu *p)
 {
+	__atomic_fetch_add(&p->stats.resched_requests, 1, __ATOMIC_RELAXED);
 	p->resched = true;
 	if (p != pcpu_this())
 		arch_gic_send_sgi(p->index, IPI_KICK);
+}
+
+/*
+ * Liveness net under the scheduler: while a schedulable vCPU of the pool waits for a pCPU,
+ * a decision must come due on its home pCPU. Where the scheduler armed nothing, the core arms
+ * a slice timer here or asks the home pCPU to decide; the dump counts these (liveness=) as
+ * scheduler shortcomings to chase.
+ */
+static bool ensure_progress(struct pool *pool, struct pcpu *p, const struct vcpu *chosen,
+			    uint64_t next)
+{
+	bool arm_here = false;
+
+	if (pool->nr_vcpus <= pool->nr_pcpus)
+		return false;
+	for (unsigned i = 0; i < pool->nr_vcpus; i++) {
+		struct vcpu *w = pool->vcpus[i];
+		struct pcpu *home = w->sched.home;
+
+		if (w == chosen || !w->sched.queued || w->sched.running_on || !vcpu_schedulable(w))
+			continue;
+		if (!home || home == p) {
+			arm_here = next == SCHED_NEVER;
+		} else if (!__atomic_load_n(&home->sched_timer.queue, __ATOMIC_RELAXED)) {
+			/* Its home pCPU runs something with no decision due: have it decide. */
+			home->stats.liveness_timers++;
+			pcpu_resched(home);
+		}
+	}
+	return arm_here;
 }
 
 /* Asks the pool what runs next, and arms the scheduler timer only if a decision can come due. */
@@ -152,6 +183,10 @@ static struct vcpu *pick_next(struct pcpu *p)
 	p->resched = false;
 	prev = p->sched.running;
 	v = pool->ops->pick(pool, p, arch_counter_read(), &next);
+	if (v && ensure_progress(pool, p, v, next)) {
+		next = arch_counter_read() + pool->slice;
+		p->stats.liveness_timers++;
+	}
 	/* Set aside but still runnable (preempted): another pCPU of the pool may be idle. */
 	if (prev && prev != v && vcpu_schedulable(prev) && prev->sched.pool == pool)
 		kick = pool->ops->wake(pool, prev, arch_counter_read());

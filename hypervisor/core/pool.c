@@ -361,7 +361,7 @@ void pool_dump(void)
 			pcpu_time_snapshot(p, &t);
 			printk("    pcpu %u pool=%s elapsed=%llu guest=%llu idle=%llu hyp=%llu "
 			       "load=%llu.%llu%% el2=%llu irqs=%llu timer=%llu wfi=%llu picks=%llu "
-			       "switches=%llu migrations=%llu\n",
+			       "switches=%llu migrations=%llu resched=%llu liveness=%llu\n",
 			       p->index, pool->name, (unsigned long long)(t.last - t.start),
 			       (unsigned long long)t.guest, (unsigned long long)t.idle,
 			       (unsigned long long)t.hyp,
@@ -373,14 +373,17 @@ void pool_dump(void)
 			       (unsigned long long)p->stats.wfi_traps,
 			       (unsigned long long)p->stats.picks,
 			       (unsigned long long)p->stats.switches,
-			       (unsigned long long)p->stats.migrations);
+			       (unsigned long long)p->stats.migrations,
+			       (unsigned long long)p->stats.resched_requests,
+			       (unsigned long long)p->stats.liveness_timers);
 		}
 		for (unsigned v = 0; v < pool->nr_vcpus; v++) {
 			const struct vcpu *vc = pool->vcpus[v];
 			const struct sched_vcpu *s = &vc->sched;
 
 			printk("    vcpu %s/%u pool=%s state=%s run=%llu budget=%llu period=%llu "
-			       "weight=%u home=%d on=%d misses=%llu traps=%llu wfi=%llu\n",
+			       "weight=%u home=%d on=%d misses=%llu traps=%llu wfi=%llu queued=%d "
+			       "picked=%d vtime=%llu\n",
 			       vc->vm->name, vc->id, pool->name, state_names[vc->state],
 			       (unsigned long long)vc->run_ticks,
 			       (unsigned long long)s->params.budget,
@@ -389,7 +392,9 @@ void pool_dump(void)
 			       vc->loaded_on ? (int)vc->loaded_on->index : -1,
 			       (unsigned long long)s->deadline_misses,
 			       (unsigned long long)vc->stats.traps,
-			       (unsigned long long)vc->stats.wfi);
+			       (unsigned long long)vc->stats.wfi, s->queued,
+			       s->running_on ? (int)s->running_on->index : -1,
+			       (unsigned long long)s->slack_vtime);
 		}
 	}
 }

@@ -62,7 +62,13 @@ void vcpu_kick(struct vcpu *vcpu)
 {
 	struct pcpu *p;
 
-	if (vcpu->state == VCPU_BLOCKED && wake_blocked(vcpu))
+	/*
+	 * The caller has just made an interrupt pending (under a lock whose release does not
+	 * order this later load): a full barrier pairs with the one in vcpu_wfi(), so either
+	 * it sees the interrupt or we see VCPU_BLOCKED.
+	 */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&vcpu->state, __ATOMIC_RELAXED) == VCPU_BLOCKED && wake_blocked(vcpu))
 		return;
 	/* Running (or being saved) elsewhere: make that pCPU look at its state again. */
 	p = __atomic_load_n(&vcpu->loaded_on, __ATOMIC_ACQUIRE);
@@ -99,6 +105,7 @@ void vcpu_wfi(struct vcpu *vcpu)
 		return;
 	}
 	__atomic_store_n(&vcpu->state, VCPU_BLOCKED, __ATOMIC_SEQ_CST);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* pairs with vcpu_kick() */
 	if (vgic_vcpu_pending(vcpu) || timer_due(vcpu)) {
 		wake_blocked(vcpu); /* or a waker already did */
 		return;

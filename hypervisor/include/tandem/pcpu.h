@@ -23,6 +23,8 @@ struct pcpu_stats {
 	uint64_t switches;	   /* vCPU context switches (idle <-> vCPU counts too) */
 	uint64_t migrations;	   /* vCPUs entered here that last ran on another pCPU */
 	uint64_t wfi_traps;	   /* guest WFIs that trapped here */
+	uint64_t resched_requests; /* pcpu_resched() calls aimed at it */
+	uint64_t liveness_timers;  /* slice timers the core armed where the scheduler set none */
 };
 
 /*
