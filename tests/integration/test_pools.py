@@ -121,7 +121,7 @@ with t.boot("control", config="configs/tests/pools.dts", smp=4, mem="2G") as vm:
     vm.login()
     linux(vm, "(i=0; while :; do i=$((i+1)); echo $i > /tmp/count; done) & echo $! > /tmp/pid")
     pid = linux(vm, "cat /tmp/pid").strip()
-    c1 = linux(vm, "cat /tmp/count").strip()
+    c1 = linux(vm, "sleep 1; cat /tmp/count").strip()
     vm.expect(r"^\[rtos\] LAT irq", 60)
     vm.send(SWITCH, newline=False)
     vm.drain(1)
