@@ -121,7 +121,9 @@ with t.boot("control", config="configs/tests/pools.dts", smp=4, mem="2G") as vm:
     vm.login()
     linux(vm, "(i=0; while :; do i=$((i+1)); echo $i > /tmp/count; done) & echo $! > /tmp/pid")
     pid = linux(vm, "cat /tmp/pid").strip()
-    c1 = linux(vm, "sleep 1; cat /tmp/count").strip()
+    # The loop truncates and rewrites the file: read until a read catches a number.
+    read_count = 'c=; while [ -z "$c" ]; do c=$(cat /tmp/count); done; echo $c'
+    c1 = linux(vm, "sleep 1; " + read_count).strip()
     vm.expect(r"^\[rtos\] LAT irq", 60)
     vm.send(SWITCH, newline=False)
     vm.drain(1)
@@ -157,7 +159,7 @@ with t.boot("control", config="configs/tests/pools.dts", smp=4, mem="2G") as vm:
     first, _ = dump(vm)
     vm.send(SWITCH, newline=False)
     vm.drain(1)
-    c2 = linux(vm, "cat /tmp/count").strip()
+    c2 = linux(vm, read_count).strip()
     alive = linux(vm, "kill -0 %s && echo alive" % pid).strip()
     t.check("control: after the pCPU moves Linux still answers and its counting process runs "
             "on (same PID %s, count %s -> %s) [issue 4 tests]" % (pid, c1, c2),
