@@ -117,8 +117,7 @@ static void cmd_hc(char **w, unsigned n)
 			(unsigned long)(uint32_t)u.x[0], (unsigned long)(uint32_t)u.x[1],
 			(unsigned long)(uint32_t)u.x[2], (unsigned long)(uint32_t)u.x[3],
 			(uint32_t)u.x[0] == TANDEM_UID_0 && (uint32_t)u.x[1] == TANDEM_UID_1 &&
-				(uint32_t)u.x[2] == TANDEM_UID_2 &&
-				(uint32_t)u.x[3] == TANDEM_UID_3
+				(uint32_t)u.x[2] == TANDEM_UID_2 && (uint32_t)u.x[3] == TANDEM_UID_3
 			    ? "yes"
 			    : "no",
 			(long)v.x[0], (long)v.x[1]);

@@ -403,8 +403,8 @@ static int only_props(struct parser *p, int node, const char *const *allowed, co
 	return prop == -ERR_NOENT ? 0 : fail(p, NULL, "malformed device tree");
 }
 
-static int parse_pool_cpus(struct parser *p, struct cfg_pool *pool, const char *prop,
-			   const void *v, int len)
+static int parse_pool_cpus(struct parser *p, struct cfg_pool *pool, const char *prop, const void *v,
+			   int len)
 {
 	if (looks_like_string(v, len))
 		return fail(p, prop, "must be pCPU numbers like <2 3>, not a string");
@@ -456,7 +456,8 @@ static int parse_pool_props(struct parser *p, int node, struct cfg_pool *pool)
 				pool->scheduler = CFG_SCHED_BIND;
 			else
 				return fail(p, pname,
-					    "unknown scheduler \"%s\" (\"bind\" or \"dynamic\")", s);
+					    "unknown scheduler \"%s\" (\"bind\" or \"dynamic\")",
+					    s);
 			has_sched = true;
 		} else if (strcmp(pname, "wfi") == 0) {
 			if (!(s = get_string(p, pname, val, len)))
@@ -514,7 +515,8 @@ static int parse_pools(struct parser *p, int pools)
 				return fail(p, "node name",
 					    "invalid character (use letters, digits, ,._+-@)");
 		}
-		if (find_pool(out, name) > 0 || (strcmp(name, "pool0") == 0 && out->pools[0].declared))
+		if (find_pool(out, name) > 0 ||
+		    (strcmp(name, "pool0") == 0 && out->pools[0].declared))
 			return fail(p, NULL, "duplicate pool name '%s'", name);
 		if (strcmp(name, "pool0") == 0) {
 			pool = &out->pools[0];

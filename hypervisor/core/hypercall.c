@@ -55,7 +55,8 @@ static int64_t set_sched(struct vcpu *caller, const struct guest_regs *r)
 	int err;
 
 	if (vm_idx >= nr_vms || vcpu_idx >= vms[vm_idx].nr_vcpus)
-		return refuse(caller, TANDEM_HC_VCPU_SET_SCHED, TANDEM_E_INVAL, "no such VM or vCPU");
+		return refuse(caller, TANDEM_HC_VCPU_SET_SCHED, TANDEM_E_INVAL,
+			      "no such VM or vCPU");
 	if (budget > 10000000 || period > 10000000 || (budget && !period) || budget > period)
 		return refuse(caller, TANDEM_HC_VCPU_SET_SCHED, TANDEM_E_INVAL,
 			      "budget/period out of range (0 <= budget <= period <= 10 s, in us)");
@@ -82,7 +83,8 @@ static int64_t vm_set_pool(struct vcpu *caller, const struct guest_regs *r)
 	if (r->x[1] >= nr_vms || r->x[2] >= nr_pools)
 		return refuse(caller, TANDEM_HC_VM_SET_POOL, TANDEM_E_INVAL, "no such VM or pool");
 	if (vms[r->x[1]].state != VM_RUNNING)
-		return refuse(caller, TANDEM_HC_VM_SET_POOL, TANDEM_E_BUSY, "the VM is not running");
+		return refuse(caller, TANDEM_HC_VM_SET_POOL, TANDEM_E_BUSY,
+			      "the VM is not running");
 	err = pool_move_vm(&vms[r->x[1]], &pools[r->x[2]], why, sizeof(why));
 	return err ? refuse(caller, TANDEM_HC_VM_SET_POOL, status_of(err), why) : TANDEM_OK;
 }
@@ -165,8 +167,9 @@ void hypercall(struct vcpu *vcpu, struct guest_regs *r)
 		return;
 	}
 	if (!vcpu->vm->cfg->privileged) {
-		r->x[0] = (uint64_t)refuse(vcpu, fn, TANDEM_E_PERM,
-					   "the VM is not privileged (add `privileged;` to its node)");
+		r->x[0] =
+		    (uint64_t)refuse(vcpu, fn, TANDEM_E_PERM,
+				     "the VM is not privileged (add `privileged;` to its node)");
 		return;
 	}
 	switch (fn) {

@@ -182,7 +182,8 @@ static struct vcpu *pick_next(struct pcpu *p)
 	spin_lock(&pool->lock);
 	p->resched = false;
 	prev = p->sched.running;
-	v = pool->ops->pick(pool, p, arch_counter_read(), &next);
+	v = pool->ops->pick(pool, p, arch_counter_read(), &p->next_decision);
+	next = p->next_decision;
 	if (v && ensure_progress(pool, p, v, next)) {
 		next = arch_counter_read() + pool->slice;
 		p->stats.liveness_timers++;

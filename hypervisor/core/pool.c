@@ -199,8 +199,7 @@ void pool_yield(struct vcpu *vcpu)
 
 /* ---- run-time control (hypercalls) -------------------------------------------------- */
 
-int pool_set_params(struct vcpu *vcpu, const struct sched_params *params, char *why,
-		    size_t why_len)
+int pool_set_params(struct vcpu *vcpu, const struct sched_params *params, char *why, size_t why_len)
 {
 	struct pool *pool = vcpu->sched.pool;
 	struct sched_change change = {.retune = vcpu, .params = params};
@@ -381,20 +380,19 @@ void pool_dump(void)
 			const struct vcpu *vc = pool->vcpus[v];
 			const struct sched_vcpu *s = &vc->sched;
 
-			printk("    vcpu %s/%u pool=%s state=%s run=%llu budget=%llu period=%llu "
-			       "weight=%u home=%d on=%d misses=%llu traps=%llu wfi=%llu queued=%d "
-			       "picked=%d vtime=%llu\n",
-			       vc->vm->name, vc->id, pool->name, state_names[vc->state],
-			       (unsigned long long)vc->run_ticks,
-			       (unsigned long long)s->params.budget,
-			       (unsigned long long)s->params.period, s->params.weight,
-			       s->home ? (int)s->home->index : -1,
-			       vc->loaded_on ? (int)vc->loaded_on->index : -1,
-			       (unsigned long long)s->deadline_misses,
-			       (unsigned long long)vc->stats.traps,
-			       (unsigned long long)vc->stats.wfi, s->queued,
-			       s->running_on ? (int)s->running_on->index : -1,
-			       (unsigned long long)s->slack_vtime);
+			printk(
+			    "    vcpu %s/%u pool=%s state=%s run=%llu budget=%llu period=%llu "
+			    "weight=%u home=%d on=%d misses=%llu traps=%llu wfi=%llu queued=%d "
+			    "picked=%d vtime=%llu\n",
+			    vc->vm->name, vc->id, pool->name, state_names[vc->state],
+			    (unsigned long long)vc->run_ticks, (unsigned long long)s->params.budget,
+			    (unsigned long long)s->params.period, s->params.weight,
+			    s->home ? (int)s->home->index : -1,
+			    vc->loaded_on ? (int)vc->loaded_on->index : -1,
+			    (unsigned long long)s->deadline_misses,
+			    (unsigned long long)vc->stats.traps, (unsigned long long)vc->stats.wfi,
+			    s->queued, s->running_on ? (int)s->running_on->index : -1,
+			    (unsigned long long)s->slack_vtime);
 		}
 	}
 }

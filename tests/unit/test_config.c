@@ -517,7 +517,8 @@ static void test_resources(void **state)
 	sys.vms[0].pool = 1;
 	sys.vms[1].pool = 0;
 	sys.pools[1].cpus = 0;
-	expect(cfg_check_resources(&sys, &res), "config: /vms/linux: pool: pool \"rt\" has no pCPUs");
+	expect(cfg_check_resources(&sys, &res),
+	       "config: /vms/linux: pool: pool \"rt\" has no pCPUs");
 	sys.vms[0].pool = 0;
 	sys.nr_pools = 1;
 	sys.vms[0].nr_vcpus = 3;

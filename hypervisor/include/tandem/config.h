@@ -41,7 +41,7 @@ enum cfg_wfi {
 /* A CPU pool under /pools. */
 struct cfg_pool {
 	char name[CFG_NAME_MAX];
-	uint64_t cpus;	 /* bitmap of pCPU indices ("cpus"); unlisted pCPUs join pool0 */
+	uint64_t cpus;		  /* bitmap of pCPU indices ("cpus"); unlisted pCPUs join pool0 */
 	enum cfg_sched scheduler; /* "scheduler" */
 	enum cfg_wfi wfi;	  /* "wfi" */
 	uint32_t slice_us;	  /* "slice-us": slack time slice of a dynamic pool */

@@ -21,5 +21,4 @@ void gic_deactivate(irq_t intid);
 void gic_route_spi(irq_t intid, uint64_t mpidr);
 void gic_enable_ppi(irq_t intid);
 
-
 #endif

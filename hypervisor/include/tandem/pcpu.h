@@ -42,12 +42,13 @@ struct pcpu {
 	unsigned index;
 	uint64_t mpidr;
 	bool online;
-	struct vcpu *current; /* the vCPU whose registers are on the stack frame, or NULL */
+	struct vcpu *current;  /* the vCPU whose registers are on the stack frame, or NULL */
 	volatile bool resched; /* a scheduling decision is due at the next exit to a guest */
 	struct pool *leaving;  /* the pool it was moved out of, until its vCPU is released */
 	struct pcpu_stats stats;
 	struct pcpu_time time;
 	struct sched_pcpu sched; /* its pool and the scheduler's last choice */
+	uint64_t next_decision;	 /* when the scheduler said a decision can next be due */
 	struct timer sched_timer;
 	struct timer_queue timers;
 };

@@ -11,15 +11,15 @@
 #include <tandem/spinlock.h>
 #include <tandem/types.h>
 
-#define MAX_POOLS	CFG_MAX_POOLS
-#define POOL_MAX_VCPUS	(CFG_MAX_VMS * CFG_MAX_VCPUS)
-#define POOL_SLICE_US	1000 /* slack time slice between competing vCPUs of a dynamic pool */
+#define MAX_POOLS      CFG_MAX_POOLS
+#define POOL_MAX_VCPUS (CFG_MAX_VMS * CFG_MAX_VCPUS)
+#define POOL_SLICE_US  1000 /* slack time slice between competing vCPUs of a dynamic pool */
 
 struct pool {
 	const char *name;
 	unsigned index;
 	const struct sched_ops *ops;
-	bool trap_wfi; /* bind pools: wfi = "trap" (idle time visible) or "native" */
+	bool trap_wfi;	/* bind pools: wfi = "trap" (idle time visible) or "native" */
 	uint64_t slice; /* ticks: slack time slice (dynamic) */
 	spinlock_t lock;
 

@@ -34,15 +34,15 @@ struct sched_params {
 struct sched_vcpu {
 	struct sched_params params;
 	struct pool *pool;
-	struct pcpu *home;	 /* dynamic: pCPU its reservation is admitted on; bind: its pCPU */
-	struct pcpu *running_on; /* pCPU whose last pick() returned it, or NULL */
-	bool queued;		 /* runnable as far as the scheduler knows */
-	uint64_t since;		 /* when running_on picked it (charging starts here) */
-	uint64_t deadline;	 /* end of the current reservation period */
-	uint64_t remaining;	 /* budget left before deadline */
-	uint64_t slack_vtime;	 /* slack time received, scaled by 1/weight: lowest runs next */
-	uint64_t slack_ran;	 /* ticks received beyond the reservation (statistics) */
-	uint64_t budget_ran;	 /* ticks received from the reservation (statistics) */
+	struct pcpu *home;	  /* dynamic: pCPU its reservation is admitted on; bind: its pCPU */
+	struct pcpu *running_on;  /* pCPU whose last pick() returned it, or NULL */
+	bool queued;		  /* runnable as far as the scheduler knows */
+	uint64_t since;		  /* when running_on picked it (charging starts here) */
+	uint64_t deadline;	  /* end of the current reservation period */
+	uint64_t remaining;	  /* budget left before deadline */
+	uint64_t slack_vtime;	  /* slack time received, scaled by 1/weight: lowest runs next */
+	uint64_t slack_ran;	  /* ticks received beyond the reservation (statistics) */
+	uint64_t budget_ran;	  /* ticks received from the reservation (statistics) */
 	uint64_t deadline_misses; /* periods that ended with budget left while it was runnable */
 };
 

@@ -45,12 +45,12 @@ struct vcpu {
 	struct arch_vcpu_ctx ctx;
 	struct vgic_vcpu vgic;
 	struct vcpu_stats stats;
-	struct sched_vcpu sched; /* owned by its pool's scheduler */
-	uint64_t run_ticks;	  /* counter ticks it ran in the guest (EL1/EL0) */
+	struct sched_vcpu sched;	 /* owned by its pool's scheduler */
+	uint64_t run_ticks;		 /* counter ticks it ran in the guest (EL1/EL0) */
 	struct pcpu *volatile loaded_on; /* pCPU holding its registers, until fully saved */
 	struct pcpu *last_pcpu;		 /* where it ran last (migration statistics) */
-	volatile bool held;	  /* being moved between pools: not schedulable meanwhile */
-	struct timer wake_timer;  /* stands in for its virtual timer while blocked */
+	volatile bool held;		 /* being moved between pools: not schedulable meanwhile */
+	struct timer wake_timer;	 /* stands in for its virtual timer while blocked */
 };
 
 /* Whether a scheduler may run it now. */

@@ -330,7 +330,8 @@ void vgic_vcpu_save(struct vcpu *vcpu)
 
 		if (!irq->hw_intid)
 			continue;
-		irq->hw_active = arch_gic_ppi_active(irq->hw_intid) && (irq->active || irq->pending);
+		irq->hw_active =
+		    arch_gic_ppi_active(irq->hw_intid) && (irq->active || irq->pending);
 		arch_gic_deactivate(irq->hw_intid);
 		if (!irq->hw_active)
 			irq->hw_intid = 0;

@@ -22,16 +22,18 @@
 #define TANDEM_REVISION_MINOR 0
 
 /* Functions (SMC64 fast calls). All but TANDEM_HC_INFO need a VM marked `privileged;`. */
-#define TANDEM_HC_INFO	       0xc6000000U /* -> x1 nr_vms, x2 nr_pools, x3 nr_pcpus, x4 caller vm */
-#define TANDEM_HC_VCPU_SET_SCHED 0xc6000001U /* x1 vm, x2 vcpu, x3 budget_us, x4 period_us, x5 weight */
-#define TANDEM_HC_VM_SET_POOL	 0xc6000002U /* x1 vm, x2 pool */
-#define TANDEM_HC_PCPU_SET_POOL	 0xc6000003U /* x1 pcpu, x2 pool */
-#define TANDEM_HC_PCPU_TIME	 0xc6000004U /* x1 pcpu -> x1 elapsed, x2 idle, x3 hyp, x4 guest (ticks) */
-#define TANDEM_HC_POOL_OF	 0xc6000005U /* x1 0 = vm / 1 = pcpu, x2 index -> x1 pool */
-#define TANDEM_HC_NR_FUNCTIONS	 6
+#define TANDEM_HC_INFO 0xc6000000U /* -> x1 nr_vms, x2 nr_pools, x3 nr_pcpus, x4 caller vm */
+#define TANDEM_HC_VCPU_SET_SCHED                                                                   \
+	0xc6000001U /* x1 vm, x2 vcpu, x3 budget_us, x4 period_us, x5 weight */
+#define TANDEM_HC_VM_SET_POOL	0xc6000002U /* x1 vm, x2 pool */
+#define TANDEM_HC_PCPU_SET_POOL 0xc6000003U /* x1 pcpu, x2 pool */
+#define TANDEM_HC_PCPU_TIME                                                                        \
+	0xc6000004U /* x1 pcpu -> x1 elapsed, x2 idle, x3 hyp, x4 guest (ticks) */
+#define TANDEM_HC_POOL_OF      0xc6000005U /* x1 0 = vm / 1 = pcpu, x2 index -> x1 pool */
+#define TANDEM_HC_NR_FUNCTIONS 6
 
 /* Status in x0. -1 and -3 are SMCCC's own NOT_SUPPORTED and INVALID_PARAMETER. */
-#define TANDEM_OK	    0
+#define TANDEM_OK	0
 #define TANDEM_E_NOTSUP (-1) /* unknown function */
 #define TANDEM_E_INVAL	(-3) /* malformed argument: no such VM/vCPU/pool/pCPU, bad values */
 #define TANDEM_E_PERM	(-4) /* the calling VM is not privileged */

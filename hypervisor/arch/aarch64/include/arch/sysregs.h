@@ -58,8 +58,8 @@
 /* No guest loaded: physical IRQs, FIQs and SErrors still route to EL2 (else an idle
  * pCPU's WFI wakes for an interrupt that is never taken there). */
 #define HCR_HOST (HCR_RW | HCR_IMO | HCR_FMO | HCR_AMO)
-#define HCR_APK	   (1UL << 40)
-#define HCR_API	   (1UL << 41)
+#define HCR_APK	 (1UL << 40)
+#define HCR_API	 (1UL << 41)
 
 /* SCTLR_EL2 (non-VHE) */
 #define SCTLR_M	  (1UL << 0)

@@ -17,7 +17,7 @@ struct fake_gic {
 	uint64_t lr[FAKE_GIC_MAX_LRS];
 	uint32_t hcr, vmcr;
 	uint32_t ppi_active; /* physical active state of SGIs/PPIs 0-31 on this CPU */
-	uint32_t apr[2][4]; /* [group][idx] */
+	uint32_t apr[2][4];  /* [group][idx] */
 	unsigned lr_writes, hcr_writes;
 
 	unsigned nr_sgis; /* arch_gic_send_sgi() calls; the first FAKE_GIC_LOG are kept */
