@@ -136,19 +136,19 @@ static void dump_vms(void)
 		const struct vm *vm = &vms[v];
 
 		out("tandem: vm %s: %s, restarts %u\n", vm->name,
-		       vm->state == VM_RUNNING ? "running" : "stopped", vm->restarts);
+		    vm->state == VM_RUNNING ? "running" : "stopped", vm->restarts);
 		for (unsigned i = 0; i < vm->nr_vcpus && i < CFG_MAX_VCPUS; i++) {
 			const struct vcpu *vc = &vm->vcpus[i];
 			const struct vcpu_stats *s = &vc->stats;
 			unsigned st = (unsigned)vc->state;
 
 			out("tandem:   vcpu %u %s: pcpu %d traps %llu waits %llu wfi %llu hvc %llu "
-			       "mmio %llu irqs %llu injected %llu\n",
-			       i, st < ARRAY_SIZE(state) ? state[st] : "?",
-			       vc->pcpu ? (int)vc->pcpu->index : -1, (unsigned long long)s->traps,
-			       (unsigned long long)s->wait_entries, (unsigned long long)s->wfi,
-			       (unsigned long long)s->hvc, (unsigned long long)s->mmio,
-			       (unsigned long long)s->irqs, (unsigned long long)s->injected);
+			    "mmio %llu irqs %llu injected %llu\n",
+			    i, st < ARRAY_SIZE(state) ? state[st] : "?",
+			    vc->pcpu ? (int)vc->pcpu->index : -1, (unsigned long long)s->traps,
+			    (unsigned long long)s->wait_entries, (unsigned long long)s->wfi,
+			    (unsigned long long)s->hvc, (unsigned long long)s->mmio,
+			    (unsigned long long)s->irqs, (unsigned long long)s->injected);
 		}
 	}
 }
@@ -166,21 +166,21 @@ static void dump_pcpus(void)
 			continue;
 		snapshot(p, &s);
 		if (v)
-			snprintf_td(who, sizeof(who), "vm %s vcpu %u traps %llu waits %llu", v->vm->name,
-				    v->id, (unsigned long long)s.vcpu.traps,
+			snprintf_td(who, sizeof(who), "vm %s vcpu %u traps %llu waits %llu",
+				    v->vm->name, v->id, (unsigned long long)s.vcpu.traps,
 				    (unsigned long long)s.vcpu.wait_entries);
 		else
 			snprintf_td(who, sizeof(who), "no vcpu");
 		out("tandem: pcpu %u: %s; el2 %llu = guest %llu + wait %llu + idle %llu%s; irqs "
-		       "%s %llu %s %llu %s %llu %s %llu %s %llu\n",
-		       i, who, (unsigned long long)s.pcpu.el2_entries,
-		       (unsigned long long)s.pcpu.guest_entries,
-		       (unsigned long long)s.pcpu.wait_entries,
-		       (unsigned long long)s.pcpu.idle_entries, s.consistent ? "" : " (torn)",
-		       irq_kind_names[0], (unsigned long long)k[0], irq_kind_names[1],
-		       (unsigned long long)k[1], irq_kind_names[2], (unsigned long long)k[2],
-		       irq_kind_names[3], (unsigned long long)k[3], irq_kind_names[4],
-		       (unsigned long long)k[4]);
+		    "%s %llu %s %llu %s %llu %s %llu %s %llu\n",
+		    i, who, (unsigned long long)s.pcpu.el2_entries,
+		    (unsigned long long)s.pcpu.guest_entries,
+		    (unsigned long long)s.pcpu.wait_entries,
+		    (unsigned long long)s.pcpu.idle_entries, s.consistent ? "" : " (torn)",
+		    irq_kind_names[0], (unsigned long long)k[0], irq_kind_names[1],
+		    (unsigned long long)k[1], irq_kind_names[2], (unsigned long long)k[2],
+		    irq_kind_names[3], (unsigned long long)k[3], irq_kind_names[4],
+		    (unsigned long long)k[4]);
 	}
 }
 

@@ -96,51 +96,78 @@ struct vcpu *vm_vcpu_by_mpidr(struct vm *vm, uint64_t mpidr)
 	return NULL;
 }
 
-/* Loads kernel, initrd and generated DTB into the VM's RAM; fills the boot entry and DTB address.
+/* Where the images go in guest-physical memory. */
+struct image_plan {
+	ipa_t kernel, initrd, dtb; /* initrd is 0 without one */
+};
+
+/*
+ * Places kernel, initrd and DTB area in the VM's configured memory, or says (one config:
+ * line naming VM and property) why they do not fit. Needs only vm->cfg and vm->name, so
+ * every VM's images are checked before any VM starts.
  */
-static int load_images(struct vm *vm, ipa_t *entry, ipa_t *dtb_ipa)
+static int plan_images(const struct vm *vm, struct image_plan *plan)
 {
 	const struct cfg_vm *cfg = vm->cfg;
+	uint64_t ram_size = cfg->mem_size;
 	struct image_layout img;
-	ipa_t kernel = vm->ram_ipa, initrd = 0, dtb = vm->ram_ipa + vm->ram_size - DTB_AREA;
-	int err, dtb_size;
+	int err;
 
 	err = parse_image_header(vm, &img);
 	if (err)
 		return err;
-	kernel += img.text_offset;
-	if (kernel + img.image_size > dtb) {
+	plan->kernel = VM_RAM_BASE + img.text_offset;
+	plan->initrd = 0;
+	plan->dtb = VM_RAM_BASE + ram_size - DTB_AREA;
+	if (ram_size < DTB_AREA || plan->kernel + img.image_size > plan->dtb) {
 		printk("config: /vms/%s: memory: 0x%llx bytes cannot hold kernel '%s' (0x%llx "
 		       "bytes at offset 0x%llx) plus the 2 MiB DTB area\n",
-		       vm->name, (unsigned long long)vm->ram_size, cfg->kernel.name,
+		       vm->name, (unsigned long long)ram_size, cfg->kernel.name,
 		       (unsigned long long)img.image_size, (unsigned long long)img.text_offset);
 		return -ERR_INVAL;
 	}
 	if (cfg->initrd.name) {
-		initrd = ALIGN_UP(kernel + img.image_size, MiB(2));
-		if (initrd + cfg->initrd.size > dtb) {
+		plan->initrd = ALIGN_UP(plan->kernel + img.image_size, MiB(2));
+		if (plan->initrd + cfg->initrd.size > plan->dtb) {
 			printk(
 			    "config: /vms/%s: memory: 0x%llx bytes cannot hold kernel and initrd "
 			    "'%s' (0x%llx bytes)\n",
-			    vm->name, (unsigned long long)vm->ram_size, cfg->initrd.name,
+			    vm->name, (unsigned long long)ram_size, cfg->initrd.name,
 			    (unsigned long long)cfg->initrd.size);
 			return -ERR_INVAL;
 		}
-		copy_to_guest(vm, initrd, cfg->initrd.data, cfg->initrd.size);
 	}
-	copy_to_guest(vm, kernel, cfg->kernel.data, cfg->kernel.size);
+	return 0;
+}
 
-	dtb_size = guest_dtb_build(vm, dtb_scratch, sizeof(dtb_scratch), initrd,
+/*
+ * Copies kernel, initrd and generated DTB into the VM's RAM from the boot bundle (read,
+ * never written: every load is pristine); fills the boot entry and DTB address.
+ */
+static int load_images(struct vm *vm, ipa_t *entry, ipa_t *dtb_ipa)
+{
+	const struct cfg_vm *cfg = vm->cfg;
+	struct image_plan plan;
+	int err, dtb_size;
+
+	err = plan_images(vm, &plan);
+	if (err)
+		return err;
+	if (plan.initrd)
+		copy_to_guest(vm, plan.initrd, cfg->initrd.data, cfg->initrd.size);
+	copy_to_guest(vm, plan.kernel, cfg->kernel.data, cfg->kernel.size);
+
+	dtb_size = guest_dtb_build(vm, dtb_scratch, sizeof(dtb_scratch), plan.initrd,
 				   cfg->initrd.name ? cfg->initrd.size : 0);
 	if (dtb_size < 0) {
 		printk("config: /vms/%s: cannot generate the guest device tree (%s)\n", vm->name,
 		       err_name(dtb_size));
 		return dtb_size;
 	}
-	copy_to_guest(vm, dtb, dtb_scratch, (size_t)dtb_size);
+	copy_to_guest(vm, plan.dtb, dtb_scratch, (size_t)dtb_size);
 	arch_icache_invalidate_all();
-	*entry = kernel;
-	*dtb_ipa = dtb;
+	*entry = plan.kernel;
+	*dtb_ipa = plan.dtb;
 	return 0;
 }
 
@@ -245,9 +272,9 @@ void vm_start(struct vm *vm)
 /* Images are validated before any VM starts, so a bad one stops the boot cleanly. */
 int vm_check_images(struct vm *vm)
 {
-	struct image_layout img;
+	struct image_plan plan;
 
-	return parse_image_header(vm, &img);
+	return plan_images(vm, &plan);
 }
 
 void vm_stop(struct vm *vm, const char *why)
@@ -315,7 +342,8 @@ static void vm_restart(struct vm *vm)
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
 		pcpu_wait_vcpu_off(&vm->vcpus[i]);
 	wipe_ram(vm);
-	/* Stage-2 tables are unchanged, but the guest's stage-1 entries under its VMID are stale. */
+	/* Stage-2 tables are unchanged, but the guest's stage-1 entries under its VMID are stale.
+	 */
 	arch_tlb_flush_vmid(vm->vmid);
 	vgic_vm_reset(vm);
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {

@@ -14,8 +14,8 @@
 struct vcpu;
 
 struct pcpu_stats {
-	uint32_t seq;	      /* odd while this pCPU updates its entry counts (stats.c) */
-	uint64_t el2_entries; /* every exception taken to EL2 on this pCPU */
+	uint32_t seq;		/* odd while this pCPU updates its entry counts (stats.c) */
+	uint64_t el2_entries;	/* every exception taken to EL2 on this pCPU */
 	uint64_t guest_entries; /* of those, from a guest running here */
 	uint64_t wait_entries;	/* interrupts taken in EL2 while a vCPU waited here (WFI) */
 	uint64_t idle_entries;	/* interrupts taken with no vCPU on this pCPU */

@@ -25,9 +25,9 @@ struct vm {
 	unsigned index;
 	vmid_t vmid;
 	volatile enum vm_state state;
-	spinlock_t lock;	/* state changes; before the vGIC and vPL011 locks */
-	bool restart_claimed;	/* a pCPU has taken on the pending restart (vm_vcpu_left) */
-	unsigned restarts;	/* completed restarts since boot */
+	spinlock_t lock;      /* state changes; before the vGIC and vPL011 locks */
+	bool restart_claimed; /* a pCPU has taken on the pending restart (vm_vcpu_left) */
+	unsigned restarts;    /* completed restarts since boot */
 
 	paddr_t ram_pa; /* host-physical base of its RAM */
 	ipa_t ram_ipa;	/* guest-physical base of its RAM */
