@@ -34,7 +34,7 @@ struct bench_stats {
 	uint64_t avg;
 };
 
-/* Sorts v[0..n) in place and summarises it (n > 0); med is the lower median. */
+/* Sorts v[0..n) in place and summarises it; med is the lower median; all 0 when n == 0. */
 void bench_summarise(uint32_t *v, unsigned n, struct bench_stats *s);
 
 /* The compute kernel: list sort and search, a matrix multiply and a number-parsing state machine,

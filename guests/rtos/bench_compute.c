@@ -85,6 +85,8 @@ static struct node *list_sort(struct node *head, int by_index)
 			}
 			p = q;
 		}
+		if (!tail)
+			return NULL; /* an empty list */
 		tail->next = NULL;
 		if (merges <= 1)
 			return head;

@@ -1,4 +1,4 @@
-/* Summaries of a measurement's samples: min, lower median, mean, max. */
+/* Summaries of a measurement's samples: min, lower median, mean, max (all 0 for none). */
 #include "bench.h"
 
 /* Shell sort: short, in place, no recursion; n is at most BENCH_N_MAX. */
@@ -24,6 +24,10 @@ void bench_summarise(uint32_t *v, unsigned n, struct bench_stats *s)
 {
 	uint64_t sum = 0;
 
+	if (!n) {
+		*s = (struct bench_stats){0};
+		return;
+	}
 	sort_u32(v, n);
 	for (unsigned i = 0; i < n; i++)
 		sum += v[i];
