@@ -1,4 +1,7 @@
-/* Physical interrupts at EL2: the guest's timer, vGIC maintenance, IPIs, the console UART. */
+/*
+ * Physical interrupts at EL2: the guest's timer, vGIC maintenance, IPIs, the console
+ * UART; and where the hypervisor's own device interrupts are routed.
+ */
 #include <tandem/arch.h>
 #include <tandem/console.h>
 #include <tandem/gic.h>
@@ -6,9 +9,26 @@
 #include <tandem/log.h>
 #include <tandem/pcpu.h>
 #include <tandem/platform.h>
+#include <tandem/pool.h>
 #include <tandem/timer.h>
+#include <tandem/stats.h>
 #include <tandem/vcpu.h>
 #include <tandem/vgic.h>
+
+static enum irq_kind kind_of(irq_t id)
+{
+	if (id == PPI_VIRT_TIMER)
+		return IRQ_KIND_VTIMER;
+	if (id == PPI_MAINTENANCE)
+		return IRQ_KIND_MAINT;
+	if (id == IPI_KICK)
+		return IRQ_KIND_KICK;
+	if (id == PPI_HYP_TIMER)
+		return IRQ_KIND_HYP_TIMER;
+	if (platform.uart_irq && id == platform.uart_irq)
+		return IRQ_KIND_UART;
+	return IRQ_KIND_OTHER;
+}
 
 void irq_handle(void)
 {
@@ -17,30 +37,72 @@ void irq_handle(void)
 	for (;;) {
 		irq_t id = gic_ack();
 		struct vcpu *vcpu = p->current;
+		enum irq_kind kind;
 
 		if (id >= GIC_SPURIOUS)
 			break;
-		p->stats.irqs++;
+		kind = kind_of(id);
+		stats_count_irq(kind);
 		gic_eoi(id); /* priority drop only (EOImode = 1) */
-		if (id == PPI_VIRT_TIMER && vcpu) {
-			/* Hardware-linked: the guest's EOI of INTID 27 deactivates the physical
-			 * one. */
-			vgic_inject_hw(vcpu, PPI_VIRT_TIMER, PPI_VIRT_TIMER);
-			continue;
-		}
-		if (id == PPI_HYP_TIMER) {
-			timer_irq();
-		} else if (id == PPI_MAINTENANCE) {
+		switch (kind) {
+		case IRQ_KIND_VTIMER:
+			if (vcpu) {
+				/* Hardware-linked: the guest's EOI of INTID 27 deactivates the
+				 * physical one. */
+				vgic_inject_hw(vcpu, PPI_VIRT_TIMER, PPI_VIRT_TIMER);
+				continue;
+			}
+			break;
+		case IRQ_KIND_MAINT:
 			if (vcpu)
 				vgic_maintenance(vcpu);
-		} else if (id == IPI_KICK) {
-			p->stats.ipis++; /* the return path re-reads vCPU state and pending
-					    interrupts */
-		} else if (id == platform.uart_irq) {
+			break;
+		case IRQ_KIND_KICK:
+			break; /* the return path re-reads vCPU state and pending interrupts */
+		case IRQ_KIND_UART:
 			console_irq();
-		} else if (id != PPI_VIRT_TIMER) {
+			break;
+		case IRQ_KIND_HYP_TIMER:
+			timer_irq(); /* scheduler decisions, stand-ins for blocked vCPUs' timers */
+			break;
+		default:
 			log_warn("CPU %u: unexpected interrupt %u", p->index, id);
+			break;
 		}
 		gic_deactivate(id);
 	}
+}
+
+/*
+ * Where the hypervisor's own interrupts go (docs/design.md): the lowest-numbered pCPU of a
+ * pool with no vCPUs (a spare pool), else the lowest-numbered pCPU of a pool that is not
+ * bind, else pCPU 0. A bind pool's pCPUs belong to their real-time vCPUs: the only EL2
+ * entries there are those vCPUs' own. Re-evaluated whenever a pool changes.
+ */
+unsigned irq_hyp_pcpu(void)
+{
+	unsigned fallback = MAX_PCPUS;
+
+	for (unsigned i = 0; i < nr_pcpus && i < MAX_PCPUS; i++) {
+		const struct pool *pool = pcpus[i].sched.pool;
+
+		if (!pcpus[i].online || !pool)
+			continue;
+		if (pool->nr_vcpus == 0)
+			return i;
+		if (pool->ops != &sched_bind_ops && fallback == MAX_PCPUS)
+			fallback = i;
+	}
+	return fallback == MAX_PCPUS ? 0 : fallback;
+}
+
+void irq_route_hyp(void)
+{
+	unsigned target = irq_hyp_pcpu();
+
+	if (!platform.uart_irq)
+		return;
+	gic_route_spi(platform.uart_irq, pcpus[target].mpidr);
+	log_info("hypervisor interrupts (console UART, INTID %u) -> pCPU %u",
+		 (unsigned)platform.uart_irq, target);
 }

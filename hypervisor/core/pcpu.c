@@ -240,7 +240,15 @@ void pcpu_leave_vcpu(void)
 	arch_vcpu_put(vcpu);
 	vcpu->regs = *pcpu_frame(p);
 	p->current = NULL;
+	/* Release: whoever sees loaded_on == NULL (another pCPU, pcpu_wait_vcpu_off) sees its
+	 * state saved. */
 	__atomic_store_n(&vcpu->loaded_on, NULL, __ATOMIC_RELEASE);
+}
+
+void pcpu_wait_vcpu_off(const struct vcpu *vcpu)
+{
+	while (__atomic_load_n(&vcpu->loaded_on, __ATOMIC_ACQUIRE))
+		arch_relax(); /* it was kicked: it leaves at its next exit */
 }
 
 /* Entered after a pick chose nothing: wait for an interrupt, then ask again. */
@@ -272,6 +280,8 @@ void pcpu_maybe_switch(void)
 	if (next == prev)
 		return;
 	pcpu_leave_vcpu();
+	if (prev && prev->state == VCPU_STOPPED)
+		vm_vcpu_left(prev->vm); /* a VM reset is carried out here, off its vCPUs */
 	if (next)
 		vcpu_enter(next);
 	arch_reset_stack_and_call(idle_loop);

@@ -9,6 +9,7 @@
 #include <tandem/arch.h>
 #include <tandem/arch_vcpu.h>
 #include <tandem/errno.h>
+#include <tandem/irq.h>
 #include <tandem/log.h>
 #include <tandem/pool.h>
 #include <tandem/string.h>
@@ -291,6 +292,7 @@ int pool_move_vm(struct vm *vm, struct pool *to, char *why, size_t why_len)
 	}
 	resched_pool(from);
 	resched_pool(to);
+	irq_route_hyp(); /* a pool may have become empty, or no longer be */
 	log_info("vm %s: moved from pool %s to pool %s", vm->name, from->name, to->name);
 	return 0;
 }
@@ -329,6 +331,7 @@ int pool_move_pcpu(struct pcpu *p, struct pool *to, char *why, size_t why_len)
 	pcpu_resched(p);
 	resched_pool(from);
 	resched_pool(to);
+	irq_route_hyp();
 	log_info("pCPU %u: moved from pool %s to pool %s", p->index, from->name, to->name);
 	return 0;
 }

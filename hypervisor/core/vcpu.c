@@ -10,6 +10,7 @@
 #include <tandem/arch_vcpu.h>
 #include <tandem/pcpu.h>
 #include <tandem/pool.h>
+#include <tandem/stats.h>
 #include <tandem/vcpu.h>
 #include <tandem/vm.h>
 
@@ -129,8 +130,7 @@ void vcpu_trap_enter(struct vcpu *vcpu)
 	struct pcpu *p = pcpu_this();
 
 	pcpu_account_guest(p);
-	vcpu->stats.traps++;
-	p->stats.el2_entries++;
+	stats_count_entry(vcpu);
 	vgic_sync(vcpu);
 }
 

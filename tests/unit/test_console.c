@@ -79,6 +79,15 @@ void vpl011_rx_char(struct vm *vm, char c)
 	nr_rx++;
 }
 
+/* The statistics dump (core/stats.c, tested in test_stats.c): Ctrl-A d must call it. */
+static unsigned stats_dumps;
+
+void stats_dump(void)
+{
+	stats_dumps++;
+	console_write("tandem: STATS\n", 14);
+}
+
 /* --- Helpers --- */
 
 static void reset_console(unsigned n)
@@ -285,6 +294,27 @@ static void test_ctrl_a_three_times_switches_focus(void **state)
 	expect("\r\ntandem: console input -> vm a\r\n");
 }
 
+static void test_focus_leaves_a_stopped_vm(void **state)
+{
+	reset_console(3);
+	focus = 1;
+	/* Another VM stopping changes nothing. */
+	vms[2].state = VM_STOPPED;
+	console_vm_stopped(&vms[2]);
+	assert_int_equal(focus, 1);
+	expect("");
+	/* The focused VM stopping moves the focus to the next running one, and says so. */
+	vms[1].state = VM_STOPPED;
+	console_vm_stopped(&vms[1]);
+	assert_int_equal(focus, 0);
+	expect("tandem: console input -> vm a\r\n");
+	/* The last running VM stopping keeps the focus where it is. */
+	vms[0].state = VM_STOPPED;
+	console_vm_stopped(&vms[0]);
+	assert_int_equal(focus, 0);
+	expect("");
+}
+
 static void test_single_ctrl_a_reaches_the_guest(void **state)
 {
 	reset_console(1);
@@ -301,17 +331,16 @@ static void test_single_ctrl_a_reaches_the_guest(void **state)
 static void test_ctrl_a_commands(void **state)
 {
 	reset_console(2);
-	vms[0].nr_vcpus = 1;
-	vms[0].vcpus[0].stats.traps = 1234;
+	stats_dumps = 0;
 	input("\x01?");
 	assert_int_equal(nr_rx, 0);
-	assert_non_null(strstr(term, "Ctrl-A d: dump per-vCPU statistics"));
+	assert_non_null(strstr(term, "Ctrl-A d: dump statistics"));
 	term_len = 0;
 	input("\x01");
 	input("d");
 	assert_int_equal(nr_rx, 0);
-	assert_non_null(strstr(term, "tandem: vm a: running"));
-	assert_non_null(strstr(term, "traps 1234"));
+	assert_int_equal(stats_dumps, 1);
+	assert_non_null(strstr(term, "tandem: STATS"));
 }
 
 static void test_irq_drains_the_uart(void **state)
@@ -402,6 +431,7 @@ int main(void)
 	    cmocka_unit_test(test_long_focused_line_keeps_flowing),
 	    cmocka_unit_test(test_input_goes_to_focus),
 	    cmocka_unit_test(test_ctrl_a_three_times_switches_focus),
+	    cmocka_unit_test(test_focus_leaves_a_stopped_vm),
 	    cmocka_unit_test(test_single_ctrl_a_reaches_the_guest),
 	    cmocka_unit_test(test_ctrl_a_commands),
 	    cmocka_unit_test(test_irq_drains_the_uart),

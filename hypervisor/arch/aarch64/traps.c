@@ -13,6 +13,7 @@
 #include <tandem/mmio.h>
 #include <tandem/pcpu.h>
 #include <tandem/psci.h>
+#include <tandem/stats.h>
 #include <tandem/vcpu.h>
 #include <tandem/vm.h>
 
@@ -286,7 +287,7 @@ void hyp_trap_irq(struct guest_regs *r)
 
 	/* EL2 unmasks IRQs only in arch_wait_for_interrupt(): until now this pCPU idled. */
 	pcpu_account_idle(p);
-	p->stats.el2_entries++;
+	stats_count_entry(NULL);
 	irq_handle();
 	pcpu_account_hyp(p);
 }

@@ -4,6 +4,7 @@
 
 #include <tandem/sched.h>
 #include <tandem/timer.h>
+#include <tandem/stats.h>
 #include <tandem/types.h>
 
 #define MAX_PCPUS	8
@@ -15,7 +16,11 @@
 struct vcpu;
 
 struct pcpu_stats {
-	uint64_t el2_entries; /* every exception taken to EL2 on this pCPU */
+	uint32_t seq;		/* odd while this pCPU updates its entry counts (stats.c) */
+	uint64_t el2_entries;	/* every exception taken to EL2 on this pCPU */
+	uint64_t guest_entries; /* of those, from a guest running here */
+	uint64_t wait_entries;	/* interrupts taken in EL2 while a vCPU waited here (WFI) */
+	uint64_t idle_entries;	/* interrupts taken with no vCPU on this pCPU */
 	uint64_t irqs;
 	uint64_t ipis;
 	uint64_t sched_timer_irqs; /* scheduler decision points that came due (EL2 timer) */
@@ -25,6 +30,7 @@ struct pcpu_stats {
 	uint64_t wfi_traps;	   /* guest WFIs that trapped here */
 	uint64_t resched_requests; /* pcpu_resched() calls aimed at it */
 	uint64_t liveness_timers;  /* slice timers the core armed where the scheduler set none */
+	uint64_t irq_kind[IRQ_KIND_MAX];
 };
 
 /*
@@ -58,6 +64,8 @@ extern unsigned nr_pcpus;
 
 /* The calling CPU's data. */
 struct pcpu *pcpu_this(void);
+/* Waits until no pCPU holds vcpu's registers (its state is saved in struct vcpu). */
+void pcpu_wait_vcpu_off(const struct vcpu *vcpu);
 /* Runs the calling CPU's scheduling loop: enters the vCPU its pool picks, else idles. */
 void __attribute__((noreturn)) pcpu_run(void);
 /* Scheduling state of a pCPU coming online. */
