@@ -260,9 +260,13 @@ static void __attribute__((noreturn)) idle_loop(void)
 	for (;;) {
 		struct vcpu *vcpu;
 
-		pcpu_account_hyp(p);
-		arch_wait_for_interrupt();
-		pcpu_account_idle(p);
+		/* A decision asked of this pCPU by itself (say, a VM restart run here woke a vCPU)
+		 * comes with no IPI: look before sleeping. */
+		if (!p->resched) {
+			pcpu_account_hyp(p);
+			arch_wait_for_interrupt();
+			pcpu_account_idle(p);
+		}
 		vcpu = pick_next(p);
 		if (vcpu)
 			vcpu_enter(vcpu);

@@ -54,7 +54,7 @@ static void __attribute__((format(printf, 1, 2))) out(const char *fmt, ...)
 }
 
 static const char *const irq_kind_names[IRQ_KIND_MAX] = {
-    [IRQ_KIND_VTIMER] = "vtimer", [IRQ_KIND_MAINT] = "maint", [IRQ_KIND_KICK] = "kick",
+    [IRQ_KIND_VTIMER] = "vtimer", [IRQ_KIND_MAINT] = "maint",	  [IRQ_KIND_KICK] = "kick",
     [IRQ_KIND_UART] = "uart",	  [IRQ_KIND_HYP_TIMER] = "timer", [IRQ_KIND_OTHER] = "other",
 };
 

@@ -250,11 +250,14 @@ void vm_start(struct vm *vm)
 		return;
 	for (unsigned i = 0; i < vm->nr_vcpus && n + 4 < sizeof(where); i++)
 		n += (size_t)snprintf_td(where + n, sizeof(where) - n, "%s%u", i ? "," : "",
-					 vm->vcpus[i].pcpu ? vm->vcpus[i].pcpu->index : 0);
+					 vm->vcpus[i].sched.home ? vm->vcpus[i].sched.home->index
+								 : 0);
 	vm->state = VM_RUNNING;
-	log_info("vm %s: starting %u vCPU%s on pCPU %s, %llu MiB at PA 0x%llx, kernel entry IPA "
-		 "0x%llx",
+	/* Home pCPUs: a bind pool's are the vCPUs' own; a dynamic pool's may change. */
+	log_info("vm %s: starting %u vCPU%s on pCPU %s, pool %s (%s), %llu MiB at PA 0x%llx, "
+		 "kernel entry IPA 0x%llx",
 		 vm->name, vm->nr_vcpus, vm->nr_vcpus == 1 ? "" : "s", where,
+		 vm->vcpus[0].sched.pool->name, vm->vcpus[0].sched.pool->ops->name,
 		 (unsigned long long)(vm->ram_size >> 20), (unsigned long long)vm->ram_pa,
 		 (unsigned long long)entry);
 	vcpu_start(&vm->vcpus[0], entry, dtb);

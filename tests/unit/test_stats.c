@@ -69,7 +69,6 @@ static int setup(void **state)
 	vms[0].vcpus[0].vm = &vms[0];
 	vms[0].vcpus[0].pcpu = &pcpus[0];
 	vms[0].vcpus[0].state = VCPU_RUNNABLE;
-	pcpus[0].vcpu = &vms[0].vcpus[0];
 	this_cpu = 0;
 	term_len = 0;
 	term[0] = '\0';
@@ -137,11 +136,11 @@ static void test_dump(void **state)
 	assert_int_equal(writes, 1); /* one write: the prompt is redrawn once, after it all */
 	assert_non_null(strstr(term, "tandem: vm rt: running, restarts 3\n"));
 	assert_non_null(strstr(term, "tandem:   vcpu 0 runnable: pcpu 0 traps 1 waits 1 "));
-	assert_non_null(strstr(term,
-			       "tandem: pcpu 0: vm rt vcpu 0 traps 1 waits 1; el2 2 = guest 1 "
-			       "+ wait 1 + idle 0; irqs vtimer 1 maint 0 kick 0 uart 0 other 0\n"));
+	assert_non_null(strstr(
+	    term, "tandem: pcpu 0: vm rt vcpu 0 traps 1 waits 1; el2 2 = guest 1 "
+		  "+ wait 1 + idle 0; irqs vtimer 1 maint 0 kick 0 uart 0 timer 0 other 0\n"));
 	assert_non_null(strstr(term, "tandem: pcpu 1: no vcpu; el2 1 = guest 0 + wait 0 + idle 1; "
-				     "irqs vtimer 0 maint 0 kick 0 uart 1 other 0\n"));
+				     "irqs vtimer 0 maint 0 kick 0 uart 1 timer 0 other 0\n"));
 	assert_non_null(strstr(term, "tandem: memory: 1234 free page frames\n"));
 	assert_null(strstr(term, "torn"));
 }

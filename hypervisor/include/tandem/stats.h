@@ -13,10 +13,10 @@ struct vcpu;
 
 /* Physical interrupts by what they are for (pcpu_stats.irq_kind[]). */
 enum irq_kind {
-	IRQ_KIND_VTIMER, /* a guest's virtual timer (PPI 27) */
-	IRQ_KIND_MAINT,	 /* GIC maintenance (PPI 25): only where a vCPU needing it is loaded */
-	IRQ_KIND_KICK,	 /* IPI_KICK from another pCPU */
-	IRQ_KIND_UART,	 /* the console UART (a hypervisor SPI) */
+	IRQ_KIND_VTIMER,    /* a guest's virtual timer (PPI 27) */
+	IRQ_KIND_MAINT,	    /* GIC maintenance (PPI 25): only where a vCPU needing it is loaded */
+	IRQ_KIND_KICK,	    /* IPI_KICK from another pCPU */
+	IRQ_KIND_UART,	    /* the console UART (a hypervisor SPI) */
 	IRQ_KIND_HYP_TIMER, /* the EL2 timer: scheduler decisions, blocked vCPUs' timers */
 	IRQ_KIND_OTHER,
 	IRQ_KIND_MAX,
