@@ -244,6 +244,7 @@ void vm_start(struct vm *vm)
 {
 	ipa_t entry, dtb;
 	char where[8 * CFG_MAX_VCPUS + 1] = "";
+	const struct pool *pool;
 	size_t n = 0;
 
 	if (load_images_locked(vm, &entry, &dtb))
@@ -252,12 +253,13 @@ void vm_start(struct vm *vm)
 		n += (size_t)snprintf_td(where + n, sizeof(where) - n, "%s%u", i ? "," : "",
 					 vm->vcpus[i].sched.home ? vm->vcpus[i].sched.home->index
 								 : 0);
+	pool = vm->vcpus[0].sched.pool;
 	vm->state = VM_RUNNING;
 	/* Home pCPUs: a bind pool's are the vCPUs' own; a dynamic pool's may change. */
 	log_info("vm %s: starting %u vCPU%s on pCPU %s, pool %s (%s), %llu MiB at PA 0x%llx, "
 		 "kernel entry IPA 0x%llx",
 		 vm->name, vm->nr_vcpus, vm->nr_vcpus == 1 ? "" : "s", where,
-		 vm->vcpus[0].sched.pool->name, vm->vcpus[0].sched.pool->ops->name,
+		 pool ? pool->name : "-", pool ? pool->ops->name : "-",
 		 (unsigned long long)(vm->ram_size >> 20), (unsigned long long)vm->ram_pa,
 		 (unsigned long long)entry);
 	vcpu_start(&vm->vcpus[0], entry, dtb);
