@@ -4,6 +4,7 @@
 #include <tandem/gic.h>
 #include <tandem/irq.h>
 #include <tandem/log.h>
+#include <tandem/passthrough.h>
 #include <tandem/pcpu.h>
 #include <tandem/platform.h>
 #include <tandem/vcpu.h>
@@ -27,6 +28,8 @@ void irq_handle(void)
 			vgic_inject_hw(vcpu, PPI_VIRT_TIMER, PPI_VIRT_TIMER);
 			continue;
 		}
+		if (passthrough_irq(id))
+			continue; /* hardware-linked: the guest's EOI deactivates it */
 		if (id == PPI_MAINTENANCE) {
 			if (vcpu)
 				vgic_maintenance(vcpu);

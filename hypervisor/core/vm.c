@@ -8,6 +8,7 @@
 #include <tandem/guest_dtb.h>
 #include <tandem/log.h>
 #include <tandem/mem.h>
+#include <tandem/passthrough.h>
 #include <tandem/pcpu.h>
 #include <tandem/string.h>
 #include <tandem/vm.h>
@@ -149,8 +150,10 @@ int vm_create(struct vm *vm, const struct cfg_vm *cfg, unsigned index)
 	vm->index = index;
 	vm->vmid = (vmid_t)(index + 1); /* VMID 0 is never used by a guest */
 	vm->ram_size = cfg->mem_size;
-	vm->ram_ipa = VM_RAM_BASE;
-	vm->ram_pa = mem_alloc(cfg->mem_size / PAGE_SIZE, MiB(2));
+	vm->ram_ipa = cfg_vm_ram_ipa(cfg); /* the host-physical base when direct-mapped */
+	/* static-mem was checked and kept out of the allocator before anything was allocated. */
+	vm->ram_pa =
+	    cfg->static_mem ? cfg->static_base : mem_alloc(cfg->mem_size / PAGE_SIZE, MiB(2));
 	if (!vm->ram_pa) {
 		printk("config: /vms/%s: memory: cannot allocate 0x%llx contiguous bytes (largest "
 		       "free 2 MiB-aligned run: 0x%llx)\n",
@@ -188,13 +191,17 @@ int vm_create(struct vm *vm, const struct cfg_vm *cfg, unsigned index)
 	err = vgic_vm_init(vm);
 	if (!err)
 		err = vpl011_init(vm);
+	if (!err)
+		err = passthrough_vm_init(vm);
 	if (err) {
 		printk("config: /vms/%s: cannot set up emulated devices (%s)\n", vm->name,
 		       err_name(err));
 		return err;
 	}
-	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
 		vgic_vcpu_init(&vm->vcpus[i]);
+		passthrough_follow_vcpu(&vm->vcpus[i]); /* first placement: its SPIs follow */
+	}
 	vm->state = VM_STOPPED;
 	return 0;
 }
@@ -206,9 +213,10 @@ void vm_start(struct vm *vm)
 	if (load_images(vm, &entry, &dtb))
 		return;
 	vm->state = VM_RUNNING;
-	log_info("vm %s: starting %u vCPU%s, %llu MiB at PA 0x%llx, kernel entry IPA 0x%llx",
+	log_info("vm %s: starting %u vCPU%s, %llu MiB at PA 0x%llx%s, kernel entry IPA 0x%llx",
 		 vm->name, vm->nr_vcpus, vm->nr_vcpus == 1 ? "" : "s",
 		 (unsigned long long)(vm->ram_size >> 20), (unsigned long long)vm->ram_pa,
+		 vm->cfg->direct_map ? " (direct-mapped: IPA == PA)" : "",
 		 (unsigned long long)entry);
 	vcpu_start(&vm->vcpus[0], entry, dtb);
 }

@@ -1,4 +1,4 @@
-/* unit-sources: hypervisor/virt/guest_dtb.c hypervisor/lib/fdt_write.c hypervisor/lib/printf.c */
+/* unit-sources: hypervisor/virt/guest_dtb.c hypervisor/lib/fdt_write.c hypervisor/lib/fdt.c hypervisor/lib/printf.c */
 /* The generated guest device tree, checked with host libfdt as the oracle and with dtc. */
 #include <setjmp.h>
 #include <stdarg.h>
