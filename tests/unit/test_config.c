@@ -522,8 +522,7 @@ static void test_static_mem(void **state)
 	const char *rest = "cpus = <1>; kernel = \"Image\";";
 	char props[256];
 
-#define SM(extra)                                                                                  \
-	(snprintf(props, sizeof(props), "%s %s", rest, extra), parse_vm(props))
+#define SM(extra) (snprintf(props, sizeof(props), "%s %s", rest, extra), parse_vm(props))
 	assert_int_equal(SM("static-mem = <0x0 0x60000000 0x0 0x10000000>; direct-map;"), 0);
 	assert_true(sys.vms[0].static_mem);
 	assert_true(sys.vms[0].direct_map);
@@ -568,9 +567,8 @@ static void test_passthrough_syntax(void **state)
 	assert_true(sys.vms[0].pt[0].dma);
 	assert_true(sys.vms[0].pt[1].dma);
 	/* passthrough-no-dma may come first: it is matched once the node is read. */
-	assert_int_equal(parse_vm("passthrough-no-dma = \"/b\"; " GOOD
-				  " passthrough = \"/a\", \"/b\";"),
-			 0);
+	assert_int_equal(
+	    parse_vm("passthrough-no-dma = \"/b\"; " GOOD " passthrough = \"/a\", \"/b\";"), 0);
 	assert_true(sys.vms[0].pt[0].dma);
 	assert_false(sys.vms[0].pt[1].dma);
 

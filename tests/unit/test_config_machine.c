@@ -128,8 +128,8 @@ static int check(const char *vms)
 	size_t len;
 	int ret;
 
-	snprintf(src, sizeof(src), "/dts-v1/;\n/ { compatible = \"tandem,system\"; vms { %s }; };\n",
-		 vms);
+	snprintf(src, sizeof(src),
+		 "/dts-v1/;\n/ { compatible = \"tandem,system\"; vms { %s }; };\n", vms);
 	free(sys_blob);
 	sys_blob = compile(src, &len);
 	assert_int_equal(fdt_open(&f, sys_blob, len), 0);
@@ -211,12 +211,12 @@ static void test_passthrough_ok(void **state)
 static void test_passthrough_rules(void **state)
 {
 	expect(check(VM("a", DIRECT("0x60000000") "passthrough = \"/virtio_mmio@a003e00\";")
-		       VM("b", DIRECT("0x70000000") "passthrough = \"/virtio_mmio@a003c00\";")),
+			 VM("b", DIRECT("0x70000000") "passthrough = \"/virtio_mmio@a003c00\";")),
 	       "config: /vms/b: passthrough: /virtio_mmio@a003c00 shares the 4 KiB page 0xa003000 "
 	       "with /virtio_mmio@a003e00 of /vms/a (stage 2 maps whole pages: give both to one "
 	       "VM)");
 	expect(check(VM("a", DIRECT("0x60000000") "passthrough = \"/virtio_mmio@a003e00\";")
-		       VM("b", DIRECT("0x70000000") "passthrough = \"/virtio_mmio@a003e00\";")),
+			 VM("b", DIRECT("0x70000000") "passthrough = \"/virtio_mmio@a003e00\";")),
 	       "config: /vms/b: passthrough: /virtio_mmio@a003e00 is already given to /vms/a (one "
 	       "owner per device)");
 	expect(check(VM("a", "memory = <0x0 0x200000>; passthrough = \"/virtio_mmio@a003e00\";")),
@@ -243,9 +243,10 @@ static void test_passthrough_rules(void **state)
 	       "config: /vms/a: passthrough: /clocked@c001000: its property 'clocks' refers to "
 	       "other host nodes, which the guest does not get");
 	expect(ONE("/noreg"), "config: /vms/a: passthrough: /noreg: has no reg (nothing to map)");
-	expect(ONE("/bus/child@c003000"),
-	       "config: /vms/a: passthrough: /bus/child@c003000: only nodes directly under the root "
-	       "can be passed through (no bus address translation)");
+	expect(
+	    ONE("/bus/child@c003000"),
+	    "config: /vms/a: passthrough: /bus/child@c003000: only nodes directly under the root "
+	    "can be passed through (no bus address translation)");
 	expect(ONE("/bus"), "config: /vms/a: passthrough: /bus: nodes with subnodes are not "
 			    "supported");
 	expect(ONE("/bigspi@c004000"),
