@@ -2,12 +2,13 @@
 """Measures the wall-clock time from QEMU's start to the Linux shell marker (TANDEM-LINUX-READY),
 booted bare and under Tandem, N times each; prints every run and the median.
 
-  tools/boot-time.py [--build DIR] [-n 5] [--config configs/default.dts] [--smp 4] [--mem 2G]
-                     [--bare-smp 2] [--bare-mem 512M] [--cpu ...] [--only bare|tandem]
+  tools/boot-time.py [--build DIR] [-n 5] [--config configs/tests/linux-2vcpu.dts] [--smp 4]
+                     [--mem 2G] [--bare-smp 2] [--bare-mem 512M] [--cpu ...] [--only bare|tandem]
                      [-- extra QEMU args, e.g. -icount shift=4,sleep=off]
 
 The bare run uses the VM's shape (--bare-smp/--bare-mem, default 2 CPUs and 512 MiB as in
-configs/default.dts). Wall time on a loaded 2-core host is noisy: compare medians.
+configs/tests/linux-2vcpu.dts: Linux alone, without the RTOS of configs/default.dts). Wall time on
+a loaded 2-core host is noisy: compare medians.
 Virtual time is the guest's CNTVCT_EL0 when /init prints the marker: the time since QEMU started
 as long as CNTVOFF_EL2 is 0 (bare: no EL2; Tandem: never written). Under
 `-- -icount shift=4,sleep=off` it counts instructions (1 tick = 16 ns = 1 instruction) and is
@@ -30,7 +31,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
     ap.add_argument("-n", type=int, default=5)
-    ap.add_argument("--config", default="configs/default.dts")
+    ap.add_argument("--config", default="configs/tests/linux-2vcpu.dts")
     ap.add_argument("--smp", default="4")
     ap.add_argument("--mem", default="2G")
     ap.add_argument("--bare-smp", default="2")

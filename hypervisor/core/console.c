@@ -19,6 +19,7 @@
 #include <tandem/console.h>
 #include <tandem/log.h>
 #include <tandem/spinlock.h>
+#include <tandem/stats.h>
 #include <tandem/string.h>
 #include <tandem/vm.h>
 #include <tandem/vpl011.h>
@@ -274,7 +275,6 @@ void panic(const char *fmt, ...)
 /* --- Input --- */
 
 static void cmd_help(void);
-static void cmd_stats(void);
 
 /*
  * Ctrl-A <key> commands. Add an entry to extend; the key is then no longer
@@ -285,7 +285,7 @@ static const struct console_cmd {
 	const char *help;
 	void (*fn)(void);
 } console_cmds[] = {
-    {'d', "dump per-vCPU statistics", cmd_stats},
+    {'d', "dump statistics (VMs, vCPUs, pCPUs, free memory)", stats_dump},
     {'?', "list console commands", cmd_help},
 };
 
@@ -295,32 +295,6 @@ static void cmd_help(void)
 	printk("tandem: Ctrl-A x%d: move console input to the next running VM\n", CTRL_A_SWITCH);
 	for (size_t i = 0; i < ARRAY_SIZE(console_cmds); i++)
 		printk("tandem: Ctrl-A %c: %s\n", console_cmds[i].key, console_cmds[i].help);
-}
-
-/* Counters are read without locks: a debug snapshot, each value individually torn-free. */
-static void cmd_stats(void)
-{
-	static const char *const state[] = {"off", "runnable", "blocked", "stopped"};
-
-	for (unsigned v = 0; v < nr_vms && v < CFG_MAX_VMS; v++) {
-		const struct vm *vm = &vms[v];
-
-		printk("tandem: vm %s: %s\n", vm->name,
-		       vm->state == VM_RUNNING ? "running" : "stopped");
-		for (unsigned i = 0; i < vm->nr_vcpus && i < CFG_MAX_VCPUS; i++) {
-			const struct vcpu *vc = &vm->vcpus[i];
-			const struct vcpu_stats *s = &vc->stats;
-			unsigned st = (unsigned)vc->state;
-
-			printk("tandem:   vcpu %u %s: traps %llu wfi %llu hvc %llu mmio %llu irqs "
-			       "%llu "
-			       "injected %llu\n",
-			       i, st < ARRAY_SIZE(state) ? state[st] : "?",
-			       (unsigned long long)s->traps, (unsigned long long)s->wfi,
-			       (unsigned long long)s->hvc, (unsigned long long)s->mmio,
-			       (unsigned long long)s->irqs, (unsigned long long)s->injected);
-		}
-	}
 }
 
 /* Moves the focus to the next running VM (or keeps it) and says so; console_lock held. */

@@ -11,6 +11,7 @@
 #include <tandem/errno.h>
 #include <tandem/fdt.h>
 #include <tandem/gic.h>
+#include <tandem/irq.h>
 #include <tandem/log.h>
 #include <tandem/mem.h>
 #include <tandem/mmu.h>
@@ -183,6 +184,11 @@ static void create_vms(bool system_ok)
 			stop_boot();
 		nr_vms = i + 1;
 	}
+	/* The figure VM restarts are compared with: a restart allocates nothing. */
+	log_info("memory: %llu free page frames with every VM created",
+		 (unsigned long long)(mem_free_bytes() / PAGE_SIZE));
+	/* Now that every vCPU has its pCPU, keep the hypervisor's interrupts off the VMs' pCPUs. */
+	irq_route_hyp();
 	for (unsigned i = 0; i < nr_vms; i++)
 		vm_start(&vms[i]);
 }
@@ -209,7 +215,7 @@ void hyp_main_primary(paddr_t dtb_pa)
 	nr_pcpus = platform.nr_cpus;
 	gic_init(platform.gicd, platform.gicr, platform.gicr_size);
 	cpu_common_init(0);
-	if (platform.uart_irq)
+	if (platform.uart_irq) /* until VMs are placed (irq_route_hyp) */
 		gic_route_spi(platform.uart_irq, pcpus[0].mpidr);
 	start_secondaries();
 

@@ -54,7 +54,15 @@ void pcpu_leave_vcpu(void)
 	vgic_vcpu_save(vcpu);
 	arch_vcpu_put(vcpu);
 	vcpu->regs = *pcpu_frame(p);
-	p->current = NULL;
+	/* Release: whoever sees current != vcpu (pcpu_wait_vcpu_off) sees its state saved. */
+	__atomic_store_n(&p->current, NULL, __ATOMIC_RELEASE);
+}
+
+void pcpu_wait_vcpu_off(const struct vcpu *vcpu)
+{
+	for (unsigned i = 0; i < nr_pcpus && i < MAX_PCPUS; i++)
+		while (__atomic_load_n(&pcpus[i].current, __ATOMIC_ACQUIRE) == vcpu)
+			; /* it was kicked: it leaves at its next exit */
 }
 
 void pcpu_run(void)

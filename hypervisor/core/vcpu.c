@@ -2,6 +2,7 @@
 #include <tandem/arch.h>
 #include <tandem/arch_vcpu.h>
 #include <tandem/pcpu.h>
+#include <tandem/stats.h>
 #include <tandem/vcpu.h>
 #include <tandem/vm.h>
 
@@ -40,8 +41,7 @@ void vcpu_wfi(struct vcpu *vcpu)
 
 void vcpu_trap_enter(struct vcpu *vcpu)
 {
-	vcpu->stats.traps++;
-	vcpu->pcpu->stats.el2_entries++;
+	stats_count_entry(vcpu);
 	vgic_sync(vcpu);
 }
 
@@ -55,6 +55,7 @@ void vcpu_trap_exit(struct vcpu *vcpu)
 	if (vcpu->state != VCPU_RUNNABLE) {
 		/* Stopped, powered off or reset while it trapped: give the pCPU back. */
 		pcpu_leave_vcpu();
+		vm_vcpu_left(vcpu->vm); /* a VM reset is carried out from here, off its vCPU */
 		arch_reset_stack_and_call(leave_and_idle);
 	}
 	vgic_flush(vcpu);

@@ -20,8 +20,9 @@ unsigned nr_vms;
 #define DTB_AREA      MiB(2)	  /* the guest DTB sits in the last 2 MiB of RAM */
 #define GUEST_DTB_MAX KiB(64)
 
-/* Scratch for building a guest DTB (boot CPU only, before any guest runs). */
+/* Scratch for building a guest DTB: at boot, and at restarts (any pCPU, under load_lock). */
 static uint8_t dtb_scratch[2 * GUEST_DTB_MAX];
+static spinlock_t load_lock = SPINLOCK_INIT;
 
 /* The parts of an arm64 Image header that say where and how big (booting.rst). */
 struct image_layout {
@@ -67,6 +68,18 @@ static void copy_to_guest(struct vm *vm, ipa_t ipa, const void *src, size_t len)
 	arch_dcache_clean_range(dst, len);
 }
 
+/*
+ * Zeroes the VM's RAM and cleans it to the point of coherency: the guest starts with its
+ * MMU and caches off, so it reads memory, not the zeroes still sitting in EL2's cache.
+ */
+static void wipe_ram(struct vm *vm)
+{
+	void *ram = arch_phys_to_virt(vm->ram_pa);
+
+	arch_zero_range(ram, vm->ram_size);
+	arch_dcache_clean_range(ram, vm->ram_size);
+}
+
 void *vm_ipa_to_host(struct vm *vm, ipa_t ipa, size_t len)
 {
 	if (ipa < vm->ram_ipa || ipa - vm->ram_ipa > vm->ram_size || len > vm->ram_size ||
@@ -84,51 +97,78 @@ struct vcpu *vm_vcpu_by_mpidr(struct vm *vm, uint64_t mpidr)
 	return NULL;
 }
 
-/* Loads kernel, initrd and generated DTB into the VM's RAM; fills the boot entry and DTB address.
+/* Where the images go in guest-physical memory. */
+struct image_plan {
+	ipa_t kernel, initrd, dtb; /* initrd is 0 without one */
+};
+
+/*
+ * Places kernel, initrd and DTB area in the VM's configured memory, or says (one config:
+ * line naming VM and property) why they do not fit. Needs only vm->cfg and vm->name, so
+ * every VM's images are checked before any VM starts.
  */
-static int load_images(struct vm *vm, ipa_t *entry, ipa_t *dtb_ipa)
+static int plan_images(const struct vm *vm, struct image_plan *plan)
 {
 	const struct cfg_vm *cfg = vm->cfg;
+	uint64_t ram_size = cfg->mem_size;
 	struct image_layout img;
-	ipa_t kernel = vm->ram_ipa, initrd = 0, dtb = vm->ram_ipa + vm->ram_size - DTB_AREA;
-	int err, dtb_size;
+	int err;
 
 	err = parse_image_header(vm, &img);
 	if (err)
 		return err;
-	kernel += img.text_offset;
-	if (kernel + img.image_size > dtb) {
+	plan->kernel = VM_RAM_BASE + img.text_offset;
+	plan->initrd = 0;
+	plan->dtb = VM_RAM_BASE + ram_size - DTB_AREA;
+	if (ram_size < DTB_AREA || plan->kernel + img.image_size > plan->dtb) {
 		printk("config: /vms/%s: memory: 0x%llx bytes cannot hold kernel '%s' (0x%llx "
 		       "bytes at offset 0x%llx) plus the 2 MiB DTB area\n",
-		       vm->name, (unsigned long long)vm->ram_size, cfg->kernel.name,
+		       vm->name, (unsigned long long)ram_size, cfg->kernel.name,
 		       (unsigned long long)img.image_size, (unsigned long long)img.text_offset);
 		return -ERR_INVAL;
 	}
 	if (cfg->initrd.name) {
-		initrd = ALIGN_UP(kernel + img.image_size, MiB(2));
-		if (initrd + cfg->initrd.size > dtb) {
+		plan->initrd = ALIGN_UP(plan->kernel + img.image_size, MiB(2));
+		if (plan->initrd + cfg->initrd.size > plan->dtb) {
 			printk(
 			    "config: /vms/%s: memory: 0x%llx bytes cannot hold kernel and initrd "
 			    "'%s' (0x%llx bytes)\n",
-			    vm->name, (unsigned long long)vm->ram_size, cfg->initrd.name,
+			    vm->name, (unsigned long long)ram_size, cfg->initrd.name,
 			    (unsigned long long)cfg->initrd.size);
 			return -ERR_INVAL;
 		}
-		copy_to_guest(vm, initrd, cfg->initrd.data, cfg->initrd.size);
 	}
-	copy_to_guest(vm, kernel, cfg->kernel.data, cfg->kernel.size);
+	return 0;
+}
 
-	dtb_size = guest_dtb_build(vm, dtb_scratch, sizeof(dtb_scratch), initrd,
+/*
+ * Copies kernel, initrd and generated DTB into the VM's RAM from the boot bundle (read,
+ * never written: every load is pristine); fills the boot entry and DTB address.
+ */
+static int load_images(struct vm *vm, ipa_t *entry, ipa_t *dtb_ipa)
+{
+	const struct cfg_vm *cfg = vm->cfg;
+	struct image_plan plan;
+	int err, dtb_size;
+
+	err = plan_images(vm, &plan);
+	if (err)
+		return err;
+	if (plan.initrd)
+		copy_to_guest(vm, plan.initrd, cfg->initrd.data, cfg->initrd.size);
+	copy_to_guest(vm, plan.kernel, cfg->kernel.data, cfg->kernel.size);
+
+	dtb_size = guest_dtb_build(vm, dtb_scratch, sizeof(dtb_scratch), plan.initrd,
 				   cfg->initrd.name ? cfg->initrd.size : 0);
 	if (dtb_size < 0) {
 		printk("config: /vms/%s: cannot generate the guest device tree (%s)\n", vm->name,
 		       err_name(dtb_size));
 		return dtb_size;
 	}
-	copy_to_guest(vm, dtb, dtb_scratch, (size_t)dtb_size);
+	copy_to_guest(vm, plan.dtb, dtb_scratch, (size_t)dtb_size);
 	arch_icache_invalidate_all();
-	*entry = kernel;
-	*dtb_ipa = dtb;
+	*entry = plan.kernel;
+	*dtb_ipa = plan.dtb;
 	return 0;
 }
 
@@ -162,7 +202,7 @@ int vm_create(struct vm *vm, const struct cfg_vm *cfg, unsigned index)
 		return -ERR_NOMEM;
 	}
 	/* A fresh VM never sees a previous owner's data. */
-	arch_zero_range(arch_phys_to_virt(vm->ram_pa), vm->ram_size);
+	wipe_ram(vm);
 	err = s2_init(&vm->s2, vm->vmid);
 	if (!err)
 		err = s2_map(&vm->s2, vm->ram_ipa, vm->ram_pa, vm->ram_size, S2_NORMAL_RWX);
@@ -206,15 +246,31 @@ int vm_create(struct vm *vm, const struct cfg_vm *cfg, unsigned index)
 	return 0;
 }
 
+static int load_images_locked(struct vm *vm, ipa_t *entry, ipa_t *dtb)
+{
+	int err;
+
+	spin_lock(&load_lock);
+	err = load_images(vm, entry, dtb);
+	spin_unlock(&load_lock);
+	return err;
+}
+
 void vm_start(struct vm *vm)
 {
 	ipa_t entry, dtb;
+	char where[8 * CFG_MAX_VCPUS + 1] = "";
+	size_t n = 0;
 
-	if (load_images(vm, &entry, &dtb))
+	if (load_images_locked(vm, &entry, &dtb))
 		return;
+	for (unsigned i = 0; i < vm->nr_vcpus && n + 4 < sizeof(where); i++)
+		n += (size_t)snprintf_td(where + n, sizeof(where) - n, "%s%u", i ? "," : "",
+					 vm->vcpus[i].pcpu ? vm->vcpus[i].pcpu->index : 0);
 	vm->state = VM_RUNNING;
-	log_info("vm %s: starting %u vCPU%s, %llu MiB at PA 0x%llx%s, kernel entry IPA 0x%llx",
-		 vm->name, vm->nr_vcpus, vm->nr_vcpus == 1 ? "" : "s",
+	log_info("vm %s: starting %u vCPU%s on pCPU %s, %llu MiB at PA 0x%llx%s, kernel entry "
+		 "IPA 0x%llx",
+		 vm->name, vm->nr_vcpus, vm->nr_vcpus == 1 ? "" : "s", where,
 		 (unsigned long long)(vm->ram_size >> 20), (unsigned long long)vm->ram_pa,
 		 vm->cfg->direct_map ? " (direct-mapped: IPA == PA)" : "",
 		 (unsigned long long)entry);
@@ -224,9 +280,9 @@ void vm_start(struct vm *vm)
 /* Images are validated before any VM starts, so a bad one stops the boot cleanly. */
 int vm_check_images(struct vm *vm)
 {
-	struct image_layout img;
+	struct image_plan plan;
 
-	return parse_image_header(vm, &img);
+	return plan_images(vm, &plan);
 }
 
 void vm_stop(struct vm *vm, const char *why)
@@ -247,9 +303,22 @@ void vm_stop(struct vm *vm, const char *why)
 	log_info("vm %s: stopped (%s)", vm->name, why);
 	console_rx_resume(); /* it no longer drains its UART: input must not stay muted */
 	for (unsigned i = 0; i < nr_vms; i++)
-		any_running |= vms[i].state == VM_RUNNING;
+		any_running |= vms[i].state != VM_STOPPED;
 	if (!any_running)
 		log_info("no VM is running; the hypervisor stays up");
+}
+
+bool vm_cpu_on(struct vm *vm, struct vcpu *target, ipa_t entry, uint64_t arg)
+{
+	bool ok;
+
+	/* Under the VM lock: a vCPU of a VM being stopped or reset must stay down. */
+	spin_lock(&vm->lock);
+	ok = vm->state == VM_RUNNING && target->state == VCPU_OFF;
+	if (ok)
+		vcpu_start(target, entry, arg);
+	spin_unlock(&vm->lock);
+	return ok;
 }
 
 void vm_reset(struct vm *vm)
@@ -258,6 +327,67 @@ void vm_reset(struct vm *vm)
 		vm_stop(vm, "reset by the guest, on-reset = \"stop\"");
 		return;
 	}
-	/* Restarting from pristine images lands with the VM lifecycle work (issue 3). */
-	vm_stop(vm, "reset by the guest; restart is not implemented yet");
+	spin_lock(&vm->lock);
+	if (vm->state != VM_RUNNING) { /* already stopping or restarting */
+		spin_unlock(&vm->lock);
+		return;
+	}
+	vm->state = VM_RESTARTING;
+	vm->restart_claimed = false;
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		vm->vcpus[i].state = VCPU_STOPPED;
+		vcpu_kick(&vm->vcpus[i]);
+	}
+	spin_unlock(&vm->lock);
+	log_info("vm %s: reset by the guest, restarting", vm->name);
+}
+
+/* Rebuilds a VM none of whose vCPUs is on a pCPU any more, and starts vCPU 0. */
+static void vm_restart(struct vm *vm)
+{
+	ipa_t entry, dtb;
+
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		pcpu_wait_vcpu_off(&vm->vcpus[i]);
+	wipe_ram(vm);
+	/* Stage-2 tables are unchanged, but the guest's stage-1 entries under its VMID are stale.
+	 */
+	arch_tlb_flush_vmid(vm->vmid);
+	vgic_vm_reset(vm);
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		vm->vcpus[i].state = VCPU_OFF;
+		vgic_vcpu_init(&vm->vcpus[i]);
+	}
+	vpl011_reset(vm);
+	passthrough_vm_reset(vm);
+	console_rx_resume(); /* its receive FIFO is empty again */
+	/* The images are the boot bundle's, which nothing writes: pristine every time. */
+	if (load_images_locked(vm, &entry, &dtb)) {
+		vm_stop(vm, "restart failed: its images no longer load");
+		return;
+	}
+	spin_lock(&vm->lock);
+	if (vm->state != VM_RESTARTING) { /* stopped meanwhile (a SYSTEM_OFF in flight) */
+		spin_unlock(&vm->lock);
+		return;
+	}
+	vm->restarts++;
+	vm->state = VM_RUNNING;
+	spin_unlock(&vm->lock);
+	log_info("vm %s: restarted (restart %u), %llu free page frames", vm->name, vm->restarts,
+		 (unsigned long long)(mem_free_bytes() / PAGE_SIZE));
+	vcpu_start(&vm->vcpus[0], entry, dtb);
+}
+
+void vm_vcpu_left(struct vm *vm)
+{
+	bool claim;
+
+	spin_lock(&vm->lock);
+	claim = vm->state == VM_RESTARTING && !vm->restart_claimed;
+	if (claim)
+		vm->restart_claimed = true;
+	spin_unlock(&vm->lock);
+	if (claim)
+		vm_restart(vm);
 }

@@ -14,6 +14,7 @@
 #define GICD_IGROUPR	0x0080
 #define GICD_ISENABLER	0x0100
 #define GICD_ICENABLER	0x0180
+#define GICD_ICACTIVER	0x0380
 #define GICD_IPRIORITYR 0x0400
 #define GICD_ICFGR	0x0c00
 #define GICD_IROUTER	0x6000
@@ -136,6 +137,11 @@ void gic_disable_spi(irq_t intid)
 {
 	wr32(gicd, GICD_ICENABLER + (intid / 32) * 4, 1U << (intid % 32));
 	wait_rwp();
+}
+
+void gic_clear_active_spi(irq_t intid)
+{
+	wr32(gicd, GICD_ICACTIVER + (intid / 32) * 4, 1U << (intid % 32));
 }
 
 irq_t gic_ack(void)

@@ -80,6 +80,18 @@ int passthrough_vm_init(struct vm *vm)
 	return 0;
 }
 
+void passthrough_vm_reset(struct vm *vm)
+{
+	const struct cfg_vm *cfg = vm->cfg;
+
+	for (unsigned d = 0; d < cfg->nr_pt; d++) {
+		for (unsigned i = 0; i < cfg->pt[d].nr_irqs; i++)
+			gic_clear_active_spi(cfg->pt[d].irqs[i]);
+	}
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		passthrough_follow_vcpu(&vm->vcpus[i]); /* routes and enables again */
+}
+
 bool passthrough_irq(irq_t intid)
 {
 	struct vm *vm;

@@ -45,9 +45,8 @@ static int64_t cpu_on(struct vcpu *caller, uint64_t mpidr, uint64_t entry, uint6
 		return PSCI_INVALID_PARAMETERS;
 	if (!vm_ipa_to_host(vm, entry, 4) || (entry & 3))
 		return PSCI_INVALID_ADDRESS;
-	if (target->state != VCPU_OFF)
+	if (!vm_cpu_on(vm, target, entry, ctx))
 		return PSCI_ALREADY_ON;
-	vcpu_start(target, entry, ctx);
 	return PSCI_SUCCESS;
 }
 
@@ -87,7 +86,10 @@ void vpsci_call(struct vcpu *vcpu, struct guest_regs *r)
 		ret = PSCI_SUCCESS;
 		break;
 	case PSCI_CPU_OFF:
-		vcpu->state = VCPU_OFF; /* the trap exit path gives the pCPU back */
+		/* The trap exit path gives the pCPU back. Only from RUNNABLE: a vCPU whose VM
+		 * is being stopped or reset stays STOPPED, so no CPU_ON can revive it. */
+		__atomic_compare_exchange_n(&vcpu->state, &(enum vcpu_state){VCPU_RUNNABLE},
+					    VCPU_OFF, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
 		ret = PSCI_SUCCESS;
 		break;
 	case PSCI_CPU_ON:

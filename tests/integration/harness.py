@@ -9,6 +9,11 @@ Only the standard library. A test script looks like:
         t.check("nproc is 2 [issue 2: ...]", vm.run("nproc").strip() == "2")
     t.done()
 
+With several VMs Tandem prefixes each console line with "[name] " and sends input to one VM at a
+time (Ctrl-A three times moves it). login() notices the prefix of the Linux VM's lines; from then on
+run() types into that VM (moving the input focus there first if needed) and returns only that VM's
+output, prefixes removed (vm_output() does the same for any VM). focus(name) moves the input.
+
 Every wait has a timeout. t.check() prints TAP lines (`ok - ...` / `not ok - ...`) that
 tools/run-tests.py counts. The console of every boot streams to BUILD/test-logs/<test>-<label>.log,
 which is kept when anything in that boot failed (or always with TANDEM_KEEP_LOGS=1).
@@ -58,6 +63,9 @@ class Console:
                                      stderr=subprocess.STDOUT, cwd=TOP)
         os.set_blocking(self.proc.stdout.fileno(), False)
         self._seq = 0
+        self.shell_vm = None  # with several VMs: the VM whose shell run() talks to
+        self.prompt_text = None  # then: its shell prompt
+        self.focused = None  # the VM receiving input, once known
         self._pending = ""
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
 
@@ -144,11 +152,64 @@ class Console:
 
     def login(self, timeout=BOOT_TIMEOUT):
         """Waits for the guest's shell and turns its echo off (busybox ash then reads plain
-        lines, without line editing): afterwards run() sees exactly what a command prints."""
-        self.expect(LINUX_READY, timeout)
-        self.expect(PROMPT, 30)
-        self.send("stty -echo")
-        self.expect(PROMPT, 30)
+        lines, without line editing): afterwards run() sees exactly what a command prints.
+        If the marker line carries a "[name] " prefix (several VMs), run() is tied to that VM."""
+        m = self.expect(r"^(\[([^\]\n]+)\] )?.*" + LINUX_READY, timeout)
+        if m.group(2):
+            self.shell_vm = m.group(2)
+            if self.focused is None:
+                self.focused = self.shell_vm  # Tandem's first VM has the input at boot
+        self.focus(self.shell_vm)
+        m = self.expect(PROMPT, 30)
+        if self.shell_vm:
+            # The prompt's text, which run() strips: with other VMs printing, the console may
+            # redraw the prompt after a command was sent, and echo off glues output to it.
+            line = self.text[self.text.rfind("\n", 0, m.start()) + 1:m.end()]
+            self.prompt_text = line[len("[%s] " % self.shell_vm):]
+            self.run("stty -echo")
+        else:
+            self.send("stty -echo")
+            self.expect(PROMPT, 30)
+
+    def focus(self, name, timeout=30):
+        """Moves Tandem's console input to VM `name` (Ctrl-A three times, as often as needed)."""
+        if name is None or self.focused == name:
+            return
+        for _ in range(8):
+            self.send("\x01\x01\x01", newline=False)
+            m = self.expect(r"tandem: console input -> vm (\S+)", timeout)
+            self.focused = m.group(1)
+            if self.focused == name:
+                if name == self.shell_vm and self.pos:
+                    # Tandem redraws the shell's pending prompt after the message: step past it
+                    # so that run() sees only what its command prints.
+                    try:
+                        self.expect(PROMPT, 5)
+                    except Timeout:
+                        pass
+                return
+        raise Timeout("console input never reached vm %s" % name)
+
+    def vm_output(self, name, start=0, end=None):
+        """The text VM `name` printed in self.text[start:end]: its lines only, "[name] " removed.
+        A line the console broke off to print another source's line and then redrew in full
+        appears once. `start` may be mid-line (after a prompt): that line counts from there."""
+        end = len(self.text) if end is None else end
+        line_start = self.text.rfind("\n", 0, start) + 1
+        lines = self.text[line_start:end].split("\n")
+        prefix = "[%s] " % name
+        pieces = []  # [body, broken off (the next console line is another source's), skip]
+        for i, line in enumerate(lines):
+            if not line.startswith(prefix):
+                continue
+            body = line[len(prefix):]
+            skip = max(0, start - line_start - len(prefix)) if i == 0 else 0
+            broken = i + 1 < len(lines) and not lines[i + 1].startswith(prefix)
+            if pieces and pieces[-1][1] and body.startswith(pieces[-1][0]):
+                skip = pieces.pop()[2]  # that piece was this line's start, redrawn here in full
+            pieces.append([body, broken, skip])
+        text = "\n".join(b[k:] for b, _, k in pieces)
+        return text + "\n" if pieces and lines[-1] == "" else text
 
     def run(self, cmd, timeout=30):
         """Runs a shell command in the guest; returns its output."""
@@ -159,11 +220,21 @@ class Console:
         """Runs a shell command in the guest; returns (output, exit status)."""
         self._seq += 1
         n = self._seq
+        self.focus(self.shell_vm)
         # The shell computes the marker ($((...))), so an echo of the command line never matches.
+        start, sent = self.pos, self.mark()
         self.send("%s; echo \"@@END-%d-$((%d+1))-$?@@\"" % (cmd, n, n - 1))
-        start = self.pos
         m = self.expect(r"@@END-%d-%d-(\d+)@@" % (n, n), timeout)
-        body = self.text[start:m.start()]
+        if self.shell_vm:
+            # Everything the VM printed since the command went out, up to the marker's end:
+            # pieces of lines that the console broke off and redrew are dropped by vm_output;
+            # then the marker line goes, and a prompt printed or redrawn after sending.
+            body = self.vm_output(self.shell_vm, sent, m.end())
+            body = body[:body.rfind("\n") + 1] if "\n" in body else ""
+            if self.prompt_text and body.startswith(self.prompt_text):
+                body = body[len(self.prompt_text):]
+        else:
+            body = self.text[start:m.start()]
         # If the terminal echoed the command line anyway, drop everything up to its end.
         echo = body.rfind('$?@@"')
         if echo >= 0:

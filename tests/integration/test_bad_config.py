@@ -1,32 +1,35 @@
 #!/usr/bin/env python3
-"""Issue 2, bad input: each faulty system description stops the boot with one line
+"""Issues 2 and 3, bad input: each faulty system description stops the boot with one line
 `config: <node>: <property>: <rule>` and no VM starts. One boot per case (-smp 4 -m 2G)."""
 import re
 
 import harness
 
 CASES = [
-    # (description in configs/tests, property the line must name, the rule of issue 2)
-    ("bad-memory", "memory", "more memory than is free"),
-    ("bad-cpus", "cpus", "more vCPUs than there are pCPUs"),
-    ("bad-missing-image", "kernel", "a missing image file"),
-    ("bad-unknown-property", "colour", "an unknown property"),
-    ("bad-malformed-property", "cpus", "a malformed property"),
+    # (description in configs/tests, VM and property the line must name, the rule broken)
+    ("bad-memory", "linux", "memory", "issue 2: more memory than is free"),
+    ("bad-cpus", "linux", "cpus", "issue 2: more vCPUs than there are pCPUs"),
+    ("bad-missing-image", "linux", "kernel", "issue 2: a missing image file"),
+    ("bad-unknown-property", "linux", "colour", "issue 2: an unknown property"),
+    ("bad-malformed-property", "linux", "cpus", "issue 2: a malformed property"),
+    ("bad-rtos-no-header", "rtos", "kernel", "issue 3: an RTOS image without a valid header"),
+    ("bad-rtos-too-large", "rtos", "memory", "issue 3: an RTOS image too large for its VM"),
 ]
 
 t = harness.Test(__file__)
-for name, prop, rule in CASES:
+for name, vm_name, prop, rule in CASES:
     with t.boot(name, config="configs/tests/%s.dts" % name, smp=4, mem="2G") as vm:
-        what = "%s: one line 'config: /vms/linux: %s: ...' [issue 2 bad input: %s]" % (name, prop, rule)
+        what = "%s: one line 'config: /vms/%s: %s: ...' [%s]" % (name, vm_name, prop, rule)
         m = t.expect_check(vm, r"^config: [^\r\n]*(?=\r?\n)", 60, what + " (a config: line appears)")
         if m:
             line = m.group(0)
-            t.check(what, re.match(r"^config: /vms/linux: %s: \S" % re.escape(prop), line),
+            t.check(what, re.match(r"^config: /vms/%s: %s: \S" % (vm_name, re.escape(prop)), line),
                     "got %r" % line)
             vm.drain(3)
             rest = vm.text[m.end():]
             t.check("%s: exactly one config: line" % name, not re.search(r"^config: ", rest, re.M),
                     "more: %r" % re.findall(r"^config: .*$", rest, re.M))
             t.check("%s: no VM boots [issue 2 bad input: stops the boot]" % name,
-                    "Booting Linux" not in vm.text)
+                    "Booting Linux" not in vm.text and "RTOS:" not in vm.text
+                    and "tandem: vm " not in vm.text, vm.tail())
 t.done()

@@ -75,6 +75,15 @@ void vpl011_rx_char(struct vm *vm, char c)
 	nr_rx++;
 }
 
+/* The statistics dump (core/stats.c, tested in test_stats.c): Ctrl-A d must call it. */
+static unsigned stats_dumps;
+
+void stats_dump(void)
+{
+	stats_dumps++;
+	console_write("tandem: STATS\n", 14);
+}
+
 /* --- Helpers --- */
 
 static void reset_console(unsigned n)
@@ -297,17 +306,16 @@ static void test_single_ctrl_a_reaches_the_guest(void **state)
 static void test_ctrl_a_commands(void **state)
 {
 	reset_console(2);
-	vms[0].nr_vcpus = 1;
-	vms[0].vcpus[0].stats.traps = 1234;
+	stats_dumps = 0;
 	input("\x01?");
 	assert_int_equal(nr_rx, 0);
-	assert_non_null(strstr(term, "Ctrl-A d: dump per-vCPU statistics"));
+	assert_non_null(strstr(term, "Ctrl-A d: dump statistics"));
 	term_len = 0;
 	input("\x01");
 	input("d");
 	assert_int_equal(nr_rx, 0);
-	assert_non_null(strstr(term, "tandem: vm a: running"));
-	assert_non_null(strstr(term, "traps 1234"));
+	assert_int_equal(stats_dumps, 1);
+	assert_non_null(strstr(term, "tandem: STATS"));
 }
 
 static void test_irq_drains_the_uart(void **state)

@@ -54,7 +54,32 @@ static struct {
 	size_t start_last_size;
 
 	unsigned vgic_vm_inits, vgic_vcpu_inits, vpl011_inits;
+	/* restarts */
+	unsigned waits, vgic_vm_resets, vpl011_resets;
+	uint8_t ram_at_wait;	   /* first RAM byte when the pCPUs were waited for */
+	unsigned long tlb_at_vgic; /* fake_arch.tlb_flushes when the vGIC was reset */
+	unsigned vcpu_inits_at_vgic;
 } rec;
+
+static struct vm vm;
+
+void pcpu_wait_vcpu_off(const struct vcpu *vcpu)
+{
+	rec.waits++;
+	rec.ram_at_wait = *(uint8_t *)vm_ipa_to_host(vcpu->vm, VM_RAM_BASE, 1);
+}
+
+void vgic_vm_reset(struct vm *v)
+{
+	rec.vgic_vm_resets++;
+	rec.tlb_at_vgic = fake_arch.tlb_flushes;
+	rec.vcpu_inits_at_vgic = rec.vgic_vcpu_inits;
+}
+
+void vpl011_reset(struct vm *v)
+{
+	rec.vpl011_resets++;
+}
 
 int vgic_vm_init(struct vm *vm)
 {
@@ -115,6 +140,9 @@ int passthrough_vm_init(struct vm *vm)
 	passthrough_inits++;
 	return 0;
 }
+void passthrough_vm_reset(struct vm *vm)
+{
+}
 void passthrough_follow_vcpu(struct vcpu *vcpu)
 {
 	assert_non_null(vcpu->pcpu); /* only once the vCPU is placed */
@@ -136,7 +164,6 @@ uint64_t vcpu_mpidr(const struct vcpu *vcpu)
 static uint8_t kernel[KERNEL_FILE];
 static uint8_t initrd[INITRD_SIZE];
 static struct cfg_vm cfg;
-static struct vm vm;
 
 static void put64(uint8_t *p, uint64_t v)
 {
@@ -208,6 +235,11 @@ static void test_load_and_start(void **state)
 	assert_int_equal(rec.vpl011_inits, 1);
 	assert_int_equal(rec.vgic_vcpu_inits, 1);
 	assert_int_equal(rec.starts, 0);
+	/* Its RAM was zeroed and cleaned to the point of coherency, all of it, once. */
+	assert_int_equal(fake_arch.dcache_cleans, 1);
+	assert_int_equal(fake_arch.dcache_last_size, cfg.mem_size);
+	fake_arch.dcache_cleans = 0;
+	fake_arch.dcache_bytes = 0;
 
 	vm_start(&vm);
 	assert_int_equal(vm.state, VM_RUNNING);
@@ -259,6 +291,8 @@ static void test_no_initrd(void **state)
 	cfg.initrd.data = NULL;
 	cfg.initrd.size = 0;
 	assert_int_equal(vm_create(&vm, &cfg, 0), 0);
+	fake_arch.dcache_cleans = 0; /* the RAM wipe, checked in test_load_and_start */
+	fake_arch.dcache_bytes = 0;
 	vm_start(&vm);
 	assert_int_equal(rec.starts, 1);
 	assert_int_equal(rec.dtb_initrd_start, 0);
@@ -277,6 +311,7 @@ static void test_kernel_without_magic_refused(void **state)
 
 	fake_arch.printk_log[0] = '\0';
 	assert_int_equal(vm_create(&vm, &cfg, 0), 0);
+	fake_arch.dcache_cleans = 0; /* the RAM wipe */
 	vm_start(&vm);
 	assert_true(fake_printk_contains("config: /vms/linux: kernel:"));
 	assert_int_equal(rec.starts, 0);
@@ -288,6 +323,12 @@ static void test_vm_too_small_refused(void **state)
 {
 	/* 4 MiB: the 3 MiB image at 512 KiB overlaps the DTB area in the last 2 MiB. */
 	cfg.mem_size = MiB(4);
+	/* Refused before any VM starts (issue 3 bad input: an image too large for its VM)... */
+	assert_int_not_equal(vm_check_images(&(struct vm){.cfg = &cfg, .name = cfg.name}), 0);
+	assert_true(fake_printk_contains("config: /vms/linux: memory: 0x400000 bytes cannot hold "
+					 "kernel 'Image'"));
+	fake_arch.printk_log[0] = '\0';
+	/* ... and again by the loader itself. */
 	assert_int_equal(vm_create(&vm, &cfg, 0), 0);
 	vm_start(&vm);
 	assert_true(fake_printk_contains("config: /vms/linux: memory:"));
@@ -355,9 +396,120 @@ static void test_static_mem_not_direct(void **state)
 	assert_int_equal(rec.start_entry, VM_RAM_BASE + TEXT_OFFSET);
 }
 
+/* ---- restart (PSCI SYSTEM_RESET with on-reset = "restart") ---- */
+
+static void start_two_vcpu_vm(void)
+{
+	cfg.nr_vcpus = 2;
+	assert_int_equal(vm_create(&vm, &cfg, 1), 0);
+	vm_start(&vm);
+	vm.vcpus[0].state = VCPU_RUNNABLE; /* what vcpu_start (a double here) would have done */
+	vm.vcpus[1].state = VCPU_RUNNABLE;
+}
+
+static void test_restart_from_pristine_images(void **state)
+{
+	uint8_t kernel_before[sizeof(kernel)];
+	uint8_t *ram, *khost;
+
+	start_two_vcpu_vm();
+	memcpy(kernel_before, kernel, sizeof(kernel));
+	/* The guest scribbles over all of its RAM, its kernel included. */
+	ram = vm_ipa_to_host(&vm, VM_RAM_BASE, cfg.mem_size);
+	memset(ram, 0xa5, cfg.mem_size);
+
+	vm_reset(&vm);
+	assert_int_equal(vm.state, VM_RESTARTING);
+	assert_int_equal(vm.vcpus[0].state, VCPU_STOPPED);
+	assert_int_equal(vm.vcpus[1].state, VCPU_STOPPED);
+	assert_int_equal(rec.starts, 1); /* nothing happens on the resetting vCPU itself */
+	vm_reset(&vm);			 /* a second request (another vCPU) changes nothing */
+	assert_int_equal(vm.state, VM_RESTARTING);
+	/* While restarting, PSCI CPU_ON cannot revive a vCPU. */
+	vm.vcpus[1].state = VCPU_OFF;
+	assert_false(vm_cpu_on(&vm, &vm.vcpus[1], VM_RAM_BASE, 0));
+	assert_int_equal(rec.starts, 1);
+
+	fake_arch.dcache_cleans = 0;
+	fake_arch.dcache_bytes = 0;
+	fake_arch.icache_invals = 0;
+	fake_arch.tlb_flushes = 0;
+	rec.vgic_vcpu_inits = 0;
+	vm_vcpu_left(&vm); /* the pCPU that left the resetting vCPU does the work */
+
+	/* Every vCPU was waited off its pCPU before the RAM was touched. */
+	assert_int_equal(rec.waits, 2);
+	assert_int_equal(rec.ram_at_wait, 0xa5);
+	/* RAM wiped, the images reloaded from the (unchanged) bundle copy. */
+	khost = vm_ipa_to_host(&vm, VM_RAM_BASE + TEXT_OFFSET, sizeof(kernel));
+	assert_memory_equal(khost, kernel, sizeof(kernel));
+	assert_memory_equal(kernel, kernel_before, sizeof(kernel));
+	assert_int_equal(ram[0], 0);
+	assert_int_equal(ram[cfg.mem_size - DTB_AREA - 1], 0);
+	assert_int_equal(ram[cfg.mem_size - 1], 0);
+	/* The whole RAM cleaned first, then each image; the I-cache invalidated, the VMID's TLB
+	 * entries flushed before the vGIC reset and the start. */
+	assert_int_equal(rec.start_cleans, 4);
+	assert_int_equal(rec.start_bytes,
+			 cfg.mem_size + sizeof(initrd) + sizeof(kernel) + sizeof(dtb_bytes));
+	assert_true(rec.start_icache >= 1);
+	assert_int_equal(rec.tlb_at_vgic, 1);
+	assert_int_equal(fake_arch.tlb_last_vmid, vm.vmid);
+	/* Devices back to their reset state: vGIC distributor, then each vCPU's, the UART. */
+	assert_int_equal(rec.vgic_vm_resets, 1);
+	assert_int_equal(rec.vcpu_inits_at_vgic, 0);
+	assert_int_equal(rec.vgic_vcpu_inits, 2);
+	assert_int_equal(rec.vpl011_resets, 1);
+	/* vCPU 0 starts again at the kernel entry; vCPU 1 waits for the guest's CPU_ON. */
+	assert_int_equal(rec.starts, 2);
+	assert_ptr_equal(rec.start_vcpu, &vm.vcpus[0]);
+	assert_int_equal(rec.start_entry, VM_RAM_BASE + TEXT_OFFSET);
+	assert_int_equal(vm.vcpus[1].state, VCPU_OFF);
+	assert_int_equal(vm.state, VM_RUNNING);
+	assert_int_equal(vm.restarts, 1);
+	assert_true(fake_printk_contains("vm linux: restarted (restart 1)"));
+
+	/* Another pCPU leaving a vCPU of the VM later does not restart it again. */
+	vm_vcpu_left(&vm);
+	assert_int_equal(rec.starts, 2);
+	assert_int_equal(vm.restarts, 1);
+}
+
+static void test_reset_with_on_reset_stop(void **state)
+{
+	cfg.on_reset = CFG_ON_RESET_STOP;
+	start_two_vcpu_vm();
+	vm_reset(&vm);
+	assert_int_equal(vm.state, VM_STOPPED);
+	assert_int_equal(vm.vcpus[0].state, VCPU_STOPPED);
+	vm_vcpu_left(&vm);
+	assert_int_equal(vm.state, VM_STOPPED);
+	assert_int_equal(rec.starts, 1);
+	assert_int_equal(rec.vgic_vm_resets, 0);
+	assert_true(
+	    fake_printk_contains("vm linux: stopped (reset by the guest, on-reset = \"stop\")"));
+}
+
+static void test_cpu_on_only_while_running(void **state)
+{
+	start_two_vcpu_vm();
+	vm.vcpus[1].state = VCPU_OFF;
+	assert_true(vm_cpu_on(&vm, &vm.vcpus[1], VM_RAM_BASE, 7));
+	assert_int_equal(rec.starts, 2);
+	assert_ptr_equal(rec.start_vcpu, &vm.vcpus[1]);
+	assert_false(vm_cpu_on(&vm, &vm.vcpus[0], VM_RAM_BASE, 7)); /* already on */
+	vm_stop(&vm, "test");
+	vm.vcpus[1].state = VCPU_OFF;
+	assert_false(vm_cpu_on(&vm, &vm.vcpus[1], VM_RAM_BASE, 7)); /* the VM is stopped */
+	assert_int_equal(rec.starts, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup(test_restart_from_pristine_images, setup),
+	    cmocka_unit_test_setup(test_reset_with_on_reset_stop, setup),
+	    cmocka_unit_test_setup(test_cpu_on_only_while_running, setup),
 	    cmocka_unit_test_setup(test_load_and_start, setup),
 	    cmocka_unit_test_setup(test_no_initrd, setup),
 	    cmocka_unit_test_setup(test_kernel_without_magic_refused, setup),

@@ -55,6 +55,15 @@ void vcpu_start(struct vcpu *vcpu, ipa_t entry, uint64_t arg)
 	vcpu->state = VCPU_RUNNABLE;
 }
 
+/* What vm.c's vm_cpu_on does (tested in test_vm_load): start only an OFF vCPU of a running VM. */
+bool vm_cpu_on(struct vm *v, struct vcpu *target, ipa_t entry, uint64_t arg)
+{
+	if (v->state != VM_RUNNING || target->state != VCPU_OFF)
+		return false;
+	vcpu_start(target, entry, arg);
+	return true;
+}
+
 void vcpu_wfi(struct vcpu *vcpu)
 {
 	rec.wfis++;
@@ -177,6 +186,10 @@ static void test_system_calls(void **state)
 	assert_int_equal(rec.resets, 1);
 	assert_int_equal(call(PSCI_CPU_OFF, 0, 0, 0), PSCI_SUCCESS);
 	assert_int_equal(vm.vcpus[0].state, VCPU_OFF);
+	/* A vCPU stopped with its VM (being stopped or reset) stays stopped through CPU_OFF. */
+	vm.vcpus[0].state = VCPU_STOPPED;
+	assert_int_equal(call(PSCI_CPU_OFF, 0, 0, 0), PSCI_SUCCESS);
+	assert_int_equal(vm.vcpus[0].state, VCPU_STOPPED);
 }
 
 int main(void)

@@ -127,6 +127,12 @@ void arch_cpu_init_virt(void)
 	write_sysreg(vtcr_el2, vtcr);
 	write_sysreg(cntvoff_el2, 0);
 	write_sysreg(vttbr_el2, 0);
+	/*
+	 * Physical IRQs/FIQs/SErrors are taken to EL2 only when HCR_EL2.IMO/FMO/AMO route
+	 * them there (Arm ARM D1.3.6): set them now, not only when a vCPU is first loaded,
+	 * so a pCPU that never runs a vCPU (the one taking the console's interrupt) takes them.
+	 */
+	write_sysreg(hcr_el2, HCR_RW | HCR_IMO | HCR_FMO | HCR_AMO);
 	isb();
 }
 

@@ -12,6 +12,7 @@
 #include <tandem/mmio.h>
 #include <tandem/pcpu.h>
 #include <tandem/psci.h>
+#include <tandem/stats.h>
 #include <tandem/vcpu.h>
 #include <tandem/vm.h>
 
@@ -277,7 +278,7 @@ void trap_guest_serror(struct guest_regs *r)
 /* An IRQ while EL2 itself ran (the idle loop or a vCPU blocked in WFI). */
 void hyp_trap_irq(struct guest_regs *r)
 {
-	pcpu_this()->stats.el2_entries++;
+	stats_count_entry(NULL);
 	irq_handle();
 }
 

@@ -1,8 +1,12 @@
-/* Physical interrupts taken at EL2: acknowledge, dispatch, complete. */
+/* Physical interrupts taken at EL2: acknowledge, dispatch, complete; and their routing. */
 #ifndef TANDEM_IRQ_H
 #define TANDEM_IRQ_H
 
 /* Handles every pending physical interrupt on the calling pCPU. */
 void irq_handle(void);
+/* The pCPU that takes the hypervisor's own device interrupts, given the current vCPU placement. */
+unsigned irq_hyp_pcpu(void);
+/* Routes the hypervisor's device interrupts (console UART) to irq_hyp_pcpu(); logs where. */
+void irq_route_hyp(void);
 
 #endif

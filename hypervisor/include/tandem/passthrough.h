@@ -17,6 +17,12 @@ struct vcpu;
  */
 int passthrough_vm_init(struct vm *vm);
 /*
+ * VM restart, after vgic_vm_reset(): physical SPIs the old guest left active (it never EOId
+ * them) are deactivated, then routed and enabled again. The devices themselves are not reset:
+ * the guest's drivers reset them when they probe (virtio does).
+ */
+void passthrough_vm_reset(struct vm *vm);
+/*
  * Routes the physical SPIs of the VM's devices whose virtual target is vcpu to the pCPU
  * vcpu->pcpu. Call wherever a vCPU is placed on or moved to a pCPU (the scheduler calls it
  * on migration); the GIC retargets at once, an interrupt already active finishes where it is.

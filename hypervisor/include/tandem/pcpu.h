@@ -2,6 +2,7 @@
 #ifndef TANDEM_PCPU_H
 #define TANDEM_PCPU_H
 
+#include <tandem/stats.h>
 #include <tandem/types.h>
 
 #define MAX_PCPUS	8
@@ -13,9 +14,14 @@
 struct vcpu;
 
 struct pcpu_stats {
-	uint64_t el2_entries; /* every exception taken to EL2 on this pCPU */
+	uint32_t seq;		/* odd while this pCPU updates its entry counts (stats.c) */
+	uint64_t el2_entries;	/* every exception taken to EL2 on this pCPU */
+	uint64_t guest_entries; /* of those, from a guest running here */
+	uint64_t wait_entries;	/* interrupts taken in EL2 while a vCPU waited here (WFI) */
+	uint64_t idle_entries;	/* interrupts taken with no vCPU on this pCPU */
 	uint64_t irqs;
 	uint64_t ipis;
+	uint64_t irq_kind[IRQ_KIND_MAX];
 };
 
 struct pcpu {
@@ -32,6 +38,8 @@ extern unsigned nr_pcpus;
 
 /* The calling CPU's data. */
 struct pcpu *pcpu_this(void);
+/* Waits until no pCPU runs vcpu (its state is saved in struct vcpu); vcpu must be stopped. */
+void pcpu_wait_vcpu_off(const struct vcpu *vcpu);
 /* Runs the calling CPU's scheduling loop: enters its vCPU when there is one. Never returns. */
 void __attribute__((noreturn)) pcpu_run(void);
 

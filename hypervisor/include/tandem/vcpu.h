@@ -26,12 +26,13 @@ enum vcpu_state {
 };
 
 struct vcpu_stats {
-	uint64_t traps;	   /* EL2 entries from this vCPU */
-	uint64_t wfi;	   /* WFI traps */
-	uint64_t hvc;	   /* HVC/SMC calls */
-	uint64_t mmio;	   /* emulated MMIO accesses */
-	uint64_t irqs;	   /* physical IRQs taken while it ran */
-	uint64_t injected; /* virtual interrupts injected */
+	uint64_t traps;	       /* EL2 entries from this vCPU */
+	uint64_t wait_entries; /* EL2 entries (interrupts) while it waited in EL2 (WFI) */
+	uint64_t wfi;	       /* WFI traps */
+	uint64_t hvc;	       /* HVC/SMC calls */
+	uint64_t mmio;	       /* emulated MMIO accesses */
+	uint64_t irqs;	       /* physical IRQs taken while it was on its pCPU */
+	uint64_t injected;     /* virtual interrupts injected */
 };
 
 struct vcpu {

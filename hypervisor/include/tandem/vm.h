@@ -16,6 +16,7 @@
 enum vm_state {
 	VM_RUNNING,
 	VM_STOPPED,
+	VM_RESTARTING, /* reset by the guest: its vCPUs are leaving, then it starts afresh */
 };
 
 struct vm {
@@ -24,7 +25,9 @@ struct vm {
 	unsigned index;
 	vmid_t vmid;
 	volatile enum vm_state state;
-	spinlock_t lock;
+	spinlock_t lock;      /* state changes; before the vGIC and vPL011 locks */
+	bool restart_claimed; /* a pCPU has taken on the pending restart (vm_vcpu_left) */
+	unsigned restarts;    /* completed restarts since boot */
 
 	paddr_t ram_pa; /* host-physical base of its RAM */
 	ipa_t ram_ipa;	/* guest-physical base of its RAM */
@@ -50,8 +53,21 @@ int vm_create(struct vm *vm, const struct cfg_vm *cfg, unsigned index);
 void vm_start(struct vm *vm);
 /* Stops every vCPU of the VM (poweroff or fatal guest error); the system stays up. */
 void vm_stop(struct vm *vm, const char *why);
-/* Restarts the VM from pristine images (PSCI SYSTEM_RESET with on-reset = "restart"). */
+/*
+ * PSCI SYSTEM_RESET from one of the VM's vCPUs: with on-reset = "stop", vm_stop();
+ * otherwise stops every vCPU and marks the VM restarting. The restart itself runs
+ * in vm_vcpu_left(), once the calling pCPU has left its vCPU.
+ */
 void vm_reset(struct vm *vm);
+/*
+ * Called by a pCPU that has just left a vCPU of vm that stopped: if vm is restarting
+ * and no pCPU has claimed the work yet, waits until no pCPU runs any of its vCPUs,
+ * then rebuilds it from its pristine images (RAM wiped, caches cleaned, its VMID's
+ * TLB entries invalidated, vGIC and vPL011 reset) and starts vCPU 0 again.
+ */
+void vm_vcpu_left(struct vm *vm);
+/* Starts target at entry (PSCI CPU_ON) if the VM runs and target is off; false otherwise. */
+bool vm_cpu_on(struct vm *vm, struct vcpu *target, ipa_t entry, uint64_t arg);
 /* The vCPU of vm whose virtual MPIDR matches, or NULL. */
 struct vcpu *vm_vcpu_by_mpidr(struct vm *vm, uint64_t mpidr);
 /* Host pointer to guest memory at ipa for len bytes, or NULL if not RAM. */
