@@ -117,9 +117,9 @@ static int plan_images(const struct vm *vm, struct image_plan *plan)
 	err = parse_image_header(vm, &img);
 	if (err)
 		return err;
-	plan->kernel = VM_RAM_BASE + img.text_offset;
+	plan->kernel = cfg_vm_ram_ipa(cfg) + img.text_offset;
 	plan->initrd = 0;
-	plan->dtb = VM_RAM_BASE + ram_size - DTB_AREA;
+	plan->dtb = cfg_vm_ram_ipa(cfg) + ram_size - DTB_AREA;
 	if (ram_size < DTB_AREA || plan->kernel + img.image_size > plan->dtb) {
 		printk("config: /vms/%s: memory: 0x%llx bytes cannot hold kernel '%s' (0x%llx "
 		       "bytes at offset 0x%llx) plus the 2 MiB DTB area\n",
