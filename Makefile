@@ -33,7 +33,7 @@ HV_CFLAGS  := -std=c11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 HV_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,max-page-size=4096 \
 	      -T hypervisor/arch/aarch64/tandem.ld
 
-.PHONY: all hypervisor images tools deps run test unit integration lint bench-quick clean distclean
+.PHONY: all hypervisor images tools deps run test unit integration lint bench bench-quick clean distclean
 all: hypervisor images tools
 
 hypervisor: $(BUILD)/tandem.bin
@@ -93,6 +93,13 @@ $(HV_OBJ) $(BUILD)/hv/include/asm-offsets.h $(BUILD)/tools/tandem-pack $(UNIT_BI
 test: all
 	$(Q)$(MAKE) --no-print-directory unit-build
 	$(Q)python3 tools/run-tests.py --build $(BUILD)
+
+# Benchmarks side by side (bare metal, Tandem, Xen 4.17): build/bench/results.{csv,md}, *.png.
+bench: all
+	$(Q)python3 tools/bench/bench.py --build $(BUILD)
+
+bench-quick: all
+	$(Q)python3 tools/bench/bench.py --build $(BUILD) --quick
 
 LINT_SRC := $(shell find hypervisor tests/unit tools guests -name '*.[ch]' 2>/dev/null)
 lint:

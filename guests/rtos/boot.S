@@ -25,6 +25,7 @@ _head:
 
 	.text
 primary_entry:
+	mrs	x23, cntpct_el0		/* first instruction: the boot-time benchmark's stamp */
 	mov	x21, x0			/* DTB */
 	mrs	x22, CurrentEL
 	lsr	x22, x22, #2
@@ -55,7 +56,9 @@ primary_entry:
 	stp	xzr, xzr, [x1], #16
 	b	3b
 
-4:	adrp	x0, boot_stacks
+4:	adrp	x0, rtos_boot_cntpct	/* bench.c; in .bss, so only now */
+	str	x23, [x0, :lo12:rtos_boot_cntpct]
+	adrp	x0, boot_stacks
 	add	x0, x0, :lo12:boot_stacks
 	add	x0, x0, #BOOT_STACK_SIZE
 	mov	sp, x0

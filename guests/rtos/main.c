@@ -5,6 +5,7 @@
  */
 #include "app.h"
 #include "arch.h"
+#include "bench.h"
 #include "config.h"
 #include "console.h"
 #include "gic.h"
@@ -17,6 +18,7 @@
 
 static struct platform plat;
 static struct rtos_config cfg;
+static struct bench_config bench_cfg;
 static struct task init_task;
 static uint64_t init_stack[1024];
 static unsigned entry_el;
@@ -42,6 +44,9 @@ static void init_main(void *arg)
 	}
 	if (cfg.test_fault)
 		selftest_fault_start(&cfg, &plat);
+	bench_parse(plat.bootargs, &bench_cfg);
+	if (bench_cfg.modes)
+		bench_start(&plat, &bench_cfg, online);
 }
 
 static void resched_irq(unsigned intid, uint64_t stamp, void *arg)

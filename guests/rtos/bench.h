@@ -1,0 +1,52 @@
+/*
+ * Benchmark modes for the side-by-side comparison (tools/bench): each selected by the command
+ * line (bench=hvc,mmio,sgi,compute,boot) and each printing one parseable BENCH line, so the same
+ * image measures bare metal, Tandem and Xen. bench_config.c, bench_stats.c and bench_compute.c
+ * are pure C (host unit tests: tests/unit/test_rtos_bench.c); bench.c drives the hardware.
+ */
+#ifndef RTOS_BENCH_H
+#define RTOS_BENCH_H
+
+#include <stdint.h>
+
+struct platform;
+
+#define BENCH_HVC     (1U << 0) /* null hypercall round trip: SMCCC_VERSION through HVC #0 */
+#define BENCH_MMIO    (1U << 1) /* emulated MMIO round trip: a GIC distributor register read */
+#define BENCH_SGI     (1U << 2) /* SGI cpu0 -> cpu1: delivery and round trip */
+#define BENCH_COMPUTE (1U << 3) /* the CoreMark-style kernel, with EL2 entries read from Tandem */
+#define BENCH_BOOT    (1U << 4) /* the physical counter at the image's first instruction */
+
+#define BENCH_N_MAX 4096
+
+struct bench_config {
+	unsigned modes; /* BENCH_* */
+	unsigned n;	/* bench_n=N: samples per measurement (default 1000, at most BENCH_N_MAX) */
+	unsigned iters; /* bench_iters=N: compute kernel iterations (default 20) */
+	unsigned sgi_cpu; /* bench_sgi_cpu=N: target of the SGI measurement (default 1) */
+};
+
+/* Parses the bench words of a command line; other words are ignored. */
+void bench_parse(const char *args, struct bench_config *c);
+
+struct bench_stats {
+	uint32_t min, med, max;
+	uint64_t avg;
+};
+
+/* Sorts v[0..n) in place and summarises it; med is the lower median; all 0 when n == 0. */
+void bench_summarise(uint32_t *v, unsigned n, struct bench_stats *s);
+
+/* The compute kernel: list sort and search, a matrix multiply and a number-parsing state machine,
+ * each folded into a CRC-16; returns the CRC of `iters` iterations (same on every platform). */
+uint16_t bench_compute(unsigned iters);
+/* CRC-16/ARC (reflected poly 0xA001, init 0) of `len` bytes, continued from `crc`. */
+uint16_t bench_crc16(uint16_t crc, const void *data, unsigned len);
+
+/* The counter value boot.S read at the image's first instruction (CNTPCT_EL0). */
+extern uint64_t rtos_boot_cntpct;
+
+/* Starts the task that runs the selected modes and prints BENCH lines, then "BENCH done". */
+void bench_start(const struct platform *p, const struct bench_config *c, unsigned nr_cpus);
+
+#endif

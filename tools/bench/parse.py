@@ -1,0 +1,47 @@
+"""Parsers for what the guests print: the RTOS's LAT and BENCH lines, Linux's boot marker, and
+Xen's console (each domU line prefixed "(XEN) DOMn: ", long lines split into several)."""
+import re
+
+LAT_RE = re.compile(
+    r"LAT irq min=(?P<irq_min_ns>\d+) avg=(?P<irq_avg_ns>\d+) max=(?P<irq_max_ns>\d+) "
+    r"p99=(?P<irq_p99_ns>\d+) task min=(?P<task_min_ns>\d+) avg=(?P<task_avg_ns>\d+) "
+    r"max=(?P<task_max_ns>\d+) p99=(?P<task_p99_ns>\d+) n=(?P<n>\d+) unit=ns ticks "
+    r"irq_min=(?P<irq_min>\d+) irq_avg=(?P<irq_avg>\d+) irq_max=(?P<irq_max>\d+) "
+    r"task_min=(?P<task_min>\d+) task_max=(?P<task_max>\d+)\b")
+BENCH_STATS_RE = re.compile(
+    r"BENCH (?P<name>[a-z-]+) n=(?P<n>\d+) min=(?P<min>\d+) med=(?P<med>\d+) avg=(?P<avg>\d+) "
+    r"max=(?P<max>\d+) unit=ticks")
+BENCH_COMPUTE_RE = re.compile(
+    r"BENCH compute iters=(?P<iters>\d+) ticks=(?P<ticks>\d+) el2_entries=(?P<el2>\d+|na) "
+    r"crc=(?P<crc>0x[0-9a-f]+)")
+BENCH_BOOT_RE = re.compile(r"BENCH boot first_insn_cntpct=(?P<cntpct>\d+) cntfrq=(?P<freq>\d+)")
+BENCH_FAIL_RE = re.compile(r"BENCH \S+ (FAIL|skipped).*")
+LINUX_COUNTER_RE = re.compile(r"tandem-counter: cntvct=(?P<cntvct>\d+) cntfrq=(?P<freq>\d+)")
+XEN_DOM_RE = re.compile(r"^\(XEN\) (?:\[[ 0-9.]+\] )?DOM(?P<dom>\d+): (?P<text>.*)$")
+XEN_STAMP_RE = re.compile(r"^\(XEN\) \[ *(?P<secs>\d+\.\d+)\] (?P<text>.*)$")
+
+
+def lat(line):
+    m = LAT_RE.search(line)
+    return {k: int(v) for k, v in m.groupdict().items()} if m else None
+
+
+class XenJoiner:
+    """Reassembles a domU's lines that Xen's console split: a LAT fragment without its last field
+    is continued by the next line of the same domain."""
+
+    def __init__(self):
+        self.pending = {}
+
+    def feed(self, line):
+        """Returns the logical guest line this console line completes, or None."""
+        m = XEN_DOM_RE.match(line)
+        if not m:
+            return None
+        dom, text = m.group("dom"), m.group("text")
+        if dom in self.pending:
+            text = self.pending.pop(dom) + text
+        if "LAT irq" in text and not LAT_RE.search(text) and len(text) < 400:
+            self.pending[dom] = text
+            return None
+        return "DOM%s: %s" % (dom, text)

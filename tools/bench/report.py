@@ -1,0 +1,184 @@
+"""Results out: build/bench/results.csv (one row per scenario, metric, platform and timing),
+results.md (one table per scenario) and PNG bar charts drawn with gnuplot."""
+import csv
+import os
+import shutil
+import subprocess
+
+FIELDS = ["scenario", "metric", "platform", "timing", "reps", "value", "min", "median", "unit",
+          "vs_bare_diff", "vs_bare_ratio", "note"]
+PLATFORMS = ["bare", "Tandem", "Tandem dynamic", "Xen"]
+
+TITLES = {
+    "lat-solo": "RTOS timer-interrupt (irq) and task wake-up (task) latency, the RTOS alone on "
+                "its pCPU",
+    "lat-corun": "The same with a Linux VM running CPU hogs on the other 3 pCPUs (QEMU models no "
+                 "caches or memory bus: these show the hypervisor's own effects only; bare "
+                 "metal has no co-run, its figures are the solo ones)",
+    "hvc": "Null hypercall round trip from the RTOS: SMCCC_VERSION through HVC #0",
+    "mmio": "Emulated MMIO round trip from the RTOS: a GIC distributor register read (GICD_TYPER)",
+    "sgi": "SGI between two vCPUs of the RTOS (cpu0 -> cpu1): delivery = send to the target's "
+           "IRQ vector; rtt = send to the answer's IRQ vector on cpu0",
+    "boot": "Time from reset, read from the physical counter",
+    "compute": "CoreMark-style compute kernel in the RTOS, and the EL2 entries taken during it",
+}
+ORDER = ["lat-solo", "lat-corun", "hvc", "mmio", "sgi", "boot", "compute"]
+SETTINGS = """\
+- QEMU: `{qemu}`, `-M virt,gic-version=3` (`virtualization=on` for Tandem and Xen),
+  `-cpu max,pauth-impdef=on`; bare metal boots the same image at EL1 with `-kernel`.
+- Timing **icount**: `-icount shift=4,sleep=off`. Virtual time advances 16 ns per instruction, so
+  one tick of the 62.5 MHz counter is about one instruction; runs repeat exactly. Figures are
+  counter ticks; `x` is the ratio and `+` the difference to bare metal in the same timing.
+- Timing **TCG xN**: plain TCG (no icount), N runs, shown as `min / median` over the runs; wall-
+  clock host noise on 2 shared cores, so compare only within a table. Xen hangs under `-icount`
+  with 2 or more pCPUs on QEMU 7.2, so multi-pCPU rows are measured this way for every platform.
+- Xen 4.17 from Debian (`xen-hypervisor-4.17-arm64`), dom0less, **credit2, vwfi=native**
+  (Debian builds it without the null scheduler and boot-time cpupools); its domUs are not pinned.
+- Tandem: each vCPU on its own pCPU; "Tandem dynamic" is the RTOS sharing a pCPU with a Linux
+  vCPU in a dynamic pool (configs/bench/rtos-linux-dynamic.dts).
+"""
+
+
+def is_num(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def reference(rows, row):
+    """The bare-metal row this row compares against (the solo one for co-run rows)."""
+    for sc in (row["scenario"], "lat-solo" if row["scenario"] == "lat-corun" else None):
+        for r in rows:
+            if (r["scenario"] == sc and r["metric"] == row["metric"] and r["platform"] == "bare"
+                    and r["timing"] == row["timing"] and is_num(r["value"])):
+                return r
+    return None
+
+
+def annotate(rows):
+    for r in rows:
+        ref = reference(rows, r)
+        r["vs_bare_diff"] = r["vs_bare_ratio"] = ""
+        if ref and r["platform"] != "bare" and is_num(r["value"]):
+            r["vs_bare_diff"] = r["value"] - ref["value"]
+            if ref["value"]:
+                r["vs_bare_ratio"] = round(r["value"] / ref["value"], 2)
+
+
+def cell(r):
+    if not is_num(r["value"]):
+        return str(r["value"])
+    if r["timing"].startswith("TCG"):
+        text = "%s / %s" % (r["min"], r["median"])
+    else:
+        text = str(r["value"])
+    if r["vs_bare_ratio"] != "":
+        text += " (x%s, %+d)" % (r["vs_bare_ratio"], r["vs_bare_diff"])
+    return text
+
+
+def markdown(rows, meta):
+    out = ["# Tandem benchmarks: bare metal, Tandem, Xen 4.17 (credit2, vwfi=native)", ""]
+    out.append(SETTINGS.format(qemu=meta.get("qemu", "?")))
+    out.append("Run: %s, %d QEMU boots, %d s wall.%s" % (
+        "make bench-quick" if meta.get("quick") else "make bench", meta.get("runs", 0),
+        meta.get("wall_s", 0), " Quick: fewer samples, no co-run, TCG or Linux-boot rows."
+        if meta.get("quick") else ""))
+    out.append("")
+    scenarios = [s for s in ORDER if any(r["scenario"] == s for r in rows)]
+    scenarios += sorted({r["scenario"] for r in rows} - set(ORDER))
+    for sc in scenarios:
+        srows = [r for r in rows if r["scenario"] == sc]
+        metrics = []
+        for r in srows:
+            if r["metric"] not in metrics:
+                metrics.append(r["metric"])
+        units = sorted({r["unit"] for r in srows})
+        out.append("## %s" % sc)
+        out.append("")
+        out.append("%s. Unit: %s; Xen: credit2, vwfi=native." % (TITLES.get(sc, sc),
+                                                                  ", ".join(units)))
+        out.append("")
+        out.append("| platform | timing | " + " | ".join(metrics) + " |")
+        out.append("| --- | --- | " + " | ".join("---" for _ in metrics) + " |")
+        keys = []
+        for r in srows:
+            k = (r["platform"], r["timing"])
+            if k not in keys:
+                keys.append(k)
+        keys.sort(key=lambda k: (0 if k[1] == "icount" else 1, k[1],
+                                 PLATFORMS.index(k[0]) if k[0] in PLATFORMS else 9))
+        for plat, timing in keys:
+            cells = []
+            for m in metrics:
+                match = [r for r in srows if r["platform"] == plat and r["timing"] == timing
+                         and r["metric"] == m]
+                cells.append(cell(match[0]) if match else "")
+            out.append("| %s | %s | %s |" % (plat, timing, " | ".join(cells)))
+        notes = sorted({"%s: %s" % (r["platform"], r["note"]) for r in srows if r["note"]})
+        if notes:
+            out.append("")
+            out.extend("- " + n for n in notes)
+        out.append("")
+    return "\n".join(out)
+
+
+def plot(rows, out_dir):
+    """One clustered bar chart per scenario and timing (medians for TCG rows), log scale."""
+    if not shutil.which("gnuplot"):
+        return []
+    made = []
+    for sc in ORDER:
+        for timing in sorted({r["timing"] for r in rows if r["scenario"] == sc}):
+            srows = [r for r in rows if r["scenario"] == sc and r["timing"] == timing
+                     and is_num(r["value"]) and r["value"] > 0]
+            if not srows:
+                continue
+            metrics = []
+            for r in srows:
+                if r["metric"] not in metrics:
+                    metrics.append(r["metric"])
+            plats = [p for p in PLATFORMS if any(r["platform"] == p for r in srows)]
+            name = "%s-%s" % (sc, timing.split()[0].lower())
+            dat = os.path.join(out_dir, name + ".dat")
+            with open(dat, "w") as f:
+                f.write("metric " + " ".join('"%s"' % p for p in plats) + "\n")
+                for m in metrics:
+                    vals = []
+                    for p in plats:
+                        match = [r for r in srows if r["platform"] == p and r["metric"] == m]
+                        vals.append(str(match[0]["value"]) if match else "NaN")
+                    f.write('"%s" %s\n' % (m, " ".join(vals)))
+            png = os.path.join(out_dir, name + ".png")
+            script = "\n".join([
+                "set terminal pngcairo size 720,360 font 'sans,9'",
+                "set output '%s'" % png,
+                "set title '%s (%s%s; Xen: credit2, vwfi=native)'" % (
+                    sc, timing, ", medians" if timing.startswith("TCG") else ""),
+                "set style data histograms", "set style histogram clustered gap 1",
+                "set style fill solid 0.8 border -1", "set logscale y", "set grid ytics",
+                "set ylabel '%s (log scale)'" % srows[0]["unit"], "set key top left",
+                "set xtics noenhanced", "set key noenhanced",
+                "plot " + ", ".join("'%s' using %d:xtic(1) title columnheader(%d)" % (dat, i + 2,
+                                                                                     i + 2)
+                                    for i in range(len(plats))),
+            ])
+            res = subprocess.run(["gnuplot"], input=script, text=True, capture_output=True)
+            if res.returncode == 0:
+                made.append(png)
+    return made
+
+
+def write_all(rows, out_dir, meta):
+    annotate(rows)
+    with open(os.path.join(out_dir, "results.csv"), "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=FIELDS, extrasaction="ignore")
+        w.writeheader()
+        for r in rows:
+            w.writerow(r)
+    md = markdown(rows, meta)
+    pngs = plot(rows, out_dir)
+    if pngs:
+        md += "\n## Plots\n\n" + "\n".join("![%s](%s)" % (os.path.basename(p)[:-4],
+                                                        os.path.basename(p)) for p in pngs) + "\n"
+    with open(os.path.join(out_dir, "results.md"), "w") as f:
+        f.write(md)
+    return md
