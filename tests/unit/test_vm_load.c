@@ -134,6 +134,9 @@ void vcpu_kick(struct vcpu *vcpu)
 void console_rx_resume(void)
 {
 }
+void console_vm_stopped(const struct vm *v)
+{
+}
 static unsigned passthrough_inits, passthrough_follows;
 int passthrough_vm_init(struct vm *vm)
 {
