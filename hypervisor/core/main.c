@@ -39,7 +39,8 @@ static void map_memory(paddr_t dtb, uint64_t dtb_size)
 {
 	mmu_map_image();
 	for (unsigned i = 0; i < platform.nr_mem; i++)
-		mmu_map_ram_around_image(platform.mem_base[i], platform.mem_size[i]);
+		mmu_map_ram_around_image(platform.mem_base[i], platform.mem_size[i],
+					 platform.bundle, platform.bundle_size);
 	/* Devices: everything below the first RAM region on QEMU virt (GIC, UART, virtio). */
 	BUG_ON(mmu_map(0, platform.mem_base[0], MMU_DEVICE));
 	(void)dtb;

@@ -12,6 +12,7 @@
   console UART interrupt, no kick, no idle entry; the UART interrupts land on the free pCPU;
 - a reset of the RTOS (its shell's `reset`: PSCI SYSTEM_RESET) restarts it from pristine images
   while a counting process in Linux keeps running (same PID, count still increasing);
+- Linux's `reboot -f` restarts Linux (a fresh boot) while the RTOS keeps printing LAT lines;
 - the RTOS's `off` (SYSTEM_OFF) keeps it off while Linux answers; then Linux's poweroff.
 """
 import re
@@ -187,6 +188,27 @@ with t.boot("linux-rtos", config=CONFIG, smp=4, mem="2G") as vm:
     out = vm.run("dmesg | grep -ci -e 'rcu.*stall' -e 'soft lockup' -e 'hung task'")
     t.check("Linux noticed nothing (no RCU stall, soft lockup or hung task in dmesg)",
             out.strip() == "0", "got %r" % out)
+
+    # Linux resets (reboot -f: PSCI SYSTEM_RESET): Tandem restarts it; the RTOS runs on.
+    mark = vm.mark()
+    vm.send("reboot -f")
+    t.expect_check(vm, r"^tandem: vm linux: restarted \(restart 1\), \d+ free page frames\n",
+                   TIMEOUT, "Linux's 'reboot -f': Tandem restarts vm linux (2 vCPUs, 512 MiB)",
+                   since=mark)
+    restarted = vm.mark()
+    try:
+        vm.login()
+        t.check("Linux boots again to its shell after the restart", True)
+        out = vm.run("nproc; cut -d. -f1 /proc/uptime; ls /tmp")
+        t.check("the restarted Linux is a fresh boot: 2 CPUs, uptime < 60 s, an empty /tmp (%r)"
+                % out.split(), len(out.split()) == 2 and out.split()[0] == "2" and
+                int(out.split()[1]) < 60)
+    except (harness.Timeout, harness.Exited) as e:
+        t.fail("Linux boots again to its shell after the restart: %s" % e)
+    lat = lat_lines(vm, restarted)
+    t.check("the RTOS kept printing LAT lines while Linux restarted (%d lines), without being "
+            "restarted itself [issue 3 §4: the other VMs don't notice]" % len(lat),
+            len(lat) >= 2 and "vm rtos: re" not in vm.text[mark:])
 
     # SYSTEM_OFF keeps the RTOS off; Linux runs on.
     vm.focus("rtos")

@@ -93,15 +93,41 @@ void mmu_map_image(void)
 	BUG_ON(mmu_map(erodata, end - erodata, MMU_RAM));
 }
 
-void mmu_map_ram_around_image(uint64_t base, uint64_t size)
+void mmu_map_ram_around_image(uint64_t base, uint64_t size, uint64_t ro, uint64_t ro_size)
 {
-	uint64_t start = (uint64_t)(uintptr_t)_start, end = (uint64_t)(uintptr_t)_end;
-	uint64_t top = base + size;
+	uint64_t top = base + size, cursor = base;
+	/* The holes in [base, top) that RAM must not cover, in address order. */
+	uint64_t hole[2][2] = {{(uint64_t)(uintptr_t)_start, (uint64_t)(uintptr_t)_end},
+			       {ALIGN_DOWN(ro, PAGE_SIZE), ALIGN_UP(ro + ro_size, PAGE_SIZE)}};
 
-	if (start > base)
-		BUG_ON(mmu_map(base, MIN(start, top) - base, MMU_RAM));
-	if (top > end)
-		BUG_ON(mmu_map(MAX(end, base), top - MAX(end, base), MMU_RAM));
+	if (!ro_size)
+		hole[1][0] = hole[1][1] = 0;
+	if (hole[1][0] < hole[0][0]) {
+		uint64_t s0 = hole[0][0], e0 = hole[0][1];
+
+		hole[0][0] = hole[1][0];
+		hole[0][1] = hole[1][1];
+		hole[1][0] = s0;
+		hole[1][1] = e0;
+	}
+	for (unsigned i = 0; i < 2; i++) {
+		if (hole[i][0] > cursor && cursor < top)
+			BUG_ON(mmu_map(cursor, MIN(hole[i][0], top) - cursor, MMU_RAM));
+		cursor = MAX(cursor, hole[i][1]);
+	}
+	if (top > cursor)
+		BUG_ON(mmu_map(cursor, top - cursor, MMU_RAM));
+	/*
+	 * The boot bundle holds the pristine images every VM restart copies from: nothing may
+	 * write it, so a stray write faults in EL2 instead of corrupting the next restart.
+	 */
+	if (ro_size) {
+		uint64_t s = MAX(ALIGN_DOWN(ro, PAGE_SIZE), base);
+		uint64_t e = MIN(ALIGN_UP(ro + ro_size, PAGE_SIZE), top);
+
+		if (e > s)
+			BUG_ON(mmu_map(s, e - s, MMU_RODATA));
+	}
 }
 
 void mmu_enable(void)
