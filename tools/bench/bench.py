@@ -137,6 +137,9 @@ class Bench:
             if m:
                 res["compute"] = {"ticks": int(m.group("ticks")), "crc": m.group("crc"),
                                   "el2": None if m.group("el2") == "na" else int(m.group("el2"))}
+            m = parse.BENCH_SGI_EL2_RE.search(line)
+            if m and int(m.group("n")):
+                res["sgi_el2"] = round(int(m.group("el2")) / int(m.group("n")), 2)
             m = parse.BENCH_BOOT_RE.search(line)
             if m:
                 res["boot"] = int(m.group("cntpct"))
@@ -315,6 +318,9 @@ class Bench:
             for m in metrics:
                 self.add("sgi", m, name, ICOUNT, r[m]["med"] if m in r else "failed",
                          note="median of the run's samples")
+            if name == "Tandem":
+                self.add("sgi", "EL2 entries of cpu0 per round trip", name, ICOUNT,
+                         r.get("sgi_el2", "failed"), unit="entries")
         if self.quick:
             return
         reps = self.args.reps
