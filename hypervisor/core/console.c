@@ -384,6 +384,20 @@ void console_irq(void)
 	}
 }
 
+void console_vm_stopped(const struct vm *vm)
+{
+	unsigned long flags = console_lock_irqsave();
+
+	/* Typing into a VM that is gone helps no one: move on, if another VM still runs. */
+	if (nr_vms > 1 && vm->index == focus)
+		for (unsigned i = 0; i < nr_vms; i++)
+			if (vms[i].state == VM_RUNNING) {
+				switch_focus();
+				break;
+			}
+	console_unlock_irqrestore(flags);
+}
+
 void console_rx_resume(void)
 {
 	if (rx_throttled && uart && uart->set_rx_irq) {

@@ -294,6 +294,7 @@ void vm_stop(struct vm *vm, const char *why)
 	spin_unlock(&vm->lock);
 	log_info("vm %s: stopped (%s)", vm->name, why);
 	console_rx_resume(); /* it no longer drains its UART: input must not stay muted */
+	console_vm_stopped(vm);
 	for (unsigned i = 0; i < nr_vms; i++)
 		any_running |= vms[i].state != VM_STOPPED;
 	if (!any_running)

@@ -216,6 +216,9 @@ with t.boot("linux-rtos", config=CONFIG, smp=4, mem="2G") as vm:
     vm.send("off")
     t.expect_check(vm, r"^tandem: vm rtos: stopped \(system off by the guest\)\n", TIMEOUT,
                    "the RTOS's 'off' (PSCI SYSTEM_OFF): Tandem logs 'vm rtos: stopped'", since=mark)
+    if t.expect_check(vm, r"^tandem: console input -> vm linux\n", 10,
+                      "the input focus leaves the stopped RTOS for Linux by itself", since=mark):
+        vm.focused = "linux"
     stopped = vm.mark()
     linux_answers(t, vm, "after the RTOS powered off")
     vm.drain(2)

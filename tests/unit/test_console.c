@@ -290,6 +290,27 @@ static void test_ctrl_a_three_times_switches_focus(void **state)
 	expect("\r\ntandem: console input -> vm a\r\n");
 }
 
+static void test_focus_leaves_a_stopped_vm(void **state)
+{
+	reset_console(3);
+	focus = 1;
+	/* Another VM stopping changes nothing. */
+	vms[2].state = VM_STOPPED;
+	console_vm_stopped(&vms[2]);
+	assert_int_equal(focus, 1);
+	expect("");
+	/* The focused VM stopping moves the focus to the next running one, and says so. */
+	vms[1].state = VM_STOPPED;
+	console_vm_stopped(&vms[1]);
+	assert_int_equal(focus, 0);
+	expect("tandem: console input -> vm a\r\n");
+	/* The last running VM stopping keeps the focus where it is. */
+	vms[0].state = VM_STOPPED;
+	console_vm_stopped(&vms[0]);
+	assert_int_equal(focus, 0);
+	expect("");
+}
+
 static void test_single_ctrl_a_reaches_the_guest(void **state)
 {
 	reset_console(1);
@@ -406,6 +427,7 @@ int main(void)
 	    cmocka_unit_test(test_long_focused_line_keeps_flowing),
 	    cmocka_unit_test(test_input_goes_to_focus),
 	    cmocka_unit_test(test_ctrl_a_three_times_switches_focus),
+	    cmocka_unit_test(test_focus_leaves_a_stopped_vm),
 	    cmocka_unit_test(test_single_ctrl_a_reaches_the_guest),
 	    cmocka_unit_test(test_ctrl_a_commands),
 	    cmocka_unit_test(test_irq_drains_the_uart),

@@ -134,6 +134,9 @@ void vcpu_kick(struct vcpu *vcpu)
 void console_rx_resume(void)
 {
 }
+void console_vm_stopped(const struct vm *v)
+{
+}
 uint64_t vcpu_mpidr(const struct vcpu *vcpu)
 {
 	return vcpu->id;

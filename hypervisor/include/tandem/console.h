@@ -22,6 +22,8 @@ struct uart_ops {
 	void (*set_rx_irq)(bool on); /* flow control: stop/resume receive interrupts */
 };
 void console_init(const struct uart_ops *ops, uint64_t base);
+/* vm stopped for good: if it had the input focus, the focus moves to the next running VM. */
+void console_vm_stopped(const struct vm *vm);
 /* The focused VM drained its receive FIFO: take input from the UART again. */
 void console_rx_resume(void);
 /* Drains the physical UART's receive FIFO (its interrupt handler). */
