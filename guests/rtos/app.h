@@ -11,6 +11,11 @@ void latency_start(const struct rtos_config *cfg, unsigned nr_cpus);
 void selftest_sgi(unsigned nr_cpus);
 /* Starts a task that writes where nothing is (test_fault=1); the fault handler reports it. */
 void selftest_fault_start(const struct rtos_config *cfg, const struct platform *p);
+/*
+ * virtio_rng=N: finds a virtio-rng device among the DTB's virtio,mmio nodes and asks it N times
+ * for random bytes, timing kick -> completion interrupt; prints "VIRTIO-RNG ...".
+ */
+void virtio_rng_start(const struct rtos_config *cfg, const struct platform *p);
 /* A tiny command shell on the console (help, tasks, reset, off). */
 void shell_start(void);
 /* Console commands for Tandem's hypercalls and counters (tandemctl.c); true if handled. */

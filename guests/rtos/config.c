@@ -68,6 +68,8 @@ void config_parse(const char *args, struct rtos_config *c)
 			c->test_fault = number(v, w + len) != 0;
 		else if (word_is(w, len, "test_fault_addr", &v))
 			c->test_fault_addr = number(v, w + len);
+		else if (word_is(w, len, "virtio_rng", &v))
+			c->virtio_rng = (unsigned)number(v, w + len);
 	}
 	if (!c->lat_hz)
 		c->lat_hz = 1000;

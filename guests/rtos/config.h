@@ -17,6 +17,7 @@ struct rtos_config {
 	unsigned test_reset_after; /* test_reset_after=N: PSCI SYSTEM_RESET after N LAT lines */
 	bool test_fault;	   /* test_fault=1: a task writes where nothing is mapped */
 	uint64_t test_fault_addr;  /* test_fault_addr=0x...: where (default: just past RAM) */
+	unsigned virtio_rng;	   /* virtio_rng=N: N requests to a virtio-rng device (0 = off) */
 };
 
 void config_parse(const char *args, struct rtos_config *c);

@@ -44,6 +44,8 @@ static void init_main(void *arg)
 	}
 	if (cfg.test_fault)
 		selftest_fault_start(&cfg, &plat);
+	if (cfg.virtio_rng)
+		virtio_rng_start(&cfg, &plat);
 	bench_parse(plat.bootargs, &bench_cfg);
 	if (bench_cfg.modes)
 		bench_start(&plat, &bench_cfg, online);

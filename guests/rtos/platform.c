@@ -205,6 +205,14 @@ int platform_probe(const void *dtb, uintptr_t image, uint64_t boot_mpidr, struct
 			   fdt_prop_has(&f, &n, "compatible", "arm,armv7-timer")) {
 			p->timer_phys_irq = irq_at(&f, &n, 1);
 			p->timer_virt_irq = irq_at(&f, &n, 2);
+		} else if (fdt_prop_has(&f, &n, "compatible", "virtio,mmio") &&
+			   fdt_node_enabled(&f, &n) && p->nr_virtio < PLAT_MAX_VIRTIO) {
+			struct plat_virtio *v = &p->virtio[p->nr_virtio];
+
+			if (reg_at(&f, &n, 0, &v->base, &v->size)) {
+				v->irq = irq_at(&f, &n, 0);
+				p->nr_virtio++;
+			}
 		} else if (n.depth == 2 && fdt_name_is(&n, "psci")) {
 			const char *m = fdt_prop(&f, &n, "method", &len);
 			const void *on = fdt_prop(&f, &n, "cpu_on", &len);

@@ -10,8 +10,15 @@
 
 #include "rtos.h"
 
-#define PLAT_MAX_GICR 4
-#define PLAT_ARGS_MAX 256
+#define PLAT_MAX_GICR	4
+#define PLAT_ARGS_MAX	256
+#define PLAT_MAX_VIRTIO 32 /* virtio,mmio nodes (QEMU virt has 32 slots) */
+
+/* A virtio-mmio transport the DTB describes (device ID unknown until probed). */
+struct plat_virtio {
+	uint64_t base, size;
+	unsigned irq; /* INTID */
+};
 
 struct platform {
 	uint64_t ram_base, ram_size; /* the memory bank holding the image */
@@ -32,6 +39,8 @@ struct platform {
 	uint32_t psci_cpu_on;
 	char bootargs[PLAT_ARGS_MAX];
 	char uart_name[48];
+	unsigned nr_virtio;
+	struct plat_virtio virtio[PLAT_MAX_VIRTIO];
 };
 
 /* Fills *p from the DTB at `dtb`; `image` is any address inside the running image (it picks the

@@ -10,6 +10,8 @@
 #include <tandem/log.h>
 #include <tandem/string.h>
 
+#include "config-internal.h"
+
 #define PATH_MAX_LEN 96
 #define MEM_GRANULE  MiB(2) /* VM RAM is mapped with 2 MiB stage-2 blocks */
 
@@ -19,6 +21,8 @@ struct parser {
 	void *lookup_ctx;
 	struct cfg_system *out;
 	char path[PATH_MAX_LEN]; /* the node being checked, for error lines */
+	const char *no_dma;	 /* the VM's passthrough-no-dma list, matched at the end */
+	int no_dma_len;
 };
 
 /*
@@ -252,6 +256,122 @@ static int parse_weight(struct parser *p, struct cfg_vm *vm, const char *prop, c
 	return get_u32(p, prop, v, len, 1, 65535, &vm->weight);
 }
 
+/* static-mem = <base-hi base-lo size-hi size-lo>: host-physical RAM for this VM. */
+static int parse_static_mem(struct parser *p, struct cfg_vm *vm, const char *prop, const void *v,
+			    int len)
+{
+	uint64_t base, size;
+
+	if (looks_like_string(v, len))
+		return fail(p, prop, "must be <base-hi base-lo size-hi size-lo>, not a string");
+	if (len != 16)
+		return fail(p, prop,
+			    "must be 4 cells <base-hi base-lo size-hi size-lo> (got %d bytes)",
+			    len);
+	base = fdt_read_cells(v, 2);
+	size = fdt_read_cells((const uint8_t *)v + 8, 2);
+	if (size == 0)
+		return fail(p, prop, "size must be greater than 0");
+	if (!IS_ALIGNED(base, MEM_GRANULE) || !IS_ALIGNED(size, MEM_GRANULE))
+		return fail(p, prop, "base and size must be multiples of 2 MiB (got 0x%llx+0x%llx)",
+			    (unsigned long long)base, (unsigned long long)size);
+	if (base + size < base)
+		return fail(p, prop, "0x%llx+0x%llx wraps around", (unsigned long long)base,
+			    (unsigned long long)size);
+	vm->static_mem = true;
+	vm->static_base = base;
+	vm->mem_size = size;
+	return 0;
+}
+
+static int parse_direct_map(struct parser *p, struct cfg_vm *vm, const char *prop, const void *v,
+			    int len)
+{
+	if (len != 0)
+		return fail(p, prop, "takes no value (write \"direct-map;\")");
+	vm->direct_map = true;
+	return 0;
+}
+
+/*
+ * Walks a string list: calls each(p, vm, prop, string) per entry. Every entry must be a
+ * non-empty, NUL-terminated string.
+ */
+static int
+for_each_string(struct parser *p, struct cfg_vm *vm, const char *prop, const char *v, int len,
+		int (*each)(struct parser *, struct cfg_vm *, const char *, const char *))
+{
+	int ret;
+
+	if (len <= 0 || v[len - 1] != '\0')
+		return fail(p, prop, "must be one or more NUL-terminated strings");
+	for (int off = 0; off < len; off += (int)strlen(v + off) + 1) {
+		if ((ret = each(p, vm, prop, v + off)))
+			return ret;
+	}
+	return 0;
+}
+
+static int add_passthrough(struct parser *p, struct cfg_vm *vm, const char *prop, const char *path)
+{
+	if (path[0] != '/')
+		return fail(
+		    p, prop,
+		    "\"%s\" must be an absolute host DTB path like \"/virtio_mmio@a003e00\"", path);
+	for (unsigned i = 0; i < vm->nr_pt; i++) {
+		if (strcmp(vm->pt[i].path, path) == 0)
+			return fail(p, prop, "%s listed twice", path);
+	}
+	if (vm->nr_pt == CFG_MAX_PT)
+		return fail(p, prop, "more than %u devices", CFG_MAX_PT);
+	vm->pt[vm->nr_pt].path = path;
+	vm->pt[vm->nr_pt].dma = true; /* until passthrough-no-dma says otherwise */
+	vm->nr_pt++;
+	return 0;
+}
+
+static int parse_passthrough(struct parser *p, struct cfg_vm *vm, const char *prop, const void *v,
+			     int len)
+{
+	return for_each_string(p, vm, prop, v, len, add_passthrough);
+}
+
+static int parse_no_dma(struct parser *p, struct cfg_vm *vm, const char *prop, const void *v,
+			int len)
+{
+	/* Matched against "passthrough" once the whole node is read: it may come first. */
+	p->no_dma = v;
+	p->no_dma_len = len;
+	return 0;
+}
+
+static int mark_no_dma(struct parser *p, struct cfg_vm *vm, const char *prop, const char *path)
+{
+	for (unsigned i = 0; i < vm->nr_pt; i++) {
+		if (strcmp(vm->pt[i].path, path) == 0) {
+			vm->pt[i].dma = false;
+			return 0;
+		}
+	}
+	return fail(p, prop, "%s is not in this VM's passthrough list", path);
+}
+
+/* Rules between properties, once the whole VM node is read. */
+static int check_vm_props(struct parser *p, struct cfg_vm *vm, bool has_memory)
+{
+	if (has_memory && vm->static_mem)
+		return fail(p, "static-mem", "give either memory or static-mem, not both");
+	if (!has_memory && !vm->static_mem)
+		return fail(p, "memory", "required property missing (or static-mem)");
+	if (vm->direct_map && !vm->static_mem)
+		return fail(p, "direct-map",
+			    "needs static-mem (the host-physical base becomes the guest's)");
+	if (p->no_dma)
+		return for_each_string(p, vm, "passthrough-no-dma", p->no_dma, p->no_dma_len,
+				       mark_no_dma);
+	return 0;
+}
+
 /* phandle (and its old spelling) are added by dtc for references; nothing to configure. */
 static int ignore(struct parser *p, struct cfg_vm *vm, const char *prop, const void *v, int len)
 {
@@ -263,14 +383,25 @@ static const struct {
 	int (*parse)(struct parser *p, struct cfg_vm *vm, const char *prop, const void *v, int len);
 	bool required;
 } vm_props[] = {
-    {"cpus", parse_cpus, true},		 {"memory", parse_memory, true},
-    {"kernel", parse_kernel, true},	 {"initrd", parse_initrd, false},
-    {"bootargs", parse_bootargs, false}, {"on-reset", parse_on_reset, false},
-    {"pool", parse_pool_ref, false},	 {"privileged", parse_privileged, false},
-    {"budget-us", parse_budget, false},	 {"period-us", parse_period, false},
-    {"weight", parse_weight, false},	 {"phandle", ignore, false},
+    {"cpus", parse_cpus, true},
+    {"memory", parse_memory, false}, /* memory or static-mem: check_vm_props */
+    {"kernel", parse_kernel, true},
+    {"initrd", parse_initrd, false},
+    {"bootargs", parse_bootargs, false},
+    {"on-reset", parse_on_reset, false},
+    {"static-mem", parse_static_mem, false},
+    {"direct-map", parse_direct_map, false},
+    {"passthrough", parse_passthrough, false},
+    {"passthrough-no-dma", parse_no_dma, false},
+    {"pool", parse_pool_ref, false},
+    {"privileged", parse_privileged, false},
+    {"budget-us", parse_budget, false},
+    {"period-us", parse_period, false},
+    {"weight", parse_weight, false},
+    {"phandle", ignore, false},
     {"linux,phandle", ignore, false},
 };
+#define VM_PROP_MEMORY 1 /* index of "memory" above */
 
 static uint32_t prop_bit(const char *name)
 {
@@ -342,6 +473,8 @@ static int parse_vm(struct parser *p, int node, struct cfg_vm *vm)
 		return ret;
 	strlcpy(vm->name, name, sizeof(vm->name));
 	vm->weight = 256; /* SCHED_WEIGHT_DEF */
+	p->no_dma = NULL;
+	p->no_dma_len = 0;
 
 	for (prop = fdt_first_prop(p->fdt, node); prop >= 0; prop = fdt_next_prop(p->fdt, prop)) {
 		const void *val;
@@ -370,6 +503,8 @@ static int parse_vm(struct parser *p, int node, struct cfg_vm *vm)
 			return fail(p, vm_props[i].name, "required property missing");
 	}
 	if ((ret = check_reservation(p, vm, seen)))
+		return ret;
+	if ((ret = check_vm_props(p, vm, seen & (1U << VM_PROP_MEMORY))))
 		return ret;
 	child = fdt_first_child(p->fdt, node);
 	if (child >= 0) {
@@ -620,7 +755,7 @@ static int parse_system(struct parser *p)
 int cfg_parse(const struct fdt *fdt, cfg_image_lookup_fn lookup, void *lookup_ctx,
 	      struct cfg_system *out)
 {
-	struct parser p = {fdt, lookup, lookup_ctx, out, {0}};
+	struct parser p = {fdt, lookup, lookup_ctx, out, {0}, NULL, 0};
 	int ret;
 
 	if (!fdt || !out)
@@ -644,8 +779,8 @@ fail_at_v(char *err, const char *path, const char *prop, const char *fmt, ...)
 	return ret;
 }
 
-static int __attribute__((format(printf, 4, 5)))
-res_fail(struct cfg_system *sys, const struct cfg_vm *vm, const char *prop, const char *fmt, ...)
+int cfg_fail_vm(struct cfg_system *sys, const struct cfg_vm *vm, const char *prop, const char *fmt,
+		...)
 {
 	char path[PATH_MAX_LEN];
 	va_list ap;
@@ -696,25 +831,27 @@ int cfg_check_resources(struct cfg_system *sys, const struct cfg_resources *res)
 		const struct cfg_pool *pool = &sys->pools[vm->pool];
 		uint32_t pool_cpus = (uint32_t)__builtin_popcountll(pool->cpus);
 		uint64_t mem_left = res->free_bytes - mem_used;
+		/* static-mem is reserved before the allocator starts: it is not in free_bytes. */
+		uint64_t dyn_mem = vm->static_mem ? 0 : vm->mem_size;
 
 		vcpus[vm->pool] += vm->nr_vcpus;
 		if (pool_cpus == 0)
-			return res_fail(sys, vm, "pool", "pool \"%s\" has no pCPUs", pool->name);
+			return cfg_fail_vm(sys, vm, "pool", "pool \"%s\" has no pCPUs", pool->name);
 		/* bind: each vCPU owns a pCPU, so the pool must have one for every vCPU. */
 		if (pool->scheduler == CFG_SCHED_BIND && vcpus[vm->pool] > pool_cpus)
-			return res_fail(sys, vm, "cpus",
+			return cfg_fail_vm(sys, vm, "cpus",
 					"bind pool \"%s\" has %u pCPU%s for %u vCPU%s (one vCPU "
 					"per pCPU)",
 					pool->name, pool_cpus, plural(pool_cpus), vcpus[vm->pool],
 					plural(vcpus[vm->pool]));
 		/* RAM is given to each VM whole at creation, so the sum must fit what is free. */
-		if (vm->mem_size > mem_left)
-			return res_fail(sys, vm, "memory",
+		if (dyn_mem > mem_left)
+			return cfg_fail_vm(sys, vm, "memory",
 					"%llu MiB requested but only %llu MiB left (%llu MiB free)",
 					(unsigned long long)(vm->mem_size >> 20),
 					(unsigned long long)(mem_left >> 20),
 					(unsigned long long)(res->free_bytes >> 20));
-		mem_used += vm->mem_size;
+		mem_used += dyn_mem;
 	}
 	return 0;
 }

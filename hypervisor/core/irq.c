@@ -7,6 +7,7 @@
 #include <tandem/gic.h>
 #include <tandem/irq.h>
 #include <tandem/log.h>
+#include <tandem/passthrough.h>
 #include <tandem/pcpu.h>
 #include <tandem/platform.h>
 #include <tandem/pool.h>
@@ -44,6 +45,8 @@ void irq_handle(void)
 		kind = kind_of(id);
 		stats_count_irq(kind);
 		gic_eoi(id); /* priority drop only (EOImode = 1) */
+		if (passthrough_irq(id))
+			continue; /* hardware-linked: the guest's EOI deactivates it */
 		switch (kind) {
 		case IRQ_KIND_VTIMER:
 			if (vcpu) {

@@ -48,10 +48,11 @@ static void map_memory(paddr_t dtb, uint64_t dtb_size)
 	(void)dtb_size;
 }
 
+/* The allocator never hands out Tandem's image, the DTB, the bundle or any static-mem. */
 static void init_allocator(paddr_t dtb, uint64_t dtb_size)
 {
-	paddr_t rsv[PLATFORM_MAX_RSV + 3];
-	uint64_t rsv_size[PLATFORM_MAX_RSV + 3];
+	paddr_t rsv[PLATFORM_MAX_RSV + 3 + CFG_MAX_VMS];
+	uint64_t rsv_size[PLATFORM_MAX_RSV + 3 + CFG_MAX_VMS];
 	unsigned n = 0;
 
 	rsv[n] = (paddr_t)(uintptr_t)_start;
@@ -65,6 +66,12 @@ static void init_allocator(paddr_t dtb, uint64_t dtb_size)
 	for (unsigned i = 0; i < platform.nr_rsv; i++, n++) {
 		rsv[n] = platform.rsv_base[i];
 		rsv_size[n] = platform.rsv_size[i];
+	}
+	for (unsigned i = 0; i < system_cfg.nr_vms; i++) {
+		if (system_cfg.vms[i].static_mem) {
+			rsv[n] = system_cfg.vms[i].static_base;
+			rsv_size[n++] = system_cfg.vms[i].mem_size;
+		}
 	}
 	if (mem_init(platform.mem_base, platform.mem_size, platform.nr_mem, rsv, rsv_size, n))
 		panic("cannot place the frame allocator's bitmap");
@@ -102,30 +109,72 @@ static void cpu_common_init(unsigned index)
 	p->online = true;
 }
 
-static void create_vms(void)
+/* The description of the machine's memory that the static-mem and device checks need. */
+static void describe_machine(struct cfg_machine *m, paddr_t dtb, uint64_t dtb_size)
+{
+	memset(m, 0, sizeof(*m));
+	for (unsigned i = 0; i < platform.nr_mem && i < CFG_MAX_RANGES; i++)
+		m->ram[m->nr_ram++] =
+		    (struct cfg_range){platform.mem_base[i], platform.mem_size[i], "RAM"};
+	m->busy[m->nr_busy++] = (struct cfg_range){
+	    (paddr_t)(uintptr_t)_start, (uint64_t)(_end - _start), "the hypervisor image"};
+	m->busy[m->nr_busy++] = (struct cfg_range){dtb, dtb_size, "the host DTB"};
+	if (platform.bundle_size)
+		m->busy[m->nr_busy++] = (struct cfg_range){platform.bundle, platform.bundle_size,
+							   "the boot bundle (QEMU's -initrd)"};
+	for (unsigned i = 0; i < platform.nr_rsv && m->nr_busy < CFG_MAX_RANGES; i++)
+		m->busy[m->nr_busy++] = (struct cfg_range){
+		    platform.rsv_base[i], platform.rsv_size[i], "reserved memory (host DTB)"};
+	m->hyp_dev[m->nr_hyp_dev++] =
+	    (struct cfg_range){platform.gicd, platform.gicd_size, "the GIC distributor"};
+	m->hyp_dev[m->nr_hyp_dev++] =
+	    (struct cfg_range){platform.gicr, platform.gicr_size, "the GIC redistributors"};
+	m->hyp_dev[m->nr_hyp_dev++] = (struct cfg_range){platform.uart, KiB(4), "the console UART"};
+	m->hyp_irqs[0] = platform.uart_irq;
+}
+
+/*
+ * Reads and checks the system description before the frame allocator exists, so that
+ * static-mem regions are reserved before anything else is allocated. Returns false (after
+ * printing the one line) if the boot must stop; the stop waits until the console works.
+ */
+static bool load_system(const struct fdt *host, paddr_t dtb, uint64_t dtb_size)
 {
 	struct fdt sys;
 	const void *blob;
 	size_t size;
-	struct cfg_resources res;
+	struct cfg_machine machine;
 
 	if (!platform.bundle_size) {
 		printk("tandem: no boot bundle (QEMU -initrd) with a system description\n");
-		stop_boot();
+		return false;
 	}
 	if (bundle_open(arch_phys_to_virt(platform.bundle), platform.bundle_size)) {
 		printk("tandem: the boot bundle at 0x%llx is malformed\n",
 		       (unsigned long long)platform.bundle);
-		stop_boot();
+		return false;
 	}
 	if (bundle_find(NULL, BUNDLE_SYSTEM_DTB, &blob, &size) || fdt_open(&sys, blob, size)) {
 		printk("tandem: the boot bundle has no valid " BUNDLE_SYSTEM_DTB "\n");
-		stop_boot();
+		return false;
 	}
-	if (cfg_parse(&sys, bundle_find, NULL, &system_cfg)) {
+	describe_machine(&machine, dtb, dtb_size);
+	if (cfg_parse(&sys, bundle_find, NULL, &system_cfg) ||
+	    cfg_check_static_mem(&system_cfg, &machine) ||
+	    cfg_check_devices(&system_cfg, host, &machine)) {
 		printk("%s\n", system_cfg.err);
-		stop_boot();
+		system_cfg.nr_vms = 0;
+		return false;
 	}
+	return true;
+}
+
+static void create_vms(bool system_ok)
+{
+	struct cfg_resources res;
+
+	if (!system_ok)
+		stop_boot();
 	res.nr_pcpus = nr_pcpus;
 	res.free_bytes = mem_free_bytes();
 	if (cfg_check_resources(&system_cfg, &res)) {
@@ -151,7 +200,8 @@ static void create_vms(void)
 
 void hyp_main_primary(paddr_t dtb_pa)
 {
-	struct fdt host;
+	static struct fdt host; /* kept: guest DTBs copy passed-through nodes from it */
+	bool system_ok;
 
 	if (fdt_open(&host, arch_phys_to_virt(dtb_pa), MiB(2)) || platform_probe(&host))
 		arch_halt(); /* no console yet: nothing to say it with */
@@ -162,6 +212,8 @@ void hyp_main_primary(paddr_t dtb_pa)
 
 	map_memory(dtb_pa, host.size);
 	mmu_enable();
+	platform.host_dtb = &host;
+	system_ok = load_system(&host, dtb_pa, host.size);
 	init_allocator(dtb_pa, host.size);
 	log_info("memory: %llu MiB free for guests", (unsigned long long)(mem_free_bytes() >> 20));
 
@@ -172,7 +224,7 @@ void hyp_main_primary(paddr_t dtb_pa)
 		gic_route_spi(platform.uart_irq, pcpus[0].mpidr);
 	start_secondaries();
 
-	create_vms();
+	create_vms(system_ok);
 	pcpu_run();
 }
 

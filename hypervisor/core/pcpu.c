@@ -11,6 +11,7 @@
 #include <tandem/arch.h>
 #include <tandem/arch_vcpu.h>
 #include <tandem/gic.h>
+#include <tandem/passthrough.h>
 #include <tandem/pcpu.h>
 #include <tandem/pool.h>
 #include <tandem/vcpu.h>
@@ -219,7 +220,10 @@ static void __attribute__((noreturn)) vcpu_enter(struct vcpu *vcpu)
 	if (vcpu->last_pcpu && vcpu->last_pcpu != p)
 		p->stats.migrations++;
 	vcpu->last_pcpu = p;
-	vcpu->pcpu = p;
+	if (vcpu->pcpu != p) {
+		vcpu->pcpu = p;
+		passthrough_follow_vcpu(vcpu); /* its devices' SPIs are taken where it runs */
+	}
 	*frame = vcpu->regs;
 	arch_vcpu_load(vcpu);
 	vgic_vcpu_restore(vcpu);

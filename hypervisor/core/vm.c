@@ -8,6 +8,7 @@
 #include <tandem/guest_dtb.h>
 #include <tandem/log.h>
 #include <tandem/mem.h>
+#include <tandem/passthrough.h>
 #include <tandem/pcpu.h>
 #include <tandem/pool.h>
 #include <tandem/string.h>
@@ -117,9 +118,9 @@ static int plan_images(const struct vm *vm, struct image_plan *plan)
 	err = parse_image_header(vm, &img);
 	if (err)
 		return err;
-	plan->kernel = VM_RAM_BASE + img.text_offset;
+	plan->kernel = cfg_vm_ram_ipa(cfg) + img.text_offset;
 	plan->initrd = 0;
-	plan->dtb = VM_RAM_BASE + ram_size - DTB_AREA;
+	plan->dtb = cfg_vm_ram_ipa(cfg) + ram_size - DTB_AREA;
 	if (ram_size < DTB_AREA || plan->kernel + img.image_size > plan->dtb) {
 		printk("config: /vms/%s: memory: 0x%llx bytes cannot hold kernel '%s' (0x%llx "
 		       "bytes at offset 0x%llx) plus the 2 MiB DTB area\n",
@@ -182,8 +183,10 @@ int vm_create(struct vm *vm, const struct cfg_vm *cfg, unsigned index)
 	vm->index = index;
 	vm->vmid = (vmid_t)(index + 1); /* VMID 0 is never used by a guest */
 	vm->ram_size = cfg->mem_size;
-	vm->ram_ipa = VM_RAM_BASE;
-	vm->ram_pa = mem_alloc(cfg->mem_size / PAGE_SIZE, MiB(2));
+	vm->ram_ipa = cfg_vm_ram_ipa(cfg); /* the host-physical base when direct-mapped */
+	/* static-mem was checked and kept out of the allocator before anything was allocated. */
+	vm->ram_pa =
+	    cfg->static_mem ? cfg->static_base : mem_alloc(cfg->mem_size / PAGE_SIZE, MiB(2));
 	if (!vm->ram_pa) {
 		printk("config: /vms/%s: memory: cannot allocate 0x%llx contiguous bytes (largest "
 		       "free 2 MiB-aligned run: 0x%llx)\n",
@@ -216,16 +219,22 @@ int vm_create(struct vm *vm, const struct cfg_vm *cfg, unsigned index)
 	err = pool_join_vm(vm, cfg->pool);
 	if (err)
 		return err;
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) /* where it first runs, until it moves */
+		vm->vcpus[i].pcpu = vm->vcpus[i].sched.home;
 	err = vgic_vm_init(vm);
 	if (!err)
 		err = vpl011_init(vm);
+	if (!err)
+		err = passthrough_vm_init(vm);
 	if (err) {
 		printk("config: /vms/%s: cannot set up emulated devices (%s)\n", vm->name,
 		       err_name(err));
 		return err;
 	}
-	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
 		vgic_vcpu_init(&vm->vcpus[i]);
+		passthrough_follow_vcpu(&vm->vcpus[i]); /* first placement: its SPIs follow */
+	}
 	vm->state = VM_STOPPED;
 	return 0;
 }
@@ -256,11 +265,12 @@ void vm_start(struct vm *vm)
 	pool = vm->vcpus[0].sched.pool;
 	vm->state = VM_RUNNING;
 	/* Home pCPUs: a bind pool's are the vCPUs' own; a dynamic pool's may change. */
-	log_info("vm %s: starting %u vCPU%s on pCPU %s, pool %s (%s), %llu MiB at PA 0x%llx, "
+	log_info("vm %s: starting %u vCPU%s on pCPU %s, pool %s (%s), %llu MiB at PA 0x%llx%s, "
 		 "kernel entry IPA 0x%llx",
 		 vm->name, vm->nr_vcpus, vm->nr_vcpus == 1 ? "" : "s", where,
 		 pool ? pool->name : "-", pool ? pool->ops->name : "-",
 		 (unsigned long long)(vm->ram_size >> 20), (unsigned long long)vm->ram_pa,
+		 vm->cfg->direct_map ? " (direct-mapped: IPA == PA)" : "",
 		 (unsigned long long)entry);
 	vcpu_start(&vm->vcpus[0], entry, dtb);
 }
@@ -348,6 +358,7 @@ static void vm_restart(struct vm *vm)
 		vgic_vcpu_init(&vm->vcpus[i]);
 	}
 	vpl011_reset(vm);
+	passthrough_vm_reset(vm);
 	console_rx_resume(); /* its receive FIFO is empty again */
 	/* The images are the boot bundle's, which nothing writes: pristine every time. */
 	if (load_images_locked(vm, &entry, &dtb)) {

@@ -148,6 +148,17 @@ void gic_route_spi(irq_t intid, uint64_t mpidr)
 	wr32(gicd, GICD_ISENABLER + (intid / 32) * 4, 1U << (intid % 32));
 }
 
+void gic_disable_spi(irq_t intid)
+{
+	wr32(gicd, GICD_ICENABLER + (intid / 32) * 4, 1U << (intid % 32));
+	wait_rwp();
+}
+
+void gic_clear_active_spi(irq_t intid)
+{
+	wr32(gicd, GICD_ICACTIVER + (intid / 32) * 4, 1U << (intid % 32));
+}
+
 irq_t gic_ack(void)
 {
 	irq_t id = (irq_t)read_sysreg(ICC_IAR1_EL1) & 0xffffff;

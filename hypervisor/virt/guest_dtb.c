@@ -7,6 +7,7 @@
 #include <tandem/fdt.h>
 #include <tandem/guest_dtb.h>
 #include <tandem/log.h>
+#include <tandem/string.h>
 #include <tandem/vgic.h>
 #include <tandem/vm.h>
 #include <tandem/vpl011.h>
@@ -158,6 +159,56 @@ static void node_uart(struct fdt_writer *w, const char *name)
 	fdt_w_end_node(w);
 }
 
+/* Host properties the copy rewrites or must not carry (phandles would clash with ours). */
+static bool skip_host_prop(const char *name)
+{
+	static const char *const skip[] = {"reg",     "interrupts",    "interrupt-parent",
+					   "phandle", "linux,phandle", NULL};
+
+	for (const char *const *s = skip; *s; s++) {
+		if (strcmp(*s, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A passed-through device's host node, copied to the guest's root: reg rewritten in the
+ * guest's 2+2 cells (IPA == PA), interrupts keeping their INTIDs but now on the virtual GIC.
+ */
+static void node_passthrough(struct fdt_writer *w, const struct cfg_passthrough *pt)
+{
+	const struct fdt *host = pt->host;
+	const uint8_t *irqs;
+	uint32_t cells[4 * CFG_PT_MAX_REG];
+	int prop, len;
+
+	fdt_w_begin_node(w, fdt_name(host, pt->host_node));
+	for (prop = fdt_first_prop(host, pt->host_node); prop >= 0;
+	     prop = fdt_next_prop(host, prop)) {
+		const void *val;
+		const char *name = fdt_prop_at(host, prop, &val, &len);
+
+		if (name && !skip_host_prop(name))
+			fdt_w_prop(w, name, val, (size_t)len);
+	}
+	for (unsigned r = 0; r < pt->nr_reg; r++)
+		reg_cells(cells + 4 * r, pt->reg_base[r], pt->reg_size[r]);
+	fdt_w_prop_cells(w, "reg", cells, 4 * pt->nr_reg);
+	irqs = fdt_prop(host, pt->host_node, "interrupts", &len);
+	if (irqs && pt->nr_irqs) {
+		/* The checks allowed SPIs only; the guest's INTID is the physical one. */
+		for (unsigned i = 0; i < pt->nr_irqs; i++) {
+			cells[3 * i] = GIC_SPI;
+			cells[3 * i + 1] = SPI(pt->irqs[i]);
+			cells[3 * i + 2] = (uint32_t)fdt_read_cells(irqs + 12 * i + 8, 1);
+		}
+		fdt_w_prop_cells(w, "interrupts", cells, 3 * pt->nr_irqs);
+		fdt_w_prop_u32(w, "interrupt-parent", GUEST_DTB_PHANDLE_GIC);
+	}
+	fdt_w_end_node(w);
+}
+
 int guest_dtb_build(struct vm *vm, void *buf, size_t cap, ipa_t initrd_start, uint64_t initrd_size)
 {
 	struct fdt_writer w;
@@ -194,6 +245,8 @@ int guest_dtb_build(struct vm *vm, void *buf, size_t cap, ipa_t initrd_start, ui
 	node_timer(&w);
 	node_clock(&w);
 	node_uart(&w, uart_name);
+	for (unsigned i = 0; vm->cfg && i < vm->cfg->nr_pt; i++)
+		node_passthrough(&w, &vm->cfg->pt[i]);
 	fdt_w_end_node(&w);
 
 	ret = fdt_w_finish(&w);

@@ -381,7 +381,8 @@ static void test_memory(void **state)
 	snprintf(props, sizeof(props), "memory = \"512M\"; %s", rest);
 	expect(parse_vm(props), "config: /vms/linux: memory: must be a size in bytes like <0x0 "
 				"0x20000000>, not a string");
-	expect(parse_vm(rest), "config: /vms/linux: memory: required property missing");
+	expect(parse_vm(rest),
+	       "config: /vms/linux: memory: required property missing (or static-mem)");
 }
 
 static void test_images(void **state)
@@ -534,6 +535,87 @@ static void test_resources(void **state)
 	assert_int_equal(cfg_check_resources(&sys, NULL), -ERR_INVAL);
 }
 
+/* static-mem and direct-map: syntax and the rules between them and memory. */
+static void test_static_mem(void **state)
+{
+	const char *rest = "cpus = <1>; kernel = \"Image\";";
+	char props[256];
+
+#define SM(extra) (snprintf(props, sizeof(props), "%s %s", rest, extra), parse_vm(props))
+	assert_int_equal(SM("static-mem = <0x0 0x60000000 0x0 0x10000000>; direct-map;"), 0);
+	assert_true(sys.vms[0].static_mem);
+	assert_true(sys.vms[0].direct_map);
+	assert_int_equal(sys.vms[0].static_base, 0x60000000);
+	assert_int_equal(sys.vms[0].mem_size, 0x10000000);
+	assert_int_equal(cfg_vm_ram_ipa(&sys.vms[0]), 0x60000000);
+	assert_int_equal(SM("static-mem = <0x1 0x00000000 0x0 0x200000>;"), 0);
+	assert_false(sys.vms[0].direct_map);
+	assert_int_equal(sys.vms[0].static_base, 0x100000000ULL);
+	assert_int_equal(cfg_vm_ram_ipa(&sys.vms[0]), CFG_VM_RAM_IPA);
+
+	expect(SM("static-mem = <0x60000000 0x10000000>;"),
+	       "config: /vms/linux: static-mem: must be 4 cells <base-hi base-lo size-hi size-lo> "
+	       "(got 8 bytes)");
+	expect(SM("static-mem = \"0x60000000\";"),
+	       "config: /vms/linux: static-mem: must be <base-hi base-lo size-hi size-lo>, not a "
+	       "string");
+	expect(SM("static-mem = <0x0 0x60100000 0x0 0x10000000>;"),
+	       "config: /vms/linux: static-mem: base and size must be multiples of 2 MiB (got "
+	       "0x60100000+0x10000000)");
+	expect(SM("static-mem = <0x0 0x60000000 0x0 0x0>;"),
+	       "config: /vms/linux: static-mem: size must be greater than 0");
+	expect(SM("static-mem = <0xffffffff 0xffe00000 0x0 0x400000>;"),
+	       "config: /vms/linux: static-mem: 0xffffffffffe00000+0x400000 wraps around");
+	expect(SM("static-mem = <0x0 0x60000000 0x0 0x10000000>; memory = <0x0 0x200000>;"),
+	       "config: /vms/linux: static-mem: give either memory or static-mem, not both");
+	expect(SM("memory = <0x0 0x200000>; direct-map;"),
+	       "config: /vms/linux: direct-map: needs static-mem (the host-physical base becomes "
+	       "the guest's)");
+	expect(SM("static-mem = <0x0 0x60000000 0x0 0x10000000>; direct-map = <1>;"),
+	       "config: /vms/linux: direct-map: takes no value (write \"direct-map;\")");
+#undef SM
+}
+
+/* passthrough and passthrough-no-dma: string lists of host DTB paths. */
+static void test_passthrough_syntax(void **state)
+{
+	assert_int_equal(parse_vm(GOOD " passthrough = \"/virtio_mmio@a003e00\", \"/b\";"), 0);
+	assert_int_equal(sys.vms[0].nr_pt, 2);
+	assert_string_equal(sys.vms[0].pt[0].path, "/virtio_mmio@a003e00");
+	assert_string_equal(sys.vms[0].pt[1].path, "/b");
+	assert_true(sys.vms[0].pt[0].dma);
+	assert_true(sys.vms[0].pt[1].dma);
+	/* passthrough-no-dma may come first: it is matched once the node is read. */
+	assert_int_equal(
+	    parse_vm("passthrough-no-dma = \"/b\"; " GOOD " passthrough = \"/a\", \"/b\";"), 0);
+	assert_true(sys.vms[0].pt[0].dma);
+	assert_false(sys.vms[0].pt[1].dma);
+
+	expect(parse_vm(GOOD " passthrough = \"virtio_mmio@a003e00\";"),
+	       "config: /vms/linux: passthrough: \"virtio_mmio@a003e00\" must be an absolute host "
+	       "DTB path like \"/virtio_mmio@a003e00\"");
+	expect(parse_vm(GOOD " passthrough = \"/a\", \"/a\";"),
+	       "config: /vms/linux: passthrough: /a listed twice");
+	expect(parse_vm(GOOD " passthrough = <1>;"),
+	       "config: /vms/linux: passthrough: must be one or more NUL-terminated strings");
+	expect(parse_vm(GOOD " passthrough = \"/a\"; passthrough-no-dma = \"/c\";"),
+	       "config: /vms/linux: passthrough-no-dma: /c is not in this VM's passthrough list");
+	expect(parse_vm(GOOD " passthrough = \"/1\", \"/2\", \"/3\", \"/4\", \"/5\", \"/6\", "
+			     "\"/7\", \"/8\", \"/9\";"),
+	       "config: /vms/linux: passthrough: more than 8 devices");
+}
+
+/* static-mem RAM is reserved apart: only the other VMs' memory counts against free memory. */
+static void test_resources_static_mem(void **state)
+{
+	struct cfg_resources res = {.nr_pcpus = 4, .free_bytes = MiB(64)};
+
+	assert_int_equal(parse_vm("cpus = <1>; kernel = \"Image\"; "
+				  "static-mem = <0x0 0x80000000 0x0 0x40000000>;"),
+			 0);
+	assert_int_equal(cfg_check_resources(&sys, &res), 0);
+}
+
 /* The shipped descriptions: images resolve unless their path says they do not exist. */
 static int shipped_image(void *ctx, const char *name, const void **data, size_t *size)
 {
@@ -612,6 +694,9 @@ int main(void)
 	    cmocka_unit_test(test_too_many_vms),
 	    cmocka_unit_test(test_cpus),
 	    cmocka_unit_test(test_memory),
+	    cmocka_unit_test(test_static_mem),
+	    cmocka_unit_test(test_passthrough_syntax),
+	    cmocka_unit_test(test_resources_static_mem),
 	    cmocka_unit_test(test_images),
 	    cmocka_unit_test(test_bootargs),
 	    cmocka_unit_test(test_on_reset),

@@ -144,6 +144,20 @@ void console_rx_resume(void)
 void console_vm_stopped(const struct vm *v)
 {
 }
+static unsigned passthrough_inits, passthrough_follows;
+int passthrough_vm_init(struct vm *vm)
+{
+	passthrough_inits++;
+	return 0;
+}
+void passthrough_vm_reset(struct vm *vm)
+{
+}
+void passthrough_follow_vcpu(struct vcpu *vcpu)
+{
+	assert_non_null(vcpu->pcpu); /* only once the vCPU is placed */
+	passthrough_follows++;
+}
 uint64_t vcpu_mpidr(const struct vcpu *vcpu)
 {
 	return vcpu->id;
@@ -343,6 +357,55 @@ static void test_initrd_does_not_fit_refused(void **state)
 	assert_int_equal(rec.starts, 0);
 }
 
+/* static-mem + direct-map: RAM at the given host-physical base, the same guest-physical. */
+static void test_direct_map(void **state)
+{
+	paddr_t base = FAKE_RAM_BASE + MiB(32);
+	uint64_t free_before = mem_free_bytes();
+	paddr_t pa;
+
+	cfg.nr_vcpus = 2;
+	cfg.static_mem = true;
+	cfg.static_base = base;
+	cfg.direct_map = true;
+	passthrough_inits = passthrough_follows = 0;
+	assert_int_equal(vm_create(&vm, &cfg, 0), 0);
+	assert_int_equal(vm.ram_pa, base);
+	assert_int_equal(vm.ram_ipa, base);
+	assert_int_equal(passthrough_inits, 1);
+	assert_int_equal(passthrough_follows, 2); /* each vCPU where it is first placed */
+	/* No guest RAM came from the allocator: only stage-2 tables (root + one level 2). */
+	assert_int_equal(free_before - mem_free_bytes(), 2 * PAGE_SIZE);
+	assert_int_equal(vm.s2.nr_tables, 2); /* 2 MiB blocks, no level-3 table */
+	assert_int_equal(s2_translate(&vm.s2, base + MiB(5) + 0x123, &pa), 0);
+	assert_int_equal(pa, base + MiB(5) + 0x123);
+	assert_int_not_equal(s2_translate(&vm.s2, VM_RAM_BASE, &pa), 0);
+
+	vm_start(&vm);
+	assert_int_equal(rec.starts, 1);
+	/* Images and DTB follow the RAM: kernel at base + text_offset, DTB in the last 2 MiB. */
+	assert_int_equal(rec.start_entry, base + TEXT_OFFSET);
+	assert_int_equal(rec.start_arg, base + cfg.mem_size - DTB_AREA);
+	assert_int_equal(rec.dtb_initrd_start, ALIGN_UP(base + TEXT_OFFSET + IMAGE_SIZE, MiB(2)));
+	assert_memory_equal(arch_phys_to_virt(base + TEXT_OFFSET), kernel, sizeof(kernel));
+}
+
+/* static-mem without direct-map: the fixed host-physical RAM at the usual guest-physical base. */
+static void test_static_mem_not_direct(void **state)
+{
+	paddr_t base = FAKE_RAM_BASE + MiB(32), pa;
+
+	cfg.static_mem = true;
+	cfg.static_base = base;
+	assert_int_equal(vm_create(&vm, &cfg, 0), 0);
+	assert_int_equal(vm.ram_pa, base);
+	assert_int_equal(vm.ram_ipa, VM_RAM_BASE);
+	assert_int_equal(s2_translate(&vm.s2, VM_RAM_BASE + 0x1000, &pa), 0);
+	assert_int_equal(pa, base + 0x1000);
+	vm_start(&vm);
+	assert_int_equal(rec.start_entry, VM_RAM_BASE + TEXT_OFFSET);
+}
+
 /* ---- restart (PSCI SYSTEM_RESET with on-reset = "restart") ---- */
 
 static void start_two_vcpu_vm(void)
@@ -462,6 +525,8 @@ int main(void)
 	    cmocka_unit_test_setup(test_kernel_without_magic_refused, setup),
 	    cmocka_unit_test_setup(test_vm_too_small_refused, setup),
 	    cmocka_unit_test_setup(test_initrd_does_not_fit_refused, setup),
+	    cmocka_unit_test_setup(test_direct_map, setup),
+	    cmocka_unit_test_setup(test_static_mem_not_direct, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,6 +15,7 @@ BENCH_COMPUTE_RE = re.compile(
     r"BENCH compute iters=(?P<iters>\d+) ticks=(?P<ticks>\d+) el2_entries=(?P<el2>\d+|na) "
     r"crc=(?P<crc>0x[0-9a-f]+)")
 BENCH_BOOT_RE = re.compile(r"BENCH boot first_insn_cntpct=(?P<cntpct>\d+) cntfrq=(?P<freq>\d+)")
+BENCH_SGI_EL2_RE = re.compile(r"BENCH sgi el2_entries_cpu0=(?P<el2>\d+) round_trips=(?P<n>\d+)")
 BENCH_FAIL_RE = re.compile(r"BENCH \S+ (FAIL|skipped).*")
 LINUX_COUNTER_RE = re.compile(r"tandem-counter: cntvct=(?P<cntvct>\d+) cntfrq=(?P<freq>\d+)")
 XEN_DOM_RE = re.compile(r"^\(XEN\) (?:\[[ 0-9.]+\] )?DOM(?P<dom>\d+): (?P<text>.*)$")

@@ -13,7 +13,11 @@
 #define CFG_MAX_POOLS	 8
 #define CFG_NAME_MAX	 32
 #define CFG_BOOTARGS_MAX 512
-#define CFG_ERR_MAX	 200
+#define CFG_ERR_MAX	 256
+#define CFG_MAX_PT	 8 /* passed-through devices per VM */
+#define CFG_PT_MAX_REG	 4 /* reg entries per passed-through device */
+#define CFG_PT_MAX_IRQ	 4 /* interrupts per passed-through device */
+#define CFG_MAX_RANGES	 16
 
 /* A guest image found in the boot bundle under the name the description uses. */
 struct cfg_image {
@@ -48,10 +52,31 @@ struct cfg_pool {
 	bool declared;		  /* a node exists (pool0 may be implicit) */
 };
 
+/*
+ * A host device given to a VM ("passthrough"). cfg_parse fills path and dma; cfg_check_devices
+ * resolves the node in the host DTB and fills the rest.
+ */
+struct cfg_passthrough {
+	const char *path;	/* host DTB path, as written */
+	bool dma;		/* may master DMA: true unless listed in "passthrough-no-dma" */
+	const struct fdt *host; /* the host DTB (kept alive by the boot code) */
+	int host_node;		/* node offset in it */
+	unsigned nr_reg;
+	paddr_t reg_base[CFG_PT_MAX_REG]; /* MMIO ranges (host-physical == guest-physical) */
+	uint64_t reg_size[CFG_PT_MAX_REG];
+	unsigned nr_irqs;
+	irq_t irqs[CFG_PT_MAX_IRQ]; /* SPI INTIDs (the guest sees the same INTIDs) */
+};
+
 struct cfg_vm {
-	char name[CFG_NAME_MAX];	 /* node name under /vms */
-	uint32_t nr_vcpus;		 /* "cpus" */
-	uint64_t mem_size;		 /* "memory": bytes, multiple of 2 MiB */
+	char name[CFG_NAME_MAX]; /* node name under /vms */
+	uint32_t nr_vcpus;	 /* "cpus" */
+	uint64_t mem_size;	 /* "memory" or static-mem's size: bytes, multiple of 2 MiB */
+	bool static_mem;	 /* "static-mem": RAM at a fixed host-physical base */
+	paddr_t static_base;	 /* its base (2 MiB aligned) */
+	bool direct_map;	 /* "direct-map": RAM IPA == PA (needs static-mem) */
+	unsigned nr_pt;		 /* "passthrough": devices from the host DTB */
+	struct cfg_passthrough pt[CFG_MAX_PT];
 	struct cfg_image kernel;	 /* "kernel": required */
 	struct cfg_image initrd;	 /* "initrd": optional */
 	char bootargs[CFG_BOOTARGS_MAX]; /* "bootargs": optional, "" if absent */
@@ -61,6 +86,15 @@ struct cfg_vm {
 	uint32_t budget_us, period_us;	 /* "budget-us"/"period-us": each vCPU's reservation */
 	uint32_t weight;		 /* "weight": each vCPU's share of the slack */
 };
+
+/* Guest-physical RAM base unless direct-mapped (QEMU virt's). */
+#define CFG_VM_RAM_IPA 0x40000000UL
+
+/* Where the VM's RAM starts in its guest-physical space. */
+static inline ipa_t cfg_vm_ram_ipa(const struct cfg_vm *vm)
+{
+	return vm->direct_map ? vm->static_base : CFG_VM_RAM_IPA;
+}
 
 struct cfg_system {
 	uint32_t nr_pools; /* pools[0] is pool0, always present */
@@ -81,17 +115,51 @@ typedef int (*cfg_image_lookup_fn)(void *ctx, const char *name, const void **dat
 int cfg_parse(const struct fdt *fdt, cfg_image_lookup_fn lookup, void *lookup_ctx,
 	      struct cfg_system *out);
 
+/* A physical range and what it holds, for error lines ("the boot bundle"). */
+struct cfg_range {
+	paddr_t base;
+	uint64_t size;
+	const char *what;
+};
+
 /* What the machine offers, for cfg_check_resources(). */
 struct cfg_resources {
 	uint32_t nr_pcpus;
 	uint64_t free_bytes; /* RAM the frame allocator can still hand out */
 };
 
+/* The machine's memory map, for cfg_check_static_mem() and cfg_check_devices(). */
+struct cfg_machine {
+	unsigned nr_ram;
+	struct cfg_range ram[CFG_MAX_RANGES]; /* host /memory ranges */
+	unsigned nr_busy;
+	struct cfg_range busy[CFG_MAX_RANGES]; /* RAM no VM may take: Tandem, DTB, bundle, ... */
+	unsigned nr_hyp_dev;
+	struct cfg_range hyp_dev[CFG_MAX_RANGES]; /* devices Tandem keeps: GIC, its UART */
+	irq_t hyp_irqs[4];			  /* physical interrupts Tandem keeps (0 = none) */
+	bool has_smmu;				  /* platform devices sit behind an SMMU */
+};
+
+/*
+ * Checks every static-mem region against the machine (inside one RAM range, clear of
+ * Tandem's image, the host DTB, the boot bundle and reserved memory, and of each other)
+ * and every direct-mapped VM's RAM against the guest-physical addresses of the devices
+ * Tandem emulates. Run before the frame allocator hands anything out. Same error contract.
+ */
+int cfg_check_static_mem(struct cfg_system *sys, const struct cfg_machine *m);
+/*
+ * Resolves every "passthrough" path in the host DTB and checks it: a node under the root
+ * with reg and GIC SPIs only, one owner per device and per 4 KiB page, clear of RAM and of
+ * Tandem's own devices, and DMA-capable devices only in VMs that are direct-mapped or behind
+ * an SMMU. Fills each cfg_passthrough. Same error contract.
+ */
+int cfg_check_devices(struct cfg_system *sys, const struct fdt *host, const struct cfg_machine *m);
+
 /*
  * Checks a parsed system against the machine: pool pCPUs exist (unlisted ones join pool0),
- * a bind pool has a pCPU for each of its vCPUs, a pool with VMs has pCPUs, total memory fits.
- * Fills each pool's final cpus bitmap. Same error contract. (Reservations are admitted by the
- * pools' schedulers when the VMs are created.)
+ * a bind pool has a pCPU for each of its vCPUs, a pool with VMs has pCPUs, and the memory of
+ * VMs without static-mem fits what is free. Fills each pool's final cpus bitmap. Same error
+ * contract. (Reservations are admitted by the pools' schedulers when the VMs are created.)
  */
 int cfg_check_resources(struct cfg_system *sys, const struct cfg_resources *res);
 

@@ -26,6 +26,7 @@ struct platform_info {
 	bool psci_hvc;	/* conduit: HVC rather than SMC */
 	paddr_t bundle; /* /chosen linux,initrd-start */
 	uint64_t bundle_size;
+	const struct fdt *host_dtb; /* the host DTB, kept for passed-through device nodes */
 };
 
 extern struct platform_info platform;

@@ -73,6 +73,8 @@ struct vgic_vm {
 	uint32_t ctlr; /* GICD_CTLR: EnableGrp0/EnableGrp1 as written */
 	uint32_t nr_spis;
 	struct vgic_irq spis[VGIC_NR_SPIS];
+	/* Called (VM lock held) when the guest retargets an SPI; NULL if nobody cares. */
+	void (*on_retarget)(struct vm *vm, irq_t intid);
 };
 
 /*
@@ -95,6 +97,8 @@ void vgic_inject(struct vm *vm, struct vcpu *vcpu, irq_t intid);
  * Ignored while vintid is already pending or active (the physical one is still active).
  */
 void vgic_inject_hw(struct vcpu *vcpu, irq_t vintid, irq_t pintid);
+/* The vCPU the guest routes SPI intid to (GICD_IROUTER), or NULL if none of its vCPUs. */
+struct vcpu *vgic_spi_target(struct vm *vm, irq_t intid);
 /* Drives a level-sensitive SPI line (emulated devices). */
 void vgic_set_level(struct vm *vm, irq_t intid, bool level);
 

@@ -11,7 +11,7 @@
 #include <tandem/vgic.h>
 #include <tandem/vpl011.h>
 
-#define VM_RAM_BASE 0x40000000UL /* guest-physical base of RAM, as on QEMU virt */
+#define VM_RAM_BASE CFG_VM_RAM_IPA /* guest-physical base of RAM unless direct-mapped */
 
 enum vm_state {
 	VM_RUNNING,

@@ -268,6 +268,15 @@ void vgic_inject_hw(struct vcpu *vcpu, irq_t vintid, irq_t pintid)
 	vgic_kick_set(vm, kicks);
 }
 
+struct vcpu *vgic_spi_target(struct vm *vm, irq_t intid)
+{
+	struct vgic_irq *irq = vgic_get_spi(vm, intid);
+
+	if (!irq || irq->target >= vm->nr_vcpus)
+		return NULL;
+	return &vm->vcpus[irq->target];
+}
+
 void vgic_set_level(struct vm *vm, irq_t intid, bool level)
 {
 	struct vgic_irq *irq = vgic_get_spi(vm, intid);

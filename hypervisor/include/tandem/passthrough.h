@@ -1,0 +1,40 @@
+/*
+ * Devices of the host given to one VM: MMIO mapped at its physical address, SPIs routed to
+ * the pCPU running the target vCPU and injected hardware-linked (the guest's EOI
+ * deactivates the physical interrupt).
+ */
+#ifndef TANDEM_PASSTHROUGH_H
+#define TANDEM_PASSTHROUGH_H
+
+#include <tandem/types.h>
+
+struct vm;
+struct vcpu;
+
+/*
+ * Maps the VM's passed-through MMIO ranges (whole 4 KiB pages, device attributes, IPA == PA)
+ * and takes ownership of their SPIs. Call after stage 2 exists and the vCPUs are placed.
+ */
+int passthrough_vm_init(struct vm *vm);
+/*
+ * VM restart, after vgic_vm_reset(): physical SPIs the old guest left active (it never EOId
+ * them) are deactivated, then routed and enabled again. The devices themselves are not reset:
+ * the guest's drivers reset them when they probe (virtio does).
+ */
+void passthrough_vm_reset(struct vm *vm);
+/*
+ * Routes the physical SPIs of the VM's devices whose virtual target is vcpu to the pCPU
+ * vcpu->pcpu. Call wherever a vCPU is placed on or moved to a pCPU (the scheduler calls it
+ * on migration); the GIC retargets at once, an interrupt already active finishes where it is.
+ */
+void passthrough_follow_vcpu(struct vcpu *vcpu);
+/* The guest changed the target of SPI intid (GICD_IROUTER): route the physical one after it. */
+void passthrough_spi_retarget(struct vm *vm, irq_t intid);
+/*
+ * Physical interrupt intid arrived at EL2 (priority already dropped). Returns true if it
+ * belongs to a passed-through device: it is then injected and stays active until the guest
+ * deactivates it; the caller must not deactivate it.
+ */
+bool passthrough_irq(irq_t intid);
+
+#endif

@@ -1,0 +1,110 @@
+/*
+ * Passed-through platform devices. Their MMIO is mapped into the owning VM at its physical
+ * address (whole 4 KiB pages, Device-nGnRE), so the guest drives the device with no trap.
+ * Their SPIs keep their INTIDs in the guest; each is routed to the pCPU that runs the vCPU
+ * the guest targets, acknowledged at EL2 (priority drop only) and injected with the list
+ * register's HW bit: the guest's EOI deactivates the physical interrupt, so a level line
+ * that is still asserted fires again only after the guest has handled it.
+ */
+#include <tandem/errno.h>
+#include <tandem/gic.h>
+#include <tandem/log.h>
+#include <tandem/passthrough.h>
+#include <tandem/pcpu.h>
+#include <tandem/stage2.h>
+#include <tandem/vgic.h>
+#include <tandem/vm.h>
+
+/* Owner of each passed-through SPI, by INTID; written at VM creation, before any guest runs. */
+static struct vm *spi_owner[VGIC_NR_PRIVATE + VGIC_NR_SPIS];
+
+/* Routes one owned SPI to the pCPU of its target vCPU (vCPU 0 when the guest names none). */
+static void route(struct vm *vm, irq_t intid)
+{
+	struct vcpu *t = vgic_spi_target(vm, intid);
+
+	if (!t)
+		t = &vm->vcpus[0];
+	if (t->pcpu)
+		gic_route_spi(intid, t->pcpu->mpidr);
+}
+
+void passthrough_spi_retarget(struct vm *vm, irq_t intid)
+{
+	if (intid < ARRAY_SIZE(spi_owner) && spi_owner[intid] == vm)
+		route(vm, intid);
+}
+
+void passthrough_follow_vcpu(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+	const struct cfg_vm *cfg = vm->cfg;
+
+	for (unsigned d = 0; d < cfg->nr_pt; d++) {
+		for (unsigned i = 0; i < cfg->pt[d].nr_irqs; i++) {
+			irq_t intid = cfg->pt[d].irqs[i];
+			struct vcpu *t = vgic_spi_target(vm, intid);
+
+			if (vcpu->pcpu && (t == vcpu || (!t && vcpu->id == 0)))
+				gic_route_spi(intid, vcpu->pcpu->mpidr);
+		}
+	}
+}
+
+int passthrough_vm_init(struct vm *vm)
+{
+	const struct cfg_vm *cfg = vm->cfg;
+
+	for (unsigned d = 0; d < cfg->nr_pt; d++) {
+		const struct cfg_passthrough *pt = &cfg->pt[d];
+
+		for (unsigned r = 0; r < pt->nr_reg; r++) {
+			paddr_t start = ALIGN_DOWN(pt->reg_base[r], PAGE_SIZE);
+			paddr_t end = ALIGN_UP(pt->reg_base[r] + pt->reg_size[r], PAGE_SIZE);
+			int err = s2_map(&vm->s2, start, start, end - start, S2_DEVICE_RW);
+
+			if (err) {
+				log_error("vm %s: passthrough %s: cannot map 0x%llx+0x%llx (%s)",
+					  vm->name, pt->path, (unsigned long long)start,
+					  (unsigned long long)(end - start), err_name(err));
+				return err;
+			}
+		}
+		for (unsigned i = 0; i < pt->nr_irqs; i++)
+			spi_owner[pt->irqs[i]] = vm;
+		log_info("vm %s: passthrough %s (%u MMIO range%s, %u SPI%s%s)", vm->name, pt->path,
+			 pt->nr_reg, pt->nr_reg == 1 ? "" : "s", pt->nr_irqs,
+			 pt->nr_irqs == 1 ? "" : "s", pt->dma ? ", DMA" : "");
+	}
+	vm->vgic.on_retarget = passthrough_spi_retarget;
+	return 0;
+}
+
+void passthrough_vm_reset(struct vm *vm)
+{
+	const struct cfg_vm *cfg = vm->cfg;
+
+	for (unsigned d = 0; d < cfg->nr_pt; d++) {
+		for (unsigned i = 0; i < cfg->pt[d].nr_irqs; i++)
+			gic_clear_active_spi(cfg->pt[d].irqs[i]);
+	}
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		passthrough_follow_vcpu(&vm->vcpus[i]); /* routes and enables again */
+}
+
+bool passthrough_irq(irq_t intid)
+{
+	struct vm *vm;
+
+	if (intid < VGIC_NR_PRIVATE || intid >= ARRAY_SIZE(spi_owner) || !spi_owner[intid])
+		return false;
+	vm = spi_owner[intid];
+	if (vm->state != VM_RUNNING) {
+		/* Nobody will handle it: silence the line rather than take it forever. */
+		gic_disable_spi(intid);
+		gic_deactivate(intid);
+		return true;
+	}
+	vgic_inject_hw(&vm->vcpus[0], intid, intid); /* an SPI: delivered to its target */
+	return true;
+}
