@@ -840,17 +840,18 @@ int cfg_check_resources(struct cfg_system *sys, const struct cfg_resources *res)
 		/* bind: each vCPU owns a pCPU, so the pool must have one for every vCPU. */
 		if (pool->scheduler == CFG_SCHED_BIND && vcpus[vm->pool] > pool_cpus)
 			return cfg_fail_vm(sys, vm, "cpus",
-					"bind pool \"%s\" has %u pCPU%s for %u vCPU%s (one vCPU "
-					"per pCPU)",
-					pool->name, pool_cpus, plural(pool_cpus), vcpus[vm->pool],
-					plural(vcpus[vm->pool]));
+					   "bind pool \"%s\" has %u pCPU%s for %u vCPU%s (one vCPU "
+					   "per pCPU)",
+					   pool->name, pool_cpus, plural(pool_cpus),
+					   vcpus[vm->pool], plural(vcpus[vm->pool]));
 		/* RAM is given to each VM whole at creation, so the sum must fit what is free. */
 		if (dyn_mem > mem_left)
-			return cfg_fail_vm(sys, vm, "memory",
-					"%llu MiB requested but only %llu MiB left (%llu MiB free)",
-					(unsigned long long)(vm->mem_size >> 20),
-					(unsigned long long)(mem_left >> 20),
-					(unsigned long long)(res->free_bytes >> 20));
+			return cfg_fail_vm(
+			    sys, vm, "memory",
+			    "%llu MiB requested but only %llu MiB left (%llu MiB free)",
+			    (unsigned long long)(vm->mem_size >> 20),
+			    (unsigned long long)(mem_left >> 20),
+			    (unsigned long long)(res->free_bytes >> 20));
 		mem_used += dyn_mem;
 	}
 	return 0;

@@ -134,8 +134,11 @@ void vcpu_kick(struct vcpu *vcpu)
 void vcpu_init_sched(struct vcpu *vcpu)
 {
 }
+static struct pcpu fake_home; /* where pool_join_vm "places" every vCPU */
 int pool_join_vm(struct vm *vm, unsigned pool_index)
 {
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		vm->vcpus[i].sched.home = &fake_home;
 	return 0;
 }
 void console_rx_resume(void)
