@@ -98,6 +98,7 @@ static void wait_in_place(struct vcpu *vcpu)
 void vcpu_wfi(struct vcpu *vcpu)
 {
 	struct pcpu *p = pcpu_this();
+	enum vcpu_state runnable = VCPU_RUNNABLE;
 	uint64_t cval;
 
 	p->stats.wfi_traps++;
@@ -105,7 +106,10 @@ void vcpu_wfi(struct vcpu *vcpu)
 		wait_in_place(vcpu);
 		return;
 	}
-	__atomic_store_n(&vcpu->state, VCPU_BLOCKED, __ATOMIC_SEQ_CST);
+	/* Only a runnable vCPU blocks: a stop or reset that just landed must not be undone. */
+	if (!__atomic_compare_exchange_n(&vcpu->state, &runnable, VCPU_BLOCKED, false,
+					 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+		return; /* not runnable any more: the trap exit gives the pCPU up */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* pairs with vcpu_kick() */
 	if (vgic_vcpu_pending(vcpu) || timer_due(vcpu)) {
 		wake_blocked(vcpu); /* or a waker already did */

@@ -64,7 +64,7 @@ with t.boot("direct-map", config="configs/tests/linux-direct-map.dts", smp=2, me
     m = t.expect_check(vm, r"vm linux: passthrough /virtio_mmio@a003e00 \(1 MMIO range, 1 SPI, "
                        r"DMA\)", 60, "Tandem gives /virtio_mmio@a003e00 to the VM (1 range, 1 SPI, "
                        "DMA) [issue 5: passthrough by host DTB path]")
-    t.expect_check(vm, r"vm linux: starting 2 vCPUs on pCPU \S+, 512 MiB at PA 0x80000000 \(direct-mapped: "
+    t.expect_check(vm, r"vm linux: starting 2 vCPUs on pCPU \S+, (?:pool \S+ \(\S+\), )?512 MiB at PA 0x80000000 \(direct-mapped: "
                    r"IPA == PA\)", 30, "the VM starts with its RAM at PA 0x80000000, direct-mapped "
                    "[issue 5: static-mem + direct-map]")
     vm.login()
