@@ -94,6 +94,7 @@ void irq_route_hyp(void)
 	unsigned target = irq_hyp_pcpu();
 
 	if (smmu_event_irq()) {
+		gic_set_edge(smmu_event_irq()); /* the SMMU pulses it (its DTB says edge) */
 		gic_route_spi(smmu_event_irq(), pcpus[target].mpidr);
 		log_info("hypervisor interrupts (SMMU events, INTID %u) -> pCPU %u",
 			 (unsigned)smmu_event_irq(), target);
