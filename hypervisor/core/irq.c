@@ -44,7 +44,7 @@ void irq_handle(void)
 		gic_eoi(id); /* priority drop only (EOImode = 1) */
 		if (passthrough_irq(id))
 			continue; /* hardware-linked: the guest's EOI deactivates it */
-		if (id == smmu_event_irq()) {
+		if (smmu_event_irq() && id == smmu_event_irq()) {
 			smmu_handle_events();
 			gic_deactivate(id);
 			continue;
