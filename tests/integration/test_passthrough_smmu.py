@@ -2,15 +2,17 @@
 """Issue 5: Linux in a VM that is not direct-mapped owns the PCIe root complex behind the SMMU.
 
 QEMU -M virt,iommu=smmuv3,highmem=off (highmem off keeps the ECAM and every PCI window inside
-the 39-bit guest-physical space), -smp 2 -m 2G, -nic none, a raw 64 MiB disk the test writes:
+the 39-bit guest-physical space), -smp 3 -m 2G, -nic none, a raw 64 MiB disk the test writes:
   1. Tandem, configs/tests/linux-smmu.dts (memory = 512 MiB placed by Tandem, so IPA != PA;
-     passthrough = "/pcie@10000000"), with virtio-blk-pci iommu_platform=on,disable-legacy=on
+     passthrough = "/pcie@10000000"; plus an RTOS VM at static-mem 0x70000000, the "other VM"),
+     with virtio-blk-pci iommu_platform=on,disable-legacy=on
      and QEMU's edu device: Tandem enables the SMMU and gives bus 0's streams a stage-1 context
      mirroring the VM (IOVA == IPA); the stock virtio_pci + virtio_blk bind the disk (INTx,
      hardware-linked); the guest reads the test's file (hash), writes new data (checked on the
      host after QEMU exits), a 48 MiB read is timed; then the edu device's DMA engine is
-     programmed through its BAR (busybox devmem) to write to IOVA 0x100000, outside the VM:
-     Tandem reports the SMMU event (stream, address, VM) and keeps running, and so does Linux;
+     programmed through its BAR (busybox devmem) to write to IOVA 0x70000000, the RTOS VM's
+     host-physical memory: Tandem reports the SMMU event (stream, address, VM) and keeps running,
+     so do Linux and the RTOS, and the RTOS's first word (read with QEMU's monitor) is unchanged;
   2. bare Linux with the same QEMU settings and devices: the same timed read (baseline).
 Throughput figures are notes (wall-clock counter ticks), never assertions.
 """
@@ -26,7 +28,8 @@ DISK_MB = 64
 FILE_BYTES = 1 << 20
 WRITE_OFFSET = 2 << 20
 READ_SKIP_MB, READ_MB = 4, 48
-EDU_FAULT_IOVA = 0x100000
+RTOS_PA = 0x70000000  # the other VM's static-mem: its image starts there
+EDU_FAULT_IOVA = RTOS_PA  # the edu DMA aims at it: outside the Linux VM's IOVA == IPA map
 
 
 def make_disk(path):
@@ -58,10 +61,26 @@ disk = os.path.join(work, "disk.img")
 file_md5 = make_disk(disk)
 devices = ["-nic", "none", "-drive", "file=%s,if=none,format=raw,id=d0" % disk,
            "-device", "virtio-blk-pci,drive=d0,iommu_platform=on,disable-legacy=on",
-           "-device", "edu"]
+           "-device", "edu,dma_mask=0xffffffffff"]  # default: 28 bits, too few to reach RAM
+
+
+def canary(t, vm, what):
+    """The first word of the RTOS VM's memory, read through QEMU's monitor (Ctrl-T c)."""
+    vm.send("\x14c", newline=False)
+    vm.send("xp /1wx 0x%x" % RTOS_PA)
+    try:
+        m = vm.expect(r"%016x: (0x[0-9a-f]+)" % RTOS_PA, 20)
+    except harness.Timeout:
+        m = None
+    vm.send("\x14c", newline=False)
+    t.check("the monitor reads the other VM's first word %s" % what, m is not None)
+    return m.group(1) if m else None
 
 written_md5 = None
-with t.boot("smmu", config="configs/tests/linux-smmu.dts", smp=2, mem="2G", machine=MACHINE,
+with open(os.path.join(t.build, "images", "rtos.bin"), "rb") as f:
+    rtos_word = "0x%08x" % int.from_bytes(f.read(4), "little")
+
+with t.boot("smmu", config="configs/tests/linux-smmu.dts", smp=3, mem="2G", machine=MACHINE,
             extra=devices) as vm:
     t.expect_check(vm, r"smmu: SMMUv3 at 0x9050000 enabled", 60,
                    "Tandem takes the SMMU over [issue 5: Tandem owns the SMMU]")
@@ -101,6 +120,11 @@ with t.boot("smmu", config="configs/tests/linux-smmu.dts", smp=2, mem="2G", mach
     if t.check("the edu device is on the guest's PCI bus", edu.startswith("/sys/bus/pci/devices/"),
                "got %r" % edu):
         bar0 = vm.run("head -1 %s/resource" % edu).split()
+        before_word = canary(t, vm, "before the stray DMA")
+        t.check("the canary is the RTOS image's first word %s" % rtos_word, before_word == rtos_word,
+                "got %r" % before_word)
+        vm.send("")
+        vm.expect(harness.PROMPT, 10)
         before = vm.mark()  # Tandem's report may come while the command still runs
         out, st = vm.run_status(
             "echo 1 > %s/enable; printf '\\006' | dd of=%s/config bs=1 seek=4 conv=notrunc "
@@ -115,6 +139,11 @@ with t.boot("smmu", config="configs/tests/linux-smmu.dts", smp=2, mem="2G", mach
                            % EDU_FAULT_IOVA, since=before)
         out, st = vm.run_status("echo still-alive")
         t.check("Linux keeps running after the fault", st == 0 and "still-alive" in out)
+        after_word = canary(t, vm, "after the stray DMA")
+        t.check("the canary in the other VM's memory is unchanged (%s) [issue 5: a DMA outside "
+                "the VM does not land]" % rtos_word, after_word == rtos_word, "got %r" % after_word)
+        t.expect_check(vm, r"^\[rtos\] LAT ", 30, "the RTOS VM keeps running (a LAT line)",
+                       since=vm.mark())
         t.check("Tandem keeps running (no panic, no halt)",
                 not re.search(r"tandem: (panic|EL2 exception)|PANIC", vm.text), vm.tail())
 
@@ -126,7 +155,7 @@ if written_md5:
             "write check behind the SMMU]", host_md5 == written_md5, "host %s guest %s"
             % (host_md5, written_md5))
 
-with t.boot("bare", bare=True, smp=2, mem="2G", machine=MACHINE,
+with t.boot("bare", bare=True, smp=3, mem="2G", machine=MACHINE,
             extra=devices) as vm:
     vm.login()
     vm.run_status("modprobe virtio_pci && modprobe virtio_blk && sleep 2", timeout=60)
