@@ -110,9 +110,65 @@ static const char *const phandle_props[] = {
     "dmas",   "msi-parent", "pinctrl-0",     NULL,
 };
 
+/* PCI "ranges" entries: child address (3 cells), parent address (2), size (2). */
+static int pci_ranges(struct cfg_system *sys, const struct cfg_vm *vm, struct cfg_passthrough *pt,
+		      const struct fdt *host, int node)
+{
+	int len;
+	const uint8_t *r = fdt_prop(host, node, "ranges", &len);
+
+	if (!r || len % 28)
+		return cfg_fail_vm(sys, vm, "passthrough",
+				   "%s: a PCIe host bridge needs ranges of 7 cells per window",
+				   pt->path);
+	for (int off = 0; off < len; off += 28) {
+		if (pt->nr_reg == CFG_PT_MAX_REG)
+			return cfg_fail_vm(sys, vm, "passthrough", "%s: more than %u windows",
+					   pt->path, CFG_PT_MAX_REG);
+		pt->reg_base[pt->nr_reg] = fdt_read_cells(r + off + 12, 2);
+		pt->reg_size[pt->nr_reg++] = fdt_read_cells(r + off + 20, 2);
+	}
+	return 0;
+}
+
+/*
+ * interrupt-map entries: child unit address (3) + child INTx (1) + GIC phandle (1) + GIC unit
+ * address (2) + GIC specifier (3). The SPIs they name become the VM's (shared INTx lines).
+ */
+static int pci_intx(struct cfg_system *sys, const struct cfg_vm *vm, struct cfg_passthrough *pt,
+		    const struct fdt *host, int node)
+{
+	int len;
+	const uint8_t *map = fdt_prop(host, node, "interrupt-map", &len);
+
+	if (!map)
+		return 0;
+	if (len % 40)
+		return cfg_fail_vm(sys, vm, "passthrough",
+				   "%s: interrupt-map entries must be 10 cells (GICv3 parent)",
+				   pt->path);
+	for (int off = 0; off < len; off += 40) {
+		irq_t id = (irq_t)fdt_read_cells(map + off + 32, 1) + 32;
+		unsigned i;
+
+		if (fdt_read_cells(map + off + 28, 1) != GIC_TYPE_SPI)
+			return cfg_fail_vm(sys, vm, "passthrough",
+					   "%s: interrupt-map names a non-SPI", pt->path);
+		for (i = 0; i < pt->nr_irqs && pt->irqs[i] != id; i++)
+			;
+		if (i < pt->nr_irqs)
+			continue;
+		if (pt->nr_irqs == CFG_PT_MAX_IRQ)
+			return cfg_fail_vm(sys, vm, "passthrough", "%s: more than %u INTx SPIs",
+					   pt->path, CFG_PT_MAX_IRQ);
+		pt->irqs[pt->nr_irqs++] = id;
+	}
+	return 0;
+}
+
 /* Reads reg and interrupts of the device's host node into pt. */
 static int resolve(struct cfg_system *sys, const struct cfg_vm *vm, struct cfg_passthrough *pt,
-		   const struct fdt *host)
+		   const struct fdt *host, const struct cfg_machine *m)
 {
 	const char *path = pt->path;
 	const uint8_t *irqs;
@@ -139,6 +195,9 @@ static int resolve(struct cfg_system *sys, const struct cfg_vm *vm, struct cfg_p
 				   "%s: nodes with subnodes are not supported", path);
 	pt->host = host;
 	pt->host_node = node;
+	pt->pci_host = fdt_is_compatible(host, node, "pci-host-ecam-generic");
+	pt->behind_smmu = m->has_smmu && (fdt_has_prop(host, node, "iommu-map") ||
+					  fdt_has_prop(host, node, "iommus"));
 	pt->nr_reg = 0;
 	for (int i = 0;; i++) {
 		uint64_t base, size;
@@ -159,6 +218,13 @@ static int resolve(struct cfg_system *sys, const struct cfg_vm *vm, struct cfg_p
 	}
 	if (!pt->nr_reg)
 		return cfg_fail_vm(sys, vm, "passthrough", "%s: has no reg (nothing to map)", path);
+	pt->nr_node_reg = pt->nr_reg;
+	if (pt->pci_host) {
+		int ret = pci_ranges(sys, vm, pt, host, node);
+
+		pt->nr_irqs = 0;
+		return ret ? ret : pci_intx(sys, vm, pt, host, node);
+	}
 
 	pt->nr_irqs = 0;
 	irqs = fdt_prop(host, node, "interrupts", &len);
@@ -319,7 +385,7 @@ int cfg_check_devices(struct cfg_system *sys, const struct fdt *host, const stru
 		for (unsigned di = 0; di < vm->nr_pt; di++) {
 			struct cfg_passthrough *pt = &vm->pt[di];
 
-			if ((ret = resolve(sys, vm, pt, host)) ||
+			if ((ret = resolve(sys, vm, pt, host, m)) ||
 			    (ret = check_ranges(sys, vm, pt, m)) ||
 			    (ret = check_owners(sys, vi, di)))
 				return ret;
@@ -327,7 +393,7 @@ int cfg_check_devices(struct cfg_system *sys, const struct fdt *host, const stru
 			 * Without an IOMMU a device's DMA addresses are host-physical: only a
 			 * direct-mapped VM programs the right ones (and can then reach all memory).
 			 */
-			if (pt->dma && !vm->direct_map && !m->has_smmu)
+			if (pt->dma && !vm->direct_map && !pt->behind_smmu)
 				return cfg_fail_vm(
 				    sys, vm, "passthrough",
 				    "%s can do DMA but the VM is neither direct-mapped nor behind "

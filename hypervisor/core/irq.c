@@ -11,6 +11,7 @@
 #include <tandem/pcpu.h>
 #include <tandem/platform.h>
 #include <tandem/pool.h>
+#include <tandem/smmu.h>
 #include <tandem/timer.h>
 #include <tandem/stats.h>
 #include <tandem/vcpu.h>
@@ -47,6 +48,11 @@ void irq_handle(void)
 		gic_eoi(id); /* priority drop only (EOImode = 1) */
 		if (passthrough_irq(id))
 			continue; /* hardware-linked: the guest's EOI deactivates it */
+		if (smmu_event_irq() && id == smmu_event_irq()) {
+			smmu_handle_events();
+			gic_deactivate(id);
+			continue;
+		}
 		switch (kind) {
 		case IRQ_KIND_VTIMER:
 			if (vcpu) {
@@ -103,6 +109,12 @@ void irq_route_hyp(void)
 {
 	unsigned target = irq_hyp_pcpu();
 
+	if (smmu_event_irq()) {
+		gic_set_edge(smmu_event_irq()); /* the SMMU pulses it (its DTB says edge) */
+		gic_route_spi(smmu_event_irq(), pcpus[target].mpidr);
+		log_info("hypervisor interrupts (SMMU events, INTID %u) -> pCPU %u",
+			 (unsigned)smmu_event_irq(), target);
+	}
 	if (!platform.uart_irq)
 		return;
 	gic_route_spi(platform.uart_irq, pcpus[target].mpidr);

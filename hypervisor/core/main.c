@@ -19,6 +19,7 @@
 #include <tandem/platform.h>
 #include <tandem/pool.h>
 #include <tandem/psci.h>
+#include <tandem/smmu.h>
 #include <tandem/string.h>
 #include <tandem/vm.h>
 
@@ -131,6 +132,15 @@ static void describe_machine(struct cfg_machine *m, paddr_t dtb, uint64_t dtb_si
 	    (struct cfg_range){platform.gicr, platform.gicr_size, "the GIC redistributors"};
 	m->hyp_dev[m->nr_hyp_dev++] = (struct cfg_range){platform.uart, KiB(4), "the console UART"};
 	m->hyp_irqs[0] = platform.uart_irq;
+	{
+		paddr_t smmu;
+		uint64_t smmu_size;
+
+		m->has_smmu = smmu_find(platform.host_dtb, &smmu, &smmu_size, NULL);
+		if (m->has_smmu)
+			m->hyp_dev[m->nr_hyp_dev++] =
+			    (struct cfg_range){smmu, smmu_size, "the SMMU"};
+	}
 }
 
 /*
@@ -215,6 +225,11 @@ void hyp_main_primary(paddr_t dtb_pa)
 	platform.host_dtb = &host;
 	system_ok = load_system(&host, dtb_pa, host.size);
 	init_allocator(dtb_pa, host.size);
+	if (smmu_init(&host) && system_ok) {
+		printk("tandem: the SMMU could not be set up: devices behind it cannot be given to "
+		       "VMs\n");
+		system_ok = false;
+	}
 	log_info("memory: %llu MiB free for guests", (unsigned long long)(mem_free_bytes() >> 20));
 
 	nr_pcpus = platform.nr_cpus;

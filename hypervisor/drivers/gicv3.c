@@ -154,6 +154,13 @@ void gic_disable_spi(irq_t intid)
 	wait_rwp();
 }
 
+void gic_set_edge(irq_t intid)
+{
+	unsigned reg = GICD_ICFGR + (intid / 16) * 4, shift = 2 * (intid % 16) + 1;
+
+	wr32(gicd, reg, rd32(gicd, reg) | 1U << shift);
+}
+
 void gic_clear_active_spi(irq_t intid)
 {
 	wr32(gicd, GICD_ICACTIVER + (intid / 32) * 4, 1U << (intid % 32));

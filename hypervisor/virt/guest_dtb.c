@@ -162,8 +162,11 @@ static void node_uart(struct fdt_writer *w, const char *name)
 /* Host properties the copy rewrites or must not carry (phandles would clash with ours). */
 static bool skip_host_prop(const char *name)
 {
-	static const char *const skip[] = {"reg",     "interrupts",    "interrupt-parent",
-					   "phandle", "linux,phandle", NULL};
+	/* msi-map/msi-parent/iommu-map point at the host's ITS and SMMU, which the guest does not
+	 * get (a host bridge's devices fall back to INTx; the SMMU is Tandem's). */
+	static const char *const skip[] = {
+	    "reg",	     "interrupts", "interrupt-parent", "phandle",   "linux,phandle",
+	    "interrupt-map", "msi-map",	   "msi-parent",       "iommu-map", NULL};
 
 	for (const char *const *s = skip; *s; s++) {
 		if (strcmp(*s, name) == 0)
@@ -179,8 +182,9 @@ static bool skip_host_prop(const char *name)
 static void node_passthrough(struct fdt_writer *w, const struct cfg_passthrough *pt)
 {
 	const struct fdt *host = pt->host;
-	const uint8_t *irqs;
+	const uint8_t *irqs, *map;
 	uint32_t cells[4 * CFG_PT_MAX_REG];
+	static uint32_t imap[16 * 10]; /* boot CPU only, like the DTB scratch */
 	int prop, len;
 
 	fdt_w_begin_node(w, fdt_name(host, pt->host_node));
@@ -192,11 +196,19 @@ static void node_passthrough(struct fdt_writer *w, const struct cfg_passthrough 
 		if (name && !skip_host_prop(name))
 			fdt_w_prop(w, name, val, (size_t)len);
 	}
-	for (unsigned r = 0; r < pt->nr_reg; r++)
+	for (unsigned r = 0; r < pt->nr_node_reg; r++)
 		reg_cells(cells + 4 * r, pt->reg_base[r], pt->reg_size[r]);
-	fdt_w_prop_cells(w, "reg", cells, 4 * pt->nr_reg);
+	fdt_w_prop_cells(w, "reg", cells, 4 * pt->nr_node_reg);
+	map = fdt_prop(host, pt->host_node, "interrupt-map", &len);
+	if (map && len % 40 == 0 && len <= (int)sizeof(imap)) {
+		/* Same entries, the GIC phandle (cell 4 of 10) now the virtual GIC's. */
+		for (int i = 0; i < len / 4; i++)
+			imap[i] = i % 10 == 4 ? GUEST_DTB_PHANDLE_GIC
+					      : (uint32_t)fdt_read_cells(map + 4 * i, 1);
+		fdt_w_prop_cells(w, "interrupt-map", imap, (size_t)len / 4);
+	}
 	irqs = fdt_prop(host, pt->host_node, "interrupts", &len);
-	if (irqs && pt->nr_irqs) {
+	if (irqs && pt->nr_irqs && !pt->pci_host) {
 		/* The checks allowed SPIs only; the guest's INTID is the physical one. */
 		for (unsigned i = 0; i < pt->nr_irqs; i++) {
 			cells[3 * i] = GIC_SPI;

@@ -11,6 +11,7 @@
 #include <tandem/log.h>
 #include <tandem/passthrough.h>
 #include <tandem/pcpu.h>
+#include <tandem/smmu.h>
 #include <tandem/stage2.h>
 #include <tandem/vgic.h>
 #include <tandem/vm.h>
@@ -72,6 +73,13 @@ int passthrough_vm_init(struct vm *vm)
 		}
 		for (unsigned i = 0; i < pt->nr_irqs; i++)
 			spi_owner[pt->irqs[i]] = vm;
+		/* A host bridge's requester IDs are its StreamIDs (iommu-map 0 -> 0): bus 0. */
+		if (pt->behind_smmu) {
+			int err = smmu_attach_vm(vm, 0, 256);
+
+			if (err)
+				return err;
+		}
 		log_info("vm %s: passthrough %s (%u MMIO range%s, %u SPI%s%s)", vm->name, pt->path,
 			 pt->nr_reg, pt->nr_reg == 1 ? "" : "s", pt->nr_irqs,
 			 pt->nr_irqs == 1 ? "" : "s", pt->dma ? ", DMA" : "");

@@ -85,6 +85,14 @@ static const char host_dts[] =
     "bigspi@c004000 { reg = <0 0xc004000 0 0x1000>; interrupts = <0 200 4>; };\n"
     "ramdev@50000000 { reg = <0 0x50000000 0 0x1000>; };\n"
     "uartirq@c005000 { reg = <0 0xc005000 0 0x1000>; interrupts = <0 1 4>; };\n"
+    "pcie@10000000 { compatible = \"pci-host-ecam-generic\"; device_type = \"pci\";\n"
+    "  #address-cells = <3>; #size-cells = <2>; #interrupt-cells = <1>;\n"
+    "  reg = <0 0x3f000000 0 0x1000000>; iommu-map = <0 0x8005 0 0x10000>;\n"
+    "  msi-map = <0 0x8004 0 0x10000>; interrupt-map-mask = <0x1800 0 0 7>;\n"
+    "  ranges = <0x1000000 0 0 0 0x3eff0000 0 0x10000 0x2000000 0 0x10000000 0 0x10000000 0 "
+    "0x2eff0000>;\n"
+    "  interrupt-map = <0 0 0 1 0x8002 0 0 0 3 4 0 0 0 2 0x8002 0 0 0 4 4\n"
+    "                   0x800 0 0 1 0x8002 0 0 0 4 4>; };\n"
     "};\n";
 
 static uint8_t *host_blob, *sys_blob;
@@ -229,9 +237,12 @@ static void test_passthrough_rules(void **state)
 	       "config: /vms/a: passthrough: /virtio_mmio@a003e00 can do DMA but the VM is neither "
 	       "direct-mapped nor behind an SMMU (add direct-map, or list it in passthrough-no-dma "
 	       "if it never does DMA)");
+	/* An SMMU helps only the devices that name it (iommu-map): not the virtio-mmio slots. */
 	m.has_smmu = true;
-	assert_int_equal(
-	    check(VM("a", "memory = <0x0 0x200000>; passthrough = \"/virtio_mmio@a003e00\";")), 0);
+	expect(check(VM("a", "memory = <0x0 0x200000>; passthrough = \"/virtio_mmio@a003e00\";")),
+	       "config: /vms/a: passthrough: /virtio_mmio@a003e00 can do DMA but the VM is neither "
+	       "direct-mapped nor behind an SMMU (add direct-map, or list it in passthrough-no-dma "
+	       "if it never does DMA)");
 	m.has_smmu = false;
 
 #define ONE(path) check(VM("a", DIRECT("0x60000000") "passthrough = \"" path "\";"))
@@ -262,6 +273,34 @@ static void test_passthrough_rules(void **state)
 	       "config: /vms/a: passthrough: /uartirq@c005000: INTID 33 is the guest's emulated "
 	       "UART interrupt");
 #undef ONE
+}
+
+/* The PCIe host bridge: behind the SMMU, ECAM + windows mapped, the INTx SPIs owned. */
+static void test_pci_host_bridge(void **state)
+{
+	const struct cfg_passthrough *pt;
+
+	expect(check(VM("a", "memory = <0x0 0x200000>; passthrough = \"/pcie@10000000\";")),
+	       "config: /vms/a: passthrough: /pcie@10000000 can do DMA but the VM is neither "
+	       "direct-mapped nor behind an SMMU (add direct-map, or list it in passthrough-no-dma "
+	       "if it never does DMA)");
+	m.has_smmu = true;
+	assert_int_equal(
+	    check(VM("a", "memory = <0x0 0x200000>; passthrough = \"/pcie@10000000\";")), 0);
+	pt = &sys.vms[0].pt[0];
+	assert_true(pt->pci_host);
+	assert_true(pt->behind_smmu);
+	assert_int_equal(pt->nr_node_reg, 1);
+	assert_int_equal(pt->nr_reg, 3);
+	assert_int_equal(pt->reg_base[0], 0x3f000000);
+	assert_int_equal(pt->reg_base[1], 0x3eff0000); /* I/O window */
+	assert_int_equal(pt->reg_size[1], 0x10000);
+	assert_int_equal(pt->reg_base[2], 0x10000000); /* 32-bit MMIO window */
+	assert_int_equal(pt->reg_size[2], 0x2eff0000);
+	assert_int_equal(pt->nr_irqs, 2); /* SPIs 3 and 4, each once */
+	assert_int_equal(pt->irqs[0], 35);
+	assert_int_equal(pt->irqs[1], 36);
+	m.has_smmu = false;
 }
 
 static uint8_t dtb_buf[64 * 1024];
@@ -308,6 +347,42 @@ static void test_guest_dtb_copy(void **state)
 	assert_true(fdt_path(&g, "/memory@60000000") >= 0);
 }
 
+/* The host bridge's copy: ECAM reg only, INTx map on the virtual GIC, no msi-map/iommu-map. */
+static void test_guest_dtb_pci(void **state)
+{
+	static struct vm vm;
+	struct fdt g;
+	const uint8_t *p;
+	int node, len, size;
+
+	m.has_smmu = true;
+	assert_int_equal(
+	    check(VM("a", "memory = <0x0 0x200000>; passthrough = \"/pcie@10000000\";")), 0);
+	memset(&vm, 0, sizeof(vm));
+	vm.cfg = &sys.vms[0];
+	vm.name = sys.vms[0].name;
+	vm.nr_vcpus = 1;
+	vm.ram_ipa = CFG_VM_RAM_IPA;
+	vm.ram_size = sys.vms[0].mem_size;
+	size = guest_dtb_build(&vm, dtb_buf, sizeof(dtb_buf), 0, 0);
+	assert_true(size > 0);
+	assert_int_equal(fdt_open(&g, dtb_buf, (size_t)size), 0);
+	node = fdt_path(&g, "/pcie@10000000");
+	assert_true(node >= 0);
+	assert_false(fdt_has_prop(&g, node, "msi-map"));
+	assert_false(fdt_has_prop(&g, node, "iommu-map"));
+	assert_true(fdt_has_prop(&g, node, "ranges"));
+	p = fdt_prop(&g, node, "reg", &len);
+	assert_int_equal(len, 16);
+	assert_int_equal(fdt_read_cells(p, 2), 0x3f000000);
+	p = fdt_prop(&g, node, "interrupt-map", &len);
+	assert_int_equal(len, 3 * 40);
+	for (int e = 0; e < 3; e++)
+		assert_int_equal(fdt_read_cells(p + 40 * e + 16, 1), GUEST_DTB_PHANDLE_GIC);
+	assert_int_equal(fdt_read_cells(p + 32, 1), 3); /* the SPI numbers stay */
+	m.has_smmu = false;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -316,6 +391,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_passthrough_ok, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_passthrough_rules, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_guest_dtb_copy, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pci_host_bridge, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_guest_dtb_pci, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -59,9 +59,12 @@ struct cfg_pool {
 struct cfg_passthrough {
 	const char *path;	/* host DTB path, as written */
 	bool dma;		/* may master DMA: true unless listed in "passthrough-no-dma" */
+	bool behind_smmu;	/* its DMA goes through the SMMU Tandem owns (iommu-map) */
+	bool pci_host;		/* a PCIe host bridge: reg is ECAM, ranges more MMIO, INTx SPIs */
 	const struct fdt *host; /* the host DTB (kept alive by the boot code) */
 	int host_node;		/* node offset in it */
-	unsigned nr_reg;
+	unsigned nr_reg;      /* MMIO ranges to map: the node's reg, then a host bridge's windows */
+	unsigned nr_node_reg; /* of which from the node's own reg */
 	paddr_t reg_base[CFG_PT_MAX_REG]; /* MMIO ranges (host-physical == guest-physical) */
 	uint64_t reg_size[CFG_PT_MAX_REG];
 	unsigned nr_irqs;
@@ -137,7 +140,8 @@ struct cfg_machine {
 	unsigned nr_hyp_dev;
 	struct cfg_range hyp_dev[CFG_MAX_RANGES]; /* devices Tandem keeps: GIC, its UART */
 	irq_t hyp_irqs[4];			  /* physical interrupts Tandem keeps (0 = none) */
-	bool has_smmu;				  /* platform devices sit behind an SMMU */
+	bool
+	    has_smmu; /* Tandem owns an SMMU: devices naming it (iommu-map, iommus) sit behind it */
 };
 
 /*

@@ -20,6 +20,8 @@ void gic_deactivate(irq_t intid);
 /* Enables an SPI and routes it to the CPU with this MPIDR. */
 void gic_route_spi(irq_t intid, uint64_t mpidr);
 void gic_enable_ppi(irq_t intid);
+/* Configures an SPI edge-triggered (a device that pulses its line, like the SMMU's queues). */
+void gic_set_edge(irq_t intid);
 /* Deactivates an SPI at the distributor (from any CPU). */
 void gic_clear_active_spi(irq_t intid);
 /* Disables an SPI at the distributor. */
