@@ -86,7 +86,7 @@ with t.boot("smmu", config="configs/tests/linux-smmu.dts", smp=3, mem="2G", mach
                    "Tandem takes the SMMU over [issue 5: Tandem owns the SMMU]")
     t.expect_check(vm, r"smmu: streams 0x0-0xff -> vm linux \(stage 1, IOVA == IPA", 30,
                    "bus 0's streams get the VM's stage-1 context [issue 5: IOVA == IPA]")
-    m = t.expect_check(vm, r"vm linux: starting 2 vCPUs on pCPU \S+, 512 MiB at PA (0x[0-9a-f]+),",
+    m = t.expect_check(vm, r"vm linux: starting 2 vCPUs on pCPU \S+, (?:pool \S+ \(\S+\), )?512 MiB at PA (0x[0-9a-f]+),",
                        30, "the VM starts")
     t.check("the VM is not direct-mapped (its RAM is not at PA 0x40000000)",
             m and int(m.group(1), 16) != 0x40000000, m.group(0) if m else "")
