@@ -1,9 +1,10 @@
 /*
  * SMMUv3 driver (IHI 0070): a linear stream table, one command queue, one event queue. Every
- * stream aborts until smmu_attach_vm() gives it a stage-1 context (Config = S1 translate,
- * S2 bypass) whose tables mirror the VM's IPA -> PA map, so a device behind the SMMU DMAs to
- * guest-physical addresses like the guest's own CPUs do. Events (translation faults of a
- * device DMAing outside its VM) are printed with stream, address and VM.
+ * stream aborts until smmu_attach_vm() gives it the VM's address space, so a device behind the
+ * SMMU DMAs to guest-physical addresses like the guest's own CPUs do: with stage 2
+ * (SMMU_IDR0.S2P) the STE points at the VM's own stage-2 tables and VMID; without it (QEMU 7.2)
+ * at a stage-1 context whose tables mirror the VM's IPA -> PA map. Events (translation faults of
+ * a device DMAing outside its VM) are printed with stream, address and VM.
  */
 #include <tandem/arch.h>
 #include <tandem/errno.h>
@@ -11,6 +12,7 @@
 #include <tandem/mem.h>
 #include <tandem/smmu.h>
 #include <tandem/smmu_pgtable.h>
+#include <tandem/smmu_ste.h>
 #include <tandem/string.h>
 #include <tandem/vm.h>
 
@@ -46,15 +48,10 @@
 /* CR1: table and queue accesses inner shareable, write-back cacheable. */
 #define CR1_VALUE (3U << 10 | 1U << 8 | 1U << 6 | 3U << 4 | 1U << 2 | 1U << 0)
 
-/* Stream table entry (5.2): dword 0 and 1. */
-#define STE_V		 (1ULL << 0)
-#define STE_CFG_ABORT	 (0ULL << 1)
-#define STE_CFG_S1	 (5ULL << 1) /* stage 1 translate, stage 2 bypass */
-#define STE_S1CTXPTR(pa) ((pa)&0x000fffffffffffc0ULL)
-#define STE1_S1CIR_WB	 (1ULL << 2)
-#define STE1_S1COR_WB	 (1ULL << 4)
-#define STE1_S1CSH_IS	 (3ULL << 6)
-#define STE1_SHCFG_IN	 (1ULL << 44) /* use the incoming shareability */
+#define IDR0_S2P	 (1U << 0)
+#define IDR0_S1P	 (1U << 1)
+#define IDR0_TTF_AARCH64 (2U << 2)
+#define IDR5_OAS(v)	 ((v)&7U)
 
 /* Context descriptor (5.4): dword 0 (TCR-like fields, V, AA64, R, A, ASID), 1 = TTB0, 3 = MAIR. */
 #define CD_T0SZ(x)   ((uint64_t)(x))
@@ -85,6 +82,8 @@
 
 static volatile uint8_t *regs;
 static bool enabled;
+static bool stage2;  /* SMMU_IDR0.S2P: streams use the VMs' own stage-2 tables */
+static unsigned oas; /* SMMU_IDR5.OAS */
 static irq_t event_irq;
 static uint64_t *strtab;
 static uint64_t *cmdq, *evtq;
@@ -169,6 +168,17 @@ static irq_t find_event_irq(const struct fdt *host, int node)
 	return (irq_t)fdt_read_cells(irqs + 12 * idx + 4, 1) + 32;
 }
 
+/* Installs an STE built in memory: dword 0 (V, Config) last, as the SMMU may fetch it any time. */
+static void ste_install(uint32_t sid, const uint64_t ste[SMMU_STE_DWORDS])
+{
+	uint64_t *dst = &strtab[SMMU_STE_DWORDS * sid];
+
+	for (unsigned i = 1; i < SMMU_STE_DWORDS; i++)
+		dst[i] = ste[i];
+	__asm__ volatile("dsb ish" ::: "memory");
+	dst[0] = ste[0];
+}
+
 static void *alloc_zeroed(uint64_t bytes)
 {
 	uint64_t frames = ALIGN_UP(bytes, PAGE_SIZE) / PAGE_SIZE;
@@ -186,18 +196,24 @@ int smmu_init(const struct fdt *host)
 	uint64_t size;
 	int node;
 	uint32_t idr0, idr1;
+	uint64_t abort_ste[SMMU_STE_DWORDS];
 
 	if (!smmu_find(host, &base, &size, &node))
 		return 0;
 	regs = arch_phys_to_virt(base);
 	idr0 = rd32(IDR0);
 	idr1 = rd32(IDR1);
-	/* IDR0.S1P (bit 1): stage 1 is what this driver uses; TTF (bits 3:2) must allow AArch64. */
-	if (!(idr0 & (1U << 1)) || !(idr0 & (2U << 2))) {
-		log_error("smmu at 0x%llx: no AArch64 stage-1 translation (IDR0 0x%x): not used",
-			  (unsigned long long)base, idr0);
+	/* Stage 2 if there is one (the VMs' own tables), else stage 1; AArch64 tables either way.
+	 */
+	if (!(idr0 & (IDR0_S2P | IDR0_S1P)) || !(idr0 & IDR0_TTF_AARCH64)) {
+		log_error(
+		    "smmu at 0x%llx: no AArch64 stage-1 or stage-2 translation (IDR0 0x%x): not "
+		    "used",
+		    (unsigned long long)base, idr0);
 		return -ERR_INVAL;
 	}
+	stage2 = idr0 & IDR0_S2P;
+	oas = IDR5_OAS(rd32(IDR5));
 	if ((idr1 & 0x3f) < STRTAB_LOG2) {
 		log_error("smmu: only %u StreamID bits", idr1 & 0x3f);
 		return -ERR_INVAL;
@@ -208,8 +224,9 @@ int smmu_init(const struct fdt *host)
 	if (!strtab || !cmdq || !evtq)
 		return -ERR_NOMEM;
 	/* Every STE valid and aborting: no stream reaches memory until a VM owns it. */
+	smmu_ste_abort(abort_ste);
 	for (unsigned i = 0; i < (1U << STRTAB_LOG2); i++)
-		strtab[8 * i] = STE_V | STE_CFG_ABORT;
+		ste_install(i, abort_ste);
 	__asm__ volatile("dsb ish" ::: "memory");
 
 	wr32(CR0, 0);
@@ -241,9 +258,9 @@ int smmu_init(const struct fdt *host)
 	if (wait_ack(CR0ACK, CR0_CMDQEN | CR0_EVTQEN | CR0_SMMUEN))
 		return -ERR_BUSY;
 	enabled = true;
-	log_info("smmu: SMMUv3 at 0x%llx enabled, %u streams (unassigned ones abort), events on "
-		 "INTID %u",
-		 (unsigned long long)base, 1U << STRTAB_LOG2, event_irq);
+	log_info("smmu: SMMUv3 at 0x%llx enabled, %u streams (unassigned ones abort), stage %u, "
+		 "events on INTID %u",
+		 (unsigned long long)base, 1U << STRTAB_LOG2, stage2 ? 2 : 1, event_irq);
 	return 0;
 }
 
@@ -257,16 +274,13 @@ irq_t smmu_event_irq(void)
 	return enabled ? event_irq : 0;
 }
 
-int smmu_attach_vm(struct vm *vm, uint32_t sid_first, uint32_t nr)
+/* Without stage 2: a stage-1 context whose tables mirror the VM's RAM (IOVA == IPA). */
+static int build_s1_ste(struct vm *vm, uint64_t ste[SMMU_STE_DWORDS], unsigned *nr_tables)
 {
 	struct smmu_pt pt;
 	uint64_t *cd;
 	int err;
 
-	if (!enabled)
-		return -ERR_NOENT;
-	if (sid_first + nr > (1U << STRTAB_LOG2))
-		nr = (1U << STRTAB_LOG2) - MIN(sid_first, 1U << STRTAB_LOG2);
 	err = smmu_pt_init(&pt);
 	if (!err)
 		err = smmu_pt_map(&pt, vm->ram_ipa, vm->ram_pa, vm->ram_size);
@@ -281,22 +295,44 @@ int smmu_attach_vm(struct vm *vm, uint32_t sid_first, uint32_t nr)
 	__asm__ volatile("dsb ish" ::: "memory");
 	cd[0] = CD_T0SZ(SMMU_PT_T0SZ) | CD_TG0_4K | CD_IRGN0_WB | CD_ORGN0_WB | CD_SH0_IS |
 		CD_EPD1 | CD_V | CD_IPS_40BIT | CD_AA64 | CD_R | CD_A | CD_ASID(vm->vmid);
-	for (uint32_t sid = sid_first; sid < sid_first + nr; sid++) {
-		uint64_t *ste = &strtab[8 * sid];
+	smmu_ste_s1(ste, arch_virt_to_phys(cd));
+	*nr_tables = pt.nr_tables;
+	return 0;
+}
 
-		/* Dword 0 last: the SMMU may fetch the STE at any time (3.21.3). */
-		ste[1] = STE1_S1CIR_WB | STE1_S1COR_WB | STE1_S1CSH_IS | STE1_SHCFG_IN;
-		__asm__ volatile("dsb ish" ::: "memory");
-		ste[0] = STE_V | STE_CFG_S1 | STE_S1CTXPTR(arch_virt_to_phys(cd));
+int smmu_attach_vm(struct vm *vm, uint32_t sid_first, uint32_t nr)
+{
+	uint64_t ste[SMMU_STE_DWORDS];
+	unsigned nr_tables = 0;
+	int err;
+
+	if (!enabled)
+		return -ERR_NOENT;
+	if (sid_first + nr > (1U << STRTAB_LOG2))
+		nr = (1U << STRTAB_LOG2) - MIN(sid_first, 1U << STRTAB_LOG2);
+	if (stage2) {
+		/* The VM's own tables: whatever the CPUs can reach, its devices can, nothing else.
+		 */
+		smmu_ste_s2(ste, &vm->s2, oas);
+	} else {
+		err = build_s1_ste(vm, ste, &nr_tables);
+		if (err)
+			return err;
+	}
+	for (uint32_t sid = sid_first; sid < sid_first + nr; sid++) {
+		ste_install(sid, ste);
 		stream_vm[sid] = vm;
 	}
 	__asm__ volatile("dsb ish" ::: "memory");
 	cmd(CMD_CFGI_ALL, 31);
 	cmd(CMD_TLBI_NSNH_ALL, 0);
 	err = cmd_sync();
-	if (!err)
+	if (!err && stage2)
+		log_info("smmu: streams 0x%x-0x%x -> vm %s (stage 2, the VM's own tables, VMID %u)",
+			 sid_first, sid_first + nr - 1, vm->name, vm->vmid);
+	else if (!err)
 		log_info("smmu: streams 0x%x-0x%x -> vm %s (stage 1, IOVA == IPA, %u tables)",
-			 sid_first, sid_first + nr - 1, vm->name, pt.nr_tables);
+			 sid_first, sid_first + nr - 1, vm->name, nr_tables);
 	return err;
 }
 

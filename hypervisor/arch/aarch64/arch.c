@@ -4,6 +4,7 @@
 #include <tandem/arch.h>
 #include <tandem/pcpu.h>
 #include <tandem/spinlock.h>
+#include <tandem/stage2.h>
 #include <tandem/string.h>
 
 void *arch_phys_to_virt(paddr_t pa)
@@ -139,8 +140,7 @@ void arch_cpu_init_virt(void)
 	 * VTCR_EL2: 39-bit IPA (T0SZ 25) walked from level 1 (SL0 = 1) with a 4 KiB
 	 * granule, tables in inner-shareable write-back memory; output size up to 40 bits.
 	 */
-	uint64_t vtcr = 25 | (1UL << 6) | (1UL << 8) | (1UL << 10) | (3UL << 12) |
-			(MIN(parange, 2UL) << 16) | (1UL << 31);
+	uint64_t vtcr = S2_VTCR_WALK | (MIN(parange, S2_PS_MAX) << 16) | (1UL << 31);
 
 	write_sysreg(vtcr_el2, vtcr);
 	write_sysreg(hcr_el2, HCR_HOST);

@@ -1,7 +1,8 @@
 /*
- * The SMMUv3 in front of the PCIe root complex, owned by Tandem. Each stream of a VM gets a
- * stage-1 context whose tables mirror the VM's IPA -> PA map (IOVA == IPA): QEMU 7.2's SMMU has
- * no stage 2. Unassigned streams abort. Translation faults are reported on the console.
+ * The SMMUv3 in front of the PCIe root complex, owned by Tandem. Each stream of a VM translates
+ * IOVA == IPA -> PA: through the VM's own stage-2 tables when the SMMU has stage 2, else through
+ * a stage-1 context whose tables mirror the VM's RAM (QEMU 7.2's SMMU has no stage 2).
+ * Unassigned streams abort. Translation faults are reported on the console.
  */
 #ifndef TANDEM_SMMU_H
 #define TANDEM_SMMU_H
@@ -23,8 +24,8 @@ bool smmu_enabled(void);
 /* INTID of the event-queue interrupt (0 if none): route it to a hypervisor pCPU. */
 irq_t smmu_event_irq(void);
 /*
- * Points streams [sid_first, sid_first + nr) at a stage-1 context mirroring vm's RAM
- * (IOVA == IPA -> PA), Normal write-back memory. Returns 0 or a negative ERR_*.
+ * Points streams [sid_first, sid_first + nr) at vm's address space (IOVA == IPA -> PA): its
+ * stage-2 tables and VMID, or a stage-1 mirror of its RAM. Returns 0 or a negative ERR_*.
  */
 int smmu_attach_vm(struct vm *vm, uint32_t sid_first, uint32_t nr);
 /* Drains the event queue, one console line per event (stream, address, VM). */

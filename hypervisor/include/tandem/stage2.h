@@ -5,6 +5,14 @@
 #include <tandem/types.h>
 
 #define S2_IPA_BITS 39
+/*
+ * How these tables are walked, as VTCR_EL2 bits [15:0]; an SMMUv3 STE's S2T0SZ..S2TG fields have
+ * the same layout (STE bits [175:160]): T0SZ 25 (39-bit IPA), SL0 1 (start at level 1), inner and
+ * outer write-back walks, inner shareable, 4 KiB granule.
+ */
+#define S2_VTCR_WALK (25ULL | 1ULL << 6 | 1ULL << 8 | 1ULL << 10 | 3ULL << 12)
+/* Output size (VTCR_EL2.PS, STE.S2PS) at most 2 = 40 bits: the tables never map above that. */
+#define S2_PS_MAX 2ULL
 
 enum s2_attr {
 	S2_NORMAL_RWX, /* guest RAM: normal write-back, read/write/execute */
