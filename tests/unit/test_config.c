@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+
+#include "dtc.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,29 +85,11 @@ static int parse_blob(size_t size)
 /* Compiles a whole description with dtc and parses it. */
 static int parse_dts(const char *src)
 {
-	char in[] = "/tmp/tandem-cfg-XXXXXX", out[64], cmd[256];
-	int fd = mkstemp(in);
-	FILE *f;
-	long n;
+	size_t n;
 
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, src, strlen(src)), (ssize_t)strlen(src));
-	close(fd);
-	snprintf(out, sizeof(out), "%s.dtb", in);
-	snprintf(cmd, sizeof(cmd), "dtc -q -I dts -O dtb -o %s %s", out, in);
-	assert_int_equal(system(cmd), 0);
-	f = fopen(out, "rb");
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
 	free(blob);
-	blob = malloc((size_t)n);
-	assert_int_equal(fread(blob, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	unlink(in);
-	unlink(out);
-	return parse_blob((size_t)n);
+	blob = dtc(src, "", &n);
+	return parse_blob(n);
 }
 
 /* A description with one VM "linux" whose properties are props (dts syntax). */

@@ -18,6 +18,8 @@
 
 #include <cmocka.h>
 
+#include "dtc.h"
+
 #include <arch/fake.h>
 #include <tandem/config.h>
 #include <tandem/errno.h>
@@ -32,35 +34,6 @@ static int lookup(void *ctx, const char *name, const void **data, size_t *size)
 	*data = kernel_bytes;
 	*size = sizeof(kernel_bytes);
 	return 0;
-}
-
-/* Compiles dts source with dtc into a malloc'ed blob. */
-static uint8_t *compile(const char *src, size_t *len)
-{
-	char in[] = "/tmp/tandem-cm-XXXXXX", out[64], cmd[256];
-	int fd = mkstemp(in);
-	uint8_t *b;
-	FILE *f;
-	long n;
-
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, src, strlen(src)), (ssize_t)strlen(src));
-	close(fd);
-	snprintf(out, sizeof(out), "%s.dtb", in);
-	snprintf(cmd, sizeof(cmd), "dtc -q -I dts -O dtb -o %s %s", out, in);
-	assert_int_equal(system(cmd), 0);
-	f = fopen(out, "rb");
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	b = malloc((size_t)n);
-	assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	unlink(in);
-	unlink(out);
-	*len = (size_t)n;
-	return b;
 }
 
 /* QEMU virt as far as these rules care: RAM, GIC, UART, three virtio-mmio slots, odd nodes. */
@@ -106,7 +79,7 @@ static int setup(void **state)
 
 	fake_reset();
 	fake_arch.printk_quiet = true;
-	host_blob = compile(host_dts, &len);
+	host_blob = dtc(host_dts, "", &len);
 	assert_int_equal(fdt_open(&host, host_blob, len), 0);
 	memset(&m, 0, sizeof(m));
 	m.ram[m.nr_ram++] = (struct cfg_range){0x40000000, 0x80000000, "RAM"};
@@ -139,7 +112,7 @@ static int check(const char *vms)
 	snprintf(src, sizeof(src),
 		 "/dts-v1/;\n/ { compatible = \"tandem,system\"; vms { %s }; };\n", vms);
 	free(sys_blob);
-	sys_blob = compile(src, &len);
+	sys_blob = dtc(src, "", &len);
 	assert_int_equal(fdt_open(&f, sys_blob, len), 0);
 	assert_int_equal(cfg_parse(&f, lookup, NULL, &sys), 0);
 	ret = cfg_check_static_mem(&sys, &m);

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+
+#include "dtc.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,35 +26,6 @@
 
 #include <tandem/errno.h>
 #include <tandem/fdt.h>
-
-/* Compiles dts source with dtc (extra: more dtc options); returns a malloc'd blob. */
-static void *dtc(const char *src, const char *extra, size_t *size)
-{
-	char in[] = "/tmp/tandem-fdt-XXXXXX", out[64], cmd[256];
-	int fd = mkstemp(in);
-	FILE *f;
-	void *blob;
-	long n;
-
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, src, strlen(src)), (ssize_t)strlen(src));
-	close(fd);
-	snprintf(out, sizeof(out), "%s.dtb", in);
-	snprintf(cmd, sizeof(cmd), "dtc -q -I dts -O dtb %s -o %s %s", extra, out, in);
-	assert_int_equal(system(cmd), 0);
-	f = fopen(out, "rb");
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	blob = malloc((size_t)n);
-	assert_int_equal(fread(blob, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	unlink(in);
-	unlink(out);
-	*size = (size_t)n;
-	return blob;
-}
 
 static const char *rich_dts =
     "/dts-v1/;\n"
