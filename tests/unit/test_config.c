@@ -88,6 +88,7 @@ static int parse_dts(const char *src)
 	size_t n;
 
 	free(blob);
+	blob = NULL; /* a failed compile must not leave it dangling */
 	blob = dtc(src, "", &n);
 	return parse_blob(n);
 }
@@ -464,6 +465,112 @@ static void test_unknown_and_duplicate(void **state)
 	expect(end_system(), "config: /vms/linux: two?lines?: unknown property");
 }
 
+/* A system with pools P and one VM with properties V. */
+static int parse_pools(const char *pools, const char *vm)
+{
+	char src[1024];
+
+	snprintf(src, sizeof(src),
+		 "/dts-v1/;\n/ { compatible = \"tandem,system\"; pools { %s }; vms { linux { %s }; "
+		 "}; };",
+		 pools, vm);
+	return parse_dts(src);
+}
+
+static void test_pools(void **state)
+{
+	/* The shape of the default system: pool0 first, then declared pools in order. */
+	assert_int_equal(
+	    parse_pools("pool0 { cpus = <0 1>; scheduler = \"dynamic\"; }; "
+			"rt { cpus = <2>; scheduler = \"bind\"; wfi = \"native\"; }; "
+			"spare { cpus = <>; scheduler = \"dynamic\"; slice-us = <500>; };",
+			GOOD " pool = \"rt\";"),
+	    0);
+	assert_int_equal(sys.nr_pools, 3);
+	assert_string_equal(sys.pools[0].name, "pool0");
+	assert_int_equal(sys.pools[0].cpus, 0x3);
+	assert_int_equal(sys.pools[1].scheduler, CFG_SCHED_BIND);
+	assert_int_equal(sys.pools[1].wfi, CFG_WFI_NATIVE);
+	assert_int_equal(sys.pools[2].cpus, 0);
+	assert_int_equal(sys.pools[2].slice_us, 500);
+	assert_int_equal(sys.vms[0].pool, 1);
+	assert_false(sys.vms[0].privileged);
+
+	/* Without /pools, one implicit dynamic pool0; a VM defaults to it with weight 256. */
+	assert_int_equal(
+	    parse_dts("/dts-v1/;\n/ { compatible = \"tandem,system\"; vms { linux { " GOOD
+		      " privileged; budget-us = <200>; period-us = <1000>; }; }; };"),
+	    0);
+	assert_int_equal(sys.nr_pools, 1);
+	assert_int_equal(sys.pools[0].scheduler, CFG_SCHED_DYNAMIC);
+	assert_int_equal(sys.vms[0].pool, 0);
+	assert_true(sys.vms[0].privileged);
+	assert_int_equal(sys.vms[0].budget_us, 200);
+	assert_int_equal(sys.vms[0].period_us, 1000);
+	assert_int_equal(sys.vms[0].weight, 256);
+}
+
+static void test_pool_rules(void **state)
+{
+	expect(parse_pools("pool0 { cpus = <0 1 2>; scheduler = \"dynamic\"; }; "
+			   "rt { cpus = <2 3>; scheduler = \"bind\"; };",
+			   GOOD),
+	       "config: /pools/rt: cpus: pCPU 2 is already in pool \"pool0\"");
+	expect(parse_pools("rt { cpus = <3 3>; scheduler = \"bind\"; };", GOOD),
+	       "config: /pools/rt: cpus: pCPU 3 is listed twice");
+	expect(parse_pools("rt { cpus = <64>; scheduler = \"bind\"; };", GOOD),
+	       "config: /pools/rt: cpus: pCPU 64 does not exist (pCPUs are numbered from 0)");
+	expect(parse_pools("rt { cpus = \"3\"; scheduler = \"bind\"; };", GOOD),
+	       "config: /pools/rt: cpus: must be pCPU numbers like <2 3>, not a string");
+	expect(
+	    parse_pools("rt { cpus = <3>; scheduler = \"fifo\"; };", GOOD),
+	    "config: /pools/rt: scheduler: unknown scheduler \"fifo\" (\"bind\" or \"dynamic\")");
+	expect(parse_pools("rt { cpus = <3>; };", GOOD),
+	       "config: /pools/rt: scheduler: required property missing (\"bind\" or \"dynamic\")");
+	expect(parse_pools("rt { scheduler = \"bind\"; };", GOOD),
+	       "config: /pools/rt: cpus: required property missing (e.g. cpus = <3>;)");
+	expect(
+	    parse_pools("rt { cpus = <3>; scheduler = \"dynamic\"; wfi = \"native\"; };", GOOD),
+	    "config: /pools/rt: wfi: \"native\" needs the bind scheduler (a dynamic pool must see "
+	    "WFI to block the vCPU)");
+	expect(parse_pools("rt { cpus = <3>; scheduler = \"bind\"; wfi = \"sleep\"; };", GOOD),
+	       "config: /pools/rt: wfi: must be \"native\" or \"trap\" (got \"sleep\")");
+	expect(parse_pools("rt { cpus = <3>; scheduler = \"bind\"; slice-us = <500>; };", GOOD),
+	       "config: /pools/rt: slice-us: the bind scheduler has no time slice");
+	expect(parse_pools("rt { cpus = <3>; scheduler = \"dynamic\"; slice-us = <5>; };", GOOD),
+	       "config: /pools/rt: slice-us: must be between 100 and 1000000 (got 5)");
+	expect(parse_pools("rt { cpus = <3>; scheduler = \"bind\"; colour = \"red\"; };", GOOD),
+	       "config: /pools/rt: colour: unknown property (a pool has cpus, scheduler, wfi, "
+	       "slice-us)");
+	expect(
+	    parse_pools("rt { cpus = <3>; scheduler = \"bind\"; };", GOOD " pool = \"realtime\";"),
+	    "config: /vms/linux: pool: unknown pool \"realtime\" (pools are the subnodes of "
+	    "/pools)");
+}
+
+static void test_reservation_rules(void **state)
+{
+	const char *rt = "rt { cpus = <3>; scheduler = \"bind\"; };";
+
+	expect(parse_pools(rt, GOOD " budget-us = <200>;"),
+	       "config: /vms/linux: period-us: required with budget-us (a reservation is a budget "
+	       "per period)");
+	expect(parse_pools(rt, GOOD " period-us = <200>;"),
+	       "config: /vms/linux: budget-us: required with period-us (a reservation is a budget "
+	       "per period)");
+	expect(parse_pools(rt, GOOD " budget-us = <2000>; period-us = <1000>;"),
+	       "config: /vms/linux: budget-us: must not exceed period-us (2000 > 1000)");
+	expect(parse_pools(rt, GOOD " period-us = <0>; budget-us = <0>;"),
+	       "config: /vms/linux: period-us: must be between 1 and 10000000 (got 0)");
+	expect(parse_pools(rt, GOOD " weight = <0>;"),
+	       "config: /vms/linux: weight: must be between 1 and 65535 (got 0)");
+	expect(parse_pools(rt, GOOD " pool = \"rt\"; weight = <100>;"),
+	       "config: /vms/linux: weight: pool \"rt\" uses the bind scheduler: a vCPU owns its "
+	       "pCPU, there is nothing to reserve or share");
+	expect(parse_pools(rt, GOOD " privileged = <1>;"),
+	       "config: /vms/linux: privileged: takes no value (write `privileged;`)");
+}
+
 static void test_resources(void **state)
 {
 	struct cfg_resources res = {.nr_pcpus = 4, .free_bytes = GiB(1)};
@@ -685,6 +792,9 @@ int main(void)
 	    cmocka_unit_test(test_bootargs),
 	    cmocka_unit_test(test_on_reset),
 	    cmocka_unit_test(test_unknown_and_duplicate),
+	    cmocka_unit_test(test_pools),
+	    cmocka_unit_test(test_pool_rules),
+	    cmocka_unit_test(test_reservation_rules),
 	    cmocka_unit_test(test_resources),
 	    cmocka_unit_test(test_shipped_configs),
 	};
