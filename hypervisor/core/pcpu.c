@@ -152,7 +152,8 @@ static bool ensure_progress(struct pool *pool, struct pcpu *p, const struct vcpu
 			continue;
 		if (!home || home == p) {
 			arm_here = next == SCHED_NEVER;
-		} else if (!__atomic_load_n(&home->sched_timer.queue, __ATOMIC_RELAXED)) {
+		} else if (!__atomic_load_n(&home->sched_timer.queue, __ATOMIC_RELAXED) &&
+			   !home->resched) {
 			/* Its home pCPU runs something with no decision due: have it decide. */
 			home->stats.liveness_timers++;
 			pcpu_resched(home);
@@ -185,18 +186,18 @@ static struct vcpu *pick_next(struct pcpu *p)
 	prev = p->sched.running;
 	v = pool->ops->pick(pool, p, arch_counter_read(), &p->next_decision);
 	next = p->next_decision;
-	if (v && ensure_progress(pool, p, v, next)) {
-		next = arch_counter_read() + pool->slice;
-		p->stats.liveness_timers++;
-	}
 	/* Set aside but still runnable (preempted): another pCPU of the pool may be idle. */
 	if (prev && prev != v && vcpu_schedulable(prev) && prev->sched.pool == pool)
 		kick = pool->ops->wake(pool, prev, arch_counter_read());
 	else
 		kick = NULL;
-	spin_unlock(&pool->lock);
 	if (kick && kick != p)
-		pcpu_resched(kick);
+		pcpu_resched(kick); /* before the net below, which then sees it asked for */
+	if (v && ensure_progress(pool, p, v, next)) {
+		next = arch_counter_read() + pool->slice;
+		p->stats.liveness_timers++;
+	}
+	spin_unlock(&pool->lock);
 	p->stats.picks++;
 	if (next == SCHED_NEVER)
 		timer_cancel(&p->sched_timer);
