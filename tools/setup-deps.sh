@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PKGS=(gcc-aarch64-linux-gnu qemu-system-arm device-tree-compiler libfdt-dev libcmocka-dev
-      cpio python3 clang-format clang-tidy cppcheck make gcc libc6-dev)
+      cpio python3 clang-format clang-tidy cppcheck make gcc libc6-dev e2fsprogs)
 OPTIONAL=(gnuplot-nox)
 
 # One dpkg-query for all: prints the packages that are not fully installed.

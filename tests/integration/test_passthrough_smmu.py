@@ -2,42 +2,33 @@
 """Issue 5: Linux in a VM that is not direct-mapped owns the PCIe root complex behind the SMMU.
 
 QEMU -M virt,iommu=smmuv3,highmem=off (highmem off keeps the ECAM and every PCI window inside
-the 39-bit guest-physical space), -smp 3 -m 2G, -nic none, a raw 64 MiB disk the test writes:
+the 39-bit guest-physical space), -smp 3 -m 2G, -nic none, a 64 MiB ext4 disk image the test
+builds without root (ext4_disk.py):
   1. Tandem, configs/tests/linux-smmu.dts (memory = 512 MiB placed by Tandem, so IPA != PA;
      passthrough = "/pcie@10000000"; plus an RTOS VM at static-mem 0x70000000, the "other VM"),
      with virtio-blk-pci iommu_platform=on,disable-legacy=on
      and QEMU's edu device: Tandem enables the SMMU and gives bus 0's streams a stage-1 context
      mirroring the VM (IOVA == IPA); the stock virtio_pci + virtio_blk bind the disk (INTx,
-     hardware-linked); the guest reads the test's file (hash), writes new data (checked on the
-     host after QEMU exits), a 48 MiB read is timed; then the edu device's DMA engine is
-     programmed through its BAR (busybox devmem) to write to IOVA 0x70000000, the RTOS VM's
+     hardware-linked); the stock ext4 module mounts the disk, the guest reads the test's file
+     (SHA-256), writes a new file, syncs and unmounts (the host reads it out of the image with
+     debugfs after QEMU exits), a 48 MiB read of /dev/vda is timed; then the edu device's DMA
+     engine is programmed through its BAR (busybox devmem) to write to IOVA 0x70000000, the RTOS VM's
      host-physical memory: Tandem reports the SMMU event (stream, address, VM) and keeps running,
      so do Linux and the RTOS, and the RTOS's first word (read with QEMU's monitor) is unchanged;
   2. bare Linux with the same QEMU settings and devices: the same timed read (baseline).
 Throughput figures are notes (wall-clock counter ticks), never assertions.
 """
-import hashlib
 import os
 import re
 
+import ext4_disk
 import harness
 import linux_checks
 
 MACHINE = "virt,virtualization=on,gic-version=3,iommu=smmuv3,highmem=off"
-DISK_MB = 64
-FILE_BYTES = 1 << 20
-WRITE_OFFSET = 2 << 20
 READ_SKIP_MB, READ_MB = 4, 48
 RTOS_PA = 0x70000000  # the other VM's static-mem: its image starts there
 EDU_FAULT_IOVA = RTOS_PA  # the edu DMA aims at it: outside the Linux VM's IOVA == IPA map
-
-
-def make_disk(path):
-    rnd = os.urandom(FILE_BYTES)
-    with open(path, "wb") as f:
-        f.write(rnd)
-        f.truncate(DISK_MB << 20)
-    return hashlib.md5(rnd).hexdigest()
 
 
 def timed_read(t, vm, where):
@@ -57,8 +48,7 @@ def timed_read(t, vm, where):
 t = harness.Test(__file__)
 work = os.path.join(t.build, "test-work", t.name)
 os.makedirs(work, exist_ok=True)
-disk = os.path.join(work, "disk.img")
-file_md5 = make_disk(disk)
+disk, file_sha = ext4_disk.make(work)
 devices = ["-nic", "none", "-drive", "file=%s,if=none,format=raw,id=d0" % disk,
            "-device", "virtio-blk-pci,drive=d0,iommu_platform=on,disable-legacy=on",
            "-device", "edu,dma_mask=0xffffffffff"]  # default: 28 bits, too few to reach RAM
@@ -76,7 +66,7 @@ def canary(t, vm, what):
     t.check("the monitor reads the other VM's first word %s" % what, m is not None)
     return m.group(1) if m else None
 
-written_md5 = None
+written_sha = None
 with open(os.path.join(t.build, "images", "rtos.bin"), "rb") as f:
     rtos_word = "0x%08x" % int.from_bytes(f.read(4), "little")
 
@@ -96,22 +86,19 @@ with t.boot("smmu", config="configs/tests/linux-smmu.dts", smp=3, mem="2G", mach
     t.check("stock virtio_pci + virtio_blk bind virtio-blk-pci behind the SMMU: /dev/vda "
             "[issue 5: the guest enumerates the host bridge itself]",
             st == 0 and "/dev/vda" in out, "got %r (status %d)" % (out, st))
-    got = vm.run("dd if=/dev/vda bs=65536 count=%d 2>/dev/null | md5sum" % (FILE_BYTES // 65536),
-                 timeout=60).split()
-    t.check("the guest reads the file the test put on the disk: same MD5 [issue 5: DMA through "
-            "the SMMU, IOVA == IPA]", got[:1] == [file_md5], "guest got %r, want %s" % (got, file_md5))
-    out = vm.run("dd if=/dev/urandom of=/tmp/new.bin bs=65536 count=%d 2>/dev/null && md5sum "
-                 "/tmp/new.bin && dd if=/tmp/new.bin of=/dev/vda bs=65536 seek=%d conv=fsync "
-                 "2>/dev/null && sync && echo WRITTEN" % (FILE_BYTES // 65536, WRITE_OFFSET // 65536),
-                 timeout=60)
-    mm = re.search(r"^([0-9a-f]{32})\s+/tmp/new.bin", out, re.M)
-    t.check("the guest writes 1 MiB of new data to the disk", mm and "WRITTEN" in out, "got %r" % out)
-    written_md5 = mm.group(1) if mm else None
+    where = "behind the SMMU"
+    mounted = ext4_disk.guest_mount(t, vm, where)
+    if mounted:
+        ext4_disk.guest_read(t, vm, where, file_sha, "[issue 5: DMA through the SMMU, IOVA == IPA]")
+        written_sha = ext4_disk.guest_write(t, vm, where)
     _, rows = linux_checks.interrupts(vm)
     virtio = [v for k, v in rows.items() if "virtio0" in k]
     t.check("the disk's INTx interrupt reached the guest: %s" % (virtio[0] if virtio else None),
             virtio and sum(virtio[0]) > 0, "rows %r" % rows)
     timed_read(t, vm, "Tandem behind the SMMU")
+    if mounted:
+        ext4_disk.guest_reread_and_unmount(t, vm, "behind the SMMU, after the throughput run",
+                                           file_sha)
 
     # QEMU's edu (1234:11e8): BAR0 registers 0x80 DMA source, 0x88 destination, 0x90 count,
     # 0x98 command (1 = start, 2 = device buffer -> RAM). Its buffer is at device address 0x40000.
@@ -147,13 +134,8 @@ with t.boot("smmu", config="configs/tests/linux-smmu.dts", smp=3, mem="2G", mach
         t.check("Tandem keeps running (no panic, no halt)",
                 not re.search(r"tandem: (panic|EL2 exception)|PANIC", vm.text), vm.tail())
 
-if written_md5:
-    with open(disk, "rb") as f:
-        f.seek(WRITE_OFFSET)
-        host_md5 = hashlib.md5(f.read(FILE_BYTES)).hexdigest()
-    t.check("after QEMU exits, the host finds the guest's new data on the disk image [issue 5: "
-            "write check behind the SMMU]", host_md5 == written_md5, "host %s guest %s"
-            % (host_md5, written_md5))
+if written_sha:
+    ext4_disk.host_check(t, disk, written_sha, "issue 5: write check behind the SMMU")
 
 with t.boot("bare", bare=True, smp=3, mem="2G", machine=MACHINE,
             extra=devices) as vm:
