@@ -25,6 +25,7 @@ from platforms import TOP, Platform  # noqa: E402
 from qemu import Qemu  # noqa: E402
 
 ICOUNT = "icount"
+RESERVATION = (200, 1000)  # the RTOS's budget-us / period-us in the "dynamic resv" rows
 LAT_METRICS = ("irq_min", "irq_avg", "irq_max", "task_min", "task_avg", "task_max")
 
 
@@ -158,11 +159,6 @@ class Bench:
         return {"cpus": cpus, "memory_mb": 512, "kernel": k, "ramdisk": r,
                 "bootargs": "console=ttyAMA0 rdinit=/init tandem.hogs=%d" % hogs}
 
-    def pools_available(self):
-        """Pools (issue 4) have landed when the hypervisor's sources know the /pools node."""
-        out = subprocess.run(["grep", "-rqs", '"pools"', os.path.join(TOP, "hypervisor")])
-        return out.returncode == 0
-
     # ---- scenarios ----
     def scenario_lat_solo(self):
         """LAT, the RTOS alone on one pCPU, under icount: bare, Tandem, Xen."""
@@ -182,6 +178,8 @@ class Bench:
                                               timeout, xen))
             for m in LAT_METRICS:
                 self.add(sc, m, name, ICOUNT, v[m] if v else "failed")
+        if not self.quick:
+            self.dynamic_rows(sc, ICOUNT, args, 0)
 
     def corun_tandem(self, sc, config, hogs, icount, tag, args, timeout):
         subst = {"RTOS_ARGS": args, "HOGS": str(hogs)}
@@ -201,24 +199,41 @@ class Bench:
             self.add(sc, m, "Tandem", ICOUNT, v[m] if v else "failed (see logs)",
                      note=note if m == "irq_min" else "")
         self.na(sc, LAT_METRICS, "Xen", ICOUNT, "n/a (Xen hangs under icount with >1 pCPU)")
-        self.dynamic_row(sc, ICOUNT, args, True)
+        self.dynamic_rows(sc, ICOUNT, args, 1)
 
-    def dynamic_row(self, sc, timing, args, icount, reps=1):
-        if not self.pools_available():
-            self.na(sc, LAT_METRICS, "Tandem dynamic", timing, "n/a (pools not landed)")
-            return
-        vals = {m: [] for m in LAT_METRICS}
-        for r in range(reps):
-            v = self.corun_tandem(sc, "rtos-linux-dynamic.dts", 4, icount,
-                                  "%s-%s-dynamic-%d" % (sc, timing.split()[0], r), args, 600)
+    # The dynamic rows: the RTOS and one Linux vCPU on the single pCPU of a dynamic pool (-smp 1,
+    # configs/bench/rtos-linux-dynamic.dts). hogs 0: Linux idle (lat-solo); hogs 1: its vCPU
+    # always busy (lat-corun), without and with an EDF reservation for the RTOS.
+    DYNAMIC = {"Tandem dynamic": "",
+               "Tandem dynamic resv": "budget-us = <%d>; period-us = <%d>;" % RESERVATION}
+
+    def dynamic_lat(self, tag, args, hogs, resv, icount):
+        subst = {"RTOS_ARGS": args, "HOGS": str(hogs), "RTOS_RESV": resv}
+        argv = self.plat.tandem("rtos-linux-dynamic.dts", subst, 1, "1G", icount=icount)
+        skip, count = (1, 3) if icount else (0, 1)
+        return self.merge_lat(self.lat_lines(tag, argv, skip, count, 300, after="tandem-hogs:"))
+
+    def dynamic_rows(self, sc, timing, args, hogs, reps=1):
+        icount = timing == ICOUNT
+        for plat, resv in self.DYNAMIC.items():
+            if hogs == 0 and resv:
+                continue  # the reservation matters only when Linux competes for the pCPU
+            vals = {m: [] for m in LAT_METRICS}
+            for r in range(reps):
+                tag = "%s-%s-%s-%d" % (sc, timing.split()[0].lower(),
+                                       plat.lower().replace(" ", "-").replace("tandem-", ""), r)
+                v = self.dynamic_lat(tag, args, hogs, resv, icount)
+                for m in LAT_METRICS:
+                    vals[m].append(v[m] if v else None)
+            note = ("the RTOS and %s share one pCPU of a dynamic pool (slice-us 1000)%s" % (
+                "an idle Linux vCPU" if hogs == 0 else "a Linux vCPU running a CPU hog",
+                ", RTOS reservation %d/%d us" % RESERVATION if resv else ""))
             for m in LAT_METRICS:
-                vals[m].append(v[m] if v else None)
-        for m in LAT_METRICS:
-            if icount:
-                self.add(sc, m, "Tandem dynamic", timing, vals[m][0] if vals[m][0] is not None
-                         else "failed (see logs)")
-            else:
-                self.add(sc, m, "Tandem dynamic", timing, vals[m])
+                if icount:
+                    self.add(sc, m, plat, timing, vals[m][0] if vals[m][0] is not None
+                             else "failed (see logs)", note=note if m == "irq_min" else "")
+                else:
+                    self.add(sc, m, plat, timing, vals[m])
 
     def scenario_lat_tcg(self):
         """LAT in plain TCG, reps times: solo on bare/Tandem/Xen, co-run on Tandem/Xen."""
@@ -243,6 +258,7 @@ class Bench:
                     vals[m].append(v[m] if v else None)
             for m in LAT_METRICS:
                 self.add("lat-solo", m, name, timing, vals[m])
+        self.dynamic_rows("lat-solo", timing, args, 0, reps)
         sc = "lat-corun"
         vals = {m: [] for m in LAT_METRICS}
         for r in range(reps):
@@ -262,7 +278,7 @@ class Bench:
                 vals[m].append(v[m] if v else None)
         for m in LAT_METRICS:
             self.add(sc, m, "Xen", timing, vals[m])
-        self.dynamic_row(sc, timing, args, False, reps)
+        self.dynamic_rows(sc, timing, args, 1, reps)
 
     def scenario_bench(self):
         """hvc, mmio, compute and the first-instruction stamp: one boot per platform, icount."""

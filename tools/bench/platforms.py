@@ -41,6 +41,8 @@ class Platform:
         text = open(os.path.join(TOP, "configs", "bench", config)).read()
         subst = dict(subst)
         subst.setdefault("IMAGES", self.images)
+        if "RTOS_CPUS" in subst:  # rtos.dts: bind pool "rt" on pCPUs 0..RTOS_CPUS-1
+            subst.setdefault("RT_CPUS", " ".join(str(i) for i in range(int(subst["RTOS_CPUS"]))))
         for k, v in subst.items():
             text = text.replace("@%s@" % k, v)
         name = os.path.splitext(config)[0]

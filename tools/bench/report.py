@@ -7,14 +7,17 @@ import subprocess
 
 FIELDS = ["scenario", "metric", "platform", "timing", "reps", "value", "min", "median", "unit",
           "vs_bare_diff", "vs_bare_ratio", "note"]
-PLATFORMS = ["bare", "Tandem", "Tandem dynamic", "Xen"]
+PLATFORMS = ["bare", "Tandem", "Tandem dynamic", "Tandem dynamic resv", "Xen"]
 
 TITLES = {
     "lat-solo": "RTOS timer-interrupt (irq) and task wake-up (task) latency, the RTOS alone on "
-                "its pCPU",
-    "lat-corun": "The same with a Linux VM running CPU hogs on the other 3 pCPUs (QEMU models no "
-                 "caches or memory bus: these show the hypervisor's own effects only; bare "
-                 "metal has no co-run, its figures are the solo ones)",
+                "its pCPU (Tandem: bind pool, WFI native; Tandem dynamic: sharing the one pCPU "
+                "of a dynamic pool with an idle Linux vCPU)",
+    "lat-corun": "The same with Linux running CPU hogs: Tandem and Xen, 3 hogs on a 3-vCPU Linux "
+                 "on the other 3 pCPUs; Tandem dynamic, 1 hog on the Linux vCPU sharing the "
+                 "RTOS's pCPU, without and with (resv) a 200/1000 us reservation for the RTOS "
+                 "(QEMU models no caches or memory bus: these show the hypervisor's own effects "
+                 "only; bare metal has no co-run, its figures are the solo ones)",
     "hvc": "Null hypercall round trip from the RTOS: SMCCC_VERSION through HVC #0",
     "mmio": "Emulated MMIO round trip from the RTOS: a GIC distributor register read (GICD_TYPER)",
     "sgi": "SGI between two vCPUs of the RTOS (cpu0 -> cpu1): delivery = send to the target's "
@@ -34,8 +37,10 @@ SETTINGS = """\
   with 2 or more pCPUs on QEMU 7.2, so multi-pCPU rows are measured this way for every platform.
 - Xen 4.17 from Debian (`xen-hypervisor-4.17-arm64`), dom0less, **credit2, vwfi=native**
   (Debian builds it without the null scheduler and boot-time cpupools); its domUs are not pinned.
-- Tandem: each vCPU on its own pCPU; "Tandem dynamic" is the RTOS sharing a pCPU with a Linux
-  vCPU in a dynamic pool (configs/bench/rtos-linux-dynamic.dts).
+- Tandem: the RTOS in bind pool "rt" (one vCPU per pCPU, `wfi = "native"`), Linux in dynamic
+  pool0 on the other pCPUs; "Tandem dynamic" is the RTOS and one Linux vCPU on the single pCPU of
+  a dynamic pool (`-smp 1`, slice-us 1000, configs/bench/rtos-linux-dynamic.dts), "resv" with an
+  EDF reservation for the RTOS (budget-us 200, period-us 1000).
 """
 
 
