@@ -116,7 +116,8 @@ static void test_hist_buckets(void **state)
 		b = bench_hist_bucket_of(v);
 		assert_true(v >= b.lo && v - b.lo < b.width);
 		assert_true(b.width == 1 || b.width * 8 <= b.lo);
-		assert_int_equal(b.lo % b.width, 0);
+		assert_int_equal(b.width & (b.width - 1), 0); /* a power of two ... */
+		assert_int_equal(b.lo & (b.width - 1), 0);    /* ... that lo is aligned to */
 	}
 }
 
