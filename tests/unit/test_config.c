@@ -1,8 +1,8 @@
-/* unit-sources: hypervisor/core/config.c hypervisor/lib/fdt.c hypervisor/lib/printf.c */
+/* unit-sources: hypervisor/core/config.c hypervisor/lib/fdt.c */
 /*
  * System-description validation: the minimal valid example, then one test per rule, each
- * checking the whole error line (node, property, rule). Built with the real printf.c so the
- * messages are formatted exactly as on the target.
+ * checking the whole error line (node, property, rule). Unit tests link the real
+ * common/format.c, so the messages are formatted exactly as on the target.
  */
 #include <stdarg.h>
 #include <stddef.h>
