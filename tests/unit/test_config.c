@@ -16,14 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-/* libfdt builds what dtc refuses to; its fdt_address_cells etc. clash with ours. */
-#define fdt_address_cells libfdt_address_cells
-#define fdt_size_cells	  libfdt_size_cells
-#define fdt32_to_cpu	  libfdt32_to_cpu
-#include <libfdt.h>
-#undef fdt_address_cells
-#undef fdt_size_cells
-#undef fdt32_to_cpu
+#include "host_libfdt.h" /* before tandem/fdt.h */
 
 #include <tandem/config.h>
 #include <tandem/errno.h>
