@@ -230,7 +230,7 @@ static void expect_each(int (*parse)(const char *), const char *base, const stru
 	}
 }
 #define EXPECT_EACH(parse, base, cases)                                                            \
-	expect_each(parse, base, cases, sizeof(cases) / sizeof(cases[0]))
+	expect_each(parse, base, cases, sizeof(cases) / sizeof((cases)[0]))
 
 static void test_root_compatible(void **state)
 {
