@@ -1,4 +1,4 @@
-/* unit-sources: hypervisor/sched/bind.c hypervisor/lib/printf.c */
+/* unit-sources: hypervisor/sched/bind.c */
 /*
  * The bind scheduler (sched/bind.c): admission is a count (vCPUs <= pCPUs, a bound pCPU cannot
  * leave), every vCPU keeps its own pCPU across re-plans, pick never asks for a timer, and a

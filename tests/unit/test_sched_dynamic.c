@@ -1,4 +1,4 @@
-/* unit-sources: hypervisor/sched/dynamic.c hypervisor/lib/printf.c */
+/* unit-sources: hypervisor/sched/dynamic.c */
 /*
  * The dynamic scheduler over a simulated clock. A small simulator plays the core: N pCPUs,
  * vCPUs that are CPU-bound or run/block on a pattern, time advancing to the next event (a
