@@ -37,6 +37,28 @@ struct bench_stats {
 /* Sorts v[0..n) in place and summarises it; med is the lower median; all 0 when n == 0. */
 void bench_summarise(uint32_t *v, unsigned n, struct bench_stats *s);
 
+/*
+ * Latency histograms on a log-linear scale: values below BENCH_HIST_EXACT get a bucket each;
+ * above, each power of two is split into BENCH_HIST_SUB equal buckets (12.5 % wide), so one line
+ * covers 7 to 10^6 ticks with a resolution that stays proportional to the value.
+ */
+#define BENCH_HIST_SUB	 8
+#define BENCH_HIST_EXACT (2 * BENCH_HIST_SUB)
+
+struct bench_hist_bucket {
+	uint32_t lo;	/* smallest value in the bucket */
+	uint32_t width; /* the bucket holds lo .. lo + width - 1 */
+	uint32_t count;
+};
+
+/* The bucket a value falls in (count left 0). */
+struct bench_hist_bucket bench_hist_bucket_of(uint32_t v);
+
+/* Counts sorted[0..n) (ascending) into the non-empty buckets, in order; returns how many buckets
+ * there are, of which at most `max` are written to out (the rest are dropped, not merged). */
+unsigned bench_histogram(const uint32_t *sorted, unsigned n, struct bench_hist_bucket *out,
+			 unsigned max);
+
 /* The compute kernel: list sort and search, a matrix multiply and a number-parsing state machine,
  * each folded into a CRC-16; returns the CRC of `iters` iterations (same on every platform). */
 uint16_t bench_compute(unsigned iters);

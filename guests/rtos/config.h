@@ -11,6 +11,7 @@ struct rtos_config {
 	unsigned lat_n;		   /* lat_n=N: samples per LAT line (default 1000) */
 	unsigned lat_cpu;	   /* lat_cpu=N: the CPU it runs on (default 0) */
 	bool lat_off;		   /* lat=off: no benchmark */
+	bool lat_hist;		   /* lat_hist=on: a LATHIST line per kind before each LAT line */
 	bool clock_phys;	   /* clock=phys|virt: which generic timer (default virt) */
 	unsigned maxcpus;	   /* maxcpus=N: use at most N CPUs */
 	unsigned rr_ms;		   /* rr_ms=N: round-robin slice (default 10, 0 = none) */

@@ -3,16 +3,20 @@
  * programmed deadline (the timer's compare value) to (a) the first instructions of the timer
  * interrupt (exceptions.S stamps the counter there) and (b) the task running again. Every lat_n
  * samples the batch goes, by message queue, to a low-priority reporter that sorts it and prints
- * one LAT line; two batches alternate so the measuring task never formats or prints.
+ * one LAT line; two batches alternate so the measuring task never formats or prints. With
+ * lat_hist=on a LATHIST line per kind (irq, task) precedes each LAT line: the batch's log-linear
+ * histogram in ticks (bench_histogram), for the benchmark harness's plots.
  */
 #include "app.h"
 #include "arch.h"
+#include "bench.h"
 #include "console.h"
 #include "rtos.h"
 
-#define LAT_MAX_N   10000
-#define PRIO_BENCH  30
-#define PRIO_REPORT 2
+#define LAT_MAX_N    10000
+#define PRIO_BENCH   30
+#define PRIO_REPORT  2
+#define LAT_HIST_MAX 96 /* buckets per LATHIST line: 12 octaves at 8 per octave */
 
 struct lat_batch {
 	unsigned n;
@@ -110,6 +114,27 @@ static unsigned long ns(uint64_t ticks)
 	return (unsigned long)rtos_ticks_to_ns(ticks);
 }
 
+/* "LATHIST irq unit=ticks n=1000 704+64:12 768+64:981 ... end": lo+width:count per non-empty
+ * bucket, ascending; " end" lets a reader join a line that a console split. */
+static void print_hist(const char *kind, const uint32_t *sorted, unsigned n)
+{
+	static struct bench_hist_bucket buckets[LAT_HIST_MAX];
+	static char
+	    line[64 + LAT_HIST_MAX * 36]; /* built whole: one console write, never interleaved */
+	unsigned nr = bench_histogram(sorted, n, buckets, LAT_HIST_MAX);
+	size_t len =
+	    (size_t)rtos_snprintf(line, sizeof(line), "LATHIST %s unit=ticks n=%u", kind, n);
+
+	for (unsigned i = 0; i < nr && i < LAT_HIST_MAX; i++)
+		len += (size_t)rtos_snprintf(line + len, sizeof(line) - len, " %u+%u:%u",
+					     buckets[i].lo, buckets[i].width, buckets[i].count);
+	if (nr > LAT_HIST_MAX)
+		len += (size_t)rtos_snprintf(line + len, sizeof(line) - len, " dropped=%u",
+					     nr - LAT_HIST_MAX);
+	len += (size_t)rtos_snprintf(line + len, sizeof(line) - len, " end\n");
+	console_write(line, len);
+}
+
 static void report_main(void *arg)
 {
 	unsigned lines = 0;
@@ -128,6 +153,10 @@ static void report_main(void *arg)
 		}
 		stats(b->irq, n, &i);
 		stats(b->task, n, &t);
+		if (cfg->lat_hist) {
+			print_hist("irq", b->irq, n);
+			print_hist("task", b->task, n);
+		}
 		kprintf("LAT irq min=%lu avg=%lu max=%lu p99=%lu task min=%lu avg=%lu max=%lu "
 			"p99=%lu n=%u unit=ns ticks irq_min=%lu irq_avg=%lu irq_max=%lu "
 			"task_min=%lu task_max=%lu\n",

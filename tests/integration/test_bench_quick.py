@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Issue 6: `make bench-quick` as a smoke test of the benchmark harness (tools/bench): it runs,
 prints a progress line per run and the final table, and writes a well-formed CSV and Markdown
-table (and plots when gnuplot is there) for bare metal, Tandem and Xen. No timing assertions:
+table (and plots when gnuplot is there) for bare metal, Tandem and Xen, and latency histograms
+consistent with the LAT lines. No timing assertions:
 only that each measurement produced a number."""
 import csv
 import os
@@ -63,6 +64,31 @@ for plat in ("bare", "Tandem"):
     v = value("sgi", "sgi-rtt", plat)
     t.check("sgi rtt on %s" % plat, v is not None and v.isdigit(), "got %r" % v)
 
+# The latency histograms (the RTOS's LATHIST lines, summed by the harness) must agree with the
+# LAT lines' own statistics: every sample counted once, the lowest and highest non-empty buckets
+# holding the min and the max.
+hist_path = os.path.join(out, "histograms.csv")
+hists = {}
+if t.check("histograms.csv written", os.path.isfile(hist_path)):
+    with open(hist_path) as f:
+        for r in csv.DictReader(f):
+            if r["scenario"] == "lat-solo":
+                hists.setdefault((r["platform"], r["kind"]), []).append(
+                    (int(r["lo"]), int(r["width"]), int(r["count"])))
+for plat in ("bare", "Tandem", "Xen"):
+    for kind in ("irq", "task"):
+        b = sorted(hists.get((plat, kind), []))
+        total = sum(c for _, _, c in b)
+        t.check("lat-solo %s %s histogram holds the 200 samples of its LAT line" % (plat, kind),
+                total == 200, "got %d in %r" % (total, b))
+        lo_v, hi_v = value("lat-solo", kind + "_min", plat), value("lat-solo", kind + "_max", plat)
+        if b and lo_v and hi_v and lo_v.isdigit() and hi_v.isdigit():
+            first, last = b[0], b[-1]
+            t.check("lat-solo %s %s: min %s in the first bucket, max %s in the last" % (
+                plat, kind, lo_v, hi_v),
+                first[0] <= int(lo_v) < first[0] + first[1] and
+                last[0] <= int(hi_v) < last[0] + last[1], "buckets %r" % b)
+
 md_path = os.path.join(out, "results.md")
 if t.check("results.md written", os.path.isfile(md_path)):
     md = open(md_path).read()
@@ -77,5 +103,8 @@ if t.check("results.md written", os.path.isfile(md_path)):
 if shutil.which("gnuplot"):
     pngs = [p for p in os.listdir(out) if p.endswith(".png")] if os.path.isdir(out) else []
     t.check("PNG plots written", len(pngs) >= 3, "got %r" % pngs)
+    t.check("latency histogram plots written (irq and task)",
+            {"hist-lat-solo-icount-irq.png", "hist-lat-solo-icount-task.png"} <= set(pngs),
+            "got %r" % pngs)
 sys.stdout.flush()
 t.done()

@@ -86,6 +86,69 @@ static void test_summarise(void **state)
 	assert_int_equal(s.med, big[1499]);
 }
 
+/* Buckets: exact below 16, then 8 per power of two, aligned, never straddling an octave. */
+static void test_hist_buckets(void **state)
+{
+	struct bench_hist_bucket b;
+
+	b = bench_hist_bucket_of(7);
+	assert_int_equal(b.lo, 7);
+	assert_int_equal(b.width, 1);
+	b = bench_hist_bucket_of(15);
+	assert_int_equal(b.lo, 15);
+	assert_int_equal(b.width, 1);
+	b = bench_hist_bucket_of(17);
+	assert_int_equal(b.lo, 16);
+	assert_int_equal(b.width, 2);
+	b = bench_hist_bucket_of(810); /* octave 512..1023: width 64 */
+	assert_int_equal(b.lo, 768);
+	assert_int_equal(b.width, 64);
+	b = bench_hist_bucket_of(1023);
+	assert_int_equal(b.lo, 960);
+	b = bench_hist_bucket_of(1024);
+	assert_int_equal(b.lo, 1024);
+	assert_int_equal(b.width, 128);
+	b = bench_hist_bucket_of(UINT32_MAX);
+	assert_int_equal(b.lo, 0xf0000000u);
+	assert_int_equal(b.width, 0x10000000u);
+	/* every value lies in its bucket, and the bucket's width is at most 1/8 of its start */
+	for (uint32_t v = 0; v < 200000; v += 7) {
+		b = bench_hist_bucket_of(v);
+		assert_true(v >= b.lo && v - b.lo < b.width);
+		assert_true(b.width == 1 || b.width * 8 <= b.lo);
+		assert_int_equal(b.width & (b.width - 1), 0); /* a power of two ... */
+		assert_int_equal(b.lo & (b.width - 1), 0);    /* ... that lo is aligned to */
+	}
+}
+
+static void test_histogram(void **state)
+{
+	uint32_t v[] = {7, 7, 7, 704, 705, 767, 768, 810, 1397, 66424};
+	struct bench_hist_bucket h[8];
+	unsigned nr, total = 0;
+
+	nr = bench_histogram(v, 10, h, 8);
+	assert_int_equal(nr, 5);
+	assert_int_equal(h[0].lo, 7);
+	assert_int_equal(h[0].count, 3);
+	assert_int_equal(h[1].lo, 704);
+	assert_int_equal(h[1].count, 3); /* 704, 705, 767 */
+	assert_int_equal(h[2].lo, 768);
+	assert_int_equal(h[2].count, 2);
+	assert_int_equal(h[3].lo, 1280);
+	assert_int_equal(h[3].width, 128);
+	assert_int_equal(h[4].lo, 65536);
+	assert_int_equal(h[4].width, 8192);
+	for (unsigned i = 0; i < nr; i++)
+		total += h[i].count;
+	assert_int_equal(total, 10);
+	/* too small an output: the count of buckets is still right, only `max` are written */
+	h[2].count = 12345;
+	assert_int_equal(bench_histogram(v, 10, h, 2), 5);
+	assert_int_equal(h[2].count, 12345);
+	assert_int_equal(bench_histogram(v, 0, h, 8), 0);
+}
+
 static void test_crc16(void **state)
 {
 	/* CRC-16/ARC check value (the catalogue's "123456789"). */
@@ -110,6 +173,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_parse_defaults), cmocka_unit_test(test_parse_modes),
 	    cmocka_unit_test(test_parse_limits),   cmocka_unit_test(test_summarise),
+	    cmocka_unit_test(test_hist_buckets),   cmocka_unit_test(test_histogram),
 	    cmocka_unit_test(test_crc16),	   cmocka_unit_test(test_compute_deterministic),
 	};
 

@@ -39,6 +39,7 @@ class Bench:
         self.logs = os.path.join(self.out, "logs")
         os.makedirs(self.logs, exist_ok=True)
         self.rows = []
+        self.hists = {}  # (scenario, platform, timing, kind) -> {lo: [width, count]}
         self.started = time.monotonic()
         self.runs = 0
 
@@ -62,6 +63,13 @@ class Bench:
         else:
             row.update(reps=1, value=values, min=values, median=values)
         self.rows.append(row)
+
+    def add_hist(self, scenario, platform, timing, lat):
+        """Adds a merged LAT result's histograms (summed over repetitions and lines)."""
+        for kind, buckets in ((lat or {}).get("hist") or {}).items():
+            into = self.hists.setdefault((scenario, platform, timing, kind), {})
+            for lo, (width, count) in buckets.items():
+                into.setdefault(lo, [width, 0])[1] += count
 
     def na(self, scenario, metrics, platform, timing, why):
         for m in metrics:
@@ -97,16 +105,22 @@ class Bench:
         return ok
 
     def lat_lines(self, tag, argv, skip, count, timeout, xen=False, after=None):
-        """The LAT lines count after skip (after a line containing `after`, if given)."""
-        got, state = [], {"seen": 0, "armed": after is None}
+        """The LAT lines count after skip (after a line containing `after`, if given), each with
+        the LATHIST lines printed just before it (lat_hist=on) as v["hist"]."""
+        got, state = [], {"seen": 0, "armed": after is None, "hist": {}}
 
         def want(line):
             if not state["armed"]:
                 state["armed"] = after in line
                 return False
+            h = parse.lathist(line)
+            if h:
+                state["hist"][h["kind"]] = h["buckets"]
+                return False
             v = parse.lat(line)
             if v:
                 state["seen"] += 1
+                v["hist"], state["hist"] = state["hist"], {}
                 if state["seen"] > skip:
                     got.append(v)
             return len(got) >= count
@@ -124,7 +138,18 @@ class Bench:
                 "task_min": min(v["task_min"] for v in lines),
                 # the LAT line has the task average in ns only: back to ticks (16 ns at 62.5 MHz)
                 "task_avg": round(sum(v["task_avg_ns"] * v["n"] for v in lines) / n / 16),
-                "task_max": max(v["task_max"] for v in lines), "n": n}
+                "task_max": max(v["task_max"] for v in lines), "n": n,
+                "hist": Bench.merge_hist(v.get("hist") for v in lines)}
+
+    @staticmethod
+    def merge_hist(hists):
+        out = {}
+        for h in hists:
+            for kind, buckets in (h or {}).items():
+                into = out.setdefault(kind, {})
+                for lo, (width, count) in buckets.items():
+                    into.setdefault(lo, [width, 0])[1] += count
+        return out
 
     def bench_lines(self, tag, argv, timeout, xen=False):
         """Everything a bench= boot prints, up to BENCH done."""
@@ -164,7 +189,7 @@ class Bench:
         """LAT, the RTOS alone on one pCPU, under icount: bare, Tandem, Xen."""
         sc = "lat-solo"
         lat_n, skip, count = (200, 1, 1) if self.quick else (1000, 1, 3)
-        args = "lat_hz=1000 lat_n=%d maxcpus=1" % lat_n
+        args = "lat_hz=1000 lat_n=%d maxcpus=1 lat_hist=on" % lat_n
         self.progress("%s: RTOS timer-irq / task wake-up latency, 1 pCPU, icount" % sc)
         timeout = 120 if self.quick else 240
         runs = [
@@ -176,6 +201,7 @@ class Bench:
         for name, argv, xen in runs:
             v = self.merge_lat(self.lat_lines("%s-%s" % (sc, name.lower()), argv, skip, count,
                                               timeout, xen))
+            self.add_hist(sc, name, ICOUNT, v)
             for m in LAT_METRICS:
                 self.add(sc, m, name, ICOUNT, v[m] if v else "failed")
         if not self.quick:
@@ -190,11 +216,12 @@ class Bench:
         """LAT with Linux running 3 CPU hogs on the other pCPUs, icount: Tandem only."""
         sc = "lat-corun"
         self.progress("%s: RTOS latency with Linux CPU hogs on the other 3 pCPUs, icount" % sc)
-        args = "lat_hz=1000 lat_n=1000 maxcpus=1"
+        args = "lat_hz=1000 lat_n=1000 maxcpus=1 lat_hist=on"
         v = self.corun_tandem(sc, "rtos-linux.dts", 3, True, "lat-corun-icount-tandem", args, 600)
         note = ("icount runs the pCPUs round robin on one host thread and virtual time advances "
                 "with every pCPU's instructions, so busy pCPUs hold back the RTOS's pCPU by "
                 "their time slices: a QEMU artifact, compare co-run in the TCG rows")
+        self.add_hist(sc, "Tandem", ICOUNT, v)
         for m in LAT_METRICS:
             self.add(sc, m, "Tandem", ICOUNT, v[m] if v else "failed (see logs)",
                      note=note if m == "irq_min" else "")
@@ -223,6 +250,7 @@ class Bench:
                 tag = "%s-%s-%s-%d" % (sc, timing.split()[0].lower(),
                                        plat.lower().replace(" ", "-").replace("tandem-", ""), r)
                 v = self.dynamic_lat(tag, args, hogs, resv, icount)
+                self.add_hist(sc, plat, timing, v)
                 for m in LAT_METRICS:
                     vals[m].append(v[m] if v else None)
             note = ("the RTOS and %s share one pCPU of a dynamic pool (slice-us 1000)%s" % (
@@ -239,7 +267,7 @@ class Bench:
         """LAT in plain TCG, reps times: solo on bare/Tandem/Xen, co-run on Tandem/Xen."""
         reps = self.args.reps
         timing = "TCG x%d" % reps
-        args = "lat_hz=1000 lat_n=1000 maxcpus=1"
+        args = "lat_hz=1000 lat_n=1000 maxcpus=1 lat_hist=on"
         self.progress("lat-solo/lat-corun: the same in plain TCG, %d repetitions, -smp 4" % reps)
         solo = [
             ("bare", lambda: self.plat.bare_rtos(args, 4, "2G", icount=False), False),
@@ -254,6 +282,7 @@ class Bench:
             for r in range(reps):
                 v = self.merge_lat(self.lat_lines("lat-solo-tcg-%s-%d" % (name.lower(), r), argv,
                                                   1, 1, 120, xen))
+                self.add_hist("lat-solo", name, timing, v)
                 for m in LAT_METRICS:
                     vals[m].append(v[m] if v else None)
             for m in LAT_METRICS:
@@ -264,6 +293,7 @@ class Bench:
         for r in range(reps):
             v = self.corun_tandem(sc, "rtos-linux.dts", 3, False, "lat-corun-tcg-tandem-%d" % r,
                                   args, 240)
+            self.add_hist(sc, "Tandem", timing, v)
             for m in LAT_METRICS:
                 vals[m].append(v[m] if v else None)
         for m in LAT_METRICS:
@@ -274,6 +304,7 @@ class Bench:
         for r in range(reps):
             v = self.merge_lat(self.lat_lines("lat-corun-tcg-xen-%d" % r, argv, 0, 1, 240, True,
                                               after="tandem-hogs:"))
+            self.add_hist(sc, "Xen", timing, v)
             for m in LAT_METRICS:
                 vals[m].append(v[m] if v else None)
         for m in LAT_METRICS:
@@ -423,7 +454,7 @@ class Bench:
         wall = time.monotonic() - self.started
         meta = {"quick": self.quick, "reps": self.args.reps, "wall_s": round(wall),
                 "runs": self.runs, "qemu": qemu_version()}
-        table = report.write_all(self.rows, self.out, meta)
+        table = report.write_all(self.rows, self.out, meta, self.hists)
         print(table)
         self.progress("done: %d QEMU runs; %s/results.csv, results.md, *.png" % (self.runs,
                                                                                 self.out))

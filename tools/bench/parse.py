@@ -8,6 +8,8 @@ LAT_RE = re.compile(
     r"max=(?P<task_max_ns>\d+) p99=(?P<task_p99_ns>\d+) n=(?P<n>\d+) unit=ns ticks "
     r"irq_min=(?P<irq_min>\d+) irq_avg=(?P<irq_avg>\d+) irq_max=(?P<irq_max>\d+) "
     r"task_min=(?P<task_min>\d+) task_max=(?P<task_max>\d+)\b")
+LATHIST_RE = re.compile(r"LATHIST (?P<kind>irq|task) unit=ticks n=(?P<n>\d+)(?P<buckets>(?: \d+\+\d+:\d+)*)"
+                        r"(?: dropped=\d+)? end\b")
 BENCH_STATS_RE = re.compile(
     r"BENCH (?P<name>[a-z-]+) n=(?P<n>\d+) min=(?P<min>\d+) med=(?P<med>\d+) avg=(?P<avg>\d+) "
     r"max=(?P<max>\d+) unit=ticks")
@@ -27,9 +29,29 @@ def lat(line):
     return {k: int(v) for k, v in m.groupdict().items()} if m else None
 
 
+def lathist(line):
+    """A LATHIST line: {"kind", "n", "buckets": {lo: [width, count]}}, or None."""
+    m = LATHIST_RE.search(line)
+    if not m:
+        return None
+    buckets = {}
+    for b in m.group("buckets").split():
+        lo_width, count = b.split(":")
+        lo, width = lo_width.split("+")
+        buckets[int(lo)] = [int(width), int(count)]
+    return {"kind": m.group("kind"), "n": int(m.group("n")), "buckets": buckets}
+
+
+def incomplete(text):
+    """A guest line that a console split and the next fragment continues."""
+    if "LATHIST" in text:
+        return not text.rstrip().endswith(" end") and len(text) < 8000
+    return "LAT irq" in text and not LAT_RE.search(text) and len(text) < 400
+
+
 class XenJoiner:
     """Reassembles a domU's lines that Xen's console split: a LAT fragment without its last field
-    is continued by the next line of the same domain."""
+    or a LATHIST fragment without its " end" is continued by the next line of the same domain."""
 
     def __init__(self):
         self.pending = {}
@@ -42,7 +64,7 @@ class XenJoiner:
         dom, text = m.group("dom"), m.group("text")
         if dom in self.pending:
             text = self.pending.pop(dom) + text
-        if "LAT irq" in text and not LAT_RE.search(text) and len(text) < 400:
+        if incomplete(text):
             self.pending[dom] = text
             return None
         return "DOM%s: %s" % (dom, text)

@@ -1,5 +1,7 @@
 """Results out: build/bench/results.csv (one row per scenario, metric, platform and timing),
-results.md (one table per scenario) and PNG bar charts drawn with gnuplot."""
+histograms.csv (the RTOS's latency histograms: one row per bucket), results.md (one table per
+scenario) and PNG plots drawn with gnuplot: a bar chart per scenario and timing, and a latency
+histogram per scenario, timing and kind (irq, task) with one outline per platform."""
 import csv
 import os
 import shutil
@@ -172,8 +174,92 @@ def plot(rows, out_dir):
     return made
 
 
-def write_all(rows, out_dir, meta):
+HIST_FIELDS = ["scenario", "platform", "timing", "kind", "lo", "width", "count", "percent"]
+
+
+def hist_rows(hists):
+    """hists: (scenario, platform, timing, kind) -> {lo: [width, count]}, as CSV rows."""
+    out = []
+    for (sc, plat, timing, kind), buckets in sorted(hists.items()):
+        total = sum(c for _, c in buckets.values()) or 1
+        for lo in sorted(buckets):
+            width, count = buckets[lo]
+            out.append({"scenario": sc, "platform": plat, "timing": timing, "kind": kind,
+                        "lo": lo, "width": width, "count": count,
+                        "percent": round(100.0 * count / total, 3)})
+    return out
+
+
+def outline(buckets):
+    """The step outline of a histogram as (x, percent) points: up and down at each bucket's
+    edges, down to the floor across empty stretches (a log axis cannot show 0)."""
+    total = sum(c for _, c in buckets.values()) or 1
+    floor = 100.0 * 0.5 / total
+    pts, edge = [], None
+    for lo in sorted(buckets):
+        width, count = buckets[lo]
+        pct = 100.0 * count / total
+        if edge is not None and edge != lo:
+            pts.append((edge, floor))
+            pts.append((lo, floor))
+        elif edge is None:
+            pts.append((lo, floor))
+        pts.append((lo, pct))
+        pts.append((lo + width, pct))
+        edge = lo + width
+    if edge is not None:
+        pts.append((edge, floor))
+    return pts
+
+
+def plot_hists(hists, out_dir):
+    """One PNG per scenario, timing and kind: the share of samples per latency bucket (log-log),
+    one step outline per platform, so the platforms' distributions and tails sit side by side."""
+    if not shutil.which("gnuplot"):
+        return []
+    made = []
+    groups = sorted({(sc, timing, kind) for sc, _, timing, kind in hists})
+    for sc, timing, kind in groups:
+        plats = [p for p in PLATFORMS if (sc, p, timing, kind) in hists]
+        if not plats:
+            continue
+        name = "hist-%s-%s-%s" % (sc, timing.split()[0].lower(), kind)
+        dat = os.path.join(out_dir, name + ".dat")
+        with open(dat, "w") as f:
+            for p in plats:
+                f.write('# "%s"\n' % p)
+                f.writelines("%d %.4f\n" % pt for pt in outline(hists[(sc, p, timing, kind)]))
+                f.write("\n\n")
+        png = os.path.join(out_dir, name + ".png")
+        what = "timer interrupt" if kind == "irq" else "task wake-up"
+        script = "\n".join([
+            "set terminal pngcairo size 720,400 font 'sans,9'",
+            "set output '%s'" % png,
+            "set title '%s: RTOS %s latency histogram (%s; Xen: credit2, vwfi=native)' "
+            "noenhanced" % (
+                sc, what, timing + (", all runs pooled" if timing.startswith("TCG") else "")),
+            "set logscale xy", "set grid xtics ytics mxtics",
+            "set xlabel 'latency from the programmed deadline (counter ticks, 62.5 MHz%s)' "
+            "noenhanced" % ("; about 1 instruction each" if timing == "icount" else ""),
+            "set ylabel '% of samples (log scale)' noenhanced", "set key top right noenhanced",
+            "set yrange [0.01:100]",
+            "plot " + ", ".join("'%s' index %d using 1:2 with lines lw 2 title '%s'" % (
+                dat, i, p) for i, p in enumerate(plats)),
+        ])
+        res = subprocess.run(["gnuplot"], input=script, text=True, capture_output=True)
+        if res.returncode == 0:
+            made.append(png)
+    return made
+
+
+def write_all(rows, out_dir, meta, hists=None):
     annotate(rows)
+    hists = hists or {}
+    with open(os.path.join(out_dir, "histograms.csv"), "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=HIST_FIELDS)
+        w.writeheader()
+        for r in hist_rows(hists):
+            w.writerow(r)
     with open(os.path.join(out_dir, "results.csv"), "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=FIELDS, extrasaction="ignore")
         w.writeheader()
@@ -181,9 +267,16 @@ def write_all(rows, out_dir, meta):
             w.writerow(r)
     md = markdown(rows, meta)
     pngs = plot(rows, out_dir)
+    hist_pngs = plot_hists(hists, out_dir)
     if pngs:
         md += "\n## Plots\n\n" + "\n".join("![%s](%s)" % (os.path.basename(p)[:-4],
                                                         os.path.basename(p)) for p in pngs) + "\n"
+    if hist_pngs:
+        md += ("\n## Latency histograms\n\nShare of samples per bucket (8 buckets per power of "
+               "two, from the RTOS's LATHIST lines; histograms.csv has the counts), log-log; "
+               "one outline per platform.\n\n" + "\n".join(
+                   "![%s](%s)" % (os.path.basename(p)[:-4], os.path.basename(p))
+                   for p in hist_pngs) + "\n")
     with open(os.path.join(out_dir, "results.md"), "w") as f:
         f.write(md)
     return md
