@@ -140,23 +140,12 @@ static bool liveness_net(struct pool *pool, struct pcpu *p)
  */
 static struct vcpu *pick_next(struct pcpu *p)
 {
-	struct pool *pool, *leaving = p->leaving;
-	struct pcpu *kick = NULL;
+	struct pool *pool = pool_lock_for_pick(p); /* also hands back what a moved pCPU ran */
 	struct vcpu *v;
 	uint64_t next;
 
-	if (leaving) { /* moved to another pool: hand back what it ran there */
-		spin_lock(&leaving->lock);
-		kick = leaving->ops->release(leaving, p, arch_counter_read());
-		p->leaving = NULL;
-		if (kick)
-			pcpu_resched(kick);
-		spin_unlock(&leaving->lock);
-	}
-	pool = __atomic_load_n(&p->sched.pool, __ATOMIC_ACQUIRE);
 	if (!pool) /* pools are built after the secondaries come up; a wake-up kicks it later */
 		return NULL;
-	spin_lock(&pool->lock);
 	p->resched = false;
 	v = pool->ops->pick(pool, p, arch_counter_read(), &p->next_decision, &p->pick_kick);
 	if (p->pick_kick)
@@ -256,8 +245,13 @@ void pcpu_maybe_switch(void)
 	if (next == prev)
 		return;
 	pcpu_leave_vcpu();
-	if (prev && pool_vcpu_left(prev))
-		next = NULL; /* it moved its VM to another pool: the idle loop picks afresh */
+	if (prev && pool_vcpu_left(prev) && next) {
+		/* This pCPU completed a VM move, so both pools re-planned since next was picked:
+		 * run it (it was picked, and nothing else would run it now) but decide again
+		 * right away, at the exit the self-kick forces. */
+		p->resched = true;
+		arch_gic_send_sgi(p->index, IPI_KICK);
+	}
 	if (prev && prev->state == VCPU_STOPPED)
 		vm_vcpu_left(prev->vm); /* a VM reset is carried out here, off its vCPUs */
 	if (next)
