@@ -171,7 +171,17 @@ static void __attribute__((noreturn)) vcpu_enter(struct vcpu *vcpu)
 	/* Picked while another pCPU still saves it: that takes a few hundred instructions. */
 	while (__atomic_load_n(&vcpu->loaded_on, __ATOMIC_ACQUIRE))
 		arch_relax();
-	vcpu->loaded_on = p;
+	__atomic_store_n(&vcpu->loaded_on, p, __ATOMIC_RELAXED);
+	/*
+	 * Stopped (or held for a move) since it was picked: the kick for that found it not loaded
+	 * yet and sent no IPI. Exit again at once. The barrier pairs with vcpu_kick()'s: either
+	 * the kicker saw loaded_on set, or this sees the new state.
+	 */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (!vcpu_schedulable(vcpu)) {
+		p->resched = true;
+		arch_gic_send_sgi(p->index, IPI_KICK);
+	}
 	p->current = vcpu;
 	p->stats.switches++;
 	if (vcpu->last_pcpu && vcpu->last_pcpu != p)
@@ -208,7 +218,10 @@ void pcpu_leave_vcpu(void)
 
 void pcpu_wait_vcpu_off(const struct vcpu *vcpu)
 {
-	while (__atomic_load_n(&vcpu->loaded_on, __ATOMIC_ACQUIRE))
+	/* running_on first: a vCPU picked but not loaded yet is about to be (then leaves again:
+	 * vcpu_enter), and once running_on is clear it is never picked again (not schedulable). */
+	while (__atomic_load_n(&vcpu->sched.running_on, __ATOMIC_ACQUIRE) ||
+	       __atomic_load_n(&vcpu->loaded_on, __ATOMIC_ACQUIRE))
 		arch_relax(); /* it was kicked: it leaves at its next exit */
 }
 

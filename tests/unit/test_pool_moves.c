@@ -146,19 +146,17 @@ static void run(struct vcpu *v, struct pcpu *p)
 	pool_wake(v);
 	assert_ptr_equal(pick(p), v);
 	v->loaded_on = p;
+	p->current = v;
 }
 
 /* p leaves the vCPU it has loaded, as pcpu_maybe_switch() does: true if that completed a move. */
 static bool leave(struct pcpu *p)
 {
-	struct vcpu *prev = NULL;
+	struct vcpu *prev = p->current;
 
-	for (unsigned i = 0; i < nr_vms; i++)
-		for (unsigned j = 0; j < vms[i].nr_vcpus; j++)
-			if (vms[i].vcpus[j].loaded_on == p)
-				prev = &vms[i].vcpus[j];
-	assert_non_null(prev);
+	assert_ptr_equal(prev->loaded_on, p);
 	assert_ptr_not_equal(pick(p), prev); /* held, or stopped: never picked again */
+	p->current = NULL;
 	prev->loaded_on = NULL;
 	return pool_vcpu_left(prev);
 }
@@ -304,7 +302,8 @@ static void a_vcpu_leaving_as_the_move_lands(void **state)
 	assert_null(v->sched.running_on);
 	assert_int_equal(pool_move_vm(C, RT, why, sizeof(why)), 0);
 	assert_ptr_equal(C->move_to, RT); /* still loaded: not done */
-	v->loaded_on = NULL;		  /* its pCPU saves it */
+	v->loaded_on = NULL; /* its pCPU saves it */
+	v->sched.home->current = NULL;
 	assert_true(pool_vcpu_left(v));
 	assert_in(C, RT);
 	assert_false(v->sched.queued); /* blocked: it waits for an interrupt in rt */
