@@ -1,4 +1,4 @@
-/* unit-sources: hypervisor/lib/ratelimit.c hypervisor/core/guest_log.c hypervisor/lib/printf.c */
+/* unit-sources: hypervisor/lib/ratelimit.c hypervisor/core/guest_log.c */
 /* Rate limits for log lines a guest can cause: the token bucket and the per-VM guest_log(). */
 #include <setjmp.h>
 #include <stdarg.h>
