@@ -179,6 +179,8 @@ static void run_round(unsigned round)
 	for (unsigned i = 0; i < nr_fuzz; i++)
 		sem_take(&done, RTOS_FOREVER);
 	running = false;
+	/* The vCPUs the fuzzer started turned themselves off: they must be off now. */
+	fuzz_check_unused_off(&cpus[0], 2 * rtos_freq());
 	for (unsigned i = 0; i < nr_fuzz; i++) {
 		const struct fuzz_stats *s = &cpus[i].st;
 
@@ -221,7 +223,7 @@ static bool fuzz_request(uint64_t ops, uint64_t s, unsigned r)
 		started = true;
 		if (fuzz_mmio_setup(plat))
 			kprintf("FUZZ: some of the fuzzer's mappings failed\n");
-		fuzz_calls_setup(plat, plat->dt_cpus);
+		fuzz_calls_setup(plat, plat->dt_cpus, nr_online);
 		sem_init(&done, 0, RTOS_MAX_CPUS);
 		sem_init(&request, 0, 1);
 		for (unsigned i = 0; i < nr_fuzz; i++) {

@@ -130,7 +130,9 @@ void fuzz_mismatch(struct fuzz_cpu *c, const char *what, uint64_t addr, uint64_t
 int fuzz_mmio_setup(const struct platform *p);
 void fuzz_mmio_op(struct fuzz_cpu *c);
 /* fuzz_calls.c: HVC/SMC, system registers, special instructions. */
-void fuzz_calls_setup(const struct platform *p, unsigned nr_vcpus);
+void fuzz_calls_setup(const struct platform *p, unsigned nr_vcpus, unsigned nr_used);
+/* After a round: every vCPU the RTOS does not use must be off again within timeout_ticks. */
+bool fuzz_check_unused_off(struct fuzz_cpu *c, uint64_t timeout_ticks);
 void fuzz_call_op(struct fuzz_cpu *c, bool smc);
 void fuzz_sysreg_op(struct fuzz_cpu *c);
 void fuzz_insn_op(struct fuzz_cpu *c);

@@ -15,6 +15,7 @@
 #include "fuzz.h"
 #include "percpu.h"
 #include "port.h"
+#include "rtos.h"
 
 /* Encodings as in the MRS/MSR instruction, bits [20:5]. */
 #define SR(op0, op1, crn, crm, op2)                                                                \
@@ -33,13 +34,61 @@
 #define FN_VHYP 0x86000000U
 
 static uint64_t ram_base, ram_end;
-static unsigned nr_vcpus;
+static unsigned nr_vcpus, first_unused;
 
-void fuzz_calls_setup(const struct platform *p, unsigned vcpus)
+void fuzz_calls_setup(const struct platform *p, unsigned vcpus, unsigned used)
 {
 	ram_base = p->ram_base;
 	ram_end = p->ram_base + p->ram_size;
 	nr_vcpus = vcpus;
+	first_unused = used;
+}
+
+/*
+ * CPU_ON over and over to a vCPU the RTOS does not use, with the entry point that turns it off
+ * at once: each start races the previous start's CPU_OFF on the way out of its pCPU.
+ */
+static void cpu_on_storm(struct fuzz_cpu *c)
+{
+	uint64_t mpidr = first_unused + fuzz_below(&c->rng, nr_vcpus - first_unused);
+
+	c->last = (struct fuzz_last){"cpu_on_storm", mpidr, FN_PSCI + 3, 0, 0};
+	for (unsigned i = 0; i < 64; i++) {
+		uint64_t x[8] = {(FN_PSCI + 3) | PSCI_64, mpidr, (uintptr_t)fuzz_cpu_off_entry,
+				 i & 1};
+
+		c->st.hvc++;
+		if (fuzz_smccc(false, 0, x))
+			fuzz_count_fault(c);
+		else if (x[0] == 0)
+			c->st.cpu_on++;
+	}
+}
+
+bool fuzz_check_unused_off(struct fuzz_cpu *c, uint64_t timeout_ticks)
+{
+	uint64_t until = rtos_now() + timeout_ticks;
+	bool ok = true;
+
+	for (unsigned v = first_unused; v < nr_vcpus; v++) {
+		uint64_t x[8];
+
+		for (;;) {
+			x[0] = FN_PSCI + 4; /* AFFINITY_INFO: 1 = OFF */
+			x[1] = v;
+			x[2] = 0;
+			fuzz_smccc(false, 0, x);
+			if (x[0] == 1 || rtos_now() >= until)
+				break;
+			task_sleep(rtos_freq() / 100);
+		}
+		if (x[0] != 1) {
+			fuzz_mismatch(c, "unused vCPU still on after its CPU_OFF (AFFINITY_INFO)",
+				      v, x[0]);
+			ok = false;
+		}
+	}
+	return ok;
 }
 
 /* PSCI functions (low 32 bits, SMC64 bit clear) that would end the fuzzer. */
@@ -189,6 +238,10 @@ void fuzz_call_op(struct fuzz_cpu *c, bool smc)
 	uint16_t imm = fuzz_chance(r, 88) ? 0 : (uint16_t)(1 + fuzz_below(r, 0xffff));
 	uint32_t fn;
 
+	if (first_unused < nr_vcpus && fuzz_chance(r, 1)) {
+		cpu_on_storm(c);
+		return;
+	}
 	random_call(r, x);
 	fn = (uint32_t)x[0] & ~PSCI_64;
 	if (smc)

@@ -1180,7 +1180,7 @@ static void test_quiet_trap_skips_the_flush(void **state)
 
 	/* Another vCPU sends it an SGI: the next entry loads it. */
 	current_vcpu = &vm.vcpus[1];
-	vgic_sgi1r_write(&vm.vcpus[1], (1ULL << 24) | 1); /* SGI 1 to vCPU 0 */
+	vgic_sgi_write(&vm.vcpus[1], (1ULL << 24) | 1, false); /* SGI 1 to vCPU 0 */
 	current_vcpu = v0;
 	assert_int_equal(kicks[0], 1);
 	guest_exit_entry(v0);
