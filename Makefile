@@ -19,17 +19,22 @@ ifeq ($(V),0)
 Q := @
 endif
 
+# common/: freestanding code the hypervisor and the RTOS both link, each compiling it with its own flags.
+COMMON_C   := $(wildcard common/*.c)
+COMMON_H   := $(wildcard common/include/common/*.h)
+
 HV_DIRS    := core lib virt virt/vgic drivers sched platform arch/aarch64
 HV_C       := $(foreach d,$(HV_DIRS),$(wildcard hypervisor/$(d)/*.c))
 HV_C       := $(filter-out hypervisor/arch/aarch64/asm-offsets.c,$(HV_C))
 HV_S       := $(wildcard hypervisor/arch/aarch64/*.S)
-HV_OBJ     := $(patsubst hypervisor/%,$(BUILD)/hv/%,$(HV_C:.c=.o) $(HV_S:.S=.o))
+HV_OBJ     := $(patsubst hypervisor/%,$(BUILD)/hv/%,$(HV_C:.c=.o) $(HV_S:.S=.o)) \
+	      $(patsubst common/%.c,$(BUILD)/hv/common/%.o,$(COMMON_C))
 
 HV_CFLAGS  := -std=c11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 	      -ffreestanding -fno-builtin -nostdlib -fno-stack-protector -fno-pic -fno-pie \
 	      -mgeneral-regs-only -mstrict-align -mno-outline-atomics -fno-common -fno-omit-frame-pointer \
 	      -Ihypervisor/include -Ihypervisor/arch/aarch64/include -I$(BUILD)/hv/include \
-	      -MMD -MP
+	      -Icommon/include -MMD -MP
 HV_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,max-page-size=4096 \
 	      -T hypervisor/arch/aarch64/tandem.ld
 
@@ -38,7 +43,7 @@ all: hypervisor images tools
 
 hypervisor: $(BUILD)/tandem.bin
 
-$(BUILD)/hv/include/asm-offsets.h: hypervisor/arch/aarch64/asm-offsets.c $(wildcard hypervisor/include/tandem/*.h) \
+$(BUILD)/hv/include/asm-offsets.h: hypervisor/arch/aarch64/asm-offsets.c $(wildcard hypervisor/include/tandem/*.h) $(COMMON_H) \
 		hypervisor/arch/aarch64/include/arch/vcpu_ctx.h
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(filter-out -MMD -MP,$(HV_CFLAGS)) -S -o $@.s $<
@@ -46,6 +51,11 @@ $(BUILD)/hv/include/asm-offsets.h: hypervisor/arch/aarch64/asm-offsets.c $(wildc
 	$(Q)mv $@.tmp $@
 
 $(BUILD)/hv/%.o: hypervisor/%.c | $(BUILD)/hv/include/asm-offsets.h
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(HV_CFLAGS) -c -o $@ $<
+
+$(BUILD)/hv/common/%.o: common/%.c | $(BUILD)/hv/include/asm-offsets.h
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(HV_CFLAGS) -c -o $@ $<
@@ -101,7 +111,7 @@ bench: all
 bench-quick: all
 	$(Q)python3 tools/bench/bench.py --build $(BUILD) --quick
 
-LINT_SRC := $(shell find hypervisor tests/unit tools guests -name '*.[ch]' 2>/dev/null)
+LINT_SRC := $(shell find common hypervisor tests/unit tools guests -name '*.[ch]' 2>/dev/null)
 lint:
 	$(Q)tools/lint.sh $(BUILD) $(LINT_SRC)
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make lint`: clang-format (check only), cppcheck and clang-tidy over Tandem's C sources.
-#   tools/lint.sh BUILD FILE...      (the Makefile passes every .c/.h under hypervisor, tests/unit,
-#                                     tools and guests)
+#   tools/lint.sh BUILD FILE...      (the Makefile passes every .c/.h under common, hypervisor,
+#                                     tests/unit, tools and guests)
 # LINT_TOOLS="format cppcheck tidy" picks the tools. Exit status non-zero if any tool complains.
 set -uo pipefail
 
@@ -11,7 +11,7 @@ TOOLS=${LINT_TOOLS:-format cppcheck tidy}
 cd "$(dirname "$0")/.."
 FILES=("$@")
 if [ ${#FILES[@]} -eq 0 ]; then
-	mapfile -t FILES < <(find hypervisor tests/unit tools guests -name '*.[ch]' 2>/dev/null | sort)
+	mapfile -t FILES < <(find common hypervisor tests/unit tools guests -name '*.[ch]' 2>/dev/null | sort)
 fi
 C_FILES=()
 for f in "${FILES[@]}"; do
@@ -21,17 +21,17 @@ JOBS=$(nproc 2>/dev/null || echo 2)
 status=0
 
 # Compiler flags per folder, as the Makefile builds them (clang-tidy needs them to parse).
-HV_FLAGS="--target=aarch64-linux-gnu -std=c11 -ffreestanding -Ihypervisor/include -Ihypervisor/arch/aarch64/include -I$BUILD/hv/include"
-HOST_FLAGS="-std=c11 -D_GNU_SOURCE -DTANDEM_HOST_TEST -Ihypervisor/include -Ihypervisor/arch/fake/include -Itests/unit"
+HV_FLAGS="--target=aarch64-linux-gnu -std=c11 -ffreestanding -Ihypervisor/include -Ihypervisor/arch/aarch64/include -I$BUILD/hv/include -Icommon/include"
+HOST_FLAGS="-std=c11 -D_GNU_SOURCE -DTANDEM_HOST_TEST -Ihypervisor/include -Ihypervisor/arch/fake/include -Itests/unit -Icommon/include"
 flags_for() {
 	case $1 in
 	hypervisor/arch/fake/* | tests/*) echo "$HOST_FLAGS" ;;
-	hypervisor/*) echo "$HV_FLAGS" ;;
+	hypervisor/* | common/*) echo "$HV_FLAGS" ;;
 	tools/*) echo "-std=c11" ;;
 	guests/*)
 		local g
 		g=$(echo "$1" | cut -d/ -f1-2)
-		echo "--target=aarch64-linux-gnu -std=c11 -ffreestanding -I$g -I$g/include -Ihypervisor/include"
+		echo "--target=aarch64-linux-gnu -std=c11 -ffreestanding -I$g -I$g/include -Ihypervisor/include -Icommon/include"
 		;;
 	*) echo "-std=c11" ;;
 	esac
@@ -58,9 +58,9 @@ for tool in $TOOLS; do
 	cppcheck)
 		HV_C=()
 		for f in "${C_FILES[@]}"; do
-			case $f in hypervisor/arch/fake/*) ;; hypervisor/*) HV_C+=("$f") ;; esac
+			case $f in hypervisor/arch/fake/*) ;; hypervisor/* | common/*) HV_C+=("$f") ;; esac
 		done
-		echo "  LINT    cppcheck (${#HV_C[@]} hypervisor files)"
+		echo "  LINT    cppcheck (${#HV_C[@]} hypervisor and common files)"
 		# Suppressed:
 		#   missingIncludeSystem  freestanding: there are no system headers to find
 		#   comparePointers       linker-script symbols (_start/_end) are distinct C objects that
@@ -69,7 +69,7 @@ for tool in $TOOLS; do
 		if [ ${#HV_C[@]} -gt 0 ] &&
 			! cppcheck --quiet --error-exitcode=1 --enable=warning,portability --std=c11 \
 				--inline-suppr -j "$JOBS" -D__aarch64__ -DTANDEM_LINT \
-				-Ihypervisor/include -Ihypervisor/arch/aarch64/include -I"$BUILD/hv/include" \
+				-Ihypervisor/include -Ihypervisor/arch/aarch64/include -I"$BUILD/hv/include" -Icommon/include \
 				--suppress=missingIncludeSystem --suppress=comparePointers "${HV_C[@]}"; then
 			status=1
 		fi

@@ -69,7 +69,7 @@ void kprintf(const char *fmt, ...)
 	int n;
 
 	va_start(ap, fmt);
-	n = rtos_vsnprintf(buf, sizeof(buf), fmt, ap);
+	n = vsnprintf_td(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	console_write(buf, n < (int)sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
 }

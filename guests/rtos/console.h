@@ -2,14 +2,11 @@
 #ifndef RTOS_CONSOLE_H
 #define RTOS_CONSOLE_H
 
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
-/* vsnprintf subset: %d %i %u %x %X %c %s %p %%, flags '0' '-', width, l/ll/z. */
-int rtos_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
-int rtos_snprintf(char *buf, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+#include <common/format.h> /* vsnprintf_td, snprintf_td */
+
 /* Prints atomically with respect to other printers. */
 void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void console_write(const char *s, size_t n);

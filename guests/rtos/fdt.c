@@ -1,12 +1,7 @@
 /* The flattened-device-tree walker (devicetree specification v0.4, chapter 5). */
-#include "fdt.h"
+#include <common/fdt_tokens.h>
 
-#define FDT_MAGIC      0xd00dfeedU
-#define FDT_BEGIN_NODE 1U
-#define FDT_END_NODE   2U
-#define FDT_PROP       3U
-#define FDT_NOP	       4U
-#define FDT_END	       9U
+#include "fdt.h"
 
 uint32_t fdt_be32(const void *p)
 {

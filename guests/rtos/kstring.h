@@ -1,15 +1,7 @@
-/* The few string and memory functions the RTOS uses (string.c on target, libc on the host). */
+/* The RTOS's string and memory functions: the freestanding ones it shares with the hypervisor. */
 #ifndef RTOS_KSTRING_H
 #define RTOS_KSTRING_H
 
-#include <stddef.h>
-
-void *memcpy(void *dst, const void *src, size_t n);
-void *memmove(void *dst, const void *src, size_t n);
-void *memset(void *dst, int c, size_t n);
-int memcmp(const void *a, const void *b, size_t n);
-size_t strlen(const char *s);
-int strcmp(const char *a, const char *b);
-int strncmp(const char *a, const char *b, size_t n);
+#include <common/string.h>
 
 #endif

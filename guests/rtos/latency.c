@@ -122,16 +122,15 @@ static void print_hist(const char *kind, const uint32_t *sorted, unsigned n)
 	static char
 	    line[64 + LAT_HIST_MAX * 36]; /* built whole: one console write, never interleaved */
 	unsigned nr = bench_histogram(sorted, n, buckets, LAT_HIST_MAX);
-	size_t len =
-	    (size_t)rtos_snprintf(line, sizeof(line), "LATHIST %s unit=ticks n=%u", kind, n);
+	size_t len = (size_t)snprintf_td(line, sizeof(line), "LATHIST %s unit=ticks n=%u", kind, n);
 
 	for (unsigned i = 0; i < nr && i < LAT_HIST_MAX; i++)
-		len += (size_t)rtos_snprintf(line + len, sizeof(line) - len, " %u+%u:%u",
-					     buckets[i].lo, buckets[i].width, buckets[i].count);
+		len += (size_t)snprintf_td(line + len, sizeof(line) - len, " %u+%u:%u",
+					   buckets[i].lo, buckets[i].width, buckets[i].count);
 	if (nr > LAT_HIST_MAX)
-		len += (size_t)rtos_snprintf(line + len, sizeof(line) - len, " dropped=%u",
-					     nr - LAT_HIST_MAX);
-	len += (size_t)rtos_snprintf(line + len, sizeof(line) - len, " end\n");
+		len += (size_t)snprintf_td(line + len, sizeof(line) - len, " dropped=%u",
+					   nr - LAT_HIST_MAX);
+	len += (size_t)snprintf_td(line + len, sizeof(line) - len, " end\n");
 	console_write(line, len);
 }
 

@@ -4,6 +4,8 @@
  * arm,pl011 / arm,sbsa-uart, arm,armv8-timer, arm,psci*. Unit addresses are taken as CPU
  * physical addresses: "ranges" translation is not done (QEMU, Tandem and Xen use empty ranges).
  */
+#include <common/psci.h>
+
 #include "fdt.h"
 #include "platform.h"
 
@@ -220,7 +222,7 @@ int platform_probe(const void *dtb, uintptr_t image, uint64_t boot_mpidr, struct
 			p->psci = m != NULL;
 			p->psci_hvc = m && str_eq(m, "hvc");
 			/* PSCI 0.2 and later have fixed function IDs; 0.1 names its own. */
-			p->psci_cpu_on = 0xc4000003U;
+			p->psci_cpu_on = PSCI_CPU_ON | PSCI_64BIT;
 			if (!fdt_prop_has(&f, &n, "compatible", "arm,psci-0.2") &&
 			    !fdt_prop_has(&f, &n, "compatible", "arm,psci-1.0") && on && len == 4)
 				p->psci_cpu_on = fdt_be32(on);

@@ -3,7 +3,8 @@
 RTOS_DIR     := guests/rtos
 RTOS_C       := $(filter-out $(RTOS_DIR)/port_fake.c,$(wildcard $(RTOS_DIR)/*.c))
 RTOS_S       := $(wildcard $(RTOS_DIR)/*.S)
-RTOS_OBJ     := $(patsubst $(RTOS_DIR)/%,$(BUILD)/rtos/%.o,$(RTOS_C) $(RTOS_S))
+RTOS_OBJ     := $(patsubst $(RTOS_DIR)/%,$(BUILD)/rtos/%.o,$(RTOS_C) $(RTOS_S)) \
+		$(patsubst common/%,$(BUILD)/rtos/common/%.o,$(COMMON_C))
 READELF      := $(CROSS)readelf
 
 # Position-independent (-fpie, linked as a static PIE at 0, self-relocating in boot.S) so the
@@ -12,7 +13,7 @@ RTOS_CFLAGS  := -std=c11 -O2 -g -Wall -Wextra -Werror \
 		-ffreestanding -fno-builtin -nostdlib -fno-stack-protector -fpie -fvisibility=hidden \
 		-fno-plt -mgeneral-regs-only -mstrict-align -mno-outline-atomics -fno-common \
 		-fno-omit-frame-pointer -fno-asynchronous-unwind-tables -fno-unwind-tables \
-		-include $(RTOS_DIR)/hidden.h -MMD -MP
+		-Icommon/include -include $(RTOS_DIR)/hidden.h -MMD -MP
 RTOS_LDFLAGS := -nostdlib -static-pie -Wl,--no-dynamic-linker -Wl,-z,text -Wl,--build-id=none \
 		-Wl,-z,max-page-size=4096 -Wl,-z,norelro -Wl,--no-warn-rwx-segments -Wl,--hash-style=sysv -T $(RTOS_DIR)/rtos.ld
 
@@ -21,6 +22,12 @@ rtos: $(BUILD)/images/rtos.bin
 all: rtos
 
 $(BUILD)/rtos/%.c.o: $(RTOS_DIR)/%.c $(RTOS_DIR)/rtos.mk $(RTOS_DIR)/hidden.h
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(RTOS_CFLAGS) -c -o $@ $<
+
+# The code shared with the hypervisor (common/), compiled with the RTOS's flags.
+$(BUILD)/rtos/common/%.c.o: common/%.c $(RTOS_DIR)/rtos.mk $(RTOS_DIR)/hidden.h
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(RTOS_CFLAGS) -c -o $@ $<

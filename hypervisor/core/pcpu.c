@@ -11,6 +11,7 @@
 #include <tandem/arch.h>
 #include <tandem/arch_vcpu.h>
 #include <tandem/gic.h>
+#include <tandem/log.h>
 #include <tandem/passthrough.h>
 #include <tandem/pcpu.h>
 #include <tandem/pool.h>
@@ -120,6 +121,7 @@ static void sched_timer_fired(struct timer *timer)
 void pcpu_init_sched(struct pcpu *p)
 {
 	timer_init(&p->sched_timer, sched_timer_fired);
+	p->next_decision = SCHED_NEVER;
 	p->time.start = p->time.last = arch_counter_read();
 }
 
@@ -132,13 +134,31 @@ void pcpu_resched(struct pcpu *p)
 }
 
 /*
- * Liveness net under the scheduler: while a schedulable vCPU of the pool waits for a pCPU,
- * a decision must come due on its home pCPU. Where the scheduler armed nothing, the core arms
- * a slice timer here or asks the home pCPU to decide; the dump counts these (liveness=) as
- * scheduler shortcomings to chase.
+ * The liveness net under the scheduler. Every scheduler promises (sched.h) that a pCPU whose
+ * queue holds a waiting vCPU has a decision due or a re-pick pending; both are set under the
+ * pool's lock (next_decision by its pick, resched by whoever kicks it), so this look is exact.
+ * Should a scheduler ever break the promise, the net makes that pCPU decide (a slice timer
+ * here, a kick elsewhere), counts it (liveness= in the Ctrl-A s dump) and says so, at most
+ * once a second: a net that fires is a scheduler bug.
  */
-static bool ensure_progress(struct pool *pool, struct pcpu *p, const struct vcpu *chosen,
-			    uint64_t next)
+static void liveness_report(const struct pcpu *q, const struct vcpu *w, const struct pool *pool)
+{
+	static uint64_t reported_at;
+	static bool reported;
+	uint64_t now = arch_counter_read();
+
+	if (reported && now - reported_at < arch_counter_freq())
+		return;
+	reported = true;
+	reported_at = now;
+	log_warn("pool %s: pCPU %u had no decision due while vcpu %s/%u waited for it "
+		 "(liveness net: a scheduler bug; %llu so far there)",
+		 pool->name, q->index, w->vm->name, w->id,
+		 (unsigned long long)q->stats.liveness_timers);
+}
+
+/* Returns whether p itself must arm a slice: its own queue holds a vCPU it left waiting. */
+static bool liveness_net(struct pool *pool, struct pcpu *p)
 {
 	bool arm_here = false;
 
@@ -146,57 +166,52 @@ static bool ensure_progress(struct pool *pool, struct pcpu *p, const struct vcpu
 		return false;
 	for (unsigned i = 0; i < pool->nr_vcpus; i++) {
 		struct vcpu *w = pool->vcpus[i];
-		struct pcpu *home = w->sched.home;
+		struct pcpu *q = w->sched.queue ? w->sched.queue : w->sched.home;
 
-		if (w == chosen || !w->sched.queued || w->sched.running_on || !vcpu_schedulable(w))
+		if (!q || !w->sched.queued || w->sched.running_on || !vcpu_schedulable(w) ||
+		    q->next_decision != SCHED_NEVER || q->resched || (q == p && arm_here))
 			continue;
-		if (!home || home == p) {
-			arm_here = next == SCHED_NEVER;
-		} else if (!__atomic_load_n(&home->sched_timer.queue, __ATOMIC_RELAXED) &&
-			   !home->resched) {
-			/* Its home pCPU runs something with no decision due: have it decide. */
-			home->stats.liveness_timers++;
-			pcpu_resched(home);
-		}
+		q->stats.liveness_timers++;
+		liveness_report(q, w, pool);
+		if (q == p)
+			arm_here = true;
+		else
+			pcpu_resched(q);
 	}
 	return arm_here;
 }
 
-/* Asks the pool what runs next, and arms the scheduler timer only if a decision can come due. */
+/*
+ * Asks the pool what runs next, and arms the scheduler timer only if a decision can come due.
+ * Kicks go out before the pool's lock is dropped, so that whoever looks at a pCPU under the
+ * lock sees a decision it has been asked for.
+ */
 static struct vcpu *pick_next(struct pcpu *p)
 {
 	struct pool *pool, *leaving = p->leaving;
 	struct pcpu *kick = NULL;
-	struct vcpu *v, *prev;
+	struct vcpu *v;
 	uint64_t next;
 
 	if (leaving) { /* moved to another pool: hand back what it ran there */
 		spin_lock(&leaving->lock);
 		kick = leaving->ops->release(leaving, p, arch_counter_read());
 		p->leaving = NULL;
-		spin_unlock(&leaving->lock);
 		if (kick)
 			pcpu_resched(kick);
+		spin_unlock(&leaving->lock);
 	}
 	pool = __atomic_load_n(&p->sched.pool, __ATOMIC_ACQUIRE);
 	if (!pool) /* pools are built after the secondaries come up; a wake-up kicks it later */
 		return NULL;
 	spin_lock(&pool->lock);
 	p->resched = false;
-	prev = p->sched.running;
-	v = pool->ops->pick(pool, p, arch_counter_read(), &p->next_decision);
+	v = pool->ops->pick(pool, p, arch_counter_read(), &p->next_decision, &p->pick_kick);
+	if (p->pick_kick)
+		pcpu_resched(p->pick_kick); /* say, the pCPU that should run a vCPU it set aside */
+	if (liveness_net(pool, p))
+		p->next_decision = arch_counter_read() + pool->slice;
 	next = p->next_decision;
-	/* Set aside but still runnable (preempted): another pCPU of the pool may be idle. */
-	if (prev && prev != v && vcpu_schedulable(prev) && prev->sched.pool == pool)
-		kick = pool->ops->wake(pool, prev, arch_counter_read());
-	else
-		kick = NULL;
-	if (kick && kick != p)
-		pcpu_resched(kick); /* before the net below, which then sees it asked for */
-	if (v && ensure_progress(pool, p, v, next)) {
-		next = arch_counter_read() + pool->slice;
-		p->stats.liveness_timers++;
-	}
 	spin_unlock(&pool->lock);
 	p->stats.picks++;
 	if (next == SCHED_NEVER)

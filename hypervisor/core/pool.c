@@ -28,7 +28,8 @@ uint64_t pool_ticks_to_us(uint64_t ticks)
 	return ticks * 1000000 / arch_counter_freq();
 }
 
-/* After a re-plan homes and timers may have changed: every pCPU of the pool decides anew. */
+/* After a re-plan homes and timers may have changed: every pCPU of the pool decides anew.
+ * Called with the pool's lock held, like every kick that follows a scheduler operation. */
 static void resched_pool(const struct pool *pool)
 {
 	for (unsigned i = 0; i < pool->nr_pcpus; i++)
@@ -184,9 +185,11 @@ void pool_wake(struct vcpu *vcpu)
 	/* A held vCPU is being moved: the mover wakes it in its new pool. */
 	if (vcpu_schedulable(vcpu))
 		target = pool->ops->wake(pool, vcpu, arch_counter_read());
-	spin_unlock(&pool->lock);
+	/* Under the lock: a pick elsewhere must never see the vCPU waiting and its pCPU not
+	 * asked to decide (the liveness net would fire). */
 	if (target)
 		pcpu_resched(target);
+	spin_unlock(&pool->lock);
 }
 
 void pool_yield(struct vcpu *vcpu)
@@ -211,10 +214,9 @@ int pool_set_params(struct vcpu *vcpu, const struct sched_params *params, char *
 	if (!err) {
 		vcpu->sched.params = *params;
 		pool->ops->replan(pool, arch_counter_read());
+		resched_pool(pool); /* the new plan may move work anywhere in the pool */
 	}
 	spin_unlock(&pool->lock);
-	if (!err) /* the new plan may move work anywhere in the pool */
-		resched_pool(pool);
 	return err;
 }
 
@@ -277,6 +279,8 @@ int pool_move_vm(struct vm *vm, struct pool *to, char *why, size_t why_len)
 	}
 	from->ops->replan(from, arch_counter_read());
 	to->ops->replan(to, arch_counter_read());
+	resched_pool(from);
+	resched_pool(to);
 	unlock_two(from, to);
 
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
@@ -290,8 +294,6 @@ int pool_move_vm(struct vm *vm, struct pool *to, char *why, size_t why_len)
 		else if (v->state == VCPU_BLOCKED)
 			vcpu_kick_if_pending(v);
 	}
-	resched_pool(from);
-	resched_pool(to);
 	irq_route_hyp(); /* a pool may have become empty, or no longer be */
 	log_info("vm %s: moved from pool %s to pool %s", vm->name, from->name, to->name);
 	return 0;
@@ -324,13 +326,13 @@ int pool_move_pcpu(struct pcpu *p, struct pool *to, char *why, size_t why_len)
 		p->leaving = from; /* it releases what it runs at its next pick */
 		from->ops->replan(from, arch_counter_read());
 		to->ops->replan(to, arch_counter_read());
+		pcpu_resched(p);
+		resched_pool(from);
+		resched_pool(to);
 	}
 	unlock_two(from, to);
 	if (err)
 		return err;
-	pcpu_resched(p);
-	resched_pool(from);
-	resched_pool(to);
 	irq_route_hyp();
 	log_info("pCPU %u: moved from pool %s to pool %s", p->index, from->name, to->name);
 	return 0;

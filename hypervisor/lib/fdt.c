@@ -2,16 +2,10 @@
  * Flattened device tree reader (DTB v16/v17). Every access re-checks offsets against the
  * header's block bounds, so a hostile or truncated blob yields ERR_* codes, never stray reads.
  */
+#include <common/fdt_tokens.h>
 #include <tandem/errno.h>
 #include <tandem/fdt.h>
 #include <tandem/string.h>
-
-#define FDT_MAGIC      0xd00dfeedU
-#define FDT_BEGIN_NODE 1U
-#define FDT_END_NODE   2U
-#define FDT_PROP       3U
-#define FDT_NOP	       4U
-#define FDT_END	       9U
 
 #define HDR_V16_SIZE  36U /* up to size_dt_strings */
 #define HDR_V17_SIZE  40U /* adds size_dt_struct */

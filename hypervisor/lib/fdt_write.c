@@ -2,15 +2,10 @@
  * Sequential DTB writer (v17): builds the blob a guest boots with, front to back.
  * Errors are sticky so callers can emit a whole tree and check once, at fdt_w_finish().
  */
+#include <common/fdt_tokens.h>
 #include <tandem/errno.h>
 #include <tandem/fdt.h>
 #include <tandem/string.h>
-
-#define FDT_MAGIC      0xd00dfeedU
-#define FDT_BEGIN_NODE 1U
-#define FDT_END_NODE   2U
-#define FDT_PROP       3U
-#define FDT_END	       9U
 
 /*
  * Blob layout: 40-byte v17 header, the memory reservation map (just its 16-byte

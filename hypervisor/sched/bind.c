@@ -90,6 +90,7 @@ static void bind_replan(struct pool *pool, uint64_t now)
 				v->sched.home = pool->pcpus[c];
 			}
 		}
+		v->sched.queue = v->sched.home; /* it waits for its own pCPU only */
 	}
 }
 
@@ -102,11 +103,12 @@ static struct pcpu *bind_wake(struct pool *pool, struct vcpu *vcpu, uint64_t now
 }
 
 static struct vcpu *bind_pick(struct pool *pool, struct pcpu *pcpu, uint64_t now,
-			      uint64_t *next_decision)
+			      uint64_t *next_decision, struct pcpu **kick)
 {
 	struct vcpu *prev = pcpu->sched.running, *owner = NULL;
 
 	*next_decision = SCHED_NEVER;
+	*kick = NULL; /* a vCPU set aside here has no other pCPU to go to */
 	if (prev) {
 		prev->sched.running_on = NULL;
 		prev->sched.queued = vcpu_schedulable(prev);

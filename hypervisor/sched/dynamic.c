@@ -22,24 +22,34 @@
  * again, and meanwhile competes for slack. A runnable vCPU that reaches its deadline with budget
  * left counts a deadline miss (never, for admitted sets).
  *
- * pick(), per pCPU, in order: (1) the earliest-deadline vCPU homed here with budget left;
- * (2) the vCPU homed here with the lowest slack_vtime (slack received * SCHED_WEIGHT_DEF /
- * weight: stride-like weighted sharing, time slice pool->slice); (3) work conservation: a
- * waiting vCPU homed elsewhere (earliest deadline with budget first, else lowest slack_vtime).
+ * Queues: a waiting vCPU sits in the queue of one pCPU (sched.queue), the one whose next
+ * decision serves it: its home, or a free idle pCPU it was handed to when it woke (work
+ * conservation). A pCPU with waiting vCPUs in its queue always has a decision due or has been
+ * asked to pick (the liveness rule of sched.h): every operation that leaves a vCPU waiting
+ * (wake, a pick that sets the previous vCPU aside, release) names the pCPU whose queue it now
+ * sits in unless that pCPU's own pick just ran, and pick() arms a decision whenever its queue
+ * holds a waiting vCPU. An idle pCPU takes one handed-over vCPU at a time, so two wake-ups
+ * never count on the same one.
+ *
+ * pick(), per pCPU, in order: (1) among the vCPUs homed here or in its queue, the earliest-
+ * deadline one with budget left, else the lowest slack_vtime (slack received *
+ * SCHED_WEIGHT_DEF / weight: stride-like weighted sharing, time slice pool->slice); (2) work
+ * conservation: a vCPU waiting in another pCPU's queue (earliest deadline with budget first,
+ * else lowest slack_vtime).
  * Run time is charged to the remaining budget first (wherever the vCPU ran), the rest to
  * slack. A vCPU waking from a long sleep has its slack_vtime raised to the lowest one among
  * runnable vCPUs, so sleeping earns no credit. Yield puts a vCPU behind every runnable one on
  * slack (its reservation, bounded by the budget, is still served first).
  *
  * Timers: pick() asks for a decision only when one can be due: budget exhaustion or
- * replenishment while another vCPU waits for this pCPU, or the slice end when another vCPU
- * could run here on slack. A pCPU with a single runnable vCPU arms no timer (SCHED_NEVER);
- * charging across period boundaries is done lazily, in closed form.
+ * replenishment while another vCPU waits in this pCPU's queue, or the slice end when another
+ * vCPU could run here on slack (one in its queue; any waiting one while a vCPU homed elsewhere
+ * runs here). A pCPU with a single runnable vCPU arms no timer (SCHED_NEVER); charging across
+ * period boundaries is done lazily, in closed form.
  *
  * What the core must do besides calling the ops (no scheduler can do it from here):
- *  - when pick() on a pCPU sets aside a previous vCPU that is still runnable, call wake() for
- *    it too (it is still queued: wake() then only names the pCPU that should pick it up; a
- *    pCPU it names that is the one that just picked needs nothing more);
+ *  - kick the pCPU that wake(), pick() (*kick) or release() names, before dropping the pool's
+ *    lock (a pick elsewhere then never sees a waiting vCPU whose pCPU was not asked);
  *  - after replan(), make every pCPU of the pool re-pick (homes and timers may have changed);
  *  - write vcpu->sched.params before replan() for a retune or a join.
  */
@@ -317,8 +327,14 @@ static bool on_budget(const struct vcpu *v)
 	return has_reservation(&v->sched) && v->sched.remaining > 0;
 }
 
+/* Whether pcpu serves v first: v is homed there, or was handed to it while it waits. */
+static bool in_queue_of(const struct vcpu *v, const struct pcpu *pcpu)
+{
+	return v->sched.home == pcpu || v->sched.queue == pcpu;
+}
+
 /* Earliest deadline among candidates with budget; else lowest slack_vtime; NULL if none. */
-static struct vcpu *choose(struct pool *pool, struct pcpu *pcpu, bool homed_here)
+static struct vcpu *choose(struct pool *pool, struct pcpu *pcpu, bool own_queue)
 {
 	struct vcpu *edf = NULL, *slack = NULL;
 
@@ -329,7 +345,7 @@ static struct vcpu *choose(struct pool *pool, struct pcpu *pcpu, bool homed_here
 		if (!v->sched.queued || !vcpu_schedulable(v) ||
 		    (v->sched.running_on && v->sched.running_on != pcpu))
 			continue;
-		if ((v->sched.home == pcpu) != homed_here)
+		if (in_queue_of(v, pcpu) != own_queue)
 			continue;
 		if (on_budget(v) && (!edf || v->sched.deadline < edf->sched.deadline))
 			edf = v;
@@ -356,10 +372,12 @@ static uint64_t next_decision(const struct pool *pool, const struct pcpu *pcpu,
 
 		if (v == chosen || !waiting(v))
 			continue;
-		if (v->sched.home == pcpu || (chosen && chosen->sched.home != pcpu)) {
+		/* a vCPU waiting in this pCPU's queue, or any waiting one while a guest runs here
+		 */
+		if (v->sched.queue == pcpu || (chosen && chosen->sched.home != pcpu)) {
 			contended = true;
-			/* a waiting vCPU homed here gets reserved time again at its deadline */
-			if (v->sched.home == pcpu && has_reservation(&v->sched) &&
+			/* a waiting vCPU queued here gets reserved time again at its deadline */
+			if (v->sched.queue == pcpu && has_reservation(&v->sched) &&
 			    v->sched.remaining == 0)
 				next = MIN(next, v->sched.deadline);
 		}
@@ -375,11 +393,64 @@ static uint64_t next_decision(const struct pool *pool, const struct pcpu *pcpu,
 	return next;
 }
 
-static struct vcpu *dynamic_pick(struct pool *pool, struct pcpu *pcpu, uint64_t now, uint64_t *next)
+/* Should a pCPU running cur switch to the waiting vCPU v? */
+static bool should_preempt(const struct vcpu *cur, const struct vcpu *v)
+{
+	if (!on_budget(v))
+		return false;
+	return !on_budget(cur) || v->sched.deadline < cur->sched.deadline;
+}
+
+/* A pCPU of the pool running nothing and with no waiting vCPU (but vcpu) in its queue. */
+static bool idle_and_free(const struct pool *pool, const struct pcpu *pcpu, const struct vcpu *vcpu)
+{
+	if (pcpu->sched.running)
+		return false;
+	for (unsigned i = 0; i < pool->nr_vcpus; i++) {
+		const struct vcpu *v = pool->vcpus[i];
+
+		if (v != vcpu && v->sched.queue == pcpu && waiting(v) && vcpu_schedulable(v))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * vcpu (queued, on no pCPU) waits from now on: puts it in the queue of the pCPU that should
+ * run it next and returns that pCPU, which must decide now. That is its home if the home is
+ * idle or should preempt for it; else a free idle pCPU (work conservation), which then serves
+ * it first; else its busy home, which re-picks and arms a decision for the new contender. A
+ * free idle pCPU takes one vCPU only: two wake-ups in a row never count on the same one.
+ */
+static struct pcpu *place(struct pool *pool, struct vcpu *vcpu)
+{
+	struct sched_vcpu *sv = &vcpu->sched;
+	struct pcpu *home = sv->home;
+
+	if (!home || !pcpu_member(pool, home))
+		home = pool->nr_pcpus ? pool->pcpus[0] : NULL; /* mid-move: replan() follows */
+	sv->queue = home;
+	if (!home)
+		return NULL;
+	if (home->sched.running ? should_preempt(home->sched.running, vcpu)
+				: idle_and_free(pool, home, vcpu))
+		return home;
+	for (unsigned i = 0; i < pool->nr_pcpus; i++) {
+		if (idle_and_free(pool, pool->pcpus[i], vcpu)) {
+			sv->queue = pool->pcpus[i];
+			return pool->pcpus[i];
+		}
+	}
+	return home;
+}
+
+static struct vcpu *dynamic_pick(struct pool *pool, struct pcpu *pcpu, uint64_t now, uint64_t *next,
+				 struct pcpu **kick)
 {
 	struct vcpu *prev = pcpu->sched.running;
 	struct vcpu *chosen = NULL;
 
+	*kick = NULL;
 	if (prev) {
 		charge(&prev->sched, prev->sched.since, now);
 		prev->sched.since = now;
@@ -401,13 +472,21 @@ static struct vcpu *dynamic_pick(struct pool *pool, struct pcpu *pcpu, uint64_t 
 		if (!chosen)
 			chosen = choose(pool, pcpu, false);
 	}
-	if (prev && prev != chosen)
-		prev->sched.running_on = NULL;
 	if (chosen && chosen != prev) {
 		chosen->sched.running_on = pcpu;
 		chosen->sched.since = now;
+		chosen->sched.queue = chosen->sched.home;
 	}
 	pcpu->sched.running = chosen;
+	if (prev && prev != chosen) {
+		prev->sched.running_on = NULL;
+		/* set aside but still runnable: it waits in some pCPU's queue, which must decide */
+		if (prev->sched.queued && vcpu_schedulable(prev)) {
+			struct pcpu *to = place(pool, prev);
+
+			*kick = to != pcpu ? to : NULL; /* its own decision is the one made below */
+		}
+	}
 	*next = next_decision(pool, pcpu, chosen, now);
 	return chosen;
 }
@@ -429,18 +508,9 @@ static bool min_runnable_vtime(const struct pool *pool, const struct vcpu *excep
 	return any;
 }
 
-/* Should a pCPU running cur switch to the waiting vCPU v? */
-static bool should_preempt(const struct vcpu *cur, const struct vcpu *v)
-{
-	if (!on_budget(v))
-		return false;
-	return !on_budget(cur) || v->sched.deadline < cur->sched.deadline;
-}
-
 static struct pcpu *dynamic_wake(struct pool *pool, struct vcpu *vcpu, uint64_t now)
 {
 	struct sched_vcpu *sv = &vcpu->sched;
-	struct pcpu *home = sv->home;
 
 	if (!sv->queued) {
 		uint64_t vt = 0;
@@ -454,15 +524,7 @@ static struct pcpu *dynamic_wake(struct pool *pool, struct vcpu *vcpu, uint64_t 
 	if (sv->running_on)
 		return NULL;
 	replenish(sv, now);
-	if (home && pcpu_member(pool, home) &&
-	    (!home->sched.running || should_preempt(home->sched.running, vcpu)))
-		return home;
-	for (unsigned i = 0; i < pool->nr_pcpus; i++)
-		if (!pool->pcpus[i]->sched.running)
-			return pool->pcpus[i];
-	/* home is busy: have it re-pick anyway, so it arms a timer for the new contender (it may
-	 * have been running its only vCPU with no timer). */
-	return home && pcpu_member(pool, home) ? home : NULL;
+	return place(pool, vcpu);
 }
 
 static void dynamic_yield(struct pool *pool, struct vcpu *vcpu, uint64_t now)
@@ -555,6 +617,7 @@ static void dynamic_replan(struct pool *pool, uint64_t now)
 		if (joined && sv->queued && have_vt && sv->slack_vtime < vt)
 			sv->slack_vtime = vt;
 		sv->home = home;
+		sv->queue = home; /* every pCPU of the pool re-picks next (the core's part) */
 	}
 }
 
@@ -572,7 +635,7 @@ static struct pcpu *dynamic_release(struct pool *pool, struct pcpu *pcpu, uint64
 		prev->sched.queued = false;
 		return NULL;
 	}
-	return dynamic_wake(pool, prev, now);
+	return place(pool, prev);
 }
 
 const struct sched_ops sched_dynamic_ops = {

@@ -7,7 +7,9 @@ Two boots, each checking many things:
      (Ctrl-A s, two dumps a fixed window apart) gives each vCPU an equal share within 10%; the
      RTOS keeps printing LAT lines; the bind pCPU shows no scheduler-timer interrupt and no WFI
      trap; on every pCPU guest + idle + hyp == elapsed to the tick; the RTOS is not privileged,
-     so a control hypercall gets the permission error (and changes nothing).
+     so a control hypercall gets the permission error (and changes nothing). At the end the
+     core's liveness net has never fired (liveness=0 on every pCPU, no warning line): the
+     dynamic scheduler left no waiting vCPU without a decision over the whole boot.
   2. configs/tests/pools.dts on -smp 4: Linux (2 vCPUs) in pool0 (3 pCPUs), the privileged RTOS
      on a bind pCPU, and an empty pool. From the RTOS console: the SMCCC UID/revision queries,
      malformed calls (INVALID_PARAMETER, nothing changes), a refused pCPU move (BUSY), a
@@ -21,6 +23,7 @@ import harness
 DUMP_END = r"^    vcpu rtos/0 [^\n]*\n"  # the last line of every dump here (rtos is the last VM)
 PCPU_RE = re.compile(r"^    pcpu (\d+) pool=(\S+) elapsed=(\d+) guest=(\d+) idle=(\d+) hyp=(\d+) "
                      r"load=\S+ el2=(\d+) irqs=(\d+) timer=(\d+) wfi=(\d+)", re.M)
+LIVENESS_RE = re.compile(r"^    pcpu (\d+) [^\n]* liveness=(\d+)$", re.M)
 VCPU_RE = re.compile(r"^    vcpu (\S+)/(\d+) pool=(\S+) state=(\S+) run=(\d+)", re.M)
 SWITCH = "\x01\x01\x01"  # Ctrl-A x3: console input to the next VM
 
@@ -34,6 +37,8 @@ def dump(vm):
     pcpus = {int(g[0]): dict(pool=g[1], elapsed=int(g[2]), guest=int(g[3]), idle=int(g[4]),
                              hyp=int(g[5]), el2=int(g[6]), irqs=int(g[7]), timer=int(g[8]),
                              wfi=int(g[9])) for g in PCPU_RE.findall(text)}
+    for cpu, fired in LIVENESS_RE.findall(text):
+        pcpus[int(cpu)]["liveness"] = int(fired)
     runs = {(g[0], int(g[1])): int(g[4]) for g in VCPU_RE.findall(text)}
     return pcpus, runs
 
@@ -111,10 +116,18 @@ with t.boot("overcommit", config="configs/tests/overcommit.dts", smp=3, mem="2G"
        "error [issue 4 bad input]")
     hc(t, vm, "hc cpupool 2 0", -4, "overcommit: ... also for moving a pCPU")
     vm.expect(r"hypercall VCPU_SET_SCHED refused \(-4\): the VM is not privileged", 10, since=0)
-    _, run3 = dump(vm)
+    last, run3 = dump(vm)
     t.check("overcommit: the refused calls changed nothing (no reservation on linux/0)",
             re.search(r"vcpu linux/0 pool=pool0 state=\S+ run=\d+ budget=0 period=0 weight=256",
                       vm.text), "")
+    fired = {c: p.get("liveness") for c, p in last.items()}
+    t.check("overcommit: the core's liveness net never fired over the whole boot (liveness=0 on "
+            "every pCPU: the scheduler always had a decision armed for a waiting vCPU)",
+            len(fired) == 3 and all(n == 0 for n in fired.values()), "liveness= %s" % fired)
+    warned = re.search(r"^tandem: warning: pool \S+: pCPU \d+ had no decision due[^\n]*", vm.text,
+                       re.M)
+    t.check("overcommit: no liveness-net warning on the console", not warned,
+            warned.group(0) if warned else "")
 
 # --- 2. pools, the privileged RTOS and run-time control -------------------------------------
 with t.boot("control", config="configs/tests/pools.dts", smp=4, mem="2G") as vm:

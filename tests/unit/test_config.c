@@ -1,8 +1,8 @@
-/* unit-sources: hypervisor/core/config.c hypervisor/lib/fdt.c hypervisor/lib/printf.c */
+/* unit-sources: hypervisor/core/config.c hypervisor/lib/fdt.c */
 /*
  * System-description validation: the minimal valid example, then one test per rule, each
- * checking the whole error line (node, property, rule). Built with the real printf.c so the
- * messages are formatted exactly as on the target.
+ * checking the whole error line (node, property, rule). Unit tests link the real
+ * common/format.c, so the messages are formatted exactly as on the target.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,14 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-/* libfdt builds what dtc refuses to; its fdt_address_cells etc. clash with ours. */
-#define fdt_address_cells libfdt_address_cells
-#define fdt_size_cells	  libfdt_size_cells
-#define fdt32_to_cpu	  libfdt32_to_cpu
-#include <libfdt.h>
-#undef fdt_address_cells
-#undef fdt_size_cells
-#undef fdt32_to_cpu
+#include "host_libfdt.h" /* before tandem/fdt.h */
 
 #include <tandem/config.h>
 #include <tandem/errno.h>
@@ -215,36 +208,61 @@ static void expect(int ret, const char *line)
 	assert_string_equal(sys.err, line);
 }
 
+/* An invalid input and the one error line it must give. */
+struct bad_case {
+	const char *src;
+	const char *line;
+};
+
+/* parse(base, then each case's src) must fail with exactly that case's line. */
+static void expect_each(int (*parse)(const char *), const char *base, const struct bad_case *cases,
+			size_t n)
+{
+	char src[1024];
+
+	for (size_t i = 0; i < n; i++) {
+		snprintf(src, sizeof(src), "%s%s%s", base, *base ? " " : "", cases[i].src);
+		int ret = parse(src);
+
+		if (ret != -ERR_INVAL || strcmp(sys.err, cases[i].line) != 0)
+			fail_msg("%s\n  gave %d \"%s\"\n  want \"%s\"", src, ret, sys.err,
+				 cases[i].line);
+	}
+}
+#define EXPECT_EACH(parse, base, cases)                                                            \
+	expect_each(parse, base, cases, sizeof(cases) / sizeof((cases)[0]))
+
 static void test_root_compatible(void **state)
 {
-	expect(parse_dts("/dts-v1/;\n/ { compatible = \"linux,dummy-virt\"; vms { linux { " GOOD
-			 " }; }; };"),
-	       "config: /: compatible: must be \"tandem,system\" (got \"linux,dummy-virt\")");
-	expect(parse_dts("/dts-v1/;\n/ { vms { linux { " GOOD " }; }; };"),
-	       "config: /: compatible: required property missing (must be \"tandem,system\")");
-	expect(parse_dts("/dts-v1/;\n/ { compatible = <1>; vms { linux { " GOOD " }; }; };"),
-	       "config: /: compatible: must be \"tandem,system\"");
+	static const struct bad_case cases[] = {
+	    {"/ { compatible = \"linux,dummy-virt\"; vms { linux { " GOOD " }; }; };",
+	     "config: /: compatible: must be \"tandem,system\" (got \"linux,dummy-virt\")"},
+	    {"/ { vms { linux { " GOOD " }; }; };",
+	     "config: /: compatible: required property missing (must be \"tandem,system\")"},
+	    {"/ { compatible = <1>; vms { linux { " GOOD " }; }; };",
+	     "config: /: compatible: must be \"tandem,system\""},
+	};
+
+	EXPECT_EACH(parse_dts, "/dts-v1/;", cases);
 }
 
 static void test_root_children(void **state)
 {
-	expect(parse_dts("/dts-v1/;\n/ { compatible = \"tandem,system\"; cpus { };"
-			 " vms { linux { " GOOD " }; }; };"),
-	       "config: /cpus: unknown node (the root may hold vms, pools, chosen, aliases)");
-	expect(parse_dts("/dts-v1/;\n/ { compatible = \"tandem,system\"; vms@0 { linux { " GOOD
-			 " }; }; };"),
-	       "config: /vms@0: unknown node (the root may hold vms, pools, chosen, aliases)");
-	expect(parse_dts("/dts-v1/;\n/ { compatible = \"tandem,system\"; chosen { }; };"),
-	       "config: /vms: required node missing (it holds one node per VM)");
-	expect(parse_dts("/dts-v1/;\n/ { compatible = \"tandem,system\"; vms { }; };"),
-	       "config: /vms: no VMs (at least one VM node is required)");
-	expect(parse_dts("/dts-v1/;\n/ { compatible = \"tandem,system\"; vms { #size-cells = <0>;"
-			 " linux { " GOOD " }; }; };"),
-	       "config: /vms: #size-cells: unknown property (VMs are the subnodes of /vms)");
-	/* Root properties beyond the standard ones are typos too. */
-	expect(parse_dts("/dts-v1/;\n/ { compatible = \"tandem,system\"; modle = \"x\";"
-			 " vms { linux { " GOOD " }; }; };"),
-	       "config: /: modle: unknown property (the root holds compatible and model)");
+	static const struct bad_case cases[] = {
+	    {"cpus { }; vms { linux { " GOOD " }; }; };",
+	     "config: /cpus: unknown node (the root may hold vms, pools, chosen, aliases)"},
+	    {"vms@0 { linux { " GOOD " }; }; };",
+	     "config: /vms@0: unknown node (the root may hold vms, pools, chosen, aliases)"},
+	    {"chosen { }; };", "config: /vms: required node missing (it holds one node per VM)"},
+	    {"vms { }; };", "config: /vms: no VMs (at least one VM node is required)"},
+	    {"vms { #size-cells = <0>; linux { " GOOD " }; }; };",
+	     "config: /vms: #size-cells: unknown property (VMs are the subnodes of /vms)"},
+	    /* Root properties beyond the standard ones are typos too. */
+	    {"modle = \"x\"; vms { linux { " GOOD " }; }; };",
+	     "config: /: modle: unknown property (the root holds compatible and model)"},
+	};
+
+	EXPECT_EACH(parse_dts, "/dts-v1/; / { compatible = \"tandem,system\";", cases);
 
 	/* Two /vms nodes: dtc merges them, so build the blob by hand. */
 	begin_system();
@@ -326,18 +344,17 @@ static void test_cpus(void **state)
 		assert_int_equal(parse_vm(props), 0);
 		assert_int_equal(sys.vms[0].nr_vcpus, n);
 	}
-	snprintf(props, sizeof(props), "cpus = <0>; %s", rest);
-	expect(parse_vm(props), "config: /vms/linux: cpus: must be between 1 and 8 (got 0)");
-	snprintf(props, sizeof(props), "cpus = <9>; %s", rest);
-	expect(parse_vm(props), "config: /vms/linux: cpus: must be between 1 and 8 (got 9)");
-	snprintf(props, sizeof(props), "cpus = <0 2>; %s", rest);
-	expect(parse_vm(props), "config: /vms/linux: cpus: must be one 32-bit cell (got 8 bytes)");
-	snprintf(props, sizeof(props), "cpus = \"two\"; %s", rest);
-	expect(parse_vm(props),
-	       "config: /vms/linux: cpus: must be a number like <2>, not the string \"two\"");
-	snprintf(props, sizeof(props), "cpus; %s", rest);
-	expect(parse_vm(props), "config: /vms/linux: cpus: must be one 32-bit cell (got 0 bytes)");
-	expect(parse_vm(rest), "config: /vms/linux: cpus: required property missing");
+	static const struct bad_case cases[] = {
+	    {"cpus = <0>;", "config: /vms/linux: cpus: must be between 1 and 8 (got 0)"},
+	    {"cpus = <9>;", "config: /vms/linux: cpus: must be between 1 and 8 (got 9)"},
+	    {"cpus = <0 2>;", "config: /vms/linux: cpus: must be one 32-bit cell (got 8 bytes)"},
+	    {"cpus = \"two\";",
+	     "config: /vms/linux: cpus: must be a number like <2>, not the string \"two\""},
+	    {"cpus;", "config: /vms/linux: cpus: must be one 32-bit cell (got 0 bytes)"},
+	    {"", "config: /vms/linux: cpus: required property missing"},
+	};
+
+	EXPECT_EACH(parse_vm, rest, cases);
 }
 
 static void test_memory(void **state)
@@ -352,45 +369,41 @@ static void test_memory(void **state)
 	assert_int_equal(parse_vm(props), 0);
 	assert_int_equal(sys.vms[0].mem_size, 0x8000600000ULL);
 
-	snprintf(props, sizeof(props), "memory = <0x1234>; %s", rest);
-	expect(parse_vm(props),
-	       "config: /vms/linux: memory: must be a multiple of 2 MiB (got 0x1234)");
-	snprintf(props, sizeof(props), "memory = <0x1 0x100000>; %s", rest);
-	expect(parse_vm(props),
-	       "config: /vms/linux: memory: must be a multiple of 2 MiB (got 0x100100000)");
-	snprintf(props, sizeof(props), "memory = <0x0 0x0>; %s", rest);
-	expect(parse_vm(props), "config: /vms/linux: memory: must be greater than 0");
-	snprintf(props, sizeof(props), "memory = <0 0 0x200000>; %s", rest);
-	expect(parse_vm(props),
-	       "config: /vms/linux: memory: must be 1 or 2 cells of bytes (got 12 bytes)");
-	snprintf(props, sizeof(props), "memory = \"512M\"; %s", rest);
-	expect(parse_vm(props), "config: /vms/linux: memory: must be a size in bytes like <0x0 "
-				"0x20000000>, not a string");
-	expect(parse_vm(rest),
-	       "config: /vms/linux: memory: required property missing (or static-mem)");
+	static const struct bad_case cases[] = {
+	    {"memory = <0x1234>;",
+	     "config: /vms/linux: memory: must be a multiple of 2 MiB (got 0x1234)"},
+	    {"memory = <0x1 0x100000>;",
+	     "config: /vms/linux: memory: must be a multiple of 2 MiB (got 0x100100000)"},
+	    {"memory = <0x0 0x0>;", "config: /vms/linux: memory: must be greater than 0"},
+	    {"memory = <0 0 0x200000>;",
+	     "config: /vms/linux: memory: must be 1 or 2 cells of bytes (got 12 bytes)"},
+	    {"memory = \"512M\";", "config: /vms/linux: memory: must be a size in bytes like <0x0 "
+				   "0x20000000>, not a string"},
+	    {"", "config: /vms/linux: memory: required property missing (or static-mem)"},
+	};
+
+	EXPECT_EACH(parse_vm, rest, cases);
 }
 
 static void test_images(void **state)
 {
 	const char *rest = "cpus = <1>; memory = <0x200000>;";
 	char props[256];
+	static const struct bad_case cases[] = {
+	    {"", "config: /vms/linux: kernel: required property missing"},
+	    {"kernel = \"nope/Image\";",
+	     "config: /vms/linux: kernel: image 'nope/Image' not found in the boot bundle"},
+	    {"kernel = \"Image\", \"initrd.gz\";",
+	     "config: /vms/linux: kernel: must be a single string, not a list"},
+	    {"kernel = \"\";",
+	     "config: /vms/linux: kernel: must name an image in the boot bundle (got \"\")"},
+	    {"kernel = \"empty\";", "config: /vms/linux: kernel: image 'empty' is empty"},
+	    {"kernel = <1>;", "config: /vms/linux: kernel: must be a NUL-terminated string"},
+	    {"kernel = \"Image\"; initrd = \"missing.gz\";",
+	     "config: /vms/linux: initrd: image 'missing.gz' not found in the boot bundle"},
+	};
 
-	expect(parse_vm(rest), "config: /vms/linux: kernel: required property missing");
-	snprintf(props, sizeof(props), "%s kernel = \"nope/Image\";", rest);
-	expect(parse_vm(props),
-	       "config: /vms/linux: kernel: image 'nope/Image' not found in the boot bundle");
-	snprintf(props, sizeof(props), "%s kernel = \"Image\", \"initrd.gz\";", rest);
-	expect(parse_vm(props), "config: /vms/linux: kernel: must be a single string, not a list");
-	snprintf(props, sizeof(props), "%s kernel = \"\";", rest);
-	expect(parse_vm(props),
-	       "config: /vms/linux: kernel: must name an image in the boot bundle (got \"\")");
-	snprintf(props, sizeof(props), "%s kernel = \"empty\";", rest);
-	expect(parse_vm(props), "config: /vms/linux: kernel: image 'empty' is empty");
-	snprintf(props, sizeof(props), "%s kernel = <1>;", rest);
-	expect(parse_vm(props), "config: /vms/linux: kernel: must be a NUL-terminated string");
-	snprintf(props, sizeof(props), "%s kernel = \"Image\"; initrd = \"missing.gz\";", rest);
-	expect(parse_vm(props),
-	       "config: /vms/linux: initrd: image 'missing.gz' not found in the boot bundle");
+	EXPECT_EACH(parse_vm, rest, cases);
 
 	/* A string property cut short of its NUL (dtc always terminates: build it by hand). */
 	begin_system();
@@ -510,65 +523,78 @@ static void test_pools(void **state)
 	assert_int_equal(sys.vms[0].weight, 256);
 }
 
+/* The pools given, with a valid VM. */
+static int parse_pools_good_vm(const char *pools)
+{
+	return parse_pools(pools, GOOD);
+}
+
+#define RT_POOL "rt { cpus = <3>; scheduler = \"bind\"; };"
+
+/* A bind pool "rt", and the VM properties given. */
+static int parse_vm_beside_rt(const char *vm)
+{
+	return parse_pools(RT_POOL, vm);
+}
+
 static void test_pool_rules(void **state)
 {
-	expect(parse_pools("pool0 { cpus = <0 1 2>; scheduler = \"dynamic\"; }; "
-			   "rt { cpus = <2 3>; scheduler = \"bind\"; };",
-			   GOOD),
-	       "config: /pools/rt: cpus: pCPU 2 is already in pool \"pool0\"");
-	expect(parse_pools("rt { cpus = <3 3>; scheduler = \"bind\"; };", GOOD),
-	       "config: /pools/rt: cpus: pCPU 3 is listed twice");
-	expect(parse_pools("rt { cpus = <64>; scheduler = \"bind\"; };", GOOD),
-	       "config: /pools/rt: cpus: pCPU 64 does not exist (pCPUs are numbered from 0)");
-	expect(parse_pools("rt { cpus = \"3\"; scheduler = \"bind\"; };", GOOD),
-	       "config: /pools/rt: cpus: must be pCPU numbers like <2 3>, not a string");
-	expect(
-	    parse_pools("rt { cpus = <3>; scheduler = \"fifo\"; };", GOOD),
-	    "config: /pools/rt: scheduler: unknown scheduler \"fifo\" (\"bind\" or \"dynamic\")");
-	expect(parse_pools("rt { cpus = <3>; };", GOOD),
-	       "config: /pools/rt: scheduler: required property missing (\"bind\" or \"dynamic\")");
-	expect(parse_pools("rt { scheduler = \"bind\"; };", GOOD),
-	       "config: /pools/rt: cpus: required property missing (e.g. cpus = <3>;)");
-	expect(
-	    parse_pools("rt { cpus = <3>; scheduler = \"dynamic\"; wfi = \"native\"; };", GOOD),
-	    "config: /pools/rt: wfi: \"native\" needs the bind scheduler (a dynamic pool must see "
-	    "WFI to block the vCPU)");
-	expect(parse_pools("rt { cpus = <3>; scheduler = \"bind\"; wfi = \"sleep\"; };", GOOD),
-	       "config: /pools/rt: wfi: must be \"native\" or \"trap\" (got \"sleep\")");
-	expect(parse_pools("rt { cpus = <3>; scheduler = \"bind\"; slice-us = <500>; };", GOOD),
-	       "config: /pools/rt: slice-us: the bind scheduler has no time slice");
-	expect(parse_pools("rt { cpus = <3>; scheduler = \"dynamic\"; slice-us = <5>; };", GOOD),
-	       "config: /pools/rt: slice-us: must be between 100 and 1000000 (got 5)");
-	expect(parse_pools("rt { cpus = <3>; scheduler = \"bind\"; colour = \"red\"; };", GOOD),
-	       "config: /pools/rt: colour: unknown property (a pool has cpus, scheduler, wfi, "
-	       "slice-us)");
-	expect(
-	    parse_pools("rt { cpus = <3>; scheduler = \"bind\"; };", GOOD " pool = \"realtime\";"),
-	    "config: /vms/linux: pool: unknown pool \"realtime\" (pools are the subnodes of "
-	    "/pools)");
+	static const struct bad_case cases[] = {
+	    {"pool0 { cpus = <0 1 2>; scheduler = \"dynamic\"; }; "
+	     "rt { cpus = <2 3>; scheduler = \"bind\"; };",
+	     "config: /pools/rt: cpus: pCPU 2 is already in pool \"pool0\""},
+	    {"rt { cpus = <3 3>; scheduler = \"bind\"; };",
+	     "config: /pools/rt: cpus: pCPU 3 is listed twice"},
+	    {"rt { cpus = <64>; scheduler = \"bind\"; };",
+	     "config: /pools/rt: cpus: pCPU 64 does not exist (pCPUs are numbered from 0)"},
+	    {"rt { cpus = \"3\"; scheduler = \"bind\"; };",
+	     "config: /pools/rt: cpus: must be pCPU numbers like <2 3>, not a string"},
+	    {"rt { cpus = <3>; scheduler = \"fifo\"; };",
+	     "config: /pools/rt: scheduler: unknown scheduler \"fifo\" (\"bind\" or \"dynamic\")"},
+	    {"rt { cpus = <3>; };",
+	     "config: /pools/rt: scheduler: required property missing (\"bind\" or \"dynamic\")"},
+	    {"rt { scheduler = \"bind\"; };",
+	     "config: /pools/rt: cpus: required property missing (e.g. cpus = <3>;)"},
+	    {"rt { cpus = <3>; scheduler = \"dynamic\"; wfi = \"native\"; };",
+	     "config: /pools/rt: wfi: \"native\" needs the bind scheduler (a dynamic pool must see "
+	     "WFI to block the vCPU)"},
+	    {"rt { cpus = <3>; scheduler = \"bind\"; wfi = \"sleep\"; };",
+	     "config: /pools/rt: wfi: must be \"native\" or \"trap\" (got \"sleep\")"},
+	    {"rt { cpus = <3>; scheduler = \"bind\"; slice-us = <500>; };",
+	     "config: /pools/rt: slice-us: the bind scheduler has no time slice"},
+	    {"rt { cpus = <3>; scheduler = \"dynamic\"; slice-us = <5>; };",
+	     "config: /pools/rt: slice-us: must be between 100 and 1000000 (got 5)"},
+	    {"rt { cpus = <3>; scheduler = \"bind\"; colour = \"red\"; };",
+	     "config: /pools/rt: colour: unknown property (a pool has cpus, scheduler, wfi, "
+	     "slice-us)"},
+	};
+
+	EXPECT_EACH(parse_pools_good_vm, "", cases);
+	expect(parse_vm_beside_rt(GOOD " pool = \"realtime\";"),
+	       "config: /vms/linux: pool: unknown pool \"realtime\" (pools are the subnodes of "
+	       "/pools)");
 }
 
 static void test_reservation_rules(void **state)
 {
-	const char *rt = "rt { cpus = <3>; scheduler = \"bind\"; };";
+	static const struct bad_case cases[] = {
+	    {"budget-us = <200>;", "config: /vms/linux: period-us: required with budget-us (a "
+				   "reservation is a budget per period)"},
+	    {"period-us = <200>;", "config: /vms/linux: budget-us: required with period-us (a "
+				   "reservation is a budget per period)"},
+	    {"budget-us = <2000>; period-us = <1000>;",
+	     "config: /vms/linux: budget-us: must not exceed period-us (2000 > 1000)"},
+	    {"period-us = <0>; budget-us = <0>;",
+	     "config: /vms/linux: period-us: must be between 1 and 10000000 (got 0)"},
+	    {"weight = <0>;", "config: /vms/linux: weight: must be between 1 and 65535 (got 0)"},
+	    {"pool = \"rt\"; weight = <100>;",
+	     "config: /vms/linux: weight: pool \"rt\" uses the bind scheduler: a vCPU owns its "
+	     "pCPU, there is nothing to reserve or share"},
+	    {"privileged = <1>;",
+	     "config: /vms/linux: privileged: takes no value (write `privileged;`)"},
+	};
 
-	expect(parse_pools(rt, GOOD " budget-us = <200>;"),
-	       "config: /vms/linux: period-us: required with budget-us (a reservation is a budget "
-	       "per period)");
-	expect(parse_pools(rt, GOOD " period-us = <200>;"),
-	       "config: /vms/linux: budget-us: required with period-us (a reservation is a budget "
-	       "per period)");
-	expect(parse_pools(rt, GOOD " budget-us = <2000>; period-us = <1000>;"),
-	       "config: /vms/linux: budget-us: must not exceed period-us (2000 > 1000)");
-	expect(parse_pools(rt, GOOD " period-us = <0>; budget-us = <0>;"),
-	       "config: /vms/linux: period-us: must be between 1 and 10000000 (got 0)");
-	expect(parse_pools(rt, GOOD " weight = <0>;"),
-	       "config: /vms/linux: weight: must be between 1 and 65535 (got 0)");
-	expect(parse_pools(rt, GOOD " pool = \"rt\"; weight = <100>;"),
-	       "config: /vms/linux: weight: pool \"rt\" uses the bind scheduler: a vCPU owns its "
-	       "pCPU, there is nothing to reserve or share");
-	expect(parse_pools(rt, GOOD " privileged = <1>;"),
-	       "config: /vms/linux: privileged: takes no value (write `privileged;`)");
+	EXPECT_EACH(parse_vm_beside_rt, GOOD, cases);
 }
 
 static void test_resources(void **state)
@@ -644,27 +670,32 @@ static void test_static_mem(void **state)
 	assert_int_equal(sys.vms[0].static_base, 0x100000000ULL);
 	assert_int_equal(cfg_vm_ram_ipa(&sys.vms[0]), CFG_VM_RAM_IPA);
 
-	expect(SM("static-mem = <0x60000000 0x10000000>;"),
-	       "config: /vms/linux: static-mem: must be 4 cells <base-hi base-lo size-hi size-lo> "
-	       "(got 8 bytes)");
-	expect(SM("static-mem = \"0x60000000\";"),
-	       "config: /vms/linux: static-mem: must be <base-hi base-lo size-hi size-lo>, not a "
-	       "string");
-	expect(SM("static-mem = <0x0 0x60100000 0x0 0x10000000>;"),
-	       "config: /vms/linux: static-mem: base and size must be multiples of 2 MiB (got "
-	       "0x60100000+0x10000000)");
-	expect(SM("static-mem = <0x0 0x60000000 0x0 0x0>;"),
-	       "config: /vms/linux: static-mem: size must be greater than 0");
-	expect(SM("static-mem = <0xffffffff 0xffe00000 0x0 0x400000>;"),
-	       "config: /vms/linux: static-mem: 0xffffffffffe00000+0x400000 wraps around");
-	expect(SM("static-mem = <0x0 0x60000000 0x0 0x10000000>; memory = <0x0 0x200000>;"),
-	       "config: /vms/linux: static-mem: give either memory or static-mem, not both");
-	expect(SM("memory = <0x0 0x200000>; direct-map;"),
-	       "config: /vms/linux: direct-map: needs static-mem (the host-physical base becomes "
-	       "the guest's)");
-	expect(SM("static-mem = <0x0 0x60000000 0x0 0x10000000>; direct-map = <1>;"),
-	       "config: /vms/linux: direct-map: takes no value (write \"direct-map;\")");
 #undef SM
+
+	static const struct bad_case cases[] = {
+	    {"static-mem = <0x60000000 0x10000000>;",
+	     "config: /vms/linux: static-mem: must be 4 cells <base-hi base-lo size-hi size-lo> "
+	     "(got 8 bytes)"},
+	    {"static-mem = \"0x60000000\";",
+	     "config: /vms/linux: static-mem: must be <base-hi base-lo size-hi size-lo>, not a "
+	     "string"},
+	    {"static-mem = <0x0 0x60100000 0x0 0x10000000>;",
+	     "config: /vms/linux: static-mem: base and size must be multiples of 2 MiB (got "
+	     "0x60100000+0x10000000)"},
+	    {"static-mem = <0x0 0x60000000 0x0 0x0>;",
+	     "config: /vms/linux: static-mem: size must be greater than 0"},
+	    {"static-mem = <0xffffffff 0xffe00000 0x0 0x400000>;",
+	     "config: /vms/linux: static-mem: 0xffffffffffe00000+0x400000 wraps around"},
+	    {"static-mem = <0x0 0x60000000 0x0 0x10000000>; memory = <0x0 0x200000>;",
+	     "config: /vms/linux: static-mem: give either memory or static-mem, not both"},
+	    {"memory = <0x0 0x200000>; direct-map;",
+	     "config: /vms/linux: direct-map: needs static-mem (the host-physical base becomes "
+	     "the guest's)"},
+	    {"static-mem = <0x0 0x60000000 0x0 0x10000000>; direct-map = <1>;",
+	     "config: /vms/linux: direct-map: takes no value (write \"direct-map;\")"},
+	};
+
+	EXPECT_EACH(parse_vm, rest, cases);
 }
 
 /* passthrough and passthrough-no-dma: string lists of host DTB paths. */
@@ -682,18 +713,21 @@ static void test_passthrough_syntax(void **state)
 	assert_true(sys.vms[0].pt[0].dma);
 	assert_false(sys.vms[0].pt[1].dma);
 
-	expect(parse_vm(GOOD " passthrough = \"virtio_mmio@a003e00\";"),
-	       "config: /vms/linux: passthrough: \"virtio_mmio@a003e00\" must be an absolute host "
-	       "DTB path like \"/virtio_mmio@a003e00\"");
-	expect(parse_vm(GOOD " passthrough = \"/a\", \"/a\";"),
-	       "config: /vms/linux: passthrough: /a listed twice");
-	expect(parse_vm(GOOD " passthrough = <1>;"),
-	       "config: /vms/linux: passthrough: must be one or more NUL-terminated strings");
-	expect(parse_vm(GOOD " passthrough = \"/a\"; passthrough-no-dma = \"/c\";"),
-	       "config: /vms/linux: passthrough-no-dma: /c is not in this VM's passthrough list");
-	expect(parse_vm(GOOD " passthrough = \"/1\", \"/2\", \"/3\", \"/4\", \"/5\", \"/6\", "
-			     "\"/7\", \"/8\", \"/9\";"),
-	       "config: /vms/linux: passthrough: more than 8 devices");
+	static const struct bad_case cases[] = {
+	    {"passthrough = \"virtio_mmio@a003e00\";",
+	     "config: /vms/linux: passthrough: \"virtio_mmio@a003e00\" must be an absolute host "
+	     "DTB path like \"/virtio_mmio@a003e00\""},
+	    {"passthrough = \"/a\", \"/a\";", "config: /vms/linux: passthrough: /a listed twice"},
+	    {"passthrough = <1>;",
+	     "config: /vms/linux: passthrough: must be one or more NUL-terminated strings"},
+	    {"passthrough = \"/a\"; passthrough-no-dma = \"/c\";",
+	     "config: /vms/linux: passthrough-no-dma: /c is not in this VM's passthrough list"},
+	    {"passthrough = \"/1\", \"/2\", \"/3\", \"/4\", \"/5\", \"/6\", \"/7\", \"/8\", "
+	     "\"/9\";",
+	     "config: /vms/linux: passthrough: more than 8 devices"},
+	};
+
+	EXPECT_EACH(parse_vm, GOOD, cases);
 }
 
 /* static-mem RAM is reserved apart: only the other VMs' memory counts against free memory. */

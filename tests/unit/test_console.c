@@ -1,4 +1,4 @@
-/* unit-sources: hypervisor/lib/printf.c */
+/* unit-sources: */
 /*
  * The console's line discipline and input focus. console.c is compiled into this file
  * (below) with its printk/panic renamed, because arch/fake supplies the test-wide ones.

@@ -15,14 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-/* libfdt has its own fdt_address_cells/fdt_size_cells/fdt32_to_cpu: keep them out of the way. */
-#define fdt_address_cells libfdt_address_cells
-#define fdt_size_cells	  libfdt_size_cells
-#define fdt32_to_cpu	  libfdt32_to_cpu
-#include <libfdt.h>
-#undef fdt_address_cells
-#undef fdt_size_cells
-#undef fdt32_to_cpu
+#include "host_libfdt.h" /* before tandem/fdt.h */
 
 #include <tandem/errno.h>
 #include <tandem/fdt.h>

@@ -1,4 +1,4 @@
-/* unit-sources: hypervisor/sched/bind.c hypervisor/lib/printf.c */
+/* unit-sources: hypervisor/sched/bind.c */
 /*
  * The bind scheduler (sched/bind.c): admission is a count (vCPUs <= pCPUs, a bound pCPU cannot
  * leave), every vCPU keeps its own pCPU across re-plans, pick never asks for a timer, and a
@@ -85,7 +85,7 @@ static void test_admission_is_a_count(void **state)
 static void test_each_vcpu_owns_a_pcpu(void **state)
 {
 	uint64_t next = 0;
-	struct pcpu *home0, *home1;
+	struct pcpu *home0, *home1, *kick = &cpu[2];
 
 	(void)state;
 	assert_int_equal(join(2), 0);
@@ -101,19 +101,20 @@ static void test_each_vcpu_owns_a_pcpu(void **state)
 	assert_ptr_equal(vm.vcpus[1].sched.home, home1);
 
 	/* pick: the bound vCPU, never a timer; the spare pCPU idles. */
-	assert_ptr_equal(pool.ops->pick(&pool, home0, 10, &next), &vm.vcpus[0]);
+	assert_ptr_equal(pool.ops->pick(&pool, home0, 10, &next, &kick), &vm.vcpus[0]);
 	assert_int_equal(next, SCHED_NEVER);
+	assert_null(kick);
 	assert_ptr_equal(vm.vcpus[0].sched.running_on, home0);
-	assert_null(pool.ops->pick(&pool, &cpu[2], 10, &next));
+	assert_null(pool.ops->pick(&pool, &cpu[2], 10, &next, &kick));
 	assert_int_equal(next, SCHED_NEVER);
 
 	/* A stopped vCPU leaves its pCPU idle; waking it asks its own pCPU to pick. */
 	vm.vcpus[0].state = VCPU_STOPPED;
-	assert_null(pool.ops->pick(&pool, home0, 20, &next));
+	assert_null(pool.ops->pick(&pool, home0, 20, &next, &kick));
 	assert_null(vm.vcpus[0].sched.running_on);
 	vm.vcpus[0].state = VCPU_RUNNABLE;
 	assert_ptr_equal(pool.ops->wake(&pool, &vm.vcpus[0], 30), home0);
-	assert_ptr_equal(pool.ops->pick(&pool, home0, 30, &next), &vm.vcpus[0]);
+	assert_ptr_equal(pool.ops->pick(&pool, home0, 30, &next, &kick), &vm.vcpus[0]);
 	/* Already running there: nothing to kick. */
 	assert_null(pool.ops->wake(&pool, &vm.vcpus[0], 40));
 }

@@ -1,10 +1,12 @@
-/* unit-sources: hypervisor/sched/dynamic.c hypervisor/lib/printf.c */
+/* unit-sources: hypervisor/sched/dynamic.c */
 /*
  * The dynamic scheduler over a simulated clock. A small simulator plays the core: N pCPUs,
  * vCPUs that are CPU-bound or run/block on a pattern, time advancing to the next event (a
  * pCPU's next_decision, a wake, a vCPU blocking), pick() on every pCPU that is due or kicked,
- * wake() for woken and for preempted-but-runnable vCPUs, and admit()+replan() for changes.
- * The simulator keeps its own run-time accounting to check the scheduler's promises.
+ * wake() for woken vCPUs, the kicks the scheduler asks for, and admit()+replan() for changes.
+ * The simulator keeps its own run-time accounting to check the scheduler's promises, and
+ * after every operation it checks liveness (sched.h): a pCPU whose queue holds a waiting
+ * vCPU has a decision due or a kick pending — what the core's liveness net watches for.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -46,6 +48,11 @@ struct sim {
 	uint64_t window_end[NV], window_start_ran[NV];
 	unsigned short_windows;
 	unsigned picks;
+	unsigned liveness_checks;
+	/* random behaviour: bursts and sleeps drawn around run_len/sleep_len, some yields */
+	bool random;
+	uint64_t seed;
+	unsigned yields;
 };
 
 static struct sim S;
@@ -94,6 +101,7 @@ static int sim_add(uint64_t budget, uint64_t period, uint32_t weight, uint64_t r
 		return err;
 	S.run_len[S.nr_v] = run_len;
 	S.sleep_len[S.nr_v] = sleep_len;
+	S.wake_at[S.nr_v] = NEVER; /* off until woken */
 	S.pool.vcpus[S.pool.nr_vcpus++] = v;
 	S.nr_v++;
 	sched_dynamic_ops.replan(&S.pool, S.now);
@@ -106,12 +114,60 @@ static void kick(struct pcpu *p)
 		S.kick[p->index] = true;
 }
 
+static uint64_t sim_rand(uint64_t below)
+{
+	S.seed = S.seed * 6364136223846793005ull + 1442695040888963407ull;
+	return (S.seed >> 33) % below;
+}
+
+/* Around len: 1 .. 2 * len. */
+static uint64_t draw(uint64_t len)
+{
+	return S.random && len ? 1 + sim_rand(2 * len) : len;
+}
+
+/*
+ * Liveness after an operation (and the kicks it asked for): every waiting schedulable vCPU
+ * sits in the queue of a pCPU of the pool that has a decision due or a kick pending.
+ */
+static void check_liveness(const char *after)
+{
+	S.liveness_checks++;
+	for (unsigned i = 0; i < S.nr_v; i++) {
+		const struct vcpu *v = &S.v[i];
+		const struct pcpu *q = v->sched.queue;
+
+		if (!v->sched.queued || v->sched.running_on || !vcpu_schedulable(v))
+			continue;
+		if (!q || !S.member[q->index])
+			fail_msg("after %s at %llu: vCPU %u waits in no pCPU's queue", after,
+				 (unsigned long long)S.now, i);
+		else if (S.due[q->index] == NEVER && !S.kick[q->index])
+			fail_msg("after %s at %llu: vCPU %u waits in pCPU %u's queue, which has no "
+				 "decision due and no kick pending",
+				 after, (unsigned long long)S.now, i, q->index);
+	}
+}
+
+/* Once every kicked or due pCPU has picked: no pCPU of the pool idles while a vCPU waits. */
+static void check_work_conserving(void)
+{
+	for (unsigned p = 0; p < NP; p++) {
+		if (!S.member[p] || pcpus[p].sched.running)
+			continue;
+		for (unsigned i = 0; i < S.nr_v; i++)
+			if (S.v[i].sched.queued && vcpu_schedulable(&S.v[i]))
+				assert_non_null(S.v[i].sched.running_on);
+	}
+}
+
 static void sim_wake(unsigned i)
 {
 	S.v[i].state = VCPU_RUNNABLE;
-	S.burst_left[i] = S.run_len[i];
+	S.burst_left[i] = draw(S.run_len[i]);
 	S.wake_at[i] = NEVER;
 	kick(sched_dynamic_ops.wake(&S.pool, &S.v[i], S.now));
+	check_liveness("wake");
 }
 
 static void sim_start_all(void)
@@ -137,7 +193,7 @@ static void check_invariants(void)
 			assert_ptr_equal(pcpus[p].sched.running->sched.running_on, &pcpus[p]);
 }
 
-/* Re-picks every kicked or due pCPU; the core's wake() for a preempted runnable vCPU. */
+/* Re-picks every kicked or due pCPU, and kicks the pCPU each pick asks for. */
 static void sim_repick(void)
 {
 	for (unsigned round = 0; round < 4 * NP; round++) {
@@ -148,22 +204,25 @@ static void sim_repick(void)
 				continue;
 			S.kick[p] = false;
 			any = true;
-			struct vcpu *prev = pcpus[p].sched.running;
 			uint64_t next = 0;
-			struct vcpu *v = sched_dynamic_ops.pick(&S.pool, &pcpus[p], S.now, &next);
+			struct pcpu *k = NULL;
+			struct vcpu *v =
+			    sched_dynamic_ops.pick(&S.pool, &pcpus[p], S.now, &next, &k);
 
 			S.picks++;
 			assert_true(next > S.now);
+			assert_ptr_not_equal(k, &pcpus[p]);
 			S.due[p] = next;
+			kick(k);
 			if (!S.member[p]) {
 				assert_null(v);
 				assert_int_equal(next, NEVER);
 			}
-			if (prev && prev != v && prev->state == VCPU_RUNNABLE)
-				kick(sched_dynamic_ops.wake(&S.pool, prev, S.now));
+			check_liveness("pick");
 		}
 		if (!any) {
 			check_invariants();
+			check_work_conserving();
 			return;
 		}
 	}
@@ -206,8 +265,16 @@ static void sim_run(uint64_t end)
 				S.window_end[i] += v->sched.params.period;
 			}
 			if (v->sched.running_on && S.run_len[i] && S.burst_left[i] == 0) {
+				if (S.random && sim_rand(4) == 0) { /* WFE: let another go first */
+					S.yields++;
+					S.burst_left[i] = draw(S.run_len[i]);
+					sched_dynamic_ops.yield(&S.pool, v, t);
+					kick(v->sched.running_on);
+					check_liveness("yield");
+					continue;
+				}
 				v->state = VCPU_BLOCKED;
-				S.wake_at[i] = t + S.sleep_len[i];
+				S.wake_at[i] = t + draw(S.sleep_len[i]);
 				kick(v->sched.running_on);
 			}
 		}
@@ -250,6 +317,15 @@ static int sim_change(const struct sched_change *change, char *why, size_t why_l
 	sched_dynamic_ops.replan(&S.pool, S.now);
 	for (unsigned p = 0; p < NP; p++)
 		S.kick[p] = true;
+	check_liveness("replan");
+	if (change->drop_pcpu) {
+		/* the leaving pCPU hands back what it ran at its next decision (core: pick_next) */
+		struct pcpu *p = &pcpus[change->drop_pcpu->index];
+
+		kick(sched_dynamic_ops.release(&S.pool, p, S.now));
+		S.due[p->index] = NEVER;
+		check_liveness("release");
+	}
 	sim_repick();
 	for (unsigned i = 0; i < S.nr_v; i++)
 		if (S.v[i].sched.home)
@@ -549,6 +625,7 @@ static void migration_keeps_guarantees(void **state)
 static void no_timer_with_one_runnable_vcpu(void **state)
 {
 	uint64_t next = 0;
+	struct pcpu *k = NULL;
 
 	(void)state;
 	sim_init(2);
@@ -560,12 +637,12 @@ static void no_timer_with_one_runnable_vcpu(void **state)
 	assert_non_null(sched_dynamic_ops.wake(&S.pool, &S.v[1], 0));
 	struct pcpu *h0 = S.v[0].sched.home, *h1 = S.v[1].sched.home;
 	assert_ptr_not_equal(h0, h1);
-	assert_ptr_equal(sched_dynamic_ops.pick(&S.pool, h0, 0, &next), &S.v[0]);
+	assert_ptr_equal(sched_dynamic_ops.pick(&S.pool, h0, 0, &next, &k), &S.v[0]);
 	assert_int_equal(next, NEVER); /* alone, even with a reservation: nothing to decide */
-	assert_ptr_equal(sched_dynamic_ops.pick(&S.pool, h1, 0, &next), &S.v[1]);
+	assert_ptr_equal(sched_dynamic_ops.pick(&S.pool, h1, 0, &next, &k), &S.v[1]);
 	assert_int_equal(next, NEVER);
 	/* much later (budget long exhausted, periods rolled over): still alone, still no timer */
-	assert_ptr_equal(sched_dynamic_ops.pick(&S.pool, h0, 1000000, &next), &S.v[0]);
+	assert_ptr_equal(sched_dynamic_ops.pick(&S.pool, h0, 1000000, &next, &k), &S.v[0]);
 	assert_int_equal(next, NEVER);
 	assert_int_equal(S.v[0].sched.deadline_misses, 0);
 	assert_int_equal(S.v[0].sched.budget_ran, 100 * 3000);
@@ -575,9 +652,8 @@ static void no_timer_with_one_runnable_vcpu(void **state)
 	assert_int_equal(sim_add(0, 0, 256, 0, 0), 0);
 	struct pcpu *h2 = S.v[2].sched.home;
 	S.v[2].state = VCPU_RUNNABLE;
-	struct pcpu *k = sched_dynamic_ops.wake(&S.pool, &S.v[2], 1000000);
-	assert_ptr_equal(k, h2);
-	struct vcpu *got = sched_dynamic_ops.pick(&S.pool, h2, 1000000, &next);
+	assert_ptr_equal(sched_dynamic_ops.wake(&S.pool, &S.v[2], 1000000), h2);
+	struct vcpu *got = sched_dynamic_ops.pick(&S.pool, h2, 1000000, &next, &k);
 	assert_non_null(got);
 	assert_true(next != NEVER && next <= 1000000 + SLICE);
 }
@@ -585,6 +661,7 @@ static void no_timer_with_one_runnable_vcpu(void **state)
 static void yield_lets_another_run(void **state)
 {
 	uint64_t next = 0;
+	struct pcpu *k = NULL;
 
 	(void)state;
 	sim_init(1);
@@ -593,20 +670,170 @@ static void yield_lets_another_run(void **state)
 	S.v[0].state = S.v[1].state = VCPU_RUNNABLE;
 	sched_dynamic_ops.wake(&S.pool, &S.v[0], 0);
 	sched_dynamic_ops.wake(&S.pool, &S.v[1], 0);
-	struct vcpu *first = sched_dynamic_ops.pick(&S.pool, P(0), 0, &next);
+	struct vcpu *first = sched_dynamic_ops.pick(&S.pool, P(0), 0, &next, &k);
 	assert_int_equal(next, SLICE);
 	struct vcpu *other = first == &S.v[0] ? &S.v[1] : &S.v[0];
 	/* the first yields right away (no time charged): the other goes next */
 	sched_dynamic_ops.yield(&S.pool, first, 0);
-	assert_ptr_equal(sched_dynamic_ops.pick(&S.pool, P(0), 0, &next), other);
+	assert_ptr_equal(sched_dynamic_ops.pick(&S.pool, P(0), 0, &next, &k), other);
 	assert_null(first->sched.running_on);
 	assert_ptr_equal(other->sched.running_on, P(0));
 
 	/* a waiting vCPU whose VM stops leaves the queue and is never picked */
 	first->state = VCPU_STOPPED;
-	assert_ptr_equal(sched_dynamic_ops.pick(&S.pool, P(0), 500, &next), other);
+	assert_ptr_equal(sched_dynamic_ops.pick(&S.pool, P(0), 500, &next, &k), other);
 	assert_false(first->sched.queued);
 	assert_int_equal(next, NEVER);
+}
+
+/* Finds the n-th vCPU (from 0) homed on pCPU p. */
+static unsigned homed_on(unsigned p, unsigned n)
+{
+	for (unsigned i = 0; i < S.nr_v; i++)
+		if (S.v[i].sched.home == P(p) && n-- == 0)
+			return i;
+	fail_msg("no vCPU %u homed on pCPU %u", n, p);
+	return 0;
+}
+
+/*
+ * What made the core's liveness net fire ~100-160 times per overcommitted Linux boot: at a
+ * guest timer tick (Linux's ticks line up across its CPUs) w wakes while its home pCPU 1 runs
+ * x alone with no timer, so it is handed to idle pCPU 0; in the same instant pCPU 0's own v
+ * wakes. pCPU 0 runs v, and w must still be counted by pCPU 0's decision (it waits in its
+ * queue): before, only vCPUs homed on a pCPU counted there, so both pCPUs said "no decision
+ * due" and w waited for good.
+ */
+static void handed_over_vcpu_is_not_forgotten(void **state)
+{
+	(void)state;
+	sim_init(2);
+	for (unsigned i = 0; i < 4; i++)
+		assert_int_equal(sim_add(0, 0, 256, 0, 0), 0);
+	unsigned v = homed_on(0, 0), x = homed_on(1, 0), w = homed_on(1, 1);
+
+	sim_wake(x);
+	sim_repick();
+	assert_ptr_equal(S.v[x].sched.running_on, P(1));
+	assert_int_equal(S.due[1], NEVER);
+	sim_wake(w); /* its home is busy, pCPU 0 idles: handed to pCPU 0 */
+	assert_ptr_equal(S.v[w].sched.queue, P(0));
+	assert_true(S.kick[0]);
+	assert_false(S.kick[1]);
+	sim_wake(v); /* pCPU 0's own vCPU, in the same instant */
+	sim_repick();
+	assert_true(S.due[0] != NEVER && S.due[0] <= S.now + SLICE); /* v and w share pCPU 0 */
+	sim_run(200 * SLICE);
+	/* no pCPU idled, and each of the three got a fair part of the two pCPUs */
+	assert_int_equal(S.ran[v] + S.ran[w] + S.ran[x], 2 * 200 * SLICE);
+	assert_true(S.ran[v] > 50 * SLICE && S.ran[w] > 50 * SLICE && S.ran[x] > 50 * SLICE);
+}
+
+/*
+ * Two wake-ups while one pCPU idles: the idle one takes one vCPU, the next goes to its busy
+ * home, which arms a slice. A pCPU that picks its own vCPU over a stolen one hands the stolen
+ * one back to its home's queue and names that pCPU.
+ */
+static void wakeups_never_share_an_idle_pcpu(void **state)
+{
+	(void)state;
+	sim_init(2);
+	for (unsigned i = 0; i < 6; i++)
+		assert_int_equal(sim_add(0, 0, 256, 0, 0), 0);
+	unsigned a = homed_on(0, 0), b = homed_on(0, 1), c = homed_on(0, 2), d = homed_on(1, 0);
+
+	sim_wake(a);
+	sim_repick();
+	assert_ptr_equal(S.v[a].sched.running_on, P(0));
+	assert_int_equal(S.due[0], NEVER); /* alone: no timer */
+	assert_null(pcpus[1].sched.running);
+
+	sim_wake(b); /* home busy, pCPU 1 idle: handed to pCPU 1 */
+	assert_true(S.kick[1]);
+	assert_false(S.kick[0]);
+	assert_ptr_equal(S.v[b].sched.queue, P(1));
+	sim_wake(c); /* pCPU 1 already has one to take: back to its home, which must decide */
+	assert_true(S.kick[0]);
+	assert_ptr_equal(S.v[c].sched.queue, P(0));
+	sim_repick();
+	assert_ptr_equal(S.v[b].sched.running_on, P(1));
+	assert_true(S.due[0] != NEVER && S.due[0] <= S.now + SLICE); /* a and c share pCPU 0 */
+
+	/* pCPU 1's own vCPU wakes: it runs there, and the stolen b goes back to pCPU 0's queue,
+	 * whose pCPU is named by the pick that set b aside */
+	S.now += 10;
+	sim_wake(d);
+	assert_true(S.kick[1]);
+	S.kick[0] = false; /* whatever pCPU 0 was asked before: the pick below must ask again */
+	S.due[0] = NEVER;
+	uint64_t next = 0;
+	struct pcpu *k = NULL;
+	assert_ptr_equal(sched_dynamic_ops.pick(&S.pool, P(1), S.now, &next, &k), &S.v[d]);
+	S.kick[1] = false;
+	S.due[1] = next;
+	assert_ptr_equal(k, P(0));
+	assert_ptr_equal(S.v[b].sched.queue, P(0));
+	kick(k);
+	check_liveness("set aside");
+	sim_run(S.now + 100 * SLICE);
+	print_message("liveness: %u checks, %u picks\n", S.liveness_checks, S.picks);
+}
+
+/*
+ * Liveness and work conservation under random load: 9 vCPUs (reservations, weights from 64 to
+ * 1024, CPU-bound ones, sleepers, yielders) on 2-4 pCPUs that join and leave while they run,
+ * and reservations retuned. Every operation is followed by the liveness check; every settled
+ * round by the work-conservation check.
+ */
+static void liveness_under_random_load_and_migration(void **state)
+{
+	char why[96];
+
+	(void)state;
+	sim_init(3);
+	S.random = true;
+	S.seed = 20261125;
+	assert_int_equal(sim_add(3000, 10000, 256, 2000, 3000), 0); /* 30%, sleeps */
+	assert_int_equal(sim_add(1000, 5000, 256, 500, 1500), 0);   /* 20%, sleeps */
+	assert_int_equal(sim_add(0, 0, 128, 0, 0), 0);		    /* CPU-bound */
+	assert_int_equal(sim_add(0, 0, 256, 300, 700), 0);
+	assert_int_equal(sim_add(0, 0, 512, 5000, 2000), 0);
+	assert_int_equal(sim_add(0, 0, 256, 0, 0), 0); /* CPU-bound */
+	assert_int_equal(sim_add(0, 0, 1024, 1500, 6000), 0);
+	assert_int_equal(sim_add(0, 0, 64, 100, 100), 0);
+	assert_int_equal(sim_add(2000, 20000, 300, 800, 1200), 0); /* 10%, sleeps */
+	sim_start_all();
+	sim_run(300000);
+
+	struct sched_change add3 = {.add_pcpu = P(3)};
+	assert_int_equal(sim_change(&add3, why, sizeof(why)), 0);
+	sim_run(600000);
+	struct sched_change drop0 = {.drop_pcpu = P(0)};
+	assert_int_equal(sim_change(&drop0, why, sizeof(why)), 0);
+	sim_run(900000);
+	struct sched_params reserve = {4000, 10000, 128};
+	struct sched_change retune = {.retune = &S.v[2], .params = &reserve};
+	assert_int_equal(sim_change(&retune, why, sizeof(why)), 0);
+	sim_run(1200000);
+	struct sched_change drop1 = {.drop_pcpu = P(1)};
+	assert_int_equal(sim_change(&drop1, why, sizeof(why)), 0);
+	sim_run(1500000);
+	struct sched_change add0 = {.add_pcpu = P(0)}, add1 = {.add_pcpu = P(1)};
+	assert_int_equal(sim_change(&add0, why, sizeof(why)), 0);
+	assert_int_equal(sim_change(&add1, why, sizeof(why)), 0);
+	sim_run(2000000);
+
+	for (unsigned i = 0; i < S.nr_v; i++) {
+		/* a running vCPU is charged up to its pCPU's last decision */
+		uint64_t uncharged = S.v[i].sched.running_on ? S.now - S.v[i].sched.since : 0;
+
+		assert_int_equal(sched_ran(i) + uncharged, S.ran[i]);
+		assert_true(S.ran[i] > 0);
+	}
+	assert_true(S.yields > 100);
+	print_message("random load: %u liveness checks after operations, %u picks, %u yields: "
+		      "no pCPU ever left a waiting vCPU without a decision\n",
+		      S.liveness_checks, S.picks, S.yields);
 }
 
 int main(void)
@@ -621,6 +848,9 @@ int main(void)
 	    cmocka_unit_test(migration_keeps_guarantees),
 	    cmocka_unit_test(no_timer_with_one_runnable_vcpu),
 	    cmocka_unit_test(yield_lets_another_run),
+	    cmocka_unit_test(handed_over_vcpu_is_not_forgotten),
+	    cmocka_unit_test(wakeups_never_share_an_idle_pcpu),
+	    cmocka_unit_test(liveness_under_random_load_and_migration),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

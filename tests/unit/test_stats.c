@@ -1,4 +1,4 @@
-/* unit-sources: hypervisor/core/stats.c hypervisor/lib/printf.c hypervisor/lib/string.c */
+/* unit-sources: hypervisor/core/stats.c */
 /*
  * EL2 entry and interrupt accounting (core/stats.c): every entry lands in exactly one of
  * guest / wait / idle on its pCPU and on the vCPU concerned, the sequence count is even

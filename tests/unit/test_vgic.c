@@ -1,4 +1,4 @@
-/* clang-format off */ /* unit-sources: hypervisor/virt/vgic/vgic.c hypervisor/virt/vgic/vgic-lr.c hypervisor/virt/vgic/vgic-mmio.c hypervisor/virt/vgic/vgic-dist.c hypervisor/virt/vgic/vgic-redist.c hypervisor/lib/printf.c */
+/* clang-format off */ /* unit-sources: hypervisor/virt/vgic/vgic.c hypervisor/virt/vgic/vgic-lr.c hypervisor/virt/vgic/vgic-mmio.c hypervisor/virt/vgic/vgic-dist.c hypervisor/virt/vgic/vgic-redist.c */
 /* clang-format on */
 /*
  * The virtual GICv3: distributor and redistributor registers as a guest sees them,

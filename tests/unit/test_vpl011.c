@@ -1,4 +1,4 @@
-/* unit-sources: hypervisor/virt/vpl011.c hypervisor/lib/printf.c */
+/* unit-sources: hypervisor/virt/vpl011.c */
 /* The emulated PL011: ID registers, flags, RX FIFO, interrupt line, output path. */
 #include <setjmp.h>
 #include <stdarg.h>

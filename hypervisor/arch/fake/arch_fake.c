@@ -10,7 +10,6 @@
 
 #include <arch/fake.h>
 #include <tandem/arch.h>
-#include <tandem/errno.h>
 #include <tandem/log.h>
 #include <tandem/spinlock.h>
 #include <tandem/string.h>
@@ -285,62 +284,4 @@ void panic(const char *fmt, ...)
 	}
 	fflush(stdout);
 	abort();
-}
-
-/*
- * Weak, so a test that compiles the real lib/printf.c or lib/string.c gets those
- * instead; the others use the host's libc (which has no strlcpy before glibc 2.38).
- */
-__attribute__((weak)) int vsnprintf_td(char *buf, size_t len, const char *fmt, va_list ap)
-{
-	return vsnprintf(buf, len, fmt, ap);
-}
-
-__attribute__((weak)) int snprintf_td(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf_td(buf, len, fmt, ap);
-	va_end(ap);
-	return n;
-}
-
-__attribute__((weak)) size_t strlcpy(char *dst, const char *src, size_t len)
-{
-	size_t n = strlen(src);
-
-	if (len) {
-		size_t c = n < len - 1 ? n : len - 1;
-		memcpy(dst, src, c);
-		dst[c] = '\0';
-	}
-	return n;
-}
-
-__attribute__((weak)) const char *err_name(int err)
-{
-	switch (err < 0 ? -err : err) {
-	case 0:
-		return "ok";
-	case ERR_PERM:
-		return "EPERM";
-	case ERR_NOENT:
-		return "ENOENT";
-	case ERR_NOMEM:
-		return "ENOMEM";
-	case ERR_BUSY:
-		return "EBUSY";
-	case ERR_EXIST:
-		return "EEXIST";
-	case ERR_INVAL:
-		return "EINVAL";
-	case ERR_RANGE:
-		return "ERANGE";
-	case ERR_NOTSUP:
-		return "ENOTSUP";
-	default:
-		return "E?";
-	}
 }

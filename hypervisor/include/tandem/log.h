@@ -2,11 +2,9 @@
 #ifndef TANDEM_LOG_H
 #define TANDEM_LOG_H
 
-#include <stdarg.h>
+#include <common/format.h> /* vsnprintf_td, snprintf_td */
 #include <tandem/types.h>
 
-int vsnprintf_td(char *buf, size_t len, const char *fmt, va_list ap);
-int snprintf_td(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Writes a formatted message to the console, whole, under the console lock. */
 void printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -55,6 +55,7 @@ struct pcpu {
 	struct pcpu_time time;
 	struct sched_pcpu sched; /* its pool and the scheduler's last choice */
 	uint64_t next_decision;	 /* when the scheduler said a decision can next be due */
+	struct pcpu *pick_kick;	 /* the other pCPU its last pick() asked to re-pick, or NULL */
 	struct timer sched_timer;
 	struct timer_queue timers;
 };

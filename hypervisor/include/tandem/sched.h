@@ -36,6 +36,7 @@ struct sched_vcpu {
 	struct pool *pool;
 	struct pcpu *home;	  /* dynamic: pCPU its reservation is admitted on; bind: its pCPU */
 	struct pcpu *running_on;  /* pCPU whose last pick() returned it, or NULL */
+	struct pcpu *queue;	  /* dynamic: while it waits, the pCPU whose decision serves it */
 	bool queued;		  /* runnable as far as the scheduler knows */
 	uint64_t since;		  /* when running_on picked it (charging starts here) */
 	uint64_t deadline;	  /* end of the current reservation period */
@@ -66,6 +67,12 @@ struct sched_change {
 	const struct pcpu *add_pcpu;	   /* a pCPU joining the pool */
 };
 
+/*
+ * Liveness, which every scheduler keeps: after each operation, once the core has kicked the
+ * pCPU it returned (and, after replan(), every pCPU of the pool), a pCPU whose queue holds a
+ * waiting schedulable vCPU has a decision due (its last pick()'s *next_decision is not
+ * SCHED_NEVER) or a re-pick pending. The core checks this (pcpu.c, "liveness net").
+ */
 struct sched_ops {
 	const char *name;
 	/*
@@ -85,10 +92,11 @@ struct sched_ops {
 	 * What pcpu runs from now on. The previous choice (pcpu->sched.running) is charged for
 	 * now - since; if it is no longer VCPU_RUNNABLE it leaves the run queue. Never returns a
 	 * vCPU that runs on another pCPU. *next_decision = absolute time at which a decision can
-	 * next be due (SCHED_NEVER: arm no timer). Returns NULL to idle.
+	 * next be due (SCHED_NEVER: arm no timer). *kick = another pCPU of the pool that must
+	 * re-pick now (say, for a runnable vCPU it set aside), or NULL. Returns NULL to idle.
 	 */
 	struct vcpu *(*pick)(struct pool *pool, struct pcpu *pcpu, uint64_t now,
-			     uint64_t *next_decision);
+			     uint64_t *next_decision, struct pcpu **kick);
 	/* WFE or an explicit yield: vcpu would rather let another runnable vCPU go first. */
 	void (*yield)(struct pool *pool, struct vcpu *vcpu, uint64_t now);
 	/*

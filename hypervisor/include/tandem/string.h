@@ -1,19 +1,8 @@
-/* The few string and memory functions the hypervisor needs (freestanding). */
+/* The hypervisor's string and memory functions: the freestanding ones it shares with the RTOS. */
 #ifndef TANDEM_STRING_H
 #define TANDEM_STRING_H
 
+#include <common/string.h>
 #include <tandem/types.h>
-
-void *memcpy(void *dst, const void *src, size_t n);
-void *memmove(void *dst, const void *src, size_t n);
-void *memset(void *dst, int c, size_t n);
-int memcmp(const void *a, const void *b, size_t n);
-size_t strlen(const char *s);
-size_t strnlen(const char *s, size_t max);
-int strcmp(const char *a, const char *b);
-int strncmp(const char *a, const char *b, size_t n);
-char *strchr(const char *s, int c);
-/* Copies at most len-1 characters and always terminates; returns strlen(src). */
-size_t strlcpy(char *dst, const char *src, size_t len);
 
 #endif

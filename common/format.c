@@ -1,7 +1,10 @@
-/* A small vsnprintf: %d %i %u %x %X %p %s %c %%, with l/ll/z modifiers, width, '0' and '-'. */
+/* A small vsnprintf for the hypervisor and the RTOS: what it accepts is listed in format.h. */
 #include <stdarg.h>
-#include <tandem/log.h>
-#include <tandem/string.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <common/format.h>
+#include <common/string.h>
 
 struct out {
 	char *buf;

@@ -1,6 +1,10 @@
-/* Freestanding string and memory routines, plus error-code names for log lines. */
-#include <tandem/errno.h>
-#include <tandem/string.h>
+/*
+ * Freestanding string and memory routines for the hypervisor and the RTOS (the compiler may also
+ * call memcpy/memset for structure copies).
+ */
+#include <stdint.h>
+
+#include <common/string.h>
 
 void *memcpy(void *dst, const void *src, size_t n)
 {
@@ -111,30 +115,4 @@ size_t strlcpy(char *dst, const char *src, size_t len)
 		dst[c] = '\0';
 	}
 	return n;
-}
-
-const char *err_name(int err)
-{
-	switch (err < 0 ? -err : err) {
-	case 0:
-		return "ok";
-	case ERR_PERM:
-		return "EPERM";
-	case ERR_NOENT:
-		return "ENOENT";
-	case ERR_NOMEM:
-		return "ENOMEM";
-	case ERR_BUSY:
-		return "EBUSY";
-	case ERR_EXIST:
-		return "EEXIST";
-	case ERR_INVAL:
-		return "EINVAL";
-	case ERR_RANGE:
-		return "ERANGE";
-	case ERR_NOTSUP:
-		return "ENOTSUP";
-	default:
-		return "E?";
-	}
 }
