@@ -42,63 +42,15 @@ struct vcpu *vcpu_current(void)
 
 /* ---- time accounting ------------------------------------------------------------------ */
 
-static uint64_t charge(struct pcpu *p)
-{
-	uint64_t now = arch_counter_read(), delta = now - p->time.last;
-
-	p->time.last = now;
-	return delta;
-}
-
-/* The seq counter brackets each update so another pCPU's snapshot is never torn. */
-static void time_begin(struct pcpu *p)
-{
-	p->time.seq++;
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-}
-
-static void time_end(struct pcpu *p)
-{
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	p->time.seq++;
-}
-
-void pcpu_account_guest(struct pcpu *p)
-{
-	uint64_t delta;
-
-	time_begin(p);
-	delta = charge(p);
-	p->time.guest += delta;
-	if (p->current)
-		p->current->run_ticks += delta;
-	time_end(p);
-}
-
-void pcpu_account_hyp(struct pcpu *p)
-{
-	time_begin(p);
-	p->time.hyp += charge(p);
-	time_end(p);
-}
-
-void pcpu_account_idle(struct pcpu *p)
-{
-	time_begin(p);
-	p->time.idle += charge(p);
-	time_end(p);
-}
-
 void pcpu_time_snapshot(const struct pcpu *p, struct pcpu_time *out)
 {
 	uint32_t seq;
 
 	do {
-		while ((seq = __atomic_load_n(&p->time.seq, __ATOMIC_ACQUIRE)) & 1)
+		while ((seq = pcpu_edge_read_begin(p)) & 1)
 			arch_relax();
 		*out = p->time;
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	} while (__atomic_load_n(&p->time.seq, __ATOMIC_RELAXED) != seq);
+	} while (pcpu_edge_read_retry(p, seq));
 }
 
 uint64_t pcpu_load_permille(const struct pcpu_time *t)

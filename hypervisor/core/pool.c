@@ -371,7 +371,7 @@ void pool_dump(void)
 			       (unsigned long long)t.hyp,
 			       (unsigned long long)(pcpu_load_permille(&t) / 10),
 			       (unsigned long long)(pcpu_load_permille(&t) % 10),
-			       (unsigned long long)p->stats.el2_entries,
+			       (unsigned long long)stats_el2_entries(&p->stats),
 			       (unsigned long long)p->stats.irqs,
 			       (unsigned long long)p->stats.sched_timer_irqs,
 			       (unsigned long long)p->stats.wfi_traps,

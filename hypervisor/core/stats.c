@@ -1,11 +1,12 @@
 /*
  * EL2 entry and interrupt counters, and the statistics dump (console Ctrl-A d).
  *
- * Each pCPU updates its own entry counts (and those of the vCPU running there) inside
- * a sequence count, so the dump can read a pCPU's counters and its vCPU's as one
- * consistent snapshot while that pCPU keeps running: on a real-time VM's pCPU, "EL2
- * entries == that vCPU's traps + its waits" must hold exactly, not approximately.
- * Every other counter is a plain debug value, read without locks.
+ * Each pCPU updates its own entry counts (and those of the vCPU running there) at its
+ * EL2 entries, inside its edge sequence count (stats.h, pcpu.h), so the dump can read a
+ * pCPU's counters and its vCPU's as one consistent snapshot while that pCPU keeps
+ * running: on a real-time VM's pCPU, "EL2 entries == that vCPU's traps + its waits" must
+ * hold exactly, not approximately. Every other counter is a plain debug value, read
+ * without locks.
  */
 #include <stdarg.h>
 #include <tandem/console.h>
@@ -58,36 +59,6 @@ static const char *const irq_kind_names[IRQ_KIND_MAX] = {
     [IRQ_KIND_UART] = "uart",	  [IRQ_KIND_HYP_TIMER] = "timer", [IRQ_KIND_OTHER] = "other",
 };
 
-static void seq_begin(struct pcpu *p)
-{
-	__atomic_store_n(&p->stats.seq, p->stats.seq + 1, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-}
-
-static void seq_end(struct pcpu *p)
-{
-	__atomic_store_n(&p->stats.seq, p->stats.seq + 1, __ATOMIC_RELEASE);
-}
-
-void stats_count_entry(struct vcpu *from_guest)
-{
-	struct pcpu *p = pcpu_this();
-	struct vcpu *waiting = p->current;
-
-	seq_begin(p);
-	p->stats.el2_entries++;
-	if (from_guest) {
-		from_guest->stats.traps++;
-		p->stats.guest_entries++;
-	} else if (waiting) {
-		waiting->stats.wait_entries++;
-		p->stats.wait_entries++;
-	} else {
-		p->stats.idle_entries++;
-	}
-	seq_end(p);
-}
-
 void stats_count_irq(enum irq_kind kind)
 {
 	struct pcpu *p = pcpu_this();
@@ -111,16 +82,14 @@ static void snapshot(const struct pcpu *p, struct pcpu_snapshot *out)
 	const struct vcpu *v = p->current; /* the vCPU loaded there now, if any */
 
 	for (unsigned i = 0; i < SNAPSHOT_TRIES; i++) {
-		uint32_t s1 = __atomic_load_n(&p->stats.seq, __ATOMIC_ACQUIRE), s2;
+		uint32_t seq = pcpu_edge_read_begin(p);
 
-		if (s1 & 1)
+		if (seq & 1)
 			continue;
 		out->pcpu = p->stats;
 		if (v)
 			out->vcpu = v->stats;
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		s2 = __atomic_load_n(&p->stats.seq, __ATOMIC_RELAXED);
-		if (s1 == s2) {
+		if (!pcpu_edge_read_retry(p, seq)) {
 			out->consistent = true;
 			return;
 		}
@@ -173,7 +142,7 @@ static void dump_pcpus(void)
 			snprintf_td(who, sizeof(who), "no vcpu");
 		out("tandem: pcpu %u: %s; el2 %llu = guest %llu + wait %llu + idle %llu%s; irqs "
 		    "%s %llu %s %llu %s %llu %s %llu %s %llu %s %llu\n",
-		    i, who, (unsigned long long)s.pcpu.el2_entries,
+		    i, who, (unsigned long long)stats_el2_entries(&s.pcpu),
 		    (unsigned long long)s.pcpu.guest_entries,
 		    (unsigned long long)s.pcpu.wait_entries,
 		    (unsigned long long)s.pcpu.idle_entries, s.consistent ? "" : " (torn)",

@@ -129,12 +129,15 @@ void vcpu_wfe(struct vcpu *vcpu)
 	pcpu_this()->resched = true;
 }
 
+/* The entry edge: the guest's time and the trap are recorded in one bracket (pcpu.h). */
 void vcpu_trap_enter(struct vcpu *vcpu)
 {
 	struct pcpu *p = pcpu_this();
+	uint64_t now = pcpu_edge_open(p);
 
-	pcpu_account_guest(p);
-	stats_count_entry(vcpu);
+	pcpu_charge_guest(p, vcpu, now);
+	stats_count_trap(&p->stats, &vcpu->stats);
+	pcpu_edge_close(p);
 	vgic_sync(vcpu);
 }
 
@@ -142,7 +145,9 @@ void vcpu_trap_exit(struct vcpu *vcpu)
 {
 	struct pcpu *p = pcpu_this();
 
-	pcpu_maybe_switch(); /* returns only if vcpu keeps the pCPU */
+	/* What pcpu_maybe_switch() would find first, looked at here: most traps switch nothing. */
+	if (p->resched || !vcpu_schedulable(vcpu))
+		pcpu_maybe_switch(); /* returns only if vcpu keeps the pCPU */
 	vgic_flush(vcpu);
 	pcpu_account_hyp(p);
 }

@@ -1,8 +1,8 @@
 /* unit-sources: hypervisor/core/stats.c */
 /*
  * EL2 entry and interrupt accounting (core/stats.c): every entry lands in exactly one of
- * guest / wait / idle on its pCPU and on the vCPU concerned, the sequence count is even
- * between updates, and the dump (Ctrl-A d) prints VMs, vCPUs, pCPUs and the free frames in
+ * guest / wait / idle on its pCPU and on the vCPU concerned, the edge sequence count is
+ * even between updates, and the dump (Ctrl-A d) prints VMs, vCPUs, pCPUs and the free frames in
  * one console write, marking a snapshot it could not take consistently.
  */
 #include <setjmp.h>
@@ -76,26 +76,39 @@ static int setup(void **state)
 	return 0;
 }
 
+/* One EL2 entry on the calling pCPU, counted inside its edge as the trap path does. */
+static void entry(struct vcpu *from_guest)
+{
+	struct pcpu *p = pcpu_this();
+	struct vcpu *waiting = p->current;
+
+	pcpu_edge_open(p);
+	if (from_guest)
+		stats_count_trap(&p->stats, &from_guest->stats);
+	else
+		stats_count_hyp_irq(&p->stats, waiting ? &waiting->stats : NULL);
+	pcpu_edge_close(p);
+}
+
 static void test_entries_are_classified(void **state)
 {
 	struct vcpu *v = &vms[0].vcpus[0];
 	struct pcpu *p = &pcpus[0];
 
 	(void)state;
-	stats_count_entry(NULL); /* before the vCPU is on the pCPU: idle */
+	entry(NULL); /* before the vCPU is on the pCPU: idle */
 	p->current = v;
-	stats_count_entry(v); /* a trap */
-	stats_count_entry(v);
-	stats_count_entry(NULL); /* an interrupt while it waits in WFI */
-	assert_int_equal(p->stats.el2_entries, 4);
+	entry(v); /* a trap */
+	entry(v);
+	entry(NULL); /* an interrupt while it waits in WFI */
+	assert_int_equal(stats_el2_entries(&p->stats), 4);
 	assert_int_equal(p->stats.guest_entries, 2);
 	assert_int_equal(p->stats.wait_entries, 1);
 	assert_int_equal(p->stats.idle_entries, 1);
 	assert_int_equal(v->stats.traps, 2);
 	assert_int_equal(v->stats.wait_entries, 1);
-	assert_int_equal(p->stats.seq % 2, 0);
-	assert_int_equal(p->stats.seq, 8);
-	assert_int_equal(pcpus[1].stats.el2_entries, 0);
+	assert_int_equal(p->edge_seq, 8); /* one bracket per entry, closed */
+	assert_int_equal(stats_el2_entries(&pcpus[1].stats), 0);
 }
 
 static void test_irqs_by_kind(void **state)
@@ -125,11 +138,11 @@ static void test_dump(void **state)
 
 	(void)state;
 	pcpus[0].current = v;
-	stats_count_entry(v);
-	stats_count_entry(NULL);
+	entry(v);
+	entry(NULL);
 	stats_count_irq(IRQ_KIND_VTIMER);
 	this_cpu = 1;
-	stats_count_entry(NULL);
+	entry(NULL);
 	stats_count_irq(IRQ_KIND_UART);
 	vms[0].restarts = 3;
 	stats_dump();
@@ -148,7 +161,7 @@ static void test_dump(void **state)
 static void test_dump_marks_a_torn_snapshot(void **state)
 {
 	(void)state;
-	pcpus[1].stats.seq = 1; /* pCPU 1 stuck mid-update */
+	pcpus[1].edge_seq = 1; /* pCPU 1 stuck mid-edge */
 	stats_dump();
 	assert_non_null(strstr(term, "tandem: pcpu 1: no vcpu; el2 0 = guest 0 + wait 0 + idle 0 "
 				     "(torn);"));

@@ -1077,6 +1077,55 @@ static void test_flush_restores_if_needed_and_is_idempotent(void **state)
 	assert_int_equal(nr_valid_lrs(), 1);
 }
 
+/*
+ * A trap with no interrupt in flight (a hypercall, an MMIO access) touches neither the
+ * list registers nor ICH_HCR_EL2 nor a lock; anything in flight, an LR left to empty or a
+ * fresh load still takes the full flush.
+ */
+static void test_quiet_trap_skips_the_flush(void **state)
+{
+	struct vcpu *v0 = &vm.vcpus[0];
+	unsigned lr_writes, hcr_writes;
+
+	vgic_flush(v0); /* first entry: restores, writes ICH_HCR_EL2 */
+	assert_int_equal(fake_gic.hcr, HCR_EN);
+	lr_writes = fake_gic.lr_writes;
+	hcr_writes = fake_gic.hcr_writes;
+	guest_exit_entry(v0);
+	guest_exit_entry(v0);
+	assert_int_equal(fake_gic.lr_writes, lr_writes);
+	assert_int_equal(fake_gic.hcr_writes, hcr_writes);
+
+	/* Another vCPU sends it an SGI: the next entry loads it. */
+	current_vcpu = &vm.vcpus[1];
+	vgic_sgi1r_write(&vm.vcpus[1], (1ULL << 24) | 1); /* SGI 1 to vCPU 0 */
+	current_vcpu = v0;
+	assert_int_equal(kicks[0], 1);
+	guest_exit_entry(v0);
+	assert_int_equal(LR_VINTID(fake_gic.lr[0]), 1);
+	assert_int_equal(LR_STATE(fake_gic.lr[0]), ST_PENDING);
+
+	/* Taken and finished by the guest: the LR it leaves behind is emptied once. */
+	assert_int_equal(fake_gic_guest_ack(), 1);
+	fake_gic_guest_eoi(1);
+	guest_exit_entry(v0);
+	assert_int_equal(fake_gic.lr[0], 0);
+	assert_int_equal(nr_valid_lrs(), 0);
+	lr_writes = fake_gic.lr_writes;
+	hcr_writes = fake_gic.hcr_writes;
+	guest_exit_entry(v0);
+	assert_int_equal(fake_gic.lr_writes, lr_writes);
+	assert_int_equal(fake_gic.hcr_writes, hcr_writes);
+
+	/* Switched out and back in: the flush after the restore is a full one. */
+	vgic_vcpu_save(v0);
+	assert_int_equal(fake_gic.hcr, 0);
+	vgic_vcpu_restore(v0);
+	vgic_flush(v0);
+	assert_int_equal(fake_gic.hcr, HCR_EN);
+	assert_int_equal(fake_arch.locks_held, 0);
+}
+
 static void test_vcpu_pending(void **state)
 {
 	struct vcpu *v0 = &vm.vcpus[0];
@@ -1176,6 +1225,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_save_restore, setup),
 	    cmocka_unit_test_setup(test_save_releases_hw_ppi, setup),
 	    cmocka_unit_test_setup(test_flush_restores_if_needed_and_is_idempotent, setup),
+	    cmocka_unit_test_setup(test_quiet_trap_skips_the_flush, setup),
 	    cmocka_unit_test_setup(test_vcpu_pending, setup),
 	    cmocka_unit_test_setup(test_bad_intids_ignored, setup),
 	    cmocka_unit_test_setup(test_vm_reset, setup),

@@ -284,10 +284,13 @@ void trap_guest_serror(struct guest_regs *r)
 void hyp_trap_irq(struct guest_regs *r)
 {
 	struct pcpu *p = pcpu_this();
+	struct vcpu *waiting = p->current;
+	uint64_t now = pcpu_edge_open(p);
 
 	/* EL2 unmasks IRQs only in arch_wait_for_interrupt(): until now this pCPU idled. */
-	pcpu_account_idle(p);
-	stats_count_entry(NULL);
+	pcpu_charge_idle(p, now);
+	stats_count_hyp_irq(&p->stats, waiting ? &waiting->stats : NULL);
+	pcpu_edge_close(p);
 	irq_handle();
 	pcpu_account_hyp(p);
 }

@@ -4,6 +4,8 @@
 
 #include <tandem/vcpu.h>
 
+struct arch_fpregs; /* arch/vcpu_ctx.h, where the arch has FP/SIMD state to switch */
+
 /* Puts the vCPU's EL1 context, timer and stage-2 settings into the CPU. */
 void arch_vcpu_load(struct vcpu *vcpu);
 /* Saves the vCPU's EL1 context from the CPU and quiesces its timer. */

@@ -2,10 +2,12 @@
 #ifndef TANDEM_PCPU_H
 #define TANDEM_PCPU_H
 
+#include <tandem/arch.h>
 #include <tandem/sched.h>
 #include <tandem/timer.h>
 #include <tandem/stats.h>
 #include <tandem/types.h>
+#include <tandem/vcpu.h>
 
 #define MAX_PCPUS	8
 #define PCPU_STACK_SIZE (16 * 1024)
@@ -13,34 +15,13 @@
 /* IPIs between pCPUs (physical SGI numbers). */
 #define IPI_KICK 1 /* re-examine the current vCPU's state: new interrupts, start, stop */
 
-struct vcpu;
-
-struct pcpu_stats {
-	uint32_t seq;		/* odd while this pCPU updates its entry counts (stats.c) */
-	uint64_t el2_entries;	/* every exception taken to EL2 on this pCPU */
-	uint64_t guest_entries; /* of those, from a guest running here */
-	uint64_t wait_entries;	/* interrupts taken in EL2 while a vCPU waited here (WFI) */
-	uint64_t idle_entries;	/* interrupts taken with no vCPU on this pCPU */
-	uint64_t irqs;
-	uint64_t ipis;
-	uint64_t sched_timer_irqs; /* scheduler decision points that came due (EL2 timer) */
-	uint64_t picks;		   /* scheduling decisions taken */
-	uint64_t switches;	   /* vCPU context switches (idle <-> vCPU counts too) */
-	uint64_t migrations;	   /* vCPUs entered here that last ran on another pCPU */
-	uint64_t wfi_traps;	   /* guest WFIs that trapped here */
-	uint64_t resched_requests; /* pcpu_resched() calls aimed at it */
-	uint64_t liveness_timers;  /* slice timers the core armed where the scheduler set none */
-	uint64_t irq_kind[IRQ_KIND_MAX];
-};
-
 /*
  * Where this pCPU's time went, in counter ticks. Every tick since `start` is charged to
  * exactly one of guest (a vCPU ran at EL1/EL0), idle (EL2 waiting in WFI: the idle vCPU of
  * the paper) or hyp (EL2 doing work), so guest + idle + hyp == last - start exactly.
  */
 struct pcpu_time {
-	volatile uint32_t seq; /* odd while being updated: readers retry */
-	uint64_t start, last;
+	uint64_t start, last; /* last: the counter at the pCPU's last edge */
 	uint64_t guest, idle, hyp;
 };
 
@@ -51,6 +32,7 @@ struct pcpu {
 	struct vcpu *current;  /* the vCPU whose registers are on the stack frame, or NULL */
 	volatile bool resched; /* a scheduling decision is due at the next exit to a guest */
 	struct pool *leaving;  /* the pool it was moved out of, until its vCPU is released */
+	uint32_t edge_seq;     /* odd while this pCPU updates stats and time at an edge */
 	struct pcpu_stats stats;
 	struct pcpu_time time;
 	struct sched_pcpu sched; /* its pool and the scheduler's last choice */
@@ -77,10 +59,82 @@ void pcpu_leave_vcpu(void);
 void pcpu_resched(struct pcpu *p);
 /* At a trap's end: switches to another vCPU (or idle) if a decision is due. */
 void pcpu_maybe_switch(void);
-/* Time accounting at the EL1 -> EL2 and EL2 -> EL1 edges, and around the idle WFI. */
-void pcpu_account_guest(struct pcpu *p);
-void pcpu_account_hyp(struct pcpu *p);
-void pcpu_account_idle(struct pcpu *p);
+
+/*
+ * Edges. Each EL2 entry and exit (and each step into and out of WFI in EL2) is an edge of
+ * its pCPU: the pCPU reads the counter once and, inside one sequence count, charges the
+ * time since its last edge (p->time, below) and counts the entry if it is one (p->stats,
+ * stats.h). Readers on other pCPUs (pcpu_time_snapshot, the dump) thus see time and counts
+ * as of the same edge, for the price of one counter read and one bracket per edge.
+ * Only the pCPU itself opens its edges, with IRQs masked.
+ */
+static inline uint64_t pcpu_edge_open(struct pcpu *p)
+{
+	uint64_t now = arch_counter_read();
+
+	__atomic_store_n(&p->edge_seq, p->edge_seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE); /* seq odd before any figure changes */
+	return now;
+}
+
+static inline void pcpu_edge_close(struct pcpu *p)
+{
+	__atomic_store_n(&p->edge_seq, p->edge_seq + 1, __ATOMIC_RELEASE);
+}
+
+/* A reader copies p's figures after pcpu_edge_read_begin() and retries while this says so. */
+static inline uint32_t pcpu_edge_read_begin(const struct pcpu *p)
+{
+	return __atomic_load_n(&p->edge_seq, __ATOMIC_ACQUIRE);
+}
+
+static inline bool pcpu_edge_read_retry(const struct pcpu *p, uint32_t seq)
+{
+	__atomic_thread_fence(__ATOMIC_ACQUIRE); /* the copy is done before seq is read again */
+	return (seq & 1) || __atomic_load_n(&p->edge_seq, __ATOMIC_RELAXED) != seq;
+}
+
+/* Time accounting, inside an open edge at counter value now: since the last edge, the
+ * pCPU ran the guest vcpu, idled in WFI, or did EL2 work. */
+static inline uint64_t pcpu_time_since_edge(struct pcpu *p, uint64_t now)
+{
+	uint64_t delta = now - p->time.last;
+
+	p->time.last = now;
+	return delta;
+}
+
+static inline void pcpu_charge_guest(struct pcpu *p, struct vcpu *vcpu, uint64_t now)
+{
+	uint64_t delta = pcpu_time_since_edge(p, now);
+
+	p->time.guest += delta;
+	vcpu->run_ticks += delta;
+}
+
+static inline void pcpu_charge_idle(struct pcpu *p, uint64_t now)
+{
+	p->time.idle += pcpu_time_since_edge(p, now);
+}
+
+static inline void pcpu_charge_hyp(struct pcpu *p, uint64_t now)
+{
+	p->time.hyp += pcpu_time_since_edge(p, now);
+}
+
+/* An edge that only charges time: leaving EL2 work (for a guest or WFI), or leaving WFI. */
+static inline void pcpu_account_hyp(struct pcpu *p)
+{
+	pcpu_charge_hyp(p, pcpu_edge_open(p));
+	pcpu_edge_close(p);
+}
+
+static inline void pcpu_account_idle(struct pcpu *p)
+{
+	pcpu_charge_idle(p, pcpu_edge_open(p));
+	pcpu_edge_close(p);
+}
+
 /* A consistent copy of p's time figures (from any pCPU). */
 void pcpu_time_snapshot(const struct pcpu *p, struct pcpu_time *out);
 /* Load over the figures' window, as the paper defines it: (elapsed - idle) / elapsed. */

@@ -5,6 +5,7 @@
 #include <arch/vcpu_ctx.h>
 #include <tandem/sched.h>
 #include <tandem/spinlock.h>
+#include <tandem/stats.h>
 #include <tandem/timer.h>
 #include <tandem/types.h>
 #include <tandem/vgic.h>
@@ -25,16 +26,6 @@ enum vcpu_state {
 	VCPU_RUNNABLE, /* ready to run */
 	VCPU_BLOCKED,  /* in WFI, waiting for an interrupt or its timer */
 	VCPU_STOPPED,  /* its VM has stopped */
-};
-
-struct vcpu_stats {
-	uint64_t traps;	       /* EL2 entries from this vCPU */
-	uint64_t wait_entries; /* EL2 entries (interrupts) while it waited in EL2 (WFI) */
-	uint64_t wfi;	       /* WFI traps */
-	uint64_t hvc;	       /* HVC/SMC calls */
-	uint64_t mmio;	       /* emulated MMIO accesses */
-	uint64_t irqs;	       /* physical IRQs taken while it was on its pCPU */
-	uint64_t injected;     /* virtual interrupts injected */
 };
 
 struct vcpu {

@@ -62,6 +62,8 @@ struct vgic_vcpu {
 	uint64_t lrs[VGIC_MAX_LRS]; /* shadow of the list registers: what the hardware holds */
 	uint32_t lr_live; /* LRs written by vgic_flush and not yet read back by vgic_sync */
 	uint32_t lr_spi;  /* those of lr_live that hold an SPI */
+	uint32_t lr_used; /* LRs whose shadow may be non-zero (vgic_flush wrote them since they
+			     were last emptied): a superset of lr_live */
 	uint32_t nr_lrs;
 	uint32_t hcr; /* ICH_HCR_EL2 as last written by vgic_flush */
 	/* An injection from another pCPU set this; the target re-flushes on entry. */

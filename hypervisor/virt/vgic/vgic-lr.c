@@ -165,7 +165,8 @@ static bool spis_marked(const struct vgic_vcpu *vv)
 	return any != 0;
 }
 
-void vgic_flush(struct vcpu *vcpu)
+/* The full flush, out of line so that the fast path in vgic_flush() stays a leaf. */
+static void __attribute__((noinline)) rebuild_lrs(struct vcpu *vcpu)
 {
 	struct vm *vm = vcpu->vm;
 	struct vgic_vm *d = &vm->vgic;
@@ -229,6 +230,7 @@ void vgic_flush(struct vcpu *vcpu)
 		}
 	}
 	vv->lr_live = (uint32_t)((1ULL << k) - 1);
+	vv->lr_used = vv->lr_live; /* the loop above emptied every LR from k on */
 	vv->lr_spi = lr_spi;
 
 	/*
@@ -251,15 +253,36 @@ void vgic_flush(struct vcpu *vcpu)
 	vgic_kick_set(vm, kicks);
 }
 
-void vgic_sync(struct vcpu *vcpu)
+/*
+ * Whether vgic_flush() would change nothing: no LR in use or left to empty, no candidate
+ * for one, the interface loaded and ICH_HCR_EL2 as the flush would write it. The common
+ * trap (a hypercall, an MMIO access) of a vCPU with no interrupt in flight ends here.
+ * private_live is peeked without the lock, like the SPI marks: an interrupt marked after
+ * the peek by another pCPU comes with a kick (vgic_kick_set), so the guest exits again at
+ * once, as it would after a full flush that ran just before the marking.
+ */
+static bool flush_changes_nothing(const struct vgic_vcpu *vv)
+{
+	return vv->loaded && !vv->lr_used && vv->hcr == ICH_HCR_EN &&
+	       !__atomic_load_n(&vv->private_live, __ATOMIC_RELAXED) && !spis_marked(vv);
+}
+
+void vgic_flush(struct vcpu *vcpu)
+{
+	if (flush_changes_nothing(&vcpu->vgic)) {
+		vcpu->vgic.kick_pending = false;
+		return;
+	}
+	rebuild_lrs(vcpu);
+}
+
+/* The sync proper, out of line: vgic_sync() needs it only when the last flush filled LRs. */
+static void __attribute__((noinline)) read_back_lrs(struct vcpu *vcpu)
 {
 	struct vgic_vcpu *vv = &vcpu->vgic;
 	vgic_kickset_t kicks = 0;
 	bool spis = vv->lr_spi;
 
-	/* lr_live and lr_spi only change on the vCPU's own pCPU: no lock needed to peek. */
-	if (!vv->lr_live)
-		return;
 	if (spis)
 		spin_lock(&vcpu->vm->vgic.lock);
 	spin_lock(&vv->lock);
@@ -268,6 +291,13 @@ void vgic_sync(struct vcpu *vcpu)
 	if (spis)
 		spin_unlock(&vcpu->vm->vgic.lock);
 	vgic_kick_set(vcpu->vm, kicks);
+}
+
+void vgic_sync(struct vcpu *vcpu)
+{
+	/* lr_live only changes on the vCPU's own pCPU: no lock needed to peek. */
+	if (vcpu->vgic.lr_live)
+		read_back_lrs(vcpu);
 }
 
 bool vgic_vcpu_pending(struct vcpu *vcpu)
@@ -347,6 +377,7 @@ void vgic_vcpu_save(struct vcpu *vcpu)
 			vv->lrs[i] = 0;
 		}
 	}
+	vv->lr_used = 0;
 	arch_gic_write_hcr(0);
 	vv->hcr = 0;
 	vv->loaded = false;
@@ -375,6 +406,7 @@ void vgic_vcpu_restore(struct vcpu *vcpu)
 		arch_gic_write_lr(i, 0);
 		vv->lrs[i] = 0;
 	}
+	vv->lr_used = 0;
 	for (unsigned i = 16; i < VGIC_NR_PRIVATE; i++) {
 		struct vgic_irq *irq = &vv->private_irqs[i];
 
