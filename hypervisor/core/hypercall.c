@@ -86,6 +86,7 @@ static int64_t vm_set_pool(struct vcpu *caller, const struct guest_regs *r)
 	if (vms[r->x[1]].state != VM_RUNNING)
 		return refuse(caller, TANDEM_HC_VM_SET_POOL, TANDEM_E_BUSY,
 			      "the VM is not running");
+	/* The caller's own VM moves once its vCPU has left its pCPU, at this trap's end. */
 	err = pool_move_vm(&vms[r->x[1]], &pools[r->x[2]], why, sizeof(why));
 	return err ? refuse(caller, TANDEM_HC_VM_SET_POOL, status_of(err), why) : TANDEM_OK;
 }

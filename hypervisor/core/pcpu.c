@@ -256,6 +256,8 @@ void pcpu_maybe_switch(void)
 	if (next == prev)
 		return;
 	pcpu_leave_vcpu();
+	if (prev && pool_vcpu_left(prev))
+		next = NULL; /* it moved its VM to another pool: the idle loop picks afresh */
 	if (prev && prev->state == VCPU_STOPPED)
 		vm_vcpu_left(prev->vm); /* a VM reset is carried out here, off its vCPUs */
 	if (next)

@@ -5,6 +5,9 @@
  * before anything is touched; a refused change leaves no trace.
  *
  * Lock order: pools by index (lower first); a pool lock, then a timer queue lock.
+ *
+ * A VM move is admitted at once and completed once every vCPU of the VM is off its pCPU; while
+ * it is in flight (vm->move_to) every admission test of the target pool counts the VM in.
  */
 #include <tandem/arch.h>
 #include <tandem/arch_vcpu.h>
@@ -203,13 +206,33 @@ void pool_yield(struct vcpu *vcpu)
 
 /* ---- run-time control (hypercalls) -------------------------------------------------- */
 
+/*
+ * vCPUs admitted into pool by a VM move that has not completed yet: every admission test of
+ * the pool counts them as joining, so that what was admitted still fits when they arrive.
+ * Appends them to join[n..]; returns the new count. Called with the pool's lock held.
+ */
+static unsigned pending_joins(const struct pool *pool, struct vcpu **join, unsigned n)
+{
+	for (unsigned v = 0; v < nr_vms; v++) {
+		struct vm *vm = &vms[v];
+
+		if (vm->move_to != pool)
+			continue;
+		for (unsigned i = 0; i < vm->nr_vcpus && n < POOL_MAX_VCPUS; i++)
+			join[n++] = &vm->vcpus[i];
+	}
+	return n;
+}
+
 int pool_set_params(struct vcpu *vcpu, const struct sched_params *params, char *why, size_t why_len)
 {
 	struct pool *pool = vcpu->sched.pool;
-	struct sched_change change = {.retune = vcpu, .params = params};
+	struct vcpu *join[POOL_MAX_VCPUS];
+	struct sched_change change = {.retune = vcpu, .params = params, .join = join};
 	int err;
 
 	spin_lock(&pool->lock);
+	change.nr_join = pending_joins(pool, join, 0);
 	err = pool->ops->admit(pool, &change, why, why_len);
 	if (!err) {
 		vcpu->sched.params = *params;
@@ -232,41 +255,13 @@ static void wait_vm_off_pcpus(struct vm *vm)
 	}
 }
 
-int pool_move_vm(struct vm *vm, struct pool *to, char *why, size_t why_len)
+/* The second half of a VM move: with every vCPU of vm held and kicked, waits until none is
+ * on a pCPU, moves them into vm->move_to and lets them run there. */
+static void finish_move(struct vm *vm)
 {
-	struct pool *from = vm->vcpus[0].sched.pool;
-	struct vcpu *join[CFG_MAX_VCPUS];
-	struct sched_change change = {.join = join, .nr_join = vm->nr_vcpus};
-	struct vcpu *self = vcpu_current();
-	int err;
+	struct pool *from = vm->vcpus[0].sched.pool, *to = vm->move_to;
 
-	if (from == to)
-		return 0;
-	if (self && self->vm == vm) {
-		snprintf_td(why, why_len, "a VM cannot move itself (ask from another VM)");
-		return -ERR_BUSY;
-	}
-	for (unsigned i = 0; i < vm->nr_vcpus; i++)
-		join[i] = &vm->vcpus[i];
-	lock_two(from, to);
-	err = to->ops->admit(to, &change, why, why_len);
-	if (!err)
-		for (unsigned i = 0; i < vm->nr_vcpus; i++)
-			vm->vcpus[i].held = true;
-	unlock_two(from, to);
-	if (err)
-		return err;
-
-	/* Every vCPU leaves its pCPU: the hold makes it unschedulable, the kick forces a pick. */
-	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
-		struct vcpu *v = &vm->vcpus[i];
-		struct pcpu *p = __atomic_load_n(&v->sched.running_on, __ATOMIC_ACQUIRE);
-
-		if (p)
-			pcpu_resched(p);
-	}
 	wait_vm_off_pcpus(vm);
-
 	lock_two(from, to);
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
@@ -274,9 +269,12 @@ int pool_move_vm(struct vm *vm, struct pool *to, char *why, size_t why_len)
 		remove_vcpu(from, v);
 		v->sched.queued = false;
 		v->sched.home = NULL;
+		v->sched.queue = NULL;
 		__atomic_store_n(&v->sched.pool, to, __ATOMIC_RELEASE);
 		to->vcpus[to->nr_vcpus++] = v;
 	}
+	vm->move_to = NULL;
+	__atomic_store_n(&vm->move_caller, NULL, __ATOMIC_RELAXED);
 	from->ops->replan(from, arch_counter_read());
 	to->ops->replan(to, arch_counter_read());
 	resched_pool(from);
@@ -296,13 +294,69 @@ int pool_move_vm(struct vm *vm, struct pool *to, char *why, size_t why_len)
 	}
 	irq_route_hyp(); /* a pool may have become empty, or no longer be */
 	log_info("vm %s: moved from pool %s to pool %s", vm->name, from->name, to->name);
+}
+
+int pool_move_vm(struct vm *vm, struct pool *to, char *why, size_t why_len)
+{
+	struct pool *from = vm->vcpus[0].sched.pool;
+	struct vcpu *join[POOL_MAX_VCPUS];
+	struct sched_change change = {.join = join};
+	struct vcpu *self = vcpu_current();
+	bool deferred = self && self->vm == vm;
+	int err;
+
+	if (from == to)
+		return 0;
+	lock_two(from, to);
+	if (vm->move_to) {
+		snprintf_td(why, why_len, "vm %s is already moving to pool %s", vm->name,
+			    vm->move_to->name);
+		err = -ERR_BUSY;
+	} else {
+		for (unsigned i = 0; i < vm->nr_vcpus; i++)
+			join[i] = &vm->vcpus[i];
+		change.nr_join = pending_joins(to, join, vm->nr_vcpus);
+		err = to->ops->admit(to, &change, why, why_len);
+	}
+	if (!err) {
+		for (unsigned i = 0; i < vm->nr_vcpus; i++)
+			vm->vcpus[i].held = true;
+		vm->move_to = to; /* admitted: later admission tests of `to` count it in */
+		/* Its own vCPU cannot wait for itself to leave: the move completes when it has. */
+		__atomic_store_n(&vm->move_caller, deferred ? self : NULL, __ATOMIC_RELAXED);
+	}
+	unlock_two(from, to);
+	if (err)
+		return err;
+
+	/* Every vCPU leaves its pCPU: the hold makes it unschedulable, the kick forces a pick
+	 * (the caller's own leaves at the end of this trap). */
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		struct pcpu *p = __atomic_load_n(&v->sched.running_on, __ATOMIC_ACQUIRE);
+
+		if (p)
+			pcpu_resched(p);
+	}
+	if (!deferred)
+		finish_move(vm);
 	return 0;
+}
+
+bool pool_vcpu_left(struct vcpu *vcpu)
+{
+	if (__atomic_load_n(&vcpu->vm->move_caller, __ATOMIC_RELAXED) != vcpu)
+		return false;
+	finish_move(vcpu->vm);
+	return true;
 }
 
 int pool_move_pcpu(struct pcpu *p, struct pool *to, char *why, size_t why_len)
 {
 	struct pool *from = p->sched.pool;
-	struct sched_change drop = {.drop_pcpu = p}, add = {.add_pcpu = p};
+	struct vcpu *join_from[POOL_MAX_VCPUS], *join_to[POOL_MAX_VCPUS];
+	struct sched_change drop = {.drop_pcpu = p, .join = join_from};
+	struct sched_change add = {.add_pcpu = p, .join = join_to};
 	int err;
 
 	if (from == to)
@@ -316,6 +370,8 @@ int pool_move_pcpu(struct pcpu *p, struct pool *to, char *why, size_t why_len)
 			    p->index, from->name);
 		err = -ERR_BUSY;
 	} else {
+		drop.nr_join = pending_joins(from, join_from, 0);
+		add.nr_join = pending_joins(to, join_to, 0);
 		err = from->ops->admit(from, &drop, why, why_len);
 		if (!err)
 			err = to->ops->admit(to, &add, why, why_len);

@@ -15,6 +15,10 @@ Two boots, each checking many things:
      malformed calls (INVALID_PARAMETER, nothing changes), a refused pCPU move (BUSY), a
      reservation set on a Linux vCPU, a pCPU moved out of pool0 and back while Linux counts
      (same PID, count still increasing, Linux answers), CNTVCT <= CNTPCT <= CNTVCT (offset 0).
+     Then the RTOS moves itself (a deferred VM_SET_POOL: admitted at once, done when its vCPU
+     has left its pCPU) from its bind pool rt into pool0 and back, its LAT lines coming on
+     throughout, the dump and POOL_OF showing it in the new pool each time; a self-move the
+     target pool cannot admit is refused and changes nothing.
 """
 import re
 
@@ -154,7 +158,11 @@ with t.boot("control", config="configs/tests/pools.dts", smp=4, mem="2G") as vm:
     hc(t, vm, "hc raw 0xc6000099", -1, "control: unknown function -> NOT_SUPPORTED")
     hc(t, vm, "hc cpupool 3 0", -5,
        "control: moving the bind pool's only pCPU away from its vCPU is refused (BUSY)")
-    hc(t, vm, "hc vmpool 1 0", -5, "control: a VM cannot move itself (BUSY)")
+    hc(t, vm, "hc vmpool 1 2", -5,
+       "control: the RTOS moving itself into pool spare, which has no pCPU, is refused (BUSY)")
+    owner = hc(t, vm, "hc poolof 0 1", 0, "control: POOL_OF the RTOS after the refused self-move")
+    t.check("control: the refused self-move changed nothing (the RTOS is still in pool rt)",
+            owner and " x1=1 " in owner, "got %r" % owner)
     hc(t, vm, "hc poolof 1 3", 0, "control: pCPU 3 still in pool rt after the refusals")
     t.check("control: refused calls changed nothing (pCPU 3 in pool 1)",
             re.search(r"HC poolof status=0 x1=1 ", vm.text), "")
@@ -185,4 +193,40 @@ with t.boot("control", config="configs/tests/pools.dts", smp=4, mem="2G") as vm:
     t.check("control: bind pCPU 3 (wfi native) took no scheduler-timer interrupt and no WFI trap",
             bind and bind["timer"] == 0 and bind["wfi"] == 0, "pCPU 3: %s" % bind)
     accounting_exact(t, "control", first)
+
+    # The RTOS moves itself out of its bind pool into pool0 and back (a deferred self-move).
+    vm.send(SWITCH, newline=False)
+    vm.drain(1)
+    for pool, idx, frm in (("pool0", 0, "rt"), ("rt", 1, "pool0")):
+        start = vm.mark()
+        hc(t, vm, "hc vmpool 1 %d" % idx, 0,
+           "control: the RTOS moves itself from pool %s to pool %s: admitted, status 0" %
+           (frm, pool))
+        t.expect_check(vm, r"tandem: vm rtos: moved from pool %s to pool %s\n" % (frm, pool), 30,
+                       "control: ... and the move completed once its vCPU had left its pCPU",
+                       since=start)
+        owner = hc(t, vm, "hc poolof 0 1", 0, "control: POOL_OF the RTOS in pool %s" % pool)
+        t.check("control: POOL_OF says the RTOS is in pool %s (%d) now" % (pool, idx),
+                owner and " x1=%d " % idx in owner, "got %r" % owner)
+        lat_start = vm.mark()
+        t.expect_check(vm, r"^\[rtos\] LAT irq [^\n]*\n[\s\S]*?^\[rtos\] LAT irq ", 60,
+                       "control: the RTOS's LAT lines keep coming in pool %s" % pool,
+                       since=lat_start)
+        dump_start = vm.mark()
+        vm.send("\x01s", newline=False)
+        shown = t.expect_check(vm, r"^    vcpu rtos/0 pool=%s state=\S+ [^\n]*\n" % pool, 30,
+                               "control: the Ctrl-A s dump shows rtos/0 in pool %s" % pool,
+                               since=dump_start)
+        vm.drain(1)  # the rest of the dump
+        if shown:
+            t.note(shown.group(0).strip())
+    vm.send(SWITCH, newline=False)
+    vm.drain(1)
+    c3 = linux(vm, read_count).strip()
+    t.check("control: Linux kept counting while the RTOS moved in and out of its pool "
+            "(%s -> %s)" % (c2, c3), c2.isdigit() and c3.isdigit() and int(c3) > int(c2), "")
+    warned = re.search(r"^tandem: warning: pool \S+: pCPU \d+ had no decision due[^\n]*", vm.text,
+                       re.M)
+    t.check("control: the liveness net never fired in this boot", not warned,
+            warned.group(0) if warned else "")
 t.done()

@@ -53,6 +53,12 @@ void pool_yield(struct vcpu *vcpu);
 int pool_set_params(struct vcpu *vcpu, const struct sched_params *params, char *why,
 		    size_t why_len);
 int pool_move_vm(struct vm *vm, struct pool *to, char *why, size_t why_len);
+/*
+ * A VM asking to move itself: pool_move_vm() admits the move and returns 0; the move completes
+ * when the calling vCPU has left its pCPU. The core calls this right after a pCPU left vcpu:
+ * true if it completed such a move (both pools re-planned: decide afresh).
+ */
+bool pool_vcpu_left(struct vcpu *vcpu);
 int pool_move_pcpu(struct pcpu *p, struct pool *to, char *why, size_t why_len);
 /* Per-pool, per-pCPU, per-vCPU figures on the console (Ctrl-A s). */
 void pool_dump(void);

@@ -11,6 +11,8 @@
 #include <tandem/vgic.h>
 #include <tandem/vpl011.h>
 
+struct pool;
+
 #define VM_RAM_BASE CFG_VM_RAM_IPA /* guest-physical base of RAM unless direct-mapped */
 
 enum vm_state {
@@ -25,9 +27,11 @@ struct vm {
 	unsigned index;
 	vmid_t vmid;
 	volatile enum vm_state state;
-	spinlock_t lock;      /* state changes; before the vGIC and vPL011 locks */
-	bool restart_claimed; /* a pCPU has taken on the pending restart (vm_vcpu_left) */
-	unsigned restarts;    /* completed restarts since boot */
+	spinlock_t lock;	  /* state changes; before the vGIC and vPL011 locks */
+	bool restart_claimed;	  /* a pCPU has taken on the pending restart (vm_vcpu_left) */
+	unsigned restarts;	  /* completed restarts since boot */
+	struct pool *move_to;	  /* VM_SET_POOL admitted, not yet done: the pool it moves to */
+	struct vcpu *move_caller; /* its own vCPU that asked (the move waits for it to leave) */
 
 	paddr_t ram_pa; /* host-physical base of its RAM */
 	ipa_t ram_ipa;	/* guest-physical base of its RAM */
