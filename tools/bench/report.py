@@ -233,15 +233,15 @@ def plot_hists(hists, out_dir):
         png = os.path.join(out_dir, name + ".png")
         what = "timer interrupt" if kind == "irq" else "task wake-up"
         script = "\n".join([
-            "set terminal pngcairo size 720,400 font 'sans,9'",
+            "set terminal pngcairo size 720,440 font 'sans,9'",
             "set output '%s'" % png,
             "set title '%s: RTOS %s latency histogram (%s; Xen: credit2, vwfi=native)' "
             "noenhanced" % (
                 sc, what, timing + (", all runs pooled" if timing.startswith("TCG") else "")),
-            "set logscale xy", "set grid xtics ytics mxtics",
+            "set logscale xy", "set format x \"%.0f\"", "set grid xtics ytics mxtics",
             "set xlabel 'latency from the programmed deadline (counter ticks, 62.5 MHz%s)' "
             "noenhanced" % ("; about 1 instruction each" if timing == "icount" else ""),
-            "set ylabel '% of samples (log scale)' noenhanced", "set key top right noenhanced",
+            "set ylabel '% of samples (log scale)' noenhanced", "set key below noenhanced",
             "set yrange [0.01:100]",
             "plot " + ", ".join("'%s' index %d using 1:2 with lines lw 2 title '%s'" % (
                 dat, i, p) for i, p in enumerate(plats)),
