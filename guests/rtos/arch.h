@@ -32,6 +32,12 @@ extern char vectors[];
 int mmu_init(const struct platform *p);
 /* Maps one extra 2 MiB-aligned device block (the fault self-test's target). */
 int mmu_map_device(uint64_t pa, uint64_t size);
+/* Maps 2 MiB-aligned [va, va+size) to pa as Normal non-cacheable (executable if exec): an alias
+ * of a device or hole where unaligned and instruction accesses reach stage 2 (the fuzzer). */
+int mmu_map_alias(uint64_t va, uint64_t pa, uint64_t size, bool exec);
+/* Points the level-1 entry of the 1 GiB-aligned va at a "table" at table_pa (where nothing, or a
+ * device, is): every access there makes the walker read table_pa (the fuzzer). */
+int mmu_map_bogus_table(uint64_t va, uint64_t table_pa);
 void mmu_enable_boot_cpu(void);
 
 /* timer.c: the generic timer, virtual or physical counter, chosen once at boot. */

@@ -37,7 +37,8 @@ static uint64_t number(const char *s, const char *end)
 
 void config_parse(const char *args, struct rtos_config *c)
 {
-	*c = (struct rtos_config){.lat_hz = 1000, .lat_n = 1000, .maxcpus = 4, .rr_ms = 10};
+	*c = (struct rtos_config){
+	    .lat_hz = 1000, .lat_n = 1000, .maxcpus = 4, .rr_ms = 10, .fuzz_seed = 1};
 
 	while (args && *args) {
 		const char *w = args, *v;
@@ -72,6 +73,14 @@ void config_parse(const char *args, struct rtos_config *c)
 			c->test_fault_addr = number(v, w + len);
 		else if (word_is(w, len, "virtio_rng", &v))
 			c->virtio_rng = (unsigned)number(v, w + len);
+		else if (word_is(w, len, "fuzz", &v))
+			c->fuzz = number(v, w + len);
+		else if (word_is(w, len, "fuzz_seed", &v))
+			c->fuzz_seed = number(v, w + len);
+		else if (word_is(w, len, "fuzz_rounds", &v))
+			c->fuzz_rounds = (unsigned)number(v, w + len);
+		else if (word_is(w, len, "fuzz_cpus", &v))
+			c->fuzz_cpus = (unsigned)number(v, w + len);
 	}
 	if (!c->lat_hz)
 		c->lat_hz = 1000;

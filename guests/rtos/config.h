@@ -19,6 +19,10 @@ struct rtos_config {
 	bool test_fault;	   /* test_fault=1: a task writes where nothing is mapped */
 	uint64_t test_fault_addr;  /* test_fault_addr=0x...: where (default: just past RAM) */
 	unsigned virtio_rng;	   /* virtio_rng=N: N requests to a virtio-rng device (0 = off) */
+	uint64_t fuzz;		   /* fuzz=N: N trap-fuzzer operations per round (0 = off) */
+	uint64_t fuzz_seed;	   /* fuzz_seed=S: the fuzzer's seed (default 1) */
+	unsigned fuzz_rounds;	   /* fuzz_rounds=R: rounds, seeds S, S+1, ... (default 1) */
+	unsigned fuzz_cpus;	   /* fuzz_cpus=N: fuzz on the first N CPUs (default all) */
 };
 
 void config_parse(const char *args, struct rtos_config *c);

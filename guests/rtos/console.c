@@ -41,7 +41,7 @@ void console_use_mutex(void)
 	use_mutex = true;
 }
 
-void console_write(const char *s, size_t n)
+void console_locked(void (*fn)(void *arg), void *arg)
 {
 	/* The mutex only from a task that may block and does not hold the kernel lock (a fatal
 	 * report from inside the scheduler must not take it); and a task that faulted while
@@ -49,17 +49,36 @@ void console_write(const char *s, size_t n)
 	if (use_mutex && sched_can_block() && !sched_lock_held_here()) {
 		int r = mutex_lock(&line_mutex, RTOS_FOREVER);
 
-		out(s, n);
+		fn(arg);
 		if (r == RTOS_OK)
 			mutex_unlock(&line_mutex);
 	} else {
 		unsigned long flags = port_irq_save();
 
 		ticket_lock(&spin);
-		out(s, n);
+		fn(arg);
 		ticket_unlock(&spin);
 		port_irq_restore(flags);
 	}
+}
+
+struct out_args {
+	const char *s;
+	size_t n;
+};
+
+static void out_locked(void *arg)
+{
+	const struct out_args *o = arg;
+
+	out(o->s, o->n);
+}
+
+void console_write(const char *s, size_t n)
+{
+	struct out_args o = {s, n};
+
+	console_locked(out_locked, &o);
 }
 
 void kprintf(const char *fmt, ...)

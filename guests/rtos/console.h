@@ -10,6 +10,8 @@
 /* Prints atomically with respect to other printers. */
 void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void console_write(const char *s, size_t n);
+/* Runs fn(arg) holding the console, so that whatever it sends to the UART is not interleaved. */
+void console_locked(void (*fn)(void *arg), void *arg);
 /* After the scheduler runs: tasks serialise on a mutex instead of a spinning lock. */
 void console_use_mutex(void);
 /* Reads a line of input (echoed); blocks. Returns its length. */

@@ -1,7 +1,8 @@
 /*
  * Synchronous exceptions and SErrors at EL1. A fault in a task stops that task and the rest of
  * the system carries on (the RTOS's version of "a guest's fault is the guest's problem"); a fault
- * in an interrupt handler, the idle task or with the kernel lock held stops the CPU.
+ * in an interrupt handler, the idle task or with the kernel lock held stops the CPU. A fault the
+ * running code announced in its CPU's fault_fixup (the fuzzer) is not one: it resumes there.
  */
 #include "arch.h"
 #include "console.h"
@@ -64,8 +65,25 @@ static void stop_task_or_cpu(void)
 	port_fatal("fault outside a task", t);
 }
 
+/* An expected fault (the CPU's fault_fixup names its PC): note it and resume past it. */
+static bool fixed_up(struct exc_frame *f)
+{
+	struct fault_fixup *fx = &this_pcpu()->fixup;
+
+	if (!fx->pc || f->elr != fx->pc)
+		return false;
+	fx->esr = read_sysreg(esr_el1);
+	fx->far = read_sysreg(far_el1);
+	fx->taken++;
+	f->elr = fx->resume;
+	fx->pc = 0;
+	return true;
+}
+
 void sync_handle(struct exc_frame *f)
 {
+	if (fixed_up(f))
+		return;
 	report("sync", f);
 	stop_task_or_cpu();
 }

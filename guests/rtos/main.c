@@ -8,6 +8,7 @@
 #include "bench.h"
 #include "config.h"
 #include "console.h"
+#include "fuzz.h"
 #include "gic.h"
 #include "percpu.h"
 #include "platform.h"
@@ -46,6 +47,7 @@ static void init_main(void *arg)
 		selftest_fault_start(&cfg, &plat);
 	if (cfg.virtio_rng)
 		virtio_rng_start(&cfg, &plat);
+	fuzz_init(&cfg, &plat, online);
 	bench_parse(plat.bootargs, &bench_cfg);
 	if (bench_cfg.modes)
 		bench_start(&plat, &bench_cfg, online);

@@ -8,12 +8,14 @@
 #include "platform.h"
 #include "sysreg.h"
 
-#define L2_TABLES  8 /* 8 GiB of address space with 2 MiB blocks */
-#define BLOCK	   (2ULL << 20)
-#define VA_BITS	   39
-#define ATTR_DEV   0 /* MAIR index: Device-nGnRE */
-#define ATTR_NORM  1 /* MAIR index: Normal, inner/outer write-back, read/write-allocate */
-#define MAIR_VALUE (0x04ULL << (8 * ATTR_DEV) | 0xffULL << (8 * ATTR_NORM))
+#define L2_TABLES 8 /* 8 GiB of address space with 2 MiB blocks */
+#define BLOCK	  (2ULL << 20)
+#define VA_BITS	  39
+#define ATTR_DEV  0 /* MAIR index: Device-nGnRE */
+#define ATTR_NORM 1 /* MAIR index: Normal, inner/outer write-back, read/write-allocate */
+#define ATTR_NC	  2 /* MAIR index: Normal, non-cacheable (the fuzzer's aliases of devices) */
+#define MAIR_VALUE                                                                                 \
+	(0x04ULL << (8 * ATTR_DEV) | 0xffULL << (8 * ATTR_NORM) | 0x44ULL << (8 * ATTR_NC))
 
 #define PTE_VALID   (1ULL << 0)
 #define PTE_TABLE   (1ULL << 1)
@@ -105,6 +107,39 @@ int mmu_map_device(uint64_t pa, uint64_t size)
 	dsb(ishst);
 	isb();
 	return r;
+}
+
+int mmu_map_alias(uint64_t va, uint64_t pa, uint64_t size, bool exec)
+{
+	uint64_t attrs = PTE_ATTR(ATTR_NC) | PTE_ISH | PTE_UXN | (exec ? 0 : PTE_PXN);
+
+	if ((va | pa | size) & (BLOCK - 1) || !size || va + size > (1ULL << VA_BITS))
+		return -1;
+	for (uint64_t off = 0; off < size; off += BLOCK) {
+		uint64_t *t = l2_for(va + off), *e;
+
+		if (!t)
+			return -1;
+		e = &t[((va + off) >> 21) & 511];
+		if (!(*e & PTE_VALID))
+			*e = (pa + off) | attrs | PTE_AF | PTE_VALID;
+	}
+	dsb(ishst);
+	isb();
+	return 0;
+}
+
+int mmu_map_bogus_table(uint64_t va, uint64_t table_pa)
+{
+	uint64_t *e = &l1[(va >> 30) & 511];
+
+	if ((va & ((1ULL << 30) - 1)) || (table_pa & 0xfff) || va >= (1ULL << VA_BITS) ||
+	    (*e & PTE_VALID))
+		return -1;
+	*e = table_pa | PTE_TABLE | PTE_VALID;
+	dsb(ishst);
+	isb();
+	return 0;
 }
 
 /*

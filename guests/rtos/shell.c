@@ -2,6 +2,7 @@
 #include "app.h"
 #include "arch.h"
 #include "console.h"
+#include "fuzz.h"
 #include "kstring.h"
 #include "rtos.h"
 
@@ -57,14 +58,17 @@ static void shell_main(void *arg)
 		if (!strcmp(line, "help"))
 			kprintf(
 			    "help | tasks | reset (PSCI SYSTEM_RESET) | off (PSCI SYSTEM_OFF) | "
-			    "hc ... (Tandem hypercalls) | cntcheck [N]\n");
+			    "hc ... (Tandem hypercalls) | cntcheck [N] | fuzz OPS [SEED "
+			    "[ROUNDS]]\n");
 		else if (!strcmp(line, "tasks"))
 			cmd_tasks();
 		else if (!strcmp(line, "reset"))
 			psci_system_reset();
 		else if (!strcmp(line, "off"))
 			psci_system_off();
-		else if (tandemctl_command(line))
+		else if (fuzz_command(line))
+			;
+		else if (tandemctl_command(line)) /* splits line in place: last */
 			;
 		else if (line[0])
 			kprintf("%s: unknown command (help)\n", line);

@@ -25,7 +25,7 @@ unsigned smp_boot(const struct platform *p, unsigned want)
 				(unsigned long)p->mpidr[cpu], r);
 			continue;
 		}
-		deadline = rtos_now() + rtos_us_to_ticks(200000);
+		deadline = rtos_now() + rtos_us_to_ticks(2000000); /* a loaded host is slow */
 		while (!pcpus[cpu].online && rtos_now() < deadline)
 			task_sleep(rtos_us_to_ticks(100));
 		if (pcpus[cpu].online)

@@ -314,8 +314,17 @@ bool vm_cpu_on(struct vm *vm, struct vcpu *target, ipa_t entry, uint64_t arg)
 	/* Under the VM lock: a vCPU of a VM being stopped or reset must stay down. */
 	spin_lock(&vm->lock);
 	ok = vm->state == VM_RUNNING && target->state == VCPU_OFF;
-	if (ok)
+	if (ok) {
+		/*
+		 * A vCPU is OFF as soon as its CPU_OFF trap says so, but its pCPU saves its
+		 * registers and context only on the way out of that trap: starting it before
+		 * then would see the save overwrite the fresh context (found by the trap
+		 * fuzzer: the vCPU came back after its CPU_OFF instead of at entry). That takes
+		 * a few hundred instructions, and the way out takes no VM lock.
+		 */
+		pcpu_wait_vcpu_off(target);
 		vcpu_start(target, entry, arg);
+	}
 	spin_unlock(&vm->lock);
 	return ok;
 }

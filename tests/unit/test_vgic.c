@@ -1,4 +1,4 @@
-/* clang-format off */ /* unit-sources: hypervisor/virt/vgic/vgic.c hypervisor/virt/vgic/vgic-lr.c hypervisor/virt/vgic/vgic-mmio.c hypervisor/virt/vgic/vgic-dist.c hypervisor/virt/vgic/vgic-redist.c */
+/* clang-format off */ /* unit-sources: hypervisor/virt/vgic/vgic.c hypervisor/virt/vgic/vgic-lr.c hypervisor/virt/vgic/vgic-mmio.c hypervisor/virt/vgic/vgic-dist.c hypervisor/virt/vgic/vgic-redist.c hypervisor/core/guest_log.c hypervisor/lib/ratelimit.c */
 /* clang-format on */
 /*
  * The virtual GICv3: distributor and redistributor registers as a guest sees them,
@@ -599,6 +599,67 @@ static void test_hw_cleared_by_guest_releases_physical(void **state)
 	assert_int_equal(fake_gic.deactivated[0], PPI_VTIMER);
 }
 
+/*
+ * Found by the trap fuzzer: vCPU 0 clears vCPU 1's pending hardware-linked timer PPI through
+ * vCPU 1's redistributor. The physical PPI is active on vCPU 1's pCPU, so vCPU 0 must not
+ * deactivate it here; vCPU 1 is kicked and its next flush releases it (else its timer stays
+ * silent for good on a bind pCPU).
+ */
+static void test_hw_ppi_cleared_by_other_vcpu(void **state)
+{
+	struct vcpu *v1 = &vm.vcpus[1];
+
+	vgic_inject_hw(v1, PPI_VTIMER, PPI_VTIMER); /* disabled: stays pending, off the LRs */
+	fake_gic.ppi_active |= 1u << PPI_VTIMER;    /* dropped, not deactivated, by EL2 */
+	current_vcpu = v1;
+	vgic_flush(v1);
+	vgic_sync(v1);
+	vgic_vcpu_save(v1); /* v1 leaves; pending, so the physical one goes with it */
+	assert_int_equal(fake_gic.nr_deactivated, 1);
+	vgic_vcpu_restore(v1);
+	assert_true(fake_gic.ppi_active & (1u << PPI_VTIMER));
+
+	current_vcpu = &vm.vcpus[0];
+	memset(kicks, 0, sizeof(kicks));
+	gicr_wr(1, GICR_ICPENDR0, 4, bit(PPI_VTIMER));
+	assert_int_equal(fake_gic.nr_deactivated, 1); /* not from vCPU 0's pCPU */
+	assert_int_equal(kicks[1], 1);
+
+	current_vcpu = v1;
+	vgic_flush(v1);
+	assert_int_equal(fake_gic.nr_deactivated, 2);
+	assert_int_equal(fake_gic.deactivated[1], PPI_VTIMER);
+	guest_exit_entry(v1);
+	assert_int_equal(fake_gic.nr_deactivated, 2); /* once */
+}
+
+/* The same while vCPU 1 is off its pCPU: its restore does not set the physical PPI active. */
+static void test_hw_ppi_cleared_while_saved(void **state)
+{
+	struct vcpu *v1 = &vm.vcpus[1];
+
+	vgic_inject_hw(v1, PPI_VTIMER, PPI_VTIMER);
+	fake_gic.ppi_active |= 1u << PPI_VTIMER;
+	current_vcpu = v1;
+	vgic_flush(v1);
+	vgic_sync(v1);
+	vgic_vcpu_save(v1);
+	assert_false(fake_gic.ppi_active & (1u << PPI_VTIMER));
+	current_vcpu = &vm.vcpus[0];
+	gicr_wr(1, GICR_ICPENDR0, 4, bit(PPI_VTIMER));
+	current_vcpu = v1;
+	vgic_vcpu_restore(v1);
+	assert_false(fake_gic.ppi_active & (1u << PPI_VTIMER));
+	vgic_flush(v1);
+	assert_int_equal(nr_valid_lrs(), 0);
+	/* The timer fires again later: injected and linked as usual. */
+	gicr_wr(1, GICR_ISENABLER0, 4, bit(PPI_VTIMER));
+	vgic_sync(v1);
+	vgic_inject_hw(v1, PPI_VTIMER, PPI_VTIMER);
+	vgic_flush(v1);
+	assert_int_equal(LR_HW(fake_gic.lr[0]), 1);
+}
+
 static void test_overflow_uie_npie(void **state)
 {
 	struct vcpu *v0 = &vm.vcpus[0];
@@ -947,7 +1008,7 @@ static void test_sgi1r_targets(void **state)
 
 	current_vcpu = v0;
 	/* TargetList {1, 2}, INTID 5. */
-	vgic_sgi1r_write(v0, 5ULL << 24 | 0x6);
+	vgic_sgi_write(v0, 5ULL << 24 | 0x6, false);
 	assert_int_equal(gicr_rd(0, GICR_ISPENDR0, 4), 0);
 	assert_int_equal(gicr_rd(1, GICR_ISPENDR0, 4), bit(5));
 	assert_int_equal(gicr_rd(2, GICR_ISPENDR0, 4), bit(5));
@@ -956,20 +1017,20 @@ static void test_sgi1r_targets(void **state)
 	assert_int_equal(kicks[2], 1);
 
 	/* IRM: everyone but the sender. */
-	vgic_sgi1r_write(&vm.vcpus[2], 1ULL << 40 | 9ULL << 24);
+	vgic_sgi_write(&vm.vcpus[2], 1ULL << 40 | 9ULL << 24, false);
 	assert_int_equal(gicr_rd(0, GICR_ISPENDR0, 4), bit(9));
 	assert_int_equal(gicr_rd(1, GICR_ISPENDR0, 4), bit(5) | bit(9));
 	assert_int_equal(gicr_rd(2, GICR_ISPENDR0, 4), bit(5));
 
 	/* Aff1 / Aff2 / Aff3 != 0, or a range selector past our vCPUs: nobody. */
-	vgic_sgi1r_write(v0, 1ULL << 16 | 3ULL << 24 | 0x7);
-	vgic_sgi1r_write(v0, 1ULL << 32 | 3ULL << 24 | 0x7);
-	vgic_sgi1r_write(v0, 1ULL << 48 | 3ULL << 24 | 0x7);
-	vgic_sgi1r_write(v0, 1ULL << 44 | 3ULL << 24 | 0x7);
+	vgic_sgi_write(v0, 1ULL << 16 | 3ULL << 24 | 0x7, false);
+	vgic_sgi_write(v0, 1ULL << 32 | 3ULL << 24 | 0x7, false);
+	vgic_sgi_write(v0, 1ULL << 48 | 3ULL << 24 | 0x7, false);
+	vgic_sgi_write(v0, 1ULL << 44 | 3ULL << 24 | 0x7, false);
 	for (unsigned i = 0; i < 3; i++)
 		assert_int_equal(gicr_rd(i, GICR_ISPENDR0, 4) & bit(3), 0);
 	/* Aff0 past the last vCPU is ignored, the others still get it. */
-	vgic_sgi1r_write(v0, 4ULL << 24 | 0x81);
+	vgic_sgi_write(v0, 4ULL << 24 | 0x81, false);
 	assert_int_equal(gicr_rd(0, GICR_ISPENDR0, 4), bit(4) | bit(9));
 
 	/* The SGI lands in vCPU 1's LRs when it runs. */
@@ -980,6 +1041,27 @@ static void test_sgi1r_targets(void **state)
 	assert_true(i >= 0);
 	assert_int_equal(LR_STATE(fake_gic.lr[i]), ST_PENDING);
 	assert_int_equal(LR_EOI(fake_gic.lr[i]), 0);
+}
+
+/*
+ * Found by the trap fuzzer: ICC_SGI0R_EL1 and ICC_ASGI1R_EL1 writes were ignored. With
+ * GICD_CTLR.DS = 1 they signal Group 0 SGIs (a target gets one only if it has that SGI in
+ * Group 0); ICC_SGI1R_EL1 signals either group.
+ */
+static void test_sgi0r_group0_only(void **state)
+{
+	struct vcpu *v0 = &vm.vcpus[0];
+
+	current_vcpu = v0;
+	gicr_wr(1, GICR_IGROUPR0, 4, ~bit(3)); /* vCPU 1: SGI 3 in Group 0, the rest Group 1 */
+	vgic_sgi_write(v0, 3ULL << 24 | 0x2, true);
+	vgic_sgi_write(v0, 4ULL << 24 | 0x2, true);
+	assert_int_equal(gicr_rd(1, GICR_ISPENDR0, 4), bit(3));
+	vgic_sgi_write(v0, 1ULL << 40 | 6ULL << 24, true); /* IRM, Group 1 everywhere: nobody */
+	assert_int_equal(gicr_rd(1, GICR_ISPENDR0, 4), bit(3));
+	assert_int_equal(gicr_rd(0, GICR_ISPENDR0, 4), 0);
+	vgic_sgi_write(v0, 4ULL << 24 | 0x2, false); /* SGI1R: either group */
+	assert_int_equal(gicr_rd(1, GICR_ISPENDR0, 4), bit(3) | bit(4));
 }
 
 static void test_save_restore(void **state)
@@ -1098,7 +1180,7 @@ static void test_quiet_trap_skips_the_flush(void **state)
 
 	/* Another vCPU sends it an SGI: the next entry loads it. */
 	current_vcpu = &vm.vcpus[1];
-	vgic_sgi1r_write(&vm.vcpus[1], (1ULL << 24) | 1); /* SGI 1 to vCPU 0 */
+	vgic_sgi_write(&vm.vcpus[1], (1ULL << 24) | 1, false); /* SGI 1 to vCPU 0 */
 	current_vcpu = v0;
 	assert_int_equal(kicks[0], 1);
 	guest_exit_entry(v0);
@@ -1208,6 +1290,8 @@ int main(void)
 	    cmocka_unit_test_setup(test_disabled_not_delivered, setup),
 	    cmocka_unit_test_setup(test_inject_hw_vtimer, setup),
 	    cmocka_unit_test_setup(test_hw_cleared_by_guest_releases_physical, setup),
+	    cmocka_unit_test_setup(test_hw_ppi_cleared_by_other_vcpu, setup),
+	    cmocka_unit_test_setup(test_hw_ppi_cleared_while_saved, setup),
 	    cmocka_unit_test_setup(test_overflow_uie_npie, setup),
 	    cmocka_unit_test_setup(test_overflow_keeps_active_loaded, setup),
 	    cmocka_unit_test_setup(test_one_lr_no_underflow_storm, setup),
@@ -1222,6 +1306,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_private_traffic_skips_vm_lock, setup),
 	    cmocka_unit_test_setup(test_pending_spi_survives_cpu_on, setup),
 	    cmocka_unit_test_setup(test_sgi1r_targets, setup3),
+	    cmocka_unit_test_setup(test_sgi0r_group0_only, setup),
 	    cmocka_unit_test_setup(test_save_restore, setup),
 	    cmocka_unit_test_setup(test_save_releases_hw_ppi, setup),
 	    cmocka_unit_test_setup(test_flush_restores_if_needed_and_is_idempotent, setup),

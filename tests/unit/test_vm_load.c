@@ -44,6 +44,7 @@ static struct {
 	size_t dtb_last_size;
 
 	unsigned starts;
+	unsigned waits_at_start; /* pcpu_wait_vcpu_off() calls before the last vcpu_start() */
 	struct vcpu *start_vcpu;
 	ipa_t start_entry;
 	uint64_t start_arg;
@@ -117,6 +118,7 @@ int guest_dtb_build(struct vm *vm, void *buf, size_t cap, ipa_t initrd_start, ui
 void vcpu_start(struct vcpu *vcpu, ipa_t entry, uint64_t arg)
 {
 	rec.starts++;
+	rec.waits_at_start = rec.waits;
 	rec.start_vcpu = vcpu;
 	rec.start_entry = entry;
 	rec.start_arg = arg;
@@ -507,8 +509,12 @@ static void test_cpu_on_only_while_running(void **state)
 {
 	start_two_vcpu_vm();
 	vm.vcpus[1].state = VCPU_OFF;
+	rec.waits = 0;
 	assert_true(vm_cpu_on(&vm, &vm.vcpus[1], VM_RAM_BASE, 7));
 	assert_int_equal(rec.starts, 2);
+	/* Its pCPU may still be saving it after its CPU_OFF: waited for before the start. */
+	assert_int_equal(rec.waits, 1);
+	assert_int_equal(rec.waits_at_start, 1);
 	assert_ptr_equal(rec.start_vcpu, &vm.vcpus[1]);
 	assert_false(vm_cpu_on(&vm, &vm.vcpus[0], VM_RAM_BASE, 7)); /* already on */
 	vm_stop(&vm, "test");

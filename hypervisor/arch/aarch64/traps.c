@@ -9,6 +9,7 @@
 #include <tandem/arch_vcpu.h>
 #include <tandem/irq.h>
 #include <tandem/errno.h>
+#include <tandem/guest_log.h>
 #include <tandem/log.h>
 #include <tandem/mmio.h>
 #include <tandem/pcpu.h>
@@ -37,9 +38,11 @@ static void skip_insn(struct guest_regs *r, uint64_t esr)
 
 static void trap_undef(struct vcpu *vcpu, struct guest_regs *r, uint64_t esr)
 {
-	log_warn("vm %s vcpu %u: unhandled trap EC 0x%x (ESR 0x%llx) at pc 0x%llx: UNDEF injected",
-		 vcpu->vm->name, vcpu->id, (unsigned)ESR_EC(esr), (unsigned long long)esr,
-		 (unsigned long long)r->pc);
+	guest_log(vcpu->vm,
+		  "warning: vm %s vcpu %u: unhandled trap EC 0x%x (ESR 0x%llx) at pc 0x%llx: UNDEF "
+		  "injected",
+		  vcpu->vm->name, vcpu->id, (unsigned)ESR_EC(esr), (unsigned long long)esr,
+		  (unsigned long long)r->pc);
 	arch_vcpu_inject_undef(vcpu);
 }
 
@@ -143,12 +146,14 @@ static void trap_sysreg(struct vcpu *vcpu, struct guest_regs *r, uint64_t esr)
 		return;
 	}
 	switch (enc) {
-	case SYSREG(3, 0, 12, 11, 5): /* ICC_SGI1R_EL1 */
+	case SYSREG(3, 0, 12, 11, 5): /* ICC_SGI1R_EL1: either group (the guest sees DS = 1) */
 		if (!read)
-			vgic_sgi1r_write(vcpu, reg_read(r, rt));
+			vgic_sgi_write(vcpu, reg_read(r, rt), false);
 		return;
-	case SYSREG(3, 0, 12, 11, 6): /* ICC_ASGI1R_EL1: no secure state to signal */
-	case SYSREG(3, 0, 12, 11, 7): /* ICC_SGI0R_EL1: Group 0 is not offered */
+	case SYSREG(3, 0, 12, 11, 6): /* ICC_ASGI1R_EL1: with DS = 1 it signals Group 0 */
+	case SYSREG(3, 0, 12, 11, 7): /* ICC_SGI0R_EL1 */
+		if (!read)
+			vgic_sgi_write(vcpu, reg_read(r, rt), true);
 		return;
 	case SYSREG(2, 0, 0, 2, 2): /* MDSCR_EL1: kept per vCPU, debug itself is not offered */
 		if (read)
@@ -166,8 +171,10 @@ static void trap_sysreg(struct vcpu *vcpu, struct guest_regs *r, uint64_t esr)
 			reg_write(r, rt, 0);
 		return;
 	}
-	log_warn("vm %s vcpu %u: %s of unsupported system register S%u_%u_C%u_C%u_%u: UNDEF",
-		 vcpu->vm->name, vcpu->id, read ? "read" : "write", op0, op1, crn, crm, op2);
+	guest_log(
+	    vcpu->vm,
+	    "warning: vm %s vcpu %u: %s of unsupported system register S%u_%u_C%u_C%u_%u: UNDEF",
+	    vcpu->vm->name, vcpu->id, read ? "read" : "write", op0, op1, crn, crm, op2);
 	r->pc -= 4;
 	arch_vcpu_inject_undef(vcpu);
 }
@@ -177,18 +184,62 @@ static ipa_t fault_ipa(void)
 	return ((read_sysreg(hpfar_el2) >> 4) << 12) | (read_sysreg(far_el2) & 0xfff);
 }
 
+/* Data abort ISS fields (Arm ARM D17.2.40, ESR_EL2 for a data abort from a lower EL). */
+#define DABT_ISV   (1UL << 24)
+#define DABT_SSE   (1UL << 21)
+#define DABT_SF	   (1UL << 15)
+#define DABT_CM	   (1UL << 8)
+#define DABT_S1PTW (1UL << 7)
+#define DABT_WNR   (1UL << 6)
+
+/* What is at an IPA that faulted at stage 2, for the log line. */
+static const char *ipa_what(struct vcpu *vcpu, ipa_t ipa)
+{
+	return mmio_find(vcpu->vm, ipa) ? "an emulated device" : "nothing";
+}
+
+/* A load's value as the destination register gets it: the access size, then SSE and SF. */
+static uint64_t load_value(uint64_t v, unsigned size, uint64_t esr)
+{
+	unsigned bits = 8 * size;
+
+	if (bits < 64) {
+		v &= (1ULL << bits) - 1;
+		if (esr & DABT_SSE)
+			v = (uint64_t)((int64_t)(v << (64 - bits)) >> (64 - bits));
+	}
+	return (esr & DABT_SF) ? v : (uint32_t)v;
+}
+
 static void trap_dabt(struct vcpu *vcpu, struct guest_regs *r, uint64_t esr)
 {
 	ipa_t ipa = fault_ipa();
 	uint64_t far = read_sysreg(far_el2);
-	bool isv = esr & (1UL << 24);
-	bool write = esr & (1UL << 6);
+	bool write = esr & DABT_WNR;
 	struct mmio_access acc = {.addr = ipa, .write = write};
 	int err;
 
-	if (isv) {
+	if (esr & DABT_S1PTW) {
+		/* The guest's own page tables point where there is no RAM. */
+		guest_log(vcpu->vm,
+			  "error: vm %s vcpu %u: stage-1 table walk reads IPA 0x%llx, where %s is "
+			  "(pc 0x%llx): external abort injected",
+			  vcpu->vm->name, vcpu->id, (unsigned long long)ipa, ipa_what(vcpu, ipa),
+			  (unsigned long long)r->pc);
+		arch_vcpu_inject_abort(vcpu, true, far);
+		return;
+	}
+	if (esr & DABT_CM) {
+		/*
+		 * DC CIVAC and friends on an IPA with no RAM: nothing of it can be in a cache, so
+		 * there is nothing to do (a guest may maintain a range covering a device). KVM
+		 * skips them the same way.
+		 */
+		skip_insn(r, esr);
+		return;
+	}
+	if (esr & DABT_ISV) {
 		unsigned sas = (esr >> 22) & 3, srt = (esr >> 16) & 0x1f;
-		bool sse = esr & (1UL << 21), sf = esr & (1UL << 15);
 
 		acc.size = 1U << sas;
 		if (write)
@@ -196,16 +247,8 @@ static void trap_dabt(struct vcpu *vcpu, struct guest_regs *r, uint64_t esr)
 			    reg_read(r, srt) & (sas == 3 ? ~0UL : (1UL << (8 * acc.size)) - 1);
 		err = mmio_dispatch(vcpu, &acc);
 		if (err == 0) {
-			if (!write) {
-				uint64_t v = acc.value;
-
-				if (sse && sas < 3) {
-					unsigned bits = 8 * acc.size;
-
-					v = (uint64_t)((int64_t)(v << (64 - bits)) >> (64 - bits));
-				}
-				reg_write(r, srt, sf ? v : (uint32_t)v);
-			}
+			if (!write)
+				reg_write(r, srt, load_value(acc.value, acc.size, esr));
 			vcpu->stats.mmio++;
 			skip_insn(r, esr);
 			return;
@@ -214,28 +257,38 @@ static void trap_dabt(struct vcpu *vcpu, struct guest_regs *r, uint64_t esr)
 		err = mmio_find(vcpu->vm, ipa) ? -ERR_INVAL : -ERR_NOENT;
 	}
 	if (err == -ERR_NOENT)
-		log_error(
-		    "vm %s vcpu %u: unmapped IPA 0x%llx (%s, pc 0x%llx): external abort injected",
+		guest_log(
+		    vcpu->vm,
+		    "error: vm %s vcpu %u: unmapped IPA 0x%llx (%s, pc 0x%llx): external abort "
+		    "injected",
 		    vcpu->vm->name, vcpu->id, (unsigned long long)ipa, write ? "write" : "read",
 		    (unsigned long long)r->pc);
-	else if (!isv)
-		log_error("vm %s vcpu %u: MMIO access at IPA 0x%llx without a valid syndrome (pc "
-			  "0x%llx): external abort injected",
-			  vcpu->vm->name, vcpu->id, (unsigned long long)ipa,
-			  (unsigned long long)r->pc);
+	else if (!(esr & DABT_ISV))
+		guest_log(
+		    vcpu->vm,
+		    "error: vm %s vcpu %u: MMIO access at IPA 0x%llx without a valid syndrome "
+		    "(pc 0x%llx): external abort injected",
+		    vcpu->vm->name, vcpu->id, (unsigned long long)ipa, (unsigned long long)r->pc);
 	else
-		log_error("vm %s vcpu %u: emulated %s of %u bytes at IPA 0x%llx refused (%s)",
-			  vcpu->vm->name, vcpu->id, write ? "write" : "read", acc.size,
-			  (unsigned long long)ipa, err_name(err));
+		guest_log(
+		    vcpu->vm,
+		    "error: vm %s vcpu %u: emulated %s of %u bytes at IPA 0x%llx refused (%s, "
+		    "pc 0x%llx): external abort injected",
+		    vcpu->vm->name, vcpu->id, write ? "write" : "read", acc.size,
+		    (unsigned long long)ipa, err_name(err), (unsigned long long)r->pc);
 	arch_vcpu_inject_abort(vcpu, true, far);
 }
 
 static void trap_iabt(struct vcpu *vcpu, struct guest_regs *r, uint64_t esr)
 {
-	log_error("vm %s vcpu %u: instruction fetch from unmapped IPA 0x%llx (pc 0x%llx): external "
-		  "abort injected",
-		  vcpu->vm->name, vcpu->id, (unsigned long long)fault_ipa(),
-		  (unsigned long long)r->pc);
+	ipa_t ipa = fault_ipa();
+
+	guest_log(vcpu->vm,
+		  "error: vm %s vcpu %u: instruction fetch %s IPA 0x%llx, where %s is (pc "
+		  "0x%llx): external abort injected",
+		  vcpu->vm->name, vcpu->id,
+		  (esr & DABT_S1PTW) ? "whose stage-1 table walk reads" : "from",
+		  (unsigned long long)ipa, ipa_what(vcpu, ipa), (unsigned long long)r->pc);
 	arch_vcpu_inject_abort(vcpu, false, read_sysreg(far_el2));
 }
 

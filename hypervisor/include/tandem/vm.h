@@ -4,6 +4,7 @@
 
 #include <tandem/config.h>
 #include <tandem/mmio.h>
+#include <tandem/ratelimit.h>
 #include <tandem/spinlock.h>
 #include <tandem/stage2.h>
 #include <tandem/types.h>
@@ -46,6 +47,7 @@ struct vm {
 
 	struct vgic_vm vgic;
 	struct vpl011 uart;
+	struct ratelimit log_limit; /* guest_log(): the console lines this VM may cause */
 };
 
 extern struct vm vms[CFG_MAX_VMS];

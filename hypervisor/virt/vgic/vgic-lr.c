@@ -117,9 +117,14 @@ static unsigned collect_private(struct vcpu *vcpu, uint32_t *keys, unsigned n)
 		struct vgic_irq *irq = &vv->private_irqs[i];
 
 		live &= live - 1;
-		if (!irq->active && !vgic_irq_pending(irq))
+		if (!irq->active && !vgic_irq_pending(irq)) {
 			vv->private_live &= ~(1u << i);
-		else if (wants_lr(d, irq))
+			/* Cleared by another vCPU's GICR write (release_hw): we are its pCPU. */
+			if (irq->hw_intid && irq->lr < 0) {
+				arch_gic_deactivate(irq->hw_intid);
+				irq->hw_intid = 0;
+			}
+		} else if (wants_lr(d, irq))
 			keys[n++] = lr_key(irq, i);
 	}
 	return n;
@@ -410,8 +415,11 @@ void vgic_vcpu_restore(struct vcpu *vcpu)
 	for (unsigned i = 16; i < VGIC_NR_PRIVATE; i++) {
 		struct vgic_irq *irq = &vv->private_irqs[i];
 
-		if (irq->hw_intid && irq->hw_active)
+		/* Not pending nor active any more (cleared meanwhile by another vCPU): let go. */
+		if (irq->hw_intid && irq->hw_active && (irq->active || irq->pending))
 			arch_gic_ppi_set_active(irq->hw_intid, true);
+		else if (irq->hw_intid && irq->hw_active)
+			irq->hw_intid = 0;
 		irq->hw_active = false;
 	}
 	vv->loaded = true;

@@ -6,13 +6,12 @@
  * redistributor's vCPU lock for GICR (its private interrupts).
  */
 #include <tandem/arch.h>
+#include <tandem/guest_log.h>
 #include <tandem/log.h>
 #include <tandem/vcpu.h>
 #include <tandem/vm.h>
 
 #include "vgic-internal.h"
-
-static unsigned ignored_logs;
 
 void vgic_reg_access(struct vgic_mmio_ctx *c, const struct vgic_reg *table, unsigned n,
 		     uint32_t off, struct mmio_access *acc, const char *frame)
@@ -37,10 +36,8 @@ void vgic_reg_access(struct vgic_mmio_ctx *c, const struct vgic_reg *table, unsi
 		}
 		return;
 	}
-	if (vgic_log_ok(&ignored_logs))
-		log_warn("vgic: VM %s: %s %s at %s+0x%x (%u bytes) ignored: %s", c->vm->name,
-			 acc->write ? "write" : "read", acc->write ? "to" : "of", frame, off,
-			 acc->size, why);
+	guest_log(c->vm, "warning: vgic: VM %s: %s %s+0x%x (%u bytes) ignored: %s", c->vm->name,
+		  acc->write ? "write to" : "read of", frame, off, acc->size, why);
 	if (!acc->write)
 		acc->value = 0;
 }
@@ -163,14 +160,18 @@ void vgic_write_spending(struct vgic_mmio_ctx *c, uint32_t off, unsigned size, u
 
 /*
  * A hardware-linked interrupt the guest clears or deactivates by register will never
- * be deactivated through an LR: release the physical one (its own pCPU for a PPI).
+ * be deactivated through an LR: release the physical one. A PPI is active in the GIC of
+ * its own vCPU's pCPU, so only that vCPU can do it: kick it, and its next flush does
+ * (collect_private in vgic-lr.c; vgic_vcpu_restore if it is not on a pCPU now).
  */
 static void release_hw(struct vgic_mmio_ctx *c, struct vgic_irq *irq)
 {
 	if (!irq->hw_intid || irq->lr >= 0 || irq->pending || irq->active)
 		return;
-	if (c->rd && c->rd != vcpu_current())
+	if (c->rd && c->rd != vcpu_current()) {
+		c->kicks |= (vgic_kickset_t)1 << c->rd->id;
 		return;
+	}
 	arch_gic_deactivate(irq->hw_intid);
 	irq->hw_intid = 0;
 }

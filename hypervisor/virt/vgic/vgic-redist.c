@@ -70,6 +70,7 @@ int vgic_redist_mmio(struct vcpu *vcpu, struct mmio_access *acc, void *opaque)
 	unsigned idx = (unsigned)(acc->offset / VGIC_GICR_STRIDE);
 	uint32_t off = (uint32_t)(acc->offset % VGIC_GICR_STRIDE);
 	struct vgic_mmio_ctx c = {.vm = vm, .rd = NULL, .kicks = 0};
+	char frame[16]; /* GICR<n> or GICR<n>_SGI, for log lines */
 
 	if (idx >= vm->nr_vcpus) { /* the region covers nr_vcpus frames: cannot happen */
 		if (vgic_log_ok(&bad_frame_logs))
@@ -80,12 +81,13 @@ int vgic_redist_mmio(struct vcpu *vcpu, struct mmio_access *acc, void *opaque)
 		return 0;
 	}
 	c.rd = &vm->vcpus[idx];
+	snprintf_td(frame, sizeof(frame), off < GICR_SGI_BASE ? "GICR%u" : "GICR%u_SGI", idx);
 	spin_lock(&c.rd->vgic.lock);
 	if (off < GICR_SGI_BASE)
-		vgic_reg_access(&c, rd_regs, ARRAY_SIZE(rd_regs), off, acc, "GICR");
+		vgic_reg_access(&c, rd_regs, ARRAY_SIZE(rd_regs), off, acc, frame);
 	else
 		vgic_reg_access(&c, sgi_regs, ARRAY_SIZE(sgi_regs), off - GICR_SGI_BASE, acc,
-				"GICR_SGI");
+				frame);
 	spin_unlock(&c.rd->vgic.lock);
 	vgic_kick_set(vm, c.kicks);
 	return 0;

@@ -301,7 +301,26 @@ void vgic_set_level(struct vm *vm, irq_t intid, bool level)
 	vgic_kick_set(vm, kicks);
 }
 
-void vgic_sgi1r_write(struct vcpu *vcpu, uint64_t val)
+/*
+ * One SGI from an ICC_SGI*R write: with group0_only (ICC_SGI0R, ICC_ASGI1R) it is forwarded
+ * only if the target has that SGI in Group 0; ICC_SGI1R forwards either group, since the
+ * guest sees GICD_CTLR.DS = 1 (IHI 0069 "Forwarding an SGI to a target PE").
+ */
+static void send_sgi(struct vm *vm, struct vcpu *target, irq_t intid, bool group0_only)
+{
+	vgic_kickset_t kicks = 0;
+	struct vgic_irq *irq = &target->vgic.private_irqs[intid];
+
+	spin_lock(&target->vgic.lock);
+	if (!group0_only || !irq->group1) {
+		make_pending(vm, target, intid, irq, &kicks);
+		target->stats.injected++;
+	}
+	spin_unlock(&target->vgic.lock);
+	vgic_kick_set(vm, kicks);
+}
+
+void vgic_sgi_write(struct vcpu *vcpu, uint64_t val, bool group0_only)
 {
 	struct vm *vm = vcpu->vm;
 	irq_t intid = (val >> 24) & 0xf;
@@ -311,7 +330,7 @@ void vgic_sgi1r_write(struct vcpu *vcpu, uint64_t val)
 	if (val & (1ULL << 40)) { /* IRM: every PE but the sender */
 		for (unsigned i = 0; i < vm->nr_vcpus; i++)
 			if (i != vcpu->id)
-				vgic_inject(vm, &vm->vcpus[i], intid);
+				send_sgi(vm, &vm->vcpus[i], intid, group0_only);
 		return;
 	}
 	/* Our vCPUs have Aff3 = Aff2 = Aff1 = 0 and Aff0 = index. */
@@ -322,6 +341,6 @@ void vgic_sgi1r_write(struct vcpu *vcpu, uint64_t val)
 
 		targets &= targets - 1;
 		if (aff0 < vm->nr_vcpus)
-			vgic_inject(vm, &vm->vcpus[aff0], intid);
+			send_sgi(vm, &vm->vcpus[aff0], intid, group0_only);
 	}
 }
