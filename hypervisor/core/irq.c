@@ -12,6 +12,7 @@
 #include <tandem/platform.h>
 #include <tandem/pool.h>
 #include <tandem/smmu.h>
+#include <tandem/spinlock.h>
 #include <tandem/timer.h>
 #include <tandem/stats.h>
 #include <tandem/vcpu.h>
@@ -105,19 +106,34 @@ unsigned irq_hyp_pcpu(void)
 	return fallback == MAX_PCPUS ? 0 : fallback;
 }
 
+/* The pCPU the hypervisor's interrupts go to now (MAX_PCPUS: not routed yet); route_lock. */
+static unsigned routed_to = MAX_PCPUS;
+static spinlock_t route_lock = SPINLOCK_INIT;
+
 void irq_route_hyp(void)
 {
-	unsigned target = irq_hyp_pcpu();
+	unsigned target;
 
-	if (smmu_event_irq()) {
-		gic_set_edge(smmu_event_irq()); /* the SMMU pulses it (its DTB says edge) */
-		gic_route_spi(smmu_event_irq(), pcpus[target].mpidr);
-		log_info("hypervisor interrupts (SMMU events, INTID %u) -> pCPU %u",
-			 (unsigned)smmu_event_irq(), target);
+	/*
+	 * Called by whichever pCPU changed a pool, by several at once when moves complete on
+	 * several pCPUs: each looks at the pools and routes under one lock, so the last to
+	 * route looks last, and a stale look never has the last word.
+	 */
+	spin_lock(&route_lock);
+	target = irq_hyp_pcpu();
+	if (target != routed_to) {
+		routed_to = target;
+		if (smmu_event_irq()) {
+			gic_set_edge(smmu_event_irq()); /* the SMMU pulses it (its DTB says edge) */
+			gic_route_spi(smmu_event_irq(), pcpus[target].mpidr);
+			log_info("hypervisor interrupts (SMMU events, INTID %u) -> pCPU %u",
+				 (unsigned)smmu_event_irq(), target);
+		}
+		if (platform.uart_irq) {
+			gic_route_spi(platform.uart_irq, pcpus[target].mpidr);
+			log_info("hypervisor interrupts (console UART, INTID %u) -> pCPU %u",
+				 (unsigned)platform.uart_irq, target);
+		}
 	}
-	if (!platform.uart_irq)
-		return;
-	gic_route_spi(platform.uart_irq, pcpus[target].mpidr);
-	log_info("hypervisor interrupts (console UART, INTID %u) -> pCPU %u",
-		 (unsigned)platform.uart_irq, target);
+	spin_unlock(&route_lock);
 }

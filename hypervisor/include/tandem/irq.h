@@ -6,7 +6,8 @@
 void irq_handle(void);
 /* The pCPU that takes the hypervisor's own device interrupts, given the current vCPU placement. */
 unsigned irq_hyp_pcpu(void);
-/* Routes the hypervisor's device interrupts (console UART) to irq_hyp_pcpu(); logs where. */
+/* Routes the hypervisor's device interrupts (console UART) to irq_hyp_pcpu(), saying so when it
+ * changes. */
 void irq_route_hyp(void);
 
 #endif
