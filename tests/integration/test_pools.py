@@ -70,6 +70,16 @@ def hc(t, vm, cmd, status, what):
     m = t.expect_check(vm, r"^\[rtos\] (HC|CNT) ([^\n]*)\n", 30, what + " (answered)", since=start)
     if not m:
         return None
+    # The console breaks a VM's line off when another source prints (say, Tandem's "moved"
+    # line) and redraws it whole when the VM writes on: read on until the RTOS has printed
+    # something after it (a LAT line comes twice a second), then take the RTOS's own lines
+    # joined (vm_output drops a broken-off piece that a redraw repeats).
+    for _ in range(25):
+        whole = re.search(r"^(HC|CNT) ([^\n]*)\n.", vm.vm_output("rtos", start), re.M)
+        if whole:
+            m = whole
+            break
+        vm.drain(0.2)
     got = re.search(r"status=(-?\d+)", m.group(2))
     if status is not None:
         t.check(what, got and int(got.group(1)) == status,
