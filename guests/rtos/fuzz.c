@@ -1,5 +1,6 @@
 /*
- * fuzz=N fuzz_seed=S [fuzz_rounds=R] (or the shell's "fuzz N [S [R]]"): a seeded trap fuzzer.
+ * fuzz=N fuzz_seed=S [fuzz_rounds=R] [fuzz_reset=1] (or the shell's "fuzz N [S [R [reset]]]"): a
+ * seeded trap fuzzer.
  * One task per CPU performs its share of N operations drawn from a xorshift64* stream (seed,
  * round, CPU): HVC and SMC calls, MMIO accesses of every size and form to the emulated devices
  * and to holes, system-register accesses, hidden-feature instructions. Injected aborts and
@@ -31,7 +32,7 @@ static const struct platform *plat;
 static unsigned nr_online, nr_fuzz;
 static uint64_t seed, ops_total;
 static unsigned rounds;
-static bool started, busy;
+static bool started, busy, reset_last;
 static volatile bool running;
 static struct semaphore go[RTOS_MAX_CPUS], dog_go[RTOS_MAX_CPUS], done, request;
 static struct task fuzz_tasks[RTOS_MAX_CPUS], dog_tasks[RTOS_MAX_CPUS], control_task;
@@ -106,6 +107,20 @@ static void one_op(struct fuzz_cpu *c)
 	c->st.ops++;
 }
 
+/*
+ * fuzz_reset: halfway through the last round, this CPU asks PSCI SYSTEM_RESET while the others
+ * are still busy trapping; the hypervisor must restart the VM from its images all the same.
+ */
+static void system_reset(struct fuzz_cpu *c, unsigned round, unsigned long op)
+{
+	uint64_t x[8] = {0x84000009}; /* SYSTEM_RESET */
+
+	kprintf("FUZZ reset: cpu%u calls PSCI SYSTEM_RESET at op %lu of round %u\n", c->id, op,
+		round);
+	fuzz_smccc(false, 0, x);
+	kprintf("FUZZ reset: SYSTEM_RESET returned %ld\n", (long)x[0]);
+}
+
 static void fuzz_main(void *arg)
 {
 	struct fuzz_cpu *c = arg;
@@ -119,6 +134,8 @@ static void fuzz_main(void *arg)
 		c->st = (struct fuzz_stats){0};
 		for (unsigned long i = 0; i < n; i++) {
 			c->progress = i;
+			if (reset_last && round + 1 == rounds && c->id + 1 == nr_fuzz && i == n / 2)
+				system_reset(c, round, i);
 			one_op(c);
 			if ((i + 1) % every == 0 && i + 1 < n)
 				kprintf("FUZZ progress cpu=%u ops=%lu/%lu faults=%lu\n", c->id,
@@ -211,14 +228,18 @@ static void control_main(void *arg)
 	}
 }
 
-/* Starts a run (rounds of ops operations from seed s); false if one is still going. */
-static bool fuzz_request(uint64_t ops, uint64_t s, unsigned r)
+/*
+ * Starts a run (rounds of ops operations from seed s, then a SYSTEM_RESET halfway through the
+ * last round if reset); false if one is still going.
+ */
+static bool fuzz_request(uint64_t ops, uint64_t s, unsigned r, bool reset)
 {
 	if (__atomic_exchange_n(&busy, true, __ATOMIC_ACQUIRE))
 		return false;
 	ops_total = ops;
 	seed = s;
 	rounds = r ? r : 1;
+	reset_last = reset;
 	if (!started) {
 		started = true;
 		if (fuzz_mmio_setup(plat))
@@ -248,7 +269,7 @@ void fuzz_init(const struct rtos_config *cfg, const struct platform *p, unsigned
 	nr_online = nr_cpus;
 	nr_fuzz = cfg->fuzz_cpus && cfg->fuzz_cpus < nr_cpus ? cfg->fuzz_cpus : nr_cpus;
 	if (cfg->fuzz && p->gic_version == 3 && p->nr_gicr)
-		fuzz_request(cfg->fuzz, cfg->fuzz_seed, cfg->fuzz_rounds);
+		fuzz_request(cfg->fuzz, cfg->fuzz_seed, cfg->fuzz_rounds, cfg->fuzz_reset);
 	else if (cfg->fuzz)
 		kprintf("FUZZ: needs a GICv3\n");
 }
@@ -267,6 +288,7 @@ static const char *number(const char *s, uint64_t *v)
 bool fuzz_command(const char *line)
 {
 	uint64_t n, s = 1, r = 1;
+	bool reset = false;
 	const char *p;
 
 	if (strncmp(line, "fuzz", 4) != 0 || (line[4] && line[4] != ' '))
@@ -276,11 +298,13 @@ bool fuzz_command(const char *line)
 		p = number(p, &s);
 	if (p && *p)
 		p = number(p, &r);
+	if (p && !strcmp(p, " reset"))
+		p += 6, reset = true;
 	if (!p || *p || !n) {
-		kprintf("usage: fuzz OPS [SEED [ROUNDS]]\n");
+		kprintf("usage: fuzz OPS [SEED [ROUNDS [reset]]]\n");
 	} else if (plat->gic_version != 3 || !plat->nr_gicr) {
 		kprintf("FUZZ: needs a GICv3\n");
-	} else if (!fuzz_request(n, s, (unsigned)r)) {
+	} else if (!fuzz_request(n, s, (unsigned)r, reset)) {
 		kprintf("FUZZ: busy\n");
 	}
 	return true;
