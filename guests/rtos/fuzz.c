@@ -31,7 +31,7 @@ static struct fuzz_cpu cpus[RTOS_MAX_CPUS];
 static const struct platform *plat;
 static unsigned nr_online, nr_fuzz;
 static uint64_t seed, ops_total;
-static unsigned rounds;
+static unsigned rounds, current_round;
 static bool started, busy, reset_last;
 static volatile bool running;
 static struct semaphore go[RTOS_MAX_CPUS], dog_go[RTOS_MAX_CPUS], done, request;
@@ -121,15 +121,19 @@ static void system_reset(struct fuzz_cpu *c, unsigned round, unsigned long op)
 	kprintf("FUZZ reset: SYSTEM_RESET returned %ld\n", (long)x[0]);
 }
 
+/* One task per CPU, for every round of every run: the controller sets current_round, then go. */
 static void fuzz_main(void *arg)
 {
 	struct fuzz_cpu *c = arg;
 
-	for (unsigned round = 0; round < rounds; round++) {
-		unsigned long n = ops_total / nr_fuzz + (c->id == 0 ? ops_total % nr_fuzz : 0);
-		unsigned long every = n / 8 ? n / 8 : 1;
+	for (;;) {
+		unsigned long n, every;
+		unsigned round;
 
 		sem_take(&go[c->id], RTOS_FOREVER);
+		round = current_round;
+		n = ops_total / nr_fuzz + (c->id == 0 ? ops_total % nr_fuzz : 0);
+		every = n / 8 ? n / 8 : 1;
 		c->rng.s = mix(mix(seed + round) ^ (c->id + 1));
 		c->st = (struct fuzz_stats){0};
 		for (unsigned long i = 0; i < n; i++) {
@@ -189,6 +193,7 @@ static void run_round(unsigned round)
 	kprintf("FUZZ start round=%u seed=%lu ops=%lu cpus=%u\n", round,
 		(unsigned long)(seed + round), (unsigned long)ops_total, nr_fuzz);
 	running = true;
+	current_round = round;
 	for (unsigned i = 0; i < nr_fuzz; i++) {
 		sem_give(&dog_go[i]);
 		sem_give(&go[i]);
@@ -205,14 +210,14 @@ static void run_round(unsigned round)
 		t.sysreg += s->sysreg, t.insn += s->insn, t.faults += s->faults;
 		t.dabt += s->dabt, t.iabt += s->iabt, t.undef += s->undef;
 		t.align += s->align, t.other += s->other, t.mismatch += s->mismatch;
-		t.cpu_on += s->cpu_on;
+		t.cpu_on += s->cpu_on, t.stale += s->stale;
 	}
 	kprintf(
 	    "FUZZ done seed=%lu ops=%lu hvc=%lu smc=%lu mmio=%lu sysreg=%lu insn=%lu "
 	    "faults=%lu dabt=%lu iabt=%lu undef=%lu align=%lu other=%lu mismatch=%lu cpu_on=%lu "
-	    "ms=%lu\n",
+	    "stale=%lu ms=%lu\n",
 	    (unsigned long)(seed + round), t.ops, t.hvc, t.smc, t.mmio, t.sysreg, t.insn, t.faults,
-	    t.dabt, t.iabt, t.undef, t.align, t.other, t.mismatch, t.cpu_on,
+	    t.dabt, t.iabt, t.undef, t.align, t.other, t.mismatch, t.cpu_on, t.stale,
 	    (unsigned long)(rtos_ticks_to_ns(rtos_now() - t0) / 1000000));
 }
 

@@ -67,6 +67,8 @@ bool fuzz_smccc(bool smc, uint16_t imm, uint64_t regs[8]);
  * instruction, bits [20:5]), through a generated instruction. */
 bool fuzz_sysreg(bool write, uint32_t enc, uint64_t *val);
 bool fuzz_insn(enum fuzz_insn which);
+/* MRS/MSR of MDSCR_EL1 (a fixed instruction, not a generated one). */
+bool fuzz_mdscr(bool write, uint64_t *val);
 /* Generates and runs MOVZ x0, #imm: false if what ran was not what was written (stale code). */
 bool fuzz_stub_check(uint16_t imm, uint64_t *got);
 /* The instruction in this CPU's stub (the last generated one). */
@@ -107,6 +109,7 @@ struct fuzz_stats {
 	unsigned long faults, dabt, iabt, undef, align, other; /* faults by kind */
 	unsigned long mismatch; /* results that break an architectural rule */
 	unsigned long cpu_on;	/* PSCI CPU_ON calls that started a vCPU */
+	unsigned long stale;	/* generated instructions that did not run as written */
 };
 
 /* What a CPU is doing right now, for the stall report of the other CPUs' watchdogs. */

@@ -360,6 +360,26 @@ bool fuzz_smccc(bool smc, uint16_t imm, uint64_t regs[8])
 	return fx->taken != before;
 }
 
+bool fuzz_mdscr(bool write, uint64_t *val)
+{
+	struct fault_fixup *fx = fixup();
+	unsigned long before = fx->taken;
+	uint64_t v = *val;
+
+	if (write)
+		__asm__ volatile(FX_ARM "msr mdscr_el1, %[v]" FX_END
+				 :
+				 : [v] "r"(v), [fx] "r"(fx)
+				 : FX_CLOB);
+	else
+		__asm__ volatile(FX_ARM "mrs %[v], mdscr_el1" FX_END
+				 : [v] "+r"(v)
+				 : [fx] "r"(fx)
+				 : FX_CLOB);
+	*val = v;
+	return fx->taken != before;
+}
+
 bool fuzz_stub_check(uint16_t imm, uint64_t *got)
 {
 	uint64_t regs[8] = {0x5555};
