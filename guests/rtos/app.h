@@ -20,5 +20,7 @@ void virtio_rng_start(const struct rtos_config *cfg, const struct platform *p);
 void shell_start(void);
 /* Console commands for Tandem's hypercalls and counters (tandemctl.c); true if handled. */
 bool tandemctl_command(char *line);
+/* hc storm: every CPU moves VM (or pCPU) index between two pools for ms ms; one HC line. */
+void hcstorm(bool vm, uint64_t index, uint64_t pool_a, uint64_t pool_b, uint64_t ms);
 
 #endif

@@ -3,7 +3,7 @@
  * the counters, for the tests and for an operator at the RTOS console:
  *   hc info | hc uid | hc sched VM VCPU BUDGET_US PERIOD_US WEIGHT | hc vmpool VM POOL |
  *   hc cpupool PCPU POOL | hc time PCPU | hc poolof 0|1 N (0: VM N, 1: pCPU N) |
- *   hc raw FN [ARGS...]
+ *   hc raw FN [ARGS...] | hc storm vm|cpu N POOL_A POOL_B MS (hcstorm.c)
  *   cntcheck N  (N consecutive CNTVCT, CNTPCT, CNTVCT reads: virtual time == physical time)
  * Each prints one line starting with "HC " or "CNT " that a test can parse.
  */
@@ -101,10 +101,18 @@ static void cmd_hc(char **w, unsigned n)
 	uint64_t a[6] = {0};
 	bool ok = true;
 
+	if (n == 7 && !strcmp(w[1], "storm") && (!strcmp(w[2], "vm") || !strcmp(w[2], "cpu"))) {
+		for (unsigned i = 3; i < 7; i++)
+			a[i - 3] = number(w[i], &ok);
+		if (ok) {
+			hcstorm(!strcmp(w[2], "vm"), a[0], a[1], a[2], a[3]);
+			return;
+		}
+	}
 	for (unsigned i = 2; i < n && i < 8; i++)
 		a[i - 2] = number(w[i], &ok);
 	if (n < 2 || !ok) {
-		kprintf("HC usage: hc info|uid|sched|vmpool|cpupool|time|poolof|raw ...\n");
+		kprintf("HC usage: hc info|uid|sched|vmpool|cpupool|time|poolof|raw|storm ...\n");
 		return;
 	}
 	if (!strcmp(w[1], "info")) {
@@ -135,7 +143,7 @@ static void cmd_hc(char **w, unsigned n)
 		ok = true;
 		print("raw", hvc(number(w[2], &ok), a[1], a[2], a[3], a[4], a[5]));
 	} else {
-		kprintf("HC usage: hc info|uid|sched|vmpool|cpupool|time|poolof|raw ...\n");
+		kprintf("HC usage: hc info|uid|sched|vmpool|cpupool|time|poolof|raw|storm ...\n");
 	}
 }
 

@@ -86,7 +86,7 @@ static int64_t vm_set_pool(struct vcpu *caller, const struct guest_regs *r)
 	if (vms[r->x[1]].state != VM_RUNNING)
 		return refuse(caller, TANDEM_HC_VM_SET_POOL, TANDEM_E_BUSY,
 			      "the VM is not running");
-	/* The caller's own VM moves once its vCPU has left its pCPU, at this trap's end. */
+	/* Admitted moves complete once the VM's vCPUs have left their pCPUs (POOL_OF says). */
 	err = pool_move_vm(&vms[r->x[1]], &pools[r->x[2]], why, sizeof(why));
 	return err ? refuse(caller, TANDEM_HC_VM_SET_POOL, status_of(err), why) : TANDEM_OK;
 }
@@ -117,14 +117,24 @@ static int64_t pcpu_time(struct vcpu *caller, struct guest_regs *r)
 	return TANDEM_OK;
 }
 
+/* x1 its pool; x2 1 while a move of it is in flight; x3 the pool it is in once that is done. */
 static int64_t pool_of(struct vcpu *caller, struct guest_regs *r)
 {
 	if (r->x[1] == 0 && r->x[2] < nr_vms) {
-		r->x[1] = vms[r->x[2]].vcpus[0].sched.pool->index;
+		struct pool *moving_to, *pool = pool_of_vm(&vms[r->x[2]], &moving_to);
+
+		r->x[1] = pool->index;
+		r->x[2] = moving_to != NULL;
+		r->x[3] = moving_to ? moving_to->index : pool->index;
 		return TANDEM_OK;
 	}
 	if (r->x[1] == 1 && r->x[2] < nr_pcpus && pcpus[r->x[2]].online) {
-		r->x[1] = pcpus[r->x[2]].sched.pool->index;
+		const struct pcpu *p = &pcpus[r->x[2]];
+
+		r->x[1] = __atomic_load_n(&p->sched.pool, __ATOMIC_ACQUIRE)->index;
+		/* It joined its pool at once; it still owes the old one a release (a pick). */
+		r->x[2] = __atomic_load_n(&p->leaving, __ATOMIC_RELAXED) != NULL;
+		r->x[3] = r->x[1];
 		return TANDEM_OK;
 	}
 	return refuse(caller, TANDEM_HC_POOL_OF, TANDEM_E_INVAL, "no such VM or pCPU");

@@ -140,23 +140,12 @@ static bool liveness_net(struct pool *pool, struct pcpu *p)
  */
 static struct vcpu *pick_next(struct pcpu *p)
 {
-	struct pool *pool, *leaving = p->leaving;
-	struct pcpu *kick = NULL;
+	struct pool *pool = pool_lock_for_pick(p); /* also hands back what a moved pCPU ran */
 	struct vcpu *v;
 	uint64_t next;
 
-	if (leaving) { /* moved to another pool: hand back what it ran there */
-		spin_lock(&leaving->lock);
-		kick = leaving->ops->release(leaving, p, arch_counter_read());
-		p->leaving = NULL;
-		if (kick)
-			pcpu_resched(kick);
-		spin_unlock(&leaving->lock);
-	}
-	pool = __atomic_load_n(&p->sched.pool, __ATOMIC_ACQUIRE);
 	if (!pool) /* pools are built after the secondaries come up; a wake-up kicks it later */
 		return NULL;
-	spin_lock(&pool->lock);
 	p->resched = false;
 	v = pool->ops->pick(pool, p, arch_counter_read(), &p->next_decision, &p->pick_kick);
 	if (p->pick_kick)
@@ -182,7 +171,17 @@ static void __attribute__((noreturn)) vcpu_enter(struct vcpu *vcpu)
 	/* Picked while another pCPU still saves it: that takes a few hundred instructions. */
 	while (__atomic_load_n(&vcpu->loaded_on, __ATOMIC_ACQUIRE))
 		arch_relax();
-	vcpu->loaded_on = p;
+	__atomic_store_n(&vcpu->loaded_on, p, __ATOMIC_RELAXED);
+	/*
+	 * Stopped (or held for a move) since it was picked: the kick for that found it not loaded
+	 * yet and sent no IPI. Exit again at once. The barrier pairs with vcpu_kick()'s: either
+	 * the kicker saw loaded_on set, or this sees the new state.
+	 */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (!vcpu_schedulable(vcpu)) {
+		p->resched = true;
+		arch_gic_send_sgi(p->index, IPI_KICK);
+	}
 	p->current = vcpu;
 	p->stats.switches++;
 	if (vcpu->last_pcpu && vcpu->last_pcpu != p)
@@ -219,7 +218,10 @@ void pcpu_leave_vcpu(void)
 
 void pcpu_wait_vcpu_off(const struct vcpu *vcpu)
 {
-	while (__atomic_load_n(&vcpu->loaded_on, __ATOMIC_ACQUIRE))
+	/* running_on first: a vCPU picked but not loaded yet is about to be (then leaves again:
+	 * vcpu_enter), and once running_on is clear it is never picked again (not schedulable). */
+	while (__atomic_load_n(&vcpu->sched.running_on, __ATOMIC_ACQUIRE) ||
+	       __atomic_load_n(&vcpu->loaded_on, __ATOMIC_ACQUIRE))
 		arch_relax(); /* it was kicked: it leaves at its next exit */
 }
 
@@ -256,8 +258,13 @@ void pcpu_maybe_switch(void)
 	if (next == prev)
 		return;
 	pcpu_leave_vcpu();
-	if (prev && pool_vcpu_left(prev))
-		next = NULL; /* it moved its VM to another pool: the idle loop picks afresh */
+	if (prev && pool_vcpu_left(prev) && next) {
+		/* This pCPU completed a VM move, so both pools re-planned since next was picked:
+		 * run it (it was picked, and nothing else would run it now) but decide again
+		 * right away, at the exit the self-kick forces. */
+		p->resched = true;
+		arch_gic_send_sgi(p->index, IPI_KICK);
+	}
 	if (prev && prev->state == VCPU_STOPPED)
 		vm_vcpu_left(prev->vm); /* a VM reset is carried out here, off its vCPUs */
 	if (next)

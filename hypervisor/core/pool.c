@@ -69,7 +69,7 @@ static void add_pcpu(struct pool *pool, struct pcpu *p)
 		i--;
 	}
 	pool->pcpus[i] = p;
-	p->sched.pool = pool;
+	__atomic_store_n(&p->sched.pool, pool, __ATOMIC_RELEASE);
 }
 
 static void remove_pcpu(struct pool *pool, struct pcpu *p)
@@ -224,16 +224,37 @@ static unsigned pending_joins(const struct pool *pool, struct vcpu **join, unsig
 	return n;
 }
 
+/* Locks the pool vm's vCPUs are in (and `also`, in lock order): a move of vm may complete
+ * meanwhile, so the pool is read again under the lock. Returns the VM's pool. */
+static struct pool *lock_vm_pool(const struct vm *vm, struct pool *also)
+{
+	for (;;) {
+		struct pool *pool = __atomic_load_n(&vm->vcpus[0].sched.pool, __ATOMIC_ACQUIRE);
+
+		lock_two(pool, also ? also : pool);
+		if (vm->vcpus[0].sched.pool == pool)
+			return pool;
+		unlock_two(pool, also ? also : pool);
+	}
+}
+
 int pool_set_params(struct vcpu *vcpu, const struct sched_params *params, char *why, size_t why_len)
 {
-	struct pool *pool = vcpu->sched.pool;
+	struct pool *pool = lock_vm_pool(vcpu->vm, NULL);
 	struct vcpu *join[POOL_MAX_VCPUS];
 	struct sched_change change = {.retune = vcpu, .params = params, .join = join};
 	int err;
 
-	spin_lock(&pool->lock);
-	change.nr_join = pending_joins(pool, join, 0);
-	err = pool->ops->admit(pool, &change, why, why_len);
+	/* Its pool's test says nothing about the pool it is moving to, which admitted it with
+	 * its present parameters. */
+	if (vcpu->vm->move_to) {
+		snprintf_td(why, why_len, "vm %s is moving to pool %s", vcpu->vm->name,
+			    vcpu->vm->move_to->name);
+		err = -ERR_BUSY;
+	} else {
+		change.nr_join = pending_joins(pool, join, 0);
+		err = pool->ops->admit(pool, &change, why, why_len);
+	}
 	if (!err) {
 		vcpu->sched.params = *params;
 		pool->ops->replan(pool, arch_counter_read());
@@ -243,26 +264,42 @@ int pool_set_params(struct vcpu *vcpu, const struct sched_params *params, char *
 	return err;
 }
 
-/* Waits until no pCPU runs or holds any vCPU of vm (they are held, so none is picked). */
-static void wait_vm_off_pcpus(struct vm *vm)
+/*
+ * VM moves never wait. A move is admitted and its vCPUs held (unschedulable) at once, under
+ * both pools' locks; each pCPU running one is kicked. Whoever then sees every vCPU of the VM
+ * off its pCPU completes the move: the mover itself if none was on a pCPU, else the pCPU
+ * that saved the last one (pool_vcpu_left). A pCPU in EL2 thus never waits for another pCPU
+ * to leave a vCPU, so moves that cross (two privileged VMs moving each other, both vCPUs of
+ * a VM moving it) cannot deadlock.
+ *
+ * Why nobody misses the last departure: the mover sets `held`, then (full barrier) looks at
+ * every vCPU's loaded_on; a leaving pCPU clears loaded_on, then (full barrier) looks at
+ * `held`. Of any mover and leaver one sees the other's store, and whoever looks does so
+ * under both pools' locks, so exactly one completes the move.
+ */
+
+/*
+ * Whether no pCPU runs or holds a vCPU of vm. With vm's pool locked: running_on only
+ * changes under that lock and is never set again while the vCPUs are held; loaded_on is
+ * cleared (release) once a pCPU has saved the vCPU, and that pCPU looks again afterwards.
+ */
+static bool vm_off_pcpus(const struct vm *vm)
 {
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
-		struct vcpu *v = &vm->vcpus[i];
+		const struct vcpu *v = &vm->vcpus[i];
 
-		while (__atomic_load_n(&v->loaded_on, __ATOMIC_ACQUIRE) ||
-		       __atomic_load_n(&v->sched.running_on, __ATOMIC_ACQUIRE))
-			arch_relax();
+		if (v->sched.running_on || __atomic_load_n(&v->loaded_on, __ATOMIC_ACQUIRE))
+			return false;
 	}
+	return true;
 }
 
-/* The second half of a VM move: with every vCPU of vm held and kicked, waits until none is
- * on a pCPU, moves them into vm->move_to and lets them run there. */
-static void finish_move(struct vm *vm)
+/* The move itself, under both pools' locks, every vCPU of vm held and off its pCPU: they
+ * become members of `to`, runnable ones queue there, and both pools re-plan. */
+static void move_locked(struct vm *vm, struct pool *from, struct pool *to)
 {
-	struct pool *from = vm->vcpus[0].sched.pool, *to = vm->move_to;
+	uint64_t now = arch_counter_read();
 
-	wait_vm_off_pcpus(vm);
-	lock_two(from, to);
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 
@@ -273,95 +310,156 @@ static void finish_move(struct vm *vm)
 		__atomic_store_n(&v->sched.pool, to, __ATOMIC_RELEASE);
 		to->vcpus[to->nr_vcpus++] = v;
 	}
-	vm->move_to = NULL;
-	__atomic_store_n(&vm->move_caller, NULL, __ATOMIC_RELAXED);
-	from->ops->replan(from, arch_counter_read());
-	to->ops->replan(to, arch_counter_read());
-	resched_pool(from);
-	resched_pool(to);
-	unlock_two(from, to);
-
+	__atomic_store_n(&vm->move_to, NULL, __ATOMIC_RELEASE);
+	from->ops->replan(from, now);
+	to->ops->replan(to, now);
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 
 		apply_idle_traps(v);
+		/* Under the lock pool_wake() takes: a wake-up skipped while held is done here. */
 		v->held = false;
-		/* Runnable ones queue in the new pool; blocked ones wake as interrupts arrive. */
 		if (v->state == VCPU_RUNNABLE)
-			pool_wake(v);
-		else if (v->state == VCPU_BLOCKED)
-			vcpu_kick_if_pending(v);
+			to->ops->wake(to, v, now);
 	}
+	resched_pool(from);
+	resched_pool(to);
+}
+
+/* After move_locked(), with no lock held. */
+static void moved(struct vm *vm, const struct pool *from, const struct pool *to)
+{
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		if (vm->vcpus[i].state == VCPU_BLOCKED) /* an interrupt may have come meanwhile */
+			vcpu_kick_if_pending(&vm->vcpus[i]);
 	irq_route_hyp(); /* a pool may have become empty, or no longer be */
 	log_info("vm %s: moved from pool %s to pool %s", vm->name, from->name, to->name);
 }
 
 int pool_move_vm(struct vm *vm, struct pool *to, char *why, size_t why_len)
 {
-	struct pool *from = vm->vcpus[0].sched.pool;
+	struct pool *from = lock_vm_pool(vm, to);
 	struct vcpu *join[POOL_MAX_VCPUS];
 	struct sched_change change = {.join = join};
-	struct vcpu *self = vcpu_current();
-	bool deferred = self && self->vm == vm;
-	int err;
+	bool done = false;
+	int err = 0;
 
-	if (from == to)
-		return 0;
-	lock_two(from, to);
 	if (vm->move_to) {
 		snprintf_td(why, why_len, "vm %s is already moving to pool %s", vm->name,
 			    vm->move_to->name);
 		err = -ERR_BUSY;
-	} else {
+	} else if (from != to) {
 		for (unsigned i = 0; i < vm->nr_vcpus; i++)
 			join[i] = &vm->vcpus[i];
 		change.nr_join = pending_joins(to, join, vm->nr_vcpus);
 		err = to->ops->admit(to, &change, why, why_len);
 	}
-	if (!err) {
-		for (unsigned i = 0; i < vm->nr_vcpus; i++)
-			vm->vcpus[i].held = true;
-		vm->move_to = to; /* admitted: later admission tests of `to` count it in */
-		/* Its own vCPU cannot wait for itself to leave: the move completes when it has. */
-		__atomic_store_n(&vm->move_caller, deferred ? self : NULL, __ATOMIC_RELAXED);
+	if (!err && from != to) {
+		for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+			struct vcpu *v = &vm->vcpus[i];
+
+			v->held = true; /* no pick returns it any more */
+			if (v->sched.running_on)
+				pcpu_resched(v->sched.running_on); /* its pCPU lets it go */
+		}
+		/* Admitted: later admission tests of `to` count it in until it arrives. */
+		__atomic_store_n(&vm->move_to, to, __ATOMIC_RELEASE);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST); /* held, then loaded_on: see above */
+		done = vm_off_pcpus(vm);		 /* none on a pCPU: nobody else will */
+		if (done)
+			move_locked(vm, from, to);
 	}
 	unlock_two(from, to);
-	if (err)
-		return err;
-
-	/* Every vCPU leaves its pCPU: the hold makes it unschedulable, the kick forces a pick
-	 * (the caller's own leaves at the end of this trap). */
-	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
-		struct vcpu *v = &vm->vcpus[i];
-		struct pcpu *p = __atomic_load_n(&v->sched.running_on, __ATOMIC_ACQUIRE);
-
-		if (p)
-			pcpu_resched(p);
-	}
-	if (!deferred)
-		finish_move(vm);
-	return 0;
+	if (done)
+		moved(vm, from, to);
+	return err;
 }
 
 bool pool_vcpu_left(struct vcpu *vcpu)
 {
-	if (__atomic_load_n(&vcpu->vm->move_caller, __ATOMIC_RELAXED) != vcpu)
+	struct vm *vm = vcpu->vm;
+	struct pool *from, *to;
+	bool done;
+
+	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* loaded_on cleared, then held: see above */
+	if (!vcpu->held)
 		return false;
-	finish_move(vcpu->vm);
-	return true;
+	for (;;) { /* the move in flight now (one may have completed, another been admitted) */
+		to = __atomic_load_n(&vm->move_to, __ATOMIC_ACQUIRE);
+		if (!to)
+			return false; /* completed meanwhile */
+		from = lock_vm_pool(vm, to);
+		if (vm->move_to == to)
+			break;
+		unlock_two(from, to);
+	}
+	done = vm_off_pcpus(vm);
+	if (done)
+		move_locked(vm, from, to);
+	unlock_two(from, to);
+	if (done)
+		moved(vm, from, to);
+	return done;
+}
+
+struct pool *pool_of_vm(const struct vm *vm, struct pool **moving_to)
+{
+	struct pool *pool = lock_vm_pool(vm, NULL);
+
+	*moving_to = vm->move_to;
+	spin_unlock(&pool->lock);
+	return pool;
+}
+
+struct pool *pool_lock_for_pick(struct pcpu *p)
+{
+	for (;;) {
+		struct pool *pool = __atomic_load_n(&p->sched.pool, __ATOMIC_ACQUIRE);
+		struct pool *left;
+
+		if (!pool) /* pools are built after the secondaries come up */
+			return NULL;
+		spin_lock(&pool->lock);
+		left = p->leaving; /* set and cleared under both pools' locks */
+		if (p->sched.pool == pool && !left)
+			return pool;
+		spin_unlock(&pool->lock);
+		if (!left || p->sched.pool != pool)
+			continue; /* moved meanwhile */
+		lock_two(left, pool);
+		if (p->sched.pool == pool && p->leaving == left) {
+			/* Moved to another pool: hand back what it ran in the old one. */
+			struct pcpu *kick = left->ops->release(left, p, arch_counter_read());
+
+			p->leaving = NULL;
+			if (kick)
+				pcpu_resched(kick);
+			spin_unlock(&left->lock);
+			return pool;
+		}
+		unlock_two(left, pool);
+	}
 }
 
 int pool_move_pcpu(struct pcpu *p, struct pool *to, char *why, size_t why_len)
 {
-	struct pool *from = p->sched.pool;
 	struct vcpu *join_from[POOL_MAX_VCPUS], *join_to[POOL_MAX_VCPUS];
 	struct sched_change drop = {.drop_pcpu = p, .join = join_from};
 	struct sched_change add = {.add_pcpu = p, .join = join_to};
+	struct pool *from;
 	int err;
 
-	if (from == to)
+	for (;;) { /* another caller may move it meanwhile: its pool is read under the lock */
+		from = __atomic_load_n(&p->sched.pool, __ATOMIC_ACQUIRE);
+		lock_two(from, to);
+		if (p->sched.pool == from)
+			break;
+		unlock_two(from, to);
+	}
+	if (from == to) {
+		unlock_two(from, to);
 		return 0;
-	lock_two(from, to);
+	}
 	if (p->leaving) {
 		snprintf_td(why, why_len, "pCPU %u is still leaving its previous pool", p->index);
 		err = -ERR_BUSY;

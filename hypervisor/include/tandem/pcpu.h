@@ -47,7 +47,8 @@ extern unsigned nr_pcpus;
 
 /* The calling CPU's data. */
 struct pcpu *pcpu_this(void);
-/* Waits until no pCPU holds vcpu's registers (its state is saved in struct vcpu). */
+/* Waits until no pCPU runs vcpu or holds its registers (its state is saved in struct vcpu).
+ * Only for a vCPU that can no longer be picked (stopped) and whose pCPU was kicked. */
 void pcpu_wait_vcpu_off(const struct vcpu *vcpu);
 /* Runs the calling CPU's scheduling loop: enters the vCPU its pool picks, else idles. */
 void __attribute__((noreturn)) pcpu_run(void);

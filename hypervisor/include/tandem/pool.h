@@ -52,13 +52,26 @@ void pool_yield(struct vcpu *vcpu);
  */
 int pool_set_params(struct vcpu *vcpu, const struct sched_params *params, char *why,
 		    size_t why_len);
+/*
+ * Admits a move of vm's vCPUs into `to` and returns at once: the move completes when none of
+ * them is on a pCPU any more (at once if none is), never by waiting. Until then vm stays in
+ * its pool with its vCPUs held (not schedulable), `to`'s admission tests count it in, and a
+ * second move of it, or a retune of one of its vCPUs, is -ERR_BUSY.
+ */
 int pool_move_vm(struct vm *vm, struct pool *to, char *why, size_t why_len);
 /*
- * A VM asking to move itself: pool_move_vm() admits the move and returns 0; the move completes
- * when the calling vCPU has left its pCPU. The core calls this right after a pCPU left vcpu:
- * true if it completed such a move (both pools re-planned: decide afresh).
+ * The core calls this right after a pCPU saved vcpu and left it: if its VM has a move in flight
+ * and it was the last of the VM's vCPUs on a pCPU, completes the move and returns true (both
+ * pools re-planned: decide afresh).
  */
 bool pool_vcpu_left(struct vcpu *vcpu);
+/* The pool vm is in, and (*moving_to) the one an admitted move takes it to, or NULL. */
+struct pool *pool_of_vm(const struct vm *vm, struct pool **moving_to);
+/*
+ * Locks p's pool for a pick and returns it (NULL before pools exist). If p was moved out of
+ * another pool since its last pick, first hands back what it ran there (release).
+ */
+struct pool *pool_lock_for_pick(struct pcpu *p);
 int pool_move_pcpu(struct pcpu *p, struct pool *to, char *why, size_t why_len);
 /* Per-pool, per-pCPU, per-vCPU figures on the console (Ctrl-A s). */
 void pool_dump(void);

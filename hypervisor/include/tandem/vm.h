@@ -29,11 +29,10 @@ struct vm {
 	unsigned index;
 	vmid_t vmid;
 	volatile enum vm_state state;
-	spinlock_t lock;	  /* state changes; before the vGIC and vPL011 locks */
-	bool restart_claimed;	  /* a pCPU has taken on the pending restart (vm_vcpu_left) */
-	unsigned restarts;	  /* completed restarts since boot */
-	struct pool *move_to;	  /* VM_SET_POOL admitted, not yet done: the pool it moves to */
-	struct vcpu *move_caller; /* its own vCPU that asked (the move waits for it to leave) */
+	spinlock_t lock;      /* state changes; before the vGIC and vPL011 locks */
+	bool restart_claimed; /* a pCPU has taken on the pending restart (vm_vcpu_left) */
+	unsigned restarts;    /* completed restarts since boot */
+	struct pool *move_to; /* VM_SET_POOL admitted, not yet done: the pool it moves to */
 
 	paddr_t ram_pa; /* host-physical base of its RAM */
 	ipa_t ram_ipa;	/* guest-physical base of its RAM */

@@ -19,7 +19,7 @@
 #define TANDEM_UID_3 0x65646e61U
 
 #define TANDEM_REVISION_MAJOR 1
-#define TANDEM_REVISION_MINOR 0
+#define TANDEM_REVISION_MINOR 1 /* 1.1: VM_SET_POOL completes asynchronously; POOL_OF x2, x3 */
 
 /* Functions (SMC64 fast calls). All but TANDEM_HC_INFO need a VM marked `privileged;`. */
 #define TANDEM_HC_INFO 0xc6000000U /* -> x1 nr_vms, x2 nr_pools, x3 nr_pcpus, x4 caller vm */
@@ -29,7 +29,9 @@
 #define TANDEM_HC_PCPU_SET_POOL 0xc6000003U /* x1 pcpu, x2 pool */
 #define TANDEM_HC_PCPU_TIME                                                                        \
 	0xc6000004U /* x1 pcpu -> x1 elapsed, x2 idle, x3 hyp, x4 guest (ticks) */
-#define TANDEM_HC_POOL_OF      0xc6000005U /* x1 0 = vm / 1 = pcpu, x2 index -> x1 pool */
+#define TANDEM_HC_POOL_OF                                                                          \
+	0xc6000005U /* x1 0 = vm / 1 = pcpu, x2 index -> x1 pool, x2 moving (0/1), x3 pool after   \
+		     */
 #define TANDEM_HC_NR_FUNCTIONS 6
 
 /* Status in x0. -1 and -3 are SMCCC's own NOT_SUPPORTED and INVALID_PARAMETER. */
