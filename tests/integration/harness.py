@@ -27,6 +27,7 @@ import signal
 import subprocess
 import sys
 import time
+import traceback
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LINUX_READY = r"TANDEM-LINUX-READY"
@@ -177,7 +178,9 @@ class Console:
             return
         for _ in range(8):
             self.send("\x01\x01\x01", newline=False)
-            m = self.expect(r"tandem: console input -> vm (\S+)", timeout)
+            # Up to the newline: a message read in two pieces must not match its first half
+            # ("vm li" would read as a VM named "li" and send another switch).
+            m = self.expect(r"tandem: console input -> vm (\S+)\n", timeout)
             self.focused = m.group(1)
             if self.focused == name:
                 if name == self.shell_vm and self.pos:
@@ -290,6 +293,9 @@ class Boot:
             return False
         if exc is not None:
             self.test.fail("%s: %s: %s" % (self.label, kind.__name__, exc))
+            # Where in the test it was raised: the test's own frames, innermost last.
+            for line in traceback.format_tb(tb):
+                print("# " + line.rstrip().replace("\n", "\n# "))
         if self.test.failed == self.failed_before and not os.environ.get("TANDEM_KEEP_LOGS"):
             os.unlink(c.log_path)
         else:

@@ -59,7 +59,7 @@ def canary(t, vm, what):
     vm.send("\x14c", newline=False)
     vm.send("xp /1wx 0x%x" % RTOS_PA)
     try:
-        m = vm.expect(r"%016x: (0x[0-9a-f]+)" % RTOS_PA, 20)
+        m = vm.expect(r"%016x: (0x[0-9a-f]+)\s" % RTOS_PA, 20)  # whole: not a half-read line
     except harness.Timeout:
         m = None
     vm.send("\x14c", newline=False)
