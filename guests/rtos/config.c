@@ -81,6 +81,8 @@ void config_parse(const char *args, struct rtos_config *c)
 			c->fuzz_rounds = (unsigned)number(v, w + len);
 		else if (word_is(w, len, "fuzz_cpus", &v))
 			c->fuzz_cpus = (unsigned)number(v, w + len);
+		else if (word_is(w, len, "fuzz_reset", &v))
+			c->fuzz_reset = number(v, w + len) != 0;
 	}
 	if (!c->lat_hz)
 		c->lat_hz = 1000;

@@ -23,6 +23,7 @@ struct rtos_config {
 	uint64_t fuzz_seed;	   /* fuzz_seed=S: the fuzzer's seed (default 1) */
 	unsigned fuzz_rounds;	   /* fuzz_rounds=R: rounds, seeds S, S+1, ... (default 1) */
 	unsigned fuzz_cpus;	   /* fuzz_cpus=N: fuzz on the first N CPUs (default all) */
+	bool fuzz_reset;	   /* fuzz_reset=1: SYSTEM_RESET halfway through the last round */
 };
 
 void config_parse(const char *args, struct rtos_config *c);

@@ -1,5 +1,6 @@
 /*
- * fuzz=N fuzz_seed=S [fuzz_rounds=R] (or the shell's "fuzz N [S [R]]"): a seeded trap fuzzer.
+ * fuzz=N fuzz_seed=S [fuzz_rounds=R] [fuzz_reset=1] (or the shell's "fuzz N [S [R [reset]]]"): a
+ * seeded trap fuzzer.
  * One task per CPU performs its share of N operations drawn from a xorshift64* stream (seed,
  * round, CPU): HVC and SMC calls, MMIO accesses of every size and form to the emulated devices
  * and to holes, system-register accesses, hidden-feature instructions. Injected aborts and
@@ -30,8 +31,8 @@ static struct fuzz_cpu cpus[RTOS_MAX_CPUS];
 static const struct platform *plat;
 static unsigned nr_online, nr_fuzz;
 static uint64_t seed, ops_total;
-static unsigned rounds;
-static bool started, busy;
+static unsigned rounds, current_round;
+static bool started, busy, reset_last;
 static volatile bool running;
 static struct semaphore go[RTOS_MAX_CPUS], dog_go[RTOS_MAX_CPUS], done, request;
 static struct task fuzz_tasks[RTOS_MAX_CPUS], dog_tasks[RTOS_MAX_CPUS], control_task;
@@ -106,19 +107,39 @@ static void one_op(struct fuzz_cpu *c)
 	c->st.ops++;
 }
 
+/*
+ * fuzz_reset: halfway through the last round, this CPU asks PSCI SYSTEM_RESET while the others
+ * are still busy trapping; the hypervisor must restart the VM from its images all the same.
+ */
+static void system_reset(struct fuzz_cpu *c, unsigned round, unsigned long op)
+{
+	uint64_t x[8] = {0x84000009}; /* SYSTEM_RESET */
+
+	kprintf("FUZZ reset: cpu%u calls PSCI SYSTEM_RESET at op %lu of round %u\n", c->id, op,
+		round);
+	fuzz_smccc(false, 0, x);
+	kprintf("FUZZ reset: SYSTEM_RESET returned %ld\n", (long)x[0]);
+}
+
+/* One task per CPU, for every round of every run: the controller sets current_round, then go. */
 static void fuzz_main(void *arg)
 {
 	struct fuzz_cpu *c = arg;
 
-	for (unsigned round = 0; round < rounds; round++) {
-		unsigned long n = ops_total / nr_fuzz + (c->id == 0 ? ops_total % nr_fuzz : 0);
-		unsigned long every = n / 8 ? n / 8 : 1;
+	for (;;) {
+		unsigned long n, every;
+		unsigned round;
 
 		sem_take(&go[c->id], RTOS_FOREVER);
+		round = current_round;
+		n = ops_total / nr_fuzz + (c->id == 0 ? ops_total % nr_fuzz : 0);
+		every = n / 8 ? n / 8 : 1;
 		c->rng.s = mix(mix(seed + round) ^ (c->id + 1));
 		c->st = (struct fuzz_stats){0};
 		for (unsigned long i = 0; i < n; i++) {
 			c->progress = i;
+			if (reset_last && round + 1 == rounds && c->id + 1 == nr_fuzz && i == n / 2)
+				system_reset(c, round, i);
 			one_op(c);
 			if ((i + 1) % every == 0 && i + 1 < n)
 				kprintf("FUZZ progress cpu=%u ops=%lu/%lu faults=%lu\n", c->id,
@@ -172,6 +193,7 @@ static void run_round(unsigned round)
 	kprintf("FUZZ start round=%u seed=%lu ops=%lu cpus=%u\n", round,
 		(unsigned long)(seed + round), (unsigned long)ops_total, nr_fuzz);
 	running = true;
+	current_round = round;
 	for (unsigned i = 0; i < nr_fuzz; i++) {
 		sem_give(&dog_go[i]);
 		sem_give(&go[i]);
@@ -188,14 +210,14 @@ static void run_round(unsigned round)
 		t.sysreg += s->sysreg, t.insn += s->insn, t.faults += s->faults;
 		t.dabt += s->dabt, t.iabt += s->iabt, t.undef += s->undef;
 		t.align += s->align, t.other += s->other, t.mismatch += s->mismatch;
-		t.cpu_on += s->cpu_on;
+		t.cpu_on += s->cpu_on, t.stale += s->stale;
 	}
 	kprintf(
 	    "FUZZ done seed=%lu ops=%lu hvc=%lu smc=%lu mmio=%lu sysreg=%lu insn=%lu "
 	    "faults=%lu dabt=%lu iabt=%lu undef=%lu align=%lu other=%lu mismatch=%lu cpu_on=%lu "
-	    "ms=%lu\n",
+	    "stale=%lu ms=%lu\n",
 	    (unsigned long)(seed + round), t.ops, t.hvc, t.smc, t.mmio, t.sysreg, t.insn, t.faults,
-	    t.dabt, t.iabt, t.undef, t.align, t.other, t.mismatch, t.cpu_on,
+	    t.dabt, t.iabt, t.undef, t.align, t.other, t.mismatch, t.cpu_on, t.stale,
 	    (unsigned long)(rtos_ticks_to_ns(rtos_now() - t0) / 1000000));
 }
 
@@ -211,14 +233,18 @@ static void control_main(void *arg)
 	}
 }
 
-/* Starts a run (rounds of ops operations from seed s); false if one is still going. */
-static bool fuzz_request(uint64_t ops, uint64_t s, unsigned r)
+/*
+ * Starts a run (rounds of ops operations from seed s, then a SYSTEM_RESET halfway through the
+ * last round if reset); false if one is still going.
+ */
+static bool fuzz_request(uint64_t ops, uint64_t s, unsigned r, bool reset)
 {
 	if (__atomic_exchange_n(&busy, true, __ATOMIC_ACQUIRE))
 		return false;
 	ops_total = ops;
 	seed = s;
 	rounds = r ? r : 1;
+	reset_last = reset;
 	if (!started) {
 		started = true;
 		if (fuzz_mmio_setup(plat))
@@ -248,7 +274,7 @@ void fuzz_init(const struct rtos_config *cfg, const struct platform *p, unsigned
 	nr_online = nr_cpus;
 	nr_fuzz = cfg->fuzz_cpus && cfg->fuzz_cpus < nr_cpus ? cfg->fuzz_cpus : nr_cpus;
 	if (cfg->fuzz && p->gic_version == 3 && p->nr_gicr)
-		fuzz_request(cfg->fuzz, cfg->fuzz_seed, cfg->fuzz_rounds);
+		fuzz_request(cfg->fuzz, cfg->fuzz_seed, cfg->fuzz_rounds, cfg->fuzz_reset);
 	else if (cfg->fuzz)
 		kprintf("FUZZ: needs a GICv3\n");
 }
@@ -267,6 +293,7 @@ static const char *number(const char *s, uint64_t *v)
 bool fuzz_command(const char *line)
 {
 	uint64_t n, s = 1, r = 1;
+	bool reset = false;
 	const char *p;
 
 	if (strncmp(line, "fuzz", 4) != 0 || (line[4] && line[4] != ' '))
@@ -276,11 +303,13 @@ bool fuzz_command(const char *line)
 		p = number(p, &s);
 	if (p && *p)
 		p = number(p, &r);
+	if (p && !strcmp(p, " reset"))
+		p += 6, reset = true;
 	if (!p || *p || !n) {
-		kprintf("usage: fuzz OPS [SEED [ROUNDS]]\n");
+		kprintf("usage: fuzz OPS [SEED [ROUNDS [reset]]]\n");
 	} else if (plat->gic_version != 3 || !plat->nr_gicr) {
 		kprintf("FUZZ: needs a GICv3\n");
-	} else if (!fuzz_request(n, s, (unsigned)r)) {
+	} else if (!fuzz_request(n, s, (unsigned)r, reset)) {
 		kprintf("FUZZ: busy\n");
 	}
 	return true;

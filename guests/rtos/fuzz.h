@@ -67,6 +67,12 @@ bool fuzz_smccc(bool smc, uint16_t imm, uint64_t regs[8]);
  * instruction, bits [20:5]), through a generated instruction. */
 bool fuzz_sysreg(bool write, uint32_t enc, uint64_t *val);
 bool fuzz_insn(enum fuzz_insn which);
+/* MRS/MSR of MDSCR_EL1 (a fixed instruction, not a generated one). */
+bool fuzz_mdscr(bool write, uint64_t *val);
+/* Generates and runs MOVZ x0, #imm: false if what ran was not what was written (stale code). */
+bool fuzz_stub_check(uint16_t imm, uint64_t *got);
+/* The instruction in this CPU's stub (the last generated one). */
+uint32_t fuzz_stub_insn(void);
 /* ESR_EL1 of the last fault the fixup took on this CPU. */
 uint64_t fuzz_last_esr(void);
 /* The PSCI CPU_ON entry point the fuzzer hands out as a valid one: it turns the CPU off again. */
@@ -75,7 +81,7 @@ void fuzz_cpu_off_entry(void);
 /* Records the machine; starts the fuzzer on up to nr_cpus CPUs if the command line asks (fuzz.c).
  */
 void fuzz_init(const struct rtos_config *cfg, const struct platform *p, unsigned nr_cpus);
-/* The shell's "fuzz OPS [SEED [ROUNDS]]"; false if line is not a fuzz command. */
+/* The shell's "fuzz OPS [SEED [ROUNDS [reset]]]"; false if line is not a fuzz command. */
 bool fuzz_command(const char *line);
 
 /* --- Shared by fuzz.c, fuzz_mmio.c and fuzz_calls.c --- */
@@ -103,6 +109,7 @@ struct fuzz_stats {
 	unsigned long faults, dabt, iabt, undef, align, other; /* faults by kind */
 	unsigned long mismatch; /* results that break an architectural rule */
 	unsigned long cpu_on;	/* PSCI CPU_ON calls that started a vCPU */
+	unsigned long stale;	/* generated instructions that did not run as written */
 };
 
 /* What a CPU is doing right now, for the stall report of the other CPUs' watchdogs. */

@@ -30,7 +30,7 @@ struct target {
 	enum tkind kind;
 };
 
-#define MAX_TARGETS 16
+#define MAX_TARGETS 24
 static struct target targets[MAX_TARGETS];
 static unsigned nr_targets, first_hole;
 static unsigned nr_ptw;
@@ -69,8 +69,11 @@ int fuzz_mmio_setup(const struct platform *p)
 
 	nr_targets = 0;
 	add_target("GICD", p->gicd, 0x10000, T_GICD);
-	for (uint64_t f = p->gicr[0]; p->nr_gicr && f + GICR_FRAME <= gicr_end; f += GICR_FRAME)
-		add_target("GICR", f, GICR_FRAME, T_GICR);
+	/* One frame pair per CPU of the DTB (bare QEMU's region has room for 123). */
+	for (unsigned i = 0;
+	     p->nr_gicr && i < p->dt_cpus && p->gicr[0] + (i + 1) * GICR_FRAME <= gicr_end; i++)
+		add_target("GICR", p->gicr[0] + i * GICR_FRAME, GICR_FRAME, T_GICR);
+	gicr_end = p->gicr[0] + (nr_targets - 1) * GICR_FRAME;
 	add_target("UART", p->uart, 0x1000, T_UART);
 	first_hole = nr_targets;
 	if (p->nr_gicr && p->gicr[0] > p->gicd + 0x10000)
@@ -380,8 +383,10 @@ void fuzz_mmio_op(struct fuzz_cpu *c)
 		t = &targets[1 + fuzz_below(r, first_hole - 2)]; /* a GICR frame */
 	else if (x < 72)
 		t = &targets[first_hole - 1]; /* UART */
-	else
+	else if (nr_targets > first_hole)
 		t = &targets[first_hole + fuzz_below(r, nr_targets - first_hole)];
+	else
+		t = &targets[0];
 	x = fuzz_below(r, 100);
 	if (x < 3 && nr_ptw) {
 		ptw_op(c);

@@ -275,6 +275,11 @@ bool fuzz_ifetch(uintptr_t va)
 	return fx->taken != before;
 }
 
+uint32_t fuzz_stub_insn(void)
+{
+	return stubs[this_pcpu()->id][0];
+}
+
 /* Writes "insn; ret" into this CPU's stub and makes it visible to instruction fetch. */
 static uintptr_t make_stub(uint32_t insn)
 {
@@ -353,6 +358,36 @@ bool fuzz_smccc(bool smc, uint16_t imm, uint64_t regs[8])
 		regs[3] = x3;
 	}
 	return fx->taken != before;
+}
+
+bool fuzz_mdscr(bool write, uint64_t *val)
+{
+	struct fault_fixup *fx = fixup();
+	unsigned long before = fx->taken;
+	uint64_t v = *val;
+
+	if (write)
+		__asm__ volatile(FX_ARM "msr mdscr_el1, %[v]" FX_END
+				 :
+				 : [v] "r"(v), [fx] "r"(fx)
+				 : FX_CLOB);
+	else
+		__asm__ volatile(FX_ARM "mrs %[v], mdscr_el1" FX_END
+				 : [v] "+r"(v)
+				 : [fx] "r"(fx)
+				 : FX_CLOB);
+	*val = v;
+	return fx->taken != before;
+}
+
+bool fuzz_stub_check(uint16_t imm, uint64_t *got)
+{
+	uint64_t regs[8] = {0x5555};
+
+	/* MOVZ x0, #imm: the stub must run what was just written into it. */
+	call_stub(make_stub(0xd2800000U | (uint32_t)imm << 5), regs);
+	*got = regs[0];
+	return regs[0] == imm;
 }
 
 bool fuzz_sysreg(bool write, uint32_t enc, uint64_t *val)

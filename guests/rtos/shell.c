@@ -59,7 +59,7 @@ static void shell_main(void *arg)
 			kprintf(
 			    "help | tasks | reset (PSCI SYSTEM_RESET) | off (PSCI SYSTEM_OFF) | "
 			    "hc ... (Tandem hypercalls) | cntcheck [N] | fuzz OPS [SEED "
-			    "[ROUNDS]]\n");
+			    "[ROUNDS [reset]]]\n");
 		else if (!strcmp(line, "tasks"))
 			cmd_tasks();
 		else if (!strcmp(line, "reset"))

@@ -5,13 +5,15 @@
 #include <tandem/log.h>
 #include <tandem/vm.h>
 
-void guest_log(struct vm *vm, const char *fmt, ...)
+void guest_log(struct vm *vm, enum guest_log_kind kind, const char *fmt, ...)
 {
 	char line[256];
 	unsigned dropped;
 	va_list ap;
 
-	if (!ratelimit_ok(&vm->log_limit, arch_counter_read(),
+	if (kind >= GUEST_LOG_KINDS)
+		kind = GLOG_TRAP;
+	if (!ratelimit_ok(&vm->log_limit[kind], arch_counter_read(),
 			  arch_counter_freq() / GUEST_LOG_PER_SEC, GUEST_LOG_BURST, &dropped))
 		return;
 	if (dropped)

@@ -7,7 +7,8 @@ vPL011 and unmapped IPAs, trapped system registers and hidden-feature instructio
 vCPUs at once. Checked in the same boot: every round ends (FUZZ done, every kind of operation
 done, no architectural mismatch, no stall); Tandem names VM rtos in its refusals; its console
 dumps still answer; Linux's shell works and its counter kept counting; the RTOS runs on (LAT
-lines, its shell); nothing panicked or oopsed anywhere."""
+lines, its shell); a SYSTEM_RESET halfway through a round restarts the RTOS cleanly; nothing
+panicked or oopsed anywhere."""
 import re
 
 import harness
@@ -98,6 +99,22 @@ with t.boot("fuzz", config="configs/tests/fuzz.dts", smp=4, mem="2G") as vm:
     t.expect_check(vm, r"^\[rtos\] fuzz ", 30, "the RTOS's shell answers (tasks)", since=mark)
     t.expect_check(vm, r"^\[rtos\] LAT ", 60, "the RTOS's benchmark still prints LAT lines",
                    since=mark)
+
+    # SYSTEM_RESET halfway through a round, the other vCPU still fuzzing: Tandem restarts the
+    # VM from its images (nothing leaks) and the RTOS boots again.
+    frames = re.search(r"^tandem: memory: (\d+) free page frames with every VM created", vm.text,
+                       re.M)
+    mark = vm.mark()
+    vm.send("fuzz 4000 %d 1 reset" % (SEED + ROUNDS))
+    t.expect_check(vm, r"^\[rtos\] FUZZ reset: cpu1 calls PSCI SYSTEM_RESET at op", 120,
+                   "a fuzzing RTOS resets itself halfway through a round", since=mark)
+    m = t.expect_check(vm, r"^tandem: vm rtos: restarted \(restart 1\), (\d+) free page frames",
+                       60, "Tandem restarts it in the middle of the other vCPU's traps")
+    if m and frames:
+        t.check("no page frame leaked by the restart (%s free, as at boot)" % m.group(1),
+                m.group(1) == frames.group(1), "boot: %s" % frames.group(1))
+    t.expect_check(vm, r"^\[rtos\] RTOS: booted on 2 CPU\(s\)", 60, "the RTOS boots again")
+    t.expect_check(vm, r"^\[rtos\] LAT ", 60, "and runs its benchmark again")
 
     # Linux was not disturbed: its shell works and its counter went on.
     out = vm.run("echo alive-$((40+2))", timeout=60)

@@ -48,17 +48,21 @@ static void test_guest_log_per_vm(void **state)
 	a.name = "hostile";
 	b.name = "victim";
 	for (unsigned i = 0; i < 3 * GUEST_LOG_BURST; i++)
-		guest_log(&a, "warning: vm %s: bad access %u", a.name, i);
+		guest_log(&a, GLOG_UNMAPPED, "warning: vm %s: bad access %u", a.name, i);
 	assert_int_equal(fake_arch.printks, GUEST_LOG_BURST);
 	/* The other VM's messages still get through. */
 	before = fake_arch.printks;
-	guest_log(&b, "warning: vm %s: something", b.name);
+	guest_log(&b, GLOG_UNMAPPED, "warning: vm %s: something", b.name);
 	assert_int_equal(fake_arch.printks, before + 1);
 	assert_true(fake_printk_contains("tandem: warning: vm victim: something"));
+	/* Another kind of message from the hostile VM has its own share. */
+	before = fake_arch.printks;
+	guest_log(&a, GLOG_VGIC, "warning: vm %s: other kind", a.name);
+	assert_int_equal(fake_arch.printks, before + 1);
 	/* A second later the hostile VM speaks again, first saying how much it lost. */
 	fake_arch.counter += fake_arch.counter_freq;
-	guest_log(&a, "warning: vm %s: again", a.name);
-	assert_true(fake_printk_contains("vm hostile: 40 messages suppressed"));
+	guest_log(&a, GLOG_UNMAPPED, "warning: vm %s: again", a.name);
+	assert_true(fake_printk_contains("vm hostile: 20 messages suppressed"));
 	assert_true(fake_printk_contains("tandem: warning: vm hostile: again"));
 }
 

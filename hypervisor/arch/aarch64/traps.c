@@ -38,7 +38,7 @@ static void skip_insn(struct guest_regs *r, uint64_t esr)
 
 static void trap_undef(struct vcpu *vcpu, struct guest_regs *r, uint64_t esr)
 {
-	guest_log(vcpu->vm,
+	guest_log(vcpu->vm, GLOG_TRAP,
 		  "warning: vm %s vcpu %u: unhandled trap EC 0x%x (ESR 0x%llx) at pc 0x%llx: UNDEF "
 		  "injected",
 		  vcpu->vm->name, vcpu->id, (unsigned)ESR_EC(esr), (unsigned long long)esr,
@@ -172,7 +172,7 @@ static void trap_sysreg(struct vcpu *vcpu, struct guest_regs *r, uint64_t esr)
 		return;
 	}
 	guest_log(
-	    vcpu->vm,
+	    vcpu->vm, GLOG_SYSREG,
 	    "warning: vm %s vcpu %u: %s of unsupported system register S%u_%u_C%u_C%u_%u: UNDEF",
 	    vcpu->vm->name, vcpu->id, read ? "read" : "write", op0, op1, crn, crm, op2);
 	r->pc -= 4;
@@ -221,7 +221,7 @@ static void trap_dabt(struct vcpu *vcpu, struct guest_regs *r, uint64_t esr)
 
 	if (esr & DABT_S1PTW) {
 		/* The guest's own page tables point where there is no RAM. */
-		guest_log(vcpu->vm,
+		guest_log(vcpu->vm, GLOG_TABLE_WALK,
 			  "error: vm %s vcpu %u: stage-1 table walk reads IPA 0x%llx, where %s is "
 			  "(pc 0x%llx): external abort injected",
 			  vcpu->vm->name, vcpu->id, (unsigned long long)ipa, ipa_what(vcpu, ipa),
@@ -258,20 +258,20 @@ static void trap_dabt(struct vcpu *vcpu, struct guest_regs *r, uint64_t esr)
 	}
 	if (err == -ERR_NOENT)
 		guest_log(
-		    vcpu->vm,
+		    vcpu->vm, GLOG_UNMAPPED,
 		    "error: vm %s vcpu %u: unmapped IPA 0x%llx (%s, pc 0x%llx): external abort "
 		    "injected",
 		    vcpu->vm->name, vcpu->id, (unsigned long long)ipa, write ? "write" : "read",
 		    (unsigned long long)r->pc);
 	else if (!(esr & DABT_ISV))
 		guest_log(
-		    vcpu->vm,
+		    vcpu->vm, GLOG_NO_SYNDROME,
 		    "error: vm %s vcpu %u: MMIO access at IPA 0x%llx without a valid syndrome "
 		    "(pc 0x%llx): external abort injected",
 		    vcpu->vm->name, vcpu->id, (unsigned long long)ipa, (unsigned long long)r->pc);
 	else
 		guest_log(
-		    vcpu->vm,
+		    vcpu->vm, GLOG_REFUSED,
 		    "error: vm %s vcpu %u: emulated %s of %u bytes at IPA 0x%llx refused (%s, "
 		    "pc 0x%llx): external abort injected",
 		    vcpu->vm->name, vcpu->id, write ? "write" : "read", acc.size,
@@ -283,7 +283,7 @@ static void trap_iabt(struct vcpu *vcpu, struct guest_regs *r, uint64_t esr)
 {
 	ipa_t ipa = fault_ipa();
 
-	guest_log(vcpu->vm,
+	guest_log(vcpu->vm, GLOG_FETCH,
 		  "error: vm %s vcpu %u: instruction fetch %s IPA 0x%llx, where %s is (pc "
 		  "0x%llx): external abort injected",
 		  vcpu->vm->name, vcpu->id,

@@ -3,6 +3,7 @@
 #define TANDEM_VM_H
 
 #include <tandem/config.h>
+#include <tandem/guest_log.h>
 #include <tandem/mmio.h>
 #include <tandem/ratelimit.h>
 #include <tandem/spinlock.h>
@@ -46,7 +47,7 @@ struct vm {
 
 	struct vgic_vm vgic;
 	struct vpl011 uart;
-	struct ratelimit log_limit; /* guest_log(): the console lines this VM may cause */
+	struct ratelimit log_limit[GUEST_LOG_KINDS]; /* guest_log(): lines it may cause, by kind */
 };
 
 extern struct vm vms[CFG_MAX_VMS];

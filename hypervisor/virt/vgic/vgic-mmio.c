@@ -36,8 +36,8 @@ void vgic_reg_access(struct vgic_mmio_ctx *c, const struct vgic_reg *table, unsi
 		}
 		return;
 	}
-	guest_log(c->vm, "warning: vgic: VM %s: %s %s+0x%x (%u bytes) ignored: %s", c->vm->name,
-		  acc->write ? "write to" : "read of", frame, off, acc->size, why);
+	guest_log(c->vm, GLOG_VGIC, "warning: vgic: VM %s: %s %s+0x%x (%u bytes) ignored: %s",
+		  c->vm->name, acc->write ? "write to" : "read of", frame, off, acc->size, why);
 	if (!acc->write)
 		acc->value = 0;
 }
