@@ -74,8 +74,12 @@ with t.boot("fuzz", config="configs/tests/fuzz.dts", smp=4, mem="2G") as vm:
                      ("hidden features", r"^tandem: warning: vm rtos vcpu \d: unhandled trap EC"),
                      ("hypercalls", r"^tandem: warning: vm rtos vcpu \d: hypercall \w+ refused"),
                      ("vGIC registers", r"^tandem: warning: vgic: VM rtos: ")):
-        t.check("Tandem logs the refused %s naming VM rtos" % what, re.search(rx, fuzz_log, re.M),
-                "no /%s/" % rx)
+        # Guest-caused lines are rate-limited per VM (burst 20, 10/s): which kinds get through
+        # a round is luck, so a missing kind is a note; the aggregate is checked below.
+        if not re.search(rx, fuzz_log, re.M):
+            t.note("no %s line got through the rate limit this run" % what)
+    t.check("Tandem logs refusals naming VM rtos",
+            re.search(r"^tandem: (error|warning): (vgic: VM|vm) rtos", fuzz_log, re.M))
     t.check("Tandem rate-limits them (some 'vm rtos: N messages suppressed' line)",
             re.search(r"^tandem: warning: vm rtos: \d+ messages suppressed", fuzz_log, re.M))
     t.check("no Tandem message names VM linux meanwhile",
