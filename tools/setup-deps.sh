@@ -10,8 +10,10 @@ OPTIONAL=(gnuplot-nox)
 # One dpkg-query for all: prints the packages that are not fully installed.
 missing_of() {
 	local installed
+	# dpkg-query exits 1 when it has never heard of a package (a fresh machine): that is an
+	# answer here, not an error, so set -e must not end the function before it lists them.
 	installed=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' "$@" 2>/dev/null |
-		awk '$2 == "installed" { print $1 }')
+		awk '$2 == "installed" { print $1 }' || true)
 	for p in "$@"; do
 		grep -qx "$p" <<<"$installed" || echo "$p"
 	done
