@@ -3,7 +3,9 @@
 # present). Root on Debian 12; also enables the arm64 architecture used to fetch guest packages.
 set -euo pipefail
 
-PKGS=(gcc-aarch64-linux-gnu qemu-system-arm device-tree-compiler libfdt-dev libcmocka-dev
+# ipxe-qemu is only a recommendation of qemu-system-arm, but QEMU's virt machine refuses to start
+# without its efi-virtio.rom for the default NIC ("failed to find romfile").
+PKGS=(gcc-aarch64-linux-gnu qemu-system-arm ipxe-qemu device-tree-compiler libfdt-dev libcmocka-dev
       cpio python3 clang-format clang-tidy cppcheck make gcc libc6-dev e2fsprogs)
 OPTIONAL=(gnuplot-nox)
 
