@@ -22,6 +22,7 @@
 #include <tandem/spinlock.h>
 #include <tandem/stats.h>
 #include <tandem/string.h>
+#include <tandem/vgic.h>
 #include <tandem/vm.h>
 #include <tandem/vpl011.h>
 
@@ -43,6 +44,7 @@ struct guest_line {
 static const struct uart_ops *uart; /* NULL until console_init(): output is dropped */
 static uint64_t uart_base;	    /* physical base of the UART behind uart, for diagnostics */
 static spinlock_t console_lock = SPINLOCK_INIT;
+static spinlock_t rx_flow_lock = SPINLOCK_INIT; /* orders muting against unmuting */
 static volatile int lock_cpu = -1; /* pCPU holding console_lock, so panic() cannot self-deadlock */
 
 static struct guest_line lines[CFG_MAX_VMS];
@@ -288,6 +290,7 @@ static const struct console_cmd {
 } console_cmds[] = {
     {'d', "dump statistics (VMs, vCPUs, pCPUs, free memory)", stats_dump},
     {'s', "dump scheduling: pools, pCPU time (guest/idle/hyp, load), vCPU run time", pool_dump},
+    {'g', "dump interrupt state: per VM, its SPIs and UART lines; per vCPU, its LRs", vgic_dump},
     {'?', "list console commands", cmd_help},
 };
 
@@ -359,6 +362,32 @@ void console_input(char c)
 	vpl011_rx_char(target, c);
 }
 
+/*
+ * Mutes the UART's receive interrupt because target's FIFO is full; returns false if the
+ * guest drained it meanwhile (input flows on). The guest drains on another pCPU at any
+ * moment: console_rx_resume() stores the drained count, then looks at rx_throttled; this
+ * stores rx_throttled, then looks at the count, each with a full barrier between, so at
+ * least one side sees the other and the UART is never left muted over a drained FIFO.
+ */
+static bool rx_throttle(struct vm *target)
+{
+	unsigned long flags = arch_irq_save();
+	bool muted;
+
+	spin_lock(&rx_flow_lock);
+	__atomic_store_n(&rx_throttled, true, __ATOMIC_RELAXED);
+	uart->set_rx_irq(false);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	muted = !vpl011_rx_room(target, 3);
+	if (!muted) {
+		__atomic_store_n(&rx_throttled, false, __ATOMIC_RELAXED);
+		uart->set_rx_irq(true);
+	}
+	spin_unlock(&rx_flow_lock);
+	arch_irq_restore(flags);
+	return muted;
+}
+
 void console_irq(void)
 {
 	int c;
@@ -374,11 +403,8 @@ void console_irq(void)
 		 * the guest reads (console_rx_resume). Room for 3: two held Ctrl-As and c.
 		 */
 		if (target && target->state == VM_RUNNING && !vpl011_rx_room(target, 3) &&
-		    uart->set_rx_irq) {
-			rx_throttled = true;
-			uart->set_rx_irq(false);
+		    uart->set_rx_irq && rx_throttle(target))
 			return;
-		}
 		c = uart->getc();
 		if (c < 0)
 			break;
@@ -402,10 +428,19 @@ void console_vm_stopped(const struct vm *vm)
 
 void console_rx_resume(void)
 {
-	if (rx_throttled && uart && uart->set_rx_irq) {
-		rx_throttled = false;
+	unsigned long flags;
+
+	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* pairs with rx_throttle() */
+	if (!__atomic_load_n(&rx_throttled, __ATOMIC_RELAXED) || !uart || !uart->set_rx_irq)
+		return;
+	flags = arch_irq_save();
+	spin_lock(&rx_flow_lock);
+	if (rx_throttled) {
+		__atomic_store_n(&rx_throttled, false, __ATOMIC_RELAXED);
 		uart->set_rx_irq(true);
 	}
+	spin_unlock(&rx_flow_lock);
+	arch_irq_restore(flags);
 }
 
 void console_init(const struct uart_ops *ops, uint64_t base)

@@ -494,13 +494,6 @@ int pool_move_pcpu(struct pcpu *p, struct pool *to, char *why, size_t why_len)
 
 /* ---- figures ---------------------------------------------------------------------- */
 
-static const char *const state_names[] = {
-    [VCPU_OFF] = "off",
-    [VCPU_RUNNABLE] = "runnable",
-    [VCPU_BLOCKED] = "blocked",
-    [VCPU_STOPPED] = "stopped",
-};
-
 void pool_dump(void)
 {
 	printk("tandem: scheduling at counter %llu (%llu Hz)\n",
@@ -543,7 +536,7 @@ void pool_dump(void)
 			    "    vcpu %s/%u pool=%s state=%s run=%llu budget=%llu period=%llu "
 			    "weight=%u home=%d on=%d misses=%llu traps=%llu wfi=%llu queued=%d "
 			    "picked=%d vtime=%llu\n",
-			    vc->vm->name, vc->id, pool->name, state_names[vc->state],
+			    vc->vm->name, vc->id, pool->name, vcpu_state_name(vc->state),
 			    (unsigned long long)vc->run_ticks, (unsigned long long)s->params.budget,
 			    (unsigned long long)s->params.period, s->params.weight,
 			    s->home ? (int)s->home->index : -1,

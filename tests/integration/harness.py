@@ -227,7 +227,11 @@ class Console:
         # The shell computes the marker ($((...))), so an echo of the command line never matches.
         start, sent = self.pos, self.mark()
         self.send("%s; echo \"@@END-%d-$((%d+1))-$?@@\"" % (cmd, n, n - 1))
-        m = self.expect(r"@@END-%d-%d-(\d+)@@" % (n, n), timeout)
+        try:
+            m = self.expect(r"@@END-%d-%d-(\d+)@@" % (n, n), timeout)
+        except Timeout:
+            self.hang_report()
+            raise
         if self.shell_vm:
             # Everything the VM printed since the command went out, up to the marker's end:
             # pieces of lines that the console broke off and redrew are dropped by vm_output;
@@ -248,6 +252,21 @@ class Console:
         except Timeout:
             pass
         return body, int(m.group(1))
+
+    def hang_report(self):
+        """A guest stopped answering: asks Tandem for its interrupt, scheduling and statistics
+        dumps (Ctrl-A g, s, d), which land in the console log kept for the failed boot."""
+        if not self.alive():
+            return
+        pos = self.pos
+        self.log.write("\n# harness: the guest did not answer; Tandem's dumps follow\n")
+        for key in "gsd":
+            try:
+                self.send("\x01" + key, newline=False)
+            except Exited:
+                return
+            self.drain(2)
+        self.pos = pos
 
     def elapsed(self):
         return time.monotonic() - self.start_time

@@ -105,3 +105,11 @@ def check_poweroff(t, vm, label, vm_name="linux"):
     t.check("%s: the hypervisor stays up after the VM stopped (QEMU still running, no panic) "
             "[issue 2 §5: the hypervisor stays up]" % label,
             vm.alive() and not re.search(r"(?i)panic|unexpected exception", vm.text[vm.pos:]))
+
+
+def counting_process(period_s):
+    """A shell command that starts a background process counting in /tmp/count every period_s
+    seconds (its PID in /tmp/counter.pid). Each count is renamed into place, so a reader never
+    sees the file between truncation and write (an empty read made such checks flaky)."""
+    return ("(n=0; while :; do n=$((n+1)); echo $n > /tmp/count.new; mv /tmp/count.new /tmp/count; "
+            "sleep %s; done) >/dev/null 2>&1 & echo $! > /tmp/counter.pid" % period_s)

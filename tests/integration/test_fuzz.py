@@ -12,14 +12,13 @@ panicked or oopsed anywhere."""
 import re
 
 import harness
+import linux_checks as lc
 
 OPS, SEED, ROUNDS = 6000, 1, 3
 DONE_RE = (r"^\[rtos\] FUZZ done seed=(\d+) ops=(\d+) hvc=(\d+) smc=(\d+) mmio=(\d+) sysreg=(\d+) "
            r"insn=(\d+) faults=(\d+) dabt=(\d+) iabt=(\d+) undef=(\d+) align=\d+ other=\d+ "
            r"mismatch=(\d+)")
 BAD_RE = r"PANIC|[Pp]anic|BUG|FATAL|Oops|RTOS: task \S+ stopped|FAULT:"
-COUNTER = ("(n=0; while :; do n=$((n+1)); echo $n > /tmp/count; sleep 0.1; done) >/dev/null 2>&1 "
-           "& true")
 
 t = harness.Test(__file__)
 
@@ -31,7 +30,7 @@ def counter(vm):
 
 with t.boot("fuzz", config="configs/tests/fuzz.dts", smp=4, mem="2G") as vm:
     vm.login()
-    vm.run(COUNTER)
+    vm.run(lc.counting_process(0.1))
     t.expect_check(vm, r"^\[rtos\] LAT ", 60, "the RTOS runs next to Linux (a LAT line)")
     before = counter(vm)
     start = vm.mark()

@@ -159,8 +159,7 @@ with t.boot("linux-rtos", config=CONFIG, smp=4, mem="2G") as vm:
     check_lat_progress(t, vm, mark, "together")
 
     # A counting process in Linux, for the restart below.
-    vm.run("(i=0; while :; do i=$((i+1)); echo $i > /tmp/count; sleep 0.05; done) "
-           ">/dev/null 2>&1 & echo $! > /tmp/counter.pid")
+    vm.run(lc.counting_process(0.05))
     check_routing(t, vm, rtos_pcpu, hyp_pcpu)
 
     c1 = counter(vm)

@@ -25,6 +25,10 @@
 struct vm vms[CFG_MAX_VMS];
 unsigned nr_vms;
 
+void vgic_dump(void) /* Ctrl-A g: the vGIC is not part of this test */
+{
+}
+
 void pool_dump(void) /* Ctrl-A s: pool.c is not part of this test */
 {
 }
@@ -56,7 +60,14 @@ static void t_enable_rx(void)
 	rx_enabled++;
 }
 
-static const struct uart_ops t_uart = {t_putc, t_getc, t_enable_rx, NULL};
+static bool rx_irq_on = true; /* flow control: the receive interrupt's mask */
+
+static void t_set_rx_irq(bool on)
+{
+	rx_irq_on = on;
+}
+
+static const struct uart_ops t_uart = {t_putc, t_getc, t_enable_rx, t_set_rx_irq};
 
 static struct {
 	struct vm *vm;
@@ -64,9 +75,23 @@ static struct {
 } rx[64];
 static unsigned nr_rx;
 
+/*
+ * The focused guest's FIFO: room or not. drain_on_full_look: the guest drains it on another
+ * pCPU right after the console's first look finds it full, and reads DR below half (which
+ * calls console_rx_resume) before the console mutes the UART: the race flow control must win.
+ */
+static bool fifo_room = true;
+static bool drain_on_full_look;
+
 bool vpl011_rx_room(struct vm *vm, unsigned n)
 {
-	return true;
+	if (!fifo_room && drain_on_full_look) {
+		drain_on_full_look = false;
+		fifo_room = true;
+		console_rx_resume();
+		return false; /* what the first look saw */
+	}
+	return fifo_room;
 }
 
 void vpl011_rx_char(struct vm *vm, char c)
@@ -113,6 +138,10 @@ static void reset_console(unsigned n)
 	nr_rx = 0;
 	rx_queue = NULL;
 	rx_enabled = 0;
+	rx_irq_on = true;
+	rx_throttled = false;
+	fifo_room = true;
+	drain_on_full_look = false;
 	console_init(&t_uart, 0x09000000);
 }
 
@@ -354,6 +383,35 @@ static void test_irq_drains_the_uart(void **state)
 	assert_int_equal(nr_rx, 3);
 }
 
+static void test_full_fifo_mutes_the_uart_until_the_guest_drains(void **state)
+{
+	reset_console(1);
+	rx_queue = "abc";
+	fifo_room = false;
+	console_irq();
+	assert_int_equal(nr_rx, 0); /* left in the UART, not dropped */
+	assert_false(rx_irq_on);
+	fifo_room = true;
+	console_rx_resume(); /* the guest read DR below half */
+	assert_true(rx_irq_on);
+	console_irq();
+	assert_int_equal(nr_rx, 3);
+	console_rx_resume(); /* not muted: nothing to do */
+	assert_true(rx_irq_on);
+}
+
+static void test_drain_racing_the_mute_leaves_input_flowing(void **state)
+{
+	reset_console(1);
+	rx_queue = "abc";
+	fifo_room = false;
+	drain_on_full_look = true;
+	console_irq();
+	/* The guest's last read came before the mute: the console must see the room itself. */
+	assert_true(rx_irq_on);
+	assert_int_equal(nr_rx, 3);
+}
+
 /* --- panic --- */
 
 /* Runs fn in a child (arch_halt() aborts) and returns what it wrote to the UART. */
@@ -429,6 +487,8 @@ int main(void)
 	    cmocka_unit_test(test_carriage_return_keeps_prefix),
 	    cmocka_unit_test(test_long_unfocused_line_is_split),
 	    cmocka_unit_test(test_long_focused_line_keeps_flowing),
+	    cmocka_unit_test(test_full_fifo_mutes_the_uart_until_the_guest_drains),
+	    cmocka_unit_test(test_drain_racing_the_mute_leaves_input_flowing),
 	    cmocka_unit_test(test_input_goes_to_focus),
 	    cmocka_unit_test(test_ctrl_a_three_times_switches_focus),
 	    cmocka_unit_test(test_focus_leaves_a_stopped_vm),

@@ -20,7 +20,11 @@ $(BUILD)/unit/%: tests/unit/%.c $$(call unit_sources,tests/unit/%.c) $(UNIT_ALWA
 		$(wildcard hypervisor/include/tandem/*.h) $(COMMON_H)
 	@mkdir -p $(dir $@)
 	@echo "  HOSTCC  $@"
+	$(Q)$(HOSTCC) $(UNIT_CFLAGS) -MM -MP -MT $@ -MF $@.d $<
 	$(Q)$(HOSTCC) $(UNIT_CFLAGS) -o $@ $< $(call unit_sources,$<) $(UNIT_ALWAYS_C) -lcmocka -lfdt
+
+# What each test #includes besides its unit-sources (test_console.c compiles console.c in).
+-include $(UNIT_BINS:=.d)
 
 unit: unit-build
 	$(Q)set -e; for t in $(UNIT_BINS); do $$t; done

@@ -45,6 +45,22 @@ struct vcpu {
 	struct timer wake_timer;	 /* stands in for its virtual timer while blocked */
 };
 
+/* Its state in the console dumps. */
+static inline const char *vcpu_state_name(enum vcpu_state state)
+{
+	switch (state) {
+	case VCPU_OFF:
+		return "off";
+	case VCPU_RUNNABLE:
+		return "runnable";
+	case VCPU_BLOCKED:
+		return "blocked";
+	case VCPU_STOPPED:
+		return "stopped";
+	}
+	return "?";
+}
+
 /* Whether a scheduler may run it now. */
 static inline bool vcpu_schedulable(const struct vcpu *vcpu)
 {

@@ -133,4 +133,7 @@ void vgic_maintenance(struct vcpu *vcpu);
 void vgic_vcpu_save(struct vcpu *vcpu);
 void vgic_vcpu_restore(struct vcpu *vcpu);
 
+/* Console Ctrl-A g: every VM's interrupt state (distributor, list registers, UART lines). */
+void vgic_dump(void);
+
 #endif
