@@ -52,6 +52,11 @@ void uart_rx_irq_enable(void)
 	mmio_write32(base + UART_IMSC, INT_RX | INT_RT);
 }
 
+void uart_rx_irq_disable(void)
+{
+	mmio_write32(base + UART_IMSC, 0);
+}
+
 void uart_irq(unsigned intid, uint64_t stamp, void *arg)
 {
 	(void)intid;

@@ -1,10 +1,11 @@
-/* A tiny command shell on the console: help, tasks, reset, off. */
+/* A tiny command shell on the console: help, tasks, reset, off, deaf, hc, cntcheck, fuzz. */
 #include "app.h"
 #include "arch.h"
 #include "console.h"
 #include "fuzz.h"
 #include "kstring.h"
 #include "rtos.h"
+#include "uart.h"
 
 #define PRIO_SHELL 4
 #define MAX_LIST   24
@@ -47,6 +48,27 @@ static void cmd_tasks(void)
 			(unsigned long)l.row[i].switches);
 }
 
+/*
+ * "deaf N": reads nothing from the console for N seconds (the UART's receive interrupt
+ * masked), as a guest that hangs or ignores its console would; the hypervisor must not let
+ * that hold the shared console. Returns false if line is not this command.
+ */
+static bool cmd_deaf(const char *line)
+{
+	unsigned seconds = 0;
+
+	if (strncmp(line, "deaf ", 5) != 0)
+		return false;
+	for (const char *p = line + 5; *p >= '0' && *p <= '9' && seconds < 3600; p++)
+		seconds = seconds * 10 + (unsigned)(*p - '0');
+	kprintf("RTOS: not reading the console for %u s\n", seconds);
+	uart_rx_irq_disable();
+	task_sleep(rtos_us_to_ticks((uint64_t)seconds * 1000000));
+	uart_rx_irq_enable();
+	kprintf("RTOS: reading the console again\n");
+	return true;
+}
+
 static void shell_main(void *arg)
 {
 	char line[64];
@@ -59,13 +81,15 @@ static void shell_main(void *arg)
 			kprintf(
 			    "help | tasks | reset (PSCI SYSTEM_RESET) | off (PSCI SYSTEM_OFF) | "
 			    "hc ... (Tandem hypercalls) | cntcheck [N] | fuzz OPS [SEED "
-			    "[ROUNDS [reset]]]\n");
+			    "[ROUNDS [reset]]] | deaf SECONDS (read no input)\n");
 		else if (!strcmp(line, "tasks"))
 			cmd_tasks();
 		else if (!strcmp(line, "reset"))
 			psci_system_reset();
 		else if (!strcmp(line, "off"))
 			psci_system_off();
+		else if (cmd_deaf(line))
+			;
 		else if (fuzz_command(line))
 			;
 		else if (tandemctl_command(line)) /* splits line in place: last */

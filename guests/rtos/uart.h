@@ -11,6 +11,8 @@ void uart_init(uintptr_t base, bool sbsa);
 void uart_putc(char c);
 /* Unmasks the receive interrupts; every byte received goes to console_rx(). */
 void uart_rx_irq_enable(void);
+/* Masks them again: received bytes stay in the UART's FIFO (the shell's "deaf" command). */
+void uart_rx_irq_disable(void);
 /* The UART's interrupt handler (irq.c calls it through the handler table). */
 void uart_irq(unsigned intid, uint64_t stamp, void *arg);
 

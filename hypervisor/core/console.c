@@ -22,6 +22,7 @@
 #include <tandem/spinlock.h>
 #include <tandem/stats.h>
 #include <tandem/string.h>
+#include <tandem/timer.h>
 #include <tandem/vgic.h>
 #include <tandem/vm.h>
 #include <tandem/vpl011.h>
@@ -45,6 +46,16 @@ static const struct uart_ops *uart; /* NULL until console_init(): output is drop
 static uint64_t uart_base;	    /* physical base of the UART behind uart, for diagnostics */
 static spinlock_t console_lock = SPINLOCK_INIT;
 static spinlock_t rx_flow_lock = SPINLOCK_INIT; /* orders muting against unmuting */
+/*
+ * A VM that leaves its full FIFO unread this long is taken as not reading its console: the
+ * UART is unmuted and input to that VM is dropped (the vpl011 counts an overrun) until it
+ * reads again, so it cannot hold the console hostage: Ctrl-A still switches and dumps.
+ * Generous, because under emulation on a loaded host a healthy guest may pause for a while.
+ */
+#define RX_STALL_MS 3000
+static struct timer rx_stall_timer;
+static unsigned rx_muted_vm;	   /* the VM whose full FIFO muted the UART */
+static int rx_deaf_vm = -1;	   /* index of a VM found not reading: its input is dropped */
 static volatile int lock_cpu = -1; /* pCPU holding console_lock, so panic() cannot self-deadlock */
 
 static struct guest_line lines[CFG_MAX_VMS];
@@ -382,10 +393,36 @@ static bool rx_throttle(struct vm *target)
 	if (!muted) {
 		__atomic_store_n(&rx_throttled, false, __ATOMIC_RELAXED);
 		uart->set_rx_irq(true);
+	} else {
+		rx_muted_vm = target->index;
+		timer_arm(&rx_stall_timer,
+			  arch_counter_read() + arch_counter_freq() * RX_STALL_MS / 1000);
 	}
 	spin_unlock(&rx_flow_lock);
 	arch_irq_restore(flags);
 	return muted;
+}
+
+/* The muting VM read nothing for RX_STALL_MS: stop waiting for it (IRQ context). */
+static void rx_stall_fired(struct timer *timer)
+{
+	unsigned long flags = arch_irq_save();
+	bool deaf = false;
+
+	spin_lock(&rx_flow_lock);
+	if (rx_throttled) {
+		__atomic_store_n(&rx_throttled, false, __ATOMIC_RELAXED);
+		rx_deaf_vm = (int)rx_muted_vm;
+		deaf = true;
+		uart->set_rx_irq(true);
+	}
+	spin_unlock(&rx_flow_lock);
+	arch_irq_restore(flags);
+	if (deaf)
+		log_warn(
+		    "vm %s: reads no console input (its receive FIFO full for %u ms): input to "
+		    "it is dropped until it reads again",
+		    vms[rx_muted_vm].name, RX_STALL_MS);
 }
 
 void console_irq(void)
@@ -402,8 +439,8 @@ void console_irq(void)
 		 * input in the UART (whose sender then waits) and mute its interrupt until
 		 * the guest reads (console_rx_resume). Room for 3: two held Ctrl-As and c.
 		 */
-		if (target && target->state == VM_RUNNING && !vpl011_rx_room(target, 3) &&
-		    uart->set_rx_irq && rx_throttle(target))
+		if (target && target->state == VM_RUNNING && (int)target->index != rx_deaf_vm &&
+		    !vpl011_rx_room(target, 3) && uart->set_rx_irq && rx_throttle(target))
 			return;
 		c = uart->getc();
 		if (c < 0)
@@ -426,17 +463,22 @@ void console_vm_stopped(const struct vm *vm)
 	console_unlock_irqrestore(flags);
 }
 
-void console_rx_resume(void)
+void console_rx_resume(const struct vm *vm)
 {
 	unsigned long flags;
 
 	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* pairs with rx_throttle() */
-	if (!__atomic_load_n(&rx_throttled, __ATOMIC_RELAXED) || !uart || !uart->set_rx_irq)
+	if ((!__atomic_load_n(&rx_throttled, __ATOMIC_RELAXED) &&
+	     __atomic_load_n(&rx_deaf_vm, __ATOMIC_RELAXED) != (int)vm->index) ||
+	    !uart || !uart->set_rx_irq)
 		return;
 	flags = arch_irq_save();
 	spin_lock(&rx_flow_lock);
+	if (rx_deaf_vm == (int)vm->index)
+		rx_deaf_vm = -1; /* it reads again: flow control, not loss, from now on */
 	if (rx_throttled) {
 		__atomic_store_n(&rx_throttled, false, __ATOMIC_RELAXED);
+		timer_cancel(&rx_stall_timer);
 		uart->set_rx_irq(true);
 	}
 	spin_unlock(&rx_flow_lock);
@@ -449,6 +491,7 @@ void console_init(const struct uart_ops *ops, uint64_t base)
 
 	uart = ops;
 	uart_base = base;
+	timer_init(&rx_stall_timer, rx_stall_fired);
 	console_unlock_irqrestore(flags);
 	if (ops && ops->enable_rx_irq)
 		ops->enable_rx_irq();

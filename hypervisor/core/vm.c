@@ -299,7 +299,7 @@ void vm_stop(struct vm *vm, const char *why)
 	}
 	spin_unlock(&vm->lock);
 	log_info("vm %s: stopped (%s)", vm->name, why);
-	console_rx_resume(); /* it no longer drains its UART: input must not stay muted */
+	console_rx_resume(vm); /* it no longer drains its UART: input must not stay muted */
 	console_vm_stopped(vm);
 	for (unsigned i = 0; i < nr_vms; i++)
 		any_running |= vms[i].state != VM_STOPPED;
@@ -368,7 +368,7 @@ static void vm_restart(struct vm *vm)
 	}
 	vpl011_reset(vm);
 	passthrough_vm_reset(vm);
-	console_rx_resume(); /* its receive FIFO is empty again */
+	console_rx_resume(vm); /* its receive FIFO is empty again */
 	/* The images are the boot bundle's, which nothing writes: pristine every time. */
 	if (load_images_locked(vm, &entry, &dtb)) {
 		vm_stop(vm, "restart failed: its images no longer load");

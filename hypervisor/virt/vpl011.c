@@ -221,7 +221,7 @@ static int vpl011_mmio(struct vcpu *vcpu, struct mmio_access *acc, void *opaque)
 	/* The guest drained half its FIFO: let the console take input from the UART again
 	 * (a flag look when nothing is muted). */
 	if (resume)
-		console_rx_resume();
+		console_rx_resume(vm);
 
 	/* Outside the UART lock: the console lock is a leaf and output may take a while. */
 	if (tx)

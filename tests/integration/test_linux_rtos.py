@@ -119,6 +119,38 @@ def linux_answers(t, vm, what):
                    "got %r" % out)
 
 
+def check_deaf_guest(t, vm):
+    """A guest that reads nothing from its console (the RTOS's `deaf`) cannot hold the shared
+    console: once its FIFO has been full for a while Tandem says so, drops its input, and
+    Ctrl-A still reaches Tandem; when it reads again, its input flows as before."""
+    vm.focus("rtos")
+    mark = vm.mark()
+    vm.send("deaf 10")
+    if not t.expect_check(vm, r"^\[rtos\] RTOS: not reading the console for 10 s\n", TIMEOUT,
+                          "the RTOS's 'deaf 10' stops reading its console", since=mark):
+        return
+    vm.send("x" * 150)  # more than its 64-character FIFO holds
+    t.expect_check(vm, r"^tandem: warning: vm rtos: reads no console input \(its receive FIFO "
+                   r"full for \d+ ms\): input to it is dropped until it reads again\n", 30,
+                   "Tandem notices that the RTOS reads no console input [hostile guests: a VM "
+                   "cannot hold the console]", since=mark)
+    try:
+        vm.focus("linux")
+        t.check("Ctrl-A x3 still moves the input to Linux while the RTOS reads nothing", True)
+        linux_answers(t, vm, "while the RTOS reads no console input")
+    except harness.Timeout as e:
+        t.fail("Ctrl-A x3 still moves the input to Linux while the RTOS reads nothing: %s" % e)
+        return
+    t.expect_check(vm, r"^\[rtos\] RTOS: reading the console again\n", 30,
+                   "the RTOS reads its console again after 10 s", since=mark)
+    vm.focus("rtos")
+    mark = vm.mark()
+    vm.send("")  # ends the line of x's that reached it (an unknown command)
+    vm.send("help")
+    t.expect_check(vm, r"^\[rtos\] help \| tasks \| reset", TIMEOUT,
+                   "afterwards the RTOS's shell answers 'help' (its input flows again)", since=mark)
+
+
 def counter(vm):
     """(pid, count) of the counting process started below."""
     out = vm.run("cat /tmp/counter.pid; cat /tmp/count").split()
@@ -164,6 +196,7 @@ with t.boot("linux-rtos", config=CONFIG, smp=4, mem="2G") as vm:
 
     c1 = counter(vm)
     t.check("a counting process runs in Linux (pid, count) = %s" % (c1,), c1 is not None)
+    check_deaf_guest(t, vm)
     vm.focus("rtos")
     mark = vm.mark()
     vm.send("reset")

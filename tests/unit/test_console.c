@@ -82,15 +82,18 @@ static unsigned nr_rx;
  */
 static bool fifo_room = true;
 static bool drain_on_full_look;
+static const struct vm *full_vm; /* if set: only this VM's FIFO is full */
 
 bool vpl011_rx_room(struct vm *vm, unsigned n)
 {
 	if (!fifo_room && drain_on_full_look) {
 		drain_on_full_look = false;
 		fifo_room = true;
-		console_rx_resume();
+		console_rx_resume(vm);
 		return false; /* what the first look saw */
 	}
+	if (full_vm)
+		return vm != full_vm;
 	return fifo_room;
 }
 
@@ -102,6 +105,36 @@ void vpl011_rx_char(struct vm *vm, char c)
 	rx[nr_rx].vm = vm;
 	rx[nr_rx].c = c;
 	nr_rx++;
+}
+
+/* Software timers (core/timer.c is not part of this test): the flow-control watchdog. */
+static struct timer *armed_timer;
+
+void timer_init(struct timer *timer, timer_fn fn)
+{
+	timer->fn = fn;
+	timer->queue = NULL;
+}
+
+void timer_arm(struct timer *timer, uint64_t expires)
+{
+	timer->expires = expires;
+	armed_timer = timer;
+}
+
+void timer_cancel(struct timer *timer)
+{
+	if (armed_timer == timer)
+		armed_timer = NULL;
+}
+
+static void fire_armed_timer(void)
+{
+	struct timer *t = armed_timer;
+
+	assert_non_null(t);
+	armed_timer = NULL;
+	t->fn(t);
 }
 
 /* The statistics dump (core/stats.c, tested in test_stats.c): Ctrl-A d must call it. */
@@ -140,8 +173,11 @@ static void reset_console(unsigned n)
 	rx_enabled = 0;
 	rx_irq_on = true;
 	rx_throttled = false;
+	rx_deaf_vm = -1;
+	armed_timer = NULL;
 	fifo_room = true;
 	drain_on_full_look = false;
+	full_vm = NULL;
 	console_init(&t_uart, 0x09000000);
 }
 
@@ -392,12 +428,36 @@ static void test_full_fifo_mutes_the_uart_until_the_guest_drains(void **state)
 	assert_int_equal(nr_rx, 0); /* left in the UART, not dropped */
 	assert_false(rx_irq_on);
 	fifo_room = true;
-	console_rx_resume(); /* the guest read DR below half */
+	console_rx_resume(&vms[0]); /* the guest read DR below half */
 	assert_true(rx_irq_on);
+	assert_null(armed_timer); /* the watchdog is off again */
 	console_irq();
 	assert_int_equal(nr_rx, 3);
-	console_rx_resume(); /* not muted: nothing to do */
+	console_rx_resume(&vms[0]); /* not muted: nothing to do */
 	assert_true(rx_irq_on);
+}
+
+static void test_a_vm_not_reading_cannot_hold_the_console(void **state)
+{
+	reset_console(2);
+	rx_queue = "ab\x01\x01\x01x";
+	full_vm = &vms[0]; /* vm a's FIFO is full and stays so: it never reads */
+	console_irq();
+	assert_false(rx_irq_on);
+	assert_int_equal(nr_rx, 0);
+	fire_armed_timer(); /* RX_STALL_MS later */
+	assert_true(rx_irq_on);
+	assert_non_null(strstr(term, "tandem: warning: vm a: reads no console input"));
+	console_irq();
+	/* a's input is offered to its UART (which drops it: full), the Ctrl-As still switch */
+	assert_int_equal(nr_rx, 3);
+	assert_ptr_equal(rx[1].vm, &vms[0]);
+	assert_ptr_equal(rx[2].vm, &vms[1]);
+	assert_int_equal(rx[2].c, 'x');
+	assert_int_equal(focus, 1);
+	/* Once a reads again, a full FIFO of its own waits for it again. */
+	console_rx_resume(&vms[0]);
+	assert_int_equal(rx_deaf_vm, -1);
 }
 
 static void test_drain_racing_the_mute_leaves_input_flowing(void **state)
@@ -489,6 +549,7 @@ int main(void)
 	    cmocka_unit_test(test_long_focused_line_keeps_flowing),
 	    cmocka_unit_test(test_full_fifo_mutes_the_uart_until_the_guest_drains),
 	    cmocka_unit_test(test_drain_racing_the_mute_leaves_input_flowing),
+	    cmocka_unit_test(test_a_vm_not_reading_cannot_hold_the_console),
 	    cmocka_unit_test(test_input_goes_to_focus),
 	    cmocka_unit_test(test_ctrl_a_three_times_switches_focus),
 	    cmocka_unit_test(test_focus_leaves_a_stopped_vm),

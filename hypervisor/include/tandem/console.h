@@ -24,8 +24,11 @@ struct uart_ops {
 void console_init(const struct uart_ops *ops, uint64_t base);
 /* vm stopped for good: if it had the input focus, the focus moves to the next running VM. */
 void console_vm_stopped(const struct vm *vm);
-/* The focused VM drained its receive FIFO: take input from the UART again. */
-void console_rx_resume(void);
+/*
+ * vm read its receive FIFO below half (or stopped, or restarted with it empty): take input
+ * from the UART again, and count vm as reading its console again.
+ */
+void console_rx_resume(const struct vm *vm);
 /* Drains the physical UART's receive FIFO (its interrupt handler). */
 void console_irq(void);
 
