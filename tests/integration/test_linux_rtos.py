@@ -119,6 +119,23 @@ def linux_answers(t, vm, what):
                    "got %r" % out)
 
 
+def check_vgic_dump(t, vm, rtos_pcpu):
+    """Ctrl-A g: a line per VM (distributor, UART lines) and per vCPU (state, pCPU, LRs)."""
+    start = vm.mark()
+    vm.send("\x01g", newline=False)
+    m = t.expect_check(vm, r"^tandem: vgic vm rtos vcpu 0: (\w+), on pCPU (-?\d+), [^\n]*\n", 30,
+                       "Ctrl-A g prints the interrupt-state dump", since=start)
+    text = vm.text[start:m.end()] if m else ""
+    want = [r"^tandem: vgic vm linux: ctlr 0x3; spis \(flags>target/owner\)[^\n]*; uart imsc 0x",
+            r"^tandem: vgic vm linux vcpu 0: ", r"^tandem: vgic vm linux vcpu 1: ",
+            r"^tandem: vgic vm rtos: ctlr 0x[0-9a-f]+; "]
+    t.check("Ctrl-A g: a line for each VM and each of its vCPUs (Linux's distributor has both "
+            "groups enabled)", all(re.search(w, text, re.M) for w in want), text[-600:])
+    t.check("Ctrl-A g: the RTOS's vCPU is runnable and loaded on its bind pCPU %d" % rtos_pcpu,
+            m is not None and m.group(1) == "runnable" and int(m.group(2)) == rtos_pcpu,
+            m.group(0) if m else "")
+
+
 def check_deaf_guest(t, vm):
     """A guest that reads nothing from its console (the RTOS's `deaf`) cannot hold the shared
     console: once its FIFO has been full for a while Tandem says so, drops its input, and
@@ -193,6 +210,7 @@ with t.boot("linux-rtos", config=CONFIG, smp=4, mem="2G") as vm:
     # A counting process in Linux, for the restart below.
     vm.run(lc.counting_process(0.05))
     check_routing(t, vm, rtos_pcpu, hyp_pcpu)
+    check_vgic_dump(t, vm, rtos_pcpu)
 
     c1 = counter(vm)
     t.check("a counting process runs in Linux (pid, count) = %s" % (c1,), c1 is not None)
