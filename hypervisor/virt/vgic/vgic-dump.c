@@ -22,7 +22,7 @@
 
 #include "vgic-internal.h"
 
-/* One VM's dump: about 150 bytes per vCPU line, 30 per interrupt or list register. */
+/* The dump text: about 150 bytes per vCPU line, 30 per interrupt or list register. */
 static char text[4096];
 static size_t text_len;
 static spinlock_t dump_lock = SPINLOCK_INIT;
@@ -109,10 +109,15 @@ static void add_vm(struct vm *vm)
 void vgic_dump(void)
 {
 	spin_lock(&dump_lock);
+	text_len = 0;
 	for (unsigned i = 0; i < nr_vms; i++) {
-		text_len = 0;
+		/* As few console writes as fit: each ends with the focused VM's prompt redrawn. */
+		if (text_len > sizeof(text) / 2) {
+			console_write(text, text_len);
+			text_len = 0;
+		}
 		add_vm(&vms[i]);
-		console_write(text, text_len);
 	}
+	console_write(text, text_len);
 	spin_unlock(&dump_lock);
 }
