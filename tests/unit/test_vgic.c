@@ -50,6 +50,7 @@
 #define GICR_ISPENDR0	(SGI_BASE + 0x0200)
 #define GICR_ICPENDR0	(SGI_BASE + 0x0280)
 #define GICR_ISACTIVER0 (SGI_BASE + 0x0300)
+#define GICR_ICACTIVER0 (SGI_BASE + 0x0380)
 #define GICR_IPRIORITYR (SGI_BASE + 0x0400)
 #define GICR_ICFGR0	(SGI_BASE + 0x0c00)
 #define GICR_ICFGR1	(SGI_BASE + 0x0c04)
@@ -731,6 +732,49 @@ static void test_overflow_keeps_active_loaded(void **state)
 	assert_int_equal(fake_gic.hcr >> 27, 0); /* the EOI found its LR */
 }
 
+/*
+ * Found by the RTOS's fuzzer: SGIs it set active through GICR_ISACTIVER0 (never acknowledged)
+ * filled all 4 LRs, so the enabled pending SGI its scheduler needed never reached an LR; WFI
+ * then returned at once forever. On hardware an interrupt set active that way blocks nothing:
+ * pending interrupts go first, the unacknowledged active ones take what LRs are left.
+ */
+static void test_set_active_does_not_crowd_out_pending(void **state)
+{
+	struct vcpu *v0 = &vm.vcpus[0];
+	int lr;
+
+	gicr_wr(0, GICR_ISACTIVER0, 4, bit(5) | bit(6) | bit(7) | bit(12) | bit(13));
+	vgic_inject(&vm, v0, 0); /* SGI 0: enabled at reset */
+	vgic_flush(v0);
+	lr = fake_gic_find_lr(0);
+	assert_true(lr >= 0);
+	assert_int_equal(LR_STATE(fake_gic.lr[lr]), ST_PENDING);
+	assert_int_equal(nr_valid_lrs(), 4); /* the rest still carry active ones */
+	assert_int_equal(fake_gic_guest_ack(), 0);
+	fake_gic_guest_eoi(0);
+	guest_exit_entry(v0);
+	assert_int_equal(fake_gic_find_lr(0), -1);
+	assert_int_equal(gicr_rd(0, GICR_ISACTIVER0, 4),
+			 bit(5) | bit(6) | bit(7) | bit(12) | bit(13));
+	/* Acknowledged interrupts keep their LR first, as before: the guest's EOI needs it. */
+	setup_spi(SPI_A, 0xf0, true, 0);
+	vgic_inject(&vm, NULL, SPI_A);
+	vgic_flush(v0);
+	assert_int_equal(fake_gic_guest_ack(), SPI_A);
+	vgic_sync(v0);
+	vgic_inject(&vm, v0, 0);
+	vgic_flush(v0);
+	lr = fake_gic_find_lr(SPI_A);
+	assert_true(lr >= 0);
+	assert_int_equal(LR_STATE(fake_gic.lr[lr]), ST_ACTIVE);
+	assert_true(fake_gic_find_lr(0) >= 0);
+	/* Cleared through GICR_ICACTIVER0 (a trap: sync, access, flush), they are gone. */
+	vgic_sync(v0);
+	gicr_wr(0, GICR_ICACTIVER0, 4, 0xffff);
+	vgic_flush(v0);
+	assert_int_equal(gicr_rd(0, GICR_ISACTIVER0, 4), 0);
+}
+
 static void test_one_lr_no_underflow_storm(void **state)
 {
 	struct vcpu *v0;
@@ -1294,6 +1338,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_hw_ppi_cleared_while_saved, setup),
 	    cmocka_unit_test_setup(test_overflow_uie_npie, setup),
 	    cmocka_unit_test_setup(test_overflow_keeps_active_loaded, setup),
+	    cmocka_unit_test_setup(test_set_active_does_not_crowd_out_pending, setup),
 	    cmocka_unit_test_setup(test_one_lr_no_underflow_storm, setup),
 	    cmocka_unit_test_setup(test_overflow_all_active_no_np_storm, setup),
 	    cmocka_unit_test_setup(test_hw_edge_not_repended_while_active, setup),

@@ -38,6 +38,14 @@ struct vgic_irq {
 	bool enabled;
 	bool pending; /* edge latch, or SW-pending for level interrupts */
 	bool active;
+	/*
+	 * Made active by a register write (GICD/GICR_ISACTIVER), not by the guest acknowledging
+	 * it: no active priority is set for it, so it needs no list register for an EOI, and
+	 * pending interrupts go before it when list registers are short (as on hardware, an
+	 * interrupt set active that way blocks no other). Cleared once it is deactivated or
+	 * acknowledged.
+	 */
+	bool active_unacked;
 	bool level; /* current line level for level-sensitive interrupts */
 	bool edge;  /* configured edge-triggered (GICD_ICFGR) */
 	bool group1;

@@ -30,7 +30,7 @@ static void fold_lrs(struct vcpu *vcpu, vgic_kickset_t *kicks)
 
 	while (live) {
 		unsigned i = (unsigned)__builtin_ctz(live);
-		uint64_t val;
+		uint64_t val, written = vv->lrs[i];
 		irq_t intid;
 		struct vgic_irq *irq;
 		bool lp, la;
@@ -53,6 +53,9 @@ static void fold_lrs(struct vcpu *vcpu, vgic_kickset_t *kicks)
 		lp = val & ICH_LR_PENDING;
 		la = val & ICH_LR_ACTIVE;
 		irq->active = la;
+		/* Deactivated, or acknowledged (its pending state went, its active state came). */
+		if (!la || ((written & ICH_LR_PENDING) && !lp))
+			irq->active_unacked = false;
 		if (irq->edge) {
 			if (lp)
 				irq->pending = true;
@@ -94,10 +97,16 @@ static uint64_t make_lr(const struct vgic_vm *d, const struct vgic_irq *irq, irq
 	return val;
 }
 
-/* Sort key: active ones first (they must stay visible), then priority, then INTID. */
-static uint32_t lr_key(const struct vgic_irq *irq, irq_t intid)
+/*
+ * Sort key: acknowledged active ones first (their EOI must find their LR), then the others
+ * (pending ones, and those only set active by a register write, which are never
+ * acknowledged and must not crowd out pending ones), by priority, then INTID.
+ */
+static uint32_t lr_key(const struct vgic_vm *d, const struct vgic_irq *irq, irq_t intid)
 {
-	return (uint32_t)!irq->active << 20 | (uint32_t)irq->priority << 12 | intid;
+	uint32_t rank = irq->active && !irq->active_unacked ? 0 : vgic_deliverable(d, irq) ? 1 : 2;
+
+	return rank << 20 | (uint32_t)irq->priority << 12 | intid;
 }
 
 static bool wants_lr(const struct vgic_vm *d, const struct vgic_irq *irq)
@@ -125,7 +134,7 @@ static unsigned collect_private(struct vcpu *vcpu, uint32_t *keys, unsigned n)
 				irq->hw_intid = 0;
 			}
 		} else if (wants_lr(d, irq))
-			keys[n++] = lr_key(irq, i);
+			keys[n++] = lr_key(d, irq, i);
 	}
 	return n;
 }
@@ -153,7 +162,7 @@ static unsigned collect_spis(struct vcpu *vcpu, uint32_t *keys, unsigned n)
 			} else if (!irq->active && !vgic_irq_pending(irq)) {
 				vv->spi_live[w] &= ~(1ULL << b);
 			} else if (wants_lr(&vm->vgic, irq)) {
-				keys[n++] = lr_key(irq, intid);
+				keys[n++] = lr_key(&vm->vgic, irq, intid);
 			}
 		}
 	}

@@ -196,6 +196,8 @@ static void op_sactive(struct vgic_mmio_ctx *c, irq_t intid, struct vgic_irq *ir
 {
 	if (!irq->active && irq->lr < 0 && !c->rd)
 		irq->owner = irq->target < c->vm->nr_vcpus ? irq->target : 0;
+	if (!irq->active)
+		irq->active_unacked = true;
 	irq->active = true;
 	vgic_irq_mark_live(c->vm, c->rd, intid);
 }
@@ -208,6 +210,7 @@ void vgic_write_sactive(struct vgic_mmio_ctx *c, uint32_t off, unsigned size, ui
 static void op_cactive(struct vgic_mmio_ctx *c, irq_t intid, struct vgic_irq *irq)
 {
 	irq->active = false;
+	irq->active_unacked = false;
 	release_hw(c, irq);
 	vgic_irq_want_kick(c->vm, c->rd, irq, &c->kicks);
 }
