@@ -136,6 +136,7 @@ static void fuzz_main(void *arg)
 		every = n / 8 ? n / 8 : 1;
 		c->rng.s = mix(mix(seed + round) ^ (c->id + 1));
 		c->st = (struct fuzz_stats){0};
+		c->finished = false;
 		for (unsigned long i = 0; i < n; i++) {
 			c->progress = i;
 			if (reset_last && round + 1 == rounds && c->id + 1 == nr_fuzz && i == n / 2)
@@ -146,6 +147,7 @@ static void fuzz_main(void *arg)
 					i + 1, n, c->st.faults);
 		}
 		c->progress = n;
+		c->finished = true;
 		sem_give(&done);
 	}
 }
@@ -169,7 +171,7 @@ static void watchdog_main(void *arg)
 		task_sleep(tick);
 		if (other == me)
 			continue;
-		if (other->progress != seen) {
+		if (other->progress != seen || other->finished) {
 			seen = other->progress;
 			last_move = rtos_now();
 			reported = false;

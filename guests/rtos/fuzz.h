@@ -126,6 +126,7 @@ struct fuzz_cpu {
 	struct fuzz_stats st;
 	struct fuzz_last last; /* written before each op, read by other CPUs' watchdogs */
 	volatile unsigned long progress;
+	volatile bool finished; /* its share of this round is done: waiting is not a stall */
 };
 
 /* Counts a fault the fixup took (by ESR_EL1 class). */
