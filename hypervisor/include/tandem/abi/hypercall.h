@@ -21,7 +21,8 @@
 #define TANDEM_REVISION_MAJOR 1
 #define TANDEM_REVISION_MINOR 1 /* 1.1: VM_SET_POOL completes asynchronously; POOL_OF x2, x3 */
 
-/* Functions (SMC64 fast calls). All but TANDEM_HC_INFO need a VM marked `privileged;`. */
+/* Functions (SMC64 fast calls). All but TANDEM_HC_INFO and TANDEM_HC_CHANNEL_NOTIFY need a VM
+ * marked `privileged;`. */
 #define TANDEM_HC_INFO 0xc6000000U /* -> x1 nr_vms, x2 nr_pools, x3 nr_pcpus, x4 caller vm */
 #define TANDEM_HC_VCPU_SET_SCHED                                                                   \
 	0xc6000001U /* x1 vm, x2 vcpu, x3 budget_us, x4 period_us, x5 weight */
@@ -32,7 +33,9 @@
 #define TANDEM_HC_POOL_OF                                                                          \
 	0xc6000005U /* x1 0 = vm / 1 = pcpu, x2 index -> x1 pool, x2 moving (0/1), x3 pool after   \
 		     */
-#define TANDEM_HC_NR_FUNCTIONS 6
+#define TANDEM_HC_CHANNEL_NOTIFY                                                                   \
+	0xc6000006U /* x1 channel id: ring the peer's doorbell (abi/channel.h); any endpoint VM */
+#define TANDEM_HC_NR_FUNCTIONS 7
 
 /* Status in x0. -1 and -3 are SMCCC's own NOT_SUPPORTED and INVALID_PARAMETER. */
 #define TANDEM_OK	0
