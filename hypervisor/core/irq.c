@@ -85,9 +85,10 @@ void irq_handle(void)
 
 /*
  * Where the hypervisor's own interrupts go (docs/design.md): the lowest-numbered pCPU of a
- * pool with no vCPUs (a spare pool), else the lowest-numbered pCPU of a pool that is not
- * bind, else pCPU 0. A bind pool's pCPUs belong to their real-time vCPUs: the only EL2
- * entries there are those vCPUs' own. Re-evaluated whenever a pool changes.
+ * pool with no vCPUs (a spare pool), else the lowest-numbered pCPU of a pool whose scheduler
+ * lets it host them (not bind: SCHED_HOSTS_HYP_IRQS), else pCPU 0. A bind pool's pCPUs belong
+ * to their real-time vCPUs: the only EL2 entries there are those vCPUs' own. Re-evaluated whenever
+ * a pool changes.
  */
 unsigned irq_hyp_pcpu(void)
 {
@@ -100,7 +101,7 @@ unsigned irq_hyp_pcpu(void)
 			continue;
 		if (pool->nr_vcpus == 0)
 			return i;
-		if (pool->ops != &sched_bind_ops && fallback == MAX_PCPUS)
+		if (pool_hosts_hyp_irqs(pool) && fallback == MAX_PCPUS)
 			fallback = i;
 	}
 	return fallback == MAX_PCPUS ? 0 : fallback;

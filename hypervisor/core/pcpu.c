@@ -2,8 +2,8 @@
  * Physical CPUs: per-CPU data and stacks, the mechanics of switching between vCPUs, the
  * idle loop, and where each pCPU's time goes.
  *
- * A pCPU asks its pool's scheduler what to run (pick) at the end of a trap when a decision
- * is due (resched: set by the scheduler's timer, a wake-up, an IPI, or the running vCPU
+ * A pCPU asks its pool what to run (pool_pick_next, sched/pick.c) at the end of a trap when a
+ * decision is due (resched: set by the scheduler's timer, a wake-up, an IPI, or the running vCPU
  * blocking), and in its idle loop after every interrupt. A vCPU's registers live on the
  * top-of-stack frame while it is loaded; loaded_on stays set until they are fully saved, so
  * another pCPU that picked it waits for that before loading it.
@@ -85,83 +85,6 @@ void pcpu_resched(struct pcpu *p)
 		arch_gic_send_sgi(p->index, IPI_KICK);
 }
 
-/*
- * The liveness net under the scheduler. Every scheduler promises (sched.h) that a pCPU whose
- * queue holds a waiting vCPU has a decision due or a re-pick pending; both are set under the
- * pool's lock (next_decision by its pick, resched by whoever kicks it), so this look is exact.
- * Should a scheduler ever break the promise, the net makes that pCPU decide (a slice timer
- * here, a kick elsewhere), counts it (liveness= in the Ctrl-A s dump) and says so, at most
- * once a second: a net that fires is a scheduler bug.
- */
-static void liveness_report(const struct pcpu *q, const struct vcpu *w, const struct pool *pool)
-{
-	static uint64_t reported_at;
-	static bool reported;
-	uint64_t now = arch_counter_read();
-
-	if (reported && now - reported_at < arch_counter_freq())
-		return;
-	reported = true;
-	reported_at = now;
-	log_warn("pool %s: pCPU %u had no decision due while vcpu %s/%u waited for it "
-		 "(liveness net: a scheduler bug; %llu so far there)",
-		 pool->name, q->index, w->vm->name, w->id,
-		 (unsigned long long)q->stats.liveness_timers);
-}
-
-/* Returns whether p itself must arm a slice: its own queue holds a vCPU it left waiting. */
-static bool liveness_net(struct pool *pool, struct pcpu *p)
-{
-	bool arm_here = false;
-
-	if (pool->nr_vcpus <= pool->nr_pcpus)
-		return false;
-	for (unsigned i = 0; i < pool->nr_vcpus; i++) {
-		struct vcpu *w = pool->vcpus[i];
-		struct pcpu *q = w->sched.queue ? w->sched.queue : w->sched.home;
-
-		if (!q || !w->sched.queued || w->sched.running_on || !vcpu_schedulable(w) ||
-		    q->next_decision != SCHED_NEVER || q->resched || (q == p && arm_here))
-			continue;
-		q->stats.liveness_timers++;
-		liveness_report(q, w, pool);
-		if (q == p)
-			arm_here = true;
-		else
-			pcpu_resched(q);
-	}
-	return arm_here;
-}
-
-/*
- * Asks the pool what runs next, and arms the scheduler timer only if a decision can come due.
- * Kicks go out before the pool's lock is dropped, so that whoever looks at a pCPU under the
- * lock sees a decision it has been asked for.
- */
-static struct vcpu *pick_next(struct pcpu *p)
-{
-	struct pool *pool = pool_lock_for_pick(p); /* also hands back what a moved pCPU ran */
-	struct vcpu *v;
-	uint64_t next;
-
-	if (!pool) /* pools are built after the secondaries come up; a wake-up kicks it later */
-		return NULL;
-	p->resched = false;
-	v = pool->ops->pick(pool, p, arch_counter_read(), &p->next_decision, &p->pick_kick);
-	if (p->pick_kick)
-		pcpu_resched(p->pick_kick); /* say, the pCPU that should run a vCPU it set aside */
-	if (liveness_net(pool, p))
-		p->next_decision = arch_counter_read() + pool->slice;
-	next = p->next_decision;
-	spin_unlock(&pool->lock);
-	p->stats.picks++;
-	if (next == SCHED_NEVER)
-		timer_cancel(&p->sched_timer);
-	else
-		timer_arm(&p->sched_timer, next);
-	return v;
-}
-
 /* Switches the calling pCPU into vcpu: its registers onto the frame, its context into the CPU. */
 static void __attribute__((noreturn)) vcpu_enter(struct vcpu *vcpu)
 {
@@ -241,7 +164,7 @@ static void __attribute__((noreturn)) idle_loop(void)
 			arch_wait_for_interrupt();
 			pcpu_account_idle(p);
 		}
-		vcpu = pick_next(p);
+		vcpu = pool_pick_next(p);
 		if (vcpu)
 			vcpu_enter(vcpu);
 	}
@@ -254,7 +177,7 @@ void pcpu_maybe_switch(void)
 
 	if (!p->resched && prev && vcpu_schedulable(prev))
 		return;
-	next = pick_next(p);
+	next = pool_pick_next(p);
 	if (next == prev)
 		return;
 	pcpu_leave_vcpu();
@@ -274,7 +197,7 @@ void pcpu_maybe_switch(void)
 
 void pcpu_run(void)
 {
-	struct vcpu *vcpu = pick_next(pcpu_this());
+	struct vcpu *vcpu = pool_pick_next(pcpu_this());
 
 	if (vcpu)
 		vcpu_enter(vcpu);

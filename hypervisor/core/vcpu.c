@@ -34,7 +34,7 @@ void vcpu_start(struct vcpu *vcpu, ipa_t entry, uint64_t arg)
 	const struct pool *pool = vcpu->sched.pool;
 
 	arch_vcpu_reset(vcpu, entry, arg);
-	arch_vcpu_set_idle_traps(vcpu, pool->trap_wfi, pool->ops != &sched_bind_ops);
+	arch_vcpu_set_idle_traps(vcpu, pool->trap_wfi, pool_traps_wfe(pool));
 	vgic_vcpu_init(vcpu);
 	__atomic_store_n(&vcpu->state, VCPU_RUNNABLE, __ATOMIC_SEQ_CST);
 	pool_wake(vcpu);
@@ -83,7 +83,7 @@ void vcpu_kick_if_pending(struct vcpu *vcpu)
 		wake_blocked(vcpu);
 }
 
-/* Bind pools: the pCPU is the vCPU's alone, so wait right here with everything loaded. */
+/* The pCPU is the vCPU's alone (pool_wfi_waits_in_place): wait right here, all loaded. */
 static void wait_in_place(struct vcpu *vcpu)
 {
 	struct pcpu *p = pcpu_this();
@@ -102,7 +102,7 @@ void vcpu_wfi(struct vcpu *vcpu)
 	uint64_t cval;
 
 	p->stats.wfi_traps++;
-	if (vcpu->sched.pool->ops == &sched_bind_ops) {
+	if (pool_wfi_waits_in_place(vcpu->sched.pool)) {
 		wait_in_place(vcpu);
 		return;
 	}
@@ -123,8 +123,8 @@ void vcpu_wfi(struct vcpu *vcpu)
 
 void vcpu_wfe(struct vcpu *vcpu)
 {
-	if (vcpu->sched.pool->ops == &sched_bind_ops)
-		return;
+	if (!pool_traps_wfe(vcpu->sched.pool))
+		return; /* trapped only by a pool that yields on it: nobody to yield to */
 	pool_yield(vcpu);
 	pcpu_this()->resched = true;
 }

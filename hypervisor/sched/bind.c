@@ -142,8 +142,12 @@ static struct pcpu *bind_release(struct pool *pool, struct pcpu *pcpu, uint64_t 
 	return NULL; /* admission guaranteed no vCPU was bound here */
 }
 
+/* A vCPU owns its pCPU: a trapped WFI waits right there, wfi = "native" may idle it in
+ * hardware, WFE has nobody to yield to (not trapped), and the hypervisor's own interrupts stay
+ * off its pCPU while any other pool can take them. */
 const struct sched_ops sched_bind_ops = {
     .name = "bind",
+    .flags = SCHED_WFI_WAITS_IN_PLACE | SCHED_WFI_NATIVE_OK,
     .admit = bind_admit,
     .replan = bind_replan,
     .wake = bind_wake,

@@ -242,17 +242,17 @@ static bool has_reservation(const struct sched_vcpu *sv)
  * more than the reserved bandwidth from now on. */
 static bool cbs_fits(const struct sched_vcpu *sv, uint64_t now)
 {
-	if (now >= sv->deadline || sv->remaining > sv->params.budget ||
-	    sv->deadline - now > sv->params.period)
+	if (now >= sv->priv.dynamic.deadline || sv->priv.dynamic.remaining > sv->params.budget ||
+	    sv->priv.dynamic.deadline - now > sv->params.period)
 		return false;
-	return (unsigned __int128)sv->remaining * sv->params.period <=
-	       (unsigned __int128)sv->params.budget * (sv->deadline - now);
+	return (unsigned __int128)sv->priv.dynamic.remaining * sv->params.period <=
+	       (unsigned __int128)sv->params.budget * (sv->priv.dynamic.deadline - now);
 }
 
 static void cbs_new_period(struct sched_vcpu *sv, uint64_t now)
 {
-	sv->deadline = now + sv->params.period;
-	sv->remaining = sv->params.budget;
+	sv->priv.dynamic.deadline = now + sv->params.period;
+	sv->priv.dynamic.remaining = sv->params.budget;
 }
 
 /* Rolls the reservation over every deadline <= now, counting the periods that ended with
@@ -260,26 +260,27 @@ static void cbs_new_period(struct sched_vcpu *sv, uint64_t now)
 static void replenish(struct sched_vcpu *sv, uint64_t now)
 {
 	if (!has_reservation(sv)) {
-		sv->remaining = 0;
+		sv->priv.dynamic.remaining = 0;
 		return;
 	}
-	if (now < sv->deadline)
+	if (now < sv->priv.dynamic.deadline)
 		return;
-	uint64_t periods = (now - sv->deadline) / sv->params.period + 1;
+	uint64_t periods = (now - sv->priv.dynamic.deadline) / sv->params.period + 1;
 
-	if (sv->remaining > 0)
-		sv->deadline_misses++;
-	sv->deadline_misses += periods - 1; /* whole periods it was runnable and not served */
-	sv->deadline += periods * sv->params.period;
-	sv->remaining = sv->params.budget;
+	if (sv->priv.dynamic.remaining > 0)
+		sv->priv.dynamic.deadline_misses++;
+	sv->priv.dynamic.deadline_misses +=
+	    periods - 1; /* whole periods it was runnable and not served */
+	sv->priv.dynamic.deadline += periods * sv->params.period;
+	sv->priv.dynamic.remaining = sv->params.budget;
 }
 
 static void charge_slack(struct sched_vcpu *sv, uint64_t ticks)
 {
 	uint32_t weight = sv->params.weight ? sv->params.weight : SCHED_WEIGHT_DEF;
 
-	sv->slack_ran += ticks;
-	sv->slack_vtime += ticks * SCHED_WEIGHT_DEF / weight;
+	sv->priv.dynamic.slack_ran += ticks;
+	sv->priv.dynamic.slack_vtime += ticks * SCHED_WEIGHT_DEF / weight;
 }
 
 /* Charges [from, to) of run time: to the budget first, the rest to slack, crossing period
@@ -289,29 +290,32 @@ static void charge(struct sched_vcpu *sv, uint64_t from, uint64_t to)
 {
 	if (to <= from)
 		return;
-	if (has_reservation(sv) && sv->deadline > from && sv->deadline < to) {
-		uint64_t seg = sv->deadline - from, used = MIN(seg, sv->remaining);
+	if (has_reservation(sv) && sv->priv.dynamic.deadline > from &&
+	    sv->priv.dynamic.deadline < to) {
+		uint64_t seg = sv->priv.dynamic.deadline - from,
+			 used = MIN(seg, sv->priv.dynamic.remaining);
 		uint64_t budget = sv->params.budget, period = sv->params.period;
 
-		sv->remaining -= used;
-		sv->budget_ran += used;
+		sv->priv.dynamic.remaining -= used;
+		sv->priv.dynamic.budget_ran += used;
 		charge_slack(sv, seg - used);
 		replenish(sv,
-			  sv->deadline); /* counts a miss if budget was left (it never ran out) */
+			  sv->priv.dynamic
+			      .deadline); /* counts a miss if budget was left (it never ran out) */
 		from += seg;
 		uint64_t full = (to - from) / period;
 		if (full > 0) {
 			/* whole periods: budget, then slack; no miss (it ran on its budget) */
-			sv->budget_ran += full * budget;
+			sv->priv.dynamic.budget_ran += full * budget;
 			charge_slack(sv, full * (period - budget));
-			sv->deadline += full * period;
+			sv->priv.dynamic.deadline += full * period;
 			from += full * period;
 		}
 	}
-	uint64_t used = has_reservation(sv) ? MIN(to - from, sv->remaining) : 0;
+	uint64_t used = has_reservation(sv) ? MIN(to - from, sv->priv.dynamic.remaining) : 0;
 
-	sv->remaining -= used;
-	sv->budget_ran += used;
+	sv->priv.dynamic.remaining -= used;
+	sv->priv.dynamic.budget_ran += used;
 	charge_slack(sv, to - from - used);
 }
 
@@ -324,7 +328,7 @@ static bool waiting(const struct vcpu *v)
 
 static bool on_budget(const struct vcpu *v)
 {
-	return has_reservation(&v->sched) && v->sched.remaining > 0;
+	return has_reservation(&v->sched) && v->sched.priv.dynamic.remaining > 0;
 }
 
 /* Whether pcpu serves v first: v is homed there, or was handed to it while it waits. */
@@ -347,9 +351,11 @@ static struct vcpu *choose(struct pool *pool, struct pcpu *pcpu, bool own_queue)
 			continue;
 		if (in_queue_of(v, pcpu) != own_queue)
 			continue;
-		if (on_budget(v) && (!edf || v->sched.deadline < edf->sched.deadline))
+		if (on_budget(v) &&
+		    (!edf || v->sched.priv.dynamic.deadline < edf->sched.priv.dynamic.deadline))
 			edf = v;
-		if (!slack || v->sched.slack_vtime < slack->sched.slack_vtime)
+		if (!slack ||
+		    v->sched.priv.dynamic.slack_vtime < slack->sched.priv.dynamic.slack_vtime)
 			slack = v;
 	}
 	return edf ? edf : slack;
@@ -378,18 +384,18 @@ static uint64_t next_decision(const struct pool *pool, const struct pcpu *pcpu,
 			contended = true;
 			/* a waiting vCPU queued here gets reserved time again at its deadline */
 			if (v->sched.queue == pcpu && has_reservation(&v->sched) &&
-			    v->sched.remaining == 0)
-				next = MIN(next, v->sched.deadline);
+			    v->sched.priv.dynamic.remaining == 0)
+				next = MIN(next, v->sched.priv.dynamic.deadline);
 		}
 	}
 	if (!chosen || !contended)
 		return next;
 	if (on_budget(chosen))
-		next = MIN(next, now + chosen->sched.remaining);
+		next = MIN(next, now + chosen->sched.priv.dynamic.remaining);
 	else
 		next = MIN(next, now + (pool->slice ? pool->slice : 1));
 	if (has_reservation(&chosen->sched))
-		next = MIN(next, chosen->sched.deadline);
+		next = MIN(next, chosen->sched.priv.dynamic.deadline);
 	return next;
 }
 
@@ -398,7 +404,7 @@ static bool should_preempt(const struct vcpu *cur, const struct vcpu *v)
 {
 	if (!on_budget(v))
 		return false;
-	return !on_budget(cur) || v->sched.deadline < cur->sched.deadline;
+	return !on_budget(cur) || v->sched.priv.dynamic.deadline < cur->sched.priv.dynamic.deadline;
 }
 
 /* A pCPU of the pool running nothing and with no waiting vCPU (but vcpu) in its queue. */
@@ -500,8 +506,9 @@ static bool min_runnable_vtime(const struct pool *pool, const struct vcpu *excep
 	for (unsigned i = 0; i < pool->nr_vcpus; i++) {
 		const struct vcpu *v = pool->vcpus[i];
 
-		if (v != except && v->sched.queued && (!any || v->sched.slack_vtime < *vt)) {
-			*vt = v->sched.slack_vtime;
+		if (v != except && v->sched.queued &&
+		    (!any || v->sched.priv.dynamic.slack_vtime < *vt)) {
+			*vt = v->sched.priv.dynamic.slack_vtime;
 			any = true;
 		}
 	}
@@ -517,8 +524,8 @@ static struct pcpu *dynamic_wake(struct pool *pool, struct vcpu *vcpu, uint64_t 
 
 		if (has_reservation(sv) && !cbs_fits(sv, now))
 			cbs_new_period(sv, now);
-		if (min_runnable_vtime(pool, vcpu, &vt) && sv->slack_vtime < vt)
-			sv->slack_vtime = vt;
+		if (min_runnable_vtime(pool, vcpu, &vt) && sv->priv.dynamic.slack_vtime < vt)
+			sv->priv.dynamic.slack_vtime = vt;
 		sv->queued = true;
 	}
 	if (sv->running_on)
@@ -529,15 +536,15 @@ static struct pcpu *dynamic_wake(struct pool *pool, struct vcpu *vcpu, uint64_t 
 
 static void dynamic_yield(struct pool *pool, struct vcpu *vcpu, uint64_t now)
 {
-	uint64_t highest = vcpu->sched.slack_vtime;
+	uint64_t highest = vcpu->sched.priv.dynamic.slack_vtime;
 
 	for (unsigned i = 0; i < pool->nr_vcpus; i++) {
 		const struct vcpu *v = pool->vcpus[i];
 
-		if (v != vcpu && v->sched.queued && v->sched.slack_vtime >= highest)
-			highest = v->sched.slack_vtime + 1;
+		if (v != vcpu && v->sched.queued && v->sched.priv.dynamic.slack_vtime >= highest)
+			highest = v->sched.priv.dynamic.slack_vtime + 1;
 	}
-	vcpu->sched.slack_vtime = highest;
+	vcpu->sched.priv.dynamic.slack_vtime = highest;
 }
 
 /* --- Re-planning --- */
@@ -560,8 +567,8 @@ static void dynamic_replan(struct pool *pool, uint64_t now)
 		part.home[i] = NO_PCPU;
 		/* lowest slack_vtime among runnable vCPUs that were already members */
 		if (sv->queued && sv->pool == pool && sv->home && pcpu_member(pool, sv->home) &&
-		    (!have_vt || sv->slack_vtime < vt)) {
-			vt = sv->slack_vtime;
+		    (!have_vt || sv->priv.dynamic.slack_vtime < vt)) {
+			vt = sv->priv.dynamic.slack_vtime;
 			have_vt = true;
 		}
 	}
@@ -608,14 +615,14 @@ static void dynamic_replan(struct pool *pool, uint64_t now)
 		}
 		sv->pool = pool;
 		if (!has_reservation(sv))
-			sv->remaining = 0;
+			sv->priv.dynamic.remaining = 0;
 		else if (home != sv->home ? !cbs_fits(sv, now)
-					  : sv->remaining > sv->params.budget ||
-						sv->deadline > now + sv->params.period)
+					  : sv->priv.dynamic.remaining > sv->params.budget ||
+						sv->priv.dynamic.deadline > now + sv->params.period)
 			cbs_new_period(sv,
 				       now); /* moved or retuned: restart within its bandwidth */
-		if (joined && sv->queued && have_vt && sv->slack_vtime < vt)
-			sv->slack_vtime = vt;
+		if (joined && sv->queued && have_vt && sv->priv.dynamic.slack_vtime < vt)
+			sv->priv.dynamic.slack_vtime = vt;
 		sv->home = home;
 		sv->queue = home; /* every pCPU of the pool re-picks next (the core's part) */
 	}
@@ -638,12 +645,22 @@ static struct pcpu *dynamic_release(struct pool *pool, struct pcpu *pcpu, uint64
 	return place(pool, prev);
 }
 
+static void dynamic_figures(const struct vcpu *vcpu, struct sched_vcpu_figures *out)
+{
+	out->deadline_misses = vcpu->sched.priv.dynamic.deadline_misses;
+	out->slack_vtime = vcpu->sched.priv.dynamic.slack_vtime;
+}
+
+/* WFI always traps (an idle vCPU blocks and gives its pCPU up), WFE yields, and a dynamic
+ * pool's pCPUs may take the hypervisor's interrupts. */
 const struct sched_ops sched_dynamic_ops = {
     .name = "dynamic",
+    .flags = SCHED_TRAPS_WFE | SCHED_HOSTS_HYP_IRQS,
     .admit = dynamic_admit,
     .replan = dynamic_replan,
     .wake = dynamic_wake,
     .pick = dynamic_pick,
     .yield = dynamic_yield,
     .release = dynamic_release,
+    .figures = dynamic_figures,
 };

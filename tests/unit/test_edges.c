@@ -33,7 +33,9 @@ static struct {
 	bool pending;	      /* vgic_vcpu_pending() */
 } rec;
 
-const struct sched_ops sched_bind_ops = {.name = "bind"};
+/* A pool whose vCPUs own their pCPUs (as bind's do): a trapped WFI waits in place. */
+static const struct sched_ops waits_in_place_ops = {.name = "bind",
+						    .flags = SCHED_WFI_WAITS_IN_PLACE};
 
 struct pcpu *pcpu_this(void)
 {
@@ -109,7 +111,7 @@ static int setup(void **state)
 	memset(&vm, 0, sizeof(vm));
 	memset(&pool, 0, sizeof(pool));
 	memset(&rec, 0, sizeof(rec));
-	pool.ops = &sched_bind_ops;
+	pool.ops = &waits_in_place_ops;
 	vm.name = "rt";
 	vm.nr_vcpus = 1;
 	vm.vcpus[0].vm = &vm;

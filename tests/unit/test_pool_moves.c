@@ -1,6 +1,6 @@
-/* clang-format off */ /* unit-sources: hypervisor/core/pool.c hypervisor/sched/bind.c hypervisor/sched/dynamic.c */
+/* clang-format off */ /* unit-sources: hypervisor/sched/pool.c hypervisor/sched/bind.c hypervisor/sched/dynamic.c */
 /*
- * VM and pCPU moves between pools (core/pool.c) with the real schedulers. Nothing here may
+ * VM and pCPU moves between pools (sched/pool.c) with the real schedulers. Nothing here may
  * wait: every call returns at once (this file runs on one host thread, so a move that waited
  * for another vCPU to leave its pCPU would hang it). The test plays the core: a pCPU "runs" a
  * vCPU when a pick returned it and it is loaded (loaded_on), and "leaves" it the way

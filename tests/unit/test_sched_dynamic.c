@@ -319,7 +319,8 @@ static int sim_change(const struct sched_change *change, char *why, size_t why_l
 		S.kick[p] = true;
 	check_liveness("replan");
 	if (change->drop_pcpu) {
-		/* the leaving pCPU hands back what it ran at its next decision (core: pick_next) */
+		/* the leaving pCPU hands back what it ran at its next decision (sched/pick.c:
+		 * pool_pick_next) */
 		struct pcpu *p = &pcpus[change->drop_pcpu->index];
 
 		kick(sched_dynamic_ops.release(&S.pool, p, S.now));
@@ -335,7 +336,7 @@ static int sim_change(const struct sched_change *change, char *why, size_t why_l
 
 static uint64_t sched_ran(unsigned i)
 {
-	return S.v[i].sched.budget_ran + S.v[i].sched.slack_ran;
+	return S.v[i].sched.priv.dynamic.budget_ran + S.v[i].sched.priv.dynamic.slack_ran;
 }
 
 /* Share of time t in percent * 100 (basis points). */
@@ -365,12 +366,12 @@ static void feasible_set_meets_every_deadline(void **state)
 	sim_run(1000000);
 
 	for (unsigned i = 0; i < S.nr_v; i++) {
-		assert_int_equal(S.v[i].sched.deadline_misses, 0);
+		assert_int_equal(S.v[i].sched.priv.dynamic.deadline_misses, 0);
 		assert_int_equal(sched_ran(i), S.ran[i]);
 	}
 	assert_int_equal(S.short_windows, 0);
 	for (unsigned i = 0; i < 4; i++)
-		assert_true(S.v[i].sched.budget_ran >=
+		assert_true(S.v[i].sched.priv.dynamic.budget_ran >=
 			    1000000 / S.v[i].sched.params.period * S.v[i].sched.params.budget);
 	/* the rest (~2 * 100% - 190% - what the blocking one takes) goes to the slack-only one */
 	assert_true(S.ran[4] > 0);
@@ -382,8 +383,8 @@ static void feasible_set_meets_every_deadline(void **state)
 		      "one %u.%02u%% (budget %u.%02u%%)\n",
 		      bp(S.ran[4], 1000000) / 100, bp(S.ran[4], 1000000) % 100,
 		      bp(S.ran[5], 1000000) / 100, bp(S.ran[5], 1000000) % 100,
-		      bp(S.v[5].sched.budget_ran, 1000000) / 100,
-		      bp(S.v[5].sched.budget_ran, 1000000) % 100);
+		      bp(S.v[5].sched.priv.dynamic.budget_ran, 1000000) / 100,
+		      bp(S.v[5].sched.priv.dynamic.budget_ran, 1000000) % 100);
 }
 
 static void infeasible_change_is_refused(void **state)
@@ -520,14 +521,15 @@ static void blocked_vcpu_consumes_nothing(void **state)
 	assert_int_equal(S.v[1].state, VCPU_BLOCKED);
 	assert_int_equal(S.ran[1], b_ran);
 	assert_int_equal(sched_ran(1), b_sched);
-	assert_int_equal(S.v[1].sched.budget_ran + S.v[1].sched.slack_ran, b_sched);
+	assert_int_equal(S.v[1].sched.priv.dynamic.budget_ran + S.v[1].sched.priv.dynamic.slack_ran,
+			 b_sched);
 	assert_int_equal(S.ran[0] - a_ran, 40000); /* the other one got the pCPU */
 	/* alone on the pCPU while B sleeps: no timer */
 	assert_int_equal(S.due[0], NEVER);
 	/* B wakes after its sleep and is served on its new CBS period */
 	sim_run(blocked_at + 60000);
 	assert_true(S.ran[1] > b_ran);
-	assert_int_equal(S.v[1].sched.deadline_misses, 0);
+	assert_int_equal(S.v[1].sched.priv.dynamic.deadline_misses, 0);
 }
 
 static void idle_pcpu_steals_a_waiting_vcpu(void **state)
@@ -609,15 +611,15 @@ static void migration_keeps_guarantees(void **state)
 
 	uint64_t total = 0;
 	for (unsigned i = 0; i < S.nr_v; i++) {
-		assert_int_equal(S.v[i].sched.deadline_misses, 0);
+		assert_int_equal(S.v[i].sched.priv.dynamic.deadline_misses, 0);
 		assert_int_equal(sched_ran(i), S.ran[i]);
 		total += S.ran[i];
 	}
 	/* CPU-bound reservations got their budget in every period but the few around a change
 	 * (a moved vCPU starts a new CBS period) */
-	assert_true(S.v[0].sched.budget_ran >= 60 * 6000 - 3 * 6000);
-	assert_true(S.v[1].sched.budget_ran >= 120 * 2500 - 3 * 2500);
-	assert_true(S.v[3].sched.budget_ran >= 30 * 7000 - 3 * 7000);
+	assert_true(S.v[0].sched.priv.dynamic.budget_ran >= 60 * 6000 - 3 * 6000);
+	assert_true(S.v[1].sched.priv.dynamic.budget_ran >= 120 * 2500 - 3 * 2500);
+	assert_true(S.v[3].sched.priv.dynamic.budget_ran >= 30 * 7000 - 3 * 7000);
 	/* 2 pCPUs for 100k, 3 for 300k, 2 for 200k: all busy */
 	assert_int_equal(total, 2 * 100000 + 3 * 300000 + 2 * 200000);
 }
@@ -644,9 +646,9 @@ static void no_timer_with_one_runnable_vcpu(void **state)
 	/* much later (budget long exhausted, periods rolled over): still alone, still no timer */
 	assert_ptr_equal(sched_dynamic_ops.pick(&S.pool, h0, 1000000, &next, &k), &S.v[0]);
 	assert_int_equal(next, NEVER);
-	assert_int_equal(S.v[0].sched.deadline_misses, 0);
-	assert_int_equal(S.v[0].sched.budget_ran, 100 * 3000);
-	assert_int_equal(S.v[0].sched.slack_ran, 1000000 - 100 * 3000);
+	assert_int_equal(S.v[0].sched.priv.dynamic.deadline_misses, 0);
+	assert_int_equal(S.v[0].sched.priv.dynamic.budget_ran, 100 * 3000);
+	assert_int_equal(S.v[0].sched.priv.dynamic.slack_ran, 1000000 - 100 * 3000);
 
 	/* a third vCPU (no reservation) joins h1's side and wakes: h1 must re-pick and slice */
 	assert_int_equal(sim_add(0, 0, 256, 0, 0), 0);

@@ -43,6 +43,27 @@ void pools_init(const struct cfg_system *cfg);
 int pool_join_vm(struct vm *vm, unsigned pool_index);
 struct pool *pool_by_name(const char *name);
 bool pool_traps_wfi(const struct pool *pool);
+
+/* Whether the pool's vCPUs trap WFE (and yield on it): its scheduler says (sched.h). */
+static inline bool pool_traps_wfe(const struct pool *pool)
+{
+	return pool->ops->flags & SCHED_TRAPS_WFE;
+}
+
+/* Whether a trapped WFI waits on the pCPU, the vCPU loaded, rather than blocking it. */
+static inline bool pool_wfi_waits_in_place(const struct pool *pool)
+{
+	return pool->ops->flags & SCHED_WFI_WAITS_IN_PLACE;
+}
+
+/* Whether the pool's pCPUs may take the hypervisor's own interrupts (core/irq.c). */
+static inline bool pool_hosts_hyp_irqs(const struct pool *pool)
+{
+	return pool->ops->flags & SCHED_HOSTS_HYP_IRQS;
+}
+
+/* Sets v's WFI/WFE traps as its pool wants them (after it joins a pool). */
+void pool_apply_idle_traps(struct vcpu *v);
 /* A vCPU became runnable: its scheduler decides which pCPU should re-pick. */
 void pool_wake(struct vcpu *vcpu);
 void pool_yield(struct vcpu *vcpu);
@@ -72,6 +93,12 @@ struct pool *pool_of_vm(const struct vm *vm, struct pool **moving_to);
  * another pool since its last pick, first hands back what it ran there (release).
  */
 struct pool *pool_lock_for_pick(struct pcpu *p);
+/*
+ * What p runs next (sched/pick.c): asks its pool's scheduler, kicks the pCPUs the answer
+ * names, keeps the liveness net, and arms p's scheduler timer only if a decision can come
+ * due. NULL: idle.
+ */
+struct vcpu *pool_pick_next(struct pcpu *p);
 int pool_move_pcpu(struct pcpu *p, struct pool *to, char *why, size_t why_len);
 /* Per-pool, per-pCPU, per-vCPU figures on the console (Ctrl-A s). */
 void pool_dump(void);

@@ -99,12 +99,11 @@ bool pool_traps_wfi(const struct pool *pool)
 	return pool->trap_wfi;
 }
 
-/* Dynamic pools also trap WFE: a spinning vCPU then lets the lock holder run. */
-static void apply_idle_traps(struct vcpu *v)
+void pool_apply_idle_traps(struct vcpu *v)
 {
 	const struct pool *pool = v->sched.pool;
 
-	arch_vcpu_set_idle_traps(v, pool->trap_wfi, pool->ops != &sched_bind_ops);
+	arch_vcpu_set_idle_traps(v, pool->trap_wfi, pool_traps_wfe(pool));
 }
 
 struct pool *pool_by_name(const char *name)
@@ -116,6 +115,12 @@ struct pool *pool_by_name(const char *name)
 	return NULL;
 }
 
+/* The scheduler each system-description value names. */
+static const struct sched_ops *const schedulers[] = {
+    [CFG_SCHED_BIND] = &sched_bind_ops,
+    [CFG_SCHED_DYNAMIC] = &sched_dynamic_ops,
+};
+
 void pools_init(const struct cfg_system *cfg)
 {
 	nr_pools = cfg->nr_pools;
@@ -125,9 +130,10 @@ void pools_init(const struct cfg_system *cfg)
 
 		pool->name = c->name;
 		pool->index = i;
-		pool->ops = c->scheduler == CFG_SCHED_BIND ? &sched_bind_ops : &sched_dynamic_ops;
-		/* A bind vCPU idles in hardware unless the pool wants its idle time seen. */
-		pool->trap_wfi = c->scheduler == CFG_SCHED_BIND ? c->wfi == CFG_WFI_TRAP : true;
+		pool->ops = schedulers[c->scheduler];
+		/* Idles in hardware only where the scheduler allows it and the pool asks. */
+		pool->trap_wfi =
+		    pool->ops->flags & SCHED_WFI_NATIVE_OK ? c->wfi == CFG_WFI_TRAP : true;
 		pool->slice = pool_us_to_ticks(c->slice_us ? c->slice_us : POOL_SLICE_US);
 		for (unsigned p = 0; p < nr_pcpus; p++) {
 			if (pcpus[p].online && (c->cpus & (1ULL << p)))
@@ -169,7 +175,7 @@ int pool_join_vm(struct vm *vm, unsigned pool_index)
 		return err;
 	}
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
-		apply_idle_traps(&vm->vcpus[i]);
+		pool_apply_idle_traps(&vm->vcpus[i]);
 	return 0;
 }
 
@@ -316,7 +322,7 @@ static void move_locked(struct vm *vm, struct pool *from, struct pool *to)
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 
-		apply_idle_traps(v);
+		pool_apply_idle_traps(v);
 		/* Under the lock pool_wake() takes: a wake-up skipped while held is done here. */
 		v->held = false;
 		if (v->state == VCPU_RUNNABLE)
@@ -531,7 +537,10 @@ void pool_dump(void)
 		for (unsigned v = 0; v < pool->nr_vcpus; v++) {
 			const struct vcpu *vc = pool->vcpus[v];
 			const struct sched_vcpu *s = &vc->sched;
+			struct sched_vcpu_figures fig = {0};
 
+			if (pool->ops->figures)
+				pool->ops->figures(vc, &fig);
 			printk(
 			    "    vcpu %s/%u pool=%s state=%s run=%llu budget=%llu period=%llu "
 			    "weight=%u home=%d on=%d misses=%llu traps=%llu wfi=%llu queued=%d "
@@ -541,10 +550,10 @@ void pool_dump(void)
 			    (unsigned long long)s->params.period, s->params.weight,
 			    s->home ? (int)s->home->index : -1,
 			    vc->loaded_on ? (int)vc->loaded_on->index : -1,
-			    (unsigned long long)s->deadline_misses,
+			    (unsigned long long)fig.deadline_misses,
 			    (unsigned long long)vc->stats.traps, (unsigned long long)vc->stats.wfi,
 			    s->queued, s->running_on ? (int)s->running_on->index : -1,
-			    (unsigned long long)s->slack_vtime);
+			    (unsigned long long)fig.slack_vtime);
 		}
 	}
 }
