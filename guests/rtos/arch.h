@@ -32,6 +32,9 @@ extern char vectors[];
 int mmu_init(const struct platform *p);
 /* Maps one extra 2 MiB-aligned device block (the fault self-test's target). */
 int mmu_map_device(uint64_t pa, uint64_t size);
+/* Maps page-aligned [pa, pa+size) (identity) as Normal write-back inner-shareable memory with
+ * 4 KiB pages, not executable: memory shared with another VM (a channel window). */
+int mmu_map_shared(uint64_t pa, uint64_t size);
 /* Maps 2 MiB-aligned [va, va+size) to pa as Normal non-cacheable (executable if exec): an alias
  * of a device or hole where unaligned and instruction accesses reach stage 2 (the fuzzer). */
 int mmu_map_alias(uint64_t va, uint64_t pa, uint64_t size, bool exec);

@@ -35,6 +35,20 @@ static uint64_t number(const char *s, const char *end)
 	return v;
 }
 
+/* enum ttu_mode (ttu.h): 0 = default, then off, echo, sink, channel. */
+static unsigned ttu_mode_parse(const char *v, const char *end)
+{
+	static const char *const names[] = {"off", "echo", "sink", "channel"};
+
+	for (unsigned i = 0; i < 4; i++) {
+		size_t n = strlen(names[i]);
+
+		if ((size_t)(end - v) == n && !strncmp(v, names[i], n))
+			return i + 1;
+	}
+	return 0;
+}
+
 void config_parse(const char *args, struct rtos_config *c)
 {
 	*c = (struct rtos_config){
@@ -83,6 +97,10 @@ void config_parse(const char *args, struct rtos_config *c)
 			c->fuzz_cpus = (unsigned)number(v, w + len);
 		else if (word_is(w, len, "fuzz_reset", &v))
 			c->fuzz_reset = number(v, w + len) != 0;
+		else if (word_is(w, len, "ttu_poll_us", &v))
+			c->ttu_poll_us = (unsigned)number(v, w + len);
+		else if (word_is(w, len, "ttu", &v))
+			c->ttu_mode = ttu_mode_parse(v, w + len);
 	}
 	if (!c->lat_hz)
 		c->lat_hz = 1000;

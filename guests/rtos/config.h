@@ -24,6 +24,8 @@ struct rtos_config {
 	unsigned fuzz_rounds;	   /* fuzz_rounds=R: rounds, seeds S, S+1, ... (default 1) */
 	unsigned fuzz_cpus;	   /* fuzz_cpus=N: fuzz on the first N CPUs (default all) */
 	bool fuzz_reset;	   /* fuzz_reset=1: SYSTEM_RESET halfway through the last round */
+	unsigned ttu_mode;	   /* ttu=off|echo|sink|channel: enum ttu_mode (ttu.h) */
+	unsigned ttu_poll_us;	   /* ttu_poll_us=N: the serial ports' poll period (default 1000) */
 };
 
 void config_parse(const char *args, struct rtos_config *c);

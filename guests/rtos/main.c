@@ -12,7 +12,9 @@
 #include "gic.h"
 #include "percpu.h"
 #include "platform.h"
+#include "pci.h"
 #include "sched.h"
+#include "ttu.h"
 #include "uart.h"
 
 #define PRIO_INIT 31
@@ -47,6 +49,10 @@ static void init_main(void *arg)
 		selftest_fault_start(&cfg, &plat);
 	if (cfg.virtio_rng)
 		virtio_rng_start(&cfg, &plat);
+	/* The serial ports of the power terminal: asked for (ttu=), or a channel to serve. */
+	if ((cfg.ttu_mode != TTU_MODE_DEFAULT || plat.nr_channels) &&
+	    cfg.ttu_mode != TTU_MODE_OFF && pci_init(&plat) >= 0)
+		ttu_start(&cfg, &plat);
 	fuzz_init(&cfg, &plat, online);
 	bench_parse(plat.bootargs, &bench_cfg);
 	if (bench_cfg.modes)

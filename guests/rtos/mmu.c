@@ -1,7 +1,9 @@
 /*
  * Stage-1 identity map for EL1: 4 KiB granule, 39-bit VA (T0SZ = 25, walks start at level 1),
  * 2 MiB blocks. RAM is Normal write-back cacheable and executable; device regions are
- * Device-nGnRE and never executable. Anything not mapped faults in the RTOS itself.
+ * Device-nGnRE and never executable. Shared memory with another VM (a channel window, page
+ * granular) gets 4 KiB pages, Normal write-back, so nothing around it is mapped cacheable.
+ * Anything not mapped faults in the RTOS itself.
  */
 #include "arch.h"
 #include "kstring.h"
@@ -9,6 +11,8 @@
 #include "sysreg.h"
 
 #define L2_TABLES 8 /* 8 GiB of address space with 2 MiB blocks */
+#define L3_TABLES 4 /* 8 MiB of page-granular mappings */
+#define PAGE	  4096ULL
 #define BLOCK	  (2ULL << 20)
 #define VA_BITS	  39
 #define ATTR_DEV  0 /* MAIR index: Device-nGnRE */
@@ -40,7 +44,8 @@
 
 static uint64_t l1[512] __attribute__((aligned(4096)));
 static uint64_t l2[L2_TABLES][512] __attribute__((aligned(4096)));
-static unsigned l2_used;
+static uint64_t l3[L3_TABLES][512] __attribute__((aligned(4096)));
+static unsigned l2_used, l3_used;
 struct mmu_regs mmu_boot_regs;
 
 static uint64_t *l2_for(uint64_t va)
@@ -107,6 +112,35 @@ int mmu_map_device(uint64_t pa, uint64_t size)
 	dsb(ishst);
 	isb();
 	return r;
+}
+
+int mmu_map_shared(uint64_t pa, uint64_t size)
+{
+	uint64_t attrs = PTE_ATTR(ATTR_NORM) | PTE_ISH | PTE_UXN | PTE_PXN | PTE_AF | PTE_VALID;
+
+	if ((pa | size) & (PAGE - 1) || !size || pa + size > (1ULL << VA_BITS) || pa + size < pa)
+		return -1;
+	for (uint64_t a = pa; a < pa + size; a += PAGE) {
+		uint64_t *t = l2_for(a), *e;
+
+		if (!t)
+			return -1;
+		e = &t[(a >> 21) & 511];
+		if (!(*e & PTE_VALID)) {
+			if (l3_used == L3_TABLES)
+				return -1;
+			memset(l3[l3_used], 0, sizeof(l3[0]));
+			dsb(ishst);
+			*e = (uint64_t)(uintptr_t)l3[l3_used++] | PTE_TABLE | PTE_VALID;
+		} else if (!(*e & PTE_TABLE)) {
+			return -1; /* inside a block already mapped (RAM or a device) */
+		}
+		t = (uint64_t *)(uintptr_t)(*e & 0xfffffffff000ULL);
+		t[(a >> 12) & 511] = a | attrs | PTE_TABLE; /* level 3: bit 1 set = page */
+	}
+	dsb(ishst);
+	isb();
+	return 0;
 }
 
 int mmu_map_alias(uint64_t va, uint64_t pa, uint64_t size, bool exec)

@@ -1,13 +1,22 @@
 /*
- * DTB → struct platform: memory, CPUs, GIC, UART, timer interrupts, PSCI, bootargs. One pass over
- * the tree collects the nodes; bindings followed: Linux's arm,gic-v3 / arm,gic (v2),
- * arm,pl011 / arm,sbsa-uart, arm,armv8-timer, arm,psci*. Unit addresses are taken as CPU
- * physical addresses: "ranges" translation is not done (QEMU, Tandem and Xen use empty ranges).
+ * DTB → struct platform: memory, CPUs, GIC, UART, timer interrupts, PSCI, bootargs, a PCIe host
+ * bridge and Tandem's channels. One pass over the tree collects the nodes; bindings followed:
+ * Linux's arm,gic-v3 / arm,gic (v2), arm,pl011 / arm,sbsa-uart, arm,armv8-timer, arm,psci*,
+ * pci-host-ecam-generic (with its "ranges" and "interrupt-map"), tandem,channel-v1. Unit
+ * addresses of root nodes are taken as CPU physical addresses: "ranges" translation is not done
+ * above the host bridge (QEMU, Tandem and Xen use empty ranges).
  */
 #include <common/psci.h>
 
 #include "fdt.h"
 #include "platform.h"
+
+/* What the pass remembers to decode a host bridge's interrupt-map once the GIC node is known. */
+struct intmap_src {
+	const uint8_t *map;
+	uint32_t len;
+	uint32_t gic_phandle, gic_addr_cells, gic_intr_cells;
+};
 
 static bool str_eq(const char *a, const char *b)
 {
@@ -112,6 +121,97 @@ static void take_gic(const struct fdt *f, const struct fdt_node *n, struct platf
 	}
 }
 
+static uint32_t prop_u32(const struct fdt *f, const struct fdt_node *n, const char *name,
+			 uint32_t dflt)
+{
+	uint32_t len;
+	const void *v = fdt_prop(f, n, name, &len);
+
+	return v && len == 4 ? fdt_be32(v) : dflt;
+}
+
+/*
+ * A pci-host-ecam-generic node: ECAM from "reg", windows from "ranges" (child address 3 cells:
+ * phys.hi with the space code in bits 25:24 and prefetchable in bit 30, then the 64-bit bus
+ * address; parent address and size in the root's cells), buses from "bus-range".
+ */
+static void take_pci(const struct fdt *f, const struct fdt_node *n, struct platform *p,
+		     struct intmap_src *im)
+{
+	struct plat_pci *pci = &p->pci;
+	uint32_t len, child_ac = prop_u32(f, n, "#address-cells", 3);
+	uint32_t child_sc = prop_u32(f, n, "#size-cells", 2), stride;
+	const uint8_t *r, *br, *mask;
+
+	if (child_ac != 3 || !reg_at(f, n, 0, &pci->ecam, &pci->ecam_size))
+		return;
+	pci->bus_first = 0;
+	pci->bus_last = (unsigned)(pci->ecam_size >> 20) - 1;
+	br = fdt_prop(f, n, "bus-range", &len);
+	if (br && len == 8) {
+		pci->bus_first = fdt_be32(br) & 0xff;
+		pci->bus_last = fdt_be32(br + 4) & 0xff;
+	}
+	r = fdt_prop(f, n, "ranges", &len);
+	stride = 4 * (child_ac + n->addr_cells + child_sc);
+	for (uint32_t off = 0; r && off + stride <= len && pci->nr_windows < PLAT_PCI_WINDOWS;
+	     off += stride) {
+		struct plat_pci_window *w = &pci->win[pci->nr_windows++];
+		uint32_t hi = fdt_be32(r + off);
+
+		w->space = hi >> 24 & 3;
+		w->prefetch = hi >> 30 & 1;
+		w->pci = fdt_cells(r + off + 4, 2);
+		w->cpu = fdt_cells(r + off + 12, n->addr_cells);
+		w->size = fdt_cells(r + off + 12 + 4 * n->addr_cells, child_sc);
+	}
+	mask = fdt_prop(f, n, "interrupt-map-mask", &len);
+	pci->map_mask_hi = mask && len == 16 ? fdt_be32(mask) : ~0U;
+	pci->map_mask_pin = mask && len == 16 ? fdt_be32(mask + 12) : ~0U;
+	im->map = fdt_prop(f, n, "interrupt-map", &im->len);
+}
+
+/* Entries: child unit address (3) + pin (1) + parent phandle + parent unit address + parent
+ * specifier (GIC: type, number, flags). Only entries naming the GIC's SPIs are kept. */
+static void decode_intmap(struct plat_pci *pci, const struct intmap_src *im)
+{
+	uint32_t stride = 4 * (3 + 1 + 1 + im->gic_addr_cells + im->gic_intr_cells);
+
+	if (!im->map || im->gic_intr_cells != 3)
+		return;
+	for (uint32_t off = 0; off + stride <= im->len && pci->nr_intx < PLAT_PCI_INTX;
+	     off += stride) {
+		const uint8_t *e = im->map + off, *spec = e + 20 + 4 * im->gic_addr_cells;
+
+		if (fdt_be32(e + 16) != im->gic_phandle || fdt_be32(spec) != 0)
+			continue;
+		pci->intx[pci->nr_intx++] =
+		    (struct plat_pci_intx){.phys_hi = fdt_be32(e),
+					   .pin = fdt_be32(e + 12),
+					   .intid = fdt_be32(spec + 4) + 32};
+	}
+}
+
+/* A tandem,channel-v1 node (hypervisor/include/tandem/abi/channel.h). */
+static void take_channel(const struct fdt *f, const struct fdt_node *n, struct platform *p)
+{
+	struct plat_channel *c = &p->channel[p->nr_channels];
+	uint32_t len;
+	const char *s;
+
+	if (p->nr_channels == PLAT_MAX_CHANNELS || !reg_at(f, n, 0, &c->base, &c->size))
+		return;
+	c->irq = irq_at(f, n, 0);
+	c->id = prop_u32(f, n, "tandem,channel-id", ~0U);
+	c->side = prop_u32(f, n, "tandem,side", ~0U);
+	s = fdt_prop(f, n, "label", &len);
+	str_copy(c->label, s ? s : "", s ? len : 0, sizeof(c->label));
+	s = fdt_prop(f, n, "tandem,peer", &len);
+	str_copy(c->peer, s ? s : "", s ? len : 0, sizeof(c->peer));
+	if (c->irq && c->id != ~0U && c->side <= 1)
+		p->nr_channels++;
+}
+
 static bool is_gic(const struct fdt *f, const struct fdt_node *n)
 {
 	static const char *const v2[] = {"arm,gic-400", "arm,cortex-a15-gic", "arm,cortex-a9-gic",
@@ -131,6 +231,7 @@ int platform_probe(const void *dtb, uintptr_t image, uint64_t boot_mpidr, struct
 	struct fdt f;
 	struct fdt_iter it;
 	struct fdt_node n, aliases, chosen, cpus_node;
+	struct intmap_src im = {0};
 	bool have_aliases = false, have_chosen = false, uart_from_stdout = false;
 	char want_uart[48] = "";
 	int r;
@@ -191,6 +292,15 @@ int platform_probe(const void *dtb, uintptr_t image, uint64_t boot_mpidr, struct
 				take_cpu(p, a & 0xff00ffffffULL, boot_mpidr);
 		} else if (!p->gic_version && is_gic(&f, &n)) {
 			take_gic(&f, &n, p);
+			im.gic_phandle = prop_u32(&f, &n, "phandle", ~0U);
+			im.gic_addr_cells = prop_u32(&f, &n, "#address-cells", 0);
+			im.gic_intr_cells = prop_u32(&f, &n, "#interrupt-cells", 3);
+		} else if (fdt_prop_has(&f, &n, "compatible", "pci-host-ecam-generic") &&
+			   fdt_node_enabled(&f, &n) && !p->pci.ecam) {
+			take_pci(&f, &n, p, &im);
+		} else if (fdt_prop_has(&f, &n, "compatible", "tandem,channel-v1") &&
+			   fdt_node_enabled(&f, &n)) {
+			take_channel(&f, &n, p);
 		} else if ((fdt_prop_has(&f, &n, "compatible", "arm,pl011") ||
 			    fdt_prop_has(&f, &n, "compatible", "arm,sbsa-uart")) &&
 			   fdt_node_enabled(&f, &n) && !uart_from_stdout) {
@@ -228,6 +338,7 @@ int platform_probe(const void *dtb, uintptr_t image, uint64_t boot_mpidr, struct
 				p->psci_cpu_on = fdt_be32(on);
 		}
 	}
+	decode_intmap(&p->pci, &im);
 	if (!p->ram_size)
 		*err = "no /memory bank holds the image";
 	else if (!p->uart)

@@ -5,6 +5,7 @@
 #include "fuzz.h"
 #include "kstring.h"
 #include "rtos.h"
+#include "ttu.h"
 #include "uart.h"
 
 #define PRIO_SHELL 4
@@ -81,7 +82,8 @@ static void shell_main(void *arg)
 			kprintf(
 			    "help | tasks | reset (PSCI SYSTEM_RESET) | off (PSCI SYSTEM_OFF) | "
 			    "hc ... (Tandem hypercalls) | cntcheck [N] | fuzz OPS [SEED "
-			    "[ROUNDS [reset]]] | deaf SECONDS (read no input)\n");
+			    "[ROUNDS [reset]]] | deaf SECONDS (read no input) | ttu [stats|ports|"
+			    "line ...] (serial ports)\n");
 		else if (!strcmp(line, "tasks"))
 			cmd_tasks();
 		else if (!strcmp(line, "reset"))
@@ -91,6 +93,8 @@ static void shell_main(void *arg)
 		else if (cmd_deaf(line))
 			;
 		else if (fuzz_command(line))
+			;
+		else if (ttu_command(line))
 			;
 		else if (tandemctl_command(line)) /* splits line in place: last */
 			;

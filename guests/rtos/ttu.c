@@ -1,0 +1,443 @@
+/*
+ * The TTU port service: PCI serial cards -> ports, shared level INTx lines -> ISRs that drain
+ * every port on the line, a periodic poll of every port (what an interrupt missed, ports
+ * throttled for lack of room, coalescing deadlines), and the echo/sink backends.
+ */
+#include "ttu.h"
+
+#include "arch.h"
+#include "console.h"
+#include "gic.h"
+#include "klock.h"
+#include "kstring.h"
+#include "pci.h"
+#include "port.h"
+#include "rtos.h"
+
+#define PRIO_POLL    24
+#define MAX_LINES    8
+#define ECHO_RING    4096 /* per port, power of two */
+#define DEFAULT_BAUD 115200
+
+struct ttu_port {
+	uintptr_t base;
+	unsigned intid;
+	uint8_t bus, dev, fn, sub; /* PCI address of its card, UART index on the card */
+	uint8_t ier;		   /* shadow of IER */
+	bool throttled;		   /* RX interrupt masked: the backend had no room */
+	uint8_t lcr;
+	uint16_t divisor;
+	uint64_t rx, tx, overruns, throttles;
+};
+
+struct ttu_line {
+	unsigned intid;
+	unsigned nr_ports;
+	uint8_t port[TTU_MAX_PORTS];
+	uint64_t irqs;
+};
+
+static struct ttu_port ports[TTU_MAX_PORTS];
+static unsigned nr_ports;
+static struct ttu_line lines[MAX_LINES];
+static unsigned nr_lines;
+static const struct ttu_backend *be;
+static struct ticket_lock lock;
+static uint64_t polls, poll_rx, irq_rx;
+static uint64_t poll_period;
+static struct task poll_task;
+static uint64_t poll_stack[1024];
+
+/* Echo backend: a ring per port from its RX to its TX. */
+static struct {
+	uint8_t buf[ECHO_RING];
+	uint32_t head, tail; /* free-running */
+} echo[TTU_MAX_PORTS];
+
+static unsigned echo_space(unsigned i)
+{
+	return ECHO_RING - (echo[i].head - echo[i].tail);
+}
+
+static void echo_put(unsigned i, const uint8_t *b, unsigned n)
+{
+	for (unsigned k = 0; k < n; k++)
+		echo[i].buf[echo[i].head++ % ECHO_RING] = b[k];
+}
+
+static unsigned echo_get(unsigned i, uint8_t *b, unsigned max)
+{
+	unsigned n = 0;
+
+	while (n < max && echo[i].tail != echo[i].head)
+		b[n++] = echo[i].buf[echo[i].tail++ % ECHO_RING];
+	return n;
+}
+
+static bool echo_pending(unsigned i)
+{
+	return echo[i].tail != echo[i].head;
+}
+
+static unsigned sink_space(unsigned i)
+{
+	(void)i;
+	return U16550_FIFO;
+}
+
+static void sink_put(unsigned i, const uint8_t *b, unsigned n)
+{
+	(void)i;
+	(void)b;
+	(void)n;
+}
+
+static unsigned sink_get(unsigned i, uint8_t *b, unsigned max)
+{
+	(void)i;
+	(void)b;
+	(void)max;
+	return 0;
+}
+
+static bool sink_pending(unsigned i)
+{
+	(void)i;
+	return false;
+}
+
+static const struct ttu_backend echo_backend = {.name = "echo",
+						.rx_space = echo_space,
+						.rx_put = echo_put,
+						.tx_get = echo_get,
+						.tx_pending = echo_pending};
+static const struct ttu_backend sink_backend = {.name = "sink",
+						.rx_space = sink_space,
+						.rx_put = sink_put,
+						.tx_get = sink_get,
+						.tx_pending = sink_pending};
+
+static void set_ier(struct ttu_port *p, uint8_t ier)
+{
+	if (p->ier != ier) {
+		p->ier = ier;
+		u16550_write(p->base, U16550_IER, ier);
+	}
+}
+
+/*
+ * One port: read what the UART holds while the backend has room, then refill the transmit
+ * FIFO if it is empty. Returns the bytes received. With the lock held.
+ */
+static unsigned service_port(unsigned i)
+{
+	struct ttu_port *p = &ports[i];
+	uint8_t buf[U16550_FIFO], lsr = 0;
+	unsigned total = 0, space, n;
+
+	for (;;) {
+		space = be->rx_space(i);
+		if (!space) {
+			/* Leave the bytes in the UART: QEMU stops taking more from the host. */
+			if (!p->throttled)
+				p->throttles++;
+			p->throttled = true;
+			set_ier(p, p->ier & (uint8_t)~IER_RDI);
+			lsr = u16550_read(p->base, U16550_LSR);
+			break;
+		}
+		n = 0;
+		while (n < space && n < U16550_FIFO &&
+		       ((lsr = u16550_read(p->base, U16550_LSR)) & LSR_DR)) {
+			if (lsr & LSR_OE)
+				p->overruns++;
+			buf[n++] = u16550_read(p->base, U16550_RBR);
+		}
+		if (n) {
+			be->rx_put(i, buf, n);
+			total += n;
+		}
+		if (!(lsr & LSR_DR)) {
+			if (p->throttled) {
+				p->throttled = false;
+				set_ier(p, p->ier | IER_RDI);
+			}
+			break;
+		}
+	}
+	p->rx += total;
+	if ((lsr & LSR_THRE) && be->tx_pending(i)) {
+		n = be->tx_get(i, buf, U16550_FIFO);
+		for (unsigned k = 0; k < n; k++)
+			u16550_write(p->base, U16550_THR, buf[k]);
+		p->tx += n;
+	}
+	/* Ask for the "transmitter empty" interrupt only while there is more to send. */
+	set_ier(p, be->tx_pending(i) ? p->ier | IER_THRI : p->ier & (uint8_t)~IER_THRI);
+	return total;
+}
+
+static void line_irq(unsigned intid, uint64_t stamp, void *arg)
+{
+	struct ttu_line *l = arg;
+	unsigned rx = 0;
+
+	(void)intid;
+	ticket_lock(&lock);
+	l->irqs++;
+	/* The line is the OR of every UART on every card sharing it: drain them all, so that
+	 * it is low again before the EOI (level-sensitive). */
+	for (unsigned k = 0; k < l->nr_ports; k++)
+		rx += service_port(l->port[k]);
+	irq_rx += rx;
+	if (be->pass_done)
+		be->pass_done(stamp, false);
+	ticket_unlock(&lock);
+}
+
+void ttu_service_mask(uint32_t mask)
+{
+	unsigned long flags = port_irq_save();
+
+	ticket_lock(&lock);
+	for (unsigned i = 0; i < nr_ports; i++)
+		if (mask & (1U << i))
+			irq_rx += service_port(i);
+	if (be->pass_done)
+		be->pass_done(port_now(), false);
+	ticket_unlock(&lock);
+	port_irq_restore(flags);
+}
+
+static void poll_main(void *arg)
+{
+	struct period_info info;
+
+	(void)arg;
+	task_set_period(poll_period);
+	for (;;) {
+		unsigned long flags;
+		uint64_t now;
+
+		task_wait_period(&info);
+		flags = port_irq_save();
+		ticket_lock(&lock);
+		now = port_now();
+		polls++;
+		if (be->poll)
+			be->poll(now);
+		for (unsigned i = 0; i < nr_ports; i++)
+			poll_rx += service_port(i);
+		if (be->pass_done)
+			be->pass_done(now, true);
+		ticket_unlock(&lock);
+		port_irq_restore(flags);
+	}
+}
+
+unsigned ttu_nr_ports(void)
+{
+	return nr_ports;
+}
+
+bool ttu_set_line(unsigned i, const struct u16550_line *l)
+{
+	uint8_t lcr;
+	uint16_t div;
+	unsigned long flags;
+
+	if (i >= nr_ports || !u16550_encode(l, &lcr, &div))
+		return false;
+	flags = port_irq_save();
+	ticket_lock(&lock);
+	ports[i].lcr = lcr;
+	ports[i].divisor = div;
+	u16550_set_line(ports[i].base, lcr, div);
+	ticket_unlock(&lock);
+	port_irq_restore(flags);
+	return true;
+}
+
+static unsigned card_ports(const struct pci_dev *d)
+{
+	if (d->vendor != 0x1b36)
+		return 0;
+	return d->device == 0x0002 ? 1 : d->device == 0x0003 ? 2 : d->device == 0x0004 ? 4 : 0;
+}
+
+static struct ttu_line *line_for(unsigned intid)
+{
+	for (unsigned i = 0; i < nr_lines; i++)
+		if (lines[i].intid == intid)
+			return &lines[i];
+	if (nr_lines == MAX_LINES)
+		return NULL;
+	lines[nr_lines].intid = intid;
+	return &lines[nr_lines++];
+}
+
+/* Every UART of every serial card, in PCI order, set up with its interrupts off. */
+static void find_ports(void)
+{
+	struct u16550_line l = {
+	    .baud = DEFAULT_BAUD, .data_bits = 8, .stop_bits = 1, .parity = 'N'};
+	uint8_t lcr;
+	uint16_t div;
+
+	u16550_encode(&l, &lcr, &div);
+	for (unsigned di = 0; di < pci_nr_devs(); di++) {
+		const struct pci_dev *d = pci_dev_at(di);
+		unsigned n = card_ports(d);
+
+		if (!n || !d->bar[0].size || !d->bar[0].io) {
+			if (n)
+				kprintf("TTU: card %02x:%02x.%u has no I/O BAR: skipped\n", d->bus,
+					d->dev, d->fn);
+			continue;
+		}
+		for (unsigned k = 0; k < n && nr_ports < TTU_MAX_PORTS; k++) {
+			struct ttu_port *p = &ports[nr_ports++];
+
+			*p = (struct ttu_port){.base = (uintptr_t)d->bar[0].cpu + 8 * k,
+					       .intid = d->intid,
+					       .bus = d->bus,
+					       .dev = d->dev,
+					       .fn = d->fn,
+					       .sub = (uint8_t)k,
+					       .lcr = lcr,
+					       .divisor = div};
+			u16550_init(p->base, lcr, div);
+		}
+	}
+}
+
+void ttu_start(const struct rtos_config *cfg, const struct platform *plat)
+{
+	enum ttu_mode mode = cfg->ttu_mode;
+
+	if (mode == TTU_MODE_OFF)
+		return;
+	find_ports();
+	if (!nr_ports) {
+		if (mode != TTU_MODE_DEFAULT)
+			kprintf("TTU: no PCI serial ports found\n");
+		return;
+	}
+	if (mode == TTU_MODE_DEFAULT)
+		mode = plat->nr_channels ? TTU_MODE_CHANNEL : TTU_MODE_ECHO;
+	be = mode == TTU_MODE_ECHO   ? &echo_backend
+	     : mode == TTU_MODE_SINK ? &sink_backend
+				     : NULL; /* the channel backend comes with the ring ABI */
+	if (!be) {
+		kprintf("TTU: no usable channel for the ports: serving them in echo mode\n");
+		be = &echo_backend;
+	}
+	for (unsigned i = 0; i < nr_ports; i++) {
+		struct ttu_line *l = ports[i].intid ? line_for(ports[i].intid) : NULL;
+
+		if (l)
+			l->port[l->nr_ports++] = (uint8_t)i;
+	}
+	poll_period = rtos_us_to_ticks(cfg->ttu_poll_us ? cfg->ttu_poll_us : 1000);
+	for (unsigned i = 0; i < nr_lines; i++) {
+		irq_register(lines[i].intid, line_irq, &lines[i]);
+		gic->enable(lines[i].intid, 0);
+	}
+	for (unsigned i = 0; i < nr_ports; i++) {
+		unsigned long flags = port_irq_save();
+
+		ticket_lock(&lock);
+		set_ier(&ports[i], IER_RDI);
+		ticket_unlock(&lock);
+		port_irq_restore(flags);
+	}
+	task_create(&poll_task, "ttu-poll", poll_main, NULL, PRIO_POLL, 0, poll_stack,
+		    sizeof(poll_stack));
+	kprintf("TTU: %u port(s) on %u interrupt line(s), mode %s, poll every %lu us\n", nr_ports,
+		nr_lines, be->name, (unsigned long)(cfg->ttu_poll_us ? cfg->ttu_poll_us : 1000));
+}
+
+static void print_stats(bool per_port)
+{
+	static struct ttu_port snap[TTU_MAX_PORTS];
+	uint64_t irqs = 0, rx = 0, tx = 0, oe = 0, thr = 0, n_polls, n_poll_rx, n_irq_rx;
+	unsigned long flags = port_irq_save();
+
+	ticket_lock(&lock);
+	memcpy(snap, ports, sizeof(snap));
+	for (unsigned i = 0; i < nr_lines; i++)
+		irqs += lines[i].irqs;
+	n_polls = polls;
+	n_poll_rx = poll_rx;
+	n_irq_rx = irq_rx;
+	ticket_unlock(&lock);
+	port_irq_restore(flags);
+	for (unsigned i = 0; i < nr_ports; i++) {
+		const struct ttu_port *p = &snap[i];
+
+		rx += p->rx;
+		tx += p->tx;
+		oe += p->overruns;
+		thr += p->throttles;
+		if (per_port)
+			kprintf("TTU port %u %02x:%02x.%u/%u intid %u rx=%lu tx=%lu oe=%lu "
+				"throttles=%lu lcr=0x%02x divisor=%u\n",
+				i, p->bus, p->dev, p->fn, p->sub, p->intid, (unsigned long)p->rx,
+				(unsigned long)p->tx, (unsigned long)p->overruns,
+				(unsigned long)p->throttles, p->lcr, p->divisor);
+	}
+	kprintf("TTU stats ports=%u mode=%s rx=%lu tx=%lu irqs=%lu irq_rx=%lu polls=%lu "
+		"poll_rx=%lu overruns=%lu throttles=%lu\n",
+		nr_ports, be ? be->name : "off", (unsigned long)rx, (unsigned long)tx,
+		(unsigned long)irqs, (unsigned long)n_irq_rx, (unsigned long)n_polls,
+		(unsigned long)n_poll_rx, (unsigned long)oe, (unsigned long)thr);
+}
+
+static unsigned parse_uint(const char **s)
+{
+	unsigned v = 0;
+
+	while (**s == ' ')
+		(*s)++;
+	while (**s >= '0' && **s <= '9')
+		v = v * 10 + (unsigned)(*(*s)++ - '0');
+	return v;
+}
+
+/* "ttu line PORT BAUD DPS", e.g. "ttu line 3 9600 7E2". */
+static void cmd_line(const char *s)
+{
+	unsigned port = parse_uint(&s), baud = parse_uint(&s);
+	struct u16550_line l = {.baud = baud};
+
+	while (*s == ' ')
+		s++;
+	if (s[0] >= '5' && s[0] <= '8' && s[1] && s[2] >= '1' && s[2] <= '2') {
+		l.data_bits = (uint8_t)(s[0] - '0');
+		l.parity = s[1];
+		l.stop_bits = (uint8_t)(s[2] - '0');
+	}
+	if (!be || !ttu_set_line(port, &l)) {
+		kprintf("TTU line: bad port or settings (ttu line PORT BAUD [5-8][NOEMS][12])\n");
+		return;
+	}
+	kprintf("TTU port %u line %u %u%c%u lcr=0x%02x divisor=%u\n", port, baud, l.data_bits,
+		l.parity, l.stop_bits, ports[port].lcr, ports[port].divisor);
+}
+
+bool ttu_command(char *line)
+{
+	if (strncmp(line, "ttu", 3) != 0 || (line[3] && line[3] != ' '))
+		return false;
+	if (!be)
+		kprintf("TTU: not running (no ports, or ttu=off)\n");
+	else if (!line[3] || !strcmp(line + 3, " stats"))
+		print_stats(false);
+	else if (!strcmp(line + 3, " ports"))
+		print_stats(true);
+	else if (!strncmp(line + 3, " line ", 6))
+		cmd_line(line + 9);
+	else
+		kprintf("ttu [stats] | ttu ports | ttu line PORT BAUD [5-8][NOEMS][12]\n");
+	return true;
+}

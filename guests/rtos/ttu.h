@@ -1,0 +1,53 @@
+/*
+ * The power terminal's serial ports (issue 13): every 16550 of QEMU's PCI serial cards
+ * (pci-serial, -2x, -4x: 1b36:0002/3/4) found on the PCIe bus, served by interrupt and by a
+ * periodic poll, each port's bytes handed to a backend: echoed back (ttu=echo), counted and
+ * dropped (ttu=sink: the bare-RTOS benchmark), or carried to Linux through a channel
+ * (ttu=channel, vserial.c).
+ *
+ * Nothing is ever dropped on the receive side: when the backend has no room for a port's
+ * bytes the port's receive interrupt is masked and its FIFO left full, so QEMU stops reading
+ * the host side (back-pressure); the poll unmasks it once the backend has room again.
+ */
+#ifndef RTOS_TTU_H
+#define RTOS_TTU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "platform.h"
+#include "uart16550.h"
+
+#define TTU_MAX_PORTS 32
+
+enum ttu_mode { TTU_MODE_DEFAULT, TTU_MODE_OFF, TTU_MODE_ECHO, TTU_MODE_SINK, TTU_MODE_CHANNEL };
+
+/* Where a port's bytes go and come from. Called with the TTU lock held, interrupts masked. */
+struct ttu_backend {
+	const char *name;
+	/* Bytes port's sink takes now; 0 = stop reading the UART (back-pressure). */
+	unsigned (*rx_space)(unsigned port);
+	void (*rx_put)(unsigned port, const uint8_t *b, unsigned n);
+	/* Takes up to max bytes to transmit on port; returns how many. */
+	unsigned (*tx_get)(unsigned port, uint8_t *b, unsigned max);
+	bool (*tx_pending)(unsigned port);
+	/* After a pass over ports (an interrupt or the poll): e.g. coalesced doorbells. */
+	void (*pass_done)(uint64_t now, bool poll);
+	/* Once per poll period, before the pass (e.g. requests from the peer). */
+	void (*poll)(uint64_t now);
+};
+
+/* Finds the cards (after pci_init), sets up every port and starts serving them. */
+void ttu_start(const struct rtos_config *cfg, const struct platform *p);
+/* The console's "ttu ..." commands; false if line is not one. */
+bool ttu_command(char *line);
+
+/* For backends. */
+unsigned ttu_nr_ports(void);
+/* Applies line settings to a port; false if out of range. Takes the TTU lock. */
+bool ttu_set_line(unsigned port, const struct u16550_line *l);
+/* Serves the ports whose bits are set (new TX data or RX room), e.g. from a doorbell ISR. */
+void ttu_service_mask(uint32_t ports);
+
+#endif
