@@ -11,6 +11,10 @@
 #     --bare            boot BUILD/images/linux-Image + linux-initrd.cpio.gz directly, no hypervisor
 #                       (at EL1: ",virtualization=on" is dropped from --machine)
 #     --append ARGS     kernel command line for --bare (default: console=ttyAMA0 earlycon=pl011,0x9000000)
+#     --ttu DIR         the power terminal's 32 serial ports (issue 13): 8 pci-serial-4x cards on
+#                       the PCIe bus, each UART on a Unix socket DIR/port00.sock .. port31.sock that
+#                       QEMU listens on (tools/ttu-qemu-args.sh; feed with tools/ttu-feed.py --dir
+#                       DIR), -nic none and highmem=off (ECAM and windows below 4 GiB)
 #     --dry-run         print the QEMU command line instead of running it
 #
 # The description is compiled with dtc into BUILD/run/<name>.dtb and packed with the images it names
@@ -28,6 +32,7 @@ MACHINE=virt,virtualization=on,gic-version=3
 BARE=0
 APPEND="console=ttyAMA0 earlycon=pl011,0x9000000"
 DRY=0
+TTU=
 EXTRA=()
 
 die() { echo "run-qemu: $*" >&2; exit 2; }
@@ -42,12 +47,18 @@ while [ $# -gt 0 ]; do
 	--append) APPEND=$2; shift 2 ;;
 	--bare) BARE=1; shift ;;
 	--dry-run) DRY=1; shift ;;
+	--ttu) TTU=$2; shift 2 ;;
 	--) shift; EXTRA=("$@"); break ;;
 	-h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	*) die "unknown option $1 (see --help)" ;;
 	esac
 done
 
+if [ -n "$TTU" ]; then
+	mkdir -p "$TTU"
+	rm -f "$TTU"/port*.sock
+	case $MACHINE in *highmem=*) ;; *) MACHINE=$MACHINE,highmem=off ;; esac
+fi
 QEMU=(qemu-system-aarch64 -M "$MACHINE" -cpu "$CPU" -smp "$SMP" -m "$MEM" -nographic -echr 0x14)
 
 if [ $BARE -eq 1 ]; then
@@ -70,6 +81,10 @@ else
 	"$BUILD/tools/tandem-pack" --base-dir "$(dirname "$CONFIG")" -o "$BUNDLE" "$DTB" ||
 		die "tandem-pack failed on $DTB"
 	QEMU+=(-kernel "$BUILD/tandem.bin" -initrd "$BUNDLE")
+fi
+if [ -n "$TTU" ]; then
+	mapfile -t TTU_ARGS < <("$TOP/tools/ttu-qemu-args.sh" "$TTU")
+	QEMU+=("${TTU_ARGS[@]}")
 fi
 QEMU+=("${EXTRA[@]}")
 
