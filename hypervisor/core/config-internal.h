@@ -9,4 +9,14 @@ int __attribute__((format(printf, 4, 5)))
 cfg_fail_vm(struct cfg_system *sys, const struct cfg_vm *vm, const char *prop, const char *fmt,
 	    ...);
 
+/* Writes "config: <path>: <prop>: <rule>" (prop may be NULL) into sys->err; -ERR_INVAL. */
+int __attribute__((format(printf, 4, 5)))
+cfg_fail_path(struct cfg_system *sys, const char *path, const char *prop, const char *fmt, ...);
+
+/* Fills w (3 entries) with the guest-physical windows of the devices Tandem emulates for vm. */
+unsigned cfg_emulated_windows(const struct cfg_vm *vm, struct cfg_range *w);
+
+/* Parses the /channels node (after /vms) into sys->channels. Same error contract. */
+int cfg_parse_channels(const struct fdt *fdt, int node, struct cfg_system *sys);
+
 #endif

@@ -699,7 +699,8 @@ static int parse_vms(struct parser *p, int vms)
 
 static int parse_system(struct parser *p)
 {
-	int root = fdt_root(p->fdt), node, vms = -ERR_NOENT, pools = -ERR_NOENT, ret;
+	int root = fdt_root(p->fdt), node, vms = -ERR_NOENT, pools = -ERR_NOENT;
+	int channels = -ERR_NOENT, ret;
 	const char *compat;
 
 	strlcpy(p->path, "/", sizeof(p->path));
@@ -732,9 +733,14 @@ static int parse_system(struct parser *p)
 			if (pools >= 0)
 				return fail(p, NULL, "duplicate node");
 			pools = node;
+		} else if (strcmp(name, "channels") == 0) {
+			if (channels >= 0)
+				return fail(p, NULL, "duplicate node");
+			channels = node;
 		} else if (strcmp(name, "chosen") != 0 && strcmp(name, "aliases") != 0) {
 			return fail(p, NULL,
-				    "unknown node (the root may hold vms, pools, chosen, aliases)");
+				    "unknown node (the root may hold vms, pools, channels, chosen, "
+				    "aliases)");
 		}
 	}
 	strlcpy(p->path, "/", sizeof(p->path));
@@ -749,7 +755,10 @@ static int parse_system(struct parser *p)
 	p->out->nr_pools = 1;
 	if (pools >= 0 && (ret = parse_pools(p, pools)))
 		return ret;
-	return parse_vms(p, vms);
+	if ((ret = parse_vms(p, vms)))
+		return ret;
+	/* After /vms: a channel names VMs. */
+	return channels >= 0 ? cfg_parse_channels(p->fdt, channels, p->out) : 0;
 }
 
 int cfg_parse(const struct fdt *fdt, cfg_image_lookup_fn lookup, void *lookup_ctx,
@@ -762,8 +771,10 @@ int cfg_parse(const struct fdt *fdt, cfg_image_lookup_fn lookup, void *lookup_ct
 		return -ERR_INVAL;
 	memset(out, 0, sizeof(*out));
 	ret = parse_system(&p);
-	if (ret)
+	if (ret) {
 		out->nr_vms = 0; /* nothing half-parsed may be used */
+		out->nr_channels = 0;
+	}
 	return ret;
 }
 
@@ -787,6 +798,17 @@ int cfg_fail_vm(struct cfg_system *sys, const struct cfg_vm *vm, const char *pro
 	int ret;
 
 	snprintf_td(path, sizeof(path), "/vms/%s", vm->name);
+	va_start(ap, fmt);
+	ret = fail_at(sys->err, path, prop, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+int cfg_fail_path(struct cfg_system *sys, const char *path, const char *prop, const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
 	va_start(ap, fmt);
 	ret = fail_at(sys->err, path, prop, fmt, ap);
 	va_end(ap);
@@ -853,6 +875,21 @@ int cfg_check_resources(struct cfg_system *sys, const struct cfg_resources *res)
 			    (unsigned long long)(mem_left >> 20),
 			    (unsigned long long)(res->free_bytes >> 20));
 		mem_used += dyn_mem;
+	}
+	/* Each channel's region comes from the same frames, once, when its first VM is built. */
+	for (uint32_t i = 0; i < sys->nr_channels; i++) {
+		const struct cfg_channel *ch = &sys->channels[i];
+		char path[PATH_MAX_LEN];
+
+		if (ch->size > res->free_bytes - mem_used) {
+			snprintf_td(path, sizeof(path), "/channels/%s", ch->name);
+			return fail_at_v(sys->err, path, "size",
+					 "0x%llx bytes requested but only %llu MiB left once the "
+					 "VMs have their RAM",
+					 (unsigned long long)ch->size,
+					 (unsigned long long)((res->free_bytes - mem_used) >> 20));
+		}
+		mem_used += ch->size;
 	}
 	return 0;
 }

@@ -31,7 +31,7 @@ static bool inside(uint64_t a, uint64_t as, uint64_t b, uint64_t bs)
 }
 
 /* The guest-physical windows of the devices Tandem emulates for vm. */
-static unsigned emulated_windows(const struct cfg_vm *vm, struct cfg_range *w)
+unsigned cfg_emulated_windows(const struct cfg_vm *vm, struct cfg_range *w)
 {
 	w[0] = (struct cfg_range){VGIC_GICD_BASE, VGIC_GICD_SIZE, "GIC distributor"};
 	w[1] = (struct cfg_range){VGIC_GICR_BASE, (uint64_t)vm->nr_vcpus * VGIC_GICR_STRIDE,
@@ -80,7 +80,7 @@ static int check_one_static(struct cfg_system *sys, unsigned idx, const struct c
 		return cfg_fail_vm(sys, vm, "direct-map",
 				   "RAM 0x%llx+0x%llx ends beyond the 39-bit guest-physical space",
 				   (ull)base, (ull)size);
-	nw = emulated_windows(vm, win);
+	nw = cfg_emulated_windows(vm, win);
 	for (i = 0; i < nw; i++) {
 		if (overlaps(base, size, win[i].base, win[i].size))
 			return cfg_fail_vm(sys, vm, "direct-map",
@@ -255,7 +255,7 @@ static int check_ranges(struct cfg_system *sys, const struct cfg_vm *vm,
 			const struct cfg_passthrough *pt, const struct cfg_machine *m)
 {
 	struct cfg_range win[3];
-	unsigned nw = emulated_windows(vm, win);
+	unsigned nw = cfg_emulated_windows(vm, win);
 
 	for (unsigned r = 0; r < pt->nr_reg; r++) {
 		uint64_t b = pt->reg_base[r], s = pt->reg_size[r];

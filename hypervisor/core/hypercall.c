@@ -6,6 +6,7 @@
 #include <tandem/abi/debug_hvc.h>
 #include <tandem/abi/hypercall.h>
 #include <tandem/arch.h>
+#include <tandem/channel.h>
 #include <tandem/errno.h>
 #include <tandem/hypercall.h>
 #include <tandem/log.h>
@@ -27,6 +28,8 @@ static const char *fn_name(uint32_t fn)
 		return "PCPU_TIME";
 	case TANDEM_HC_POOL_OF:
 		return "POOL_OF";
+	case TANDEM_HC_CHANNEL_NOTIFY:
+		return "CHANNEL_NOTIFY";
 	default:
 		return "?";
 	}
@@ -171,6 +174,13 @@ void hypercall(struct vcpu *vcpu, struct guest_regs *r)
 		r->x[3] = nr_pcpus;
 		r->x[4] = vcpu->vm->index;
 		r->x[0] = TANDEM_OK;
+		return;
+	case TANDEM_HC_CHANNEL_NOTIFY: /* any endpoint VM: no privilege needed */
+		ret = channel_notify(vcpu, r->x[1]);
+		r->x[0] = (uint64_t)(ret == TANDEM_OK ? ret
+						      : refuse(vcpu, fn, ret,
+							       "no such channel, or the VM is not "
+							       "one of its ends"));
 		return;
 	default:
 		break;

@@ -171,7 +171,7 @@ static bool load_system(const struct fdt *host, paddr_t dtb, uint64_t dtb_size)
 	describe_machine(&machine, dtb, dtb_size);
 	if (cfg_parse(&sys, bundle_find, NULL, &system_cfg) ||
 	    cfg_check_static_mem(&system_cfg, &machine) ||
-	    cfg_check_devices(&system_cfg, host, &machine)) {
+	    cfg_check_devices(&system_cfg, host, &machine) || cfg_place_channels(&system_cfg)) {
 		printk("%s\n", system_cfg.err);
 		system_cfg.nr_vms = 0;
 		return false;

@@ -3,6 +3,7 @@
  * generated DTB, vCPUs, emulated devices), starting and stopping it.
  */
 #include <tandem/arch.h>
+#include <tandem/channel.h>
 #include <tandem/console.h>
 #include <tandem/errno.h>
 #include <tandem/guest_dtb.h>
@@ -226,6 +227,8 @@ int vm_create(struct vm *vm, const struct cfg_vm *cfg, unsigned index)
 		err = vpl011_init(vm);
 	if (!err)
 		err = passthrough_vm_init(vm);
+	if (!err)
+		err = channel_vm_create(vm);
 	if (err) {
 		printk("config: /vms/%s: cannot set up emulated devices (%s)\n", vm->name,
 		       err_name(err));
@@ -272,6 +275,7 @@ void vm_start(struct vm *vm)
 		 (unsigned long long)(vm->ram_size >> 20), (unsigned long long)vm->ram_pa,
 		 vm->cfg->direct_map ? " (direct-mapped: IPA == PA)" : "",
 		 (unsigned long long)entry);
+	channel_vm_up(vm);
 	vcpu_start(&vm->vcpus[0], entry, dtb);
 }
 
@@ -299,6 +303,7 @@ void vm_stop(struct vm *vm, const char *why)
 	}
 	spin_unlock(&vm->lock);
 	log_info("vm %s: stopped (%s)", vm->name, why);
+	channel_vm_down(vm);
 	console_rx_resume(vm); /* it no longer drains its UART: input must not stay muted */
 	console_vm_stopped(vm);
 	for (unsigned i = 0; i < nr_vms; i++)
@@ -348,6 +353,7 @@ void vm_reset(struct vm *vm)
 	}
 	spin_unlock(&vm->lock);
 	log_info("vm %s: reset by the guest, restarting", vm->name);
+	channel_vm_down(vm); /* its peers see the link down until vm_restart() brings it up */
 }
 
 /* Rebuilds a VM none of whose vCPUs is on a pCPU any more, and starts vCPU 0. */
@@ -384,6 +390,7 @@ static void vm_restart(struct vm *vm)
 	spin_unlock(&vm->lock);
 	log_info("vm %s: restarted (restart %u), %llu free page frames", vm->name, vm->restarts,
 		 (unsigned long long)(mem_free_bytes() / PAGE_SIZE));
+	channel_vm_up(vm);
 	vcpu_start(&vm->vcpus[0], entry, dtb);
 }
 

@@ -3,6 +3,7 @@
  * emulates, at the addresses QEMU's virt machine uses, so a stock kernel binds its
  * stock drivers (gic-v3, arch timer, amba-pl011, PSCI over HVC).
  */
+#include <tandem/abi/channel.h>
 #include <tandem/errno.h>
 #include <tandem/fdt.h>
 #include <tandem/guest_dtb.h>
@@ -13,11 +14,12 @@
 #include <tandem/vpl011.h>
 
 /* Interrupt specifier cells of arm,gic-v3 (Linux bindings: interrupt-controller/arm,gic-v3). */
-#define GIC_SPI	       0
-#define GIC_PPI	       1
-#define IRQ_LEVEL_HIGH 4
-#define PPI(intid)     ((intid)-16)
-#define SPI(intid)     ((intid)-32)
+#define GIC_SPI		0
+#define GIC_PPI		1
+#define IRQ_EDGE_RISING 1
+#define IRQ_LEVEL_HIGH	4
+#define PPI(intid)	((intid)-16)
+#define SPI(intid)	((intid)-32)
 
 /* Architected timer PPIs (INTIDs, Arm BSA): secure physical, non-secure physical, virtual, hyp. */
 #define TIMER_SEC_PHYS_INTID 29
@@ -221,6 +223,24 @@ static void node_passthrough(struct fdt_writer *w, const struct cfg_passthrough 
 	fdt_w_end_node(w);
 }
 
+/* One end of a channel (tandem/abi/channel.h): its window, doorbell and how to ring back. */
+static void node_channel(struct fdt_writer *w, const struct cfg_channel_end *end)
+{
+	const uint32_t irq[3] = {GIC_SPI, SPI(end->doorbell), IRQ_EDGE_RISING};
+	char name[32];
+
+	snprintf_td(name, sizeof(name), "channel@%llx", (unsigned long long)end->ipa);
+	fdt_w_begin_node(w, name);
+	fdt_w_prop_string(w, "compatible", TANDEM_CHANNEL_COMPATIBLE);
+	prop_reg(w, end->ipa, end->size);
+	fdt_w_prop_cells(w, "interrupts", irq, 3);
+	fdt_w_prop_u32(w, TANDEM_CHANNEL_PROP_ID, end->id);
+	fdt_w_prop_u32(w, TANDEM_CHANNEL_PROP_SIDE, end->side);
+	fdt_w_prop_string(w, TANDEM_CHANNEL_PROP_PEER, end->peer);
+	fdt_w_prop_string(w, TANDEM_CHANNEL_PROP_LABEL, end->name);
+	fdt_w_end_node(w);
+}
+
 int guest_dtb_build(struct vm *vm, void *buf, size_t cap, ipa_t initrd_start, uint64_t initrd_size)
 {
 	struct fdt_writer w;
@@ -259,6 +279,8 @@ int guest_dtb_build(struct vm *vm, void *buf, size_t cap, ipa_t initrd_start, ui
 	node_uart(&w, uart_name);
 	for (unsigned i = 0; vm->cfg && i < vm->cfg->nr_pt; i++)
 		node_passthrough(&w, &vm->cfg->pt[i]);
+	for (unsigned i = 0; vm->cfg && i < vm->cfg->nr_channels; i++)
+		node_channel(&w, &vm->cfg->channels[i]);
 	fdt_w_end_node(&w);
 
 	ret = fdt_w_finish(&w);

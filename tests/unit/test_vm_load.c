@@ -60,6 +60,8 @@ static struct {
 	uint8_t ram_at_wait;	   /* first RAM byte when the pCPUs were waited for */
 	unsigned long tlb_at_vgic; /* fake_arch.tlb_flushes when the vGIC was reset */
 	unsigned vcpu_inits_at_vgic;
+	unsigned chan_creates, chan_ups, chan_downs; /* channel.c's hooks */
+	unsigned starts_at_chan_up;		     /* vcpu_start calls when a link went up */
 } rec;
 
 static struct vm vm;
@@ -157,6 +159,20 @@ int passthrough_vm_init(struct vm *vm)
 }
 void passthrough_vm_reset(struct vm *vm)
 {
+}
+int channel_vm_create(struct vm *v)
+{
+	rec.chan_creates++;
+	return 0;
+}
+void channel_vm_up(struct vm *v)
+{
+	rec.chan_ups++;
+	rec.starts_at_chan_up = rec.starts;
+}
+void channel_vm_down(struct vm *v)
+{
+	rec.chan_downs++;
 }
 void passthrough_follow_vcpu(struct vcpu *vcpu)
 {
@@ -433,12 +449,16 @@ static void test_restart_from_pristine_images(void **state)
 	ram = vm_ipa_to_host(&vm, VM_RAM_BASE, cfg.mem_size);
 	memset(ram, 0xa5, cfg.mem_size);
 
+	assert_int_equal(rec.chan_creates, 1);
+	assert_int_equal(rec.chan_ups, 1); /* its channels' link went up as it started */
+	assert_int_equal(rec.chan_downs, 0);
 	vm_reset(&vm);
 	assert_int_equal(vm.state, VM_RESTARTING);
 	assert_int_equal(vm.vcpus[0].state, VCPU_STOPPED);
 	assert_int_equal(vm.vcpus[1].state, VCPU_STOPPED);
-	assert_int_equal(rec.starts, 1); /* nothing happens on the resetting vCPU itself */
-	vm_reset(&vm);			 /* a second request (another vCPU) changes nothing */
+	assert_int_equal(rec.starts, 1);     /* nothing happens on the resetting vCPU itself */
+	assert_int_equal(rec.chan_downs, 1); /* peers see the link down at once */
+	vm_reset(&vm);			     /* a second request (another vCPU) changes nothing */
 	assert_int_equal(vm.state, VM_RESTARTING);
 	/* While restarting, PSCI CPU_ON cannot revive a vCPU. */
 	vm.vcpus[1].state = VCPU_OFF;
@@ -483,6 +503,10 @@ static void test_restart_from_pristine_images(void **state)
 	assert_int_equal(vm.state, VM_RUNNING);
 	assert_int_equal(vm.restarts, 1);
 	assert_true(fake_printk_contains("vm linux: restarted (restart 1)"));
+	/* The link came up again just before vCPU 0 started, not when the reset was asked. */
+	assert_int_equal(rec.chan_ups, 2);
+	assert_int_equal(rec.starts_at_chan_up, 1);
+	assert_int_equal(rec.chan_downs, 1);
 
 	/* Another pCPU leaving a vCPU of the VM later does not restart it again. */
 	vm_vcpu_left(&vm);
@@ -503,6 +527,7 @@ static void test_reset_with_on_reset_stop(void **state)
 	assert_int_equal(rec.vgic_vm_resets, 0);
 	assert_true(
 	    fake_printk_contains("vm linux: stopped (reset by the guest, on-reset = \"stop\")"));
+	assert_int_equal(rec.chan_downs, 1); /* stopped: its peers see the link down */
 }
 
 static void test_cpu_on_only_while_running(void **state)

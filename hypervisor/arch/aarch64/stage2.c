@@ -39,7 +39,7 @@ static uint64_t leaf_attrs(enum s2_attr attr, int level)
 	if (attr == S2_DEVICE_RW)
 		d |= S2_MEM_DEVICE | S2_XN;
 	else
-		d |= S2_MEM_NORMAL | S2_SH_INNER;
+		d |= S2_MEM_NORMAL | S2_SH_INNER | (attr == S2_NORMAL_RW ? S2_XN : 0);
 	return d;
 }
 

@@ -8,16 +8,18 @@
 #include <tandem/fdt.h>
 #include <tandem/types.h>
 
-#define CFG_MAX_VMS	 8
-#define CFG_MAX_VCPUS	 8 /* per VM */
-#define CFG_MAX_POOLS	 8
-#define CFG_NAME_MAX	 32
-#define CFG_BOOTARGS_MAX 512
-#define CFG_ERR_MAX	 256
-#define CFG_MAX_PT	 8 /* passed-through devices per VM */
-#define CFG_PT_MAX_REG	 4 /* reg entries per passed-through device */
-#define CFG_PT_MAX_IRQ	 4 /* interrupts per passed-through device */
-#define CFG_MAX_RANGES	 16
+#define CFG_MAX_VMS	    8
+#define CFG_MAX_VCPUS	    8 /* per VM */
+#define CFG_MAX_POOLS	    8
+#define CFG_NAME_MAX	    32
+#define CFG_BOOTARGS_MAX    512
+#define CFG_ERR_MAX	    256
+#define CFG_MAX_PT	    8 /* passed-through devices per VM */
+#define CFG_PT_MAX_REG	    4 /* reg entries per passed-through device */
+#define CFG_PT_MAX_IRQ	    4 /* interrupts per passed-through device */
+#define CFG_MAX_RANGES	    16
+#define CFG_MAX_CHANNELS    16 /* under /channels */
+#define CFG_MAX_VM_CHANNELS 8  /* channels one VM is an endpoint of */
 
 /* A guest image found in the boot bundle under the name the description uses. */
 struct cfg_image {
@@ -71,6 +73,21 @@ struct cfg_passthrough {
 	irq_t irqs[CFG_PT_MAX_IRQ]; /* SPI INTIDs (the guest sees the same INTIDs) */
 };
 
+/*
+ * One VM's end of a channel, filled by cfg_place_channels(): everything its generated DTB and
+ * its devices need. name and peer point into the cfg_system.
+ */
+struct cfg_channel_end {
+	unsigned id;	  /* index in cfg_system.channels: TANDEM_HC_CHANNEL_NOTIFY's x1 */
+	unsigned side;	  /* 0 or 1: this VM's place in the channel's "vms" */
+	unsigned peer_vm; /* index of the VM at the other end */
+	ipa_t ipa;	  /* the window in this VM's guest-physical space */
+	uint64_t size;	  /* bytes, whole pages */
+	irq_t doorbell;	  /* the SPI (INTID) this VM receives when the peer rings */
+	const char *name; /* the channel's node name */
+	const char *peer; /* the peer VM's name */
+};
+
 struct cfg_vm {
 	char name[CFG_NAME_MAX]; /* node name under /vms */
 	uint32_t nr_vcpus;	 /* "cpus" */
@@ -88,6 +105,8 @@ struct cfg_vm {
 	bool privileged;		 /* "privileged": may use the control hypercalls */
 	uint32_t budget_us, period_us;	 /* "budget-us"/"period-us": each vCPU's reservation */
 	uint32_t weight;		 /* "weight": each vCPU's share of the slack */
+	unsigned nr_channels;		 /* channels naming this VM (cfg_place_channels) */
+	struct cfg_channel_end channels[CFG_MAX_VM_CHANNELS];
 };
 
 /* Guest-physical RAM base unless direct-mapped (QEMU virt's). */
@@ -99,11 +118,23 @@ static inline ipa_t cfg_vm_ram_ipa(const struct cfg_vm *vm)
 	return vm->direct_map ? vm->static_base : CFG_VM_RAM_IPA;
 }
 
+/* A channel under /channels: shared memory between two VMs, a doorbell each way. */
+struct cfg_channel {
+	char name[CFG_NAME_MAX]; /* node name under /channels */
+	uint32_t vm[2];		 /* "vms": side i's VM (index into cfg_system.vms) */
+	uint64_t size;		 /* "size": bytes, a multiple of 4 KiB */
+	bool ipa_fixed[2];	 /* "ipa" gave side i's window; else cfg_place_channels picks */
+	ipa_t ipa[2];		 /* side i's window in its VM's guest-physical space */
+	irq_t doorbell[2];	 /* INTID of the SPI side i receives (cfg_place_channels) */
+};
+
 struct cfg_system {
 	uint32_t nr_pools; /* pools[0] is pool0, always present */
 	struct cfg_pool pools[CFG_MAX_POOLS];
 	uint32_t nr_vms;
 	struct cfg_vm vms[CFG_MAX_VMS];
+	uint32_t nr_channels;
+	struct cfg_channel channels[CFG_MAX_CHANNELS];
 	/* First error as "config: /vms/linux: memory: must be a multiple of 2 MiB". */
 	char err[CFG_ERR_MAX];
 };
@@ -158,6 +189,15 @@ int cfg_check_static_mem(struct cfg_system *sys, const struct cfg_machine *m);
  * an SMMU. Fills each cfg_passthrough. Same error contract.
  */
 int cfg_check_devices(struct cfg_system *sys, const struct fdt *host, const struct cfg_machine *m);
+
+/*
+ * Places every channel, once the passed-through devices are resolved (cfg_check_devices): a
+ * fixed "ipa" must be page-aligned and clear of the VM's RAM, emulated devices, passed-through
+ * devices and other channels; the other windows go at the first free 2 MiB-aligned IPA from
+ * 32 GiB up. Each end gets a doorbell SPI no device of its VM uses (the highest free INTID).
+ * Fills cfg_channel.ipa/doorbell and each VM's channels[]. Same error contract.
+ */
+int cfg_place_channels(struct cfg_system *sys);
 
 /*
  * Checks a parsed system against the machine: pool pCPUs exist (unlisted ones join pool0),

@@ -17,6 +17,7 @@
 enum s2_attr {
 	S2_NORMAL_RWX, /* guest RAM: normal write-back, read/write/execute */
 	S2_DEVICE_RW,  /* passed-through MMIO: Device-nGnRE, never executable */
+	S2_NORMAL_RW,  /* shared memory (channels): normal write-back, never executable */
 };
 
 struct s2_table {
