@@ -279,6 +279,55 @@ static void test_uart_and_clock(void **state)
 }
 
 /* dtc must accept the blob, and say nothing: its checks catch what libfdt does not. */
+/* Two channel ends: one node each, exactly as abi/channel.h describes; none without channels. */
+static void test_channels(void **state)
+{
+	const uint32_t reg0[4] = {0x8, 0x0, 0x0, 0x10000}, irq0[3] = {0, 127 - 32, 1};
+	const uint32_t reg1[4] = {0x8, 0x200000, 0x0, 0x200000}, irq1[3] = {0, 126 - 32, 1};
+	int off;
+
+	build(0, 0);
+	assert_int_equal(fdt_node_offset_by_compatible(blob, -1, "tandem,channel-v1"),
+			 -FDT_ERR_NOTFOUND);
+
+	cfg.nr_channels = 2;
+	cfg.channels[0] = (struct cfg_channel_end){.id = 0,
+						   .side = 1,
+						   .peer_vm = 1,
+						   .ipa = 0x800000000ULL,
+						   .size = 0x10000,
+						   .doorbell = 127,
+						   .name = "ttu",
+						   .peer = "rtos"};
+	cfg.channels[1] = (struct cfg_channel_end){.id = 3,
+						   .side = 0,
+						   .peer_vm = 2,
+						   .ipa = 0x800200000ULL,
+						   .size = 0x200000,
+						   .doorbell = 126,
+						   .name = "logs",
+						   .peer = "other"};
+	build(0, 0);
+	off = node("/channel@800000000");
+	assert_string_equal(str(off, "compatible"), "tandem,channel-v1");
+	cells(off, "reg", reg0, 4);
+	cells(off, "interrupts", irq0, 3); /* GIC_SPI, SPI number, IRQ_TYPE_EDGE_RISING */
+	assert_int_equal(u32(off, "tandem,channel-id"), 0);
+	assert_int_equal(u32(off, "tandem,side"), 1);
+	assert_string_equal(str(off, "tandem,peer"), "rtos");
+	assert_string_equal(str(off, "label"), "ttu");
+	off = node("/channel@800200000");
+	cells(off, "reg", reg1, 4);
+	cells(off, "interrupts", irq1, 3);
+	assert_int_equal(u32(off, "tandem,channel-id"), 3);
+	assert_int_equal(u32(off, "tandem,side"), 0);
+	assert_string_equal(str(off, "tandem,peer"), "other");
+	assert_string_equal(str(off, "label"), "logs");
+	/* Its interrupts go to the virtual GIC through the root's interrupt-parent. */
+	assert_int_equal(fdt_getprop(blob, off, "interrupt-parent", NULL), NULL);
+	assert_int_equal(u32(0, "interrupt-parent"), GUEST_DTB_PHANDLE_GIC);
+}
+
 static void test_dtc_accepts(void **state)
 {
 	char in[] = "/tmp/tandem-guest-dtb-XXXXXX";
@@ -287,6 +336,9 @@ static void test_dtc_accepts(void **state)
 	FILE *p;
 	size_t got;
 
+	cfg.nr_channels = 1; /* a channel node too */
+	cfg.channels[0] = (struct cfg_channel_end){
+	    .ipa = 0x800000000ULL, .size = 0x1000, .doorbell = 127, .name = "c", .peer = "p"};
 	n = build(0x48000000, 0x1000);
 	fd = mkstemp(in);
 	assert_true(fd >= 0);
@@ -330,6 +382,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_gic, setup),
 	    cmocka_unit_test_setup(test_timer, setup),
 	    cmocka_unit_test_setup(test_uart_and_clock, setup),
+	    cmocka_unit_test_setup(test_channels, setup),
 	    cmocka_unit_test_setup(test_dtc_accepts, setup),
 	    cmocka_unit_test_setup(test_errors, setup),
 	};
