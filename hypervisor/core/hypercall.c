@@ -152,6 +152,7 @@ bool hypercall_handles(uint32_t fn)
 void hypercall(struct vcpu *vcpu, struct guest_regs *r)
 {
 	uint32_t fn = (uint32_t)r->x[0];
+	const char *why = NULL;
 	int64_t ret;
 
 	switch (fn) {
@@ -176,11 +177,8 @@ void hypercall(struct vcpu *vcpu, struct guest_regs *r)
 		r->x[0] = TANDEM_OK;
 		return;
 	case TANDEM_HC_CHANNEL_NOTIFY: /* any endpoint VM: no privilege needed */
-		ret = channel_notify(vcpu, r->x[1]);
-		r->x[0] = (uint64_t)(ret == TANDEM_OK ? ret
-						      : refuse(vcpu, fn, ret,
-							       "no such channel, or the VM is not "
-							       "one of its ends"));
+		ret = channel_notify(vcpu, r->x[1], &why);
+		r->x[0] = (uint64_t)(ret == TANDEM_OK ? ret : refuse(vcpu, fn, ret, why));
 		return;
 	default:
 		break;

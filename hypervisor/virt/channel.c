@@ -218,7 +218,7 @@ static void defer(struct chan_vm *cv, const struct cfg_channel_end *end, uint64_
 			 cv->vm->name, end->name, DOORBELL_RATE, (unsigned long long)cv->deferred);
 }
 
-int64_t channel_notify(struct vcpu *vcpu, uint64_t id)
+int64_t channel_notify(struct vcpu *vcpu, uint64_t id, const char **why)
 {
 	struct vm *vm = vcpu->vm;
 	struct chan_vm *cv = &chan_vms[vm->index];
@@ -230,8 +230,12 @@ int64_t channel_notify(struct vcpu *vcpu, uint64_t id)
 		if (vm->cfg->channels[i].id == id)
 			end = &vm->cfg->channels[i];
 	}
-	if (!end)
+	if (!end) {
+		*why = id < CFG_MAX_CHANNELS && channels[id].pa
+			   ? "the VM is not one of its two ends"
+			   : "no such channel";
 		return TANDEM_E_INVAL;
+	}
 	/* The caller's stores to the region are visible before the peer takes the doorbell. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	now = arch_counter_read();

@@ -26,10 +26,11 @@ void channel_vm_up(struct vm *vm);
 void channel_vm_down(struct vm *vm);
 /*
  * TANDEM_HC_CHANNEL_NOTIFY from vcpu: rings the doorbell of the peer of vcpu's VM on channel
- * id. Returns TANDEM_OK, or TANDEM_E_INVAL (no such channel, caller not an endpoint). A
- * doorbell to a stopped peer is dropped; beyond the caller's rate it is deferred, not lost.
+ * id. Returns TANDEM_OK, or TANDEM_E_INVAL with *why set (no such channel, caller not an
+ * endpoint). A doorbell to a stopped peer is dropped; beyond the caller's rate it is deferred
+ * (delivered when the rate allows), not lost.
  */
-int64_t channel_notify(struct vcpu *vcpu, uint64_t id);
+int64_t channel_notify(struct vcpu *vcpu, uint64_t id, const char **why);
 /*
  * Console dump, for each channel end of vm: window, doorbell, both link words, doorbells it
  * received and those dropped (it was stopped), and its own doorbells deferred by the rate.
