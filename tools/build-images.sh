@@ -2,6 +2,7 @@
 # Builds the default guest images into BUILD/images/:
 #   linux-Image           Debian's current arm64 kernel (from the linux-image-arm64 metapackage)
 #   linux-initrd.cpio.gz  a busybox initramfs: guests/linux/initramfs/ + busybox + a few modules
+#                         + Tandem's own modules (guests/linux/modules/, tools/build-modules.sh)
 # Downloads (apt-get download) and extracts (dpkg-deb -x) into BUILD/cache/, reused across runs;
 # rebuilds only when an input changes (package versions, the initramfs recipe, this script).
 # Usage: tools/build-images.sh [BUILD]      (BUILD defaults to "build")
@@ -63,8 +64,9 @@ ABI=${KPKG#linux-image-}
 inputs_hash() {
 	{
 		echo "$KPKG=$KVER busybox-static=$BVER modules=$MODULES"
-		(cd "$TOP" && find guests/linux/initramfs guests/linux/tools tools/build-images.sh tools/mkcpio.py \
-			\( -type f -o -type l \) -print0 | sort -z | xargs -0 sha256sum)
+		(cd "$TOP" && find guests/linux/initramfs guests/linux/tools guests/linux/modules \
+			hypervisor/include/tandem/abi tools/build-images.sh tools/build-modules.sh \
+			tools/mkcpio.py \( -type f -o -type l \) -print0 | sort -z | xargs -0 sha256sum)
 	} | sha256sum | cut -d' ' -f1
 }
 HASH=$(inputs_hash)
@@ -125,8 +127,8 @@ cp "$KDIR/boot/config-$ABI" "$IMAGES/linux-config" 2>/dev/null || true
 echo "$ABI $KVER" >"$IMAGES/linux-version"
 log "linux-Image ($ABI, $KVER)"
 
-# The initramfs tree.
-ROOT=$CACHE/rootfs
+# The initramfs tree (in this build folder: build/cache may be shared with other checkouts).
+ROOT=$BUILD/initramfs
 rm -rf "$ROOT"
 mkdir -p "$ROOT"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,run,root,etc,mnt,lib/modules}
 cp "$BDIR/bin/busybox" "$ROOT/bin/busybox"
@@ -191,6 +193,15 @@ for extra in ("modules.builtin", "modules.order"):
         shutil.copyfile(os.path.join(src, extra), os.path.join(dst, extra))
 PY
 fi
+
+# Tandem's own modules, built against this kernel's headers: /lib/modules/ABI/extra/NAME.ko,
+# loadable with `modprobe NAME` (they need nothing but the kernel itself).
+EXTRA=$ROOT/lib/modules/$ABI/extra
+"$TOP/tools/build-modules.sh" "$BUILD" "$ABI" "$KVER" "$EXTRA"
+for ko in "$EXTRA"/*.ko; do
+	[ -e "$ko" ] || continue
+	echo "extra/$(basename "$ko"):" >>"$ROOT/lib/modules/$ABI/modules.dep"
+done
 
 python3 "$TOP/tools/mkcpio.py" "$ROOT" "$IMAGES/linux-initrd.cpio.gz" \
 	--dev dev/console:c:5:1 --dev dev/null:c:1:3 --dev dev/ttyAMA0:c:204:64

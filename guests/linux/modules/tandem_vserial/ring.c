@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Bytes and words through the shared region, for one port (tandem/abi/vserial.h
+ * has the protocol). Every index read from the RTOS is validated before use;
+ * data is addressed through our own layout snapshot and a masked index only, so
+ * nothing the peer writes can move an access outside its ring.
+ */
+#include <linux/tty_flip.h>
+
+#include "tandem_vserial.h"
+
+static u32 tvs_ring_mask(struct tvs_chan *c)
+{
+	return c->layout.ring_size - 1;
+}
+
+static u8 *tvs_ring_data(struct tvs_port *p, u32 dir)
+{
+	struct tvs_chan *c = p->chan;
+
+	return c->base + tandem_vserial_ring_offset(&c->layout, p->index, dir);
+}
+
+/*
+ * A peer index failed validation. If the RTOS is still in the state we
+ * attached to, it is corruption: count it, say so (rate-limited), and let the
+ * caller reset the ring by adopting the peer's index. Otherwise the RTOS is
+ * resynchronising and the channel work detaches.
+ */
+static bool tvs_corrupt(struct tvs_port *p, const char *ring, u32 peer, u32 own)
+{
+	struct tvs_chan *c = p->chan;
+
+	if (!tvs_dev_unchanged(c)) {
+		tvs_kick(c);
+		return false;
+	}
+	c->corrupt++;
+	WRITE_ONCE(tvs_hdr(c)->tty.corrupt, c->corrupt);
+	dev_warn_ratelimited(
+	    c->dev,
+	    "channel %u port %u: %s index %#x from the RTOS is %u bytes from "
+	    "ours (%#x, ring of %u): corrupt, ring reset (%u so far)\n",
+	    c->id, p->index, ring, peer, peer - own, own, c->layout.ring_size,
+	    c->corrupt);
+	return true;
+}
+
+/* At attach: our words to their initial values, the requests re-sent. */
+void tvs_port_reset_words(struct tvs_port *p)
+{
+	struct tandem_vserial_port *d = tvs_desc(p);
+
+	p->rx_cons = 0;
+	p->tx_prod = 0;
+	p->want_space = false;
+	p->line_seq = 0;
+	WRITE_ONCE(d->rx.cons, 0);
+	WRITE_ONCE(d->tx.prod, 0);
+	WRITE_ONCE(d->tx.prod_flags, 0);
+	WRITE_ONCE(d->line_req.seq, 0);
+	WRITE_ONCE(d->tty_ctrl, p->ctrl);
+	if (p->ctrl & TANDEM_VSERIAL_CTRL_OPEN)
+		tvs_port_set_line(p, &p->req);
+}
+
+/*
+ * The RX ring into the tty: what the line discipline accepts is consumed; a
+ * port nobody has open drops what arrives, as a UART's FIFO would.
+ */
+void tvs_port_rx(struct tvs_port *p, bool *notify)
+{
+	struct tvs_chan *c = p->chan;
+	struct tandem_vserial_port *d = tvs_desc(p);
+	u32 size = c->layout.ring_size, prod, fill, n, done;
+	u8 *data = tvs_ring_data(p, TANDEM_VSERIAL_RX);
+
+	prod = smp_load_acquire(&d->rx.prod);
+	if (!tandem_vserial_ring_fill(prod, p->rx_cons, size, &fill)) {
+		if (!tvs_corrupt(p, "RX prod", prod, p->rx_cons))
+			return;
+		fill = 0;
+		p->rx_cons = prod;
+	} else if (fill == 0 || READ_ONCE(p->throttled)) {
+		return;
+	} else if (!tty_port_initialized(&p->port)) {
+		p->rx_cons = prod;
+	} else {
+		while (fill) {
+			n = tandem_vserial_ring_contig(p->rx_cons, size, fill);
+			done = tty_insert_flip_string(
+			    &p->port, data + (p->rx_cons & tvs_ring_mask(c)),
+			    n);
+			p->rx_cons += done;
+			fill -= done;
+			if (done < n)
+				break; /* flip buffers full: the rest waits */
+		}
+		tty_flip_buffer_push(&p->port);
+	}
+	/* Our reads of the bytes complete before the RTOS may reuse them. */
+	smp_store_release(&d->rx.cons, p->rx_cons);
+	if (READ_ONCE(d->rx.prod_flags) & TANDEM_VSERIAL_WANT_SPACE)
+		*notify = true;
+}
+
+/* Bytes in the TX ring (*fill) and room left; 0 room on a corrupt ring. */
+unsigned int tvs_port_tx_room(struct tvs_port *p, u32 *fill)
+{
+	struct tvs_chan *c = p->chan;
+	struct tandem_vserial_port *d = tvs_desc(p);
+	u32 size = c->layout.ring_size;
+	u32 cons = smp_load_acquire(&d->tx.cons);
+
+	if (!tandem_vserial_ring_fill(p->tx_prod, cons, size, fill)) {
+		if (tvs_corrupt(p, "TX cons", cons, p->tx_prod)) {
+			/* Reset: drop what was in flight, start at theirs. */
+			p->tx_prod = cons;
+			smp_store_release(&d->tx.prod, p->tx_prod);
+		}
+		*fill = 0;
+		return 0;
+	}
+	return size - *fill;
+}
+
+/* The RTOS rang and we were waiting for TX space: wake the writers. */
+void tvs_port_tx_space(struct tvs_port *p)
+{
+	u32 fill;
+
+	if (!p->want_space || tvs_port_tx_room(p, &fill) == 0)
+		return;
+	p->want_space = false;
+	WRITE_ONCE(tvs_desc(p)->tx.prod_flags, 0);
+	tty_port_tty_wakeup(&p->port);
+}
+
+/* No room: ask the RTOS to ring when it has consumed (no lost wake-up). */
+void tvs_port_want_space(struct tvs_port *p)
+{
+	u32 fill;
+
+	if (p->want_space)
+		return;
+	p->want_space = true;
+	WRITE_ONCE(tvs_desc(p)->tx.prod_flags, TANDEM_VSERIAL_WANT_SPACE);
+	smp_mb(); /* the flag before the re-read of cons (the RTOS: the reverse)
+		   */
+	if (tvs_port_tx_room(p, &fill) > 0)
+		tvs_kick(
+		    p->chan); /* it consumed meanwhile: the work wakes us */
+}
+
+/*
+ * Copies up to count bytes into the TX ring; *notify says whether the fill
+ * crossed the RTOS's threshold (ring the doorbell now). Otherwise the caller
+ * arms the max-delay timer.
+ */
+int tvs_port_write(struct tvs_port *p, const u8 *buf, int count, bool *notify)
+{
+	struct tvs_chan *c = p->chan;
+	struct tandem_vserial_port *d = tvs_desc(p);
+	u32 size = c->layout.ring_size, fill, room, n, k, done = 0;
+	u8 *data = tvs_ring_data(p, TANDEM_VSERIAL_TX);
+
+	room = tvs_port_tx_room(p, &fill);
+	n = min_t(u32, room, count);
+	while (done < n) {
+		k = tandem_vserial_ring_contig(p->tx_prod + done, size,
+					       n - done);
+		memcpy(data + ((p->tx_prod + done) & tvs_ring_mask(c)),
+		       buf + done, k);
+		done += k;
+	}
+	if (n) {
+		p->tx_prod += n;
+		/* The bytes before the index that publishes them. */
+		smp_store_release(&d->tx.prod, p->tx_prod);
+		*notify = tandem_vserial_crossed_threshold(fill, fill + n,
+							   p->tx_threshold);
+	}
+	if (n < (u32)count)
+		tvs_port_want_space(p);
+	return n;
+}
+
+/* Our control bits (OPEN, DTR, RTS, BREAK) to the RTOS. */
+void tvs_port_set_ctrl(struct tvs_port *p, u32 ctrl)
+{
+	p->ctrl = ctrl;
+	if (p->chan->live)
+		WRITE_ONCE(tvs_desc(p)->tty_ctrl, ctrl);
+}
+
+/* A line-settings request: the fields, then (release) the new sequence. */
+void tvs_port_set_line(struct tvs_port *p, const struct tandem_vserial_line *l)
+{
+	struct tandem_vserial_line *r;
+
+	p->req = *l;
+	if (!p->chan->live)
+		return;
+	r = &tvs_desc(p)->line_req;
+	WRITE_ONCE(r->baud, l->baud);
+	WRITE_ONCE(r->data_bits, l->data_bits);
+	WRITE_ONCE(r->parity, l->parity);
+	WRITE_ONCE(r->stop_bits, l->stop_bits);
+	p->line_seq++;
+	smp_store_release(&r->seq, p->line_seq);
+}
+
+/* The modem lines the RTOS reports, one read. */
+u32 tvs_port_modem(struct tvs_port *p)
+{
+	return p->chan->live ? READ_ONCE(tvs_desc(p)->dev_modem) : 0;
+}
