@@ -22,5 +22,9 @@ void shell_start(void);
 bool tandemctl_command(char *line);
 /* hc storm: every CPU moves VM (or pCPU) index between two pools for ms ms; one HC line. */
 void hcstorm(bool vm, uint64_t index, uint64_t pool_a, uint64_t pool_b, uint64_t ms);
+/* `chan` (chan.c): remembers the platform; the command sets the channels up on first use. */
+void chan_setup(const struct platform *p);
+/* `chan ...`: lists, writes, reads and rings the DTB's Tandem channels; true if handled. */
+bool chan_command(char *line);
 
 #endif

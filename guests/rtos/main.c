@@ -43,6 +43,7 @@ static void init_main(void *arg)
 		irq_register(plat.uart_irq, uart_irq, NULL);
 		gic->enable(plat.uart_irq, 0);
 		uart_rx_irq_enable();
+		chan_setup(&plat);
 		shell_start();
 	}
 	if (cfg.test_fault)

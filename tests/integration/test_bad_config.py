@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Issues 2, 3 and 4, bad input: each faulty system description stops the boot with one line
+"""Issues 2, 3, 4 and 13, bad input: each faulty system description stops the boot with one line
 `config: <node>: <property>: <rule>` and no VM starts. One boot per case (-smp 4 -m 2G)."""
 import re
 
@@ -17,6 +17,10 @@ CASES = [
     ("bad-pool-cpu-twice", "/pools/rt", "cpus", "issue 4: a pCPU in two pools"),
     ("bad-scheduler", "/pools/rt", "scheduler", "issue 4: an unknown scheduler"),
     ("bad-pool-name", "linux", "pool", "issue 4: an unknown pool name"),
+    ("bad-channel-unknown-vm", "/channels/link", "vms", "issue 13: a channel naming an unknown VM"),
+    ("bad-channel-same-vm", "/channels/link", "vms", "issue 13: the same VM at both ends"),
+    ("bad-channel-size", "/channels/link", "size", "issue 13: a size not page-aligned"),
+    ("bad-channel-overlap", "/channels/b", "ipa", "issue 13: two channels overlapping a fixed IPA"),
 ]
 
 t = harness.Test(__file__)

@@ -768,6 +768,16 @@ static void test_shipped_configs(void **state)
 	     "config: /pools/rt: cpus: pCPU 2 is already in pool \"pool0\""},
 	    {"configs/tests/bad-scheduler.dts", "config: /pools/rt: scheduler: unknown scheduler"},
 	    {"configs/tests/bad-pool-name.dts", "config: /vms/linux: pool: unknown pool"},
+	    {"configs/tests/channel-rtos.dts", ""},
+	    {"configs/tests/bad-channel-unknown-vm.dts",
+	     "config: /channels/link: vms: unknown VM \"linux\""},
+	    {"configs/tests/bad-channel-same-vm.dts",
+	     "config: /channels/link: vms: names VM \"rtos\" at both ends"},
+	    {"configs/tests/bad-channel-size.dts",
+	     "config: /channels/link: size: must be a multiple of 4 KiB"},
+	    {"configs/tests/bad-channel-overlap.dts",
+	     "config: /channels/b: ipa: 0x900002000+0x2000 in VM rtos overlaps channel a at "
+	     "0x900000000+0x4000"},
 	};
 	struct cfg_resources res = {.nr_pcpus = 4, .free_bytes = GiB(2) - MiB(64)};
 
@@ -789,6 +799,8 @@ static void test_shipped_configs(void **state)
 		assert_int_equal(pclose(p), 0);
 		assert_int_equal(fdt_open(&f, blob, n), 0);
 		ret = cfg_parse(&f, shipped_image, NULL, &sys);
+		if (ret == 0)
+			ret = cfg_place_channels(&sys);
 		if (ret == 0)
 			ret = cfg_check_resources(&sys, &res);
 		if (!*cases[i].err) {
