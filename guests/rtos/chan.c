@@ -11,6 +11,9 @@
  *   chan events I      the peer's link words seen at doorbells      CHAN events i= peer=w,w,...
  *   chan watch I MS    polls the peer's link word until its generation changes and it is up
  *                      (or MS ms): every value it took               CHAN watch i= peer=w,w,... ms=
+ *   chan bench I N     median counter ticks of N doorbells (spaced below the rate limit), N null
+ *                      hypercalls and N emulated MMIO reads (GICD_TYPER), minus an empty pair
+ *                      of counter reads              CHAN bench i= n= notify= hvc= mmio= empty=
  */
 #include "../../hypervisor/include/tandem/abi/channel.h"
 #include "../../hypervisor/include/tandem/abi/hypercall.h"
@@ -23,7 +26,13 @@
 #include "sysreg.h"
 #include <common/smccc_call.h>
 
-#define MAX_EVENTS 16
+#define MAX_EVENTS    16
+#define BENCH_MAX     256
+#define SMCCC_VERSION 0x80000000U /* the null hypercall of docs/benchmarks.md */
+#define GICD_TYPER    0x4
+#define USAGE                                                                                      \
+	"CHAN usage: chan [write I SEED | read I | ring I [N] | storm I MS | events I | watch I "  \
+	"MS | bench I N]"
 
 struct chan_state {
 	volatile uint64_t rx;	     /* doorbells taken */
@@ -236,6 +245,69 @@ static void watch(unsigned i, uint64_t ms)
 		(unsigned long)((now - start) * 1000 / freq));
 }
 
+static inline uint64_t stamp(void)
+{
+	uint64_t v;
+
+	__asm__ volatile("isb\n\tmrs %0, cntvct_el0" : "=r"(v)::"memory");
+	return v;
+}
+
+static uint64_t median(uint64_t *v, unsigned n)
+{
+	for (unsigned i = 1; i < n; i++) {
+		uint64_t x = v[i];
+		unsigned j = i;
+
+		for (; j > 0 && v[j - 1] > x; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
+	return v[n / 2];
+}
+
+/* op 0: a doorbell, 1: a null hypercall, 2: an emulated MMIO read, 3: nothing. */
+static uint64_t bench_op(unsigned i, unsigned op, unsigned n)
+{
+	static uint64_t v[BENCH_MAX];
+	volatile uint32_t *typer = (volatile uint32_t *)(uintptr_t)(plat->gicd + GICD_TYPER);
+	/* 4 doorbells a rate-limit token apart at most (20000/s): every one is injected. */
+	uint64_t gap = read_sysreg(cntfrq_el0) / 5000, next = 0;
+
+	for (unsigned k = 0; k < n; k++) {
+		uint64_t t0, t1;
+
+		while (op == 0 && stamp() < next)
+			;
+		t0 = stamp();
+		if (op == 0)
+			ring(i);
+		else if (op == 1)
+			smccc_call(true, SMCCC_VERSION, 0, 0, 0);
+		else if (op == 2)
+			(void)*typer;
+		t1 = stamp();
+		v[k] = t1 - t0;
+		next = t1 + gap;
+	}
+	return median(v, n);
+}
+
+static void bench(unsigned i, uint64_t n)
+{
+	uint64_t notify, hvc, mmio, empty;
+
+	if (n < 1 || n > BENCH_MAX)
+		n = BENCH_MAX;
+	notify = bench_op(i, 0, (unsigned)n);
+	hvc = bench_op(i, 1, (unsigned)n);
+	mmio = bench_op(i, 2, (unsigned)n);
+	empty = bench_op(i, 3, (unsigned)n);
+	kprintf("CHAN bench i=%u n=%lu notify=%lu hvc=%lu mmio=%lu empty=%lu\n", i,
+		(unsigned long)n, (unsigned long)notify, (unsigned long)hvc, (unsigned long)mmio,
+		(unsigned long)empty);
+}
+
 bool chan_command(char *line)
 {
 	char *w[4];
@@ -264,10 +336,7 @@ bool chan_command(char *line)
 	if (n == 4)
 		arg = number(w[3], &ok);
 	if (!ok || n < 3 || i >= plat->nr_channels) {
-		kprintf(
-		    "CHAN usage: chan [write I SEED | read I | ring I [N] | storm I MS | events "
-		    "I] (I < %u)\n",
-		    plat->nr_channels);
+		kprintf("%s (I < %u)\n", USAGE, plat->nr_channels);
 		return true;
 	}
 	if (!strcmp(w[1], "write") && n == 4)
@@ -282,9 +351,9 @@ bool chan_command(char *line)
 		events((unsigned)i);
 	else if (!strcmp(w[1], "watch") && n == 4)
 		watch((unsigned)i, arg);
+	else if (!strcmp(w[1], "bench"))
+		bench((unsigned)i, arg);
 	else
-		kprintf(
-		    "CHAN usage: chan [write I SEED | read I | ring I [N] | storm I MS | events "
-		    "I]\n");
+		kprintf("%s\n", USAGE);
 	return true;
 }
