@@ -136,7 +136,10 @@ void tvs_port_tx_space(struct tvs_port *p)
 	tty_port_tty_wakeup(&p->port);
 }
 
-/* No room: ask the RTOS to ring when it has consumed (no lost wake-up). */
+/*
+ * No room, or waiting for the ring to drain: ask the RTOS to ring when it has
+ * consumed (no lost wake-up).
+ */
 void tvs_port_want_space(struct tvs_port *p)
 {
 	u32 fill;

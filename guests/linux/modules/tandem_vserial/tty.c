@@ -129,8 +129,12 @@ static unsigned int tvs_chars_in_buffer(struct tty_struct *tty)
 	u32 fill = 0;
 
 	spin_lock_irqsave(&p->chan->lock, flags);
-	if (p->chan->live)
+	if (p->chan->live) {
 		tvs_port_tx_room(p, &fill);
+		/* Someone waits for the ring to drain (close, tcdrain). */
+		if (fill)
+			tvs_port_want_space(p);
+	}
 	spin_unlock_irqrestore(&p->chan->lock, flags);
 	return fill;
 }

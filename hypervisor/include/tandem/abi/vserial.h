@@ -47,10 +47,11 @@
  * (TANDEM_HC_CHANNEL_NOTIFY) when the ring's fill crosses `threshold` upwards
  * (tandem_vserial_crossed_threshold()), or when produced bytes have waited `max_delay_us` without
  * a notification (a timer armed at the first unsignalled byte). A producer that finds the ring too
- * full sets TANDEM_VSERIAL_WANT_SPACE in its prod_flags, then a full barrier, then re-reads cons
- * (no lost wake-up); a consumer that frees space while the flag is set notifies the producer,
- * which clears the flag when it resumes. Before every notify call: a full barrier (Linux mb(),
- * RTOS dsb ish) so the peer sees the data and indices when its doorbell interrupt arrives.
+ * full, or waits for it to drain (a tty being closed), sets TANDEM_VSERIAL_WANT_SPACE in its
+ * prod_flags, then a full barrier, then re-reads cons (no lost wake-up); a consumer that frees
+ * space while the flag is set notifies the producer, which clears the flag when it resumes. Before
+ * every notify call: a full barrier (Linux mb(), RTOS dsb ish) so the peer sees the data and
+ * indices when its doorbell interrupt arrives.
  *
  * Resynchronisation (epochs). A side's `epoch` changes (never to 0) every time it resets the words
  * it writes. The dev side leads, the tty side follows; the rings are live only while
@@ -104,7 +105,7 @@
 #define TANDEM_VSERIAL_TX 1U /* Linux -> RTOS: tty produces, dev consumes */
 
 /* tandem_vserial_ring.prod_flags */
-#define TANDEM_VSERIAL_WANT_SPACE (1U << 0) /* the producer waits for space: notify it */
+#define TANDEM_VSERIAL_WANT_SPACE (1U << 0) /* producer waits for space or a drain: notify */
 
 /* tandem_vserial_line.parity */
 #define TANDEM_VSERIAL_PARITY_NONE  0U
