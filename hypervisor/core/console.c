@@ -3,8 +3,8 @@
  * VM's emulated PL011, written in whole lines, with input going to one VM at a time.
  *
  * Lock: console_lock is a leaf. It is taken with interrupts masked so that the UART
- * interrupt on the same pCPU cannot spin on it; vpl011_rx_char() is called after it
- * is dropped.
+ * interrupt on the same pCPU cannot spin on it; console_rx_deliver() is called after
+ * it is dropped.
  *
  * Output model. The terminal has one cursor; "owner" is the source whose unfinished
  * line the cursor sits at the end of. Each VM accumulates its current line in a
@@ -22,40 +22,21 @@
 #include <tandem/spinlock.h>
 #include <tandem/stats.h>
 #include <tandem/string.h>
-#include <tandem/timer.h>
 #include <tandem/vgic.h>
 #include <tandem/vm.h>
-#include <tandem/vpl011.h>
 
-#define LINE_LEN   256		   /* a guest line longer than this is printed in pieces */
-#define PRINTK_LEN 512		   /* one printk message, formatted on the caller's stack */
-static volatile bool rx_throttled; /* the UART's receive interrupt is muted */
-#define IRQ_DRAIN_MAX 1024	   /* characters per console_irq(); the level IRQ fires again */
+#include "console-internal.h"
+
+#define PRINTK_LEN    512  /* one printk message, formatted on the caller's stack */
+#define IRQ_DRAIN_MAX 1024 /* characters per console_irq(); the level IRQ fires again */
 #define CTRL_A	      0x01
 #define CTRL_A_SWITCH 3	   /* presses in a row that move the input focus */
 #define OWNER_NONE    (-1) /* the cursor is at the start of a line */
 #define OWNER_HV      (-2) /* the hypervisor printed a partial line */
 
-struct guest_line {
-	char buf[LINE_LEN];
-	size_t len;
-	bool cr; /* a '\r' arrived and waits to see whether '\n' follows */
-};
-
 static const struct uart_ops *uart; /* NULL until console_init(): output is dropped */
 static uint64_t uart_base;	    /* physical base of the UART behind uart, for diagnostics */
 static spinlock_t console_lock = SPINLOCK_INIT;
-static spinlock_t rx_flow_lock = SPINLOCK_INIT; /* orders muting against unmuting */
-/*
- * A VM that leaves its full FIFO unread this long is taken as not reading its console: the
- * UART is unmuted and input to that VM is dropped (the vpl011 counts an overrun) until it
- * reads again, so it cannot hold the console hostage: Ctrl-A still switches and dumps.
- * Generous, because under emulation on a loaded host a healthy guest may pause for a while.
- */
-#define RX_STALL_MS 3000
-static struct timer rx_stall_timer;
-static unsigned rx_muted_vm;	   /* the VM whose full FIFO muted the UART */
-static int rx_deaf_vm = -1;	   /* index of a VM found not reading: its input is dropped */
 static volatile int lock_cpu = -1; /* pCPU holding console_lock, so panic() cannot self-deadlock */
 
 static struct guest_line lines[CFG_MAX_VMS];
@@ -127,7 +108,7 @@ static void show_focus(void)
 	if (owner != OWNER_NONE || focus >= nr_vms || focus >= CFG_MAX_VMS || !lines[focus].len)
 		return;
 	put_prefix(&vms[focus]);
-	uart_write(lines[focus].buf, lines[focus].len);
+	line_draw(&lines[focus], uart_write); /* text only: no terminal query is asked twice */
 	owner = (int)focus;
 }
 
@@ -155,23 +136,31 @@ static void emit_line(struct vm *vm, struct guest_line *l, const char *end)
 {
 	break_line();
 	put_prefix(vm);
-	uart_write(l->buf, l->len);
+	line_draw(l, uart_write);
 	uart_puts(end);
-	l->len = 0;
+	line_clear(l);
 	show_focus();
 }
 
+/*
+ * Only the live VM's own characters, while the cursor is at the end of its line, go to the
+ * terminal as they come, control sequences included; everything drawn from a buffer (another
+ * VM's whole line, the live line redrawn) is the stored text alone (console_line.c).
+ */
 static void guest_char(struct vm *vm, struct guest_line *l, char c)
 {
 	int idx = (int)vm->index;
+	bool starts = l->seq == SEQ_NONE;
+	enum line_put put;
 
 	if (c == '\n') {
 		const char *end = l->cr ? "\r\n" : "\n";
 
 		l->cr = false;
+		l->seq = SEQ_NONE;
 		if (owner == idx) {
 			uart_puts(end);
-			l->len = 0;
+			line_clear(l);
 			owner = OWNER_NONE;
 			show_focus();
 		} else {
@@ -187,25 +176,34 @@ static void guest_char(struct vm *vm, struct guest_line *l, char c)
 			uart_puts("\r");
 			put_prefix(vm);
 		}
-		l->len = 0;
+		line_clear(l);
 	}
 	if (c == '\r') {
 		l->cr = true;
+		l->seq = SEQ_NONE;
 		return;
 	}
-	if (l->len == LINE_LEN) {
+	put = line_put(l, c);
+	if (put == LINE_FULL) {
 		/* Too long to hold: what is on screen stays there, anything else goes out now. */
 		if (owner != idx)
 			emit_line(vm, l, "\r\n");
-		l->len = 0;
+		line_clear(l);
+		put = line_put(l, c);
 	}
-	l->buf[l->len++] = c;
+	if (put == LINE_CONTROL) {
+		if (starts) /* a sequence's tail follows its start to the terminal, or not at all */
+			l->seq_hidden = owner != idx;
+		if (owner == idx && !l->seq_hidden)
+			uart_write(&c, 1);
+		return;
+	}
 	if (owner == idx) {
 		uart_write(&c, 1);
 	} else if (is_live(vm->index)) {
 		break_line();
 		put_prefix(vm);
-		uart_write(l->buf, l->len);
+		line_draw(l, uart_write);
 		owner = idx;
 	}
 }
@@ -369,84 +367,23 @@ void console_input(char c)
 	if (!target)
 		return;
 	while (held--)
-		vpl011_rx_char(target, CTRL_A);
-	vpl011_rx_char(target, c);
+		console_rx_deliver(target, CTRL_A);
+	console_rx_deliver(target, c);
 }
 
 /*
- * Mutes the UART's receive interrupt because target's FIFO is full; returns false if the
- * guest drained it meanwhile (input flows on). The guest drains on another pCPU at any
- * moment: console_rx_resume() stores the drained count, then looks at rx_throttled; this
- * stores rx_throttled, then looks at the count, each with a full barrier between, so at
- * least one side sees the other and the UART is never left muted over a drained FIFO.
+ * Everything received goes through console_input() at once, never held back in the UART: Ctrl-A
+ * must reach the console whatever the focused VM does, so flow control is the input queues'
+ * (console_rx.c), not the UART's.
  */
-static bool rx_throttle(struct vm *target)
-{
-	unsigned long flags = arch_irq_save();
-	bool muted;
-
-	spin_lock(&rx_flow_lock);
-	__atomic_store_n(&rx_throttled, true, __ATOMIC_RELAXED);
-	uart->set_rx_irq(false);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	muted = !vpl011_rx_room(target, 3);
-	if (!muted) {
-		__atomic_store_n(&rx_throttled, false, __ATOMIC_RELAXED);
-		uart->set_rx_irq(true);
-	} else {
-		rx_muted_vm = target->index;
-		timer_arm(&rx_stall_timer,
-			  arch_counter_read() + arch_counter_freq() * RX_STALL_MS / 1000);
-	}
-	spin_unlock(&rx_flow_lock);
-	arch_irq_restore(flags);
-	return muted;
-}
-
-/* The muting VM read nothing for RX_STALL_MS: stop waiting for it (IRQ context). */
-static void rx_stall_fired(struct timer *timer)
-{
-	unsigned long flags = arch_irq_save();
-	bool deaf = false;
-
-	spin_lock(&rx_flow_lock);
-	if (rx_throttled) {
-		__atomic_store_n(&rx_throttled, false, __ATOMIC_RELAXED);
-		rx_deaf_vm = (int)rx_muted_vm;
-		deaf = true;
-		uart->set_rx_irq(true);
-	}
-	spin_unlock(&rx_flow_lock);
-	arch_irq_restore(flags);
-	if (deaf)
-		log_warn(
-		    "vm %s: reads no console input (its receive FIFO full for %u ms): input to "
-		    "it is dropped until it reads again",
-		    vms[rx_muted_vm].name, RX_STALL_MS);
-}
-
 void console_irq(void)
 {
 	int c;
 
 	if (!uart || !uart->getc)
 		return;
-	for (unsigned i = 0; i < IRQ_DRAIN_MAX; i++) {
-		struct vm *target = focus < nr_vms ? &vms[focus] : NULL;
-
-		/*
-		 * Flow control instead of loss: while the focused VM's FIFO is full, leave
-		 * input in the UART (whose sender then waits) and mute its interrupt until
-		 * the guest reads (console_rx_resume). Room for 3: two held Ctrl-As and c.
-		 */
-		if (target && target->state == VM_RUNNING && (int)target->index != rx_deaf_vm &&
-		    !vpl011_rx_room(target, 3) && uart->set_rx_irq && rx_throttle(target))
-			return;
-		c = uart->getc();
-		if (c < 0)
-			break;
+	for (unsigned i = 0; i < IRQ_DRAIN_MAX && (c = uart->getc()) >= 0; i++)
 		console_input((char)c);
-	}
 }
 
 void console_vm_stopped(const struct vm *vm)
@@ -463,35 +400,13 @@ void console_vm_stopped(const struct vm *vm)
 	console_unlock_irqrestore(flags);
 }
 
-void console_rx_resume(const struct vm *vm)
-{
-	unsigned long flags;
-
-	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* pairs with rx_throttle() */
-	if ((!__atomic_load_n(&rx_throttled, __ATOMIC_RELAXED) &&
-	     __atomic_load_n(&rx_deaf_vm, __ATOMIC_RELAXED) != (int)vm->index) ||
-	    !uart || !uart->set_rx_irq)
-		return;
-	flags = arch_irq_save();
-	spin_lock(&rx_flow_lock);
-	if (rx_deaf_vm == (int)vm->index)
-		rx_deaf_vm = -1; /* it reads again: flow control, not loss, from now on */
-	if (rx_throttled) {
-		__atomic_store_n(&rx_throttled, false, __ATOMIC_RELAXED);
-		timer_cancel(&rx_stall_timer);
-		uart->set_rx_irq(true);
-	}
-	spin_unlock(&rx_flow_lock);
-	arch_irq_restore(flags);
-}
-
 void console_init(const struct uart_ops *ops, uint64_t base)
 {
 	unsigned long flags = console_lock_irqsave();
 
 	uart = ops;
 	uart_base = base;
-	timer_init(&rx_stall_timer, rx_stall_fired);
+	console_rx_init();
 	console_unlock_irqrestore(flags);
 	if (ops && ops->enable_rx_irq)
 		ops->enable_rx_irq();

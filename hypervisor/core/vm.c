@@ -304,7 +304,7 @@ void vm_stop(struct vm *vm, const char *why)
 	spin_unlock(&vm->lock);
 	log_info("vm %s: stopped (%s)", vm->name, why);
 	channel_vm_down(vm);
-	console_rx_resume(vm); /* it no longer drains its UART: input must not stay muted */
+	console_rx_resume(vm); /* queued input goes, rather than wait for a read */
 	console_vm_stopped(vm);
 	for (unsigned i = 0; i < nr_vms; i++)
 		any_running |= vms[i].state != VM_STOPPED;

@@ -211,15 +211,15 @@ static int vpl011_mmio(struct vcpu *vcpu, struct mmio_access *acc, void *opaque)
 		c = (char)(acc->value & 0xff);
 	} else {
 		acc->value = (reg_read(u, reg, shift == 0) & mask) >> shift;
-		/* Every read below half, not just the one reaching it: a mute that raced
-		 * with the read reaching it is caught by the next (console_rx_resume). */
+		/* Every read below half, not just the one reaching it: input the console
+		 * queued as the read reaching it went by is moved by the next. */
 		resume = reg == UARTDR && u->rx_count <= VPL011_RX_LEN / 2;
 	}
 	update_level(vm, u);
 	uart_unlock(u, flags);
 
-	/* The guest drained half its FIFO: let the console take input from the UART again
-	 * (a flag look when nothing is muted). */
+	/* The guest drained half its FIFO: the console refills it from what it queued
+	 * (a look at a count when nothing waits). */
 	if (resume)
 		console_rx_resume(vm);
 

@@ -36,6 +36,8 @@ DEFAULT_CPU = "max,pauth-impdef=on"
 DEFAULT_MACHINE = "virt,virtualization=on,gic-version=3"
 ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 BOOT_TIMEOUT = int(os.environ.get("TANDEM_BOOT_TIMEOUT", "120"))
+# What login() types first: no echo, and no kernel messages on the console (see login()).
+QUIET_SHELL = "stty -echo; dmesg -n 1"
 
 
 class Timeout(Exception):
@@ -154,6 +156,9 @@ class Console:
     def login(self, timeout=BOOT_TIMEOUT):
         """Waits for the guest's shell and turns its echo off (busybox ash then reads plain
         lines, without line editing): afterwards run() sees exactly what a command prints.
+        It also sets the kernel's console log level to 1 (emergencies only): a kernel message
+        on a loaded host ("hrtimer: interrupt took ...") must not read as command output
+        (issue 12 item 6; dmesg still has every message).
         If the marker line carries a "[name] " prefix (several VMs), run() is tied to that VM."""
         m = self.expect(r"^(\[([^\]\n]+)\] )?.*" + LINUX_READY, timeout)
         if m.group(2):
@@ -167,9 +172,9 @@ class Console:
             # redraw the prompt after a command was sent, and echo off glues output to it.
             line = self.text[self.text.rfind("\n", 0, m.start()) + 1:m.end()]
             self.prompt_text = line[len("[%s] " % self.shell_vm):]
-            self.run("stty -echo")
+            self.run(QUIET_SHELL)
         else:
-            self.send("stty -echo")
+            self.send(QUIET_SHELL)
             self.expect(PROMPT, 30)
 
     def focus(self, name, timeout=30):

@@ -1,7 +1,8 @@
 /* unit-sources: */
 /*
- * The console's line discipline and input focus. console.c is compiled into this file
- * (below) with its printk/panic renamed, because arch/fake supplies the test-wide ones.
+ * The console's line discipline, stored lines, input focus and input queues. console.c and its
+ * parts are compiled into this file (below) with printk/panic renamed: arch/fake supplies the
+ * test-wide ones.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +18,8 @@
 #define printk console_printk
 #define panic  console_panic
 #include "../../hypervisor/core/console.c"
+#include "../../hypervisor/core/console_line.c"
+#include "../../hypervisor/core/console_rx.c"
 #undef printk
 #undef panic
 
@@ -60,51 +63,45 @@ static void t_enable_rx(void)
 	rx_enabled++;
 }
 
-static bool rx_irq_on = true; /* flow control: the receive interrupt's mask */
+static const struct uart_ops t_uart = {t_putc, t_getc, t_enable_rx};
 
-static void t_set_rx_irq(bool on)
-{
-	rx_irq_on = on;
-}
-
-static const struct uart_ops t_uart = {t_putc, t_getc, t_enable_rx, t_set_rx_irq};
-
+/* What reached each VM's emulated UART: in order, and how many were lost to a full FIFO. */
 static struct {
 	struct vm *vm;
 	char c;
-} rx[64];
+} rx[8192];
 static unsigned nr_rx;
-
-/*
- * The focused guest's FIFO: room or not. drain_on_full_look: the guest drains it on another
- * pCPU right after the console's first look finds it full, and reads DR below half (which
- * calls console_rx_resume) before the console mutes the UART: the race flow control must win.
- */
-static bool fifo_room = true;
-static bool drain_on_full_look;
-static const struct vm *full_vm; /* if set: only this VM's FIFO is full */
+static unsigned fifo_count[CFG_MAX_VMS]; /* the VMs' receive FIFOs: VPL011_RX_LEN deep */
+static unsigned overruns[CFG_MAX_VMS];
 
 bool vpl011_rx_room(struct vm *vm, unsigned n)
 {
-	if (!fifo_room && drain_on_full_look) {
-		drain_on_full_look = false;
-		fifo_room = true;
-		console_rx_resume(vm);
-		return false; /* what the first look saw */
-	}
-	if (full_vm)
-		return vm != full_vm;
-	return fifo_room;
+	return VPL011_RX_LEN - fifo_count[vm->index] >= n;
 }
 
 void vpl011_rx_char(struct vm *vm, char c)
 {
+	/* Under the input queues' lock only: the console lock is a leaf, dropped by now. */
+	assert_int_equal(fake_arch.locks_held, 1);
+	if (fifo_count[vm->index] == VPL011_RX_LEN) {
+		overruns[vm->index]++;
+		return;
+	}
+	fifo_count[vm->index]++;
 	assert_true(nr_rx < ARRAY_SIZE(rx));
-	/* Delivered after the console lock is dropped (the console lock is a leaf). */
-	assert_int_equal(fake_arch.locks_held, 0);
 	rx[nr_rx].vm = vm;
 	rx[nr_rx].c = c;
 	nr_rx++;
+}
+
+/* The guest reads n characters from its FIFO, as vpl011.c does: below half, the console hears. */
+static void guest_reads(unsigned vm, unsigned n)
+{
+	while (n-- && fifo_count[vm]) {
+		fifo_count[vm]--;
+		if (fifo_count[vm] <= VPL011_RX_LEN / 2)
+			console_rx_resume(&vms[vm]);
+	}
 }
 
 /* Software timers (core/timer.c is not part of this test): the flow-control watchdog. */
@@ -128,12 +125,14 @@ void timer_cancel(struct timer *timer)
 		armed_timer = NULL;
 }
 
+/* Runs the armed timer at its expiry time. */
 static void fire_armed_timer(void)
 {
 	struct timer *t = armed_timer;
 
 	assert_non_null(t);
 	armed_timer = NULL;
+	fake_arch.counter = t->expires;
 	t->fn(t);
 }
 
@@ -171,13 +170,11 @@ static void reset_console(unsigned n)
 	nr_rx = 0;
 	rx_queue = NULL;
 	rx_enabled = 0;
-	rx_irq_on = true;
-	rx_throttled = false;
-	rx_deaf_vm = -1;
+	memset(queues, 0, sizeof(queues));
+	memset(fifo_count, 0, sizeof(fifo_count));
+	memset(overruns, 0, sizeof(overruns));
+	rx_stall_armed = false;
 	armed_timer = NULL;
-	fifo_room = true;
-	drain_on_full_look = false;
-	full_vm = NULL;
 	console_init(&t_uart, 0x09000000);
 }
 
@@ -328,6 +325,61 @@ static void test_long_focused_line_keeps_flowing(void **state)
 		assert_int_equal(term[i], 'z');
 }
 
+/* --- Redraws: text only (issue 12 item 5) --- */
+
+static void test_redraw_does_not_repeat_a_cursor_query(void **state)
+{
+	reset_console(2);
+	/* busybox ash asks the terminal where its cursor is after each prompt: once. */
+	guest(0, "~ # \x1b[6n");
+	expect("[a] ~ # \x1b[6n");
+	guest(1, "b boots\r\n");
+	expect("\r\n[b] b boots\r\n[a] ~ # ");
+	console_printk("tandem: note\n");
+	expect("\r\ntandem: note\r\n[a] ~ # ");
+}
+
+static void test_stored_line_follows_line_editing(void **state)
+{
+	reset_console(2);
+	guest(0, "~ # abc\b \b"); /* a shell erasing the 'c' */
+	expect("[a] ~ # abc\b \b");
+	console_printk("x\n");
+	expect("\r\nx\r\n[a] ~ # ab \b");	       /* the cursor back where the shell left it */
+	guest(0, "\x1b[2D\x1b[K\x1b[1mbold\x1b[0m\a"); /* back 2, erase to the end, SGR, BEL */
+	expect("\x1b[2D\x1b[K\x1b[1mbold\x1b[0m\a");
+	console_printk("y\n");
+	expect("\r\ny\r\n[a] ~ # bold");
+	guest(0, "\x1b]0;title\a\x1b[3C!\x1b[?25l"); /* OSC string, forward 3, a private mode */
+	expect("\x1b]0;title\a\x1b[3C!\x1b[?25l");
+	console_printk("z\n");
+	expect("\r\nz\r\n[a] ~ # bold   !");
+	guest(0, "\r\n");
+	expect("\r\n");
+}
+
+static void test_other_vms_lines_are_text_only(void **state)
+{
+	reset_console(2);
+	/* Not live: its line is drawn from the buffer, where no sequence is kept. */
+	guest(1, "\x1b[31mred\x1b[0m \x1b[6n\a\x1bPdcs\x1b\\ok\r\n");
+	expect("[b] red ok\r\n");
+}
+
+static void test_sequence_begun_off_the_cursor_is_not_half_shown(void **state)
+{
+	reset_console(1);
+	console_printk("tandem: partial");
+	expect("tandem: partial");
+	/* The cursor is the hypervisor's: the query is not sent, nor is its tail later. */
+	guest(0, "\x1b[6");
+	expect("");
+	guest(0, "n$ ");
+	expect("\r\n$ ");
+	guest(0, "\x1b[6n");
+	expect("\x1b[6n");
+}
+
 /* --- Input --- */
 
 static void test_input_goes_to_focus(void **state)
@@ -419,57 +471,132 @@ static void test_irq_drains_the_uart(void **state)
 	assert_int_equal(nr_rx, 3);
 }
 
-static void test_full_fifo_mutes_the_uart_until_the_guest_drains(void **state)
+/* Input typed at the terminal; returns how many characters reached FIFOs. */
+static unsigned typed(const char *s)
 {
-	reset_console(1);
-	rx_queue = "abc";
-	fifo_room = false;
-	console_irq();
-	assert_int_equal(nr_rx, 0); /* left in the UART, not dropped */
-	assert_false(rx_irq_on);
-	fifo_room = true;
-	console_rx_resume(&vms[0]); /* the guest read DR below half */
-	assert_true(rx_irq_on);
-	assert_null(armed_timer); /* the watchdog is off again */
-	console_irq();
-	assert_int_equal(nr_rx, 3);
-	console_rx_resume(&vms[0]); /* not muted: nothing to do */
-	assert_true(rx_irq_on);
+	unsigned before = nr_rx;
+
+	rx_queue = s;
+	while (*rx_queue)
+		console_irq();
+	return nr_rx - before;
 }
 
-static void test_a_vm_not_reading_cannot_hold_the_console(void **state)
+static char paste_buf[1024];
+
+/* The first n characters of paste_buf, typed. */
+static unsigned typed_n(size_t n)
+{
+	static char s[sizeof(paste_buf) + 1];
+
+	assert_true(n <= sizeof(paste_buf));
+	memcpy(s, paste_buf, n);
+	s[n] = '\0';
+	return typed(s);
+}
+
+static void test_full_fifo_queues_input_until_the_guest_reads(void **state)
+{
+	char paste[VPL011_RX_LEN + 40];
+
+	reset_console(1);
+	memset(paste, 'p', sizeof(paste) - 1);
+	paste[sizeof(paste) - 2] = 'q';
+	paste[sizeof(paste) - 1] = '\0';
+	/* A paste longer than the FIFO: the UART is read to the end, the rest waits in order. */
+	assert_int_equal(typed(paste), VPL011_RX_LEN);
+	assert_int_equal(queues[0].count, sizeof(paste) - 1 - VPL011_RX_LEN);
+	assert_non_null(armed_timer);
+	guest_reads(0, VPL011_RX_LEN / 2 - 1); /* above half: nothing moves yet */
+	assert_int_equal(nr_rx, VPL011_RX_LEN);
+	guest_reads(0, 1); /* at half: refilled to full */
+	assert_int_equal(nr_rx, VPL011_RX_LEN + VPL011_RX_LEN / 2);
+	guest_reads(0, VPL011_RX_LEN);
+	assert_int_equal(nr_rx, sizeof(paste) - 1);
+	assert_int_equal(rx[nr_rx - 1].c, 'q');
+	assert_int_equal(overruns[0], 0);
+	/* The watchdog finds the queue empty: no warning, nothing dropped. */
+	fire_armed_timer();
+	assert_null(strstr(term, "warning"));
+	assert_null(armed_timer);
+}
+
+/*
+ * What Linux's PL011 driver does at boot: it masks its receive interrupt and does not read
+ * its FIFO until the tty opens, seconds later, while a user types. Ctrl-A must reach the
+ * console at once all along; once the guest reads, its input must flow again.
+ */
+static void test_guest_not_reading_its_fifo_during_boot(void **state)
 {
 	reset_console(2);
-	rx_queue = "ab\x01\x01\x01x";
-	full_vm = &vms[0]; /* vm a's FIFO is full and stays so: it never reads */
-	console_irq();
-	assert_false(rx_irq_on);
-	assert_int_equal(nr_rx, 0);
-	fire_armed_timer(); /* RX_STALL_MS later */
-	assert_true(rx_irq_on);
+	stats_dumps = 0;
+	assert_int_equal(typed("echo typed-1\recho typed-2\recho typed-3\recho typed-4\recho "
+			       "typed-5\recho typed-6\r"),
+			 VPL011_RX_LEN);
+	assert_int_equal(queues[0].count, 6 * 13 - VPL011_RX_LEN);
+	typed("\x01"
+	      "d"); /* Ctrl-A d */
+	assert_int_equal(stats_dumps, 1);
+	/* Typed 1 s later: still queued, and the watchdog waits for the first queued input. */
+	fake_arch.counter += fake_arch.counter_freq;
+	assert_int_equal(typed("ls\r"), 0);
+	fire_armed_timer(); /* RX_STALL_MS after the queue started */
 	assert_non_null(strstr(term, "tandem: warning: vm a: reads no console input"));
-	console_irq();
-	/* a's input is offered to its UART (which drops it: full), the Ctrl-As still switch */
-	assert_int_equal(nr_rx, 3);
-	assert_ptr_equal(rx[1].vm, &vms[0]);
-	assert_ptr_equal(rx[2].vm, &vms[1]);
-	assert_int_equal(rx[2].c, 'x');
+	assert_int_equal(queues[0].count, 0);
+	/* From now on a's input goes to its FIFO alone (lost as on overrun): nothing piles up. */
+	assert_int_equal(typed("xyz"), 0);
+	assert_int_equal(overruns[0], 3);
+	assert_null(armed_timer);
+	typed("\x01\x01\x01");
 	assert_int_equal(focus, 1);
-	/* Once a reads again, a full FIFO of its own waits for it again. */
-	console_rx_resume(&vms[0]);
-	assert_int_equal(rx_deaf_vm, -1);
+	typed("b");
+	assert_ptr_equal(rx[nr_rx - 1].vm, &vms[1]);
+	typed("\x01\x01\x01");
+	assert_int_equal(focus, 0);
+	/* The tty opens: the driver drains 2 x 16 characters (its FIFO size twice) by hand, then
+	 * unmasks its interrupt and reads the rest. a reads again: a full FIFO queues again. */
+	guest_reads(0, 32);
+	assert_false(queues[0].deaf);
+	guest_reads(0, VPL011_RX_LEN);
+	assert_int_equal(typed("uname\r"), 6);
+	assert_ptr_equal(rx[nr_rx - 1].vm, &vms[0]);
+	memset(paste_buf, 'z', sizeof(paste_buf));
+	typed_n(VPL011_RX_LEN);
+	assert_int_equal(queues[0].count, 6);
+	assert_int_equal(overruns[0], 3);
 }
 
-static void test_drain_racing_the_mute_leaves_input_flowing(void **state)
+/* A guest that reads, slowly, is never taken as deaf: the watchdog waits on. */
+static void test_slow_reader_keeps_its_queue(void **state)
 {
 	reset_console(1);
-	rx_queue = "abc";
-	fifo_room = false;
-	drain_on_full_look = true;
-	console_irq();
-	/* The guest's last read came before the mute: the console must see the room itself. */
-	assert_true(rx_irq_on);
-	assert_int_equal(nr_rx, 3);
+	memset(paste_buf, 'k', sizeof(paste_buf));
+	typed_n(VPL011_RX_LEN + 100);
+	assert_int_equal(queues[0].count, 100);
+	fake_arch.counter += fake_arch.counter_freq * 2; /* 2 s later it reads half */
+	guest_reads(0, VPL011_RX_LEN / 2);
+	assert_int_equal(queues[0].count, 100 - VPL011_RX_LEN / 2);
+	fire_armed_timer(); /* 3 s after the queue started: 1 s after the last read */
+	assert_null(strstr(term, "warning"));
+	assert_non_null(armed_timer); /* again, 3 s after that read */
+	fire_armed_timer();
+	assert_non_null(strstr(term, "tandem: warning: vm a: reads no console input"));
+	assert_int_equal(overruns[0], 0);
+}
+
+/*
+ * The guest drains its FIFO on its own pCPU while the console queues: its reads below half looked
+ * at an empty queue (before the console queued), so the console's look at the FIFO after queueing
+ * must move the character itself.
+ */
+static void test_drain_racing_the_queue_leaves_input_flowing(void **state)
+{
+	reset_console(1);
+	memset(paste_buf, 'r', sizeof(paste_buf));
+	typed_n(VPL011_RX_LEN);
+	fifo_count[0] = 0; /* read meanwhile; its console_rx_resume() calls found nothing queued */
+	assert_int_equal(typed("s"), 1);
+	assert_int_equal(queues[0].count, 0);
 }
 
 /* --- panic --- */
@@ -514,7 +641,7 @@ static void panic_putc(char c)
 
 static void panic_with_lock_held(void)
 {
-	static const struct uart_ops ops = {panic_putc, t_getc, NULL, NULL};
+	static const struct uart_ops ops = {panic_putc, t_getc, NULL};
 
 	uart = &ops;
 	console_printk("boom!\n");
@@ -547,9 +674,14 @@ int main(void)
 	    cmocka_unit_test(test_carriage_return_keeps_prefix),
 	    cmocka_unit_test(test_long_unfocused_line_is_split),
 	    cmocka_unit_test(test_long_focused_line_keeps_flowing),
-	    cmocka_unit_test(test_full_fifo_mutes_the_uart_until_the_guest_drains),
-	    cmocka_unit_test(test_drain_racing_the_mute_leaves_input_flowing),
-	    cmocka_unit_test(test_a_vm_not_reading_cannot_hold_the_console),
+	    cmocka_unit_test(test_redraw_does_not_repeat_a_cursor_query),
+	    cmocka_unit_test(test_stored_line_follows_line_editing),
+	    cmocka_unit_test(test_other_vms_lines_are_text_only),
+	    cmocka_unit_test(test_sequence_begun_off_the_cursor_is_not_half_shown),
+	    cmocka_unit_test(test_full_fifo_queues_input_until_the_guest_reads),
+	    cmocka_unit_test(test_guest_not_reading_its_fifo_during_boot),
+	    cmocka_unit_test(test_slow_reader_keeps_its_queue),
+	    cmocka_unit_test(test_drain_racing_the_queue_leaves_input_flowing),
 	    cmocka_unit_test(test_input_goes_to_focus),
 	    cmocka_unit_test(test_ctrl_a_three_times_switches_focus),
 	    cmocka_unit_test(test_focus_leaves_a_stopped_vm),

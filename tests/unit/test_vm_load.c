@@ -145,7 +145,7 @@ int pool_join_vm(struct vm *vm, unsigned pool_index)
 		vm->vcpus[i].sched.home = &fake_home;
 	return 0;
 }
-void console_rx_resume(const struct vm *vm)
+void console_rx_resume(struct vm *vm)
 {
 }
 void console_vm_stopped(const struct vm *v)

@@ -83,7 +83,7 @@ static char out[256];
 static size_t out_len;
 static bool out_lock_held;
 
-void console_rx_resume(const struct vm *vm)
+void console_rx_resume(struct vm *vm)
 {
 }
 

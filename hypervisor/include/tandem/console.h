@@ -19,16 +19,15 @@ struct uart_ops {
 	void (*putc)(char c);
 	int (*getc)(void); /* -1 if nothing received */
 	void (*enable_rx_irq)(void);
-	void (*set_rx_irq)(bool on); /* flow control: stop/resume receive interrupts */
 };
 void console_init(const struct uart_ops *ops, uint64_t base);
 /* vm stopped for good: if it had the input focus, the focus moves to the next running VM. */
 void console_vm_stopped(const struct vm *vm);
 /*
- * vm read its receive FIFO below half (or stopped, or restarted with it empty): take input
- * from the UART again, and count vm as reading its console again.
+ * vm read its receive FIFO below half (or stopped, or restarted with it empty): move its queued
+ * input into the FIFO, and count vm as reading its console again.
  */
-void console_rx_resume(const struct vm *vm);
+void console_rx_resume(struct vm *vm);
 /* Drains the physical UART's receive FIFO (its interrupt handler). */
 void console_irq(void);
 
