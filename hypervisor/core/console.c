@@ -17,6 +17,7 @@
 #include <stdarg.h>
 #include <tandem/arch.h>
 #include <tandem/console.h>
+#include <tandem/irq.h>
 #include <tandem/log.h>
 #include <tandem/pool.h>
 #include <tandem/spinlock.h>
@@ -384,6 +385,20 @@ void console_irq(void)
 		return;
 	for (unsigned i = 0; i < IRQ_DRAIN_MAX && (c = uart->getc()) >= 0; i++)
 		console_input((char)c);
+}
+
+static enum irq_result uart_irq(irq_t intid, void *ctx, struct vcpu *running)
+{
+	console_irq();
+	return IRQ_DONE;
+}
+
+static const struct irq_owner uart_owner = {
+    .name = "console UART", .kind = IRQ_KIND_UART, .flags = IRQ_HYP_DEVICE, .handler = uart_irq};
+
+int console_claim_irq(irq_t intid)
+{
+	return irq_claim(intid, &uart_owner, NULL);
 }
 
 void console_vm_stopped(const struct vm *vm)

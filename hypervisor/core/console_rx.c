@@ -66,10 +66,8 @@ void console_rx_deliver(struct vm *vm, char c)
 	bool overflow = false;
 
 	spin_lock(&rx_lock);
-	if (q->deaf || vm->state == VM_STOPPED) {
-		/* The FIFO alone, an overrun if it is full: no one will read (a stopped VM that
-		 * has the focus because no other runs), or no one has for RX_STALL_MS. */
-		vpl011_rx_char(vm, c);
+	if (q->deaf) {
+		vpl011_rx_char(vm, c); /* the FIFO alone: an overrun if it is full */
 	} else if (q->count == RX_QUEUE_LEN) {
 		overflow = !q->overflowed;
 		q->overflowed = true;

@@ -1,36 +1,102 @@
 /*
- * Physical interrupts at EL2: the guest's timer, vGIC maintenance, IPIs, the console
- * UART; and where the hypervisor's own device interrupts are routed.
+ * Physical interrupts at EL2: who owns each (irq_claim), dispatch to the owner on the IRQ
+ * path, and where the hypervisor's own device interrupts are routed.
  */
-#include <tandem/arch.h>
-#include <tandem/console.h>
-#include <tandem/gic.h>
+#include <tandem/errno.h>
 #include <tandem/irq.h>
+#include <tandem/irqchip.h>
 #include <tandem/log.h>
-#include <tandem/passthrough.h>
 #include <tandem/pcpu.h>
-#include <tandem/platform.h>
 #include <tandem/pool.h>
-#include <tandem/smmu.h>
 #include <tandem/spinlock.h>
-#include <tandem/timer.h>
 #include <tandem/stats.h>
-#include <tandem/vcpu.h>
-#include <tandem/vgic.h>
 
-static enum irq_kind kind_of(irq_t id)
+#define IRQ_MAX_SPI_CLAIMS 64
+
+/* One claim. Unclaimed: handler NULL. */
+struct irq_slot {
+	irq_handler_fn handler;
+	void *ctx;
+	const struct irq_owner *owner;
+};
+
+/*
+ * The IRQ path reads these without a lock: a claim is made before its interrupt is enabled
+ * or routed, and publishes the handler (SGI/PPI) or the slot index (SPI) last. SGIs/PPIs are
+ * indexed by INTID; an SPI's slot is spi_slots[spi_slot_of[intid - 32]], where slot 0 stays
+ * unclaimed. claim_lock orders claims.
+ */
+static struct irq_slot private_slots[IRQCHIP_NR_PRIVATE];
+static struct irq_slot spi_slots[1 + IRQ_MAX_SPI_CLAIMS];
+static uint8_t spi_slot_of[IRQCHIP_NR_INTIDS - IRQCHIP_NR_PRIVATE];
+static irq_t spi_intid[1 + IRQ_MAX_SPI_CLAIMS]; /* the SPI each slot holds */
+static unsigned nr_spi_claims;
+static spinlock_t claim_lock = SPINLOCK_INIT;
+
+static inline const struct irq_slot *slot_of(irq_t intid)
 {
-	if (id == PPI_VIRT_TIMER)
-		return IRQ_KIND_VTIMER;
-	if (id == PPI_MAINTENANCE)
-		return IRQ_KIND_MAINT;
-	if (id == IPI_KICK)
-		return IRQ_KIND_KICK;
-	if (id == PPI_HYP_TIMER)
-		return IRQ_KIND_HYP_TIMER;
-	if (platform.uart_irq && id == platform.uart_irq)
-		return IRQ_KIND_UART;
-	return IRQ_KIND_OTHER;
+	if (intid < IRQCHIP_NR_PRIVATE)
+		return &private_slots[intid];
+	return &spi_slots[spi_slot_of[intid - IRQCHIP_NR_PRIVATE]];
+}
+
+int irq_claim(irq_t intid, const struct irq_owner *owner, void *ctx)
+{
+	struct irq_slot *slot;
+	int err = 0;
+
+	if (intid >= IRQCHIP_NR_INTIDS) {
+		log_error("irq: %s: INTID %u is not an SGI, PPI or SPI", owner->name, intid);
+		return -ERR_INVAL;
+	}
+	spin_lock(&claim_lock);
+	slot = (struct irq_slot *)slot_of(intid);
+	if (slot->handler) {
+		log_error("irq: INTID %u is already claimed by %s: %s cannot have it", intid,
+			  slot->owner->name, owner->name);
+		err = -ERR_BUSY;
+	} else if (intid < IRQCHIP_NR_PRIVATE) {
+		slot->ctx = ctx;
+		slot->owner = owner;
+		__atomic_store_n(&slot->handler, owner->handler, __ATOMIC_RELEASE);
+	} else if (nr_spi_claims == IRQ_MAX_SPI_CLAIMS) {
+		log_error("irq: %s: no room to claim INTID %u (%u SPIs claimed already)",
+			  owner->name, intid, IRQ_MAX_SPI_CLAIMS);
+		err = -ERR_NOMEM;
+	} else {
+		slot = &spi_slots[++nr_spi_claims];
+		*slot = (struct irq_slot){owner->handler, ctx, owner};
+		spi_intid[nr_spi_claims] = intid;
+		__atomic_store_n(&spi_slot_of[intid - IRQCHIP_NR_PRIVATE], (uint8_t)nr_spi_claims,
+				 __ATOMIC_RELEASE);
+	}
+	spin_unlock(&claim_lock);
+	return err;
+}
+
+void *irq_claimed_by(irq_t intid, const struct irq_owner *owner)
+{
+	const struct irq_slot *slot;
+
+	if (intid >= IRQCHIP_NR_INTIDS)
+		return NULL;
+	slot = slot_of(intid);
+	return slot->handler && slot->owner == owner ? slot->ctx : NULL;
+}
+
+void irq_cpu_init(void)
+{
+	for (irq_t i = 0; i < IRQCHIP_NR_PRIVATE; i++)
+		if (private_slots[i].handler)
+			irqchip_enable_private(i);
+}
+
+/* Nobody claimed it: say so, and deactivate it so that it does not block its priority. */
+static void __attribute__((noinline)) unexpected(struct pcpu *p, struct vcpu *running, irq_t intid)
+{
+	stats_count_irq(&p->stats, running ? &running->stats : NULL, IRQ_KIND_OTHER);
+	log_warn("CPU %u: unexpected interrupt %u", p->index, intid);
+	irqchip_deactivate(intid);
 }
 
 void irq_handle(void)
@@ -38,48 +104,20 @@ void irq_handle(void)
 	struct pcpu *p = pcpu_this();
 
 	for (;;) {
-		irq_t id = gic_ack();
-		struct vcpu *vcpu = p->current;
-		enum irq_kind kind;
+		irq_t id = irqchip_ack(); /* and priority drop: active until deactivated */
+		struct vcpu *running = p->current;
+		const struct irq_slot *slot;
 
-		if (id >= GIC_SPURIOUS)
+		if (id >= IRQCHIP_SPURIOUS)
 			break;
-		kind = kind_of(id);
-		stats_count_irq(kind);
-		gic_eoi(id); /* priority drop only (EOImode = 1) */
-		if (passthrough_irq(id))
-			continue; /* hardware-linked: the guest's EOI deactivates it */
-		if (smmu_event_irq() && id == smmu_event_irq()) {
-			smmu_handle_events();
-			gic_deactivate(id);
+		slot = slot_of(id);
+		if (__builtin_expect(!slot->handler, 0)) {
+			unexpected(p, running, id);
 			continue;
 		}
-		switch (kind) {
-		case IRQ_KIND_VTIMER:
-			if (vcpu) {
-				/* Hardware-linked: the guest's EOI of INTID 27 deactivates the
-				 * physical one. */
-				vgic_inject_hw(vcpu, PPI_VIRT_TIMER, PPI_VIRT_TIMER);
-				continue;
-			}
-			break;
-		case IRQ_KIND_MAINT:
-			if (vcpu)
-				vgic_maintenance(vcpu);
-			break;
-		case IRQ_KIND_KICK:
-			break; /* the return path re-reads vCPU state and pending interrupts */
-		case IRQ_KIND_UART:
-			console_irq();
-			break;
-		case IRQ_KIND_HYP_TIMER:
-			timer_irq(); /* scheduler decisions, stand-ins for blocked vCPUs' timers */
-			break;
-		default:
-			log_warn("CPU %u: unexpected interrupt %u", p->index, id);
-			break;
-		}
-		gic_deactivate(id);
+		stats_count_irq(&p->stats, running ? &running->stats : NULL, slot->owner->kind);
+		if (slot->handler(id, slot->ctx, running) == IRQ_DONE)
+			irqchip_deactivate(id);
 	}
 }
 
@@ -124,16 +162,18 @@ void irq_route_hyp(void)
 	target = irq_hyp_pcpu();
 	if (target != routed_to) {
 		routed_to = target;
-		if (smmu_event_irq()) {
-			gic_set_edge(smmu_event_irq()); /* the SMMU pulses it (its DTB says edge) */
-			gic_route_spi(smmu_event_irq(), pcpus[target].mpidr);
-			log_info("hypervisor interrupts (SMMU events, INTID %u) -> pCPU %u",
-				 (unsigned)smmu_event_irq(), target);
-		}
-		if (platform.uart_irq) {
-			gic_route_spi(platform.uart_irq, pcpus[target].mpidr);
-			log_info("hypervisor interrupts (console UART, INTID %u) -> pCPU %u",
-				 (unsigned)platform.uart_irq, target);
+		/* In claim order (boot: the SMMU's, then the console's). */
+		for (unsigned k = 1; k <= nr_spi_claims; k++) {
+			const struct irq_slot *slot = &spi_slots[k];
+			irq_t intid = spi_intid[k];
+
+			if (!(slot->owner->flags & IRQ_HYP_DEVICE))
+				continue;
+			if (slot->owner->flags & IRQ_EDGE)
+				irqchip_set_spi_edge(intid);
+			irqchip_route_spi(intid, pcpus[target].mpidr);
+			log_info("hypervisor interrupts (%s, INTID %u) -> pCPU %u",
+				 slot->owner->name, intid, target);
 		}
 	}
 	spin_unlock(&route_lock);

@@ -10,8 +10,8 @@
 #include <tandem/console.h>
 #include <tandem/errno.h>
 #include <tandem/fdt.h>
-#include <tandem/gic.h>
 #include <tandem/irq.h>
+#include <tandem/irqchip.h>
 #include <tandem/log.h>
 #include <tandem/mem.h>
 #include <tandem/mmu.h>
@@ -21,6 +21,7 @@
 #include <tandem/psci.h>
 #include <tandem/smmu.h>
 #include <tandem/string.h>
+#include <tandem/vgic.h>
 #include <tandem/vm.h>
 
 extern char _start[], _end[];
@@ -102,17 +103,30 @@ static void cpu_common_init(unsigned index)
 	p->index = index;
 	p->mpidr = platform.cpu_mpidr[index];
 	arch_cpu_init_virt();
-	gic_cpu_init();
-	gic_enable_ppi(PPI_VIRT_TIMER);
-	gic_enable_ppi(PPI_MAINTENANCE);
-	gic_enable_ppi(PPI_HYP_TIMER);
+	irqchip_cpu_init();
+	irq_cpu_init(); /* the SGIs/PPIs claimed at boot (claim_interrupts) */
 	pcpu_init_sched(p);
 	p->online = true;
+}
+
+/*
+ * Each owner claims its interrupts (the SMMU driver did in smmu_init): before the boot CPU
+ * enables the claimed PPIs, and before anything can fire. None of these can be taken by
+ * another owner at this point: failing is a broken build, not a bad configuration.
+ */
+static void claim_interrupts(void)
+{
+	BUG_ON(vgic_init() || timer_claim_irq() || pcpu_claim_kick());
+	if (platform.uart_irq && console_claim_irq(platform.uart_irq))
+		platform.uart_irq = 0; /* said why; the console works without input */
 }
 
 /* The description of the machine's memory that the static-mem and device checks need. */
 static void describe_machine(struct cfg_machine *m, paddr_t dtb, uint64_t dtb_size)
 {
+	const struct irqchip_region *gic;
+	unsigned nr_gic;
+
 	memset(m, 0, sizeof(*m));
 	for (unsigned i = 0; i < platform.nr_mem && i < CFG_MAX_RANGES; i++)
 		m->ram[m->nr_ram++] =
@@ -126,10 +140,10 @@ static void describe_machine(struct cfg_machine *m, paddr_t dtb, uint64_t dtb_si
 	for (unsigned i = 0; i < platform.nr_rsv && m->nr_busy < CFG_MAX_RANGES; i++)
 		m->busy[m->nr_busy++] = (struct cfg_range){
 		    platform.rsv_base[i], platform.rsv_size[i], "reserved memory (host DTB)"};
-	m->hyp_dev[m->nr_hyp_dev++] =
-	    (struct cfg_range){platform.gicd, platform.gicd_size, "the GIC distributor"};
-	m->hyp_dev[m->nr_hyp_dev++] =
-	    (struct cfg_range){platform.gicr, platform.gicr_size, "the GIC redistributors"};
+	nr_gic = irqchip_regions(&gic);
+	for (unsigned i = 0; i < nr_gic; i++)
+		m->hyp_dev[m->nr_hyp_dev++] =
+		    (struct cfg_range){gic[i].base, gic[i].size, gic[i].what};
 	m->hyp_dev[m->nr_hyp_dev++] = (struct cfg_range){platform.uart, KiB(4), "the console UART"};
 	m->hyp_irqs[0] = platform.uart_irq;
 	{
@@ -216,8 +230,8 @@ void hyp_main_primary(paddr_t dtb_pa)
 	if (fdt_open(&host, arch_phys_to_virt(dtb_pa), MiB(2)) || platform_probe(&host))
 		arch_halt(); /* no console yet: nothing to say it with */
 	console_init(pl011_probe(platform.uart), platform.uart);
-	log_info("Tandem hypervisor, EL2, %u CPU%s, GICv%u", platform.nr_cpus,
-		 platform.nr_cpus == 1 ? "" : "s", platform.gic_version);
+	log_info("Tandem hypervisor, EL2, %u CPU%s, %s", platform.nr_cpus,
+		 platform.nr_cpus == 1 ? "" : "s", irqchip.name);
 	psci_host_init(platform.psci_hvc);
 
 	map_memory(dtb_pa, host.size);
@@ -233,10 +247,11 @@ void hyp_main_primary(paddr_t dtb_pa)
 	log_info("memory: %llu MiB free for guests", (unsigned long long)(mem_free_bytes() >> 20));
 
 	nr_pcpus = platform.nr_cpus;
-	gic_init(platform.gicd, platform.gicr, platform.gicr_size);
+	irqchip_init();
+	claim_interrupts();
 	cpu_common_init(0);
 	if (platform.uart_irq) /* until VMs are placed (irq_route_hyp) */
-		gic_route_spi(platform.uart_irq, pcpus[0].mpidr);
+		irqchip_route_spi(platform.uart_irq, pcpus[0].mpidr);
 	start_secondaries();
 
 	create_vms(system_ok);

@@ -10,7 +10,8 @@
  */
 #include <tandem/arch.h>
 #include <tandem/arch_vcpu.h>
-#include <tandem/gic.h>
+#include <tandem/irq.h>
+#include <tandem/irqchip.h>
 #include <tandem/log.h>
 #include <tandem/passthrough.h>
 #include <tandem/pcpu.h>
@@ -82,7 +83,7 @@ void pcpu_resched(struct pcpu *p)
 	__atomic_fetch_add(&p->stats.resched_requests, 1, __ATOMIC_RELAXED);
 	p->resched = true;
 	if (p != pcpu_this())
-		arch_gic_send_sgi(p->index, IPI_KICK);
+		irqchip_send_sgi(p->index, IPI_KICK);
 }
 
 /* Switches the calling pCPU into vcpu: its registers onto the frame, its context into the CPU. */
@@ -103,7 +104,7 @@ static void __attribute__((noreturn)) vcpu_enter(struct vcpu *vcpu)
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (!vcpu_schedulable(vcpu)) {
 		p->resched = true;
-		arch_gic_send_sgi(p->index, IPI_KICK);
+		irqchip_send_sgi(p->index, IPI_KICK);
 	}
 	p->current = vcpu;
 	p->stats.switches++;
@@ -186,7 +187,7 @@ void pcpu_maybe_switch(void)
 		 * run it (it was picked, and nothing else would run it now) but decide again
 		 * right away, at the exit the self-kick forces. */
 		p->resched = true;
-		arch_gic_send_sgi(p->index, IPI_KICK);
+		irqchip_send_sgi(p->index, IPI_KICK);
 	}
 	if (prev && prev->state == VCPU_STOPPED)
 		vm_vcpu_left(prev->vm); /* a VM reset is carried out here, off its vCPUs */
@@ -202,4 +203,19 @@ void pcpu_run(void)
 	if (vcpu)
 		vcpu_enter(vcpu);
 	idle_loop();
+}
+
+/* IPI_KICK has done its work by interrupting: the return path re-reads vCPU state and
+ * pending interrupts. */
+static enum irq_result kick_irq(irq_t intid, void *ctx, struct vcpu *running)
+{
+	return IRQ_DONE;
+}
+
+static const struct irq_owner kick_owner = {
+    .name = "pCPU kick", .kind = IRQ_KIND_KICK, .handler = kick_irq};
+
+int pcpu_claim_kick(void)
+{
+	return irq_claim(IPI_KICK, &kick_owner, NULL);
 }

@@ -59,18 +59,6 @@ static const char *const irq_kind_names[IRQ_KIND_MAX] = {
     [IRQ_KIND_UART] = "uart",	  [IRQ_KIND_HYP_TIMER] = "timer", [IRQ_KIND_OTHER] = "other",
 };
 
-void stats_count_irq(enum irq_kind kind)
-{
-	struct pcpu *p = pcpu_this();
-
-	p->stats.irqs++;
-	p->stats.irq_kind[kind < IRQ_KIND_MAX ? kind : IRQ_KIND_OTHER]++;
-	if (kind == IRQ_KIND_KICK)
-		p->stats.ipis++;
-	if (p->current)
-		p->current->stats.irqs++;
-}
-
 struct pcpu_snapshot {
 	struct pcpu_stats pcpu;
 	struct vcpu_stats vcpu; /* of the vCPU placed on the pCPU, if any */

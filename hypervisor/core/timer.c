@@ -5,6 +5,8 @@
  * a stale early expiry just finds nothing due and re-programs.
  */
 #include <tandem/arch.h>
+#include <tandem/irq.h>
+#include <tandem/irqchip.h>
 #include <tandem/pcpu.h>
 #include <tandem/timer.h>
 
@@ -72,7 +74,8 @@ void timer_arm(struct timer *timer, uint64_t expires)
 	arch_irq_restore(flags);
 }
 
-void timer_irq(void)
+/* PPI_HYP_TIMER: runs the expired timers of the calling pCPU, re-arms CNTHP. */
+static enum irq_result timer_irq(irq_t intid, void *ctx, struct vcpu *running)
 {
 	struct pcpu *p = pcpu_this();
 	struct timer_queue *q = &p->timers;
@@ -90,4 +93,13 @@ void timer_irq(void)
 	}
 	program(q);
 	spin_unlock(&q->lock);
+	return IRQ_DONE;
+}
+
+static const struct irq_owner timer_owner = {
+    .name = "EL2 timer", .kind = IRQ_KIND_HYP_TIMER, .handler = timer_irq};
+
+int timer_claim_irq(void)
+{
+	return irq_claim(PPI_HYP_TIMER, &timer_owner, NULL);
 }

@@ -8,6 +8,7 @@
  */
 #include <tandem/arch.h>
 #include <tandem/arch_vcpu.h>
+#include <tandem/irqchip.h>
 #include <tandem/pcpu.h>
 #include <tandem/pool.h>
 #include <tandem/stats.h>
@@ -74,7 +75,7 @@ void vcpu_kick(struct vcpu *vcpu)
 	/* Running (or being saved) elsewhere: make that pCPU look at its state again. */
 	p = __atomic_load_n(&vcpu->loaded_on, __ATOMIC_ACQUIRE);
 	if (p && p != pcpu_this())
-		arch_gic_send_sgi(p->index, IPI_KICK);
+		irqchip_send_sgi(p->index, IPI_KICK);
 }
 
 void vcpu_kick_if_pending(struct vcpu *vcpu)

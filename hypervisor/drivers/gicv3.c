@@ -5,9 +5,13 @@
  */
 #include <arch/sysregs.h>
 #include <tandem/arch.h>
-#include <tandem/gic.h>
+#include <tandem/errno.h>
+#include <tandem/fdt.h>
+#include <tandem/irqchip.h>
 #include <tandem/log.h>
 #include <tandem/pcpu.h>
+
+#include "gicv3.h"
 
 #define GICD_CTLR	0x0000
 #define GICD_TYPER	0x0004
@@ -32,8 +36,8 @@
 
 #define DEFAULT_PRIO 0xa0
 
+static paddr_t gicd_base, gicr_base;
 static volatile uint8_t *gicd;
-static paddr_t gicr_base;
 static uint64_t gicr_region_size;
 static uint32_t nr_lines;
 static volatile uint8_t *this_gicr[MAX_PCPUS];
@@ -54,11 +58,9 @@ static void wait_rwp(void)
 		;
 }
 
-void gic_init(paddr_t dist, paddr_t redist, uint64_t redist_size)
+static void gicv3_init(void)
 {
-	gicd = arch_phys_to_virt(dist);
-	gicr_base = redist;
-	gicr_region_size = redist_size;
+	gicd = arch_phys_to_virt(gicd_base);
 	nr_lines = MIN(32 * ((rd32(gicd, GICD_TYPER) & 0x1f) + 1), 1020U);
 
 	wr32(gicd, GICD_CTLR, 0);
@@ -91,7 +93,7 @@ static volatile uint8_t *find_redist(uint64_t mpidr)
 	return NULL;
 }
 
-void gic_cpu_init(void)
+static void gicv3_cpu_init(void)
 {
 	struct pcpu *p = pcpu_this();
 	volatile uint8_t *rd = find_redist(p->mpidr);
@@ -121,77 +123,71 @@ void gic_cpu_init(void)
 	isb();
 }
 
-void gic_enable_ppi(irq_t intid)
+static void gicv3_enable_private(irq_t intid)
 {
 	volatile uint8_t *rd = this_gicr[pcpu_this()->index];
 
 	wr32(rd + GICR_SGI, GICD_ISENABLER, 1U << intid);
 }
 
-bool arch_gic_ppi_active(irq_t intid)
+static bool gicv3_private_active(irq_t intid)
 {
 	volatile uint8_t *rd = this_gicr[pcpu_this()->index];
 
 	return rd32(rd + GICR_SGI, GICD_ISACTIVER) & (1U << intid);
 }
 
-void arch_gic_ppi_set_active(irq_t intid, bool active)
+static void gicv3_set_private_active(irq_t intid, bool active)
 {
 	volatile uint8_t *rd = this_gicr[pcpu_this()->index];
 
 	wr32(rd + GICR_SGI, active ? GICD_ISACTIVER : GICD_ICACTIVER, 1U << intid);
 }
 
-void gic_route_spi(irq_t intid, uint64_t mpidr)
+static void gicv3_route_spi(irq_t intid, uint64_t mpidr)
 {
 	*(volatile uint64_t *)(gicd + GICD_IROUTER + 8 * intid) = mpidr & 0xff00ffffffUL;
 	wr32(gicd, GICD_ISENABLER + (intid / 32) * 4, 1U << (intid % 32));
 }
 
-void gic_disable_spi(irq_t intid)
+static void gicv3_disable_spi(irq_t intid)
 {
 	wr32(gicd, GICD_ICENABLER + (intid / 32) * 4, 1U << (intid % 32));
 	wait_rwp();
 }
 
-void gic_set_edge(irq_t intid)
+static void gicv3_set_spi_edge(irq_t intid)
 {
 	unsigned reg = GICD_ICFGR + (intid / 16) * 4, shift = 2 * (intid % 16) + 1;
 
 	wr32(gicd, reg, rd32(gicd, reg) | 1U << shift);
 }
 
-void gic_clear_active_spi(irq_t intid)
+static void gicv3_deactivate_spi(irq_t intid)
 {
 	wr32(gicd, GICD_ICACTIVER + (intid / 32) * 4, 1U << (intid % 32));
 }
 
-irq_t gic_ack(void)
+/* ICC_IAR1_EL1, then ICC_EOIR1_EL1: with EOImode 1 that only drops the priority. */
+static irq_t gicv3_ack(void)
 {
 	irq_t id = (irq_t)read_sysreg(ICC_IAR1_EL1) & 0xffffff;
 
 	__asm__ volatile("dsb sy" ::: "memory");
+	if (id < IRQCHIP_SPURIOUS) {
+		write_sysreg(ICC_EOIR1_EL1, id);
+		isb();
+	}
 	return id;
 }
 
-void gic_eoi(irq_t intid)
-{
-	write_sysreg(ICC_EOIR1_EL1, intid);
-	isb();
-}
-
-void gic_deactivate(irq_t intid)
+static void gicv3_deactivate(irq_t intid)
 {
 	write_sysreg(ICC_DIR_EL1, intid);
 	isb();
 }
 
-void arch_gic_deactivate(irq_t intid)
-{
-	gic_deactivate(intid);
-}
-
-void arch_gic_send_sgi(unsigned pcpu_index, irq_t sgi)
+static void gicv3_send_sgi(unsigned pcpu_index, irq_t sgi)
 {
 	uint64_t mpidr = pcpus[pcpu_index].mpidr;
 	uint64_t v = ((mpidr >> 32) & 0xff) << 48 | ((mpidr >> 16) & 0xff) << 32 |
@@ -201,3 +197,42 @@ void arch_gic_send_sgi(unsigned pcpu_index, irq_t sgi)
 	write_sysreg(ICC_SGI1R_EL1, v);
 	isb();
 }
+
+static const struct irqchip_ops gicv3_ops = {
+    .name = "GICv3",
+    .init = gicv3_init,
+    .cpu_init = gicv3_cpu_init,
+    .ack = gicv3_ack,
+    .deactivate = gicv3_deactivate,
+    .send_sgi = gicv3_send_sgi,
+    .enable_private = gicv3_enable_private,
+    .private_active = gicv3_private_active,
+    .set_private_active = gicv3_set_private_active,
+    .route_spi = gicv3_route_spi,
+    .disable_spi = gicv3_disable_spi,
+    .set_spi_edge = gicv3_set_spi_edge,
+    .deactivate_spi = gicv3_deactivate_spi,
+    .nr_lrs = gicv3_nr_lrs,
+    .read_lr = gicv3_read_lr,
+    .empty_lrs = gicv3_empty_lrs,
+    .write_lrs = gicv3_write_lrs,
+    .vif_save = gicv3_vif_save,
+    .vif_restore = gicv3_vif_restore,
+};
+
+/* reg: the distributor, then the redistributor region (one per node: what QEMU virt has). */
+static int gicv3_probe(const struct fdt *fdt, int node, struct irqchip_region *regions)
+{
+	uint64_t gicd_size;
+
+	if (fdt_read_reg(fdt, node, 0, &gicd_base, &gicd_size) ||
+	    fdt_read_reg(fdt, node, 1, &gicr_base, &gicr_region_size))
+		return -ERR_INVAL;
+	regions[0] = (struct irqchip_region){gicd_base, gicd_size, "the GIC distributor"};
+	regions[1] = (struct irqchip_region){gicr_base, gicr_region_size, "the GIC redistributors"};
+	return 2;
+}
+
+static const char *const gicv3_compatible[] = {"arm,gic-v3", NULL};
+
+const struct irqchip_driver gicv3_driver = {gicv3_compatible, gicv3_probe, &gicv3_ops};

@@ -8,6 +8,7 @@
  */
 #include <tandem/arch.h>
 #include <tandem/errno.h>
+#include <tandem/irq.h>
 #include <tandem/log.h>
 #include <tandem/mem.h>
 #include <tandem/smmu.h>
@@ -190,6 +191,13 @@ static void *alloc_zeroed(uint64_t bytes)
 	return arch_phys_to_virt(pa);
 }
 
+static enum irq_result smmu_event_irq(irq_t intid, void *ctx, struct vcpu *running);
+
+static const struct irq_owner smmu_event_owner = {.name = "SMMU events",
+						  .kind = IRQ_KIND_OTHER,
+						  .flags = IRQ_HYP_DEVICE | IRQ_EDGE,
+						  .handler = smmu_event_irq};
+
 int smmu_init(const struct fdt *host)
 {
 	paddr_t base;
@@ -258,6 +266,9 @@ int smmu_init(const struct fdt *host)
 	if (wait_ack(CR0ACK, CR0_CMDQEN | CR0_EVTQEN | CR0_SMMUEN))
 		return -ERR_BUSY;
 	enabled = true;
+	/* The SMMU pulses the line (its DTB says edge): a hypervisor device interrupt. */
+	if (event_irq && irq_claim(event_irq, &smmu_event_owner, NULL))
+		event_irq = 0;
 	log_info("smmu: SMMUv3 at 0x%llx enabled, %u streams (unassigned ones abort), stage %u, "
 		 "events on INTID %u",
 		 (unsigned long long)base, 1U << STRTAB_LOG2, stage2 ? 2 : 1, event_irq);
@@ -267,11 +278,6 @@ int smmu_init(const struct fdt *host)
 bool smmu_enabled(void)
 {
 	return enabled;
-}
-
-irq_t smmu_event_irq(void)
-{
-	return enabled ? event_irq : 0;
 }
 
 /* Without stage 2: a stage-1 context whose tables mirror the VM's RAM (IOVA == IPA). */
@@ -364,13 +370,12 @@ static const char *event_name(unsigned id)
 	}
 }
 
-void smmu_handle_events(void)
+/* The event queue's interrupt: drains it, one console line per event (stream, address, VM). */
+static enum irq_result smmu_event_irq(irq_t intid, void *ctx, struct vcpu *running)
 {
 	uint32_t n = 1U << EVTQ_LOG2, mask = 2 * n - 1;
 	uint32_t cons, prod;
 
-	if (!enabled)
-		return;
 	cons = rd32(EVTQ_CONS) & mask;
 	prod = rd32(EVTQ_PROD) & mask;
 	while (cons != prod) {
@@ -385,4 +390,5 @@ void smmu_handle_events(void)
 		cons = (cons + 1) & mask;
 		wr32(EVTQ_CONS, cons);
 	}
+	return IRQ_DONE;
 }

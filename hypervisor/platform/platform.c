@@ -1,5 +1,6 @@
 /* Reads the machine description from the host DTB that firmware (QEMU) hands over in x0. */
 #include <tandem/errno.h>
+#include <tandem/irqchip.h>
 #include <tandem/log.h>
 #include <tandem/platform.h>
 #include <tandem/string.h>
@@ -46,19 +47,6 @@ static int probe_cpus(const struct fdt *fdt)
 		platform.cpu_mpidr[platform.nr_cpus++] = mpidr;
 	}
 	return platform.nr_cpus ? 0 : -ERR_NOENT;
-}
-
-static int probe_gic(const struct fdt *fdt)
-{
-	int n = fdt_find_compatible(fdt, -1, "arm,gic-v3");
-
-	if (n < 0)
-		return n;
-	platform.gic_version = 3;
-	if (fdt_read_reg(fdt, n, 0, &platform.gicd, &platform.gicd_size) ||
-	    fdt_read_reg(fdt, n, 1, &platform.gicr, &platform.gicr_size))
-		return -ERR_INVAL;
-	return 0;
 }
 
 static int probe_uart(const struct fdt *fdt)
@@ -112,8 +100,8 @@ int platform_probe(const struct fdt *fdt)
 		return log_error("host DTB: no usable /memory node"), -ERR_INVAL;
 	if (probe_cpus(fdt))
 		return log_error("host DTB: no CPUs under /cpus"), -ERR_INVAL;
-	if (probe_gic(fdt))
-		return log_error("host DTB: no GICv3 (compatible \"arm,gic-v3\") found"),
+	if (irqchip_probe(fdt))
+		return log_error("host DTB: no supported GIC (compatible \"arm,gic-v3\") found"),
 		       -ERR_INVAL;
 	if (probe_uart(fdt))
 		return log_error("host DTB: no PL011 UART found"), -ERR_INVAL;

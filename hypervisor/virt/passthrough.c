@@ -7,7 +7,8 @@
  * that is still asserted fires again only after the guest has handled it.
  */
 #include <tandem/errno.h>
-#include <tandem/gic.h>
+#include <tandem/irq.h>
+#include <tandem/irqchip.h>
 #include <tandem/log.h>
 #include <tandem/passthrough.h>
 #include <tandem/pcpu.h>
@@ -16,8 +17,11 @@
 #include <tandem/vgic.h>
 #include <tandem/vm.h>
 
-/* Owner of each passed-through SPI, by INTID; written at VM creation, before any guest runs. */
-static struct vm *spi_owner[VGIC_NR_PRIVATE + VGIC_NR_SPIS];
+static enum irq_result passthrough_irq(irq_t intid, void *ctx, struct vcpu *running);
+
+/* Each passed-through SPI is claimed at VM creation, before any guest runs; ctx: the VM. */
+static const struct irq_owner passthrough_owner = {
+    .name = "passed-through device", .kind = IRQ_KIND_OTHER, .handler = passthrough_irq};
 
 /* Routes one owned SPI to the pCPU of its target vCPU (vCPU 0 when the guest names none). */
 static void route(struct vm *vm, irq_t intid)
@@ -27,12 +31,12 @@ static void route(struct vm *vm, irq_t intid)
 	if (!t)
 		t = &vm->vcpus[0];
 	if (t->pcpu)
-		gic_route_spi(intid, t->pcpu->mpidr);
+		irqchip_route_spi(intid, t->pcpu->mpidr);
 }
 
 void passthrough_spi_retarget(struct vm *vm, irq_t intid)
 {
-	if (intid < ARRAY_SIZE(spi_owner) && spi_owner[intid] == vm)
+	if (irq_claimed_by(intid, &passthrough_owner) == vm)
 		route(vm, intid);
 }
 
@@ -47,7 +51,7 @@ void passthrough_follow_vcpu(struct vcpu *vcpu)
 			struct vcpu *t = vgic_spi_target(vm, intid);
 
 			if (vcpu->pcpu && (t == vcpu || (!t && vcpu->id == 0)))
-				gic_route_spi(intid, vcpu->pcpu->mpidr);
+				irqchip_route_spi(intid, vcpu->pcpu->mpidr);
 		}
 	}
 }
@@ -71,8 +75,15 @@ int passthrough_vm_init(struct vm *vm)
 				return err;
 			}
 		}
-		for (unsigned i = 0; i < pt->nr_irqs; i++)
-			spi_owner[pt->irqs[i]] = vm;
+		for (unsigned i = 0; i < pt->nr_irqs; i++) {
+			int err = irq_claim(pt->irqs[i], &passthrough_owner, vm);
+
+			if (err) {
+				log_error("vm %s: passthrough %s: cannot take INTID %u (%s)",
+					  vm->name, pt->path, pt->irqs[i], err_name(err));
+				return err;
+			}
+		}
 		/* A host bridge's requester IDs are its StreamIDs (iommu-map 0 -> 0): bus 0. */
 		if (pt->behind_smmu) {
 			int err = smmu_attach_vm(vm, 0, 256);
@@ -94,25 +105,22 @@ void passthrough_vm_reset(struct vm *vm)
 
 	for (unsigned d = 0; d < cfg->nr_pt; d++) {
 		for (unsigned i = 0; i < cfg->pt[d].nr_irqs; i++)
-			gic_clear_active_spi(cfg->pt[d].irqs[i]);
+			irqchip_deactivate_spi(cfg->pt[d].irqs[i]);
 	}
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
 		passthrough_follow_vcpu(&vm->vcpus[i]); /* routes and enables again */
 }
 
-bool passthrough_irq(irq_t intid)
+/* Acknowledged at EL2 (priority drop only): forwarded hardware-linked to the owning VM. */
+static enum irq_result passthrough_irq(irq_t intid, void *ctx, struct vcpu *running)
 {
-	struct vm *vm;
+	struct vm *vm = ctx;
 
-	if (intid < VGIC_NR_PRIVATE || intid >= ARRAY_SIZE(spi_owner) || !spi_owner[intid])
-		return false;
-	vm = spi_owner[intid];
 	if (vm->state != VM_RUNNING) {
 		/* Nobody will handle it: silence the line rather than take it forever. */
-		gic_disable_spi(intid);
-		gic_deactivate(intid);
-		return true;
+		irqchip_disable_spi(intid);
+		return IRQ_DONE;
 	}
 	vgic_inject_hw(&vm->vcpus[0], intid, intid); /* an SPI: delivered to its target */
-	return true;
+	return IRQ_FORWARDED;
 }

@@ -116,12 +116,10 @@ static void test_irqs_by_kind(void **state)
 	struct vcpu *v = &vms[0].vcpus[0];
 
 	(void)state;
-	pcpus[0].current = v;
-	stats_count_irq(IRQ_KIND_VTIMER);
-	stats_count_irq(IRQ_KIND_KICK);
-	this_cpu = 1;
-	stats_count_irq(IRQ_KIND_UART);
-	stats_count_irq(IRQ_KIND_MAX); /* out of range: counted as other */
+	stats_count_irq(&pcpus[0].stats, &v->stats, IRQ_KIND_VTIMER);
+	stats_count_irq(&pcpus[0].stats, &v->stats, IRQ_KIND_KICK);
+	stats_count_irq(&pcpus[1].stats, NULL, IRQ_KIND_UART);
+	stats_count_irq(&pcpus[1].stats, NULL, IRQ_KIND_MAX); /* out of range: counted as other */
 	assert_int_equal(pcpus[0].stats.irq_kind[IRQ_KIND_VTIMER], 1);
 	assert_int_equal(pcpus[0].stats.irq_kind[IRQ_KIND_KICK], 1);
 	assert_int_equal(pcpus[0].stats.ipis, 1);
@@ -140,10 +138,10 @@ static void test_dump(void **state)
 	pcpus[0].current = v;
 	entry(v);
 	entry(NULL);
-	stats_count_irq(IRQ_KIND_VTIMER);
+	stats_count_irq(&pcpus[0].stats, &v->stats, IRQ_KIND_VTIMER);
 	this_cpu = 1;
 	entry(NULL);
-	stats_count_irq(IRQ_KIND_UART);
+	stats_count_irq(&pcpus[1].stats, NULL, IRQ_KIND_UART);
 	vms[0].restarts = 3;
 	stats_dump();
 	assert_int_equal(writes, 1); /* one write: the prompt is redrawn once, after it all */

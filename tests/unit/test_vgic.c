@@ -2,8 +2,8 @@
 /* clang-format on */
 /*
  * The virtual GICv3: distributor and redistributor registers as a guest sees them,
- * and the list-register engine against the fake CPU interface (arch/fake/fake_gic.c),
- * with the guest's acknowledge/EOI played by fake_gic_guest_*.
+ * and the list-register engine against the fake CPU interface (arch/fake/fake_gic.c, an irqchip
+ * backend), with the guest's acknowledge/EOI played by fake_gic_guest_*.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -55,14 +55,17 @@
 #define GICR_ICFGR0	(SGI_BASE + 0x0c00)
 #define GICR_ICFGR1	(SGI_BASE + 0x0c04)
 
-/* ICH_LR_EL2 fields, written out independently of the code under test. */
-#define LR_STATE(v)  ((unsigned)((v) >> 62))
-#define LR_HW(v)     ((unsigned)((v) >> 61) & 1)
-#define LR_GROUP(v)  ((unsigned)((v) >> 60) & 1)
-#define LR_PRIO(v)   ((unsigned)((v) >> 48) & 0xff)
-#define LR_PINTID(v) ((unsigned)((v) >> 32) & 0x3ff)
-#define LR_EOI(v)    ((unsigned)((v) >> 41) & 1)
-#define LR_VINTID(v) ((unsigned)(v))
+/* Fields of the neutral list register the fake interface holds (tandem/irqchip.h). */
+#define LR_STATE(v)                                                                                \
+	((irqchip_lr_has(v, IRQCHIP_LR_PENDING) ? 1u : 0u) |                                       \
+	 (irqchip_lr_has(v, IRQCHIP_LR_ACTIVE) ? 2u : 0u))
+#define LR_HW(v)     (irqchip_lr_has(v, IRQCHIP_LR_HW) ? 1u : 0u)
+#define LR_GROUP(v)  (irqchip_lr_has(v, IRQCHIP_LR_GROUP1) ? 1u : 0u)
+#define LR_PRIO(v)   ((unsigned)irqchip_lr_priority(v))
+#define LR_PINTID(v) ((unsigned)irqchip_lr_pintid(v))
+#define LR_EOI(v)    (irqchip_lr_has(v, IRQCHIP_LR_EOI_MAINT) ? 1u : 0u)
+#define LR_VINTID(v) ((unsigned)irqchip_lr_vintid(v))
+#define LR_BITS(v)   ((v).word) /* 0: an empty LR */
 #define ST_PENDING   1
 #define ST_ACTIVE    2
 #define ST_BOTH	     3
@@ -443,7 +446,7 @@ static void test_inject_spi_lr_contents(void **state)
 	assert_int_equal(gicd_rd(reg_word(GICD_ISPENDR, SPI_A), 4), bit(SPI_A));
 	vgic_flush(v0);
 
-	uint64_t lr = fake_gic.lr[0];
+	struct irqchip_lr lr = fake_gic.lr[0];
 
 	assert_int_equal(LR_STATE(lr), ST_PENDING);
 	assert_int_equal(LR_VINTID(lr), SPI_A);
@@ -453,7 +456,7 @@ static void test_inject_spi_lr_contents(void **state)
 	assert_int_equal(LR_EOI(lr), 0); /* edge: no maintenance needed */
 	assert_int_equal(fake_gic.hcr, HCR_EN);
 	assert_int_equal(nr_valid_lrs(), 1);
-	assert_int_equal(arch_gic_read_misr(), 0);
+	assert_int_equal(fake_gic_misr(), 0);
 
 	/* The guest takes it and finishes; the next exit sees the LR empty. */
 	assert_int_equal(fake_gic_guest_ack(), SPI_A);
@@ -466,7 +469,7 @@ static void test_inject_spi_lr_contents(void **state)
 	guest_exit_entry(v0);
 	assert_int_equal(gicd_rd(reg_word(GICD_ISACTIVER, SPI_A), 4), 0);
 	assert_int_equal(nr_valid_lrs(), 0);
-	assert_int_equal(fake_gic.lr[0], 0);
+	assert_int_equal(LR_BITS(fake_gic.lr[0]), 0);
 	assert_int_equal(v0->vgic.spi_live[0], 0); /* pruned once idle */
 }
 
@@ -550,7 +553,7 @@ static void test_inject_hw_vtimer(void **state)
 	vgic_inject_hw(v0, PPI_VTIMER, PPI_VTIMER);
 	vgic_flush(v0);
 
-	uint64_t lr = fake_gic.lr[0];
+	struct irqchip_lr lr = fake_gic.lr[0];
 
 	assert_int_equal(LR_STATE(lr), ST_PENDING);
 	assert_int_equal(LR_HW(lr), 1);
@@ -562,7 +565,7 @@ static void test_inject_hw_vtimer(void **state)
 	vgic_sync(v0);
 	vgic_inject_hw(v0, PPI_VTIMER, PPI_VTIMER);
 	vgic_flush(v0);
-	assert_int_equal(fake_gic.lr[0], lr);
+	assert_int_equal(LR_BITS(fake_gic.lr[0]), LR_BITS(lr));
 	assert_int_equal(fake_gic_guest_ack(), PPI_VTIMER);
 	vgic_sync(v0);
 	vgic_inject_hw(v0, PPI_VTIMER, PPI_VTIMER); /* active: ignored, never pending+active */
@@ -681,7 +684,7 @@ static void test_overflow_uie_npie(void **state)
 	assert_int_equal(fake_gic_find_lr(40), -1);
 	assert_int_equal(fake_gic_find_lr(45), -1);
 	assert_int_equal(fake_gic.hcr & (HCR_EN | HCR_UIE | HCR_NPIE), HCR_EN | HCR_UIE | HCR_NPIE);
-	assert_int_equal(arch_gic_read_misr(), 0);
+	assert_int_equal(fake_gic_misr(), 0);
 	assert_true(vgic_vcpu_pending(v0));
 
 	/* The guest works through them; the hardware raises the maintenance interrupt. */
@@ -691,9 +694,9 @@ static void test_overflow_uie_npie(void **state)
 		assert_int_not_equal(id, 1023);
 		fake_gic_guest_eoi(id);
 	}
-	assert_int_equal(arch_gic_read_misr() & (MISR_U | MISR_NP), MISR_U | MISR_NP);
+	assert_int_equal(fake_gic_misr() & (MISR_U | MISR_NP), MISR_U | MISR_NP);
 	vgic_maintenance(v0);
-	assert_int_equal(arch_gic_read_misr(), 0);
+	assert_int_equal(fake_gic_misr(), 0);
 	assert_int_equal(nr_valid_lrs(), 2);
 	assert_int_equal(LR_VINTID(fake_gic.lr[0]), 40); /* 0xa0 before 0xc0 */
 	assert_int_equal(LR_VINTID(fake_gic.lr[1]), 45);
@@ -728,7 +731,7 @@ static void test_overflow_keeps_active_loaded(void **state)
 	/* Overflowing: non-HW LRs also ask for an EOI maintenance interrupt. */
 	assert_int_equal(LR_EOI(fake_gic.lr[i]), 1);
 	fake_gic_guest_eoi(50);
-	assert_int_equal(arch_gic_read_misr() & MISR_EOI, MISR_EOI);
+	assert_int_equal(fake_gic_misr() & MISR_EOI, MISR_EOI);
 	assert_int_equal(fake_gic.hcr >> 27, 0); /* the EOI found its LR */
 }
 
@@ -789,9 +792,9 @@ static void test_one_lr_no_underflow_storm(void **state)
 	assert_int_equal(nr_valid_lrs(), 1);
 	/* With one LR "at most one valid" is always true: UIE would fire forever. */
 	assert_int_equal(fake_gic.hcr & HCR_UIE, 0);
-	assert_int_equal(arch_gic_read_misr(), 0);
+	assert_int_equal(fake_gic_misr(), 0);
 	fake_gic_guest_eoi(fake_gic_guest_ack());
-	assert_int_not_equal(arch_gic_read_misr(), 0);
+	assert_int_not_equal(fake_gic_misr(), 0);
 	vgic_maintenance(v0);
 	assert_int_equal(LR_VINTID(fake_gic.lr[0]), SPI_B);
 }
@@ -821,12 +824,12 @@ static void test_overflow_all_active_no_np_storm(void **state)
 	assert_int_equal(fake_gic_find_lr(50), -1);
 	/* No pending LR: NPIE would fire at once and forever. The EOIs trap instead. */
 	assert_int_equal(fake_gic.hcr & HCR_NPIE, 0);
-	assert_int_equal(arch_gic_read_misr(), 0);
+	assert_int_equal(fake_gic_misr(), 0);
 	fake_gic_guest_eoi(SPI_B);
-	assert_int_equal(arch_gic_read_misr() & MISR_EOI, MISR_EOI);
+	assert_int_equal(fake_gic_misr() & MISR_EOI, MISR_EOI);
 	vgic_maintenance(v0);
 	assert_int_equal(LR_STATE(fake_gic.lr[fake_gic_find_lr(50)]), ST_PENDING);
-	assert_int_equal(arch_gic_read_misr(), 0);
+	assert_int_equal(fake_gic_misr(), 0);
 }
 
 static void test_hw_edge_not_repended_while_active(void **state)
@@ -886,10 +889,10 @@ static void test_level_repend_after_eoi(void **state)
 
 	/* EOI with the line still high: maintenance, then pending again. */
 	fake_gic_guest_eoi(SPI_A);
-	assert_int_equal(arch_gic_read_eisr(), 1);
-	assert_int_equal(arch_gic_read_misr() & MISR_EOI, MISR_EOI);
+	assert_int_equal(fake_gic_eisr(), 1);
+	assert_int_equal(fake_gic_misr() & MISR_EOI, MISR_EOI);
 	vgic_maintenance(v0);
-	assert_int_equal(arch_gic_read_misr(), 0);
+	assert_int_equal(fake_gic_misr(), 0);
 	assert_int_equal(LR_STATE(fake_gic.lr[0]), ST_PENDING);
 	assert_int_equal(LR_VINTID(fake_gic.lr[0]), SPI_A);
 
@@ -901,7 +904,7 @@ static void test_level_repend_after_eoi(void **state)
 	fake_gic_guest_eoi(SPI_A);
 	vgic_maintenance(v0);
 	assert_int_equal(nr_valid_lrs(), 0);
-	assert_int_equal(fake_gic.lr[0], 0);
+	assert_int_equal(LR_BITS(fake_gic.lr[0]), 0);
 	assert_int_equal(gicd_rd(pend, 4), 0);
 	assert_false(vgic_vcpu_pending(v0));
 }
@@ -998,7 +1001,7 @@ static void test_spi_in_flight_survives_other_flush(void **state)
 	setup_spi(SPI_A, 0x80, true, 0);
 	vgic_inject(&vm, NULL, SPI_A);
 	vgic_flush(v0);
-	uint64_t lrs[FAKE_GIC_MAX_LRS];
+	struct irqchip_lr lrs[FAKE_GIC_MAX_LRS];
 
 	memcpy(lrs, fake_gic.lr, sizeof(lrs));
 	current_vcpu = v1;
@@ -1123,8 +1126,8 @@ static void test_save_restore(void **state)
 	assert_int_equal(fake_gic_guest_ack(), SPI_A);
 	vgic_sync(v0);
 	vgic_vcpu_save(v0);
-	assert_int_equal(v0->vgic.vmcr, 0xf0000003);
-	assert_int_equal(v0->vgic.ap1r[0], 0x10000);
+	assert_int_equal(v0->vgic.vif.vmcr, 0xf0000003);
+	assert_int_equal(v0->vgic.vif.apr[1][0], 0x10000);
 	assert_int_equal(nr_valid_lrs(), 0);
 	assert_int_equal(fake_gic.hcr, 0);
 	assert_false(v0->vgic.loaded);
@@ -1135,11 +1138,11 @@ static void test_save_restore(void **state)
 	/* Another vCPU used the interface meanwhile. */
 	fake_gic.vmcr = 0;
 	fake_gic.apr[1][0] = 0;
-	fake_gic.lr[2] = 0x4000000000000077ULL;
+	fake_gic.lr[2] = irqchip_lr_make(0x77, 0, 0, IRQCHIP_LR_PENDING);
 	vgic_vcpu_restore(v0);
 	assert_int_equal(fake_gic.vmcr, 0xf0000003);
 	assert_int_equal(fake_gic.apr[1][0], 0x10000);
-	assert_int_equal(fake_gic.lr[2], 0);
+	assert_int_equal(LR_BITS(fake_gic.lr[2]), 0);
 	vgic_flush(v0);
 	assert_int_equal(LR_STATE(fake_gic.lr[fake_gic_find_lr(SPI_A)]), ST_ACTIVE);
 	assert_int_equal(LR_STATE(fake_gic.lr[fake_gic_find_lr(SPI_B)]), ST_PENDING);
@@ -1183,14 +1186,14 @@ static void test_flush_restores_if_needed_and_is_idempotent(void **state)
 	struct vcpu *v0 = &vm.vcpus[0];
 	unsigned writes;
 
-	v0->vgic.vmcr = 0xf0000002;
-	fake_gic.lr[1] = 0x4000000000000099ULL; /* UNKNOWN at reset */
+	v0->vgic.vif.vmcr = 0xf0000002;
+	fake_gic.lr[1] = irqchip_lr_make(0x99, 0, 0, IRQCHIP_LR_PENDING); /* UNKNOWN */
 	setup_spi(SPI_A, 0x80, true, 0);
 	vgic_inject(&vm, NULL, SPI_A);
 	vgic_flush(v0);
 	assert_int_equal(fake_gic.vmcr, 0xf0000002);
-	assert_int_equal(fake_gic.lr[1], 0);
-	uint64_t lr0 = fake_gic.lr[0];
+	assert_int_equal(LR_BITS(fake_gic.lr[1]), 0);
+	struct irqchip_lr lr0 = fake_gic.lr[0];
 
 	/* Flush again (e.g. maintenance, then the exit path): same LRs, no LR writes. */
 	writes = fake_gic.lr_writes;
@@ -1198,7 +1201,7 @@ static void test_flush_restores_if_needed_and_is_idempotent(void **state)
 	vgic_sync(v0);
 	vgic_sync(v0);
 	vgic_flush(v0);
-	assert_int_equal(fake_gic.lr[0], lr0);
+	assert_int_equal(LR_BITS(fake_gic.lr[0]), LR_BITS(lr0));
 	assert_int_equal(fake_gic.lr_writes, writes);
 	assert_int_equal(nr_valid_lrs(), 1);
 }
@@ -1235,7 +1238,7 @@ static void test_quiet_trap_skips_the_flush(void **state)
 	assert_int_equal(fake_gic_guest_ack(), 1);
 	fake_gic_guest_eoi(1);
 	guest_exit_entry(v0);
-	assert_int_equal(fake_gic.lr[0], 0);
+	assert_int_equal(LR_BITS(fake_gic.lr[0]), 0);
 	assert_int_equal(nr_valid_lrs(), 0);
 	lr_writes = fake_gic.lr_writes;
 	hcr_writes = fake_gic.hcr_writes;

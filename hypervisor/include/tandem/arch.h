@@ -50,32 +50,6 @@ void arch_cpu_init_virt(void);
 /* Index of the calling physical CPU (0 .. nr_pcpus-1). */
 unsigned arch_cpu_index(void);
 
-/* GIC virtual CPU interface (ICH_*): list registers and control, on the calling CPU. */
-unsigned arch_gic_nr_lrs(void);
-uint64_t arch_gic_read_lr(unsigned idx);
-void arch_gic_write_lr(unsigned idx, uint64_t val);
-uint32_t arch_gic_read_hcr(void);
-void arch_gic_write_hcr(uint32_t val);
-uint32_t arch_gic_read_misr(void);
-uint32_t arch_gic_read_eisr(void);
-uint32_t arch_gic_read_elrsr(void);
-/* ICH_VMCR_EL2: the guest's view of its CPU interface (PMR, BPRs, group enables). */
-uint32_t arch_gic_read_vmcr(void);
-void arch_gic_write_vmcr(uint32_t val);
-/*
- * ICH_AP0R<idx>_EL2 (group 0) / ICH_AP1R<idx>_EL2 (group 1), idx 0-3. Registers the
- * CPU does not implement (ICH_VTR_EL2.PREbits) read as 0 and ignore writes.
- */
-uint32_t arch_gic_read_apr(unsigned group, unsigned idx);
-void arch_gic_write_apr(unsigned group, unsigned idx, uint32_t val);
-
-/* Physical GIC operations the core needs (routing SPIs, deactivating). */
-void arch_gic_send_sgi(unsigned pcpu_index, irq_t sgi);
-void arch_gic_deactivate(irq_t intid);
-/* Active state of a PPI in the calling pCPU's redistributor (a vCPU's timer moving). */
-bool arch_gic_ppi_active(irq_t intid);
-void arch_gic_ppi_set_active(irq_t intid, bool active);
-
 /* vCPU context: set up a vCPU's EL1 state for a cold boot at entry with x0 = arg. */
 void arch_vcpu_reset(struct vcpu *vcpu, ipa_t entry, uint64_t arg);
 /* Inject a synchronous external abort for a data (is_data) or instruction fetch at addr. */

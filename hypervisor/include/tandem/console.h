@@ -30,5 +30,7 @@ void console_vm_stopped(const struct vm *vm);
 void console_rx_resume(struct vm *vm);
 /* Drains the physical UART's receive FIFO (its interrupt handler). */
 void console_irq(void);
+/* Claims the UART's SPI (intid) for console_irq(), as a hypervisor device interrupt. */
+int console_claim_irq(irq_t intid);
 
 #endif

@@ -13,7 +13,8 @@ struct vcpu;
 
 /*
  * Maps the VM's passed-through MMIO ranges (whole 4 KiB pages, device attributes, IPA == PA)
- * and takes ownership of their SPIs. Call after stage 2 exists and the vCPUs are placed.
+ * and claims their SPIs (irq_claim: injected hardware-linked when they fire). Call after stage 2
+ * exists and the vCPUs are placed.
  */
 int passthrough_vm_init(struct vm *vm);
 /*
@@ -30,11 +31,5 @@ void passthrough_vm_reset(struct vm *vm);
 void passthrough_follow_vcpu(struct vcpu *vcpu);
 /* The guest changed the target of SPI intid (GICD_IROUTER): route the physical one after it. */
 void passthrough_spi_retarget(struct vm *vm, irq_t intid);
-/*
- * Physical interrupt intid arrived at EL2 (priority already dropped). Returns true if it
- * belongs to a passed-through device: it is then injected and stays active until the guest
- * deactivates it; the caller must not deactivate it.
- */
-bool passthrough_irq(irq_t intid);
 
 #endif

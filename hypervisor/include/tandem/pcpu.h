@@ -50,6 +50,8 @@ struct pcpu *pcpu_this(void);
 /* Waits until no pCPU runs vcpu or holds its registers (its state is saved in struct vcpu).
  * Only for a vCPU that can no longer be picked (stopped) and whose pCPU was kicked. */
 void pcpu_wait_vcpu_off(const struct vcpu *vcpu);
+/* Claims IPI_KICK, the SGI pCPUs kick each other with, at boot. */
+int pcpu_claim_kick(void);
 /* Runs the calling CPU's scheduling loop: enters the vCPU its pool picks, else idles. */
 void __attribute__((noreturn)) pcpu_run(void);
 /* Scheduling state of a pCPU coming online. */

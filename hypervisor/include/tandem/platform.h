@@ -1,4 +1,5 @@
-/* What the host device tree says about the machine (memory, CPUs, GIC, UART, PSCI, boot bundle). */
+/* What the host device tree says about the machine (memory, CPUs, UART, PSCI, boot bundle; the
+ * GIC: tandem/irqchip.h). */
 #ifndef TANDEM_PLATFORM_H
 #define TANDEM_PLATFORM_H
 
@@ -18,9 +19,6 @@ struct platform_info {
 	uint64_t rsv_size[PLATFORM_MAX_RSV];
 	unsigned nr_cpus;
 	uint64_t cpu_mpidr[MAX_PCPUS];
-	paddr_t gicd, gicr;
-	uint64_t gicd_size, gicr_size;
-	unsigned gic_version;
 	paddr_t uart;
 	irq_t uart_irq;
 	bool psci_hvc;	/* conduit: HVC rather than SMC */

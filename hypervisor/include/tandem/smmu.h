@@ -16,19 +16,16 @@ struct vm;
 bool smmu_find(const struct fdt *host, paddr_t *base, uint64_t *size, int *node);
 /*
  * Takes the SMMU over (needs the frame allocator): stream table, command and event queues,
- * every stream aborting. Returns 0 (also when there is no SMMU) or a negative ERR_*.
+ * every stream aborting; claims its event-queue SPI. Returns 0 (also when there is no SMMU)
+ * or a negative ERR_*.
  */
 int smmu_init(const struct fdt *host);
 /* True once smmu_init() enabled an SMMU. */
 bool smmu_enabled(void);
-/* INTID of the event-queue interrupt (0 if none): route it to a hypervisor pCPU. */
-irq_t smmu_event_irq(void);
 /*
  * Points streams [sid_first, sid_first + nr) at vm's address space (IOVA == IPA -> PA): its
  * stage-2 tables and VMID, or a stage-1 mirror of its RAM. Returns 0 or a negative ERR_*.
  */
 int smmu_attach_vm(struct vm *vm, uint32_t sid_first, uint32_t nr);
-/* Drains the event queue, one console line per event (stream, address, VM). */
-void smmu_handle_events(void);
 
 #endif

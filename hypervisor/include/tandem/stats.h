@@ -78,8 +78,16 @@ static inline void stats_count_hyp_irq(struct pcpu_stats *p, struct vcpu_stats *
 	}
 }
 
-/* Counts one physical interrupt of this kind on the calling pCPU (and its current vCPU). */
-void stats_count_irq(enum irq_kind kind);
+/* Counts one physical interrupt of this kind on a pCPU (p) and the vCPU it runs (v, or NULL). */
+static inline void stats_count_irq(struct pcpu_stats *p, struct vcpu_stats *v, enum irq_kind kind)
+{
+	p->irqs++;
+	p->irq_kind[kind < IRQ_KIND_MAX ? kind : IRQ_KIND_OTHER]++;
+	if (kind == IRQ_KIND_KICK)
+		p->ipis++;
+	if (v)
+		v->irqs++;
+}
 /* Prints every VM, vCPU and pCPU counter and the free page frames (console Ctrl-A d). */
 void stats_dump(void);
 

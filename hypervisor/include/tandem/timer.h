@@ -32,7 +32,7 @@ void timer_init(struct timer *timer, timer_fn fn);
 void timer_arm(struct timer *timer, uint64_t expires);
 /* Disarms timer wherever it is queued; safe from any pCPU, and if not armed. */
 void timer_cancel(struct timer *timer);
-/* PPI_HYP_TIMER handler: runs the expired timers of the calling pCPU, re-arms CNTHP. */
-void timer_irq(void);
+/* Claims PPI_HYP_TIMER (the EL2 timer the software timers share), at boot. */
+int timer_claim_irq(void);
 
 #endif

@@ -11,6 +11,7 @@
 #ifndef TANDEM_VGIC_H
 #define TANDEM_VGIC_H
 
+#include <tandem/irqchip.h>
 #include <tandem/spinlock.h>
 #include <tandem/types.h>
 
@@ -28,7 +29,7 @@ struct vm;
 #define VGIC_GICD_SIZE	     0x10000UL
 #define VGIC_GICR_BASE	     0x080a0000UL
 #define VGIC_GICR_STRIDE     0x20000UL /* RD_base + SGI_base frames */
-#define VGIC_MAINTENANCE_PPI 25
+#define VGIC_MAINTENANCE_PPI PPI_MAINTENANCE
 
 /* vgic_irq.target of an SPI whose GICD_IROUTER names no vCPU of the VM: not forwarded. */
 #define VGIC_TARGET_NONE 0xffff
@@ -65,15 +66,15 @@ struct vgic_vcpu {
 	uint64_t spi_live[(VGIC_NR_SPIS + 63) / 64];
 	bool rd_sleeping; /* GICR_WAKER.ProcessorSleep */
 	bool loaded;	  /* its VMCR/APRs are in the CPU interface (restore done, no save yet) */
-	uint32_t vmcr;	  /* ICH_VMCR_EL2 while the vCPU is not running */
-	uint32_t ap0r[4], ap1r[4];
-	uint64_t lrs[VGIC_MAX_LRS]; /* shadow of the list registers: what the hardware holds */
+	struct irqchip_vif_state vif;	     /* VMCR, APRs while the vCPU is not running */
+	struct irqchip_lr lrs[VGIC_MAX_LRS]; /* shadow of the list registers: what the hardware
+						holds */
 	uint32_t lr_live; /* LRs written by vgic_flush and not yet read back by vgic_sync */
 	uint32_t lr_spi;  /* those of lr_live that hold an SPI */
 	uint32_t lr_used; /* LRs whose shadow may be non-zero (vgic_flush wrote them since they
 			     were last emptied): a superset of lr_live */
 	uint32_t nr_lrs;
-	uint32_t hcr; /* ICH_HCR_EL2 as last written by vgic_flush */
+	uint32_t hcr; /* IRQCHIP_VIF_* as last written by vgic_flush */
 	/* An injection from another pCPU set this; the target re-flushes on entry. */
 	volatile bool kick_pending;
 };
@@ -87,6 +88,8 @@ struct vgic_vm {
 	void (*on_retarget)(struct vm *vm, irq_t intid);
 };
 
+/* Claims the physical interrupts the vGIC handles (the guest timer PPI, maintenance), at boot. */
+int vgic_init(void);
 /*
  * Sets up the VM's distributor state and registers the GICD region and one GICR
  * frame pair per vCPU (vm->nr_vcpus must be set). Returns 0 or mmio_register()'s error.
@@ -121,7 +124,7 @@ void vgic_sgi_write(struct vcpu *vcpu, uint64_t val, bool group0_only);
 /*
  * Before entering the guest on this pCPU, IRQs masked: load the active and the
  * highest-priority deliverable pending interrupts into list registers, and ask for a
- * maintenance interrupt (ICH_HCR_EL2.UIE/NPIE, LR.EOI) when some did not fit.
+ * maintenance interrupt (underflow, no-pending, EOI of an LR) when some did not fit.
  * Restores the vCPU interface first if vgic_vcpu_restore() was not called. Idempotent.
  */
 void vgic_flush(struct vcpu *vcpu);
@@ -134,7 +137,7 @@ void vgic_maintenance(struct vcpu *vcpu);
 
 /*
  * Save/restore of the virtual CPU interface around a vCPU switch on a pCPU: save
- * reads ICH_VMCR/APRs, folds the list registers back into interrupt state (so another
+ * reads VMCR/APRs, folds the list registers back into interrupt state (so another
  * pCPU or vCPU can take them over) and empties them; restore writes VMCR/APRs back
  * and empties the list registers; the next vgic_flush() refills them.
  */

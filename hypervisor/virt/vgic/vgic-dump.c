@@ -68,7 +68,7 @@ static void add_vcpu(struct vcpu *v)
 	    "kick_pending %d, vmcr 0x%x; private",
 	    v->vm->name, v->id, vcpu_state_name(v->state), v->held ? " (held)" : "",
 	    on ? (int)on->index : -1, vv->lr_live, vv->lr_used, vv->hcr, vv->kick_pending,
-	    vv->vmcr);
+	    vv->vif.vmcr);
 	for (irq_t i = 0; i < VGIC_NR_PRIVATE; i++) {
 		if (worth_showing(&vv->private_irqs[i])) {
 			add_irq(i, &vv->private_irqs[i]);
@@ -76,10 +76,18 @@ static void add_vcpu(struct vcpu *v)
 		}
 	}
 	add("%s\n", any ? "" : " none");
-	for (unsigned i = 0; i < vv->nr_lrs; i++)
+	for (unsigned i = 0; i < vv->nr_lrs; i++) {
+		struct irqchip_lr lr = vv->lrs[i];
+
 		if (vv->lr_used & (1u << i))
-			add("tandem: vgic vm %s vcpu %u: lr%u 0x%llx\n", v->vm->name, v->id, i,
-			    (unsigned long long)vv->lrs[i]);
+			add("tandem: vgic vm %s vcpu %u: lr%u intid %u prio 0x%x%s%s%s%s hw %u\n",
+			    v->vm->name, v->id, i, irqchip_lr_vintid(lr), irqchip_lr_priority(lr),
+			    irqchip_lr_has(lr, IRQCHIP_LR_PENDING) ? " pending" : "",
+			    irqchip_lr_has(lr, IRQCHIP_LR_ACTIVE) ? " active" : "",
+			    irqchip_lr_has(lr, IRQCHIP_LR_GROUP1) ? " g1" : " g0",
+			    irqchip_lr_has(lr, IRQCHIP_LR_EOI_MAINT) ? " eoi-maint" : "",
+			    irqchip_lr_pintid(lr));
+	}
 	spin_unlock(&vv->lock);
 }
 

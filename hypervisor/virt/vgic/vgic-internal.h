@@ -7,27 +7,6 @@
 #include <tandem/vgic.h>
 #include <tandem/vm.h>
 
-/* ICH_LR<n>_EL2 (IHI 0069 12.4.6). */
-#define ICH_LR_STATE_SHIFT  62
-#define ICH_LR_PENDING	    (1ULL << 62)
-#define ICH_LR_ACTIVE	    (1ULL << 63)
-#define ICH_LR_STATE	    (3ULL << 62)
-#define ICH_LR_HW	    (1ULL << 61)
-#define ICH_LR_GROUP	    (1ULL << 60)
-#define ICH_LR_PRIO_SHIFT   48
-#define ICH_LR_PINTID_SHIFT 32
-#define ICH_LR_PINTID_MASK  (0x3ffULL << 32)
-#define ICH_LR_EOI	    (1ULL << 41) /* HW == 0: maintenance interrupt on deactivation */
-#define ICH_LR_VINTID_MASK  0xffffffffULL
-
-/* ICH_HCR_EL2 and ICH_MISR_EL2. */
-#define ICH_HCR_EN   (1u << 0)
-#define ICH_HCR_UIE  (1u << 1)
-#define ICH_HCR_NPIE (1u << 3)
-#define ICH_MISR_EOI (1u << 0)
-#define ICH_MISR_U   (1u << 1)
-#define ICH_MISR_NP  (1u << 3)
-
 /* GICD_CTLR with DS == 1 (single security state, as the guest sees it). */
 #define GICD_CTLR_ENABLE_G0 (1u << 0)
 #define GICD_CTLR_ENABLE_G1 (1u << 1)

@@ -8,7 +8,7 @@
  * vCPUs trading timer ticks and SGIs do not contend for it. All of this runs on the
  * vCPU's own pCPU, IRQs masked.
  */
-#include <tandem/arch.h>
+#include <tandem/irqchip.h>
 #include <tandem/log.h>
 #include <tandem/vcpu.h>
 #include <tandem/vm.h>
@@ -26,11 +26,11 @@ static void fold_lrs(struct vcpu *vcpu, vgic_kickset_t *kicks)
 	struct vm *vm = vcpu->vm;
 	struct vgic_vcpu *vv = &vcpu->vgic;
 	uint32_t live = vv->lr_live;
-	uint32_t empty = live ? arch_gic_read_elrsr() : 0;
+	uint32_t empty = live ? irqchip_empty_lrs() : 0;
 
 	while (live) {
 		unsigned i = (unsigned)__builtin_ctz(live);
-		uint64_t val, written = vv->lrs[i];
+		struct irqchip_lr val, written = vv->lrs[i];
 		irq_t intid;
 		struct vgic_irq *irq;
 		bool lp, la;
@@ -38,11 +38,11 @@ static void fold_lrs(struct vcpu *vcpu, vgic_kickset_t *kicks)
 		live &= live - 1;
 		/* ELRSR: invalid and no EOI maintenance outstanding; only State can differ. */
 		if (empty & (1u << i))
-			val = vv->lrs[i] & ~ICH_LR_STATE;
+			val = irqchip_lr_without(vv->lrs[i], IRQCHIP_LR_STATE);
 		else
-			val = arch_gic_read_lr(i);
+			val = irqchip_read_lr(i);
 		vv->lrs[i] = val;
-		intid = (irq_t)(val & ICH_LR_VINTID_MASK);
+		intid = irqchip_lr_vintid(val);
 		irq = vgic_irq_of(vm, vcpu, intid);
 		if (!irq || irq->lr != (int8_t)i) {
 			log_error("vgic: VM %s vCPU %u: LR%u holds unexpected INTID %u", vm->name,
@@ -50,11 +50,11 @@ static void fold_lrs(struct vcpu *vcpu, vgic_kickset_t *kicks)
 			continue;
 		}
 		irq->lr = -1;
-		lp = val & ICH_LR_PENDING;
-		la = val & ICH_LR_ACTIVE;
+		lp = irqchip_lr_has(val, IRQCHIP_LR_PENDING);
+		la = irqchip_lr_has(val, IRQCHIP_LR_ACTIVE);
 		irq->active = la;
 		/* Deactivated, or acknowledged (its pending state went, its active state came). */
-		if (!la || ((written & ICH_LR_PENDING) && !lp))
+		if (!la || (irqchip_lr_has(written, IRQCHIP_LR_PENDING) && !lp))
 			irq->active_unacked = false;
 		if (irq->edge) {
 			if (lp)
@@ -66,8 +66,8 @@ static void fold_lrs(struct vcpu *vcpu, vgic_kickset_t *kicks)
 			vgic_irq_mark_live(vm, vcpu, intid);
 		if (!lp && !la && irq->hw_intid) {
 			/* Deactivated. Without the HW bit the guest could not do it for us. */
-			if (!(val & ICH_LR_HW))
-				arch_gic_deactivate(irq->hw_intid);
+			if (!irqchip_lr_has(val, IRQCHIP_LR_HW))
+				irqchip_deactivate(irq->hw_intid);
 			irq->hw_intid = 0;
 		}
 		/* An SPI re-routed while it sat here goes to its new target. */
@@ -78,23 +78,22 @@ static void fold_lrs(struct vcpu *vcpu, vgic_kickset_t *kicks)
 	vv->lr_spi = 0;
 }
 
-static uint64_t make_lr(const struct vgic_vm *d, const struct vgic_irq *irq, irq_t intid,
-			bool eoi_maintenance)
+static struct irqchip_lr make_lr(const struct vgic_vm *d, const struct vgic_irq *irq, irq_t intid,
+				 bool eoi_maintenance)
 {
-	uint64_t val = intid | (uint64_t)irq->priority << ICH_LR_PRIO_SHIFT;
+	unsigned flags = 0;
 
 	if (irq->group1)
-		val |= ICH_LR_GROUP;
+		flags |= IRQCHIP_LR_GROUP1;
 	if (irq->active)
-		val |= ICH_LR_ACTIVE;
+		flags |= IRQCHIP_LR_ACTIVE;
 	if (vgic_lr_pending(d, irq))
-		val |= ICH_LR_PENDING;
+		flags |= IRQCHIP_LR_PENDING;
 	if (irq->hw_intid)
-		val |= ICH_LR_HW |
-		       (((uint64_t)irq->hw_intid << ICH_LR_PINTID_SHIFT) & ICH_LR_PINTID_MASK);
+		flags |= IRQCHIP_LR_HW;
 	else if (!irq->edge || eoi_maintenance)
-		val |= ICH_LR_EOI; /* level: resample the line when the guest is done */
-	return val;
+		flags |= IRQCHIP_LR_EOI_MAINT; /* level: resample the line when the guest is done */
+	return irqchip_lr_make(intid, irq->hw_intid, irq->priority, flags);
 }
 
 /*
@@ -130,7 +129,7 @@ static unsigned collect_private(struct vcpu *vcpu, uint32_t *keys, unsigned n)
 			vv->private_live &= ~(1u << i);
 			/* Cleared by another vCPU's GICR write (release_hw): we are its pCPU. */
 			if (irq->hw_intid && irq->lr < 0) {
-				arch_gic_deactivate(irq->hw_intid);
+				irqchip_deactivate(irq->hw_intid);
 				irq->hw_intid = 0;
 			}
 		} else if (wants_lr(d, irq))
@@ -190,7 +189,7 @@ static void __attribute__((noinline)) rebuild_lrs(struct vcpu *vcpu)
 	bool any_pending = false;
 	bool spis;
 	unsigned n, k;
-	uint32_t hcr, lr_spi = 0;
+	uint32_t hcr, lr_spi = 0, dirty = 0;
 
 	if (!vv->loaded)
 		vgic_vcpu_restore(vcpu);
@@ -221,7 +220,7 @@ static void __attribute__((noinline)) rebuild_lrs(struct vcpu *vcpu)
 	}
 
 	for (unsigned i = 0; i < vv->nr_lrs; i++) {
-		uint64_t val = 0;
+		struct irqchip_lr val = {0};
 
 		if (i < k) {
 			irq_t intid = keys[i] & 0xfff;
@@ -232,15 +231,15 @@ static void __attribute__((noinline)) rebuild_lrs(struct vcpu *vcpu)
 			irq->owner = (uint16_t)vcpu->id;
 			if (intid >= VGIC_NR_PRIVATE)
 				lr_spi |= 1u << i;
-			if (val & ICH_LR_PENDING) {
+			if (irqchip_lr_has(val, IRQCHIP_LR_PENDING)) {
 				any_pending = true;
 				if (irq->edge)
 					irq->pending = false; /* the LR carries it now */
 			}
 		}
-		if (val != vv->lrs[i]) {
-			arch_gic_write_lr(i, val);
+		if (!irqchip_lr_equal(val, vv->lrs[i])) {
 			vv->lrs[i] = val;
+			dirty |= 1u << i;
 		}
 	}
 	vv->lr_live = (uint32_t)((1ULL << k) - 1);
@@ -252,14 +251,14 @@ static void __attribute__((noinline)) rebuild_lrs(struct vcpu *vcpu)
 	 * valid LR left) needs two LRs to be meaningful; no-pending needs a pending LR
 	 * or it would fire at once. Each non-HW LR also traps on EOI (make_lr).
 	 */
-	hcr = ICH_HCR_EN;
+	hcr = IRQCHIP_VIF_ENABLE;
 	if (n > k) {
 		if (vv->nr_lrs >= 2)
-			hcr |= ICH_HCR_UIE;
+			hcr |= IRQCHIP_VIF_UNDERFLOW;
 		if (any_pending)
-			hcr |= ICH_HCR_NPIE;
+			hcr |= IRQCHIP_VIF_NO_PENDING;
 	}
-	arch_gic_write_hcr(hcr);
+	irqchip_write_lrs(vv->lrs, dirty, hcr);
 	vv->hcr = hcr;
 	spin_unlock(&vv->lock);
 	if (spis)
@@ -269,7 +268,7 @@ static void __attribute__((noinline)) rebuild_lrs(struct vcpu *vcpu)
 
 /*
  * Whether vgic_flush() would change nothing: no LR in use or left to empty, no candidate
- * for one, the interface loaded and ICH_HCR_EL2 as the flush would write it. The common
+ * for one, the interface loaded and its control as the flush would write it. The common
  * trap (a hypercall, an MMIO access) of a vCPU with no interrupt in flight ends here.
  * private_live is peeked without the lock, like the SPI marks: an interrupt marked after
  * the peek by another pCPU comes with a kick (vgic_kick_set), so the guest exits again at
@@ -277,7 +276,7 @@ static void __attribute__((noinline)) rebuild_lrs(struct vcpu *vcpu)
  */
 static bool flush_changes_nothing(const struct vgic_vcpu *vv)
 {
-	return vv->loaded && !vv->lr_used && vv->hcr == ICH_HCR_EN &&
+	return vv->loaded && !vv->lr_used && vv->hcr == IRQCHIP_VIF_ENABLE &&
 	       !__atomic_load_n(&vv->private_live, __ATOMIC_RELAXED) && !spis_marked(vv);
 }
 
@@ -326,7 +325,7 @@ bool vgic_vcpu_pending(struct vcpu *vcpu)
 		spin_lock(&d->lock);
 	spin_lock(&vv->lock);
 	for (uint32_t live = vv->lr_live; live && !ret; live &= live - 1)
-		ret = vv->lrs[__builtin_ctz(live)] & ICH_LR_PENDING;
+		ret = irqchip_lr_has(vv->lrs[__builtin_ctz(live)], IRQCHIP_LR_PENDING);
 	for (uint32_t live = vv->private_live; live && !ret; live &= live - 1)
 		ret = vgic_lr_pending(d, &vv->private_irqs[__builtin_ctz(live)]);
 	for (unsigned w = 0; spis && w < ARRAY_SIZE(vv->spi_live) && !ret; w++) {
@@ -347,7 +346,7 @@ void vgic_maintenance(struct vcpu *vcpu)
 {
 	if (!vcpu) {
 		/* No vCPU here: nothing should be loaded; silence the interface. */
-		arch_gic_write_hcr(0);
+		irqchip_write_lrs(NULL, 0, 0);
 		return;
 	}
 	vgic_sync(vcpu);
@@ -358,6 +357,7 @@ void vgic_vcpu_save(struct vcpu *vcpu)
 {
 	struct vgic_vcpu *vv = &vcpu->vgic;
 	vgic_kickset_t kicks = 0;
+	uint32_t dirty = 0;
 
 	spin_lock(&vcpu->vm->vgic.lock);
 	spin_lock(&vv->lock);
@@ -375,24 +375,20 @@ void vgic_vcpu_save(struct vcpu *vcpu)
 		if (!irq->hw_intid)
 			continue;
 		irq->hw_active =
-		    arch_gic_ppi_active(irq->hw_intid) && (irq->active || irq->pending);
-		arch_gic_deactivate(irq->hw_intid);
+		    irqchip_private_active(irq->hw_intid) && (irq->active || irq->pending);
+		irqchip_deactivate(irq->hw_intid);
 		if (!irq->hw_active)
 			irq->hw_intid = 0;
 	}
-	vv->vmcr = arch_gic_read_vmcr();
-	for (unsigned i = 0; i < 4; i++) {
-		vv->ap0r[i] = arch_gic_read_apr(0, i);
-		vv->ap1r[i] = arch_gic_read_apr(1, i);
-	}
+	irqchip_vif_save(&vv->vif);
 	for (unsigned i = 0; i < vv->nr_lrs; i++) {
-		if (vv->lrs[i]) {
-			arch_gic_write_lr(i, 0);
-			vv->lrs[i] = 0;
+		if (!irqchip_lr_empty(vv->lrs[i])) {
+			vv->lrs[i] = (struct irqchip_lr){0};
+			dirty |= 1u << i;
 		}
 	}
 	vv->lr_used = 0;
-	arch_gic_write_hcr(0);
+	irqchip_write_lrs(vv->lrs, dirty, 0);
 	vv->hcr = 0;
 	vv->loaded = false;
 	spin_unlock(&vv->lock);
@@ -410,23 +406,21 @@ void vgic_vcpu_restore(struct vcpu *vcpu)
 		vgic_vcpu_save(vcpu);
 	}
 	spin_lock(&vv->lock);
-	arch_gic_write_vmcr(vv->vmcr);
-	for (unsigned i = 0; i < 4; i++) {
-		arch_gic_write_apr(0, i, vv->ap0r[i]);
-		arch_gic_write_apr(1, i, vv->ap1r[i]);
-	}
-	/* Whatever this pCPU's LRs held belongs to nobody now (or is UNKNOWN after reset). */
-	for (unsigned i = 0; i < vv->nr_lrs; i++) {
-		arch_gic_write_lr(i, 0);
-		vv->lrs[i] = 0;
-	}
+	irqchip_vif_restore(&vv->vif);
+	/*
+	 * Whatever this pCPU's LRs held belongs to nobody now (or is UNKNOWN after reset); the
+	 * interface stays off (as the last save left it, vv->hcr == 0) until vgic_flush().
+	 */
+	for (unsigned i = 0; i < vv->nr_lrs; i++)
+		vv->lrs[i] = (struct irqchip_lr){0};
+	irqchip_write_lrs(vv->lrs, (uint32_t)((1ULL << vv->nr_lrs) - 1), 0);
 	vv->lr_used = 0;
 	for (unsigned i = 16; i < VGIC_NR_PRIVATE; i++) {
 		struct vgic_irq *irq = &vv->private_irqs[i];
 
 		/* Not pending nor active any more (cleared meanwhile by another vCPU): let go. */
 		if (irq->hw_intid && irq->hw_active && (irq->active || irq->pending))
-			arch_gic_ppi_set_active(irq->hw_intid, true);
+			irqchip_set_private_active(irq->hw_intid, true);
 		else if (irq->hw_intid && irq->hw_active)
 			irq->hw_intid = 0;
 		irq->hw_active = false;

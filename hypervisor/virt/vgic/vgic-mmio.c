@@ -5,7 +5,7 @@
  * holds the lock that guards the interrupts reached: the VM's for GICD (SPIs), the
  * redistributor's vCPU lock for GICR (its private interrupts).
  */
-#include <tandem/arch.h>
+#include <tandem/irqchip.h>
 #include <tandem/guest_log.h>
 #include <tandem/log.h>
 #include <tandem/vcpu.h>
@@ -172,7 +172,7 @@ static void release_hw(struct vgic_mmio_ctx *c, struct vgic_irq *irq)
 		c->kicks |= (vgic_kickset_t)1 << c->rd->id;
 		return;
 	}
-	arch_gic_deactivate(irq->hw_intid);
+	irqchip_deactivate(irq->hw_intid);
 	irq->hw_intid = 0;
 }
 

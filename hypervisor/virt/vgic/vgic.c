@@ -8,7 +8,7 @@
  * per vCPU (vgic_vcpu.private_live, vgic_vcpu.spi_live) so the entry path never scans
  * all INTIDs, and takes the VM lock only when an SPI may concern the vCPU.
  */
-#include <tandem/arch.h>
+#include <tandem/irqchip.h>
 #include <tandem/errno.h>
 #include <tandem/log.h>
 #include <tandem/string.h>
@@ -144,7 +144,7 @@ int vgic_vm_init(struct vm *vm)
 void vgic_vcpu_init(struct vcpu *vcpu)
 {
 	struct vgic_vcpu *vv = &vcpu->vgic;
-	unsigned nr_lrs = arch_gic_nr_lrs();
+	unsigned nr_lrs = irqchip_nr_lrs();
 
 	/*
 	 * Also runs at PSCI CPU_ON while other vCPUs may inject into this one: reset

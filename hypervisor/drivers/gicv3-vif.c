@@ -1,6 +1,7 @@
-/* The GICv3 virtual CPU interface registers (ICH_*_EL2) behind the arch_gic_* interface. */
+/* The GICv3 virtual CPU interface (ICH_*_EL2): list registers, control, VMCR and APRs. */
 #include <arch/sysregs.h>
-#include <tandem/arch.h>
+
+#include "gicv3.h"
 
 #define LR_CASE(n)                                                                                 \
 	case n:                                                                                    \
@@ -17,12 +18,12 @@
 		write_sysreg(S3_4_C12_C13_##m, val);                                               \
 		break
 
-unsigned arch_gic_nr_lrs(void)
+unsigned gicv3_nr_lrs(void)
 {
 	return (unsigned)(read_sysreg(ICH_VTR_EL2) & 0x1f) + 1;
 }
 
-uint64_t arch_gic_read_lr(unsigned idx)
+static uint64_t read_lr(unsigned idx)
 {
 	switch (idx) {
 		LR_CASE(0);
@@ -45,7 +46,7 @@ uint64_t arch_gic_read_lr(unsigned idx)
 	return 0;
 }
 
-void arch_gic_write_lr(unsigned idx, uint64_t val)
+static void write_lr(unsigned idx, uint64_t val)
 {
 	switch (idx) {
 		LR_WCASE(0);
@@ -67,40 +68,27 @@ void arch_gic_write_lr(unsigned idx, uint64_t val)
 	}
 }
 
-uint32_t arch_gic_read_hcr(void)
+struct irqchip_lr gicv3_read_lr(unsigned idx)
 {
-	return (uint32_t)read_sysreg(ICH_HCR_EL2);
+	return gicv3_lr_decode(read_lr(idx));
 }
 
-void arch_gic_write_hcr(uint32_t val)
-{
-	write_sysreg(ICH_HCR_EL2, val);
-	isb();
-}
-
-uint32_t arch_gic_read_misr(void)
-{
-	return (uint32_t)read_sysreg(ICH_MISR_EL2);
-}
-
-uint32_t arch_gic_read_eisr(void)
-{
-	return (uint32_t)read_sysreg(ICH_EISR_EL2);
-}
-
-uint32_t arch_gic_read_elrsr(void)
+uint32_t gicv3_empty_lrs(void)
 {
 	return (uint32_t)read_sysreg(ICH_ELRSR_EL2);
 }
 
-uint32_t arch_gic_read_vmcr(void)
+/* The IRQCHIP_VIF_* flags are ICH_HCR_EL2's own bits. */
+void gicv3_write_lrs(const struct irqchip_lr *lrs, uint32_t mask, uint32_t control)
 {
-	return (uint32_t)read_sysreg(ICH_VMCR_EL2);
-}
+	while (mask) {
+		unsigned i = (unsigned)__builtin_ctz(mask);
 
-void arch_gic_write_vmcr(uint32_t val)
-{
-	write_sysreg(ICH_VMCR_EL2, val);
+		mask &= mask - 1;
+		write_lr(i, gicv3_lr_encode(lrs[i]));
+	}
+	write_sysreg(ICH_HCR_EL2, control);
+	isb();
 }
 
 /* How many ICH_AP<n>R<idx>_EL2 exist: 1, 2 or 4 for 5, 6 or 7 preemption bits. */
@@ -119,10 +107,8 @@ static unsigned nr_aprs(void)
 		write_sysreg(S3_4_C12_C##grp##_##n, val);                                          \
 		break
 
-uint32_t arch_gic_read_apr(unsigned group, unsigned idx)
+static uint32_t read_apr(unsigned group, unsigned idx)
 {
-	if (idx >= nr_aprs())
-		return 0;
 	if (group) {
 		switch (idx) {
 			APR_READ(9, 0);
@@ -141,10 +127,8 @@ uint32_t arch_gic_read_apr(unsigned group, unsigned idx)
 	return 0;
 }
 
-void arch_gic_write_apr(unsigned group, unsigned idx, uint32_t val)
+static void write_apr(unsigned group, unsigned idx, uint32_t val)
 {
-	if (idx >= nr_aprs())
-		return;
 	if (group) {
 		switch (idx) {
 			APR_WRITE(9, 0);
@@ -159,5 +143,28 @@ void arch_gic_write_apr(unsigned group, unsigned idx, uint32_t val)
 			APR_WRITE(8, 2);
 			APR_WRITE(8, 3);
 		}
+	}
+}
+
+/* ICH_AP<n>R<idx>_EL2 the CPU does not implement (ICH_VTR_EL2.PREbits) stay 0 in state. */
+void gicv3_vif_save(struct irqchip_vif_state *state)
+{
+	unsigned n = nr_aprs();
+
+	state->vmcr = (uint32_t)read_sysreg(ICH_VMCR_EL2);
+	for (unsigned i = 0; i < 4; i++) {
+		state->apr[0][i] = i < n ? read_apr(0, i) : 0;
+		state->apr[1][i] = i < n ? read_apr(1, i) : 0;
+	}
+}
+
+void gicv3_vif_restore(const struct irqchip_vif_state *state)
+{
+	unsigned n = nr_aprs();
+
+	write_sysreg(ICH_VMCR_EL2, state->vmcr);
+	for (unsigned i = 0; i < n && i < 4; i++) {
+		write_apr(0, i, state->apr[0][i]);
+		write_apr(1, i, state->apr[1][i]);
 	}
 }
