@@ -66,8 +66,10 @@ void console_rx_deliver(struct vm *vm, char c)
 	bool overflow = false;
 
 	spin_lock(&rx_lock);
-	if (q->deaf) {
-		vpl011_rx_char(vm, c); /* the FIFO alone: an overrun if it is full */
+	if (q->deaf || vm->state == VM_STOPPED) {
+		/* The FIFO alone, an overrun if it is full: no one will read (a stopped VM that
+		 * has the focus because no other runs), or no one has for RX_STALL_MS. */
+		vpl011_rx_char(vm, c);
 	} else if (q->count == RX_QUEUE_LEN) {
 		overflow = !q->overflowed;
 		q->overflowed = true;

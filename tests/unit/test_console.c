@@ -589,6 +589,18 @@ static void test_slow_reader_keeps_its_queue(void **state)
 	assert_int_equal(overruns[0], 0);
 }
 
+/* The last VM stopped and kept the focus: nothing queues for it, and nothing warns. */
+static void test_stopped_vm_queues_nothing(void **state)
+{
+	reset_console(1);
+	vms[0].state = VM_STOPPED;
+	memset(paste_buf, 's', sizeof(paste_buf));
+	assert_int_equal(typed_n(VPL011_RX_LEN + 10), VPL011_RX_LEN);
+	assert_int_equal(queues[0].count, 0);
+	assert_int_equal(overruns[0], 10);
+	assert_null(armed_timer);
+}
+
 /*
  * The guest drains its FIFO on its own pCPU while the console queues: its reads below half looked
  * at an empty queue (before the console queued), so the console's look at the FIFO after queueing
@@ -686,6 +698,7 @@ int main(void)
 	    cmocka_unit_test(test_full_fifo_queues_input_until_the_guest_reads),
 	    cmocka_unit_test(test_guest_not_reading_its_fifo_during_boot),
 	    cmocka_unit_test(test_slow_reader_keeps_its_queue),
+	    cmocka_unit_test(test_stopped_vm_queues_nothing),
 	    cmocka_unit_test(test_drain_racing_the_queue_leaves_input_flowing),
 	    cmocka_unit_test(test_input_goes_to_focus),
 	    cmocka_unit_test(test_ctrl_a_three_times_switches_focus),

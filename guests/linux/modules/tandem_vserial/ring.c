@@ -137,22 +137,25 @@ void tvs_port_tx_space(struct tvs_port *p)
 }
 
 /*
- * No room, or waiting for the ring to drain: ask the RTOS to ring when it has
- * consumed (no lost wake-up).
+ * No room (drain false), or waiting for the ring to drain (a close, tcdrain):
+ * ask the RTOS to ring when it has consumed, then look again (it may have
+ * consumed between our read and the flag: no lost wake-up). Only a condition
+ * already met kicks the work, so a waiter never spins against it.
  */
-void tvs_port_want_space(struct tvs_port *p)
+void tvs_port_want_space(struct tvs_port *p, bool drain)
 {
+	unsigned int room;
 	u32 fill;
 
-	if (p->want_space)
-		return;
-	p->want_space = true;
-	WRITE_ONCE(tvs_desc(p)->tx.prod_flags, TANDEM_VSERIAL_WANT_SPACE);
-	smp_mb(); /* the flag before the re-read of cons (the RTOS: the reverse)
-		   */
-	if (tvs_port_tx_room(p, &fill) > 0)
-		tvs_kick(
-		    p->chan); /* it consumed meanwhile: the work wakes us */
+	if (!p->want_space) {
+		p->want_space = true;
+		WRITE_ONCE(tvs_desc(p)->tx.prod_flags,
+			   TANDEM_VSERIAL_WANT_SPACE);
+		smp_mb(); /* the flag before the re-read of cons */
+	}
+	room = tvs_port_tx_room(p, &fill);
+	if (drain ? fill == 0 : room > 0)
+		tvs_kick(p->chan); /* the work wakes the waiter */
 }
 
 /*
@@ -184,7 +187,7 @@ int tvs_port_write(struct tvs_port *p, const u8 *buf, int count, bool *notify)
 							   p->tx_threshold);
 	}
 	if (n < (u32)count)
-		tvs_port_want_space(p);
+		tvs_port_want_space(p, false);
 	return n;
 }
 

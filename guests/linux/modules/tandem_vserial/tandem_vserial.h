@@ -105,7 +105,7 @@ void tvs_port_rx(struct tvs_port *p, bool *notify); /* under sync_lock */
 void tvs_port_tx_space(struct tvs_port *p);
 int tvs_port_write(struct tvs_port *p, const u8 *buf, int count, bool *notify);
 unsigned int tvs_port_tx_room(struct tvs_port *p, u32 *fill);
-void tvs_port_want_space(struct tvs_port *p);
+void tvs_port_want_space(struct tvs_port *p, bool drain);
 void tvs_port_set_ctrl(struct tvs_port *p, u32 ctrl);
 void tvs_port_set_line(struct tvs_port *p, const struct tandem_vserial_line *l);
 u32 tvs_port_modem(struct tvs_port *p);

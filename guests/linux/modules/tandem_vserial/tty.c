@@ -116,7 +116,7 @@ static unsigned int tvs_write_room(struct tty_struct *tty)
 	if (p->chan->live) {
 		room = tvs_port_tx_room(p, &fill);
 		if (room == 0)
-			tvs_port_want_space(p);
+			tvs_port_want_space(p, false);
 	}
 	spin_unlock_irqrestore(&p->chan->lock, flags);
 	return room;
@@ -133,7 +133,7 @@ static unsigned int tvs_chars_in_buffer(struct tty_struct *tty)
 		tvs_port_tx_room(p, &fill);
 		/* Someone waits for the ring to drain (close, tcdrain). */
 		if (fill)
-			tvs_port_want_space(p);
+			tvs_port_want_space(p, true);
 	}
 	spin_unlock_irqrestore(&p->chan->lock, flags);
 	return fill;
