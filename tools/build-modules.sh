@@ -69,7 +69,8 @@ if [ ! -d "$KH" ]; then
 	# The arm64 Makefile includes the -common one by absolute /usr/src path: point it here.
 	sed -i "s|^include /usr/src/|include $KH/usr/src/|" \
 		"$KH.tmp.$$/usr/src/linux-headers-$ABI/Makefile"
-	mv "$KH.tmp.$$" "$KH" 2>/dev/null || rm -rf "$KH.tmp.$$" # another build won the race
+	# -T: if another build won the race, fail rather than move into its folder.
+	mv -T "$KH.tmp.$$" "$KH" 2>/dev/null || rm -rf "$KH.tmp.$$"
 fi
 grep -q "^include $KH/" "$KDIR/Makefile" || die "$KDIR/Makefile does not include the extracted headers"
 

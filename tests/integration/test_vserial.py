@@ -238,18 +238,36 @@ def fake_dev_session(t, vm):
             % (seq0, seq), seq > seq0 and baud == 9600 and fmt & 0xffffff == 0x020107,
             "baud %d format %#x" % (baud, fmt))
 
+    # A hostile consumer index on port 1's TX ring: the next write finds it, counts it, resets
+    # the ring by adopting it, and carries on from there.
+    bad = fd.port_word(1, TX) + 0x5000
+    fd.w32([(PORTS + PORT_SIZE + TX + 4, bad)])
+    vm.run("printf 'zz' > /dev/ttyTV1 & echo $! > /tmp/tx.pid")
+    prod = wait_for(vm, "tx-reset", lambda: (lambda p: p if p == bad + 2 else None)(
+        fd.port_word(1, TX)))
+    s = status(vm)
+    t.check("a corrupt TX consumer index is counted (status corrupt 1) and the ring reset to it: "
+            "the write goes on at the RTOS's index (prod %#x)" % bad,
+            prod == bad + 2 and s is not None and s[5] == 1
+            and fd.tx_bytes(1, bad % fd.ring, 2) == b"zz", "status %s, prod %s" % (s, prod))
+    fd.w32([(PORTS + PORT_SIZE + TX + 4, bad + 2)])
+    fd.ring_doorbell()
+    wait_for(vm, "drain", lambda: vm.run_status("kill -0 $(cat /tmp/tx.pid)")[1] != 0, 20)
+
     # A hostile producer index: 4 KiB past the consumer's in a 64-byte ring.
     cons = fd.port_word(0, RX + 4)
     fd.w32([(PORTS + RX, cons + 0x1000)])
     fd.ring_doorbell()
-    s = wait_for(vm, "corrupt", lambda: (lambda s: s if s and s[5] >= 1 else None)(status(vm)))
+    s = wait_for(vm, "corrupt", lambda: (lambda s: s if s and s[5] >= 2 else None)(status(vm)))
     words = fd.r32([PORTS + RX, PORTS + RX + 4, TTY + 12])
-    t.check("a corrupt RX producer index is counted (status corrupt 1, the tty side's corrupt "
-            "word 1) and the ring reset to it (cons = prod) [issue 13: a corrupt ring is "
-            "reported and reset]", s is not None and s[5] == 1 and words[1] == words[0]
-            and words[2] == 1, "status %s, prod/cons/corrupt %s" % (s, words))
-    out = vm.run("dmesg | grep -c 'RX prod index .* corrupt, ring reset'")
-    t.check("the driver reports it (one rate-limited warning)", out.strip() == "1", out)
+    t.check("a corrupt RX producer index is counted (status corrupt 2, the tty side's corrupt "
+            "word 2) and the ring reset to it (cons = prod) [issue 13: a corrupt ring is "
+            "reported and reset]", s is not None and s[5] == 2 and words[1] == words[0]
+            and words[2] == 2, "status %s, prod/cons/corrupt %s" % (s, words))
+    out = vm.run("dmesg | grep -c -e 'RX prod index .* corrupt, ring reset' "
+                 "-e 'TX cons index .* corrupt, ring reset'")
+    t.check("the driver reports each (a rate-limited warning naming ring and port)",
+            out.strip() == "2", out)
     fd.rx_prod[0] = words[0]
     check_rx(t, vm, fd, 0, "/tmp/rx0", b"after the reset\n", "RX after the corruption")
     t.check("the channel stays attached through the corruption (live 1, same RTOS epoch)",
@@ -264,8 +282,9 @@ def fake_dev_session(t, vm):
     s = wait_for(vm, "detach", lambda: (lambda s: s if s and s[0] == 0 else None)(status(vm)))
     t.check("the RTOS's restart detaches the driver [issue 13 §4: hangup when the RTOS side goes "
             "down]", s is not None, str(status(vm)))
-    out = vm.run("dmesg | grep -c 'the RTOS \\(is down\\|restarted\\): ttys hung up'")
-    t.check("the driver says why it hung the ttys up", out.strip() != "0", out)
+    why = wait_for(vm, "why", lambda: vm.run(
+        "dmesg | grep -c 'the RTOS \\(is down\\|restarted\\): ttys hung up'").strip() != "0")
+    t.check("the driver says why it hung the ttys up", why)
     gone = wait_for(vm, "reader", lambda: vm.run_status("kill -0 $(cat /tmp/rx0.pid)")[1] != 0)
     t.check("the reader of /dev/ttyTV0 saw the hangup (its cat ended)", gone)
 

@@ -95,10 +95,10 @@ static void tvs_detach(struct tvs_chan *c, const char *why)
 	spin_unlock_irqrestore(&c->lock, flags);
 	hrtimer_cancel(&c->tx_timer);
 	c->requested = false;
+	dev_info(c->dev, "channel %u: %s: ttys hung up\n", c->id, why);
 	for (i = 0; i < TANDEM_VSERIAL_MAX_PORTS; i++)
 		if (c->ports[i].tty_dev)
 			tty_port_tty_hangup(&c->ports[i].port, false);
-	dev_info(c->dev, "channel %u: %s: ttys hung up\n", c->id, why);
 }
 
 /* Snapshot the RTOS's layout words; refuse anything tandem_vserial.h rejects.
