@@ -26,6 +26,7 @@ import harness
 CONFIG = "configs/tests/linux-vserial.dts"
 REGION_SIZE = 0x40000
 TIMEOUT = 60
+SLOW = 120  # a guest command line of many devmem processes
 PROBE_RE = (r"tandem_vserial \S+: channel (\d+) \(side (\d), 0x([0-9a-f]+) bytes, "
             r"doorbell irq (\d+)\)")
 STATUS_RE = (r"live (\d) ports (\d+) ring (\d+) epoch (\d+) rtos_epoch (\d+) corrupt (\d+) "
@@ -45,7 +46,8 @@ GICD = 0x08000000
 
 
 class FakeDev:
-    """The RTOS's side of the vserial ring, played through /dev/mem from Linux's shell."""
+    """The RTOS's side of the vserial ring, played through /dev/mem from Linux's shell. Each
+    devmem is a busybox process: a long line of them takes a while on a loaded host."""
 
     def __init__(self, vm, base, intid):
         self.vm, self.base, self.intid = vm, base, intid
@@ -53,16 +55,17 @@ class FakeDev:
     def w32(self, writes):
         """[(offset, value)...] in one shell line, in order."""
         cmd = "; ".join("devmem 0x%x 32 0x%x" % (self.base + o, v & 0xffffffff) for o, v in writes)
-        self.vm.run(cmd)
+        self.vm.run(cmd, timeout=SLOW)
 
     def r32(self, offsets):
-        out = self.vm.run("; ".join("devmem 0x%x 32" % (self.base + o) for o in offsets))
+        out = self.vm.run("; ".join("devmem 0x%x 32" % (self.base + o) for o in offsets),
+                          timeout=SLOW)
         return [int(x, 16) for x in out.split()]
 
     def ring_doorbell(self):
         """Sets Linux's doorbell SPI pending (GICD_ISPENDR<n>), as Tandem does for a notify."""
         self.vm.run("devmem 0x%x 32 0x%x" % (GICD + 0x200 + 4 * (self.intid // 32),
-                                              1 << (self.intid % 32)))
+                                              1 << (self.intid % 32)), timeout=SLOW)
 
     def layout(self, nr_ports, ring):
         self.nr, self.ring = nr_ports, ring
@@ -95,7 +98,7 @@ class FakeDev:
         self.rx_prod[port] += len(data)
         cmds.append("devmem 0x%x 32 0x%x" % (self.base + PORTS + port * PORT_SIZE + RX,
                                              self.rx_prod[port]))
-        self.vm.run("; ".join(cmds))
+        self.vm.run("; ".join(cmds), timeout=SLOW)
         self.ring_doorbell()
 
     def port_word(self, port, off):
@@ -104,7 +107,7 @@ class FakeDev:
     def tx_bytes(self, port, start, n):
         base = self.base + self.ring_off(port, TX)
         out = self.vm.run("; ".join("devmem 0x%x 8" % (base + (start + i) % self.ring)
-                                    for i in range(n)))
+                                    for i in range(n)), timeout=SLOW)
         return bytes(int(x, 16) for x in out.split())
 
 
