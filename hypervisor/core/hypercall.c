@@ -3,7 +3,6 @@
  * checked before anything changes, the pools re-check their guarantees (admission tests),
  * and a refused call returns an error and leaves no trace but a log line naming the VM.
  */
-#include <tandem/abi/debug_hvc.h>
 #include <tandem/abi/hypercall.h>
 #include <tandem/arch.h>
 #include <tandem/channel.h>
@@ -141,12 +140,6 @@ static int64_t pool_of(struct vcpu *caller, struct guest_regs *r)
 		return TANDEM_OK;
 	}
 	return refuse(caller, TANDEM_HC_POOL_OF, TANDEM_E_INVAL, "no such VM or pCPU");
-}
-
-bool hypercall_handles(uint32_t fn)
-{
-	/* The benchmarks' debug call (abi/debug_hvc.h) is served with the PSCI/SMCCC ones. */
-	return ((fn >> 24) == 0x86 || (fn >> 24) == 0xc6) && fn != TANDEM_HVC_EL2_ENTRIES;
 }
 
 void hypercall(struct vcpu *vcpu, struct guest_regs *r)

@@ -1,8 +1,8 @@
 /*
- * PSCI 1.1 and SMCCC 1.1 as the guests see them (DEN 0022, DEN 0028). Every
- * function ID Tandem does not implement answers NOT_SUPPORTED (-1).
+ * PSCI 1.1 and SMCCC 1.1 as the guests see them (DEN 0022, DEN 0028), for the calls the SMCCC
+ * router (core/smccc.c) sends here: the architecture calls and PSCI's range. Every function ID
+ * Tandem does not implement answers NOT_SUPPORTED (-1).
  */
-#include <tandem/abi/debug_hvc.h>
 #include <tandem/log.h>
 #include <tandem/psci.h>
 #include <tandem/vcpu.h>
@@ -65,16 +65,9 @@ static int64_t affinity_info(struct vcpu *caller, uint64_t mpidr, uint64_t level
 
 void vpsci_call(struct vcpu *vcpu, struct guest_regs *r)
 {
-	uint64_t fn = r->x[0];
+	uint64_t fn = r->x[0]; /* only w0 counts: base_fn() drops x0[63:32] */
 	int64_t ret = PSCI_NOT_SUPPORTED;
 
-	/* SMC32/HVC32 calling convention: only the low 32 bits of the function ID count. */
-	if ((fn >> 32) != 0)
-		fn = (uint32_t)fn;
-	if (fn == TANDEM_HVC_EL2_ENTRIES) { /* benchmarks read it around a measured section */
-		r->x[0] = vcpu->stats.traps;
-		return;
-	}
 	switch (base_fn(fn)) {
 	case SMCCC_VERSION:
 		ret = SMCCC_VERSION_1_1;

@@ -12,7 +12,6 @@
 #include <cmocka.h>
 
 #include <arch/fake.h>
-#include <tandem/abi/debug_hvc.h>
 #include <tandem/psci.h>
 #include <tandem/vcpu.h>
 #include <tandem/vm.h>
@@ -113,16 +112,6 @@ static int64_t call(uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3)
 
 /* ---- tests ---- */
 
-/* The benchmarks' debug call returns the caller's EL2 entry count (this call included, since
- * the trap path counts it before the handler runs); its SMC32 form is not the same call. */
-static void test_el2_entries_call(void **state)
-{
-	vm.vcpus[0].stats.traps = 41;
-	assert_int_equal(call(TANDEM_HVC_EL2_ENTRIES, 0, 0, 0), 41);
-	assert_int_equal(call(TANDEM_HVC_EL2_ENTRIES & ~PSCI_64BIT, 0, 0, 0), PSCI_NOT_SUPPORTED);
-	assert_int_equal(rec.starts + rec.stops + rec.resets + rec.wfis, 0);
-}
-
 static void test_versions(void **state)
 {
 	assert_int_equal(call(PSCI_VERSION, 0, 0, 0), 0x10001);
@@ -212,7 +201,6 @@ int main(void)
 	    cmocka_unit_test_setup(test_cpu_on, setup),
 	    cmocka_unit_test_setup(test_affinity_info, setup),
 	    cmocka_unit_test_setup(test_system_calls, setup),
-	    cmocka_unit_test_setup(test_el2_entries_call, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,10 +1,10 @@
 /*
  * Guest traps, dispatched by ESR_EL2 exception class through a table with a safe
- * default (inject UNDEF). Each handler turns the trap into a domain event for
- * the core: an MMIO access, a hypercall, a WFI, a system-register access.
+ * default (inject UNDEF). Each handler decodes the syndrome (trap_decode.h: pure, host-tested)
+ * and turns it into a domain event for the core: an MMIO access, an SMCCC call, a WFI, a
+ * system-register access.
  */
 #include <arch/sysregs.h>
-#include <tandem/hypercall.h>
 #include <tandem/arch.h>
 #include <tandem/arch_vcpu.h>
 #include <tandem/irq.h>
@@ -13,10 +13,13 @@
 #include <tandem/log.h>
 #include <tandem/mmio.h>
 #include <tandem/pcpu.h>
-#include <tandem/psci.h>
+#include <tandem/smccc.h>
 #include <tandem/stats.h>
 #include <tandem/vcpu.h>
 #include <tandem/vm.h>
+
+#include "id_regs.h"
+#include "trap_decode.h"
 
 typedef void (*trap_fn)(struct vcpu *vcpu, struct guest_regs *r, uint64_t esr);
 
@@ -33,7 +36,7 @@ static void reg_write(struct guest_regs *r, unsigned rt, uint64_t v)
 
 static void skip_insn(struct guest_regs *r, uint64_t esr)
 {
-	r->pc += (esr & ESR_IL) ? 4 : 2;
+	r->pc += trap_insn_len(esr);
 }
 
 static void trap_undef(struct vcpu *vcpu, struct guest_regs *r, uint64_t esr)
@@ -49,8 +52,8 @@ static void trap_undef(struct vcpu *vcpu, struct guest_regs *r, uint64_t esr)
 static void trap_wfx(struct vcpu *vcpu, struct guest_regs *r, uint64_t esr)
 {
 	skip_insn(r, esr);
-	/* ISS.TI: 0 WFI, 1 WFE, 2 WFIT, 3 WFET. WFI blocks; WFE yields to the pool. */
-	if ((esr & 3) == 0 || (esr & 3) == 2) {
+	/* WFI (and WFIT) idles: block or wait in place; WFE (WFET) yields to the pool. */
+	if (trap_wfx_is_wfi(esr)) {
 		vcpu->stats.wfi++;
 		vcpu_wfi(vcpu);
 	} else {
@@ -61,15 +64,12 @@ static void trap_wfx(struct vcpu *vcpu, struct guest_regs *r, uint64_t esr)
 static void trap_hvc(struct vcpu *vcpu, struct guest_regs *r, uint64_t esr)
 {
 	vcpu->stats.hvc++;
-	if (ESR_EC(esr) == EC_SMC64)
+	if (trap_call_needs_skip(esr))
 		skip_insn(r, esr); /* ELR points at the SMC itself; HVC's is already past it */
-	if (hypercall_handles((uint32_t)r->x[0]) && (r->x[0] >> 32) == 0)
-		hypercall(vcpu, r);
-	else
-		vpsci_call(vcpu, r);
+	smccc_call(vcpu, r);
 }
 
-/* Sanitised ID register value: features Tandem does not switch read as absent. */
+/* The hardware's ID register (op0 3, op1 0, CRn 0, crm, op2), as the guest may see it. */
 static uint64_t id_reg_value(unsigned crm, unsigned op2)
 {
 	uint64_t v = 0;
@@ -98,54 +98,18 @@ static uint64_t id_reg_value(unsigned crm, unsigned op2)
 	}
 #undef IDR_ROW
 #undef IDR
-	switch (crm * 8 + op2) {
-	case 4 * 8 + 0: /* ID_AA64PFR0: hide RAS, SVE, SEL2, MPAM, AMU */
-		v &= ~((0xfUL << 28) | (0xfUL << 32) | (0xfUL << 36) | (0xfUL << 40) |
-		       (0xfUL << 44));
-		break;
-	case 4 * 8 + 1: /* ID_AA64PFR1: keep only BT and SSBS (no MTE, SME, NMI, ...) */
-		v &= 0xffUL;
-		break;
-	case 4 * 8 + 4: /* ID_AA64ZFR0 (SVE) */
-	case 4 * 8 + 5: /* ID_AA64SMFR0 (SME) */
-		v = 0;
-		break;
-	case 5 * 8 + 0: /* ID_AA64DFR0: no PMU, trace, SPE, trace buffer, BRBE */
-		v &= ~((0xfUL << 4) | (0xfUL << 8) | (0xfUL << 32) | (0xfUL << 40) | (0xfUL << 44) |
-		       (0xfUL << 52) | (0xfUL << 56));
-		break;
-	case 6 * 8 + 1: /* ID_AA64ISAR1: no pointer authentication (APA, API, GPA, GPI) */
-		v &= ~((0xfUL << 4) | (0xfUL << 8) | (0xfUL << 24) | (0xfUL << 28));
-		break;
-	case 6 * 8 + 2: /* ID_AA64ISAR2: no WFxT, no APA3/GPA3 */
-		v &= ~((0xfUL << 0) | (0xfUL << 8) | (0xfUL << 12));
-		break;
-	case 1 * 8 + 2: /* ID_DFR0 (AArch32 view): no PMU, trace */
-		v &= ~((0xfUL << 24) | (0xfUL << 12) | (0xfUL << 28));
-		break;
-	}
-	return v;
+	return id_reg_sanitise(crm, op2, v); /* id_regs.c: what is hidden or capped */
 }
-
-#define SYSREG(op0, op1, crn, crm, op2)                                                            \
-	(((op0) << 20) | ((op2) << 17) | ((op1) << 14) | ((crn) << 10) | ((crm) << 1))
-#define SYSREG_MASK SYSREG(3, 7, 15, 15, 7)
 
 static void trap_sysreg(struct vcpu *vcpu, struct guest_regs *r, uint64_t esr)
 {
-	uint32_t iss = (uint32_t)ESR_ISS(esr);
-	uint32_t enc = iss & SYSREG_MASK;
-	unsigned rt = (iss >> 5) & 0x1f;
-	bool read = iss & 1;
-	unsigned op0 = (iss >> 20) & 3, op1 = (iss >> 14) & 7, crn = (iss >> 10) & 0xf;
-	unsigned crm = (iss >> 1) & 0xf, op2 = (iss >> 17) & 7;
+	struct trap_sysreg s = trap_decode_sysreg(esr);
+	unsigned rt = s.rt;
+	bool read = s.read;
 
 	skip_insn(r, esr);
-	if (op0 == 3 && op1 == 0 && crn == 0 && crm >= 1 && read) {
-		reg_write(r, rt, id_reg_value(crm, op2));
-		return;
-	}
-	switch (enc) {
+	/* The guest's SGIs first: the hot case (none of these is an ID register). */
+	switch (s.enc) {
 	case SYSREG(3, 0, 12, 11, 5): /* ICC_SGI1R_EL1: either group (the guest sees DS = 1) */
 		if (!read)
 			vgic_sgi_write(vcpu, reg_read(r, rt), false);
@@ -162,11 +126,15 @@ static void trap_sysreg(struct vcpu *vcpu, struct guest_regs *r, uint64_t esr)
 			vcpu->ctx.sys.mdscr_el1 = reg_read(r, rt);
 		return;
 	}
+	if (trap_sysreg_is_id_read(&s)) {
+		reg_write(r, rt, id_reg_value(s.crm, s.op2));
+		return;
+	}
 	/*
 	 * Debug (op0 = 2), PMU and the EL1 physical timer (CNTP_*) read as zero and
 	 * ignore writes: the guest sees them but they do nothing (docs/design.md).
 	 */
-	if (op0 == 2 || (op0 == 3 && crn == 9) || (op0 == 3 && op1 == 3 && crn == 14)) {
+	if (s.op0 == 2 || (s.op0 == 3 && s.crn == 9) || (s.op0 == 3 && s.op1 == 3 && s.crn == 14)) {
 		if (read)
 			reg_write(r, rt, 0);
 		return;
@@ -174,23 +142,15 @@ static void trap_sysreg(struct vcpu *vcpu, struct guest_regs *r, uint64_t esr)
 	guest_log(
 	    vcpu->vm, GLOG_SYSREG,
 	    "warning: vm %s vcpu %u: %s of unsupported system register S%u_%u_C%u_C%u_%u: UNDEF",
-	    vcpu->vm->name, vcpu->id, read ? "read" : "write", op0, op1, crn, crm, op2);
+	    vcpu->vm->name, vcpu->id, read ? "read" : "write", s.op0, s.op1, s.crn, s.crm, s.op2);
 	r->pc -= 4;
 	arch_vcpu_inject_undef(vcpu);
 }
 
 static ipa_t fault_ipa(void)
 {
-	return ((read_sysreg(hpfar_el2) >> 4) << 12) | (read_sysreg(far_el2) & 0xfff);
+	return trap_fault_ipa(read_sysreg(hpfar_el2), read_sysreg(far_el2));
 }
-
-/* Data abort ISS fields (Arm ARM D17.2.40, ESR_EL2 for a data abort from a lower EL). */
-#define DABT_ISV   (1UL << 24)
-#define DABT_SSE   (1UL << 21)
-#define DABT_SF	   (1UL << 15)
-#define DABT_CM	   (1UL << 8)
-#define DABT_S1PTW (1UL << 7)
-#define DABT_WNR   (1UL << 6)
 
 /* What is at an IPA that faulted at stage 2, for the log line. */
 static const char *ipa_what(struct vcpu *vcpu, ipa_t ipa)
@@ -198,28 +158,16 @@ static const char *ipa_what(struct vcpu *vcpu, ipa_t ipa)
 	return mmio_find(vcpu->vm, ipa) ? "an emulated device" : "nothing";
 }
 
-/* A load's value as the destination register gets it: the access size, then SSE and SF. */
-static uint64_t load_value(uint64_t v, unsigned size, uint64_t esr)
-{
-	unsigned bits = 8 * size;
-
-	if (bits < 64) {
-		v &= (1ULL << bits) - 1;
-		if (esr & DABT_SSE)
-			v = (uint64_t)((int64_t)(v << (64 - bits)) >> (64 - bits));
-	}
-	return (esr & DABT_SF) ? v : (uint32_t)v;
-}
-
 static void trap_dabt(struct vcpu *vcpu, struct guest_regs *r, uint64_t esr)
 {
 	ipa_t ipa = fault_ipa();
 	uint64_t far = read_sysreg(far_el2);
-	bool write = esr & DABT_WNR;
+	struct trap_dabt d = trap_decode_dabt(esr);
+	bool write = d.write;
 	struct mmio_access acc = {.addr = ipa, .write = write};
 	int err;
 
-	if (esr & DABT_S1PTW) {
+	if (d.s1ptw) {
 		/* The guest's own page tables point where there is no RAM. */
 		guest_log(vcpu->vm, GLOG_TABLE_WALK,
 			  "error: vm %s vcpu %u: stage-1 table walk reads IPA 0x%llx, where %s is "
@@ -229,7 +177,7 @@ static void trap_dabt(struct vcpu *vcpu, struct guest_regs *r, uint64_t esr)
 		arch_vcpu_inject_abort(vcpu, true, far);
 		return;
 	}
-	if (esr & DABT_CM) {
+	if (d.cm) {
 		/*
 		 * DC CIVAC and friends on an IPA with no RAM: nothing of it can be in a cache, so
 		 * there is nothing to do (a guest may maintain a range covering a device). KVM
@@ -238,17 +186,14 @@ static void trap_dabt(struct vcpu *vcpu, struct guest_regs *r, uint64_t esr)
 		skip_insn(r, esr);
 		return;
 	}
-	if (esr & DABT_ISV) {
-		unsigned sas = (esr >> 22) & 3, srt = (esr >> 16) & 0x1f;
-
-		acc.size = 1U << sas;
+	if (d.isv) {
+		acc.size = d.size;
 		if (write)
-			acc.value =
-			    reg_read(r, srt) & (sas == 3 ? ~0UL : (1UL << (8 * acc.size)) - 1);
+			acc.value = trap_store_value(&d, reg_read(r, d.rt));
 		err = mmio_dispatch(vcpu, &acc);
 		if (err == 0) {
 			if (!write)
-				reg_write(r, srt, load_value(acc.value, acc.size, esr));
+				reg_write(r, d.rt, trap_load_value(&d, acc.value));
 			vcpu->stats.mmio++;
 			skip_insn(r, esr);
 			return;
@@ -263,7 +208,7 @@ static void trap_dabt(struct vcpu *vcpu, struct guest_regs *r, uint64_t esr)
 		    "injected",
 		    vcpu->vm->name, vcpu->id, (unsigned long long)ipa, write ? "write" : "read",
 		    (unsigned long long)r->pc);
-	else if (!(esr & DABT_ISV))
+	else if (!d.isv)
 		guest_log(
 		    vcpu->vm, GLOG_NO_SYNDROME,
 		    "error: vm %s vcpu %u: MMIO access at IPA 0x%llx without a valid syndrome "
@@ -287,7 +232,7 @@ static void trap_iabt(struct vcpu *vcpu, struct guest_regs *r, uint64_t esr)
 		  "error: vm %s vcpu %u: instruction fetch %s IPA 0x%llx, where %s is (pc "
 		  "0x%llx): external abort injected",
 		  vcpu->vm->name, vcpu->id,
-		  (esr & DABT_S1PTW) ? "whose stage-1 table walk reads" : "from",
+		  trap_decode_dabt(esr).s1ptw ? "whose stage-1 table walk reads" : "from",
 		  (unsigned long long)ipa, ipa_what(vcpu, ipa), (unsigned long long)r->pc);
 	arch_vcpu_inject_abort(vcpu, false, read_sysreg(far_el2));
 }

@@ -9,6 +9,8 @@
 #include <tandem/arch_vcpu.h>
 #include <tandem/string.h>
 
+#include "trap_decode.h"
+
 /*
  * What the guest may not do behind our back: TID3 makes ID register reads trap
  * so features Tandem does not switch (SVE, SME, MTE, pointer authentication, PMU,

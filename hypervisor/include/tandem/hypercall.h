@@ -5,9 +5,8 @@
 #include <tandem/types.h>
 #include <tandem/vcpu.h>
 
-/* Whether a function ID belongs to the vendor-specific hypervisor service range. */
-bool hypercall_handles(uint32_t fn);
-/* Serves the call in r->x0..x5, results in r->x0..x4. */
+/* Serves a call of the vendor-specific hypervisor service range that the SMCCC router
+ * (smccc.h) sends here: r->x0..x5 in, results in r->x0..x4. */
 void hypercall(struct vcpu *vcpu, struct guest_regs *r);
 
 #endif

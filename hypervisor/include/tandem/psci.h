@@ -8,7 +8,8 @@
 struct vcpu;
 struct guest_regs;
 
-/* Handles an HVC/SMC from a guest: function ID in x0, results written to x0..x3. */
+/* Serves a PSCI or architecture call the SMCCC router sends (smccc.h): ID in x0, results
+ * written to x0..x3. */
 void vpsci_call(struct vcpu *vcpu, struct guest_regs *r);
 
 /* Host firmware conduit (from the host DTB's /psci "method"). */

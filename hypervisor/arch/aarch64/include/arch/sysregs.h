@@ -71,30 +71,7 @@
 #define SCTLR_EL2_RES1                                                                             \
 	((3UL << 28) | (3UL << 22) | (1UL << 18) | (1UL << 16) | (1UL << 11) | (3UL << 4))
 
-/* ESR_EL2 */
-#define ESR_EC_SHIFT 26
-#define ESR_EC(esr)  (((esr) >> ESR_EC_SHIFT) & 0x3f)
-#define ESR_IL	     (1UL << 25)
-#define ESR_ISS(esr) ((esr)&0x1ffffff)
-
-#define EC_UNKNOWN  0x00
-#define EC_WFX	    0x01
-#define EC_FP_ASIMD 0x07
-#define EC_PAUTH    0x09
-#define EC_ILLEGAL  0x0e
-#define EC_SVC64    0x15
-#define EC_HVC64    0x16
-#define EC_SMC64    0x17
-#define EC_SYSREG   0x18
-#define EC_SVE	    0x19
-#define EC_IABT_LOW 0x20
-#define EC_IABT_CUR 0x21
-#define EC_PC_ALIGN 0x22
-#define EC_DABT_LOW 0x24
-#define EC_DABT_CUR 0x25
-#define EC_SP_ALIGN 0x26
-#define EC_SERROR   0x2f
-#define EC_BRK64    0x3c
+/* ESR_EL2: see trap_decode.h (its layout and decoders, host-tested). */
 
 /* PSTATE / SPSR */
 #define PSR_MODE_EL0t 0x0

@@ -1,0 +1,90 @@
+/*
+ * The one SMCCC router: every HVC #0 and trapped SMC #0 of a guest comes here (arch traps.c)
+ * and goes to the service that owns its function-ID range, or is answered NOT_SUPPORTED.
+ * The services validate their own arguments; this file decides only who answers.
+ */
+#include <tandem/abi/debug_hvc.h>
+#include <tandem/hypercall.h>
+#include <tandem/psci.h>
+#include <tandem/smccc.h>
+#include <tandem/vcpu.h>
+
+static void not_supported(struct vcpu *vcpu, struct guest_regs *r)
+{
+	r->x[0] = (uint64_t)(int64_t)SMCCC_NOT_SUPPORTED;
+}
+
+/*
+ * Within the vendor-specific hypervisor range: the benchmarks' debug call sits apart (any VM,
+ * and only w0 counts: it predates the rule below); Tandem's control calls want x0[63:32] zero.
+ */
+static inline enum smccc_service vendor_hyp_route(uint64_t x0)
+{
+	if ((uint32_t)x0 == TANDEM_HVC_EL2_ENTRIES)
+		return SMCCC_SVC_EL2_ENTRIES;
+	return (x0 >> 32) == 0 ? SMCCC_SVC_TANDEM : SMCCC_SVC_NONE;
+}
+
+static void vendor_hyp_call(struct vcpu *vcpu, struct guest_regs *r)
+{
+	switch (vendor_hyp_route(r->x[0])) {
+	case SMCCC_SVC_TANDEM:
+		hypercall(vcpu, r);
+		break;
+	case SMCCC_SVC_EL2_ENTRIES: /* benchmarks read it around a measured section */
+		r->x[0] = vcpu->stats.traps;
+		break;
+	default:
+		not_supported(vcpu, r);
+		break;
+	}
+}
+
+/*
+ * Per owning entity (ID bits 29:24): who serves its fast calls, function numbers below `end`.
+ * An owner not listed has end 0: nobody serves it. Indexed by owner, so routing the null call
+ * (SMCCC_VERSION) is a load and a compare, not a search: the HVC path is what the benchmarks
+ * time.
+ */
+struct smccc_owner {
+	void (*serve)(struct vcpu *vcpu, struct guest_regs *r);
+	uint32_t end;	 /* function numbers 0..end-1 are served */
+	uint8_t service; /* enum smccc_service, for smccc_route() */
+};
+
+static const struct smccc_owner owners[SMCCC_OWNER_MASK + 1] = {
+    /* SMCCC_VERSION, SMCCC_ARCH_FEATURES (NOT_SUPPORTED from vpsci.c for the rest). */
+    [SMCCC_OWNER_ARCH] = {vpsci_call, 0x10000, SMCCC_SVC_PSCI},
+    /* PSCI's share of the standard secure service range (DEN 0022 section 5.1). */
+    [SMCCC_OWNER_STANDARD] = {vpsci_call, 0x20, SMCCC_SVC_PSCI},
+    /* 0x8600FFxx general queries, 0xC60000xx pools and channels, the debug call. */
+    [SMCCC_OWNER_VENDOR_HYP] = {vendor_hyp_call, 0x10000, SMCCC_SVC_TANDEM},
+};
+
+/* The owner entry serving the call with ID w0, or NULL. */
+static inline const struct smccc_owner *owner_of(uint32_t id)
+{
+	const struct smccc_owner *o = &owners[(id >> SMCCC_OWNER_SHIFT) & SMCCC_OWNER_MASK];
+
+	/* Yielding calls (none is offered) and IDs with reserved bits set are malformed. */
+	if ((id & (SMCCC_FAST | SMCCC_RESERVED_MASK)) != SMCCC_FAST ||
+	    (id & SMCCC_NUMBER_MASK) >= o->end)
+		return NULL;
+	return o;
+}
+
+enum smccc_service smccc_route(uint64_t x0)
+{
+	const struct smccc_owner *o = owner_of((uint32_t)x0);
+
+	if (!o)
+		return SMCCC_SVC_NONE;
+	return o->serve == vendor_hyp_call ? vendor_hyp_route(x0) : (enum smccc_service)o->service;
+}
+
+void smccc_call(struct vcpu *vcpu, struct guest_regs *r)
+{
+	const struct smccc_owner *o = owner_of((uint32_t)r->x[0]);
+
+	(o ? o->serve : not_supported)(vcpu, r);
+}
