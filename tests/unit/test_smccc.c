@@ -17,6 +17,7 @@
 #include <arch/fake.h>
 #include <tandem/abi/debug_hvc.h>
 #include <tandem/abi/hypercall.h>
+#include <tandem/channel.h>
 #include <tandem/errno.h>
 #include <tandem/hypercall.h>
 #include <tandem/pool.h>
@@ -66,6 +67,9 @@ static struct {
 	struct pool *move_to;
 	struct pcpu *move_pcpu;
 	int answer; /* what the pool_* doubles return */
+	unsigned notifies;
+	uint64_t notify_id;
+	struct vcpu *notify_from;
 } rec;
 
 void vpsci_call(struct vcpu *vcpu, struct guest_regs *r)
@@ -110,6 +114,19 @@ struct pool *pool_of_vm(const struct vm *vm, struct pool **moving_to)
 {
 	*moving_to = vm == &vms[1] ? &pools[0] : NULL;
 	return &pools[vm == &vms[1] ? 1 : 0];
+}
+
+/* Channel 0 exists and vm 1 is one of its ends; nothing else does. */
+int64_t channel_notify(struct vcpu *vcpu, uint64_t id, const char **why)
+{
+	rec.notifies++;
+	rec.notify_id = id;
+	rec.notify_from = vcpu;
+	if (id != 0) {
+		*why = "no such channel";
+		return TANDEM_E_INVAL;
+	}
+	return TANDEM_OK;
 }
 
 void pcpu_time_snapshot(const struct pcpu *p, struct pcpu_time *out)
@@ -443,6 +460,25 @@ static void test_pcpu_time_and_pool_of(void **state)
 	assert_int_equal(call(TANDEM_HC_POOL_OF, 2, 0), TANDEM_E_INVAL); /* neither kind */
 }
 
+/* A doorbell needs no privilege: the channel layer decides, with the id from x1. */
+static void test_channel_notify(void **state)
+{
+	assert_int_equal(call_from(&vms[1], TANDEM_HC_CHANNEL_NOTIFY, 0, 0, 0, 0, 0), TANDEM_OK);
+	assert_ptr_equal(rec.notify_from, &vms[1].vcpus[0]);
+	assert_int_equal(rec.notify_id, 0);
+	assert_int_equal(call_from(&vms[1], TANDEM_HC_CHANNEL_NOTIFY, 5, 0, 0, 0, 0),
+			 TANDEM_E_INVAL);
+	assert_int_equal(rec.notify_id, 5);
+	assert_non_null(
+	    strstr(fake_arch.printk_log, "CHANNEL_NOTIFY refused (-3): no such channel"));
+	/* x0[63:32] set: not Tandem's call at all. */
+	assert_int_equal(
+	    call_from(&vms[1], 0x100000000ULL | TANDEM_HC_CHANNEL_NOTIFY, 0, 0, 0, 0, 0),
+	    SMCCC_NOT_SUPPORTED);
+	assert_int_equal(rec.notifies, 2);
+	assert_int_equal(rec.pools, 0);
+}
+
 /* A hostile guest refused over and over fills no console: 32 lines per VM, then silence. */
 static void test_refusals_rate_limited(void **state)
 {
@@ -462,6 +498,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_dispatch, setup),
 	    cmocka_unit_test_setup(test_queries, setup),
 	    cmocka_unit_test_setup(test_unprivileged, setup), /* before vm 1's refusals run out */
+	    cmocka_unit_test_setup(test_channel_notify, setup),
 	    cmocka_unit_test_setup(test_same_answers_as_before, setup),
 	    cmocka_unit_test_setup(test_set_sched, setup),
 	    cmocka_unit_test_setup(test_moves, setup),
