@@ -16,6 +16,8 @@ void selftest_fault_start(const struct rtos_config *cfg, const struct platform *
  * for random bytes, timing kick -> completion interrupt; prints "VIRTIO-RNG ...".
  */
 void virtio_rng_start(const struct rtos_config *cfg, const struct platform *p);
+/* The console's "vserial ..." commands (vserial.c); false if line is not one. */
+bool vserial_command(char *line);
 /* A tiny command shell on the console (help, tasks, reset, off). */
 void shell_start(void);
 /* Console commands for Tandem's hypercalls and counters (tandemctl.c); true if handled. */

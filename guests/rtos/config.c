@@ -99,6 +99,12 @@ void config_parse(const char *args, struct rtos_config *c)
 			c->fuzz_reset = number(v, w + len) != 0;
 		else if (word_is(w, len, "ttu_poll_us", &v))
 			c->ttu_poll_us = (unsigned)number(v, w + len);
+		else if (word_is(w, len, "vserial_ring", &v))
+			c->vserial_ring = (unsigned)number(v, w + len);
+		else if (word_is(w, len, "vserial_threshold", &v))
+			c->vserial_threshold = (unsigned)number(v, w + len);
+		else if (word_is(w, len, "vserial_delay_us", &v))
+			c->vserial_delay_us = (unsigned)number(v, w + len);
 		else if (word_is(w, len, "ttu", &v))
 			c->ttu_mode = ttu_mode_parse(v, w + len);
 	}

@@ -26,6 +26,10 @@ struct rtos_config {
 	bool fuzz_reset;	   /* fuzz_reset=1: SYSTEM_RESET halfway through the last round */
 	unsigned ttu_mode;	   /* ttu=off|echo|sink|channel: enum ttu_mode (ttu.h) */
 	unsigned ttu_poll_us;	   /* ttu_poll_us=N: the serial ports' poll period (default 1000) */
+	unsigned vserial_ring; /* vserial_ring=N: bytes per ring (default: the largest fitting) */
+	unsigned
+	    vserial_threshold;	   /* vserial_threshold=N: RX doorbell threshold (default ring/4) */
+	unsigned vserial_delay_us; /* vserial_delay_us=N: RX doorbell max delay (default 1000) */
 };
 
 void config_parse(const char *args, struct rtos_config *c);

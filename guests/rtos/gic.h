@@ -22,6 +22,8 @@ struct gic_ops {
 	void (*eoi)(uint32_t iar);
 	/* Enables an SGI/PPI on the calling CPU, or an SPI routed to CPU `cpu`. */
 	void (*enable)(unsigned intid, unsigned cpu);
+	/* Makes SPI `intid` edge-triggered (init made every SPI level); call before enable. */
+	void (*set_edge)(unsigned intid);
 	/* Sends SGI `sgi` to CPU `cpu` (memory written before is visible to its handler). */
 	void (*send_sgi)(unsigned sgi, unsigned cpu);
 };

@@ -85,6 +85,15 @@ static void v2_enable(unsigned intid, unsigned cpu)
 	mmio_write32(gicd + GICD_ISENABLER + 4 * (intid / 32), 1U << (intid % 32));
 }
 
+/* GICD_ICFGR: two bits per INTID, the upper one set = edge-triggered (IHI 0069 12.9.9). */
+static void v2_set_edge(unsigned intid)
+{
+	uintptr_t r = gicd + GICD_ICFGR + 4 * (intid / 16);
+
+	if (intid >= 32)
+		mmio_write32(r, mmio_read32(r) | 2U << (2 * (intid % 16)));
+}
+
 static void v2_send_sgi(unsigned sgi, unsigned cpu)
 {
 	dsb(ishst);
@@ -99,5 +108,6 @@ const struct gic_ops gicv2_ops = {
     .ack = v2_ack,
     .eoi = v2_eoi,
     .enable = v2_enable,
+    .set_edge = v2_set_edge,
     .send_sgi = v2_send_sgi,
 };

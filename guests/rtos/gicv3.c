@@ -157,6 +157,15 @@ static void v3_enable(unsigned intid, unsigned cpu)
 	mmio_write32(gicd + GICD_ISENABLER + 4 * (intid / 32), bit);
 }
 
+/* GICD_ICFGR: two bits per INTID, the upper one set = edge-triggered (IHI 0069 12.9.9). */
+static void v3_set_edge(unsigned intid)
+{
+	uintptr_t r = gicd + GICD_ICFGR + 4 * (intid / 16);
+
+	if (intid >= 32)
+		mmio_write32(r, mmio_read32(r) | 2U << (2 * (intid % 16)));
+}
+
 static void v3_send_sgi(unsigned sgi, unsigned cpu)
 {
 	uint64_t m = pcpus[cpu].mpidr, aff0 = m & 0xff;
@@ -176,5 +185,6 @@ const struct gic_ops gicv3_ops = {
     .ack = v3_ack,
     .eoi = v3_eoi,
     .enable = v3_enable,
+    .set_edge = v3_set_edge,
     .send_sgi = v3_send_sgi,
 };

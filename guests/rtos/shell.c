@@ -83,7 +83,8 @@ static void shell_main(void *arg)
 			    "help | tasks | reset (PSCI SYSTEM_RESET) | off (PSCI SYSTEM_OFF) | "
 			    "hc ... (Tandem hypercalls) | cntcheck [N] | fuzz OPS [SEED "
 			    "[ROUNDS [reset]]] | deaf SECONDS (read no input) | ttu [stats|ports|"
-			    "line ...] (serial ports) | chan ... (Tandem channels)\n");
+			    "line ...] (serial ports) | vserial [scribble N] | chan ... (Tandem "
+			    "channels)\n");
 		else if (!strcmp(line, "tasks"))
 			cmd_tasks();
 		else if (!strcmp(line, "reset"))
@@ -95,6 +96,8 @@ static void shell_main(void *arg)
 		else if (fuzz_command(line))
 			;
 		else if (ttu_command(line))
+			;
+		else if (vserial_command(line))
 			;
 		else if (chan_command(line)) /* splits line in place */
 			;

@@ -195,18 +195,45 @@ static void line_irq(unsigned intid, uint64_t stamp, void *arg)
 	ticket_unlock(&lock);
 }
 
-void ttu_service_mask(uint32_t mask)
+unsigned long ttu_lock(void)
 {
 	unsigned long flags = port_irq_save();
 
 	ticket_lock(&lock);
-	for (unsigned i = 0; i < nr_ports; i++)
-		if (mask & (1U << i))
-			irq_rx += service_port(i);
-	if (be->pass_done)
-		be->pass_done(port_now(), false);
+	return flags;
+}
+
+void ttu_unlock(unsigned long flags)
+{
 	ticket_unlock(&lock);
 	port_irq_restore(flags);
+}
+
+/* Every port, with the lock held: the poll, or a kick from the backend's doorbell. */
+static void pass_all(bool poll)
+{
+	uint64_t now = port_now(), rx = 0;
+
+	if (be->sync)
+		be->sync(now);
+	for (unsigned i = 0; i < nr_ports; i++)
+		rx += service_port(i);
+	if (poll) {
+		polls++;
+		poll_rx += rx;
+	} else {
+		irq_rx += rx;
+	}
+	if (be->pass_done)
+		be->pass_done(now, poll);
+}
+
+void ttu_kick(void)
+{
+	unsigned long flags = ttu_lock();
+
+	pass_all(false);
+	ttu_unlock(flags);
 }
 
 static void poll_main(void *arg)
@@ -217,21 +244,13 @@ static void poll_main(void *arg)
 	task_set_period(poll_period);
 	for (;;) {
 		unsigned long flags;
-		uint64_t now;
 
 		task_wait_period(&info);
-		flags = port_irq_save();
-		ticket_lock(&lock);
-		now = port_now();
-		polls++;
-		if (be->poll)
-			be->poll(now);
-		for (unsigned i = 0; i < nr_ports; i++)
-			poll_rx += service_port(i);
-		if (be->pass_done)
-			be->pass_done(now, true);
-		ticket_unlock(&lock);
-		port_irq_restore(flags);
+		flags = ttu_lock();
+		pass_all(true);
+		ttu_unlock(flags);
+		if (be->report)
+			be->report();
 	}
 }
 
@@ -240,22 +259,31 @@ unsigned ttu_nr_ports(void)
 	return nr_ports;
 }
 
-bool ttu_set_line(unsigned i, const struct u16550_line *l)
+bool ttu_set_line_locked(unsigned i, const struct u16550_line *l)
 {
 	uint8_t lcr;
 	uint16_t div;
-	unsigned long flags;
 
 	if (i >= nr_ports || !u16550_encode(l, &lcr, &div))
 		return false;
-	flags = port_irq_save();
-	ticket_lock(&lock);
 	ports[i].lcr = lcr;
 	ports[i].divisor = div;
 	u16550_set_line(ports[i].base, lcr, div);
-	ticket_unlock(&lock);
-	port_irq_restore(flags);
 	return true;
+}
+
+bool ttu_set_line(unsigned i, const struct u16550_line *l)
+{
+	unsigned long flags = ttu_lock();
+	bool ok = ttu_set_line_locked(i, l);
+
+	ttu_unlock(flags);
+	return ok;
+}
+
+uint64_t ttu_port_overruns(unsigned i)
+{
+	return i < nr_ports ? ports[i].overruns : 0;
 }
 
 static unsigned card_ports(const struct pci_dev *d)
@@ -327,7 +355,7 @@ void ttu_start(const struct rtos_config *cfg, const struct platform *plat)
 		mode = plat->nr_channels ? TTU_MODE_CHANNEL : TTU_MODE_ECHO;
 	be = mode == TTU_MODE_ECHO   ? &echo_backend
 	     : mode == TTU_MODE_SINK ? &sink_backend
-				     : NULL; /* the channel backend comes with the ring ABI */
+				     : vserial_backend(cfg, plat, nr_ports);
 	if (!be) {
 		kprintf("TTU: no usable channel for the ports: serving them in echo mode\n");
 		be = &echo_backend;

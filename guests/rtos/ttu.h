@@ -34,8 +34,10 @@ struct ttu_backend {
 	bool (*tx_pending)(unsigned port);
 	/* After a pass over ports (an interrupt or the poll): e.g. coalesced doorbells. */
 	void (*pass_done)(uint64_t now, bool poll);
-	/* Once per poll period, before the pass (e.g. requests from the peer). */
-	void (*poll)(uint64_t now);
+	/* Before a pass of the poll or of ttu_kick() (e.g. the peer's state and requests). */
+	void (*sync)(uint64_t now);
+	/* After the poll's pass, without the lock: print what needs printing. */
+	void (*report)(void);
 };
 
 /* Finds the cards (after pci_init), sets up every port and starts serving them. */
@@ -47,7 +49,16 @@ bool ttu_command(char *line);
 unsigned ttu_nr_ports(void);
 /* Applies line settings to a port; false if out of range. Takes the TTU lock. */
 bool ttu_set_line(unsigned port, const struct u16550_line *l);
-/* Serves the ports whose bits are set (new TX data or RX room), e.g. from a doorbell ISR. */
-void ttu_service_mask(uint32_t ports);
+/* The same with the lock already held (from a backend's sync). */
+bool ttu_set_line_locked(unsigned port, const struct u16550_line *l);
+/* A pass over every port now, as the poll does (e.g. from a doorbell interrupt). */
+void ttu_kick(void);
+/* The TTU lock, for a backend's own commands: returns the interrupt mask to restore. */
+unsigned long ttu_lock(void);
+void ttu_unlock(unsigned long flags);
+uint64_t ttu_port_overruns(unsigned port);
+/* The channel backend (vserial.c): NULL (and a message) unless a channel can carry the ports. */
+const struct ttu_backend *vserial_backend(const struct rtos_config *cfg, const struct platform *p,
+					  unsigned nr_ports);
 
 #endif

@@ -1,0 +1,95 @@
+/*
+ * The dev side of the vserial ring (hypervisor/include/tandem/abi/vserial.h, whose opening
+ * comment is the protocol): the RTOS owns the UARTs and Linux's tty driver is the peer. Pure C
+ * over a region pointer and private state, no hardware: vserial.c glues it to the channel (MMU,
+ * doorbell interrupt, notify hypercall) and to the TTU, tests/unit/test_rtos_vserial.c runs it
+ * against a simulated tty side in host memory.
+ *
+ * Nothing read from the region is trusted: every peer word is loaded once into a local and
+ * validated; every address is the private layout's ring offset plus a masked index. The dev
+ * side's own shared words are written, never read back (the peer may scribble over them).
+ */
+#ifndef RTOS_VSERIAL_DEV_H
+#define RTOS_VSERIAL_DEV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../../hypervisor/include/tandem/abi/channel.h"
+#include "../../hypervisor/include/tandem/abi/vserial.h"
+
+#define VS_MAX_PORTS 32
+
+/* Applies line settings to a port (the UART); false if the hardware cannot do them. */
+typedef bool (*vs_apply_line_fn)(unsigned port, const struct tandem_vserial_line *l);
+
+struct vs_port {
+	uint32_t rx_prod, tx_cons;	 /* authoritative copies of the dev side's indices */
+	uint32_t rx_fill;		 /* fill seen by the last rx_space() */
+	uint32_t rx_flags;		 /* rx.prod_flags as last written */
+	uint64_t unsignalled;		 /* counter value of the first byte produced since the last
+					    doorbell, 0 if none */
+	uint32_t line_seen;		 /* the last line_req.seq handled */
+	struct tandem_vserial_line line; /* in force */
+	uint64_t rx_bytes, tx_bytes;
+};
+
+/* A corruption found: which ring and what the peer's word said (for the report). */
+struct vs_corruption {
+	unsigned port, dir;
+	uint32_t prod, cons;
+};
+
+struct vs_dev {
+	uint8_t *region;
+	uint32_t size;
+	unsigned side; /* ours in the channel header's link[]; the tty side is 1 - side */
+	struct tandem_vserial_layout lay;
+	uint32_t threshold;	/* RX rings: doorbell when the fill crosses this */
+	uint32_t max_delay_us;	/* ... or when bytes waited this long */
+	uint64_t max_delay;	/* the same in counter ticks */
+	uint32_t epoch;		/* ours, as last written */
+	uint32_t peer_epoch;	/* the tty epoch our words were reset for */
+	uint32_t tty_link_seen; /* the tty side's link word at our last reset */
+	bool live;		/* in sync and both links up: the rings run */
+	bool notify;		/* a doorbell is due */
+	vs_apply_line_fn apply_line;
+	struct vs_port port[VS_MAX_PORTS];
+	/* Counters (since boot). */
+	uint32_t corrupt, resyncs;
+	uint64_t doorbells, line_reqs, line_rejected;
+	struct vs_corruption last_corruption;
+};
+
+/*
+ * Computes the layout for nr_ports rings of ring_size bytes (0: the largest that fits), checks
+ * Tandem's channel header, and resets the dev words (a first epoch after whatever the region
+ * still holds from an earlier instance). Returns NULL or what is wrong.
+ */
+const char *vs_dev_init(struct vs_dev *d, void *region, uint32_t size, unsigned side,
+			unsigned nr_ports, uint32_t ring_size, uint32_t threshold,
+			uint32_t max_delay_us, uint64_t ticks_per_sec, vs_apply_line_fn apply_line);
+/*
+ * After a doorbell and at every poll: re-reads both link words and the tty side's words,
+ * resynchronises when the tty side restarted or re-attached, decides whether the rings run,
+ * and handles line-settings requests. Returns true if the rings just came up (serve all ports).
+ */
+bool vs_dev_sync(struct vs_dev *d);
+/* Room in port's RX ring (0 when not live or full: then WANT_SPACE is set). */
+unsigned vs_rx_space(struct vs_dev *d, unsigned port);
+/* Appends n bytes (n <= the last vs_rx_space()) to port's RX ring; now = counter. */
+void vs_rx_put(struct vs_dev *d, unsigned port, const uint8_t *b, unsigned n, uint64_t now);
+/* Whether port's TX ring has bytes for the UART. */
+bool vs_tx_pending(struct vs_dev *d, unsigned port);
+/* Takes up to max bytes from port's TX ring. */
+unsigned vs_tx_get(struct vs_dev *d, unsigned port, uint8_t *b, unsigned max);
+/* Whether to ring the peer's doorbell now (threshold crossed, space freed for a waiting
+ * producer, a reply, or unsignalled bytes older than max_delay); clears the reason. */
+bool vs_take_doorbell(struct vs_dev *d, uint64_t now);
+/* Writes a port's UART overrun count to its dev_overruns word. */
+void vs_set_overruns(struct vs_dev *d, unsigned port, uint32_t overruns);
+/* The shell's hostile mode: garbage (from seed) over n ports' dev-written indices and ring
+ * lengths in the region; the private state is left alone, as a buggy dev side would. */
+void vs_scribble(struct vs_dev *d, unsigned n, uint64_t seed);
+
+#endif

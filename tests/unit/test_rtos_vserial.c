@@ -1,0 +1,394 @@
+/* unit-sources: guests/rtos/vserial_dev.c */
+/*
+ * The RTOS's dev side of the vserial ring (guests/rtos/vserial_dev.c) against a tty side
+ * simulated here from the protocol of hypervisor/include/tandem/abi/vserial.h, in a region of
+ * exactly the channel's size (ASan catches any access outside it): the epoch handshake, streams
+ * both ways across the index wrap, back-pressure with WANT_SPACE, doorbell coalescing (threshold
+ * and max delay), line-settings requests, resynchronisation when Linux restarts, and a hostile
+ * tty side whose indices are garbage (counted, ring emptied, nothing outside the region touched).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../../guests/rtos/vserial_dev.h"
+
+#define SIZE	 0x42000U /* 32 ports of 4 KiB rings, as configs/ttu.dts */
+#define PORTS	 32U
+#define TPS	 1000000U /* counter ticks per second in these tests: 1 tick = 1 us */
+#define LINK_UP0 (TANDEM_CHANNEL_LINK_UP | 1U << TANDEM_CHANNEL_LINK_GENERATION_SHIFT)
+
+static uint8_t *region;
+static unsigned applied_port;
+static struct tandem_vserial_line applied;
+
+static bool apply_line(unsigned port, const struct tandem_vserial_line *l)
+{
+	applied_port = port;
+	applied = *l;
+	return l->baud <= 115200;
+}
+
+static struct tandem_channel_header *chan(void)
+{
+	return (struct tandem_channel_header *)(void *)region;
+}
+
+static struct tandem_vserial_header *hdr(void)
+{
+	return (struct tandem_vserial_header *)(void *)(region + TANDEM_CHANNEL_HEADER_SIZE);
+}
+
+static struct tandem_vserial_port *desc(const struct vs_dev *d, unsigned p)
+{
+	return (struct tandem_vserial_port *)(void *)(region +
+						      tandem_vserial_port_offset(&d->lay, p));
+}
+
+static int setup(void **state)
+{
+	region = calloc(1, SIZE);
+	assert_non_null(region);
+	chan()->magic = TANDEM_CHANNEL_MAGIC;
+	chan()->version = TANDEM_CHANNEL_VERSION;
+	chan()->size = SIZE;
+	chan()->payload_offset = TANDEM_CHANNEL_HEADER_SIZE;
+	chan()->link[0] = chan()->link[1] = LINK_UP0;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	free(region);
+	return 0;
+}
+
+/* The tty side: attaches with a fresh epoch, then follows the dev side's epoch. */
+static uint32_t tty_epoch = 40;
+
+static void tty_attach(void)
+{
+	hdr()->tty.state = 0;
+	tty_epoch = tandem_vserial_next_epoch(tty_epoch);
+	hdr()->tty.epoch = tty_epoch;
+	hdr()->tty.peer_epoch = 0;
+	hdr()->tty.state = TANDEM_VSERIAL_READY;
+}
+
+/* What the tty does on a doorbell: follow a new dev epoch made for its own. */
+static void tty_follow(const struct vs_dev *d)
+{
+	struct tandem_vserial_layout l;
+	struct tandem_vserial_header *h = hdr();
+
+	if (h->dev.state != TANDEM_VSERIAL_READY || h->dev.peer_epoch != h->tty.epoch ||
+	    h->dev.epoch == h->tty.peer_epoch)
+		return;
+	assert_true(tandem_vserial_layout_check(h, SIZE, TANDEM_CHANNEL_HEADER_SIZE, &l));
+	for (unsigned p = 0; p < l.nr_ports; p++) {
+		desc(d, p)->rx.cons = 0;
+		desc(d, p)->tx.prod = 0;
+		desc(d, p)->line_req.seq = 0;
+	}
+	h->tty.peer_epoch = h->dev.epoch;
+}
+
+static void bring_up(struct vs_dev *d)
+{
+	assert_null(vs_dev_init(d, region, SIZE, 0, PORTS, 0, 0, 1000, TPS, apply_line));
+	tty_attach();
+	assert_false(vs_dev_sync(d)); /* a new tty epoch: the dev side resets for it */
+	assert_int_equal(hdr()->dev.peer_epoch, tty_epoch);
+	tty_follow(d);
+	assert_true(vs_dev_sync(d)); /* live */
+	assert_true(d->live);
+}
+
+static void test_init_layout(void **state)
+{
+	struct vs_dev d;
+	uint32_t old = 77;
+
+	hdr()->dev.epoch = old; /* left by an earlier instance */
+	assert_null(vs_dev_init(&d, region, SIZE, 0, PORTS, 0, 0, 1000, TPS, apply_line));
+	assert_int_equal(hdr()->magic, TANDEM_VSERIAL_MAGIC);
+	assert_int_equal(hdr()->nr_ports, PORTS);
+	assert_int_equal(hdr()->ring_size, 4096);
+	assert_int_equal(hdr()->dev.state, TANDEM_VSERIAL_READY);
+	assert_int_not_equal(hdr()->dev.epoch, old);
+	assert_int_not_equal(hdr()->dev.epoch, 0);
+	assert_int_equal(desc(&d, 31)->rx.size, 4096);
+	assert_int_equal(desc(&d, 31)->rx.threshold, 1024);
+	assert_int_equal(desc(&d, 31)->rx.max_delay_us, 1000);
+	assert_int_equal(desc(&d, 31)->tx.data_offset,
+			 tandem_vserial_ring_offset(&d.lay, 31, TANDEM_VSERIAL_TX));
+	assert_true(desc(&d, 3)->dev_modem & TANDEM_VSERIAL_MODEM_PRESENT);
+	assert_false(d.live);
+	assert_int_equal(vs_rx_space(&d, 0), 0); /* nothing flows before the handshake */
+}
+
+static void test_init_errors(void **state)
+{
+	struct vs_dev d;
+
+	assert_non_null(vs_dev_init(&d, region, SIZE, 0, 33, 0, 0, 1000, TPS, apply_line));
+	assert_non_null(vs_dev_init(&d, region, SIZE, 0, PORTS, 65536, 0, 1000, TPS, apply_line));
+	assert_non_null(vs_dev_init(&d, region, SIZE - 4096, 0, PORTS, 0, 0, 1000, TPS, NULL));
+	chan()->magic = 0;
+	assert_non_null(vs_dev_init(&d, region, SIZE, 0, PORTS, 0, 0, 1000, TPS, apply_line));
+}
+
+/* n bytes from port p's RX ring, as the tty consumer does. */
+static unsigned tty_read(const struct vs_dev *d, unsigned p, uint8_t *out, unsigned max)
+{
+	struct tandem_vserial_port *pd = desc(d, p);
+	uint32_t fill, size = d->lay.ring_size, n;
+	const uint8_t *r = region + tandem_vserial_ring_offset(&d->lay, p, TANDEM_VSERIAL_RX);
+
+	assert_true(tandem_vserial_ring_fill(pd->rx.prod, pd->rx.cons, size, &fill));
+	n = fill < max ? fill : max;
+	for (uint32_t k = 0; k < n; k++)
+		out[k] = r[(pd->rx.cons + k) & (size - 1)];
+	pd->rx.cons += n;
+	return n;
+}
+
+static void test_rx_stream_and_backpressure(void **state)
+{
+	struct vs_dev d;
+	static uint8_t sent[100000], got[100000];
+	unsigned in = 0, out = 0;
+	uint64_t now = 1;
+
+	for (unsigned k = 0; k < sizeof(sent); k++)
+		sent[k] = (uint8_t)(k * 7 + k / 251);
+	bring_up(&d);
+	desc(&d, 5)->rx.cons = 0xfffff000U; /* the tty side starts near the wrap... */
+	d.port[5].rx_prod = 0xfffff000U;    /* ...as if after 4 GiB */
+	while (out < sizeof(sent)) {
+		unsigned space = vs_rx_space(&d, 5);
+		unsigned n = space < 700 ? space : 700;
+
+		if (in + n > sizeof(sent))
+			n = sizeof(sent) - in;
+		if (!space) {
+			/* Full: the dev side asked to be rung when space is freed. */
+			assert_true(desc(&d, 5)->rx.prod_flags & TANDEM_VSERIAL_WANT_SPACE);
+		}
+		vs_rx_put(&d, 5, sent + in, n, now++);
+		in += n;
+		if (in % 3 == 0 || !space || in == sizeof(sent))
+			out += tty_read(&d, 5, got + out, 1500);
+	}
+	assert_memory_equal(sent, got, sizeof(sent));
+	assert_int_equal(d.corrupt, 0);
+	assert_true(vs_rx_space(&d, 5) > 0);
+	assert_false(desc(&d, 5)->rx.prod_flags & TANDEM_VSERIAL_WANT_SPACE);
+}
+
+static void test_tx_stream(void **state)
+{
+	struct vs_dev d;
+	uint8_t buf[16], want = 0;
+	struct tandem_vserial_port *pd;
+	uint8_t *r;
+	unsigned total = 0;
+
+	bring_up(&d);
+	pd = desc(&d, 9);
+	r = region + tandem_vserial_ring_offset(&d.lay, 9, TANDEM_VSERIAL_TX);
+	for (unsigned round = 0; round < 50; round++) {
+		for (unsigned k = 0; k < 3000; k++) /* the tty produces 3000 bytes */
+			r[(pd->tx.prod + k) & 4095] = (uint8_t)(round * 3000 + k);
+		pd->tx.prod += 3000;
+		while (vs_tx_pending(&d, 9)) {
+			unsigned n = vs_tx_get(&d, 9, buf, sizeof(buf));
+
+			for (unsigned k = 0; k < n; k++)
+				assert_int_equal(buf[k], want++);
+			total += n;
+		}
+		assert_int_equal(pd->tx.cons, pd->tx.prod);
+	}
+	assert_int_equal(total, 150000);
+	/* A producer waiting for space gets a doorbell once some is freed. */
+	(void)vs_take_doorbell(&d, 0); /* whatever was due so far */
+	pd->tx.prod_flags = TANDEM_VSERIAL_WANT_SPACE;
+	pd->tx.prod += 10;
+	assert_int_equal(vs_tx_get(&d, 9, buf, sizeof(buf)), 10);
+	assert_true(vs_take_doorbell(&d, 0));
+}
+
+static void test_doorbell_coalescing(void **state)
+{
+	struct vs_dev d;
+	uint8_t b[2048] = {0};
+
+	bring_up(&d);
+	assert_true(vs_take_doorbell(&d, 0)); /* the handshake's */
+	assert_false(vs_take_doorbell(&d, 0));
+	/* A short message: no doorbell until it waited max_delay (1000 ticks here). */
+	assert_true(vs_rx_space(&d, 0) > 10);
+	vs_rx_put(&d, 0, b, 10, 5000);
+	assert_false(vs_take_doorbell(&d, 5500));
+	assert_true(vs_take_doorbell(&d, 6000));
+	assert_false(vs_take_doorbell(&d, 9000));
+	/* Crossing the threshold (1024) rings at once. */
+	assert_true(vs_rx_space(&d, 1) > 2000);
+	vs_rx_put(&d, 1, b, 1000, 7000);
+	assert_false(vs_take_doorbell(&d, 7001));
+	vs_rx_space(&d, 1);
+	vs_rx_put(&d, 1, b, 100, 7002);
+	assert_true(vs_take_doorbell(&d, 7003));
+}
+
+static void test_line_request(void **state)
+{
+	struct vs_dev d;
+	struct tandem_vserial_port *pd;
+
+	bring_up(&d);
+	pd = desc(&d, 7);
+	pd->line_req = (struct tandem_vserial_line){.seq = 1,
+						    .baud = 9600,
+						    .data_bits = 7,
+						    .parity = TANDEM_VSERIAL_PARITY_EVEN,
+						    .stop_bits = 2};
+	vs_dev_sync(&d);
+	assert_int_equal(applied_port, 7);
+	assert_int_equal(applied.baud, 9600);
+	assert_int_equal(applied.data_bits, 7);
+	assert_int_equal(pd->line_ack.seq, 1);
+	assert_int_equal(pd->line_ack.status, TANDEM_VSERIAL_LINE_OK);
+	assert_int_equal(pd->line_ack.baud, 9600);
+	assert_int_equal(pd->line_ack.parity, TANDEM_VSERIAL_PARITY_EVEN);
+	/* Too fast for a 16550, or out of range: refused, the settings in force reported. */
+	pd->line_req.baud = 4000000;
+	pd->line_req.seq = 2;
+	vs_dev_sync(&d);
+	assert_int_equal(pd->line_ack.seq, 2);
+	assert_int_equal(pd->line_ack.status, TANDEM_VSERIAL_LINE_REJECTED);
+	assert_int_equal(pd->line_ack.baud, 9600);
+	pd->line_req.baud = 9600;
+	pd->line_req.data_bits = 9;
+	pd->line_req.seq = 3;
+	vs_dev_sync(&d);
+	assert_int_equal(pd->line_ack.status, TANDEM_VSERIAL_LINE_REJECTED);
+	assert_int_equal(d.line_rejected, 2);
+}
+
+static void test_resync_on_linux_restart(void **state)
+{
+	struct vs_dev d;
+	uint32_t epoch;
+
+	bring_up(&d);
+	epoch = d.epoch;
+	chan()->link[1] = TANDEM_CHANNEL_LINK_UP | 2U << TANDEM_CHANNEL_LINK_GENERATION_SHIFT;
+	/* Linux's old words still say "in sync": the new generation overrides them. */
+	assert_false(vs_dev_sync(&d));
+	assert_false(d.live);
+	assert_int_not_equal(d.epoch, epoch);
+	assert_false(vs_dev_sync(&d));
+	assert_int_equal(vs_rx_space(&d, 0), 0);
+	tty_attach(); /* the new driver instance */
+	vs_dev_sync(&d);
+	tty_follow(&d);
+	assert_true(vs_dev_sync(&d));
+	/* Link down (Linux stopped): nothing flows. */
+	chan()->link[1] &= ~TANDEM_CHANNEL_LINK_UP;
+	vs_dev_sync(&d);
+	assert_false(d.live);
+	assert_int_equal(vs_rx_space(&d, 0), 0);
+}
+
+static void test_hostile_tty(void **state)
+{
+	struct vs_dev d;
+	uint8_t buf[64] = {0};
+	uint64_t x = 88172645463325252ULL;
+
+	bring_up(&d);
+	/* A consumer index far ahead of the producer: counted, the ring emptied. */
+	desc(&d, 2)->rx.cons = 0x80000000U;
+	assert_int_equal(vs_rx_space(&d, 2), 4095);
+	assert_int_equal(d.corrupt, 1);
+	assert_int_equal(hdr()->dev.corrupt, 1);
+	assert_int_equal(desc(&d, 2)->rx.prod, 0x80000000U);
+	assert_int_equal(d.last_corruption.port, 2);
+	/* A producer index too far ahead. */
+	desc(&d, 4)->tx.prod = 5000;
+	assert_int_equal(vs_tx_get(&d, 4, buf, sizeof(buf)), 0);
+	assert_int_equal(d.corrupt, 2);
+	assert_int_equal(desc(&d, 4)->tx.cons, 5000);
+	assert_false(vs_tx_pending(&d, 4));
+	/* Garbage everywhere the tty writes, many times over: nothing outside the region is
+	 * touched (ASan), the dev side stays usable. */
+	for (unsigned round = 0; round < 2000; round++) {
+		unsigned p = (unsigned)(x % PORTS);
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		desc(&d, p)->rx.cons = (uint32_t)x;
+		desc(&d, p)->tx.prod = (uint32_t)(x >> 32);
+		desc(&d, p)->tx.prod_flags = (uint32_t)(x >> 7);
+		if (vs_rx_space(&d, p))
+			vs_rx_put(&d, p, buf, 1, round);
+		while (vs_tx_get(&d, p, buf, sizeof(buf)))
+			;
+	}
+	assert_true(d.live);
+	assert_true(d.corrupt > 100);
+}
+
+static void test_dev_scribble(void **state)
+{
+	struct vs_dev d;
+	uint32_t cons, fill;
+	unsigned bad = 0;
+
+	bring_up(&d);
+	vs_scribble(&d, 40, 12345);
+	/* What a tty side finds afterwards: RX indices that fail validation. */
+	for (unsigned p = 0; p < PORTS; p++)
+		bad += !tandem_vserial_ring_fill(desc(&d, p)->rx.prod, desc(&d, p)->rx.cons, 4096,
+						 &fill);
+	assert_true(bad > 0);
+	/* The tty side adopts the garbage (cons = prod); the dev side then finds its own prod
+	 * out of step, counts it and resynchronises the ring: data flows again. */
+	for (unsigned p = 0; p < PORTS; p++)
+		desc(&d, p)->rx.cons = desc(&d, p)->rx.prod;
+	for (unsigned p = 0; p < PORTS; p++) {
+		uint8_t b = 0x5a, got = 0;
+
+		assert_true(vs_rx_space(&d, p) > 0);
+		vs_rx_put(&d, p, &b, 1, 1);
+		cons = desc(&d, p)->rx.cons;
+		assert_int_equal(desc(&d, p)->rx.prod, cons + 1);
+		assert_int_equal(tty_read(&d, p, &got, 1), 1);
+		assert_int_equal(got, 0x5a);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_init_layout, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_init_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rx_stream_and_backpressure, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tx_stream, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_doorbell_coalescing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_line_request, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_resync_on_linux_restart, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_hostile_tty, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_dev_scribble, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
