@@ -38,7 +38,7 @@ HV_CFLAGS  := -std=c11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 HV_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,max-page-size=4096 \
 	      -T hypervisor/arch/aarch64/tandem.ld
 
-.PHONY: all hypervisor images tools deps run test unit integration lint bench bench-quick clean distclean
+.PHONY: all hypervisor images tools deps run run-ttu test unit integration lint bench bench-quick clean distclean
 all: hypervisor images tools
 
 hypervisor: $(BUILD)/tandem.bin
@@ -92,6 +92,12 @@ $(BUILD)/tools/tandem-pack: tools/tandem-pack.c hypervisor/include/tandem/abi/bu
 run: all
 	$(Q)tools/run-qemu.sh --build $(BUILD) --config $(CONFIG) --smp $(SMP) --mem $(MEM) \
 		--cpu "$(CPU)" --machine "$(MACHINE)" -- $(QEMU_ARGS)
+
+# The power terminal (issue 13): configs/ttu.dts with its 32 serial ports on host sockets in
+# $(BUILD)/run/ttu-sockets (tools/ttu-feed.py --dir $(BUILD)/run/ttu-sockets feeds them).
+run-ttu: all
+	$(Q)tools/run-qemu.sh --build $(BUILD) --config configs/ttu.dts --smp $(SMP) --mem $(MEM) \
+		--cpu "$(CPU)" --machine "$(MACHINE)" --ttu $(BUILD)/run/ttu-sockets -- $(QEMU_ARGS)
 
 include tests/unit/unit.mk
 include guests/rtos/rtos.mk
