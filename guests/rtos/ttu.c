@@ -230,7 +230,11 @@ static void pass_all(bool poll)
 
 void ttu_kick(void)
 {
-	unsigned long flags = ttu_lock();
+	unsigned long flags;
+
+	if (!be)
+		return; /* a doorbell before ttu_start() chose the backend: the poll will look */
+	flags = ttu_lock();
 
 	pass_all(false);
 	ttu_unlock(flags);

@@ -16,12 +16,15 @@ port. Checked:
     carries data;
   - Tandem logs no warning or error.
 """
+import hashlib
 import importlib.util
 import os
 import re
 import shutil
 import subprocess
 import tempfile
+import threading
+import time
 
 import harness
 
@@ -107,6 +110,222 @@ def check_line(t, vm, feed, sock_dir):
             "%d of 4096 bytes back" % len(state[3].recv))
 
 
+# ---- Boot 2: the whole chain, configs/ttu.dts (Linux + the RTOS + one 32-port channel) ----
+
+PORT_BYTES = 65536
+STATUS = "cat /sys/bus/platform/drivers/tandem_vserial/*/status"
+LINUX_PORTS_RE = r"tandem_vserial \S+: channel \d+: 32 ports \(ttyTV0\.\.ttyTV31\)"
+
+
+OPEN_SEQ = [0]
+
+
+def spawn_all(cmd):
+    """A shell line running cmd (with $n the port) on every /dev/ttyTVn at once and waiting for
+    all of them, and the marker it prints once they have all had 2 s to open their tty (a port
+    nobody has open drops what arrives, like a UART). In the foreground on purpose: busybox
+    ash, idle at its prompt, exits when a background job that read a tty in raw mode ends (seen
+    with tandem_vserial's ttys)."""
+    OPEN_SEQ[0] += 1
+    # The shell computes the marker's end, so that an echo of the command line never matches.
+    line = ('p=""; for n in $(seq 0 31); do %s & p="$p $!"; done; sleep 2; '
+            'echo ALL-OPEN-%d-$((1+1)); wait $p' % (cmd, OPEN_SEQ[0]))
+    return line, "ALL-OPEN-%d-2" % OPEN_SEQ[0]
+
+
+def reader(nbytes=None, secs=None):
+    """A raw reader of /dev/ttyTVn into a file ($n the port): head -c, or cat under timeout."""
+    prog = "head -c %d" % nbytes if nbytes else "timeout %d cat" % secs
+    return "(stty raw -echo; exec %s) < /dev/ttyTV$n" % prog
+
+
+def linux_sha(vm, prefix, tail=None):
+    """{port: sha256 of Linux's file prefixN} (of its last `tail` bytes if given)."""
+    src = "tail -c %d %s$n" % (tail, prefix) if tail else "cat %s$n" % prefix
+    out = vm.run("for n in $(seq 0 31); do echo \"$n $(%s | sha256sum)\"; done" % src,
+                 timeout=120)
+    return {int(m.group(1)): m.group(2) for m in re.finditer(r"^(\d+) ([0-9a-f]{64})", out, re.M)}
+
+
+def in_thread(fn, *args, vm=None, marker=None, delay=0.0, **kw):
+    """Runs fn in a thread (the host side while Linux runs a command): after `delay` s, or once
+    `marker` shows in vm's console (the main thread reads it)."""
+    result = {}
+
+    def body():
+        deadline = time.monotonic() + 120
+        while marker and marker not in vm.text[-20000:] and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(delay)
+        result["value"] = fn(*args, **kw)
+
+    th = threading.Thread(target=body)
+    th.start()
+    return th, result
+
+
+def rtos_stats(vm):
+    """The RTOS's `ttu` counters (the console focus moves to it and back)."""
+    mark = vm.mark()
+    vm.focus("rtos")
+    vm.send("ttu")
+    m = vm.expect(r"\[rtos\] TTU stats ([^\n]*)\n", 30, since=mark)
+    return dict(re.findall(r"(\w+)=(\S+)", m.group(1)))
+
+
+def host_to_linux(t, vm, feed, socks):
+    """All 32 ports at once, PORT_BYTES each, Linux busy on every vCPU."""
+    vm.run('rm -f /tmp/rx*; hogs=""; for i in 1 2; do (while :; do :; done) & hogs="$hogs $!"; '
+           'done; echo hogs')
+    cmd, marker = spawn_all(reader(PORT_BYTES) + " > /tmp/rx$n")
+    th, res = in_thread(feed.transfer, socks, PORT_BYTES, 0, seed="h2l", idle_timeout=90, vm=vm,
+                        marker=marker)
+    _, rc = vm.run_status(cmd, timeout=300)
+    secs = max(st.done_at or 0 for st in res.get("value", {}).values()) - min(
+        st.first_byte or 1e18 for st in res.get("value", {}).values()) if res.get("value") else 0
+    th.join()
+    vm.run("kill $hogs; echo hogs-stopped")
+    got = linux_sha(vm, "/tmp/rx")
+    want = {p: hashlib.sha256(feed.stream("h2l", p, PORT_BYTES)).hexdigest() for p in range(32)}
+    bad = [p for p in range(32) if got.get(p) != want[p]]
+    t.check("host -> Linux, all 32 ports at once, %d bytes of a distinct pseudo-random stream "
+            "each while Linux runs a CPU hog on every vCPU: every /dev/ttyTV* file's sha256 "
+            "is the stream's (bytes in order, none lost) [issue 13 tests]" % PORT_BYTES,
+            rc == 0 and not bad, "readers' status %d; ports %s differ: %s" % (
+                rc, bad, vm.run("wc -c /tmp/rx* | tail -n 33")))
+    t.note("host -> Linux: %d KiB in %.1f s wall (%.0f KB/s aggregate, QEMU TCG, loaded host)"
+           % (32 * PORT_BYTES // 1024, secs, 32 * PORT_BYTES / max(secs, 0.1) / 1000))
+
+
+def linux_to_host(t, vm, feed, socks):
+    vm.run("for n in $(seq 0 31); do head -c %d /dev/urandom > /tmp/tx$n; done; echo made"
+           % PORT_BYTES, timeout=120)
+    want = linux_sha(vm, "/tmp/tx")
+    th, res = in_thread(feed.transfer, socks, 0, PORT_BYTES, idle_timeout=90)
+    _, rc = vm.run_status(spawn_all("(stty raw -echo; cat /tmp/tx$n >&0) <> /dev/ttyTV$n")[0],
+                          timeout=300)
+    th.join()
+    state = res.get("value", {})
+    got = {p: hashlib.sha256(bytes(st.recv)).hexdigest() for p, st in state.items()}
+    bad = [p for p in range(32) if got.get(p) != want.get(p)]
+    t.check("Linux -> host, all 32 ports at once, %d bytes of random data each: the host "
+            "receives every port's file intact (sha256) [issue 13 tests]" % PORT_BYTES,
+            rc == 0 and not bad and len(want) == 32,
+            "writers' status %d; ports %s: host got %s bytes" % (
+                rc, bad, [len(state[p].recv) for p in bad if p in state]))
+
+
+def rtos_restart(t, vm, feed, sock_dir):
+    """The RTOS restarted in the middle of a stream: Linux's readers see a hangup, both keep
+    running, and new data flows on every port afterwards."""
+    socks = feed.connect(sock_dir, range(32))
+    vm.focus("linux")
+    mark = vm.mark()
+    # Readers that only a hangup ends (cat, no timeout), started without waiting for the prompt.
+    cmd, marker = spawn_all("(stty raw -echo; exec cat) < /dev/ttyTV$n > /tmp/mid$n")
+    vm.send(cmd + "; echo READERS-ENDED")
+    th, _ = in_thread(feed.transfer, socks, PORT_BYTES, 0, seed="mid", idle_timeout=20, vm=vm,
+                      marker=marker)
+    deadline = time.monotonic() + 90
+    flowing = 0
+    while time.monotonic() < deadline and flowing <= 32 * 4096:
+        time.sleep(2)
+        flowing = int(rtos_stats(vm).get("rx", "0"))
+    t.check("restart: data flows host -> Linux on the 32 ports before the restart",
+            flowing > 32 * 4096, "the RTOS read %d bytes" % flowing)
+    vm.send("reset")  # the focus is on the RTOS (rtos_stats)
+    t.expect_check(vm, r"tandem: vm rtos: restarted", 60,
+                   "restart: the RTOS's `reset` restarts its VM mid-stream", since=mark)
+    t.expect_check(vm, r"\[linux\] READERS-ENDED", 90,
+                   "restart: every Linux reader of /dev/ttyTV* saw a hangup and ended "
+                   "[issue 13 tests: RTOS restarted mid-stream]", since=mark)
+    for s in socks.values():
+        s.close()  # what QEMU has not taken yet is dropped with the connection
+    th.join()
+    t.expect_check(vm, r"\[rtos\] TTU: 32 port\(s\)[^\n]*mode channel", 60,
+                   "restart: the RTOS serves the 32 ports again", since=mark)
+    out = vm.run("dmesg | grep tandem_vserial | tail -n 3")
+    t.check("restart: Linux says why it hung up, and re-attached to the restarted RTOS",
+            "hung up" in out and wait_attached(vm, 2), out)
+    check_flows(t, vm, feed, sock_dir, "restart", "after")
+    out = vm.run("echo alive")
+    t.check("restart: Linux kept running (same shell answers)", "alive" in out, out)
+
+
+def wait_attached(vm, times, timeout=60):
+    """Until Linux's driver has attached `times` times (dmesg)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        out = vm.run("dmesg | grep -c '32 ports (ttyTV0'")
+        if out.strip().isdigit() and int(out.strip()) >= times:
+            return True
+        time.sleep(2)
+    return False
+
+
+def check_flows(t, vm, feed, sock_dir, what, seed):
+    """A fresh 4 KiB stream per port reaches Linux (the last 4 KiB of each file: bytes of
+    the old stream that were already in a UART may come first)."""
+    socks = feed.connect(sock_dir, range(32))
+    vm.run("rm -f /tmp/new*")
+    cmd, marker = spawn_all(reader(secs=20) + " > /tmp/new$n")
+    th, _ = in_thread(feed.transfer, socks, 4096, 0, seed=seed, idle_timeout=60, vm=vm,
+                      marker=marker)
+    vm.run_status(cmd, timeout=120)
+    th.join()
+    got = linux_sha(vm, "/tmp/new", tail=4096)
+    for s in socks.values():
+        s.close()
+    want = {p: hashlib.sha256(feed.stream(seed, p, 4096)).hexdigest() for p in range(32)}
+    bad = [p for p in range(32) if got.get(p) != want[p]]
+    t.check("%s: new data flows again on every port (a fresh 4 KiB stream each, sha256)" % what,
+            not bad, "ports %s: %s" % (bad, vm.run("wc -c /tmp/new* | tail -n 33")))
+
+
+def hostile(t, vm, feed, sock_dir):
+    """`vserial scribble 32` in the RTOS: garbage over ring indices and lengths."""
+    before = re.search(r"corrupt (\d+)", vm.run(STATUS))
+    mark = vm.mark()
+    vm.focus("rtos")
+    vm.send("vserial scribble 32")
+    t.expect_check(vm, r"VSERIAL scribbled over 32 port", 30,
+                   "hostile: the RTOS scribbles over 32 ports' indices and ring lengths")
+    check_flows(t, vm, feed, sock_dir, "hostile", "after-scribble")
+    after = re.search(r"corrupt (\d+)", vm.run(STATUS))
+    out = vm.run("dmesg | grep -c 'corrupt, ring reset'")
+    t.check("hostile: Linux counted and reported the corruption and reset the rings "
+            "[issue 13 bad input: hostile peer]",
+            before and after and int(after.group(1)) > int(before.group(1))
+            and int(out.strip() or 0) > 0, "before %s after %s, %s dmesg lines" % (
+                before and before.group(1), after and after.group(1), out))
+    t.check("hostile: no kernel BUG/Oops in Linux, no Tandem error",
+            not re.search(r"BUG|Oops|Unable to handle", vm.run("dmesg"))
+            and not re.search(r"tandem: error", vm.text[mark:]), "")
+
+
+def chain(t, feed, sock_dir):
+    with t.boot("chain", config="configs/ttu.dts", smp=4, mem="2G",
+                machine=harness.DEFAULT_MACHINE + ",highmem=off", extra=ttu_args(sock_dir)) as vm:
+        vm.login()
+        t.expect_check(vm, r"\[rtos\] VSERIAL: channel 'ttu' id \d+ side 0 \(peer linux\)[^\n]*"
+                       r"32 ports, 8192-byte rings", TIMEOUT,
+                       "the RTOS lays out 32 ports with 8 KiB rings in the channel", since=0)
+        ok = wait_attached(vm, 1)
+        out = vm.run("ls /dev | grep -c '^ttyTV'")
+        t.check("Linux attached: /dev/ttyTV0 .. /dev/ttyTV31 [issue 13 item 4]",
+                ok and out.strip() == "32", vm.run("dmesg | grep tandem_vserial"))
+        socks = feed.connect(sock_dir, range(32))
+        host_to_linux(t, vm, feed, socks)
+        linux_to_host(t, vm, feed, socks)
+        for s in socks.values():
+            s.close()
+        rtos_restart(t, vm, feed, sock_dir)
+        hostile(t, vm, feed, sock_dir)
+        vm.drain(1)
+        t.check("chain: no Tandem warning or error",
+                not re.search(r"tandem: (warning|error)", vm.text), vm.tail())
+
+
 t = harness.Test(__file__)
 feed = load_feed()
 sock_dir = tempfile.mkdtemp(prefix="ttu-")
@@ -120,6 +339,7 @@ try:
         vm.drain(1)
         t.check("tandem: no warning or error", not re.search(r"tandem: (warning|error)", vm.text),
                 vm.tail())
+    chain(t, feed, sock_dir)
 finally:
     shutil.rmtree(sock_dir, ignore_errors=True)
 t.done()
