@@ -83,7 +83,7 @@ static void tty_attach(void)
 /* What the tty does on a doorbell: follow a new dev epoch made for its own. */
 static void tty_follow(const struct vs_dev *d)
 {
-	struct tandem_vserial_layout l;
+	struct tandem_vserial_layout l = {0};
 	struct tandem_vserial_header *h = hdr();
 
 	if (h->dev.state != TANDEM_VSERIAL_READY || h->dev.peer_epoch != h->tty.epoch ||
@@ -147,7 +147,7 @@ static void test_init_errors(void **state)
 static unsigned tty_read(const struct vs_dev *d, unsigned p, uint8_t *out, unsigned max)
 {
 	struct tandem_vserial_port *pd = desc(d, p);
-	uint32_t fill, size = d->lay.ring_size, n;
+	uint32_t fill = 0, size = d->lay.ring_size, n;
 	const uint8_t *r = region + tandem_vserial_ring_offset(&d->lay, p, TANDEM_VSERIAL_RX);
 
 	assert_true(tandem_vserial_ring_fill(pd->rx.prod, pd->rx.cons, size, &fill));
