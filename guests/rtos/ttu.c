@@ -129,12 +129,28 @@ static void set_ier(struct ttu_port *p, uint8_t ier)
  * One port: read what the UART holds while the backend has room, then refill the transmit
  * FIFO if it is empty. Returns the bytes received. With the lock held.
  */
-static unsigned service_port(unsigned i)
+static unsigned service_port(unsigned i, bool irq)
 {
 	struct ttu_port *p = &ports[i];
 	uint8_t buf[U16550_FIFO], lsr = 0;
 	unsigned total = 0, space, n;
 
+	/*
+	 * In an interrupt, IIR first: "received data available" (not the character timeout) means
+	 * the FIFO holds at least the trigger level (PC16550D: the RDA interrupt stays asserted
+	 * until the FIFO drops below it), so that many bytes are read without an LSR read each:
+	 * 15 register accesses instead of 28 for a full trigger's worth.
+	 */
+	if (irq && (u16550_read(p->base, U16550_IIR) & IIR_ID_MASK) == IIR_RDA) {
+		space = be->rx_space(i);
+		n = space < U16550_RX_TRIGGER ? space : U16550_RX_TRIGGER;
+		for (unsigned k = 0; k < n; k++)
+			buf[k] = u16550_read(p->base, U16550_RBR);
+		if (n) {
+			be->rx_put(i, buf, n);
+			total += n;
+		}
+	}
 	for (;;) {
 		space = be->rx_space(i);
 		if (!space) {
@@ -188,7 +204,7 @@ static void line_irq(unsigned intid, uint64_t stamp, void *arg)
 	/* The line is the OR of every UART on every card sharing it: drain them all, so that
 	 * it is low again before the EOI (level-sensitive). */
 	for (unsigned k = 0; k < l->nr_ports; k++)
-		rx += service_port(l->port[k]);
+		rx += service_port(l->port[k], true);
 	irq_rx += rx;
 	if (be->pass_done)
 		be->pass_done(stamp, false);
@@ -217,7 +233,7 @@ static void pass_all(bool poll)
 	if (be->sync)
 		be->sync(now);
 	for (unsigned i = 0; i < nr_ports; i++)
-		rx += service_port(i);
+		rx += service_port(i, false);
 	if (poll) {
 		polls++;
 		poll_rx += rx;

@@ -26,6 +26,9 @@
 #define IER_RDI	 0x01 /* received data available (and the character timeout) */
 #define IER_THRI 0x02 /* transmit holding register empty */
 
+#define IIR_ID_MASK 0x0f /* bit 0 = no interrupt pending, bits 3:1 = which */
+#define IIR_RDA	    0x04 /* received data available: the RX FIFO is at its trigger level */
+
 #define LSR_DR	 0x01
 #define LSR_OE	 0x02
 #define LSR_THRE 0x20

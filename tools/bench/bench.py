@@ -13,6 +13,7 @@ median and labelled so, with bare metal and Tandem run the same way in those row
 """
 import argparse
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -426,6 +427,36 @@ class Bench:
             else:
                 self.add(sc, metric, name, ICOUNT, got["cntvct"], note="CNTVCT (CNTVOFF = 0)")
 
+    def scenario_ttu(self):
+        """The power terminal (tools/bench/ttu.py): 32 serial ports host -> guest, TCG wall."""
+        self.progress("ttu: 32 serial ports host -> RTOS bare / RTOS under Tandem / Linux")
+        names = {"rtos_bare": "RTOS bare (ttu=sink)", "rtos_tandem": "RTOS under Tandem (sink)",
+                 "chain": "Tandem: RTOS -> channel -> Linux"}
+        metrics = {"aggregate": ("host->guest, 32 ports, aggregate", "B/s"),
+                   "per_port_min": ("host->guest, slowest port", "B/s"),
+                   "linux_doorbell_irqs_per_s": ("Linux doorbell interrupts", "irq/s"),
+                   "vs_rtos_bare": ("channel path / RTOS bare", "ratio"),
+                   "vs_rtos_tandem": ("channel path / RTOS under Tandem", "ratio")}
+        out = subprocess.run([sys.executable, os.path.join(TOP, "tools", "bench", "ttu.py"),
+                              "--build", self.args.build, "--out", os.path.join(self.logs, "ttu")],
+                             capture_output=True, text=True, timeout=1200).stdout
+        self.runs += 3
+        for m in re.finditer(r"^TTU-BENCH (\w+)=(\S+) unit=(\S+)(?: note=(.*))?$", out, re.M):
+            key, value, unit, note = m.groups()
+            if re.fullmatch(r"\d+", value):
+                value = int(value)
+            elif re.fullmatch(r"[\d.]+", value):
+                value = float(value)
+            if key.startswith("rtt_"):
+                load, stat = key[4:].split("_")
+                self.add("ttu", "round trip 16 B host->Linux->host, %s, %s" % (load, stat),
+                         names["chain"], "TCG wall", value, unit, note or "")
+                continue
+            for prefix, platform in names.items():
+                if key.startswith(prefix + "_") and key[len(prefix) + 1:] in metrics:
+                    metric, unit = metrics[key[len(prefix) + 1:]]
+                    self.add("ttu", metric, platform, "TCG wall", value, unit, note or "")
+
     def _run_xen_raw(self, tag, argv, want, xen_line, timeout):
         """dom0's console is Xen's own (hvc0): lines come unprefixed, Xen's with (XEN)."""
         def w(line):
@@ -441,7 +472,8 @@ class Bench:
                 ("sgi", self.scenario_sgi)]
         if not self.quick:
             plan += [("lat-corun", self.scenario_lat_corun_icount),
-                     ("lat-tcg", self.scenario_lat_tcg), ("linux-boot", self.scenario_linux_boot)]
+                     ("lat-tcg", self.scenario_lat_tcg), ("linux-boot", self.scenario_linux_boot),
+                     ("ttu", self.scenario_ttu)]
         only = set(self.args.only.split(",")) if self.args.only else None
         for name, fn in plan:
             if only and name not in only:
@@ -476,7 +508,7 @@ def main():
     ap.add_argument("--out", help="output folder (default BUILD/bench, BUILD/bench/quick)")
     ap.add_argument("--reps", type=int, default=5, help="repetitions of plain-TCG runs")
     ap.add_argument("--only", help="comma-separated: lat-solo,bench,sgi,lat-corun,lat-tcg,"
-                    "linux-boot")
+                    "linux-boot,ttu")
     return Bench(ap.parse_args()).main()
 
 

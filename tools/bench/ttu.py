@@ -1,0 +1,224 @@
+#!/usr/bin/env python3
+"""The power terminal's benchmark (issue 13): 32 serial ports host -> guest, plain TCG, wall time.
+
+    tools/bench/ttu.py [--build build] [--bytes 65536] [--out DIR]
+
+Three boots, each fed by tools/ttu-feed.py (all 32 ports at once, a distinct pseudo-random stream
+each; a port is done when QEMU has taken every byte from its socket, which it only does as fast
+as the guest reads):
+  1. "RTOS bare": the RTOS alone on QEMU (no hypervisor, -smp 1), ttu=sink: reads and drops;
+  2. "RTOS under Tandem": the same RTOS VM in configs/ttu.dts (Linux booted and idle beside it,
+     same pCPUs and pools as in 3) with ttu=sink;
+  3. "channel to Linux": configs/ttu.dts, Linux reading every /dev/ttyTV* (raw) to /dev/null,
+     whole files checked afterwards by sha256 (zero loss); plus Linux's doorbell interrupts
+     per second during the transfer (/proc/interrupts), and the round trip of a 16-byte message
+     host -> RTOS -> Linux (cat echoes it) -> RTOS -> host on port 0, idle and while the other
+     31 ports stream (p50/p99 of 50, wall clock: the max-delay path idle).
+Prints one `TTU-BENCH name=value unit=...` line per figure; bench.py turns them into rows.
+Wall-clock figures on a shared 2-core host are noisy: compare rows of the same run only.
+"""
+import argparse
+import hashlib
+import importlib.util
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(TOP, "tests", "integration"))
+import harness  # noqa: E402
+
+MACHINE = harness.DEFAULT_MACHINE + ",highmem=off"
+
+
+def load_feed():
+    spec = importlib.util.spec_from_file_location("ttu_feed", os.path.join(TOP, "tools",
+                                                                           "ttu-feed.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+FEED = load_feed()
+
+
+def ttu_args(sock_dir):
+    out = subprocess.run([os.path.join(TOP, "tools", "ttu-qemu-args.sh"), sock_dir], check=True,
+                         capture_output=True, text=True).stdout
+    return out.split("\n")[:-1]
+
+
+def emit(name, value, unit, note=""):
+    print("TTU-BENCH %s=%s unit=%s%s" % (name, value, unit, (" note=" + note) if note else ""),
+          flush=True)
+
+
+def throughput(state):
+    """(aggregate B/s, slowest port B/s) of a finished transfer."""
+    first = min(st.first_byte for st in state.values() if st.first_byte)
+    last = max(st.done_at for st in state.values() if st.done_at)
+    total = sum(st.sent for st in state.values())
+    ports = [st.sent / max(1e-6, st.done_at - st.first_byte) for st in state.values()
+             if st.done_at and st.first_byte]
+    return total / max(1e-6, last - first), min(ports) if ports else 0
+
+
+def feed_all(sock_dir, nbytes, seed):
+    socks = FEED.connect(sock_dir, range(32))
+    try:
+        state = FEED.transfer(socks, nbytes, 0, seed=seed, idle_timeout=60)
+    finally:
+        for s in socks.values():
+            s.close()
+    ok = all(st.done_at and st.sent == nbytes for st in state.values())
+    return state, ok
+
+
+def rtos_alone(build, label, cmd, nbytes, log_dir):
+    with tempfile.TemporaryDirectory(prefix="ttu-") as sock_dir:
+        vm = harness.Console(cmd(sock_dir), os.path.join(log_dir, "ttu-%s.log" % label))
+        try:
+            vm.expect(r"TTU: 32 port\(s\)[^\n]*mode sink", 120)
+            state, ok = feed_all(sock_dir, nbytes, label)
+            agg, slow = throughput(state)
+            emit("%s_aggregate" % label, round(agg), "B/s", "" if ok else "INCOMPLETE")
+            emit("%s_per_port_min" % label, round(slow), "B/s")
+            return agg
+        finally:
+            vm.close()
+
+
+def chain(build, nbytes, log_dir):
+    with tempfile.TemporaryDirectory(prefix="ttu-") as sock_dir:
+        cmd = [os.path.join(TOP, "tools/run-qemu.sh"), "--build", build, "--smp", "4", "--mem",
+               "2G", "--cpu", harness.DEFAULT_CPU, "--machine", MACHINE, "--config",
+               os.path.join(TOP, "configs/ttu.dts"), "--"] + ttu_args(sock_dir)
+        vm = harness.Console(cmd, os.path.join(log_dir, "ttu-chain.log"))
+        try:
+            vm.login()
+            vm.expect(r"32 ports \(ttyTV0\.\.ttyTV31\)", 60, since=0)
+            # The doorbell's line in /proc/interrupts (its hardware INTID, as the RTOS printed
+            # it: the same SPI in both VMs), both vCPUs' counts.
+            intid = re.search(r"doorbell INTID (\d+)", vm.text).group(1)
+            irq_cmd = "awk '/ %s Edge/ {print $2, $3}' /proc/interrupts" % intid
+            before = [int(x) for x in vm.run(irq_cmd).split()[:2]]
+            # Readers to /dev/null, each also hashing what it read (zero loss, in order).
+            # Readers into files in RAM, hashed afterwards (zero loss, in order).
+            vm.send('rm -f /tmp/b*; p=""; for n in $(seq 0 31); do (stty raw -echo; exec head '
+                    '-c %d) < /dev/ttyTV$n > /tmp/b$n & p="$p $!"; done; sleep 2; '
+                    'echo READY-$((1+1)); wait $p; echo DONE-$((2+1))' % nbytes)
+            vm.expect(r"READY-2", 120)
+            t0 = time.monotonic()
+            state, ok = feed_all(sock_dir, nbytes, "chain")
+            vm.expect(r"DONE-3", 300)
+            secs = time.monotonic() - t0
+            after = [int(x) for x in vm.run(irq_cmd).split()[:2]]
+            sums = vm.run("sha256sum /tmp/b*", timeout=120)
+            want = [hashlib.sha256(FEED.stream("chain", p, nbytes)).hexdigest() for p in range(32)]
+            lossless = ok and all(w in sums for w in want)
+            agg, slow = throughput(state)
+            emit("chain_aggregate", round(agg), "B/s", "zero loss (sha256 of all 32)" if lossless
+                 else "LOSS or INCOMPLETE")
+            emit("chain_per_port_min", round(slow), "B/s")
+            if before and after:
+                emit("chain_linux_doorbell_irqs_per_s",
+                     round((sum(after) - sum(before)) / max(secs, 1e-3)), "irq/s",
+                     "tandem_vserial doorbell, both vCPUs")
+            latency(vm, sock_dir)
+            return agg
+        finally:
+            vm.close()
+
+
+def rtt(sock, n, payload=16):
+    """n round trips of a payload-byte message through an echo; list of seconds."""
+    out = []
+    for i in range(n):
+        msg = bytes((i + k) % 251 for k in range(payload))
+        t0 = time.monotonic()
+        sock.sendall(msg)
+        got = b""
+        deadline = t0 + 10
+        while len(got) < payload and time.monotonic() < deadline:
+            try:
+                got += sock.recv(payload - len(got))
+            except BlockingIOError:
+                time.sleep(0.0002)
+        if got == msg:
+            out.append(time.monotonic() - t0)
+        time.sleep(0.02)
+    return out
+
+
+def latency(vm, sock_dir):
+    """Port 0 echoed by Linux (cat); host-measured round trips, idle then under load."""
+    vm.run("(stty raw -echo; exec cat >&0) <> /dev/ttyTV0 & echo echo-on")
+    time.sleep(2)
+    socks = FEED.connect(sock_dir, range(32))
+    for label, load in (("idle", False), ("loaded", True)):
+        stop = threading.Event()
+        if load:  # the other 31 ports stream into readers that drop it
+            vm.run('for n in $(seq 1 31); do (stty raw -echo; exec cat > /dev/null) '
+                   '< /dev/ttyTV$n & done; echo readers')
+            time.sleep(2)
+
+            def stream():
+                while not stop.is_set():
+                    FEED.transfer({p: socks[p] for p in range(1, 32)}, 8192, 0, seed="load",
+                                  idle_timeout=10)
+            th = threading.Thread(target=stream)
+            th.start()
+            time.sleep(1)
+        samples = rtt(socks[0], 50)
+        if load:
+            stop.set()
+            th.join()
+        if samples:
+            samples.sort()
+            emit("rtt_%s_p50" % label, round(statistics.median(samples) * 1e6), "us",
+                 "16 bytes host->RTOS->Linux->RTOS->host, wall, n=%d" % len(samples))
+            emit("rtt_%s_p99" % label, round(samples[min(len(samples) - 1,
+                                                          int(0.99 * len(samples)))] * 1e6), "us")
+        else:
+            emit("rtt_%s_p50" % label, "failed", "us")
+    for s in socks.values():
+        s.close()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--bytes", type=int, default=65536, help="per port")
+    ap.add_argument("--out", help="logs folder (default BUILD/bench/ttu)")
+    a = ap.parse_args()
+    build = os.path.abspath(a.build)
+    log_dir = a.out or os.path.join(build, "bench", "ttu")
+    os.makedirs(log_dir, exist_ok=True)
+    bare = rtos_alone(build, "rtos_bare", lambda d: [
+        "qemu-system-aarch64", "-M", "virt,gic-version=3,highmem=off", "-cpu",
+        harness.DEFAULT_CPU, "-smp", "1", "-m", "256M", "-nographic", "-kernel",
+        os.path.join(build, "images", "rtos.bin"), "-append", "lat=off ttu=sink"] + ttu_args(d),
+        a.bytes, log_dir)
+    with tempfile.NamedTemporaryFile("w", suffix=".dts", dir=os.path.join(build, "bench"),
+                                     delete=False) as f:
+        f.write(open(os.path.join(TOP, "configs/ttu.dts")).read()
+                .replace("ttu=channel", "ttu=sink").replace("../build/", build + "/"))
+    tandem = rtos_alone(build, "rtos_tandem", lambda d: [
+        os.path.join(TOP, "tools/run-qemu.sh"), "--build", build, "--smp", "4", "--mem", "2G",
+        "--cpu", harness.DEFAULT_CPU, "--machine", MACHINE, "--config", f.name, "--"]
+        + ttu_args(d), a.bytes, log_dir)
+    os.unlink(f.name)
+    linux = chain(build, a.bytes, log_dir)
+    if bare:
+        emit("chain_vs_rtos_bare", "%.2f" % (linux / bare), "ratio")
+    if tandem:
+        emit("chain_vs_rtos_tandem", "%.2f" % (linux / tandem), "ratio")
+
+
+if __name__ == "__main__":
+    main()
