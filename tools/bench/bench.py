@@ -440,13 +440,22 @@ class Bench:
         out = subprocess.run([sys.executable, os.path.join(TOP, "tools", "bench", "ttu.py"),
                               "--build", self.args.build, "--out", os.path.join(self.logs, "ttu")],
                              capture_output=True, text=True, timeout=1200).stdout
-        self.runs += 3
+        self.runs += 5
         for m in re.finditer(r"^TTU-BENCH (\w+)=(\S+) unit=(\S+)(?: note=(.*))?$", out, re.M):
             key, value, unit, note = m.groups()
             if re.fullmatch(r"\d+", value):
                 value = int(value)
             elif re.fullmatch(r"[\d.]+", value):
                 value = float(value)
+            if key.startswith("cost_"):
+                _, via, what = key.split("_", 2)
+                what = {"irqs_per_kib": "device interrupts per KiB",
+                        "el2_per_kib": "EL2 entries of its pCPUs per KiB",
+                        "cpu_ms_per_kib": "CPU ms per KiB", "rate": "aggregate"}.get(what, what)
+                self.add("ttu", "Linux's cost, 4 ports host->Linux: %s" % what,
+                         "Linux 8250 driver (passthrough)" if via == "8250" else names["chain"],
+                         "TCG wall", value, unit, note or "")
+                continue
             if key.startswith("rtt_"):
                 load, stat = key[4:].split("_")
                 self.add("ttu", "round trip 16 B host->Linux->host, %s, %s" % (load, stat),

@@ -14,6 +14,10 @@ as the guest reads):
      per second during the transfer (/proc/interrupts), and the round trip of a 16-byte message
      host -> RTOS -> Linux (cat echoes it) -> RTOS -> host on port 0, idle and while the other
      31 ports stream (p50/p99 of 50, wall clock: the max-delay path idle).
+  4. Linux's cost of the same traffic on 4 ports (host -> Linux, 64 KiB each): through the
+     channel (configs/ttu.dts, /dev/ttyTV0-3) against Linux driving card 1's 4 UARTs itself with
+     its stock 8250 driver (configs/bench/ttu-linux-8250.dts, /dev/ttyS0-3): the device
+     interrupts Linux takes, the EL2 entries of its pCPUs and its non-idle CPU time, per KiB.
 Prints one `TTU-BENCH name=value unit=...` line per figure; bench.py turns them into rows.
 Wall-clock figures on a shared 2-core host are noisy: compare rows of the same run only.
 """
@@ -190,6 +194,68 @@ def latency(vm, sock_dir):
         s.close()
 
 
+PCPU_EL2_RE = re.compile(r"^tandem: pcpu (\d+): [^\n]*?el2 (\d+) =", re.M)
+COST_PORTS = 4  # the stock kernel's 8250 driver registers at most 4 UARTs
+
+
+def linux_counters(vm, intid):
+    """(device interrupts, non-idle jiffies of /proc/stat, EL2 entries of pCPUs 0-1)."""
+    irq = vm.run("awk '/ %s (Edge|Level)/ {print $2 + $3}' /proc/interrupts" % intid).split()
+    cpu = vm.run("head -n 1 /proc/stat").split()
+    mark = vm.mark()
+    vm.send("\x01d", newline=False)  # Tandem's statistics dump
+    end = vm.expect(r"^tandem: memory: \d+ free page frames\n", 30, since=mark)
+    el2 = {int(p): int(n) for p, n in PCPU_EL2_RE.findall(vm.text[mark:end.end()])}
+    busy = sum(int(x) for i, x in enumerate(cpu[1:8]) if i not in (3, 4))  # not idle, iowait
+    return (int(irq[0]) if irq else 0, busy, el2.get(0, 0) + el2.get(1, 0))
+
+
+def linux_cost(build, label, config, tty, nbytes, log_dir):
+    """Linux's cost of COST_PORTS ports' traffic (host -> Linux), per KiB moved."""
+    with tempfile.TemporaryDirectory(prefix="ttu-") as sock_dir:
+        text = open(os.path.join(TOP, config)).read().replace("@IMAGES@", build + "/images")
+        text = text.replace("../build/", build + "/")
+        dts = os.path.join(build, "bench", "ttu-cost-%s.dts" % label)
+        with open(dts, "w") as f:
+            f.write(text)
+        cmd = [os.path.join(TOP, "tools/run-qemu.sh"), "--build", build, "--smp", "4", "--mem",
+               "2G", "--cpu", harness.DEFAULT_CPU, "--machine", MACHINE, "--config", dts,
+               "--"] + ttu_args(sock_dir)
+        vm = harness.Console(cmd, os.path.join(log_dir, "ttu-cost-%s.log" % label))
+        try:
+            vm.login()
+            if tty == "ttyTV":
+                vm.expect(r"32 ports \(ttyTV0\.\.ttyTV31\)", 60, since=0)
+                intid = re.search(r"doorbell INTID (\d+)", vm.text).group(1)
+            else:
+                intid = "36"  # card 1's INTA (slot 1): ttyS0..3
+            time.sleep(2)
+            before = linux_counters(vm, intid)
+            vm.send('p=""; for n in $(seq 0 %d); do (stty raw -echo; exec head -c %d) '
+                    '< /dev/%s$n > /dev/null & p="$p $!"; done; sleep 1; echo READY-$((1+1)); '
+                    'wait $p; echo DONE-$((2+1))' % (COST_PORTS - 1, nbytes, tty))
+            vm.expect(r"READY-2", 120)
+            t0 = time.monotonic()
+            socks = FEED.connect(sock_dir, range(COST_PORTS))
+            state = FEED.transfer(socks, nbytes, 0, seed="cost", idle_timeout=60)
+            vm.expect(r"DONE-3", 300)
+            secs = time.monotonic() - t0
+            for s in socks.values():
+                s.close()
+            after = linux_counters(vm, intid)
+            kib = COST_PORTS * nbytes / 1024
+            irqs, jiffies, el2 = (a - b for a, b in zip(after, before))
+            note = "%d ports x %d KiB host->Linux in %.1f s" % (COST_PORTS, nbytes // 1024, secs)
+            emit("cost_%s_irqs_per_kib" % label, "%.2f" % (irqs / kib), "irq/KiB", note)
+            emit("cost_%s_el2_per_kib" % label, "%.1f" % (el2 / kib), "entries/KiB",
+                 "EL2 entries of Linux's pCPUs 0-1 (all causes)")
+            emit("cost_%s_cpu_ms_per_kib" % label, "%.2f" % (jiffies * 4 / kib), "ms/KiB",
+                 "Linux non-idle CPU time, HZ=250")
+            emit("cost_%s_rate" % label, round(throughput(state)[0]), "B/s")
+        finally:
+            vm.close()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--build", default="build")
@@ -218,6 +284,8 @@ def main():
         emit("chain_vs_rtos_bare", "%.2f" % (linux / bare), "ratio")
     if tandem:
         emit("chain_vs_rtos_tandem", "%.2f" % (linux / tandem), "ratio")
+    linux_cost(build, "8250", "configs/bench/ttu-linux-8250.dts", "ttyS", a.bytes, log_dir)
+    linux_cost(build, "channel", "configs/ttu.dts", "ttyTV", a.bytes, log_dir)
 
 
 if __name__ == "__main__":
