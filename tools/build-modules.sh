@@ -86,7 +86,7 @@ for dir in "$SRC"/*/; do
 	# TANDEM_INCLUDE: the ABI headers (tandem/abi/*.h) shared with the hypervisor and the RTOS.
 	# No BTF for the module: it needs the kernel's vmlinux, which headers packages lack. A make of
 	# its own (no MAKEFLAGS): under `make -j2 all` the parent's jobserver is not ours to use.
-	MAKEFLAGS= MFLAGS= make -s -C "$KDIR" M="$work" ARCH=arm64 CROSS_COMPILE="$CROSS" \
+	MAKEFLAGS='' MFLAGS='' make -s -C "$KDIR" M="$work" ARCH=arm64 CROSS_COMPILE="$CROSS" \
 		TANDEM_INCLUDE="$TOP/hypervisor/include" CONFIG_DEBUG_INFO_BTF_MODULES= modules >/dev/null ||
 		die "building $name failed"
 	# Without its debug information (most of its size), as `make modules_install
