@@ -42,9 +42,10 @@ static void vendor_hyp_call(struct vcpu *vcpu, struct guest_regs *r)
 
 /*
  * Per owning entity (ID bits 29:24): who serves its fast calls, function numbers below `end`.
- * An owner not listed has end 0: nobody serves it. Indexed by owner, so routing the null call
- * (SMCCC_VERSION) is a load and a compare, not a search: the HVC path is what the benchmarks
- * time.
+ * Owners 0-7 only (Arm, CPU, SiP, OEM, standard secure, standard hypervisor, vendor
+ * hypervisor, vendor EL3): the trusted application and OS owners (48-63) are nobody's here. An
+ * owner not listed has end 0. Indexed by owner, so routing the null call (SMCCC_VERSION) is a
+ * load and a compare, not a search: the HVC path is what the benchmarks time.
  */
 struct smccc_owner {
 	void (*serve)(struct vcpu *vcpu, struct guest_regs *r);
@@ -52,7 +53,11 @@ struct smccc_owner {
 	uint8_t service; /* enum smccc_service, for smccc_route() */
 };
 
-static const struct smccc_owner owners[SMCCC_OWNER_MASK + 1] = {
+#define SMCCC_OWNERS_SERVED 8
+#define OWNER_HIGH_BITS                                                                            \
+	(((SMCCC_OWNER_MASK + 1) / SMCCC_OWNERS_SERVED - 1) << (SMCCC_OWNER_SHIFT + 3))
+
+static const struct smccc_owner owners[SMCCC_OWNERS_SERVED] = {
     /* SMCCC_VERSION, SMCCC_ARCH_FEATURES (NOT_SUPPORTED from vpsci.c for the rest). */
     [SMCCC_OWNER_ARCH] = {vpsci_call, 0x10000, SMCCC_SVC_PSCI},
     /* PSCI's share of the standard secure service range (DEN 0022 section 5.1). */
@@ -64,10 +69,11 @@ static const struct smccc_owner owners[SMCCC_OWNER_MASK + 1] = {
 /* The owner entry serving the call with ID w0, or NULL. */
 static inline const struct smccc_owner *owner_of(uint32_t id)
 {
-	const struct smccc_owner *o = &owners[(id >> SMCCC_OWNER_SHIFT) & SMCCC_OWNER_MASK];
+	const struct smccc_owner *o = &owners[(id >> SMCCC_OWNER_SHIFT) % SMCCC_OWNERS_SERVED];
 
-	/* Yielding calls (none is offered) and IDs with reserved bits set are malformed. */
-	if ((id & (SMCCC_FAST | SMCCC_RESERVED_MASK)) != SMCCC_FAST ||
+	/* Yielding calls (none is offered), IDs with reserved bits set (malformed) and owners
+	 * past the table are nobody's: one mask, one compare. */
+	if ((id & (SMCCC_FAST | OWNER_HIGH_BITS | SMCCC_RESERVED_MASK)) != SMCCC_FAST ||
 	    (id & SMCCC_NUMBER_MASK) >= o->end)
 		return NULL;
 	return o;

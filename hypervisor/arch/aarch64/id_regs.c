@@ -81,35 +81,22 @@ const struct id_reg *id_reg_find(unsigned crm, unsigned op2)
 	return NULL;
 }
 
-static uint64_t field_mask(const struct id_field *f)
-{
-	return (f->width >= 64 ? ~0ULL : (1ULL << f->width) - 1) << f->shift;
-}
-
-static uint64_t apply(enum id_policy policy, uint64_t field, uint8_t cap)
-{
-	switch (policy) {
-	case ID_HIDE:
-		return 0;
-	case ID_CAP:
-		return field < cap ? field : cap;
-	default:
-		return field;
-	}
-}
-
 uint64_t id_reg_apply(const struct id_reg *reg, uint64_t hw)
 {
-	uint64_t listed = 0, v = 0;
+	uint64_t v = reg->others == ID_PASS ? hw : 0;
 
 	for (unsigned i = 0; i < reg->nr_fields; i++) {
 		const struct id_field *f = &reg->fields[i];
-		uint64_t mask = field_mask(f);
+		uint64_t mask = ((1ULL << f->width) - 1) << f->shift; /* width < 64: an ID field */
+		uint64_t field = (hw & mask) >> f->shift;
 
-		listed |= mask;
-		v |= apply(f->policy, (hw & mask) >> f->shift, f->cap) << f->shift;
+		if (f->policy == ID_HIDE)
+			field = 0;
+		else if (f->policy == ID_CAP && field > f->cap)
+			field = f->cap;
+		v = (v & ~mask) | field << f->shift;
 	}
-	return v | (reg->others == ID_PASS ? hw & ~listed : 0);
+	return v;
 }
 
 uint64_t id_reg_sanitise(unsigned crm, unsigned op2, uint64_t hw)

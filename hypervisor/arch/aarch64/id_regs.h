@@ -14,21 +14,21 @@ enum id_policy {
 	ID_CAP,	 /* at most `cap` (an unsigned field: a lower value offers less of the feature) */
 };
 
-/* One field of an ID register, as the Arm ARM names it (D19.2). */
+/* One field of an ID register, as the Arm ARM names it (D19.2); width 1..63. */
 struct id_field {
 	const char *name;
 	uint8_t shift, width;
-	enum id_policy policy;
-	uint8_t cap; /* ID_CAP only */
+	uint8_t policy; /* enum id_policy */
+	uint8_t cap;	/* ID_CAP only */
 };
 
 /* An ID register (op0 3, op1 0, CRn 0) with a policy: its listed fields, and the rest. */
 struct id_reg {
 	const char *name;
 	uint8_t crm, op2;
-	enum id_policy others; /* fields not listed: ID_PASS, or ID_HIDE for "only these" */
+	uint8_t others; /* enum id_policy of the fields not listed: ID_PASS, or ID_HIDE */
+	uint8_t nr_fields;
 	const struct id_field *fields;
-	unsigned nr_fields;
 };
 
 extern const struct id_reg id_regs[];
