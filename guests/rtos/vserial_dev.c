@@ -335,8 +335,10 @@ unsigned vs_tx_get(struct vs_dev *d, unsigned i, uint8_t *b, unsigned max)
 
 bool vs_take_doorbell(struct vs_dev *d, uint64_t now)
 {
+	/* A byte stamped after `now` (a caller's older time) has not waited at all. */
 	for (unsigned i = 0; i < d->lay.nr_ports && !d->notify; i++)
-		if (d->port[i].unsignalled && now - d->port[i].unsignalled >= d->max_delay)
+		if (d->port[i].unsignalled && now >= d->port[i].unsignalled &&
+		    now - d->port[i].unsignalled >= d->max_delay)
 			d->notify = true;
 	if (!d->notify)
 		return false;

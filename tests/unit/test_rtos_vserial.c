@@ -238,6 +238,11 @@ static void test_doorbell_coalescing(void **state)
 	assert_false(vs_take_doorbell(&d, 5500));
 	assert_true(vs_take_doorbell(&d, 6000));
 	assert_false(vs_take_doorbell(&d, 9000));
+	/* A byte stamped after the time asked about has not waited (no unsigned wrap). */
+	assert_true(vs_rx_space(&d, 0) > 10);
+	vs_rx_put(&d, 0, b, 10, 20000);
+	assert_false(vs_take_doorbell(&d, 19990));
+	assert_true(vs_take_doorbell(&d, 21000));
 	/* Crossing the threshold (1024) rings at once. */
 	assert_true(vs_rx_space(&d, 1) > 2000);
 	vs_rx_put(&d, 1, b, 1000, 7000);
