@@ -70,6 +70,29 @@ static bool cmd_deaf(const char *line)
 	return true;
 }
 
+/*
+ * "burn N": keeps this CPU busy for N seconds (a compute loop, never idle), then says so: the
+ * load a frequency domain's governor must see through Tandem (tests/integration/test_cpufreq.py).
+ */
+static bool cmd_burn(const char *line)
+{
+	unsigned seconds = 0;
+	uint64_t end;
+	volatile uint64_t sum = 0;
+
+	if (strncmp(line, "burn ", 5) != 0)
+		return false;
+	for (const char *p = line + 5; *p >= '0' && *p <= '9' && seconds < 3600; p++)
+		seconds = seconds * 10 + (unsigned)(*p - '0');
+	kprintf("RTOS: burning the CPU for %u s\n", seconds);
+	end = rtos_now() + (uint64_t)seconds * rtos_freq();
+	while (rtos_now() < end)
+		for (unsigned i = 0; i < 1000; i++)
+			sum += i;
+	kprintf("RTOS: burn done\n");
+	return true;
+}
+
 static void shell_main(void *arg)
 {
 	char line[64];
@@ -84,7 +107,7 @@ static void shell_main(void *arg)
 			    "hc ... (Tandem hypercalls) | cntcheck [N] | fuzz OPS [SEED "
 			    "[ROUNDS [reset]]] | deaf SECONDS (read no input) | ttu [stats|ports|"
 			    "line ...] (serial ports) | vserial [scribble N] | chan ... (Tandem "
-			    "channels)\n");
+			    "channels) | burn SECONDS (busy loop)\n");
 		else if (!strcmp(line, "tasks"))
 			cmd_tasks();
 		else if (!strcmp(line, "reset"))
@@ -92,6 +115,8 @@ static void shell_main(void *arg)
 		else if (!strcmp(line, "off"))
 			psci_system_off();
 		else if (cmd_deaf(line))
+			;
+		else if (cmd_burn(line))
 			;
 		else if (fuzz_command(line))
 			;

@@ -19,4 +19,12 @@ unsigned cfg_emulated_windows(const struct cfg_vm *vm, struct cfg_range *w);
 /* Parses the /channels node (after /vms) into sys->channels. Same error contract. */
 int cfg_parse_channels(const struct fdt *fdt, int node, struct cfg_system *sys);
 
+/* A node name the description accepts (DT node-name characters, 1 to CFG_NAME_MAX-1). */
+bool cfg_valid_name(const char *name);
+
+/* Parses and validates /frequency-domains (after /vms: controllers name VMs). */
+int cfg_parse_freq_domains(const struct fdt *fdt, int node, struct cfg_system *sys);
+/* Checks the domains' pCPUs against the machine. */
+int cfg_check_freq_resources(struct cfg_system *sys, uint32_t nr_pcpus);
+
 #endif

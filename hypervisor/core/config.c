@@ -700,7 +700,7 @@ static int parse_vms(struct parser *p, int vms)
 static int parse_system(struct parser *p)
 {
 	int root = fdt_root(p->fdt), node, vms = -ERR_NOENT, pools = -ERR_NOENT;
-	int channels = -ERR_NOENT, ret;
+	int channels = -ERR_NOENT, freq = -ERR_NOENT, ret;
 	const char *compat;
 
 	strlcpy(p->path, "/", sizeof(p->path));
@@ -737,10 +737,14 @@ static int parse_system(struct parser *p)
 			if (channels >= 0)
 				return fail(p, NULL, "duplicate node");
 			channels = node;
+		} else if (strcmp(name, "frequency-domains") == 0) {
+			if (freq >= 0)
+				return fail(p, NULL, "duplicate node");
+			freq = node;
 		} else if (strcmp(name, "chosen") != 0 && strcmp(name, "aliases") != 0) {
 			return fail(p, NULL,
-				    "unknown node (the root may hold vms, pools, channels, chosen, "
-				    "aliases)");
+				    "unknown node (the root may hold vms, pools, channels, "
+				    "frequency-domains, chosen, aliases)");
 		}
 	}
 	strlcpy(p->path, "/", sizeof(p->path));
@@ -757,8 +761,10 @@ static int parse_system(struct parser *p)
 		return ret;
 	if ((ret = parse_vms(p, vms)))
 		return ret;
-	/* After /vms: a channel names VMs. */
-	return channels >= 0 ? cfg_parse_channels(p->fdt, channels, p->out) : 0;
+	/* After /vms: a channel names VMs, so does a frequency domain's controller. */
+	if (channels >= 0 && (ret = cfg_parse_channels(p->fdt, channels, p->out)))
+		return ret;
+	return freq >= 0 ? cfg_parse_freq_domains(p->fdt, freq, p->out) : 0;
 }
 
 int cfg_parse(const struct fdt *fdt, cfg_image_lookup_fn lookup, void *lookup_ctx,
@@ -788,6 +794,17 @@ fail_at_v(char *err, const char *path, const char *prop, const char *fmt, ...)
 	ret = fail_at(err, path, prop, fmt, ap);
 	va_end(ap);
 	return ret;
+}
+
+bool cfg_valid_name(const char *name)
+{
+	if (!*name || strlen(name) >= CFG_NAME_MAX)
+		return false;
+	for (const char *c = name; *c; c++) {
+		if (!valid_name_char(*c))
+			return false;
+	}
+	return true;
 }
 
 int cfg_fail_vm(struct cfg_system *sys, const struct cfg_vm *vm, const char *prop, const char *fmt,
@@ -848,6 +865,8 @@ int cfg_check_resources(struct cfg_system *sys, const struct cfg_resources *res)
 		listed |= pool->cpus;
 	}
 	sys->pools[0].cpus |= online & ~listed; /* unlisted pCPUs join pool0 */
+	if (cfg_check_freq_resources(sys, res->nr_pcpus))
+		return -ERR_INVAL;
 	for (uint32_t i = 0; i < sys->nr_vms; i++) {
 		const struct cfg_vm *vm = &sys->vms[i];
 		const struct cfg_pool *pool = &sys->pools[vm->pool];

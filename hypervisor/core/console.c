@@ -17,6 +17,7 @@
 #include <stdarg.h>
 #include <tandem/arch.h>
 #include <tandem/console.h>
+#include <tandem/freq.h>
 #include <tandem/irq.h>
 #include <tandem/log.h>
 #include <tandem/pool.h>
@@ -300,6 +301,7 @@ static const struct console_cmd {
 } console_cmds[] = {
     {'d', "dump statistics (VMs, vCPUs, pCPUs, free memory)", stats_dump},
     {'s', "dump scheduling: pools, pCPU time (guest/idle/hyp, load), vCPU run time", pool_dump},
+    {'f', "dump frequency domains: operating point, time at each, energy", freq_dump},
     {'g', "dump interrupt state: per VM, its SPIs and UART lines; per vCPU, its LRs", vgic_dump},
     {'?', "list console commands", cmd_help},
 };

@@ -9,6 +9,7 @@
 #include <tandem/config.h>
 #include <tandem/console.h>
 #include <tandem/errno.h>
+#include <tandem/freq.h>
 #include <tandem/fdt.h>
 #include <tandem/irq.h>
 #include <tandem/irqchip.h>
@@ -206,6 +207,8 @@ static void create_vms(bool system_ok)
 		stop_boot();
 	}
 	pools_init(&system_cfg);
+	if (freq_init(&system_cfg))
+		stop_boot();
 	for (unsigned i = 0; i < system_cfg.nr_vms; i++) {
 		vms[i].cfg = &system_cfg.vms[i];
 		vms[i].name = system_cfg.vms[i].name;

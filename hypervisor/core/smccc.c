@@ -8,6 +8,7 @@
 #include <tandem/psci.h>
 #include <tandem/smccc.h>
 #include <tandem/vcpu.h>
+#include <tandem/vscmi.h>
 
 static void not_supported(struct vcpu *vcpu, struct guest_regs *r)
 {
@@ -40,6 +41,15 @@ static void vendor_hyp_call(struct vcpu *vcpu, struct guest_regs *r)
 	}
 }
 
+/* Within the SiP range: only the SCMI channel's function ID (the guest DTB's arm,smc-id). */
+static void sip_call(struct vcpu *vcpu, struct guest_regs *r)
+{
+	if (vscmi_handles(r->x[0]))
+		vscmi_call(vcpu, r);
+	else
+		not_supported(vcpu, r);
+}
+
 /*
  * Per owning entity (ID bits 29:24): who serves its fast calls, function numbers below `end`.
  * Owners 0-7 only (Arm, CPU, SiP, OEM, standard secure, standard hypervisor, vendor
@@ -62,6 +72,8 @@ static const struct smccc_owner owners[SMCCC_OWNERS_SERVED] = {
     [SMCCC_OWNER_ARCH] = {vpsci_call, 0x10000, SMCCC_SVC_PSCI},
     /* PSCI's share of the standard secure service range (DEN 0022 section 5.1). */
     [SMCCC_OWNER_STANDARD] = {vpsci_call, 0x20, SMCCC_SVC_PSCI},
+    /* The SCMI channel, VSCMI_SMC_ID: SiP calls up to it, only that one served. */
+    [SMCCC_OWNER_SIP] = {sip_call, (VSCMI_SMC_ID & SMCCC_NUMBER_MASK) + 1, SMCCC_SVC_SCMI},
     /* 0x8600FFxx general queries, 0xC60000xx pools and channels, the debug call. */
     [SMCCC_OWNER_VENDOR_HYP] = {vendor_hyp_call, 0x10000, SMCCC_SVC_TANDEM},
 };
@@ -85,6 +97,8 @@ enum smccc_service smccc_route(uint64_t x0)
 
 	if (!o)
 		return SMCCC_SVC_NONE;
+	if (o->serve == sip_call)
+		return vscmi_handles(x0) ? SMCCC_SVC_SCMI : SMCCC_SVC_NONE;
 	return o->serve == vendor_hyp_call ? vendor_hyp_route(x0) : (enum smccc_service)o->service;
 }
 

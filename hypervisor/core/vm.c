@@ -14,6 +14,7 @@
 #include <tandem/pool.h>
 #include <tandem/string.h>
 #include <tandem/vm.h>
+#include <tandem/vscmi.h>
 
 struct vm vms[CFG_MAX_VMS];
 unsigned nr_vms;
@@ -229,6 +230,8 @@ int vm_create(struct vm *vm, const struct cfg_vm *cfg, unsigned index)
 		err = passthrough_vm_init(vm);
 	if (!err)
 		err = channel_vm_create(vm);
+	if (!err)
+		err = vscmi_vm_init(vm);
 	if (err) {
 		printk("config: /vms/%s: cannot set up emulated devices (%s)\n", vm->name,
 		       err_name(err));
@@ -374,6 +377,7 @@ static void vm_restart(struct vm *vm)
 	}
 	vpl011_reset(vm);
 	passthrough_vm_reset(vm);
+	vscmi_vm_reset(vm);
 	console_rx_resume(vm); /* its receive FIFO is empty again */
 	/* The images are the boot bundle's, which nothing writes: pristine every time. */
 	if (load_images_locked(vm, &entry, &dtb)) {

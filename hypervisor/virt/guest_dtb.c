@@ -12,6 +12,7 @@
 #include <tandem/vgic.h>
 #include <tandem/vm.h>
 #include <tandem/vpl011.h>
+#include <tandem/vscmi.h>
 
 /* Interrupt specifier cells of arm,gic-v3 (Linux bindings: interrupt-controller/arm,gic-v3). */
 #define GIC_SPI		0
@@ -75,6 +76,7 @@ static void node_cpus(struct fdt_writer *w, struct vm *vm)
 		/* reg is the virtual MPIDR's affinity: Aff0 = vCPU index (vcpu_mpidr()). */
 		fdt_w_prop_u32(w, "reg", i);
 		fdt_w_prop_string(w, "enable-method", "psci");
+		vscmi_dtb_cpu_props(w, vm);
 		fdt_w_end_node(w);
 	}
 	fdt_w_end_node(w);
@@ -281,6 +283,7 @@ int guest_dtb_build(struct vm *vm, void *buf, size_t cap, ipa_t initrd_start, ui
 		node_passthrough(&w, &vm->cfg->pt[i]);
 	for (unsigned i = 0; vm->cfg && i < vm->cfg->nr_channels; i++)
 		node_channel(&w, &vm->cfg->channels[i]);
+	vscmi_dtb_nodes(&w, vm);
 	fdt_w_end_node(&w);
 
 	ret = fdt_w_finish(&w);

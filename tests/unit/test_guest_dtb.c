@@ -1,4 +1,4 @@
-/* clang-format off */ /* unit-sources: hypervisor/virt/guest_dtb.c hypervisor/lib/fdt_write.c hypervisor/lib/fdt.c */
+/* clang-format off */ /* unit-sources: hypervisor/virt/guest_dtb.c hypervisor/virt/vscmi_dtb.c hypervisor/core/freq.c hypervisor/platform/clock.c hypervisor/lib/fdt_write.c hypervisor/lib/fdt.c */
 /* clang-format on */
 /* The generated guest device tree, checked with host libfdt as the oracle and with dtc. */
 #include <setjmp.h>

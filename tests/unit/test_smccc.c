@@ -26,6 +26,7 @@
 #include <tandem/log.h>
 #include <tandem/vcpu.h>
 #include <tandem/vm.h>
+#include <tandem/vscmi.h>
 
 /* ---- doubles ---- */
 
@@ -66,7 +67,8 @@ static struct {
 	struct vm *move_vm;
 	struct pool *move_to;
 	struct pcpu *move_pcpu;
-	int answer; /* what the pool_* doubles return */
+	int answer;    /* what the pool_* doubles return */
+	unsigned scmi; /* vscmi_call() */
 	unsigned notifies;
 	uint64_t notify_id;
 	struct vcpu *notify_from;
@@ -76,6 +78,17 @@ void vpsci_call(struct vcpu *vcpu, struct guest_regs *r)
 {
 	rec.psci++;
 	r->x[0] = psci_implements((uint32_t)r->x[0]) ? PSCI_ANSWER : (uint64_t)PSCI_NOT_SUPPORTED;
+}
+
+bool vscmi_handles(uint64_t fn)
+{
+	return (uint32_t)fn == VSCMI_SMC_ID;
+}
+
+void vscmi_call(struct vcpu *vcpu, struct guest_regs *r)
+{
+	rec.scmi++;
+	r->x[0] = 0;
 }
 
 uint64_t pool_us_to_ticks(uint64_t us)
@@ -232,13 +245,17 @@ static void test_route_table(void **state)
 	    {SMCCC_VERSION | 0x800000, SMCCC_SVC_NONE},
 	    {TANDEM_HC_INFO | 0x10000, SMCCC_SVC_NONE},
 	    {TANDEM_HVC_EL2_ENTRIES | 0x10000, SMCCC_SVC_NONE},
-	    {0x81000000, SMCCC_SVC_NONE}, /* CPU service */
-	    {0x82000000, SMCCC_SVC_NONE}, /* SiP */
-	    {0x83000000, SMCCC_SVC_NONE}, /* OEM */
-	    {0x85000000, SMCCC_SVC_NONE}, /* standard hypervisor service */
-	    {0x87000000, SMCCC_SVC_NONE}, /* vendor EL3 monitor */
-	    {0xb0000000, SMCCC_SVC_NONE}, /* trusted applications */
-	    {0xbf00ffff, SMCCC_SVC_NONE}, /* trusted OS */
+	    {0x81000000, SMCCC_SVC_NONE},   /* CPU service */
+	    {0x82000000, SMCCC_SVC_NONE},   /* SiP */
+	    {VSCMI_SMC_ID, SMCCC_SVC_SCMI}, /* but for the SCMI channel */
+	    {VSCMI_SMC_ID - 1, SMCCC_SVC_NONE},
+	    {VSCMI_SMC_ID + 1, SMCCC_SVC_NONE},
+	    {VSCMI_SMC_ID & ~SMCCC_64, SMCCC_SVC_NONE}, /* the DTB names the SMC64 form */
+	    {0x83000000, SMCCC_SVC_NONE},		/* OEM */
+	    {0x85000000, SMCCC_SVC_NONE},		/* standard hypervisor service */
+	    {0x87000000, SMCCC_SVC_NONE},		/* vendor EL3 monitor */
+	    {0xb0000000, SMCCC_SVC_NONE},		/* trusted applications */
+	    {0xbf00ffff, SMCCC_SVC_NONE},		/* trusted OS */
 	};
 
 	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -285,6 +302,9 @@ static void test_dispatch(void **state)
 	}
 	assert_int_equal(rec.psci, 2);
 	assert_int_equal(rec.pools, 0);
+	assert_int_equal(rec.scmi, 0);
+	assert_int_equal(call(VSCMI_SMC_ID, 0, 0), 0);
+	assert_int_equal(rec.scmi, 1);
 }
 
 /*

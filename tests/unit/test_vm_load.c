@@ -1,4 +1,4 @@
-/* clang-format off */ /* unit-sources: hypervisor/core/vm.c hypervisor/core/mem.c hypervisor/arch/aarch64/stage2.c hypervisor/core/mmio.c */
+/* clang-format off */ /* unit-sources: hypervisor/core/vm.c hypervisor/virt/vscmi_vm.c hypervisor/virt/vscmi.c hypervisor/core/freq.c hypervisor/platform/clock.c hypervisor/core/mem.c hypervisor/arch/aarch64/stage2.c hypervisor/core/mmio.c hypervisor/core/guest_log.c hypervisor/lib/ratelimit.c */
 /* clang-format on */
 /*
  * Loading a guest (core/vm.c) against the fake arch: kernel, initrd and generated DTB land

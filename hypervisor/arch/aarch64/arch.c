@@ -32,6 +32,17 @@ void arch_dcache_clean_range(const void *va, size_t size)
 	dsb(sy);
 }
 
+void arch_dcache_clean_inval_range(const void *va, size_t size)
+{
+	uint64_t line = dcache_line();
+	uintptr_t p = ALIGN_DOWN((uintptr_t)va, line), end = (uintptr_t)va + size;
+
+	dsb(sy); /* the guest's stores (or ours) are complete before the lines go */
+	for (; p < end; p += line)
+		__asm__ volatile("dc civac, %0" : : "r"(p) : "memory");
+	dsb(sy);
+}
+
 void arch_icache_invalidate_all(void)
 {
 	__asm__ volatile("ic ialluis; dsb ish; isb" ::: "memory");

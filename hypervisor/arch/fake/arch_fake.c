@@ -77,6 +77,13 @@ void arch_dcache_clean_range(const void *va, size_t size)
 	fake_arch.dcache_bytes += size;
 }
 
+void arch_dcache_clean_inval_range(const void *va, size_t size)
+{
+	fake_arch.dcache_clean_invals++;
+	fake_arch.dcache_last_va = va;
+	fake_arch.dcache_last_size = size;
+}
+
 void arch_zero_range(void *va, size_t size)
 {
 	memset(va, 0, size);

@@ -20,6 +20,9 @@ void arch_zero_range(void *va, size_t size);
 
 /* Cache maintenance: clean data to the point of coherency; invalidate all I-caches (IS). */
 void arch_dcache_clean_range(const void *va, size_t size);
+/* Clean and invalidate data to the point of coherency: memory a guest accesses uncached (it
+ * maps it Device), read fresh before and written back after EL2 touches it cacheably. */
+void arch_dcache_clean_inval_range(const void *va, size_t size);
 void arch_icache_invalidate_all(void);
 /* Invalidate every stage-1 and stage-2 TLB entry tagged with vmid, on all CPUs. */
 void arch_tlb_flush_vmid(vmid_t vmid);

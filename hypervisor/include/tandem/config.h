@@ -8,18 +8,20 @@
 #include <tandem/fdt.h>
 #include <tandem/types.h>
 
-#define CFG_MAX_VMS	    8
-#define CFG_MAX_VCPUS	    8 /* per VM */
-#define CFG_MAX_POOLS	    8
-#define CFG_NAME_MAX	    32
-#define CFG_BOOTARGS_MAX    512
-#define CFG_ERR_MAX	    256
-#define CFG_MAX_PT	    8 /* passed-through devices per VM */
-#define CFG_PT_MAX_REG	    4 /* reg entries per passed-through device */
-#define CFG_PT_MAX_IRQ	    4 /* interrupts per passed-through device */
-#define CFG_MAX_RANGES	    16
-#define CFG_MAX_CHANNELS    16 /* under /channels */
-#define CFG_MAX_VM_CHANNELS 8  /* channels one VM is an endpoint of */
+#define CFG_MAX_VMS	     8
+#define CFG_MAX_VCPUS	     8 /* per VM */
+#define CFG_MAX_POOLS	     8
+#define CFG_NAME_MAX	     32
+#define CFG_BOOTARGS_MAX     512
+#define CFG_ERR_MAX	     256
+#define CFG_MAX_PT	     8 /* passed-through devices per VM */
+#define CFG_PT_MAX_REG	     4 /* reg entries per passed-through device */
+#define CFG_PT_MAX_IRQ	     4 /* interrupts per passed-through device */
+#define CFG_MAX_RANGES	     16
+#define CFG_MAX_CHANNELS     16 /* under /channels */
+#define CFG_MAX_VM_CHANNELS  8	/* channels one VM is an endpoint of */
+#define CFG_MAX_FREQ_DOMAINS 4
+#define CFG_MAX_OPPS	     16 /* what Linux's SCMI clock driver takes (SCMI_MAX_NUM_RATES) */
 
 /* A guest image found in the boot bundle under the name the description uses. */
 struct cfg_image {
@@ -109,6 +111,24 @@ struct cfg_vm {
 	struct cfg_channel_end channels[CFG_MAX_VM_CHANNELS];
 };
 
+/* One operating point of a frequency domain. */
+struct cfg_opp {
+	uint32_t khz;
+	uint32_t uv; /* supply voltage, µV */
+	uint32_t mw; /* power at this point, mW ("power-mw"), or 0 if not given */
+};
+
+/* A frequency domain under /frequency-domains: pCPUs sharing one clock. */
+struct cfg_freq_domain {
+	char name[CFG_NAME_MAX];
+	uint64_t cpus;	  /* bitmap of pCPU indices ("cpus") */
+	uint32_t nr_opps; /* "operating-points": kHz strictly ascending */
+	struct cfg_opp opps[CFG_MAX_OPPS];
+	bool has_power;	     /* "power-mw" given: energy in mJ, not only relative */
+	uint32_t controller; /* index into cfg_system.vms of the privileged VM ("controller") */
+	uint32_t floor;	     /* index into opps the domain never runs below ("floor-khz") */
+};
+
 /* Guest-physical RAM base unless direct-mapped (QEMU virt's). */
 #define CFG_VM_RAM_IPA 0x40000000UL
 
@@ -135,6 +155,8 @@ struct cfg_system {
 	struct cfg_vm vms[CFG_MAX_VMS];
 	uint32_t nr_channels;
 	struct cfg_channel channels[CFG_MAX_CHANNELS];
+	uint32_t nr_freq_domains;
+	struct cfg_freq_domain freq_domains[CFG_MAX_FREQ_DOMAINS];
 	/* First error as "config: /vms/linux: memory: must be a multiple of 2 MiB". */
 	char err[CFG_ERR_MAX];
 };

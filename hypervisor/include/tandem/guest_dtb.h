@@ -7,8 +7,11 @@
 struct vm;
 
 /* Phandles of the nodes other nodes point at (fixed: the tree is generated, not merged). */
-#define GUEST_DTB_PHANDLE_GIC 1
-#define GUEST_DTB_PHANDLE_CLK 2
+#define GUEST_DTB_PHANDLE_GIC	     1
+#define GUEST_DTB_PHANDLE_CLK	     2
+#define GUEST_DTB_PHANDLE_SCMI_SHMEM 3 /* controllers of a frequency domain (vscmi.h) */
+#define GUEST_DTB_PHANDLE_SCMI_CLK   4
+#define GUEST_DTB_PHANDLE_OPP	     5
 
 /*
  * Writes vm's DTB into buf (cap bytes; the writer needs about twice the final size)

@@ -22,6 +22,7 @@ enum guest_log_kind {
 	GLOG_SYSREG,	  /* unsupported system register */
 	GLOG_TRAP,	  /* unhandled exception class */
 	GLOG_VGIC,	  /* vGIC access ignored */
+	GLOG_SCMI,	  /* SCMI message refused (virt/vscmi.c) */
 	GUEST_LOG_KINDS
 };
 

@@ -21,6 +21,7 @@ struct guest_regs;
 
 /* Owning entities (bits 29:24) that Tandem answers. */
 #define SMCCC_OWNER_ARCH       0 /* Arm architecture calls: SMCCC_VERSION, ARCH_FEATURES */
+#define SMCCC_OWNER_SIP	       2 /* silicon provider: the SCMI channel (virt/vscmi_vm.c) */
 #define SMCCC_OWNER_STANDARD   4 /* standard secure services: PSCI is 0x00-0x1F */
 #define SMCCC_OWNER_VENDOR_HYP 6 /* vendor-specific hypervisor service: Tandem's own calls */
 
@@ -58,6 +59,7 @@ enum smccc_service {
 	SMCCC_SVC_PSCI,	       /* PSCI and the architecture calls: virt/vpsci.c */
 	SMCCC_SVC_TANDEM,      /* Tandem's control calls: core/hypercall.c */
 	SMCCC_SVC_EL2_ENTRIES, /* the benchmarks' debug call (abi/debug_hvc.h) */
+	SMCCC_SVC_SCMI,	       /* a frequency domain controller's SCMI channel (vscmi.h) */
 };
 
 /* Which service the call with x0 goes to (pure: the routing table in core/smccc.c). */

@@ -14,7 +14,8 @@ struct fake_arch {
 	unsigned long dcache_cleans;
 	const void *dcache_last_va;
 	size_t dcache_last_size;
-	uint64_t dcache_bytes; /* sum of all cleaned sizes */
+	uint64_t dcache_bytes;		   /* sum of all cleaned sizes */
+	unsigned long dcache_clean_invals; /* arch_dcache_clean_inval_range() calls */
 	unsigned long icache_invals;
 	unsigned long tlb_flushes;
 	vmid_t tlb_last_vmid;

@@ -1,0 +1,189 @@
+/*
+ * The modelled SoC side of the frequency domains (tandem/freq.h): which point each domain's
+ * clock runs at, since when, the time at each point and the energy that adds up to. Changes
+ * come from the domain's controller (virt/vscmi.c) and reach the board through
+ * platform_set_domain_rate().
+ */
+#include <tandem/arch.h>
+#include <tandem/errno.h>
+#include <tandem/freq.h>
+#include <tandem/log.h>
+#include <tandem/platform_clock.h>
+#include <tandem/string.h>
+#include <tandem/vm.h>
+
+struct freq_domain freq_domains[CFG_MAX_FREQ_DOMAINS];
+unsigned nr_freq_domains;
+
+/*
+ * Power at each point: the description's mW if it gives them, else the dynamic power of CMOS
+ * logic, proportional to f * V^2, in relative units (MHz * mV^2 / 1000: small enough that an
+ * hour of counter ticks times it fits 64 bits).
+ */
+static void set_power(struct freq_domain *d)
+{
+	for (uint32_t i = 0; i < d->cfg->nr_opps; i++) {
+		const struct cfg_opp *o = &d->cfg->opps[i];
+		uint64_t mhz = o->khz / 1000, mv = o->uv / 1000;
+
+		d->power[i] = d->cfg->has_power ? o->mw : mhz * mv * mv / 1000;
+	}
+}
+
+/* Moves the clock to point idx (the lock held): the board first, then the books. */
+static void set_point(struct freq_domain *d, uint32_t idx, uint64_t now)
+{
+	int err;
+
+	if (idx == d->cur)
+		return;
+	d->hook_calls++;
+	err = platform_set_domain_rate(d->cfg, d->cfg->opps[idx].khz);
+	if (err) {
+		d->hook_errors++;
+		return;
+	}
+	d->ticks[d->cur] += now - d->since;
+	d->since = now;
+	d->cur = idx;
+}
+
+int freq_init(const struct cfg_system *sys)
+{
+	uint64_t now = arch_counter_read();
+
+	nr_freq_domains = sys->nr_freq_domains;
+	for (unsigned i = 0; i < nr_freq_domains; i++) {
+		struct freq_domain *d = &freq_domains[i];
+		int err;
+
+		memset(d, 0, sizeof(*d));
+		d->cfg = &sys->freq_domains[i];
+		d->index = i;
+		set_power(d);
+		/* Until its controller decides, a domain runs as slow as its floor allows: the
+		 * safe choice for heat and power on a board whose firmware left it anywhere. */
+		d->requested = 0;
+		d->cur = d->cfg->floor;
+		d->start = d->since = now;
+		d->hook_calls++;
+		err = platform_set_domain_rate(d->cfg, d->cfg->opps[d->cur].khz);
+		if (err) {
+			log_error("freq: domain %s: the platform refused %u kHz (%s)", d->cfg->name,
+				  d->cfg->opps[d->cur].khz, err_name(err));
+			return err;
+		}
+		log_info("freq: domain %s: %u points %u-%u kHz, controlled by vm %s, at %u kHz%s",
+			 d->cfg->name, d->cfg->nr_opps, d->cfg->opps[0].khz,
+			 d->cfg->opps[d->cfg->nr_opps - 1].khz, sys->vms[d->cfg->controller].name,
+			 d->cfg->opps[d->cur].khz, d->cfg->floor ? " (its floor)" : "");
+	}
+	return 0;
+}
+
+struct freq_domain *freq_domain_of_vm(const struct vm *vm)
+{
+	for (unsigned i = 0; i < nr_freq_domains; i++) {
+		if (freq_domains[i].cfg->controller == vm->index)
+			return &freq_domains[i];
+	}
+	return NULL;
+}
+
+int freq_find_point(const struct freq_domain *d, uint64_t hz)
+{
+	for (uint32_t i = 0; i < d->cfg->nr_opps; i++) {
+		if ((uint64_t)d->cfg->opps[i].khz * 1000 == hz)
+			return (int)i;
+	}
+	return -1;
+}
+
+void freq_request(struct freq_domain *d, uint32_t idx)
+{
+	uint64_t now = arch_counter_read();
+
+	spin_lock(&d->lock);
+	d->requested = idx;
+	d->rate_sets++;
+	/* The floor keeps real-time pCPUs of the domain fast whatever the governor decides. */
+	set_point(d, idx > d->cfg->floor ? idx : d->cfg->floor, now);
+	spin_unlock(&d->lock);
+}
+
+uint32_t freq_requested(struct freq_domain *d)
+{
+	uint32_t idx;
+
+	spin_lock(&d->lock);
+	idx = d->requested;
+	spin_unlock(&d->lock);
+	return idx;
+}
+
+/* "0-3" or "0,2": a pCPU bitmap as the description would write it. */
+static void cpu_list(uint64_t cpus, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (unsigned c = 0; c < 64 && n + 8 < len; c++) {
+		unsigned e = c;
+
+		if (!(cpus & (1ULL << c)))
+			continue;
+		while (e + 1 < 64 && (cpus & (1ULL << (e + 1))))
+			e++;
+		n += (size_t)snprintf_td(buf + n, len - n, e > c ? "%s%u-%u" : "%s%u", n ? "," : "",
+					 c, e);
+		c = e;
+	}
+}
+
+void freq_dump(void)
+{
+	uint64_t hz = arch_counter_freq(), now = arch_counter_read();
+
+	if (!nr_freq_domains)
+		log_info("freq: no frequency domains in the system description");
+	for (unsigned i = 0; i < nr_freq_domains; i++) {
+		struct freq_domain *d = &freq_domains[i];
+		const struct cfg_freq_domain *c = d->cfg;
+		uint64_t ticks[CFG_MAX_OPPS], energy = 0, total = 0, full, rel;
+		uint64_t sets, hooks, errs;
+		uint32_t cur, req;
+		char cpus[64], line[48 * CFG_MAX_OPPS];
+		size_t n = 0;
+
+		spin_lock(&d->lock);
+		for (uint32_t p = 0; p < c->nr_opps; p++)
+			ticks[p] = d->ticks[p];
+		ticks[d->cur] += now - d->since;
+		cur = d->cur;
+		req = d->requested;
+		sets = d->rate_sets;
+		hooks = d->hook_calls;
+		errs = d->hook_errors;
+		spin_unlock(&d->lock);
+
+		for (uint32_t p = 0; p < c->nr_opps; p++) {
+			energy += ticks[p] * d->power[p];
+			total += ticks[p];
+			n += (size_t)snprintf_td(line + n, sizeof(line) - n, " %u=%llu",
+						 c->opps[p].khz, (unsigned long long)ticks[p]);
+		}
+		/* Against running the whole time at the fastest point, in per mille. */
+		full = total * d->power[c->nr_opps - 1] / 1000;
+		rel = full ? energy / full : 0;
+		cpu_list(c->cpus, cpus, sizeof(cpus));
+		log_info("freq %s: cpus=%s cur_khz=%u req_khz=%u floor_khz=%u rate_sets=%llu "
+			 "hook_calls=%llu hook_errors=%llu elapsed=%llu energy_rel=%llu.%llu%% "
+			 "energy_mj=%lld",
+			 c->name, cpus, c->opps[cur].khz, c->opps[req].khz, c->opps[c->floor].khz,
+			 (unsigned long long)sets, (unsigned long long)hooks,
+			 (unsigned long long)errs, (unsigned long long)total,
+			 (unsigned long long)(rel / 10), (unsigned long long)(rel % 10),
+			 c->has_power && hz ? (long long)(energy / hz) : -1LL);
+		log_info("freq %s: ticks_at%s", c->name, line);
+	}
+}

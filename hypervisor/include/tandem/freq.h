@@ -1,0 +1,46 @@
+/*
+ * The SoC side of frequency scaling, modelled: per frequency domain of the system description
+ * the operating point its clock runs at, the time spent at each point and an energy estimate.
+ * QEMU has no DVFS hardware; a real board's clock is set through platform_set_domain_rate().
+ */
+#ifndef TANDEM_FREQ_H
+#define TANDEM_FREQ_H
+
+#include <tandem/config.h>
+#include <tandem/spinlock.h>
+#include <tandem/types.h>
+
+struct vm;
+
+struct freq_domain {
+	const struct cfg_freq_domain *cfg;
+	unsigned index;
+	spinlock_t lock;	      /* everything below; a leaf lock */
+	uint32_t requested;	      /* point the controller last set (what RATE_GET reports) */
+	uint32_t cur;		      /* point the clock runs at: max(requested, floor) */
+	uint64_t since;		      /* counter value when cur took effect */
+	uint64_t start;		      /* counter value at freq_init() */
+	uint64_t ticks[CFG_MAX_OPPS]; /* time at each point before `since` */
+	uint64_t power[CFG_MAX_OPPS]; /* mW, or f*V^2 in relative units without power-mw */
+	uint64_t rate_sets;	      /* requests accepted from the controller */
+	uint64_t hook_calls;	      /* platform_set_domain_rate() calls (clock changes) */
+	uint64_t hook_errors;	      /* of which refused by the platform */
+};
+
+extern struct freq_domain freq_domains[CFG_MAX_FREQ_DOMAINS];
+extern unsigned nr_freq_domains;
+
+/* Sets every domain of sys to its lowest point (or its floor) through the platform hook. */
+int freq_init(const struct cfg_system *sys);
+/* The domain vm controls, or NULL. */
+struct freq_domain *freq_domain_of_vm(const struct vm *vm);
+/* Index of the point running at exactly hz, or -1. */
+int freq_find_point(const struct freq_domain *d, uint64_t hz);
+/* The controller asks for point idx (valid): the clock moves to max(idx, floor). */
+void freq_request(struct freq_domain *d, uint32_t idx);
+/* The point last requested (the floor does not show: the guest sees its own choice). */
+uint32_t freq_requested(struct freq_domain *d);
+/* Console Ctrl-A f: one `tandem: freq ...` line per domain plus its time at each point. */
+void freq_dump(void);
+
+#endif
