@@ -73,6 +73,17 @@ int freq_init(const struct cfg_system *sys)
 				  d->cfg->opps[d->cur].khz, err_name(err));
 			return err;
 		}
+		for (uint32_t p = 0; p < sys->nr_pools; p++) {
+			const struct cfg_pool *pool = &sys->pools[p];
+
+			if (pool->wfi == CFG_WFI_NATIVE && (pool->cpus & d->cfg->cpus) &&
+			    !d->cfg->floor)
+				log_warn("freq: domain %s: pool %s idles in hardware (wfi = "
+					 "\"native\"): "
+					 "its load is invisible and left out of the domain's; only "
+					 "floor-khz would keep its guest fast",
+					 d->cfg->name, pool->name);
+		}
 		log_info("freq: domain %s: %u points %u-%u kHz, controlled by vm %s, at %u kHz%s",
 			 d->cfg->name, d->cfg->nr_opps, d->cfg->opps[0].khz,
 			 d->cfg->opps[d->cfg->nr_opps - 1].khz, sys->vms[d->cfg->controller].name,
