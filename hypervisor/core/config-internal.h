@@ -13,7 +13,9 @@ cfg_fail_vm(struct cfg_system *sys, const struct cfg_vm *vm, const char *prop, c
 int __attribute__((format(printf, 4, 5)))
 cfg_fail_path(struct cfg_system *sys, const char *path, const char *prop, const char *fmt, ...);
 
-/* Fills w (3 entries) with the guest-physical windows of the devices Tandem emulates for vm. */
+/* Fills w (up to CFG_EMULATED_WINDOWS entries) with the guest-physical windows of the devices
+ * Tandem emulates for vm: GIC, UART, and a frequency domain controller's SCMI channel. */
+#define CFG_EMULATED_WINDOWS 4
 unsigned cfg_emulated_windows(const struct cfg_vm *vm, struct cfg_range *w);
 
 /* Parses the /channels node (after /vms) into sys->channels. Same error contract. */

@@ -252,7 +252,7 @@ static void busy_add(struct ipa_map *m, uint64_t base, uint64_t size, const char
 /* RAM, emulated devices and passed-through devices (whole pages) of vm. */
 static void map_of_vm(const struct cfg_vm *vm, struct ipa_map *m)
 {
-	struct cfg_range win[3];
+	struct cfg_range win[CFG_EMULATED_WINDOWS];
 	unsigned nw = cfg_emulated_windows(vm, win);
 
 	m->n = 0;

@@ -113,6 +113,7 @@ static int parse_controller(struct freq_parser *fp, struct cfg_freq_domain *d, c
 				    v, sys->freq_domains[j].name);
 		}
 		d->controller = i;
+		fp->sys->vms[i].freq_controller = true;
 		return 0;
 	}
 	return FAIL(fp, "controller", "unknown VM \"%s\" (VMs are the subnodes of /vms)", v);

@@ -10,6 +10,7 @@
 #include <tandem/string.h>
 #include <tandem/vgic.h>
 #include <tandem/vpl011.h>
+#include <tandem/vscmi.h>
 
 #include "config-internal.h"
 
@@ -37,14 +38,17 @@ unsigned cfg_emulated_windows(const struct cfg_vm *vm, struct cfg_range *w)
 	w[1] = (struct cfg_range){VGIC_GICR_BASE, (uint64_t)vm->nr_vcpus * VGIC_GICR_STRIDE,
 				  "GIC redistributors"};
 	w[2] = (struct cfg_range){VPL011_BASE, VPL011_SIZE, "UART"};
-	return 3;
+	if (!vm->freq_controller)
+		return 3;
+	w[3] = (struct cfg_range){VSCMI_SHMEM_IPA, VSCMI_SHMEM_SIZE, "SCMI channel"};
+	return 4;
 }
 
 static int check_one_static(struct cfg_system *sys, unsigned idx, const struct cfg_machine *m)
 {
 	const struct cfg_vm *vm = &sys->vms[idx];
 	uint64_t base = vm->static_base, size = vm->mem_size;
-	struct cfg_range win[3];
+	struct cfg_range win[CFG_EMULATED_WINDOWS];
 	unsigned i, nw;
 
 	for (i = 0; i < m->nr_ram; i++) {
@@ -254,7 +258,7 @@ static int resolve(struct cfg_system *sys, const struct cfg_vm *vm, struct cfg_p
 static int check_ranges(struct cfg_system *sys, const struct cfg_vm *vm,
 			const struct cfg_passthrough *pt, const struct cfg_machine *m)
 {
-	struct cfg_range win[3];
+	struct cfg_range win[CFG_EMULATED_WINDOWS];
 	unsigned nw = cfg_emulated_windows(vm, win);
 
 	for (unsigned r = 0; r < pt->nr_reg; r++) {

@@ -66,13 +66,8 @@ int vscmi_vm_init(struct vm *vm)
 	memset(c, 0, sizeof(*c));
 	if (!d)
 		return 0;
-	if (VSCMI_SHMEM_IPA + VSCMI_SHMEM_SIZE > vm->ram_ipa &&
-	    VSCMI_SHMEM_IPA < vm->ram_ipa + vm->ram_size) {
-		printk("config: /vms/%s: static-mem: the VM controls frequency domain %s, whose "
-		       "SCMI channel sits at IPA 0x%lx, inside its RAM\n",
-		       vm->name, d->cfg->name, VSCMI_SHMEM_IPA);
-		return -ERR_INVAL;
-	}
+	/* The config checks kept RAM, devices and channels off the window (cfg_emulated_windows).
+	 */
 	c->shm_pa = mem_alloc_zeroed_page();
 	if (!c->shm_pa)
 		return -ERR_NOMEM;

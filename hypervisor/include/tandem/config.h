@@ -107,7 +107,8 @@ struct cfg_vm {
 	bool privileged;		 /* "privileged": may use the control hypercalls */
 	uint32_t budget_us, period_us;	 /* "budget-us"/"period-us": each vCPU's reservation */
 	uint32_t weight;		 /* "weight": each vCPU's share of the slack */
-	unsigned nr_channels;		 /* channels naming this VM (cfg_place_channels) */
+	bool freq_controller; /* a frequency domain's "controller": it gets an SCMI channel */
+	unsigned nr_channels; /* channels naming this VM (cfg_place_channels) */
 	struct cfg_channel_end channels[CFG_MAX_VM_CHANNELS];
 };
 
