@@ -9,14 +9,6 @@
 #define LR_CASE_HI(n, m)                                                                           \
 	case n:                                                                                    \
 		return read_sysreg(S3_4_C12_C13_##m)
-#define LR_WCASE(n)                                                                                \
-	case n:                                                                                    \
-		write_sysreg(S3_4_C12_C12_##n, val);                                               \
-		break
-#define LR_WCASE_HI(n, m)                                                                          \
-	case n:                                                                                    \
-		write_sysreg(S3_4_C12_C13_##m, val);                                               \
-		break
 
 unsigned gicv3_nr_lrs(void)
 {
@@ -46,28 +38,6 @@ static uint64_t read_lr(unsigned idx)
 	return 0;
 }
 
-static void write_lr(unsigned idx, uint64_t val)
-{
-	switch (idx) {
-		LR_WCASE(0);
-		LR_WCASE(1);
-		LR_WCASE(2);
-		LR_WCASE(3);
-		LR_WCASE(4);
-		LR_WCASE(5);
-		LR_WCASE(6);
-		LR_WCASE(7);
-		LR_WCASE_HI(8, 0);
-		LR_WCASE_HI(9, 1);
-		LR_WCASE_HI(10, 2);
-		LR_WCASE_HI(11, 3);
-		LR_WCASE_HI(12, 4);
-		LR_WCASE_HI(13, 5);
-		LR_WCASE_HI(14, 6);
-		LR_WCASE_HI(15, 7);
-	}
-}
-
 struct irqchip_lr gicv3_read_lr(unsigned idx)
 {
 	return gicv3_lr_decode(read_lr(idx));
@@ -78,15 +48,42 @@ uint32_t gicv3_empty_lrs(void)
 	return (uint32_t)read_sysreg(ICH_ELRSR_EL2);
 }
 
-/* The IRQCHIP_VIF_* flags are ICH_HCR_EL2's own bits. */
+/*
+ * Writes LR n for each bit n of mask, lowest first, leaving as soon as none is left: the
+ * vGIC fills LRs from 0, so the usual flush (LR0 alone) costs a test, the encoding and one
+ * MSR. The IRQCHIP_VIF_* flags are ICH_HCR_EL2's own bits.
+ */
+#define LR_WRITE_IF(n, reg)                                                                        \
+	do {                                                                                       \
+		if (mask & (1u << (n))) {                                                          \
+			write_sysreg(reg, gicv3_lr_encode(lrs[n]));                                \
+			mask &= ~(1u << (n));                                                      \
+			if (!mask)                                                                 \
+				goto done;                                                         \
+		}                                                                                  \
+	} while (0)
+
 void gicv3_write_lrs(const struct irqchip_lr *lrs, uint32_t mask, uint32_t control)
 {
-	while (mask) {
-		unsigned i = (unsigned)__builtin_ctz(mask);
-
-		mask &= mask - 1;
-		write_lr(i, gicv3_lr_encode(lrs[i]));
-	}
+	if (!mask)
+		goto done;
+	LR_WRITE_IF(0, S3_4_C12_C12_0);
+	LR_WRITE_IF(1, S3_4_C12_C12_1);
+	LR_WRITE_IF(2, S3_4_C12_C12_2);
+	LR_WRITE_IF(3, S3_4_C12_C12_3);
+	LR_WRITE_IF(4, S3_4_C12_C12_4);
+	LR_WRITE_IF(5, S3_4_C12_C12_5);
+	LR_WRITE_IF(6, S3_4_C12_C12_6);
+	LR_WRITE_IF(7, S3_4_C12_C12_7);
+	LR_WRITE_IF(8, S3_4_C12_C13_0);
+	LR_WRITE_IF(9, S3_4_C12_C13_1);
+	LR_WRITE_IF(10, S3_4_C12_C13_2);
+	LR_WRITE_IF(11, S3_4_C12_C13_3);
+	LR_WRITE_IF(12, S3_4_C12_C13_4);
+	LR_WRITE_IF(13, S3_4_C12_C13_5);
+	LR_WRITE_IF(14, S3_4_C12_C13_6);
+	LR_WRITE_IF(15, S3_4_C12_C13_7);
+done:
 	write_sysreg(ICH_HCR_EL2, control);
 	isb();
 }

@@ -11,20 +11,24 @@
 #define ICH_LR_HW	   (1ULL << 61)
 #define ICH_LR_EOI	   (1ULL << 41)	     /* HW == 0: maintenance interrupt on deactivation */
 #define ICH_LR_PINTID_BITS (0x1fffULL << 32) /* pINTID [44:32], when HW == 1 */
-/* vINTID [31:0], Priority [55:48], State/HW/Group [63:60]: where the neutral word has them;
- * and pINTID [44:32] too, which the neutral word keeps 0 unless HW. */
+/* vINTID [31:0], Priority [55:48], State/HW/Group [63:60]: where the neutral word has them. */
 #define ICH_LR_SAME_BITS (0xf0ffULL << 48 | 0xffffffffULL)
-#define ICH_LR_KEPT_BITS (ICH_LR_SAME_BITS | ICH_LR_PINTID_BITS)
+/* What the neutral word has in [59:56] (its other flags): not in ICH_LR. */
+#define NEUTRAL_LR_LOW_FLAGS (0xfULL << 56)
 #define NEUTRAL_LR_HW	 ((uint64_t)IRQCHIP_LR_HW << IRQCHIP_LR_FLAGS_SHIFT)
 #define NEUTRAL_LR_EOI	 ((uint64_t)IRQCHIP_LR_EOI_MAINT << IRQCHIP_LR_FLAGS_SHIFT)
 
 _Static_assert(ICH_LR_HW == NEUTRAL_LR_HW, "neutral LR flags 4-7 are ICH_LR_EL2 bits 60-63");
 
-/* Branch-free: pintid is 0 and EOI_MAINT may be set only without HW (irqchip_lr_make). */
+/*
+ * Four instructions, no branch, no constant to load: the neutral word's pINTID (below 1024,
+ * 0 unless HW) lands in pINTID [41:32] as it is, and EOI_MAINT (only without HW) moves from
+ * bit 56 to bit 41 (irqchip_lr_make's contract).
+ */
 static inline uint64_t gicv3_lr_encode(struct irqchip_lr lr)
 {
 	_Static_assert(NEUTRAL_LR_EOI >> 15 == ICH_LR_EOI, "EOI_MAINT moves from bit 56 to 41");
-	return (lr.word & ICH_LR_KEPT_BITS) | (lr.word & NEUTRAL_LR_EOI) >> 15;
+	return (lr.word & ~NEUTRAL_LR_LOW_FLAGS) | ((lr.word >> 15) & ICH_LR_EOI);
 }
 
 static inline struct irqchip_lr gicv3_lr_decode(uint64_t v)
