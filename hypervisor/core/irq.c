@@ -13,7 +13,7 @@
 
 #define IRQ_MAX_SPI_CLAIMS 64
 
-/* One claim. Unclaimed: handler NULL. */
+/* One claim. Unclaimed: owner NULL. */
 struct irq_slot {
 	irq_handler_fn handler;
 	void *ctx;
@@ -22,7 +22,7 @@ struct irq_slot {
 
 /*
  * The IRQ path reads these without a lock: a claim is made before its interrupt is enabled
- * or routed, and publishes the handler (SGI/PPI) or the slot index (SPI) last. SGIs/PPIs are
+ * or routed, and publishes the owner (SGI/PPI) or the slot index (SPI) last. SGIs/PPIs are
  * indexed by INTID; an SPI's slot is spi_slots[spi_slot_of[intid - 32]], where slot 0 stays
  * unclaimed. claim_lock orders claims.
  */
@@ -51,14 +51,14 @@ int irq_claim(irq_t intid, const struct irq_owner *owner, void *ctx)
 	}
 	spin_lock(&claim_lock);
 	slot = (struct irq_slot *)slot_of(intid);
-	if (slot->handler) {
+	if (slot->owner) {
 		log_error("irq: INTID %u is already claimed by %s: %s cannot have it", intid,
 			  slot->owner->name, owner->name);
 		err = -ERR_BUSY;
 	} else if (intid < IRQCHIP_NR_PRIVATE) {
 		slot->ctx = ctx;
-		slot->owner = owner;
-		__atomic_store_n(&slot->handler, owner->handler, __ATOMIC_RELEASE);
+		slot->handler = owner->handler;
+		__atomic_store_n(&slot->owner, owner, __ATOMIC_RELEASE);
 	} else if (nr_spi_claims == IRQ_MAX_SPI_CLAIMS) {
 		log_error("irq: %s: no room to claim INTID %u (%u SPIs claimed already)",
 			  owner->name, intid, IRQ_MAX_SPI_CLAIMS);
@@ -81,13 +81,13 @@ void *irq_claimed_by(irq_t intid, const struct irq_owner *owner)
 	if (intid >= IRQCHIP_NR_INTIDS)
 		return NULL;
 	slot = slot_of(intid);
-	return slot->handler && slot->owner == owner ? slot->ctx : NULL;
+	return slot->owner == owner ? slot->ctx : NULL;
 }
 
 void irq_cpu_init(void)
 {
 	for (irq_t i = 0; i < IRQCHIP_NR_PRIVATE; i++)
-		if (private_slots[i].handler)
+		if (private_slots[i].owner)
 			irqchip_enable_private(i);
 }
 
@@ -111,12 +111,12 @@ void irq_handle(void)
 		if (id >= IRQCHIP_SPURIOUS)
 			break;
 		slot = slot_of(id);
-		if (__builtin_expect(!slot->handler, 0)) {
+		if (__builtin_expect(!slot->owner, 0)) {
 			unexpected(p, running, id);
 			continue;
 		}
 		stats_count_irq(&p->stats, running ? &running->stats : NULL, slot->owner->kind);
-		if (slot->handler(id, slot->ctx, running) == IRQ_DONE)
+		if (!slot->handler || slot->handler(id, slot->ctx, running) == IRQ_DONE)
 			irqchip_deactivate(id);
 	}
 }

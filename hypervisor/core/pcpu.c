@@ -206,14 +206,8 @@ void pcpu_run(void)
 }
 
 /* IPI_KICK has done its work by interrupting: the return path re-reads vCPU state and
- * pending interrupts. */
-static enum irq_result kick_irq(irq_t intid, void *ctx, struct vcpu *running)
-{
-	return IRQ_DONE;
-}
-
-static const struct irq_owner kick_owner = {
-    .name = "pCPU kick", .kind = IRQ_KIND_KICK, .handler = kick_irq};
+ * pending interrupts. No handler to call. */
+static const struct irq_owner kick_owner = {.name = "pCPU kick", .kind = IRQ_KIND_KICK};
 
 int pcpu_claim_kick(void)
 {

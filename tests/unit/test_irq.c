@@ -150,6 +150,20 @@ static void test_forwarded_interrupt_stays_active(void **state)
 	assert_int_equal(fake_gic.nr_deactivated, 0);
 }
 
+static void test_owner_without_handler_is_just_deactivated(void **state)
+{
+	static const struct irq_owner kick = {.name = "kick", .kind = IRQ_KIND_KICK};
+
+	assert_int_equal(irq_claim(2, &kick, NULL), 0);
+	fake_gic_raise(2);
+	irq_handle();
+	assert_int_equal(nr_calls, 0);
+	assert_int_equal(fake_gic.nr_deactivated, 1);
+	assert_int_equal(fake_gic.deactivated[0], 2);
+	assert_int_equal(pcpus[0].stats.ipis, 1);
+	assert_false(fake_printk_contains("unexpected"));
+}
+
 static void test_second_claim_refused(void **state)
 {
 	assert_int_equal(irq_claim(42, &owner_a, &ctx_a), 0);
@@ -201,8 +215,8 @@ static void test_cpu_init_enables_claimed_private_interrupts(void **state)
 {
 	assert_int_equal(irq_claim(24, &owner_b, NULL), 0);
 	irq_cpu_init();
-	/* Every SGI/PPI claimed so far in this binary (20, 21, 22, 24), no other. */
-	assert_int_equal(fake_gic.ppi_enabled, 1u << 20 | 1u << 21 | 1u << 22 | 1u << 24);
+	/* Every SGI/PPI claimed so far in this binary (2, 20, 21, 22, 24), no other. */
+	assert_int_equal(fake_gic.ppi_enabled, 1u << 2 | 1u << 20 | 1u << 21 | 1u << 22 | 1u << 24);
 }
 
 static void test_hyp_devices_routed_to_the_hypervisor_pcpu(void **state)
@@ -270,6 +284,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_each_interrupt_goes_to_its_owner, setup),
 	    cmocka_unit_test_setup(test_idle_pcpu_passes_no_vcpu, setup),
 	    cmocka_unit_test_setup(test_forwarded_interrupt_stays_active, setup),
+	    cmocka_unit_test_setup(test_owner_without_handler_is_just_deactivated, setup),
 	    cmocka_unit_test_setup(test_second_claim_refused, setup),
 	    cmocka_unit_test_setup(test_claim_of_a_non_interrupt_refused, setup),
 	    cmocka_unit_test_setup(test_unclaimed_interrupt_logged_and_deactivated, setup),

@@ -30,6 +30,7 @@ struct irq_owner {
 	const char *name; /* "console UART": logs say whose it is */
 	enum irq_kind kind;
 	unsigned flags;
+	/* NULL: its arrival is all there is to it (a kick): irq_handle() deactivates it. */
 	irq_handler_fn handler;
 };
 
