@@ -15,8 +15,8 @@
 #define ICH_LR_SAME_BITS (0xf0ffULL << 48 | 0xffffffffULL)
 /* What the neutral word has in [59:56] (its other flags): not in ICH_LR. */
 #define NEUTRAL_LR_LOW_FLAGS (0xfULL << 56)
-#define NEUTRAL_LR_HW	 ((uint64_t)IRQCHIP_LR_HW << IRQCHIP_LR_FLAGS_SHIFT)
-#define NEUTRAL_LR_EOI	 ((uint64_t)IRQCHIP_LR_EOI_MAINT << IRQCHIP_LR_FLAGS_SHIFT)
+#define NEUTRAL_LR_HW	     ((uint64_t)IRQCHIP_LR_HW << IRQCHIP_LR_FLAGS_SHIFT)
+#define NEUTRAL_LR_EOI	     ((uint64_t)IRQCHIP_LR_EOI_MAINT << IRQCHIP_LR_FLAGS_SHIFT)
 
 _Static_assert(ICH_LR_HW == NEUTRAL_LR_HW, "neutral LR flags 4-7 are ICH_LR_EL2 bits 60-63");
 
