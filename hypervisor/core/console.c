@@ -24,7 +24,7 @@
 #include <tandem/spinlock.h>
 #include <tandem/stats.h>
 #include <tandem/string.h>
-#include <tandem/vgic.h>
+#include <tandem/vdev.h>
 #include <tandem/vm.h>
 
 #include "console-internal.h"
@@ -302,7 +302,7 @@ static const struct console_cmd {
     {'d', "dump statistics (VMs, vCPUs, pCPUs, free memory)", stats_dump},
     {'s', "dump scheduling: pools, pCPU time (guest/idle/hyp, load), vCPU run time", pool_dump},
     {'f', "dump frequency domains: operating point, time at each, energy", freq_dump},
-    {'g', "dump interrupt state: per VM, its SPIs and UART lines; per vCPU, its LRs", vgic_dump},
+    {'g', "dump interrupt state: per VM, its SPIs and UART lines; per vCPU, its LRs", vdev_dump},
     {'?', "list console commands", cmd_help},
 };
 

@@ -3,18 +3,16 @@
  * generated DTB, vCPUs, emulated devices), starting and stopping it.
  */
 #include <tandem/arch.h>
-#include <tandem/channel.h>
 #include <tandem/console.h>
 #include <tandem/errno.h>
 #include <tandem/guest_dtb.h>
 #include <tandem/log.h>
 #include <tandem/mem.h>
-#include <tandem/passthrough.h>
 #include <tandem/pcpu.h>
 #include <tandem/pool.h>
 #include <tandem/string.h>
+#include <tandem/vdev.h>
 #include <tandem/vm.h>
-#include <tandem/vscmi.h>
 
 struct vm vms[CFG_MAX_VMS];
 unsigned nr_vms;
@@ -223,24 +221,9 @@ int vm_create(struct vm *vm, const struct cfg_vm *cfg, unsigned index)
 		return err;
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) /* where it first runs, until it moves */
 		vm->vcpus[i].pcpu = vm->vcpus[i].sched.home;
-	err = vgic_vm_init(vm);
-	if (!err)
-		err = vpl011_init(vm);
-	if (!err)
-		err = passthrough_vm_init(vm);
-	if (!err)
-		err = channel_vm_create(vm);
-	if (!err)
-		err = vscmi_vm_init(vm);
-	if (err) {
-		printk("config: /vms/%s: cannot set up emulated devices (%s)\n", vm->name,
-		       err_name(err));
+	err = vdev_create_all(vm); /* says which device failed */
+	if (err)
 		return err;
-	}
-	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
-		vgic_vcpu_init(&vm->vcpus[i]);
-		passthrough_follow_vcpu(&vm->vcpus[i]); /* first placement: its SPIs follow */
-	}
 	vm->state = VM_STOPPED;
 	return 0;
 }
@@ -278,7 +261,7 @@ void vm_start(struct vm *vm)
 		 (unsigned long long)(vm->ram_size >> 20), (unsigned long long)vm->ram_pa,
 		 vm->cfg->direct_map ? " (direct-mapped: IPA == PA)" : "",
 		 (unsigned long long)entry);
-	channel_vm_up(vm);
+	vdev_start_all(vm);
 	vcpu_start(&vm->vcpus[0], entry, dtb);
 }
 
@@ -306,8 +289,8 @@ void vm_stop(struct vm *vm, const char *why)
 	}
 	spin_unlock(&vm->lock);
 	log_info("vm %s: stopped (%s)", vm->name, why);
-	channel_vm_down(vm);
-	console_rx_resume(vm); /* queued input goes, rather than wait for a read */
+	vdev_stop_all(vm);
+	vdev_destroy_all(vm);
 	console_vm_stopped(vm);
 	for (unsigned i = 0; i < nr_vms; i++)
 		any_running |= vms[i].state != VM_STOPPED;
@@ -356,7 +339,7 @@ void vm_reset(struct vm *vm)
 	}
 	spin_unlock(&vm->lock);
 	log_info("vm %s: reset by the guest, restarting", vm->name);
-	channel_vm_down(vm); /* its peers see the link down until vm_restart() brings it up */
+	vdev_stop_all(vm); /* e.g. its channels' peers see the link down until the restart */
 }
 
 /* Rebuilds a VM none of whose vCPUs is on a pCPU any more, and starts vCPU 0. */
@@ -370,15 +353,9 @@ static void vm_restart(struct vm *vm)
 	/* Stage-2 tables are unchanged, but the guest's stage-1 entries under its VMID are stale.
 	 */
 	arch_tlb_flush_vmid(vm->vmid);
-	vgic_vm_reset(vm);
-	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
 		vm->vcpus[i].state = VCPU_OFF;
-		vgic_vcpu_init(&vm->vcpus[i]);
-	}
-	vpl011_reset(vm);
-	passthrough_vm_reset(vm);
-	vscmi_vm_reset(vm);
-	console_rx_resume(vm); /* its receive FIFO is empty again */
+	vdev_reset_all(vm);
 	/* The images are the boot bundle's, which nothing writes: pristine every time. */
 	if (load_images_locked(vm, &entry, &dtb)) {
 		vm_stop(vm, "restart failed: its images no longer load");
@@ -394,7 +371,7 @@ static void vm_restart(struct vm *vm)
 	spin_unlock(&vm->lock);
 	log_info("vm %s: restarted (restart %u), %llu free page frames", vm->name, vm->restarts,
 		 (unsigned long long)(mem_free_bytes() / PAGE_SIZE));
-	channel_vm_up(vm);
+	vdev_start_all(vm);
 	vcpu_start(&vm->vcpus[0], entry, dtb);
 }
 

@@ -19,6 +19,7 @@
 #include <tandem/stage2.h>
 #include <tandem/string.h>
 #include <tandem/timer.h>
+#include <tandem/vdev.h>
 #include <tandem/vgic.h>
 #include <tandem/vm.h>
 
@@ -268,3 +269,11 @@ void channel_dump_vm(struct vm *vm, void (*add)(const char *fmt, ...))
 		    (unsigned long long)cv->deferred);
 	}
 }
+
+/* Channels as a per-VM device (virt/vdev_table.c): regions persist across restarts. */
+const struct vdev_ops channel_vdev = {
+    .name = "channel",
+    .create = channel_vm_create,
+    .start = channel_vm_up,
+    .stop = channel_vm_down,
+};

@@ -14,6 +14,7 @@
 #include <tandem/pcpu.h>
 #include <tandem/smmu.h>
 #include <tandem/stage2.h>
+#include <tandem/vdev.h>
 #include <tandem/vgic.h>
 #include <tandem/vm.h>
 
@@ -124,3 +125,23 @@ static enum irq_result passthrough_irq(irq_t intid, void *ctx, struct vcpu *runn
 	vgic_inject_hw(&vm->vcpus[0], intid, intid); /* an SPI: delivered to its target */
 	return IRQ_FORWARDED;
 }
+
+/* Creation: map and own the devices, then route each SPI to where its vCPU is first placed. */
+static int passthrough_create(struct vm *vm)
+{
+	int err = passthrough_vm_init(vm);
+
+	for (unsigned i = 0; !err && i < vm->nr_vcpus; i++)
+		passthrough_follow_vcpu(&vm->vcpus[i]);
+	return err;
+}
+
+/*
+ * No destroy hook: a stopped VM's SPIs are silenced when they next fire (passthrough_irq),
+ * and a VM that failed to create stops the boot.
+ */
+const struct vdev_ops passthrough_vdev = {
+    .name = "passthrough",
+    .create = passthrough_create,
+    .reset = passthrough_vm_reset,
+};

@@ -8,6 +8,7 @@
 #include <tandem/log.h>
 #include <tandem/mmio.h>
 #include <tandem/string.h>
+#include <tandem/vdev.h>
 #include <tandem/vgic.h>
 #include <tandem/vm.h>
 #include <tandem/vpl011.h>
@@ -281,3 +282,35 @@ void vpl011_rx_char(struct vm *vm, char c)
 	update_level(vm, u);
 	uart_unlock(u, flags);
 }
+
+/* VM restart: the receive FIFO is empty again, so the console may feed it again. */
+static void vpl011_vdev_reset(struct vm *vm)
+{
+	vpl011_reset(vm);
+	console_rx_resume(vm);
+}
+
+/* The VM stopped: it no longer drains its UART, so the console's input must not stay muted. */
+static void vpl011_destroy(struct vm *vm)
+{
+	console_rx_resume(vm);
+}
+
+/* Ctrl-A g: the UART's interrupt lines (mask, latched status) and its receive FIFO fill. */
+static void vpl011_dump(struct vm *vm, struct vdev_dump_buf *out)
+{
+	struct vpl011 *u = &vm->uart;
+	unsigned long flags = uart_lock(u);
+
+	vdev_dump_add(out, "tandem: vpl011 vm %s: imsc 0x%x ris 0x%x rx %u\n", vm->name, u->imsc,
+		      u->ris, u->rx_count);
+	uart_unlock(u, flags);
+}
+
+const struct vdev_ops vpl011_vdev = {
+    .name = "vpl011",
+    .create = vpl011_init,
+    .reset = vpl011_vdev_reset,
+    .destroy = vpl011_destroy,
+    .dump = vpl011_dump,
+};

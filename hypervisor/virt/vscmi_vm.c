@@ -12,6 +12,7 @@
 #include <tandem/spinlock.h>
 #include <tandem/string.h>
 #include <tandem/vcpu.h>
+#include <tandem/vdev.h>
 #include <tandem/vm.h>
 #include <tandem/vscmi.h>
 
@@ -112,3 +113,10 @@ void vscmi_call(struct vcpu *vcpu, struct guest_regs *r)
 			  vm->name, vcpu->id, status, why);
 	r->x[0] = 0; /* the reply is in the channel */
 }
+
+/* The SCMI platform as a per-VM device (virt/vdev_table.c): create and reset. */
+const struct vdev_ops vscmi_vdev = {
+    .name = "vscmi",
+    .create = vscmi_vm_init,
+    .reset = vscmi_vm_reset,
+};

@@ -28,7 +28,7 @@
 struct vm vms[CFG_MAX_VMS];
 unsigned nr_vms;
 
-void vgic_dump(void) /* Ctrl-A g: the vGIC is not part of this test */
+void vdev_dump(void) /* Ctrl-A g: the devices are not part of this test */
 {
 }
 

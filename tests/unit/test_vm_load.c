@@ -1,10 +1,11 @@
-/* clang-format off */ /* unit-sources: hypervisor/core/vm.c hypervisor/virt/vscmi_vm.c hypervisor/virt/vscmi.c hypervisor/core/freq.c hypervisor/platform/clock.c hypervisor/core/mem.c hypervisor/arch/aarch64/stage2.c hypervisor/core/mmio.c hypervisor/core/guest_log.c hypervisor/lib/ratelimit.c */
+/* clang-format off */ /* unit-sources: hypervisor/core/vm.c hypervisor/core/mem.c hypervisor/arch/aarch64/stage2.c hypervisor/core/mmio.c hypervisor/virt/vdev.c hypervisor/virt/vdev_dump.c tests/unit/fakes/fake_calls.c tests/unit/fakes/fake_vdev_table.c tests/unit/fakes/fake_vcpu.c tests/unit/fakes/fake_pcpu.c tests/unit/fakes/fake_pool.c tests/unit/fakes/fake_console.c tests/unit/fakes/fake_guest_dtb.c */
 /* clang-format on */
 /*
  * Loading a guest (core/vm.c) against the fake arch: kernel, initrd and generated DTB land
  * where vm.c says, each is cleaned to the point of coherency, the I-cache is invalidated
  * before the boot vCPU starts (issue 2), the VM's VMID is flushed from the TLB, and bad
- * kernels or too-small VMs are refused with a config: line. Devices, DTB and vCPUs are doubles.
+ * kernels or too-small VMs are refused with a config: line. Devices (a fake device table),
+ * DTB, vCPUs, pCPUs and pools are the shared fakes (tests/unit/fakes).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,170 +19,89 @@
 #include <tandem/arch.h>
 #include <tandem/config.h>
 #include <tandem/console.h>
+#include <tandem/errno.h>
 #include <tandem/guest_dtb.h>
 #include <tandem/mem.h>
 #include <tandem/pcpu.h>
+#include <tandem/vdev.h>
 #include <tandem/vm.h>
+
+#include "fakes/fake.h"
 
 /* Declared by core/main.c, its only caller. */
 int vm_check_images(struct vm *vm);
 
-/* ---- doubles for what vm.c calls but this test does not compile ---- */
-
-struct pcpu pcpus[MAX_PCPUS];
-unsigned nr_pcpus;
-
-static const uint8_t dtb_bytes[] = {0xd0, 0x0d, 0xfe, 0xed, 0x11, 0x22, 0x33, 0x44, 0x55};
+/* ---- what the shared fakes saw at the moment of a call (fake_on_call) ---- */
 
 static struct {
-	unsigned dtb_builds;
-	ipa_t dtb_initrd_start;
-	uint64_t dtb_initrd_size;
 	/* fake arch state when guest_dtb_build ran (after the initrd and kernel copies) */
 	unsigned long dtb_cleans, dtb_icache;
 	uint64_t dtb_bytes;
 	const void *dtb_last_va;
 	size_t dtb_last_size;
 
-	unsigned starts;
-	unsigned waits_at_start; /* pcpu_wait_vcpu_off() calls before the last vcpu_start() */
-	struct vcpu *start_vcpu;
-	ipa_t start_entry;
-	uint64_t start_arg;
 	/* fake arch state when vcpu_start ran */
+	unsigned waits_at_start; /* pcpu_wait_vcpu_off() calls before the last vcpu_start() */
 	unsigned long start_cleans, start_icache, start_tlb;
 	uint64_t start_bytes;
 	const void *start_last_va;
 	size_t start_last_size;
 
-	unsigned vgic_vm_inits, vgic_vcpu_inits, vpl011_inits;
 	/* restarts */
-	unsigned waits, vgic_vm_resets, vpl011_resets;
-	uint8_t ram_at_wait;	   /* first RAM byte when the pCPUs were waited for */
-	unsigned long tlb_at_vgic; /* fake_arch.tlb_flushes when the vGIC was reset */
-	unsigned vcpu_inits_at_vgic;
-	unsigned chan_creates, chan_ups, chan_downs; /* channel.c's hooks */
-	unsigned starts_at_chan_up;		     /* vcpu_start calls when a link went up */
+	uint8_t ram_at_wait;	    /* first RAM byte when the pCPUs were waited for */
+	unsigned long tlb_at_reset; /* fake_arch.tlb_flushes when the first device was reset */
+	bool vcpus_off_at_reset;    /* every vCPU OFF when the first device was reset */
 } rec;
 
 static struct vm vm;
 
-void pcpu_wait_vcpu_off(const struct vcpu *vcpu)
+static void snapshot(const struct fake_call *c)
 {
-	rec.waits++;
-	rec.ram_at_wait = *(uint8_t *)vm_ipa_to_host(vcpu->vm, VM_RAM_BASE, 1);
+	if (strcmp(c->fn, "guest_dtb_build") == 0) {
+		rec.dtb_cleans = fake_arch.dcache_cleans;
+		rec.dtb_icache = fake_arch.icache_invals;
+		rec.dtb_bytes = fake_arch.dcache_bytes;
+		rec.dtb_last_va = fake_arch.dcache_last_va;
+		rec.dtb_last_size = fake_arch.dcache_last_size;
+	} else if (strcmp(c->fn, "vcpu_start") == 0) {
+		rec.waits_at_start = fake_count("pcpu_wait_vcpu_off");
+		rec.start_cleans = fake_arch.dcache_cleans;
+		rec.start_icache = fake_arch.icache_invals;
+		rec.start_tlb = fake_arch.tlb_flushes;
+		rec.start_bytes = fake_arch.dcache_bytes;
+		rec.start_last_va = fake_arch.dcache_last_va;
+		rec.start_last_size = fake_arch.dcache_last_size;
+	} else if (strcmp(c->fn, "pcpu_wait_vcpu_off") == 0) {
+		const struct vcpu *v = c->obj;
+
+		rec.ram_at_wait = *(uint8_t *)vm_ipa_to_host(v->vm, VM_RAM_BASE, 1);
+	} else if (strcmp(c->fn, "irqchip.reset") == 0) {
+		rec.tlb_at_reset = fake_arch.tlb_flushes;
+		rec.vcpus_off_at_reset = true;
+		for (unsigned i = 0; i < vm.nr_vcpus; i++)
+			rec.vcpus_off_at_reset &= vm.vcpus[i].state == VCPU_OFF;
+	}
 }
 
-void vgic_vm_reset(struct vm *v)
+static unsigned starts(void)
 {
-	rec.vgic_vm_resets++;
-	rec.tlb_at_vgic = fake_arch.tlb_flushes;
-	rec.vcpu_inits_at_vgic = rec.vgic_vcpu_inits;
+	return fake_count("vcpu_start");
 }
 
-void vpl011_reset(struct vm *v)
+static const struct fake_call *last_start(void)
 {
-	rec.vpl011_resets++;
+	const struct fake_call *c = fake_last("vcpu_start");
+
+	assert_non_null(c);
+	return c;
 }
 
-int vgic_vm_init(struct vm *vm)
+static const struct fake_call *last_dtb(void)
 {
-	rec.vgic_vm_inits++;
-	return 0;
-}
+	const struct fake_call *c = fake_last("guest_dtb_build");
 
-void vgic_vcpu_init(struct vcpu *vcpu)
-{
-	rec.vgic_vcpu_inits++;
-}
-
-int vpl011_init(struct vm *vm)
-{
-	rec.vpl011_inits++;
-	return 0;
-}
-
-int guest_dtb_build(struct vm *vm, void *buf, size_t cap, ipa_t initrd_start, uint64_t initrd_size)
-{
-	rec.dtb_builds++;
-	rec.dtb_initrd_start = initrd_start;
-	rec.dtb_initrd_size = initrd_size;
-	rec.dtb_cleans = fake_arch.dcache_cleans;
-	rec.dtb_icache = fake_arch.icache_invals;
-	rec.dtb_bytes = fake_arch.dcache_bytes;
-	rec.dtb_last_va = fake_arch.dcache_last_va;
-	rec.dtb_last_size = fake_arch.dcache_last_size;
-	if (cap < sizeof(dtb_bytes))
-		return -1;
-	memcpy(buf, dtb_bytes, sizeof(dtb_bytes));
-	return (int)sizeof(dtb_bytes);
-}
-
-void vcpu_start(struct vcpu *vcpu, ipa_t entry, uint64_t arg)
-{
-	rec.starts++;
-	rec.waits_at_start = rec.waits;
-	rec.start_vcpu = vcpu;
-	rec.start_entry = entry;
-	rec.start_arg = arg;
-	rec.start_cleans = fake_arch.dcache_cleans;
-	rec.start_icache = fake_arch.icache_invals;
-	rec.start_tlb = fake_arch.tlb_flushes;
-	rec.start_bytes = fake_arch.dcache_bytes;
-	rec.start_last_va = fake_arch.dcache_last_va;
-	rec.start_last_size = fake_arch.dcache_last_size;
-}
-
-void vcpu_kick(struct vcpu *vcpu)
-{
-}
-void vcpu_init_sched(struct vcpu *vcpu)
-{
-}
-static struct pcpu fake_home; /* where pool_join_vm "places" every vCPU */
-int pool_join_vm(struct vm *vm, unsigned pool_index)
-{
-	for (unsigned i = 0; i < vm->nr_vcpus; i++)
-		vm->vcpus[i].sched.home = &fake_home;
-	return 0;
-}
-void console_rx_resume(struct vm *vm)
-{
-}
-void console_vm_stopped(const struct vm *v)
-{
-}
-static unsigned passthrough_inits, passthrough_follows;
-int passthrough_vm_init(struct vm *vm)
-{
-	passthrough_inits++;
-	return 0;
-}
-void passthrough_vm_reset(struct vm *vm)
-{
-}
-int channel_vm_create(struct vm *v)
-{
-	rec.chan_creates++;
-	return 0;
-}
-void channel_vm_up(struct vm *v)
-{
-	rec.chan_ups++;
-	rec.starts_at_chan_up = rec.starts;
-}
-void channel_vm_down(struct vm *v)
-{
-	rec.chan_downs++;
-}
-void passthrough_follow_vcpu(struct vcpu *vcpu)
-{
-	assert_non_null(vcpu->pcpu); /* only once the vCPU is placed */
-	passthrough_follows++;
-}
-uint64_t vcpu_mpidr(const struct vcpu *vcpu)
-{
-	return vcpu->id;
+	assert_non_null(c);
+	return c;
 }
 
 /* ---- fixtures ---- */
@@ -220,6 +140,8 @@ static int setup(void **state)
 
 	fake_reset();
 	fake_arch.printk_quiet = true;
+	fake_calls_reset();
+	fake_on_call = snapshot;
 	memset(&rec, 0, sizeof(rec));
 	memset(&vm, 0, sizeof(vm));
 	memset(pcpus, 0, sizeof(pcpus));
@@ -262,10 +184,13 @@ static void test_load_and_start(void **state)
 	/* The VM's VMID is flushed from the TLB before anything can run in it. */
 	assert_true(fake_arch.tlb_flushes >= 1);
 	assert_int_equal(fake_arch.tlb_last_vmid, 3);
-	assert_int_equal(rec.vgic_vm_inits, 1);
-	assert_int_equal(rec.vpl011_inits, 1);
-	assert_int_equal(rec.vgic_vcpu_inits, 1);
-	assert_int_equal(rec.starts, 0);
+	/* Every device of the table created once, in table order, after the vCPUs were placed. */
+	assert_int_equal(fake_count_obj("irqchip.create", &vm), 1);
+	assert_int_equal(fake_count_obj("uart.create", &vm), 1);
+	assert_true(fake_first("pool_join_vm") < fake_first("irqchip.create"));
+	assert_true(fake_first("irqchip.create") < fake_first("uart.create"));
+	assert_int_equal(fake_count("irqchip.destroy") + fake_count("uart.destroy"), 0);
+	assert_int_equal(starts(), 0);
 	/* Its RAM was zeroed and cleaned to the point of coherency, all of it, once. */
 	assert_int_equal(fake_arch.dcache_cleans, 1);
 	assert_int_equal(fake_arch.dcache_last_size, cfg.mem_size);
@@ -278,21 +203,21 @@ static void test_load_and_start(void **state)
 	/* Images are where vm.c puts them. */
 	khost = vm_ipa_to_host(&vm, kernel_ipa, sizeof(kernel));
 	ihost = vm_ipa_to_host(&vm, initrd_ipa, sizeof(initrd));
-	dhost = vm_ipa_to_host(&vm, dtb_ipa, sizeof(dtb_bytes));
+	dhost = vm_ipa_to_host(&vm, dtb_ipa, sizeof(fake_guest_dtb_bytes));
 	assert_non_null(khost);
 	assert_non_null(ihost);
 	assert_non_null(dhost);
 	assert_memory_equal(khost, kernel, sizeof(kernel));
 	assert_memory_equal(ihost, initrd, sizeof(initrd));
-	assert_memory_equal(dhost, dtb_bytes, sizeof(dtb_bytes));
+	assert_memory_equal(dhost, fake_guest_dtb_bytes, sizeof(fake_guest_dtb_bytes));
 	/* Nothing else was written below the kernel (RAM is zeroed at creation). */
 	assert_int_equal(*(uint8_t *)vm_ipa_to_host(&vm, kernel_ipa - 1, 1), 0);
 	assert_int_equal(*(uint8_t *)vm_ipa_to_host(&vm, VM_RAM_BASE, 1), 0);
 
 	/* The DTB was told where the initrd is. */
-	assert_int_equal(rec.dtb_builds, 1);
-	assert_int_equal(rec.dtb_initrd_start, initrd_ipa);
-	assert_int_equal(rec.dtb_initrd_size, sizeof(initrd));
+	assert_int_equal(fake_count("guest_dtb_build"), 1);
+	assert_int_equal(last_dtb()->arg[0], initrd_ipa);
+	assert_int_equal(last_dtb()->arg[1], sizeof(initrd));
 
 	/* Before the DTB was built: initrd and kernel cleaned, kernel last, no I-cache yet. */
 	assert_int_equal(rec.dtb_cleans, 2);
@@ -302,14 +227,15 @@ static void test_load_and_start(void **state)
 	assert_int_equal(rec.dtb_icache, 0);
 
 	/* When the boot vCPU started: the DTB cleaned too, and the I-cache invalidated. */
-	assert_int_equal(rec.starts, 1);
-	assert_ptr_equal(rec.start_vcpu, &vm.vcpus[0]);
-	assert_int_equal(rec.start_entry, kernel_ipa);
-	assert_int_equal(rec.start_arg, dtb_ipa);
+	assert_int_equal(starts(), 1);
+	assert_ptr_equal(last_start()->obj, &vm.vcpus[0]);
+	assert_int_equal(last_start()->arg[0], kernel_ipa);
+	assert_int_equal(last_start()->arg[1], dtb_ipa);
 	assert_int_equal(rec.start_cleans, 3);
-	assert_int_equal(rec.start_bytes, sizeof(initrd) + sizeof(kernel) + sizeof(dtb_bytes));
+	assert_int_equal(rec.start_bytes,
+			 sizeof(initrd) + sizeof(kernel) + sizeof(fake_guest_dtb_bytes));
 	assert_ptr_equal(rec.start_last_va, dhost);
-	assert_int_equal(rec.start_last_size, sizeof(dtb_bytes));
+	assert_int_equal(rec.start_last_size, sizeof(fake_guest_dtb_bytes));
 	assert_true(rec.start_icache >= 1);
 	assert_true(rec.start_tlb >= 1);
 	/* ... and nothing was cleaned after the vCPU was started. */
@@ -325,13 +251,13 @@ static void test_no_initrd(void **state)
 	fake_arch.dcache_cleans = 0; /* the RAM wipe, checked in test_load_and_start */
 	fake_arch.dcache_bytes = 0;
 	vm_start(&vm);
-	assert_int_equal(rec.starts, 1);
-	assert_int_equal(rec.dtb_initrd_start, 0);
-	assert_int_equal(rec.dtb_initrd_size, 0);
+	assert_int_equal(starts(), 1);
+	assert_int_equal(last_dtb()->arg[0], 0);
+	assert_int_equal(last_dtb()->arg[1], 0);
 	assert_int_equal(rec.start_cleans, 2);
-	assert_int_equal(rec.start_bytes, sizeof(kernel) + sizeof(dtb_bytes));
+	assert_int_equal(rec.start_bytes, sizeof(kernel) + sizeof(fake_guest_dtb_bytes));
 	assert_true(rec.start_icache >= 1);
-	assert_int_equal(rec.start_entry, VM_RAM_BASE + TEXT_OFFSET);
+	assert_int_equal(last_start()->arg[0], VM_RAM_BASE + TEXT_OFFSET);
 }
 
 static void test_kernel_without_magic_refused(void **state)
@@ -345,7 +271,7 @@ static void test_kernel_without_magic_refused(void **state)
 	fake_arch.dcache_cleans = 0; /* the RAM wipe */
 	vm_start(&vm);
 	assert_true(fake_printk_contains("config: /vms/linux: kernel:"));
-	assert_int_equal(rec.starts, 0);
+	assert_int_equal(starts(), 0);
 	assert_int_equal(vm.state, VM_STOPPED);
 	assert_int_equal(fake_arch.dcache_cleans, 0);
 }
@@ -363,7 +289,7 @@ static void test_vm_too_small_refused(void **state)
 	assert_int_equal(vm_create(&vm, &cfg, 0), 0);
 	vm_start(&vm);
 	assert_true(fake_printk_contains("config: /vms/linux: memory:"));
-	assert_int_equal(rec.starts, 0);
+	assert_int_equal(starts(), 0);
 	assert_int_equal(vm.state, VM_STOPPED);
 }
 
@@ -375,7 +301,7 @@ static void test_initrd_does_not_fit_refused(void **state)
 	vm_start(&vm);
 	assert_true(fake_printk_contains("config: /vms/linux: memory:"));
 	assert_true(fake_printk_contains("initrd"));
-	assert_int_equal(rec.starts, 0);
+	assert_int_equal(starts(), 0);
 }
 
 /* static-mem + direct-map: RAM at the given host-physical base, the same guest-physical. */
@@ -389,12 +315,10 @@ static void test_direct_map(void **state)
 	cfg.static_mem = true;
 	cfg.static_base = base;
 	cfg.direct_map = true;
-	passthrough_inits = passthrough_follows = 0;
 	assert_int_equal(vm_create(&vm, &cfg, 0), 0);
 	assert_int_equal(vm.ram_pa, base);
 	assert_int_equal(vm.ram_ipa, base);
-	assert_int_equal(passthrough_inits, 1);
-	assert_int_equal(passthrough_follows, 2); /* each vCPU where it is first placed */
+	assert_ptr_equal(vm.vcpus[1].pcpu, &pcpus[0]); /* placed where the pool put it */
 	/* No guest RAM came from the allocator: only stage-2 tables (root + one level 2). */
 	assert_int_equal(free_before - mem_free_bytes(), 2 * PAGE_SIZE);
 	assert_int_equal(vm.s2.nr_tables, 2); /* 2 MiB blocks, no level-3 table */
@@ -403,11 +327,11 @@ static void test_direct_map(void **state)
 	assert_int_not_equal(s2_translate(&vm.s2, VM_RAM_BASE, &pa), 0);
 
 	vm_start(&vm);
-	assert_int_equal(rec.starts, 1);
+	assert_int_equal(starts(), 1);
 	/* Images and DTB follow the RAM: kernel at base + text_offset, DTB in the last 2 MiB. */
-	assert_int_equal(rec.start_entry, base + TEXT_OFFSET);
-	assert_int_equal(rec.start_arg, base + cfg.mem_size - DTB_AREA);
-	assert_int_equal(rec.dtb_initrd_start, ALIGN_UP(base + TEXT_OFFSET + IMAGE_SIZE, MiB(2)));
+	assert_int_equal(last_start()->arg[0], base + TEXT_OFFSET);
+	assert_int_equal(last_start()->arg[1], base + cfg.mem_size - DTB_AREA);
+	assert_int_equal(last_dtb()->arg[0], ALIGN_UP(base + TEXT_OFFSET + IMAGE_SIZE, MiB(2)));
 	assert_memory_equal(arch_phys_to_virt(base + TEXT_OFFSET), kernel, sizeof(kernel));
 }
 
@@ -424,7 +348,7 @@ static void test_static_mem_not_direct(void **state)
 	assert_int_equal(s2_translate(&vm.s2, VM_RAM_BASE + 0x1000, &pa), 0);
 	assert_int_equal(pa, base + 0x1000);
 	vm_start(&vm);
-	assert_int_equal(rec.start_entry, VM_RAM_BASE + TEXT_OFFSET);
+	assert_int_equal(last_start()->arg[0], VM_RAM_BASE + TEXT_OFFSET);
 }
 
 /* ---- restart (PSCI SYSTEM_RESET with on-reset = "restart") ---- */
@@ -434,8 +358,7 @@ static void start_two_vcpu_vm(void)
 	cfg.nr_vcpus = 2;
 	assert_int_equal(vm_create(&vm, &cfg, 1), 0);
 	vm_start(&vm);
-	vm.vcpus[0].state = VCPU_RUNNABLE; /* what vcpu_start (a double here) would have done */
-	vm.vcpus[1].state = VCPU_RUNNABLE;
+	vm.vcpus[1].state = VCPU_RUNNABLE; /* as if the guest had started it (PSCI CPU_ON) */
 }
 
 static void test_restart_from_pristine_images(void **state)
@@ -449,31 +372,37 @@ static void test_restart_from_pristine_images(void **state)
 	ram = vm_ipa_to_host(&vm, VM_RAM_BASE, cfg.mem_size);
 	memset(ram, 0xa5, cfg.mem_size);
 
-	assert_int_equal(rec.chan_creates, 1);
-	assert_int_equal(rec.chan_ups, 1); /* its channels' link went up as it started */
-	assert_int_equal(rec.chan_downs, 0);
+	/* Its devices were started (in table order) just before vCPU 0, none stopped. */
+	assert_int_equal(fake_count_obj("irqchip.start", &vm), 1);
+	assert_int_equal(fake_count_obj("uart.start", &vm), 1);
+	assert_true(fake_first("irqchip.start") < fake_first("uart.start"));
+	assert_true(fake_first("uart.start") < fake_first("vcpu_start"));
+	assert_int_equal(fake_count("irqchip.stop") + fake_count("uart.stop"), 0);
 	vm_reset(&vm);
 	assert_int_equal(vm.state, VM_RESTARTING);
 	assert_int_equal(vm.vcpus[0].state, VCPU_STOPPED);
 	assert_int_equal(vm.vcpus[1].state, VCPU_STOPPED);
-	assert_int_equal(rec.starts, 1);     /* nothing happens on the resetting vCPU itself */
-	assert_int_equal(rec.chan_downs, 1); /* peers see the link down at once */
-	vm_reset(&vm);			     /* a second request (another vCPU) changes nothing */
+	assert_int_equal(starts(), 1); /* nothing happens on the resetting vCPU itself */
+	/* The devices stop at once (a channel's peers see its link down), in reverse order. */
+	assert_int_equal(fake_count_obj("irqchip.stop", &vm), 1);
+	assert_int_equal(fake_count_obj("uart.stop", &vm), 1);
+	assert_true(fake_first("uart.stop") < fake_first("irqchip.stop"));
+	vm_reset(&vm); /* a second request (another vCPU) changes nothing */
 	assert_int_equal(vm.state, VM_RESTARTING);
 	/* While restarting, PSCI CPU_ON cannot revive a vCPU. */
 	vm.vcpus[1].state = VCPU_OFF;
 	assert_false(vm_cpu_on(&vm, &vm.vcpus[1], VM_RAM_BASE, 0));
-	assert_int_equal(rec.starts, 1);
+	assert_int_equal(starts(), 1);
 
 	fake_arch.dcache_cleans = 0;
 	fake_arch.dcache_bytes = 0;
 	fake_arch.icache_invals = 0;
 	fake_arch.tlb_flushes = 0;
-	rec.vgic_vcpu_inits = 0;
+	fake_calls.n = 0;  /* what the restart does, alone */
 	vm_vcpu_left(&vm); /* the pCPU that left the resetting vCPU does the work */
 
 	/* Every vCPU was waited off its pCPU before the RAM was touched. */
-	assert_int_equal(rec.waits, 2);
+	assert_int_equal(fake_count("pcpu_wait_vcpu_off"), 2);
 	assert_int_equal(rec.ram_at_wait, 0xa5);
 	/* RAM wiped, the images reloaded from the (unchanged) bundle copy. */
 	khost = vm_ipa_to_host(&vm, VM_RAM_BASE + TEXT_OFFSET, sizeof(kernel));
@@ -485,32 +414,39 @@ static void test_restart_from_pristine_images(void **state)
 	/* The whole RAM cleaned first, then each image; the I-cache invalidated, the VMID's TLB
 	 * entries flushed before the vGIC reset and the start. */
 	assert_int_equal(rec.start_cleans, 4);
-	assert_int_equal(rec.start_bytes,
-			 cfg.mem_size + sizeof(initrd) + sizeof(kernel) + sizeof(dtb_bytes));
+	assert_int_equal(rec.start_bytes, cfg.mem_size + sizeof(initrd) + sizeof(kernel) +
+					      sizeof(fake_guest_dtb_bytes));
 	assert_true(rec.start_icache >= 1);
-	assert_int_equal(rec.tlb_at_vgic, 1);
+	assert_int_equal(rec.tlb_at_reset, 1);
 	assert_int_equal(fake_arch.tlb_last_vmid, vm.vmid);
 	/* Devices back to their reset state: vGIC distributor, then each vCPU's, the UART. */
-	assert_int_equal(rec.vgic_vm_resets, 1);
-	assert_int_equal(rec.vcpu_inits_at_vgic, 0);
-	assert_int_equal(rec.vgic_vcpu_inits, 2);
-	assert_int_equal(rec.vpl011_resets, 1);
+	assert_int_equal(fake_count_obj("irqchip.reset", &vm), 1);
+	assert_int_equal(fake_count_obj("uart.reset", &vm), 1);
+	assert_true(rec.vcpus_off_at_reset);
+	assert_true(fake_first("pcpu_wait_vcpu_off") < fake_first("irqchip.reset"));
+	assert_true(fake_first("irqchip.reset") < fake_first("uart.reset"));
+	assert_true(fake_first("uart.reset") < fake_first("vcpu_start"));
+	/* A restart creates and destroys nothing. */
+	assert_int_equal(fake_count("irqchip.create") + fake_count("uart.create"), 0);
+	assert_int_equal(fake_count("irqchip.destroy") + fake_count("uart.destroy"), 0);
 	/* vCPU 0 starts again at the kernel entry; vCPU 1 waits for the guest's CPU_ON. */
-	assert_int_equal(rec.starts, 2);
-	assert_ptr_equal(rec.start_vcpu, &vm.vcpus[0]);
-	assert_int_equal(rec.start_entry, VM_RAM_BASE + TEXT_OFFSET);
+	assert_int_equal(starts(), 1);
+	assert_ptr_equal(last_start()->obj, &vm.vcpus[0]);
+	assert_int_equal(last_start()->arg[0], VM_RAM_BASE + TEXT_OFFSET);
 	assert_int_equal(vm.vcpus[1].state, VCPU_OFF);
 	assert_int_equal(vm.state, VM_RUNNING);
 	assert_int_equal(vm.restarts, 1);
 	assert_true(fake_printk_contains("vm linux: restarted (restart 1)"));
-	/* The link came up again just before vCPU 0 started, not when the reset was asked. */
-	assert_int_equal(rec.chan_ups, 2);
-	assert_int_equal(rec.starts_at_chan_up, 1);
-	assert_int_equal(rec.chan_downs, 1);
+	/* Started again just before vCPU 0, after the reset; not stopped again. */
+	assert_int_equal(fake_count_obj("irqchip.start", &vm), 1);
+	assert_int_equal(fake_count_obj("uart.start", &vm), 1);
+	assert_true(fake_first("uart.reset") < fake_first("irqchip.start"));
+	assert_true(fake_first("uart.start") < fake_first("vcpu_start"));
+	assert_int_equal(fake_count("irqchip.stop") + fake_count("uart.stop"), 0);
 
 	/* Another pCPU leaving a vCPU of the VM later does not restart it again. */
 	vm_vcpu_left(&vm);
-	assert_int_equal(rec.starts, 2);
+	assert_int_equal(starts(), 1);
 	assert_int_equal(vm.restarts, 1);
 }
 
@@ -523,29 +459,82 @@ static void test_reset_with_on_reset_stop(void **state)
 	assert_int_equal(vm.vcpus[0].state, VCPU_STOPPED);
 	vm_vcpu_left(&vm);
 	assert_int_equal(vm.state, VM_STOPPED);
-	assert_int_equal(rec.starts, 1);
-	assert_int_equal(rec.vgic_vm_resets, 0);
+	assert_int_equal(starts(), 1);
+	assert_int_equal(fake_count("irqchip.reset"), 0);
+	/* Stopped for good: the devices are destroyed, in reverse table order, once. */
+	assert_int_equal(fake_count_obj("uart.destroy", &vm), 1);
+	assert_int_equal(fake_count_obj("irqchip.destroy", &vm), 1);
+	assert_true(fake_first("uart.destroy") < fake_first("irqchip.destroy"));
+	/* ... after they were stopped, also once (a channel's peers see its link down). */
+	assert_int_equal(fake_count_obj("uart.stop", &vm), 1);
+	assert_int_equal(fake_count_obj("irqchip.stop", &vm), 1);
+	assert_true(fake_first("irqchip.stop") < fake_first("uart.destroy"));
 	assert_true(
 	    fake_printk_contains("vm linux: stopped (reset by the guest, on-reset = \"stop\")"));
-	assert_int_equal(rec.chan_downs, 1); /* stopped: its peers see the link down */
 }
 
 static void test_cpu_on_only_while_running(void **state)
 {
 	start_two_vcpu_vm();
 	vm.vcpus[1].state = VCPU_OFF;
-	rec.waits = 0;
+	fake_calls.n = 0;
 	assert_true(vm_cpu_on(&vm, &vm.vcpus[1], VM_RAM_BASE, 7));
-	assert_int_equal(rec.starts, 2);
+	assert_int_equal(starts(), 1);
 	/* Its pCPU may still be saving it after its CPU_OFF: waited for before the start. */
-	assert_int_equal(rec.waits, 1);
+	assert_int_equal(fake_count("pcpu_wait_vcpu_off"), 1);
 	assert_int_equal(rec.waits_at_start, 1);
-	assert_ptr_equal(rec.start_vcpu, &vm.vcpus[1]);
+	assert_ptr_equal(last_start()->obj, &vm.vcpus[1]);
 	assert_false(vm_cpu_on(&vm, &vm.vcpus[0], VM_RAM_BASE, 7)); /* already on */
 	vm_stop(&vm, "test");
 	vm.vcpus[1].state = VCPU_OFF;
 	assert_false(vm_cpu_on(&vm, &vm.vcpus[1], VM_RAM_BASE, 7)); /* the VM is stopped */
-	assert_int_equal(rec.starts, 2);
+	assert_int_equal(starts(), 1);
+}
+
+/* ---- the device table ---- */
+
+/* A device that cannot be created: one config: line naming it, those before it destroyed. */
+static void test_device_create_failure_unwinds(void **state)
+{
+	fake_knobs.vdev_fail_create = 2; /* "uart", the second */
+	assert_int_equal(vm_create(&vm, &cfg, 0), -ERR_NOMEM);
+	assert_true(
+	    fake_printk_contains("config: /vms/linux: cannot set up emulated device uart ("));
+	assert_int_equal(fake_count_obj("irqchip.create", &vm), 1);
+	assert_int_equal(fake_count_obj("irqchip.destroy", &vm), 1);
+	assert_int_equal(fake_count("uart.destroy"), 0); /* never created */
+	assert_true(fake_first("uart.create") < fake_first("irqchip.destroy"));
+
+	fake_calls.n = 0;
+	fake_knobs.vdev_fail_create = 1; /* the first: nothing to undo */
+	assert_int_not_equal(vm_create(&vm, &cfg, 0), 0);
+	assert_int_equal(fake_count("uart.create"), 0);
+	assert_int_equal(fake_count("irqchip.destroy") + fake_count("uart.destroy"), 0);
+}
+
+/* Ctrl-A g: each VM's devices' dump hooks in table order, the text written to the console. */
+static void test_device_dump_walk(void **state)
+{
+	static struct cfg_vm cfg2;
+
+	cfg2 = cfg;
+	strcpy(cfg2.name, "rtos");
+	cfg.mem_size = cfg2.mem_size = MiB(8);
+	assert_int_equal(vm_create(&vms[0], &cfg, 0), 0);
+	assert_int_equal(vm_create(&vms[1], &cfg2, 1), 0);
+	nr_vms = 2;
+	fake_calls.n = 0;
+	vdev_dump();
+	nr_vms = 0;
+	assert_int_equal(fake_count("irqchip.dump") + fake_count("uart.dump"), 4);
+	assert_true(fake_first_obj("irqchip.dump", &vms[0]) < fake_first_obj("uart.dump", &vms[0]));
+	assert_true(fake_first_obj("uart.dump", &vms[0]) < fake_first_obj("irqchip.dump", &vms[1]));
+	assert_true(fake_first_obj("irqchip.dump", &vms[1]) < fake_first_obj("uart.dump", &vms[1]));
+	assert_string_equal(fake_knobs.console_out, "tandem: irqchip vm linux\n"
+						    "tandem: uart vm linux\n"
+						    "tandem: irqchip vm rtos\n"
+						    "tandem: uart vm rtos\n");
+	assert_int_equal(fake_count("console_write"), 1); /* it all fits in one write */
 }
 
 int main(void)
@@ -561,6 +550,8 @@ int main(void)
 	    cmocka_unit_test_setup(test_initrd_does_not_fit_refused, setup),
 	    cmocka_unit_test_setup(test_direct_map, setup),
 	    cmocka_unit_test_setup(test_static_mem_not_direct, setup),
+	    cmocka_unit_test_setup(test_device_create_failure_unwinds, setup),
+	    cmocka_unit_test_setup(test_device_dump_walk, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,4 +1,5 @@
-/* unit-sources: hypervisor/virt/vpl011.c */
+/* clang-format off */ /* unit-sources: hypervisor/virt/vpl011.c hypervisor/virt/vdev_dump.c tests/unit/fakes/fake_calls.c tests/unit/fakes/fake_console.c tests/unit/fakes/fake_vm.c tests/unit/fakes/fake_vdev_table.c */
+/* clang-format on */
 /* The emulated PL011: ID registers, flags, RX FIFO, interrupt line, output path. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,11 +11,14 @@
 
 #include <arch/fake.h>
 #include <tandem/console.h>
+#include <tandem/vdev.h>
 #include <tandem/errno.h>
 #include <tandem/mmio.h>
 #include <tandem/vgic.h>
 #include <tandem/vm.h>
 #include <tandem/vpl011.h>
+
+#include "fakes/fake.h"
 
 #define DR    0x000
 #define RSR   0x004
@@ -83,17 +87,16 @@ static char out[256];
 static size_t out_len;
 static bool out_lock_held;
 
-void console_rx_resume(struct vm *vm)
+/* The console (the shared fake) gets the guest's output: kept here, with the lock state. */
+static void on_call(const struct fake_call *c)
 {
-}
-
-void console_guest_putc(struct vm *v, char c)
-{
-	assert_ptr_equal(v, &vm);
+	if (strcmp(c->fn, "console_guest_putc") != 0)
+		return;
+	assert_ptr_equal(c->obj, &vm);
 	/* The console lock is a leaf: the UART must not call it with its own lock held. */
 	out_lock_held |= vm.uart.lock.next != vm.uart.lock.owner;
 	if (out_len + 1 < sizeof(out))
-		out[out_len++] = c;
+		out[out_len++] = (char)c->arg[0];
 }
 
 /* --- Helpers --- */
@@ -148,6 +151,8 @@ static int setup(void **state)
 {
 	fake_reset();
 	fake_arch.printk_quiet = true;
+	fake_calls_reset();
+	fake_on_call = on_call;
 	memset(&vm, 0, sizeof(vm));
 	memset(&region, 0, sizeof(region));
 	memset(&line, 0, sizeof(line));
@@ -369,6 +374,31 @@ static void test_reset_lowers_line(void **state)
 	assert_int_equal(rd(IMSC), 0);
 }
 
+/* The device record vm.c walks: reset and stop give the console its input back; Ctrl-A g. */
+static void test_device_record(void **state)
+{
+	static struct vdev_dump_buf dump;
+
+	assert_string_equal(vpl011_vdev.name, "vpl011");
+	wr(IMSC, INT_RX);
+	vpl011_rx_char(&vm, 'q');
+	fake_calls.n = 0;
+	vpl011_vdev.reset(&vm); /* VM restart */
+	assert_false(line.level);
+	assert_int_equal(rd(FR), FR_TXFE | FR_RXFE);
+	/* Its FIFO is empty again: the console may feed it (flow control resumes). */
+	assert_int_equal(fake_count_obj("console_rx_resume", &vm), 1);
+	vpl011_vdev.destroy(&vm); /* VM stopped: it no longer drains its FIFO */
+	assert_int_equal(fake_count_obj("console_rx_resume", &vm), 2);
+
+	/* Its dump line: interrupt mask, latched status, receive FIFO fill. */
+	wr(IMSC, INT_RX | INT_OE);
+	for (unsigned i = 0; i <= VPL011_RX_LEN; i++)
+		vpl011_rx_char(&vm, 'z');
+	vpl011_vdev.dump(&vm, &dump);
+	assert_string_equal(dump.text, "tandem: vpl011 vm t: imsc 0x410 ris 0x400 rx 64\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -387,6 +417,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_tx_interrupt_level, setup),
 	    cmocka_unit_test_setup(test_overrun_interrupt_level, setup),
 	    cmocka_unit_test_setup(test_reset_lowers_line, setup),
+	    cmocka_unit_test_setup(test_device_record, setup),
 	};
 
 	return cmocka_run_group_tests_name("vpl011", tests, NULL, NULL);

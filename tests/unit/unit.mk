@@ -16,7 +16,7 @@ unit_sources = $(shell sed -n '1s/.*unit-sources:\(.*\)\*\/.*/\1/p' $(1))
 unit-build: $(UNIT_BINS)
 
 .SECONDEXPANSION:
-$(BUILD)/unit/%: tests/unit/%.c $$(call unit_sources,tests/unit/%.c) $(UNIT_ALWAYS_C) $(wildcard tests/unit/*.h) \
+$(BUILD)/unit/%: tests/unit/%.c $$(call unit_sources,tests/unit/%.c) $(UNIT_ALWAYS_C) $(wildcard tests/unit/*.h tests/unit/fakes/*.h) \
 		$(wildcard hypervisor/include/tandem/*.h) $(COMMON_H)
 	@mkdir -p $(dir $@)
 	@echo "  HOSTCC  $@"

@@ -8,8 +8,12 @@
 
 #include <tandem/types.h>
 
-struct vm;
 struct vcpu;
+struct vdev_ops;
+struct vm;
+
+/* Channels as a per-VM device (virt/vdev_table.c): create, start (link up), stop (down). */
+extern const struct vdev_ops channel_vdev;
 
 /*
  * At vm_create: allocates each of the VM's channel regions on first use (zeroed, header

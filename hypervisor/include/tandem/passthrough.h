@@ -8,8 +8,12 @@
 
 #include <tandem/types.h>
 
+struct vdev_ops;
 struct vm;
 struct vcpu;
+
+/* Passed-through devices as a per-VM device (virt/vdev_table.c): create and reset below. */
+extern const struct vdev_ops passthrough_vdev;
 
 /*
  * Maps the VM's passed-through MMIO ranges (whole 4 KiB pages, device attributes, IPA == PA)

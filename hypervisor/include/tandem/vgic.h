@@ -16,6 +16,7 @@
 #include <tandem/types.h>
 
 struct vcpu;
+struct vdev_ops;
 struct vm;
 
 #define VGIC_NR_PRIVATE 32 /* SGIs 0-15, PPIs 16-31: one copy per vCPU */
@@ -144,7 +145,7 @@ void vgic_maintenance(struct vcpu *vcpu);
 void vgic_vcpu_save(struct vcpu *vcpu);
 void vgic_vcpu_restore(struct vcpu *vcpu);
 
-/* Console Ctrl-A g: every VM's interrupt state (distributor, list registers, UART lines). */
-void vgic_dump(void);
+/* The vGIC as a per-VM device (virt/vdev_table.c): create, reset and Ctrl-A g dump. */
+extern const struct vdev_ops vgic_vdev;
 
 #endif

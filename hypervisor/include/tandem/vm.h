@@ -69,7 +69,7 @@ void vm_reset(struct vm *vm);
  * Called by a pCPU that has just left a vCPU of vm that stopped: if vm is restarting
  * and no pCPU has claimed the work yet, waits until no pCPU runs any of its vCPUs,
  * then rebuilds it from its pristine images (RAM wiped, caches cleaned, its VMID's
- * TLB entries invalidated, vGIC and vPL011 reset) and starts vCPU 0 again.
+ * TLB entries invalidated, every device reset: vdev_reset_all) and starts vCPU 0 again.
  */
 void vm_vcpu_left(struct vm *vm);
 /* Starts target at entry (PSCI CPU_ON) if the VM runs and target is off; false otherwise. */

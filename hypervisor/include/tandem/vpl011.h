@@ -5,6 +5,7 @@
 #include <tandem/spinlock.h>
 #include <tandem/types.h>
 
+struct vdev_ops;
 struct vm;
 
 #define VPL011_BASE   0x09000000UL /* guest-physical, as on QEMU virt */
@@ -29,6 +30,8 @@ struct vpl011 {
 int vpl011_init(struct vm *vm);
 /* Returns the UART to its reset state, empty RX FIFO, line low (VM restart; region stays). */
 void vpl011_reset(struct vm *vm);
+/* The UART as a per-VM device (virt/vdev_table.c); its reset and stop resume console input. */
+extern const struct vdev_ops vpl011_vdev;
 /* True if the VM's receive FIFO has room for n more characters. */
 bool vpl011_rx_room(struct vm *vm, unsigned n);
 /* Feeds one character of console input to the VM's UART (from the console's input focus). */

@@ -9,6 +9,7 @@
 
 #include <tandem/types.h>
 
+struct vdev_ops;
 struct vm;
 struct vcpu;
 struct guest_regs;
@@ -53,6 +54,9 @@ struct fdt_writer;
  */
 int vscmi_process(struct freq_domain *d, const char *agent, uint8_t *shm, size_t size,
 		  const char **why);
+
+/* The SCMI platform as a per-VM device (virt/vdev_table.c). */
+extern const struct vdev_ops vscmi_vdev;
 
 /* Gives vm its channel if it controls a frequency domain: shared page mapped at stage 2. */
 int vscmi_vm_init(struct vm *vm);

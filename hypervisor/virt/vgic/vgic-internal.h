@@ -131,4 +131,8 @@ void vgic_kick_set(struct vm *vm, vgic_kickset_t kicks);
 int vgic_dist_mmio(struct vcpu *vcpu, struct mmio_access *acc, void *opaque);
 int vgic_redist_mmio(struct vcpu *vcpu, struct mmio_access *acc, void *opaque);
 
+struct vdev_dump_buf;
+/* Ctrl-A g (vgic-dump.c): appends vm's distributor, vCPU and list-register lines to the dump. */
+void vgic_dump_vm(struct vm *vm, struct vdev_dump_buf *out);
+
 #endif

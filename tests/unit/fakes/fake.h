@@ -1,0 +1,69 @@
+/*
+ * The shared test doubles of the core, for host unit tests (as arch/fake is for the arch).
+ * Each fakes/fake_<module>.c stands in for one hypervisor module: a test lists the ones it
+ * needs after the real sources it compiles (unit-sources: line). Every fake records its call
+ * (name, first object, arguments) in one log, so a test asserts on what the code under test
+ * asked for, how often and in which order; fake_on_call lets a test act at the moment of a
+ * call (snapshot state, change what the fake will return).
+ */
+#ifndef TESTS_FAKE_H
+#define TESTS_FAKE_H
+
+#include <tandem/types.h>
+
+struct pcpu;
+struct vcpu;
+struct vm;
+
+#define FAKE_MAX_CALLS 512
+
+struct fake_call {
+	const char *fn;	 /* the faked function's name */
+	const void *obj; /* its first pointer argument (vm, vcpu, pcpu, timer, ...) or NULL */
+	uint64_t arg[3]; /* its other scalar arguments, in order */
+};
+
+struct fake_calls {
+	unsigned n; /* calls recorded (at most FAKE_MAX_CALLS; later ones are counted in lost) */
+	unsigned lost;
+	struct fake_call call[FAKE_MAX_CALLS];
+};
+
+extern struct fake_calls fake_calls;
+/* Called after each call is recorded, when set; reset to NULL by fake_calls_reset(). */
+extern void (*fake_on_call)(const struct fake_call *call);
+
+/* What the fakes return or do, where a test needs to choose; fake_calls_reset() zeroes it. */
+struct fake_knobs {
+	int pool_join_err;	   /* pool_join_vm(): returned (0: places every vCPU on pcpus[0]) */
+	int guest_dtb_err;	   /* guest_dtb_build(): returned if negative */
+	struct vcpu *current_vcpu; /* vcpu_current() */
+	struct pcpu *this_pcpu;	   /* pcpu_this() (NULL: &pcpus[0]) */
+	int vdev_fail_create;	/* fake device table: 1 + index of the device whose create fails */
+	char console_out[4096]; /* console_write()/console_putc() text, truncated when full */
+	size_t console_len;
+};
+extern struct fake_knobs fake_knobs;
+
+/* Forgets every recorded call and restores every knob (call at each test's setup). */
+void fake_calls_reset(void);
+/* For the fakes: records one call. */
+void fake_record(const char *fn, const void *obj, uint64_t a0, uint64_t a1, uint64_t a2);
+/* Number of recorded calls of fn (with obj, for fake_count_obj). */
+unsigned fake_count(const char *fn);
+unsigned fake_count_obj(const char *fn, const void *obj);
+/* The last recorded call of fn, or NULL. */
+const struct fake_call *fake_last(const char *fn);
+/* Position in the log of the first call of fn (with obj), or -1: compare to assert on order. */
+int fake_first(const char *fn);
+int fake_first_obj(const char *fn, const void *obj);
+
+/* fake_guest_dtb.c: what guest_dtb_build() writes as the guest's DTB. */
+#define FAKE_GUEST_DTB_SIZE 9
+extern const uint8_t fake_guest_dtb_bytes[FAKE_GUEST_DTB_SIZE];
+
+/* The fake device table (fake_vdev_table.c): two recording devices, "irqchip" then "uart". */
+#define FAKE_VDEVS 2
+extern const char *const fake_vdev_names[FAKE_VDEVS];
+
+#endif

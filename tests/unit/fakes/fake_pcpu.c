@@ -1,0 +1,28 @@
+/* Stands in for core/pcpu.c: the pCPU array and recording versions of its calls. */
+#include <tandem/pcpu.h>
+
+#include "fake.h"
+
+struct pcpu pcpus[MAX_PCPUS];
+unsigned nr_pcpus;
+
+struct pcpu *pcpu_this(void)
+{
+	return fake_knobs.this_pcpu ? fake_knobs.this_pcpu : &pcpus[0];
+}
+
+/* Waits for nothing: the vCPU is taken to be saved already (obj: the vCPU). */
+void pcpu_wait_vcpu_off(const struct vcpu *vcpu)
+{
+	fake_record("pcpu_wait_vcpu_off", vcpu, 0, 0, 0);
+}
+
+void pcpu_resched(struct pcpu *p)
+{
+	fake_record("pcpu_resched", p, 0, 0, 0);
+}
+
+void pcpu_maybe_switch(void)
+{
+	fake_record("pcpu_maybe_switch", NULL, 0, 0, 0);
+}

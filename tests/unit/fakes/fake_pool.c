@@ -1,0 +1,32 @@
+/* Stands in for core/pool.c: records each call (obj: the VM or vCPU). */
+#include <tandem/pcpu.h>
+#include <tandem/pool.h>
+#include <tandem/vm.h>
+
+#include "fake.h"
+
+/* Places every vCPU on pcpus[0] (home and first pCPU), unless a test chose an error. */
+int pool_join_vm(struct vm *vm, unsigned pool_index)
+{
+	fake_record("pool_join_vm", vm, pool_index, 0, 0);
+	if (fake_knobs.pool_join_err)
+		return fake_knobs.pool_join_err;
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		vm->vcpus[i].sched.home = &pcpus[0];
+	return 0;
+}
+
+void pool_wake(struct vcpu *vcpu)
+{
+	fake_record("pool_wake", vcpu, 0, 0, 0);
+}
+
+void pool_yield(struct vcpu *vcpu)
+{
+	fake_record("pool_yield", vcpu, 0, 0, 0);
+}
+
+void pool_dump(void)
+{
+	fake_record("pool_dump", NULL, 0, 0, 0);
+}
