@@ -7,6 +7,7 @@
 #include <tandem/arch.h>
 #include <tandem/channel.h>
 #include <tandem/errno.h>
+#include <tandem/freq.h>
 #include <tandem/hypercall.h>
 #include <tandem/log.h>
 #include <tandem/pool.h>
@@ -27,6 +28,8 @@ static const char *fn_name(uint32_t fn)
 		return "PCPU_TIME";
 	case TANDEM_HC_POOL_OF:
 		return "POOL_OF";
+	case TANDEM_HC_DOMAIN_LOAD:
+		return "DOMAIN_LOAD";
 	case TANDEM_HC_CHANNEL_NOTIFY:
 		return "CHANNEL_NOTIFY";
 	default:
@@ -119,6 +122,32 @@ static int64_t pcpu_time(struct vcpu *caller, struct guest_regs *r)
 	return TANDEM_OK;
 }
 
+/*
+ * The physical load of a frequency domain over the caller's sampling window (core/freq_load.c):
+ * only its controller samples it (each sample starts the next window).
+ */
+static int64_t domain_load(struct vcpu *caller, struct guest_regs *r)
+{
+	struct freq_domain *d = r->x[1] == TANDEM_DOMAIN_OWN ? freq_domain_of_vm(caller->vm)
+				: r->x[1] < nr_freq_domains  ? &freq_domains[r->x[1]]
+							     : NULL;
+	struct freq_load load;
+
+	if (!d)
+		return refuse(caller, TANDEM_HC_DOMAIN_LOAD, TANDEM_E_INVAL,
+			      r->x[1] == TANDEM_DOMAIN_OWN ? "the VM controls no frequency domain"
+							   : "no such frequency domain");
+	if (d->cfg->controller != caller->vm->index)
+		return refuse(caller, TANDEM_HC_DOMAIN_LOAD, TANDEM_E_PERM,
+			      "only the domain's controller samples its load");
+	freq_domain_load(d, &load);
+	r->x[1] = load.max_permille;
+	r->x[2] = load.mean_permille;
+	r->x[3] = load.window;
+	r->x[4] = d->index;
+	return TANDEM_OK;
+}
+
 /* x1 its pool; x2 1 while a move of it is in flight; x3 the pool it is in once that is done. */
 static int64_t pool_of(struct vcpu *caller, struct guest_regs *r)
 {
@@ -176,7 +205,7 @@ void hypercall(struct vcpu *vcpu, struct guest_regs *r)
 	default:
 		break;
 	}
-	if (fn < TANDEM_HC_VCPU_SET_SCHED || fn > TANDEM_HC_POOL_OF) {
+	if (fn < TANDEM_HC_VCPU_SET_SCHED || fn > TANDEM_HC_DOMAIN_LOAD) {
 		r->x[0] = (uint64_t)TANDEM_E_NOTSUP;
 		return;
 	}
@@ -198,6 +227,9 @@ void hypercall(struct vcpu *vcpu, struct guest_regs *r)
 		break;
 	case TANDEM_HC_PCPU_TIME:
 		ret = pcpu_time(vcpu, r);
+		break;
+	case TANDEM_HC_DOMAIN_LOAD:
+		ret = domain_load(vcpu, r);
 		break;
 	default:
 		ret = pool_of(vcpu, r);

@@ -161,7 +161,7 @@ static void __attribute__((noreturn)) idle_loop(void)
 		/* A decision asked of this pCPU by itself (say, a VM restart run here woke a vCPU)
 		 * comes with no IPI: look before sleeping. */
 		if (!p->resched) {
-			pcpu_account_hyp(p);
+			pcpu_account_hyp_then_idle(p);
 			arch_wait_for_interrupt();
 			pcpu_account_idle(p);
 		}

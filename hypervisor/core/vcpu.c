@@ -90,7 +90,7 @@ static void wait_in_place(struct vcpu *vcpu)
 	struct pcpu *p = pcpu_this();
 
 	while (vcpu_schedulable(vcpu) && !p->resched && !vgic_vcpu_pending(vcpu)) {
-		pcpu_account_hyp(p);
+		pcpu_account_hyp_then_idle(p);
 		arch_wait_for_interrupt(); /* the timer's PPI arrives and is injected meanwhile */
 		pcpu_account_idle(p);
 	}

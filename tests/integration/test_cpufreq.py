@@ -14,6 +14,7 @@ the RTOS alone on bind pCPU 2 (WFI trapped: the default in a domain), pCPU 3 spa
     it, the domain does not move.
 """
 import re
+import time
 
 import harness
 
@@ -36,6 +37,17 @@ def freq(vm):
              elapsed=int(m.group(8)), rel=float(m.group(9)), mj=int(m.group(10)))
     d["ticks"] = {int(k): int(v) for k, v in re.findall(r"(\d+)=(\d+)", t.group(1))}
     return d
+
+
+def wait_freq(vm, pred, timeout):
+    """Dumps (Ctrl-A f) about once a second until pred(dump) holds; the last dump and whether
+    it held. Generous timeouts: the governor's 10 ms periods stretch on a loaded host."""
+    deadline = time.monotonic() + timeout
+    while True:
+        d = freq(vm)
+        if pred(d) or time.monotonic() > deadline:
+            return d, pred(d)
+        vm.drain(1)
 
 
 def linux(vm, cmd, timeout=30):
@@ -106,4 +118,59 @@ with t.boot("cpufreq", config="configs/tests/cpufreq.dts", smp=4, mem="2G") as v
             "status %s, %s" % (m.group(1), d3))
     t.check("Tandem logs the refusal, naming the VM",
             re.search(r"tandem: warning: vm rtos vcpu 0: SCMI call refused", vm.text) is not None)
+    m = rtos(vm, "hc raw 0xc6000007 0xffffffff", r"HC raw status=(-?\d+)")
+    t.check("the RTOS (not privileged) cannot sample a domain's load: TANDEM_E_PERM",
+            m.group(1) == "-4", m.group(0))
+
+    # ondemand, deciding from Tandem's load (tandem_cpufreq) or from Linux's own.
+    linux(vm, "echo ondemand > %s/scaling_governor" % POLICY)
+    out = linux(vm, "modprobe tandem_cpufreq && dmesg | grep tandem_cpufreq | tail -1")
+    t.check("tandem_cpufreq loads (kretprobe on dbs_update, the domain's CPUs found)",
+            "decides from its frequency domain's load" in out, out)
+    d, ok = wait_freq(vm, lambda d: d["req"] == 400000, 60)
+    t.check("everything idle: the domain goes to its lowest point (the clock at the floor)",
+            ok and d["cur"] == 800000, str(d))
+    linux(vm, "rmmod tandem_cpufreq")
+
+    # The paper's Figure 3: the RTOS computes on its own pCPU while Linux idles.
+    rtos(vm, "burn 90", r"RTOS: burning the CPU for 90 s")
+    dumps = [freq(vm)]
+    for _ in range(5):
+        vm.drain(1)
+        dumps.append(freq(vm))
+    reqs = [d["req"] for d in dumps]
+    # Linux's own governor may blip on its own activity; held high it is not.
+    t.check("module unloaded (Linux's own load): the busy RTOS leaves the domain at its lowest "
+            "point (at most one blip of Linux's own)",
+            reqs.count(400000) >= len(reqs) - 1, str(reqs))
+    t.check("the floor holds while the RTOS runs (the clock at max(request, 800 MHz))",
+            all(d["cur"] == max(d["req"], 800000) for d in dumps),
+            str([(d["req"], d["cur"]) for d in dumps]))
+    linux(vm, "modprobe tandem_cpufreq")
+    d, ok = wait_freq(vm, lambda d: d["req"] == 1600000, 60)
+    params = linux(vm, "(cd /sys/module/tandem_cpufreq/parameters && cat tandem_load linux_load "
+                       "samples)").split()
+    t.check("with Tandem's load the busy RTOS takes the domain to its highest point",
+            ok and d["cur"] == 1600000, "%s; tandem_load linux_load samples = %s" % (d, params))
+    t.check("the governor's last sample took Tandem's load (tandem_load >= 80%)",
+            len(params) == 3 and int(params[0]) >= 80 and int(params[2]) > 0,
+            "tandem_load linux_load samples = %s" % params)
+    # The pitfall: ondemand samples only when this Linux runs something. The module's kicker
+    # wakes a vCPU every 10 ms, so samples go on while the shell sleeps.
+    before = int(linux(vm, "cat /sys/module/tandem_cpufreq/parameters/samples"))
+    after = int(linux(vm, "sleep 3; cat /sys/module/tandem_cpufreq/parameters/samples"))
+    t.check("while Linux idles the governor keeps sampling (the module's kicker)",
+            after - before >= 10, "samples %d -> %d over 3 s of sleep" % (before, after))
+    vm.expect(r"RTOS: burn done", 150)
+    d, ok = wait_freq(vm, lambda d: d["req"] == 400000, 60)
+    t.check("the RTOS idles again: back to the lowest point within a few sampling periods", ok,
+            str(d))
+
+    # Linux's own work: hogs on both vCPUs.
+    linux(vm, "for i in 1 2; do (while :; do :; done) & done")
+    d, ok = wait_freq(vm, lambda d: d["req"] == 1600000, 60)
+    t.check("Linux hogs: the domain goes to its highest point", ok, str(d))
+    linux(vm, "kill $(jobs -p); wait 2>/dev/null; echo stopped")
+    d, ok = wait_freq(vm, lambda d: d["req"] == 400000, 60)
+    t.check("hogs stopped: back to the lowest point", ok, str(d))
 t.done()

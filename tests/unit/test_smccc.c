@@ -19,6 +19,7 @@
 #include <tandem/abi/hypercall.h>
 #include <tandem/channel.h>
 #include <tandem/errno.h>
+#include <tandem/freq.h>
 #include <tandem/hypercall.h>
 #include <tandem/pool.h>
 #include <tandem/psci.h>
@@ -89,6 +90,20 @@ void vscmi_call(struct vcpu *vcpu, struct guest_regs *r)
 {
 	rec.scmi++;
 	r->x[0] = 0;
+}
+
+/* No frequency domain here: DOMAIN_LOAD is refused before it would sample. */
+struct freq_domain freq_domains[CFG_MAX_FREQ_DOMAINS];
+unsigned nr_freq_domains;
+
+struct freq_domain *freq_domain_of_vm(const struct vm *vm)
+{
+	return NULL;
+}
+
+void freq_domain_load(struct freq_domain *d, struct freq_load *out)
+{
+	fail_msg("no domain to sample");
 }
 
 uint64_t pool_us_to_ticks(uint64_t us)

@@ -25,6 +25,17 @@ struct freq_domain {
 	uint64_t rate_sets;	      /* requests accepted from the controller */
 	uint64_t hook_calls;	      /* platform_set_domain_rate() calls (clock changes) */
 	uint64_t hook_errors;	      /* of which refused by the platform */
+	spinlock_t load_lock;	      /* TANDEM_HC_DOMAIN_LOAD samples, one at a time */
+	uint64_t load_samples;	      /* samples taken by the controller */
+	uint64_t last_load;	      /* the last one's busiest pCPU, per mille */
+};
+
+/* A sample of a domain's load over the window since the previous one (core/freq_load.c). */
+struct freq_load {
+	uint64_t max_permille;	/* the busiest pCPU's (elapsed - idle) / elapsed */
+	uint64_t mean_permille; /* over the pCPUs whose load is visible */
+	uint64_t window;	/* counter ticks since the previous sample */
+	uint64_t hidden;	/* pCPUs left out: bind pools with wfi = "native" hide their idle */
 };
 
 extern struct freq_domain freq_domains[CFG_MAX_FREQ_DOMAINS];
@@ -40,6 +51,8 @@ int freq_find_point(const struct freq_domain *d, uint64_t hz);
 void freq_request(struct freq_domain *d, uint32_t idx);
 /* The point last requested (the floor does not show: the guest sees its own choice). */
 uint32_t freq_requested(struct freq_domain *d);
+/* Samples d's load since the previous sample (the first: since boot) and starts a new window. */
+void freq_domain_load(struct freq_domain *d, struct freq_load *out);
 /* Console Ctrl-A f: one `tandem: freq ...` line per domain plus its time at each point. */
 void freq_dump(void);
 

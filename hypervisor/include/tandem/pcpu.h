@@ -23,6 +23,7 @@
 struct pcpu_time {
 	uint64_t start, last; /* last: the counter at the pCPU's last edge */
 	uint64_t guest, idle, hyp;
+	bool idling; /* since last: waiting in WFI at EL2 (idle), not running a guest or EL2 work */
 };
 
 struct pcpu {
@@ -118,6 +119,7 @@ static inline void pcpu_charge_guest(struct pcpu *p, struct vcpu *vcpu, uint64_t
 static inline void pcpu_charge_idle(struct pcpu *p, uint64_t now)
 {
 	p->time.idle += pcpu_time_since_edge(p, now);
+	p->time.idling = false;
 }
 
 static inline void pcpu_charge_hyp(struct pcpu *p, uint64_t now)
@@ -129,6 +131,15 @@ static inline void pcpu_charge_hyp(struct pcpu *p, uint64_t now)
 static inline void pcpu_account_hyp(struct pcpu *p)
 {
 	pcpu_charge_hyp(p, pcpu_edge_open(p));
+	pcpu_edge_close(p);
+}
+
+/* The edge into WFI at EL2: EL2 work ends, an idle period starts (the frequency domains'
+ * load counts the time since a pCPU's last edge as busy unless it is idling). */
+static inline void pcpu_account_hyp_then_idle(struct pcpu *p)
+{
+	pcpu_charge_hyp(p, pcpu_edge_open(p));
+	p->time.idling = true;
 	pcpu_edge_close(p);
 }
 

@@ -35,7 +35,11 @@
 		     */
 #define TANDEM_HC_CHANNEL_NOTIFY                                                                   \
 	0xc6000006U /* x1 channel id: ring the peer's doorbell (abi/channel.h); any endpoint VM */
-#define TANDEM_HC_NR_FUNCTIONS 7
+#define TANDEM_HC_DOMAIN_LOAD                                                                      \
+	0xc6000007U /* x1 domain (or TANDEM_DOMAIN_OWN) -> x1 max load, x2 mean (per mille),       \
+		     * x3 window (ticks), x4 domain; its controller only */
+#define TANDEM_DOMAIN_OWN      0xffffffffU /* x1 of DOMAIN_LOAD: the domain the caller controls */
+#define TANDEM_HC_NR_FUNCTIONS 8
 
 /* Status in x0. -1 and -3 are SMCCC's own NOT_SUPPORTED and INVALID_PARAMETER. */
 #define TANDEM_OK	0
