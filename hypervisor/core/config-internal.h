@@ -14,8 +14,9 @@ int __attribute__((format(printf, 4, 5)))
 cfg_fail_path(struct cfg_system *sys, const char *path, const char *prop, const char *fmt, ...);
 
 /* Fills w (up to CFG_EMULATED_WINDOWS entries) with the guest-physical windows of the devices
- * Tandem emulates for vm: GIC, UART, and a frequency domain controller's SCMI channel. */
-#define CFG_EMULATED_WINDOWS 4
+ * Tandem emulates for vm: GIC, UART, a frequency domain controller's SCMI channel, the two
+ * watchdog frames; returns their count. */
+#define CFG_EMULATED_WINDOWS 6
 unsigned cfg_emulated_windows(const struct cfg_vm *vm, struct cfg_range *w);
 
 /* Parses the /channels node (after /vms) into sys->channels. Same error contract. */

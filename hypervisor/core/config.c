@@ -185,6 +185,22 @@ static int parse_on_reset(struct parser *p, struct cfg_vm *vm, const char *prop,
 	return 0;
 }
 
+static int parse_on_failure(struct parser *p, struct cfg_vm *vm, const char *prop, const void *v,
+			    int len)
+{
+	const char *s = get_string(p, prop, v, len);
+
+	if (!s)
+		return -ERR_INVAL;
+	if (strcmp(s, "restart") == 0)
+		vm->on_failure = CFG_ON_FAILURE_RESTART;
+	else if (strcmp(s, "stop") == 0)
+		vm->on_failure = CFG_ON_FAILURE_STOP;
+	else
+		return fail(p, prop, "must be \"restart\" or \"stop\" (got \"%s\")", s);
+	return 0;
+}
+
 /* One 32-bit cell in [min, max]. */
 static int get_u32(struct parser *p, const char *prop, const void *v, int len, uint32_t min,
 		   uint32_t max, uint32_t *out)
@@ -233,6 +249,17 @@ static int parse_privileged(struct parser *p, struct cfg_vm *vm, const char *pro
 	if (len != 0)
 		return fail(p, prop, "takes no value (write `privileged;`)");
 	vm->privileged = true;
+	return 0;
+}
+
+static int parse_watchdog(struct parser *p, struct cfg_vm *vm, const char *prop, const void *v,
+			  int len)
+{
+	if (len != 0)
+		return fail(p, prop,
+			    "takes no value (write `watchdog;`; what a failure does is "
+			    "`on-failure`)");
+	vm->watchdog = true;
 	return 0;
 }
 
@@ -389,6 +416,8 @@ static const struct {
     {"initrd", parse_initrd, false},
     {"bootargs", parse_bootargs, false},
     {"on-reset", parse_on_reset, false},
+    {"on-failure", parse_on_failure, false},
+    {"watchdog", parse_watchdog, false},
     {"static-mem", parse_static_mem, false},
     {"direct-map", parse_direct_map, false},
     {"passthrough", parse_passthrough, false},

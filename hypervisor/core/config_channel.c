@@ -21,8 +21,8 @@
 #define CHAN_IPA_FIRST GiB(32)	    /* where chosen windows start: above any RAM we run with */
 #define CHAN_IPA_ALIGN MiB(2)	    /* chosen windows: 2 MiB-aligned (stage-2 blocks) */
 #define PATH_LEN       (16 + CFG_NAME_MAX)
-/* Busy guest-physical ranges of one VM: RAM, 3 emulated windows, passthrough, channels. */
-#define MAX_BUSY (1 + 3 + CFG_MAX_PT * CFG_PT_MAX_REG + CFG_MAX_VM_CHANNELS)
+/* Busy guest-physical ranges of one VM: RAM, emulated windows, passthrough, channels. */
+#define MAX_BUSY (1 + CFG_EMULATED_WINDOWS + CFG_MAX_PT * CFG_PT_MAX_REG + CFG_MAX_VM_CHANNELS)
 
 typedef unsigned long long ull;
 
@@ -315,11 +315,14 @@ static uint64_t choose_ipa(const struct ipa_map *m, uint64_t size)
 	return at + size <= IPA_LIMIT ? at : 0;
 }
 
-/* The highest SPI INTID that neither the VM's devices nor its other doorbells use, or 0. */
+/*
+ * The highest SPI INTID that neither the VM's devices, its watchdog nor its other doorbells
+ * use, or 0.
+ */
 static irq_t choose_doorbell(const struct cfg_vm *vm)
 {
 	for (irq_t id = VGIC_MAX_INTID - 1; id >= VGIC_NR_PRIVATE; id--) {
-		bool used = id == VPL011_SPI;
+		bool used = id == VPL011_SPI || id == vm->watchdog_spi;
 
 		for (unsigned d = 0; d < vm->nr_pt && !used; d++) {
 			for (unsigned i = 0; i < vm->pt[d].nr_irqs; i++)
@@ -412,8 +415,15 @@ int cfg_place_channels(struct cfg_system *sys)
 	if (!sys)
 		return -ERR_INVAL;
 	for (unsigned v = 0; v < sys->nr_vms; v++) {
+		struct cfg_vm *vm = &sys->vms[v];
+
 		if ((ret = place_in_vm(sys, v)) || (ret = list_ends(sys, v)))
 			return ret;
+		/* The watchdog's WS0 SPI: the same choice, after the doorbells. */
+		vm->watchdog_spi = 0;
+		if (vm->watchdog && !(vm->watchdog_spi = choose_doorbell(vm)))
+			return cfg_fail_vm(sys, vm, "watchdog", "VM %s has no free SPI left for it",
+					   vm->name);
 	}
 	return 0;
 }

@@ -11,6 +11,7 @@
 #include <tandem/vgic.h>
 #include <tandem/vpl011.h>
 #include <tandem/vscmi.h>
+#include <tandem/vwdog.h>
 
 #include "config-internal.h"
 
@@ -38,10 +39,20 @@ unsigned cfg_emulated_windows(const struct cfg_vm *vm, struct cfg_range *w)
 	w[1] = (struct cfg_range){VGIC_GICR_BASE, (uint64_t)vm->nr_vcpus * VGIC_GICR_STRIDE,
 				  "GIC redistributors"};
 	w[2] = (struct cfg_range){VPL011_BASE, VPL011_SIZE, "UART"};
-	if (!vm->freq_controller)
-		return 3;
-	w[3] = (struct cfg_range){VSCMI_SHMEM_IPA, VSCMI_SHMEM_SIZE, "SCMI channel"};
-	return 4;
+	{
+		unsigned n = 3;
+
+		if (vm->freq_controller)
+			w[n++] =
+			    (struct cfg_range){VSCMI_SHMEM_IPA, VSCMI_SHMEM_SIZE, "SCMI channel"};
+		if (vm->watchdog) {
+			w[n++] = (struct cfg_range){VWDOG_CONTROL_BASE, VWDOG_FRAME_SIZE,
+						    "watchdog control frame"};
+			w[n++] = (struct cfg_range){VWDOG_REFRESH_BASE, VWDOG_FRAME_SIZE,
+						    "watchdog refresh frame"};
+		}
+		return n;
+	}
 }
 
 static int check_one_static(struct cfg_system *sys, unsigned idx, const struct cfg_machine *m)

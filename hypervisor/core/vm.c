@@ -320,16 +320,20 @@ bool vm_cpu_on(struct vm *vm, struct vcpu *target, ipa_t entry, uint64_t arg)
 	return ok;
 }
 
-void vm_reset(struct vm *vm)
+uint64_t vm_time_us(void)
 {
-	if (vm->cfg->on_reset == CFG_ON_RESET_STOP) {
-		vm_stop(vm, "reset by the guest, on-reset = \"stop\"");
-		return;
-	}
+	uint64_t t = arch_counter_read(), f = arch_counter_freq();
+
+	return t / f * 1000000 + t % f * 1000000 / f;
+}
+
+/* Stops every vCPU and marks the VM restarting; false if it was not running. */
+static bool begin_restart(struct vm *vm)
+{
 	spin_lock(&vm->lock);
 	if (vm->state != VM_RUNNING) { /* already stopping or restarting */
 		spin_unlock(&vm->lock);
-		return;
+		return false;
 	}
 	vm->state = VM_RESTARTING;
 	vm->restart_claimed = false;
@@ -338,8 +342,44 @@ void vm_reset(struct vm *vm)
 		vcpu_kick(&vm->vcpus[i]);
 	}
 	spin_unlock(&vm->lock);
-	log_info("vm %s: reset by the guest, restarting", vm->name);
 	vdev_stop_all(vm); /* e.g. its channels' peers see the link down until the restart */
+	return true;
+}
+
+void vm_reset(struct vm *vm)
+{
+	if (vm->cfg->on_reset == CFG_ON_RESET_STOP) {
+		vm_stop(vm, "reset by the guest, on-reset = \"stop\"");
+		return;
+	}
+	if (begin_restart(vm))
+		log_info("vm %s: reset by the guest, restarting", vm->name);
+}
+
+void vm_fail(struct vm *vm, const char *why)
+{
+	bool loaded = false;
+
+	log_warn("vm %s: failed at %llu us (virtual): %s; on-failure = \"%s\"", vm->name,
+		 (unsigned long long)vm_time_us(), why,
+		 vm->cfg->on_failure == CFG_ON_FAILURE_STOP ? "stop" : "restart");
+	if (vm->cfg->on_failure == CFG_ON_FAILURE_STOP) {
+		vm_stop(vm, why);
+		return;
+	}
+	if (!begin_restart(vm))
+		return;
+	log_info("vm %s: restarting after a failure", vm->name);
+	/*
+	 * The restart runs on the pCPU that leaves the VM's last vCPU (vm_vcpu_left). From a timer
+	 * callback, every vCPU may already be off all pCPUs (blocked in WFI): nobody would leave
+	 * one, so this pCPU claims it. A vCPU still loaded leaves at its next exit and claims it.
+	 */
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		loaded |= __atomic_load_n(&vm->vcpus[i].loaded_on, __ATOMIC_ACQUIRE) != NULL ||
+			  __atomic_load_n(&vm->vcpus[i].sched.running_on, __ATOMIC_ACQUIRE);
+	if (!loaded)
+		vm_vcpu_left(vm);
 }
 
 /* Rebuilds a VM none of whose vCPUs is on a pCPU any more, and starts vCPU 0. */

@@ -13,6 +13,7 @@
 #include <tandem/vm.h>
 #include <tandem/vpl011.h>
 #include <tandem/vscmi.h>
+#include <tandem/vwdog.h>
 
 /* Interrupt specifier cells of arm,gic-v3 (Linux bindings: interrupt-controller/arm,gic-v3). */
 #define GIC_SPI		0
@@ -243,6 +244,24 @@ static void node_channel(struct fdt_writer *w, const struct cfg_channel_end *end
 	fdt_w_end_node(w);
 }
 
+/* The SBSA generic watchdog (vwdog.h): both frames, its WS0 interrupt (a level, like WS0). */
+static void node_watchdog(struct fdt_writer *w, const struct cfg_vm *vm)
+{
+	const uint32_t irq[3] = {GIC_SPI, SPI(vm->watchdog_spi), IRQ_LEVEL_HIGH};
+	uint32_t reg[8]; /* the control frame first, then the refresh frame */
+	char name[32];
+
+	reg_cells(reg, VWDOG_CONTROL_BASE, VWDOG_FRAME_SIZE);
+	reg_cells(reg + 4, VWDOG_REFRESH_BASE, VWDOG_FRAME_SIZE);
+	snprintf_td(name, sizeof(name), "watchdog@%lx", VWDOG_CONTROL_BASE);
+	fdt_w_begin_node(w, name);
+	fdt_w_prop_string(w, "compatible", "arm,sbsa-gwdt");
+	fdt_w_prop_cells(w, "reg", reg, 8);
+	fdt_w_prop_cells(w, "interrupts", irq, 3);
+	fdt_w_prop_u32(w, "interrupt-parent", GUEST_DTB_PHANDLE_GIC);
+	fdt_w_end_node(w);
+}
+
 int guest_dtb_build(struct vm *vm, void *buf, size_t cap, ipa_t initrd_start, uint64_t initrd_size)
 {
 	struct fdt_writer w;
@@ -284,6 +303,8 @@ int guest_dtb_build(struct vm *vm, void *buf, size_t cap, ipa_t initrd_start, ui
 	for (unsigned i = 0; vm->cfg && i < vm->cfg->nr_channels; i++)
 		node_channel(&w, &vm->cfg->channels[i]);
 	vscmi_dtb_nodes(&w, vm);
+	if (vm->cfg && vm->cfg->watchdog)
+		node_watchdog(&w, vm->cfg);
 	fdt_w_end_node(&w);
 
 	ret = fdt_w_finish(&w);

@@ -35,6 +35,11 @@ enum cfg_on_reset {
 	CFG_ON_RESET_STOP,	  /* the VM stays stopped */
 };
 
+enum cfg_on_failure {
+	CFG_ON_FAILURE_RESTART = 0, /* a failed VM (watchdog WS1, fatal fault) restarts */
+	CFG_ON_FAILURE_STOP,	    /* it stays stopped */
+};
+
 enum cfg_sched {
 	CFG_SCHED_DYNAMIC = 0, /* EDF reservations + weighted slack, overcommit allowed */
 	CFG_SCHED_BIND,	       /* one vCPU per pCPU, no scheduler tick */
@@ -103,6 +108,9 @@ struct cfg_vm {
 	struct cfg_image initrd;	 /* "initrd": optional */
 	char bootargs[CFG_BOOTARGS_MAX]; /* "bootargs": optional, "" if absent */
 	enum cfg_on_reset on_reset;	 /* "on-reset": "restart" (default) or "stop" */
+	enum cfg_on_failure on_failure;	 /* "on-failure": "restart" (default) or "stop" */
+	bool watchdog;			 /* "watchdog": an emulated SBSA generic watchdog */
+	irq_t watchdog_spi;		 /* its WS0 SPI (INTID; cfg_place_channels) */
 	uint32_t pool;			 /* index into cfg_system.pools ("pool"; default pool0) */
 	bool privileged;		 /* "privileged": may use the control hypercalls */
 	uint32_t budget_us, period_us;	 /* "budget-us"/"period-us": each vCPU's reservation */

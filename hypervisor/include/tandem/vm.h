@@ -72,6 +72,14 @@ void vm_reset(struct vm *vm);
  * TLB entries invalidated, every device reset: vdev_reset_all) and starts vCPU 0 again.
  */
 void vm_vcpu_left(struct vm *vm);
+/*
+ * The VM has failed (its watchdog's WS1, a fatal fault): logs why with a virtual time stamp,
+ * then applies its on-failure policy: vm_stop(), or the restart vm_reset() does. Callable
+ * from one of its vCPUs' traps or from a timer callback on any pCPU.
+ */
+void vm_fail(struct vm *vm, const char *why);
+/* The virtual counter (== the physical one: CNTVOFF is 0) in microseconds, for the log. */
+uint64_t vm_time_us(void);
 /* Starts target at entry (PSCI CPU_ON) if the VM runs and target is off; false otherwise. */
 bool vm_cpu_on(struct vm *vm, struct vcpu *target, ipa_t entry, uint64_t arg);
 /* The vCPU of vm whose virtual MPIDR matches, or NULL. */
