@@ -456,6 +456,24 @@ static void test_on_reset(void **state)
 	       "config: /vms/linux: on-reset: must be a NUL-terminated string");
 }
 
+static void test_watchdog_and_on_failure(void **state)
+{
+	assert_int_equal(parse_vm(GOOD), 0);
+	assert_false(sys.vms[0].watchdog);
+	assert_int_equal(sys.vms[0].on_failure, CFG_ON_FAILURE_RESTART);
+	assert_int_equal(parse_vm(GOOD " watchdog; on-failure = \"stop\";"), 0);
+	assert_true(sys.vms[0].watchdog);
+	assert_int_equal(sys.vms[0].on_failure, CFG_ON_FAILURE_STOP);
+	assert_int_equal(parse_vm(GOOD " on-failure = \"restart\";"), 0);
+	assert_int_equal(sys.vms[0].on_failure, CFG_ON_FAILURE_RESTART);
+	expect(parse_vm(GOOD " on-failure = \"failover\";"),
+	       "config: /vms/linux: on-failure: must be \"restart\" or \"stop\" (got "
+	       "\"failover\")");
+	expect(parse_vm(GOOD " watchdog = <10>;"),
+	       "config: /vms/linux: watchdog: takes no value (write `watchdog;`; what a failure "
+	       "does is `on-failure`)");
+}
+
 static void test_unknown_and_duplicate(void **state)
 {
 	expect(parse_vm("cpus = <2>; memory = <0x0 0x20000000>; colour = \"blue\"; kernel = "
@@ -839,6 +857,7 @@ int main(void)
 	    cmocka_unit_test(test_images),
 	    cmocka_unit_test(test_bootargs),
 	    cmocka_unit_test(test_on_reset),
+	    cmocka_unit_test(test_watchdog_and_on_failure),
 	    cmocka_unit_test(test_unknown_and_duplicate),
 	    cmocka_unit_test(test_pools),
 	    cmocka_unit_test(test_pool_rules),

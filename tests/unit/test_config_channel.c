@@ -115,6 +115,21 @@ static void test_one_channel(void **state)
 	assert_int_equal(sys.channels[0].ipa[1], 0x800000000ULL);
 }
 
+/* The watchdog's WS0 SPI: the highest free one after the doorbells, in that VM only. */
+static void test_watchdog_spi(void **state)
+{
+	assert_int_equal(parse("ttu { vms = \"rtos\", \"linux\"; size = <0x0 0x40000>; };"), 0);
+	sys.vms[1].watchdog = true;
+	assert_int_equal(cfg_place_channels(&sys), 0);
+	assert_int_equal(sys.vms[1].channels[0].doorbell, 127);
+	assert_int_equal(sys.vms[1].watchdog_spi, 126);
+	assert_int_equal(sys.vms[0].watchdog_spi, 0);
+	/* Placed again (idempotent): the doorbell does not move onto the watchdog's SPI. */
+	assert_int_equal(cfg_place_channels(&sys), 0);
+	assert_int_equal(sys.vms[1].channels[0].doorbell, 127);
+	assert_int_equal(sys.vms[1].watchdog_spi, 126);
+}
+
 static void test_placement(void **state)
 {
 	const struct cfg_channel_end *e;
@@ -285,10 +300,11 @@ static void test_resources(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_one_channel),		cmocka_unit_test(test_placement),
-	    cmocka_unit_test(test_vms_rules),		cmocka_unit_test(test_size_rules),
-	    cmocka_unit_test(test_ipa_rules),		cmocka_unit_test(test_syntax_rules),
-	    cmocka_unit_test(test_passthrough_avoided), cmocka_unit_test(test_resources),
+	    cmocka_unit_test(test_watchdog_spi), cmocka_unit_test(test_one_channel),
+	    cmocka_unit_test(test_placement),	 cmocka_unit_test(test_vms_rules),
+	    cmocka_unit_test(test_size_rules),	 cmocka_unit_test(test_ipa_rules),
+	    cmocka_unit_test(test_syntax_rules), cmocka_unit_test(test_passthrough_avoided),
+	    cmocka_unit_test(test_resources),
 	};
 	int ret = cmocka_run_group_tests(tests, NULL, NULL);
 

@@ -117,8 +117,8 @@ static int setup(void **state)
 	return 0;
 }
 
-static uint64_t access(struct vm *v, ipa_t frame, uint64_t off, unsigned size, bool write,
-		       uint64_t value)
+static uint64_t wd_access(struct vm *v, ipa_t frame, uint64_t off, unsigned size, bool write,
+			  uint64_t value)
 {
 	struct mmio_access acc = {
 	    .addr = frame + off, .offset = off, .size = size, .write = write, .value = value};
@@ -135,12 +135,12 @@ static uint64_t access(struct vm *v, ipa_t frame, uint64_t off, unsigned size, b
 
 static uint32_t rd(struct vm *v, ipa_t frame, uint64_t off)
 {
-	return (uint32_t)access(v, frame, off, 4, false, 0);
+	return (uint32_t)wd_access(v, frame, off, 4, false, 0);
 }
 
 static void wr(struct vm *v, ipa_t frame, uint64_t off, uint32_t value)
 {
-	access(v, frame, off, 4, true, value);
+	wd_access(v, frame, off, 4, true, value);
 }
 
 #define CTRL VWDOG_CONTROL_BASE
@@ -148,7 +148,7 @@ static void wr(struct vm *v, ipa_t frame, uint64_t off, uint32_t value)
 
 static uint64_t wcv(struct vm *v)
 {
-	return access(v, CTRL, VWDOG_WCV, 8, false, 0);
+	return wd_access(v, CTRL, VWDOG_WCV, 8, false, 0);
 }
 
 /* Runs the last armed timer at its expiry, as timer_irq would. */
@@ -267,7 +267,7 @@ static void test_wcv_write_moves_comparator(void **state)
 
 	fake_arch.counter = 100;
 	t = enable(&vm_a);
-	access(&vm_a, CTRL, VWDOG_WCV, 8, true, 0x123456789aULL);
+	wd_access(&vm_a, CTRL, VWDOG_WCV, 8, true, 0x123456789aULL);
 	assert_int_equal(wcv(&vm_a), 0x123456789aULL);
 	assert_int_equal(t->expires, 0x123456789aULL);
 	wr(&vm_a, CTRL, VWDOG_WCV + 4, 0x7);
@@ -302,13 +302,13 @@ static void test_bad_sizes_ignored(void **state)
 {
 	fake_arch.counter = 100;
 	enable(&vm_a);
-	assert_int_equal(access(&vm_a, CTRL, VWDOG_WCS, 1, false, 0), 0);
-	assert_int_equal(access(&vm_a, CTRL, VWDOG_WCS, 2, false, 0), 0);
-	assert_int_equal(access(&vm_a, CTRL, VWDOG_WOR, 8, false, 0), 0);
-	access(&vm_a, CTRL, VWDOG_WCS, 1, true, 0); /* would disable */
-	access(&vm_a, CTRL, VWDOG_WOR, 8, true, 5); /* would refresh with WOR 5 */
-	access(&vm_a, REFR, VWDOG_WRR, 8, true, 0); /* would refresh */
-	access(&vm_a, REFR, VWDOG_WRR, 2, true, 0); /* would refresh */
+	assert_int_equal(wd_access(&vm_a, CTRL, VWDOG_WCS, 1, false, 0), 0);
+	assert_int_equal(wd_access(&vm_a, CTRL, VWDOG_WCS, 2, false, 0), 0);
+	assert_int_equal(wd_access(&vm_a, CTRL, VWDOG_WOR, 8, false, 0), 0);
+	wd_access(&vm_a, CTRL, VWDOG_WCS, 1, true, 0); /* would disable */
+	wd_access(&vm_a, CTRL, VWDOG_WOR, 8, true, 5); /* would refresh with WOR 5 */
+	wd_access(&vm_a, REFR, VWDOG_WRR, 8, true, 0); /* would refresh */
+	wd_access(&vm_a, REFR, VWDOG_WRR, 2, true, 0); /* would refresh */
 	assert_int_equal(rd(&vm_a, CTRL, VWDOG_WCS), VWDOG_WCS_EN);
 	assert_int_equal(rd(&vm_a, CTRL, VWDOG_WOR), WOR_TICKS);
 	assert_int_equal(wcv(&vm_a), 100 + WOR_TICKS);
