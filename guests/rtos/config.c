@@ -73,6 +73,8 @@ void config_parse(const char *args, struct rtos_config *c)
 			c->lat_hist = !strncmp(v, "on", 2);
 		else if (word_is(w, len, "lat", &v))
 			c->lat_off = !strncmp(v, "off", 3);
+		else if (word_is(w, len, "conform", &v))
+			c->conform = number(v, w + len) != 0;
 		else if (word_is(w, len, "clock", &v))
 			c->clock_phys = !strncmp(v, "phys", 4);
 		else if (word_is(w, len, "maxcpus", &v))

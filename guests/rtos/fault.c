@@ -5,6 +5,7 @@
  * running code announced in its CPU's fault_fixup (the fuzzer) is not one: it resumes there.
  */
 #include "arch.h"
+#include "conform.h"
 #include "console.h"
 #include "percpu.h"
 #include "sched.h"
@@ -34,6 +35,15 @@ static const char *ec_name(unsigned ec)
 		return "SP alignment";
 	case 0x2f:
 		return "SError";
+	case 0x30:
+	case 0x31:
+		return "breakpoint";
+	case 0x32:
+	case 0x33:
+		return "software step";
+	case 0x34:
+	case 0x35:
+		return "watchpoint";
 	case 0x3c:
 		return "BRK";
 	default:
@@ -82,7 +92,7 @@ static bool fixed_up(struct exc_frame *f)
 
 void sync_handle(struct exc_frame *f)
 {
-	if (fixed_up(f))
+	if (fixed_up(f) || conform_debug_exception(f))
 		return;
 	report("sync", f);
 	stop_task_or_cpu();

@@ -7,6 +7,7 @@
 #include "arch.h"
 #include "bench.h"
 #include "config.h"
+#include "conform.h"
 #include "console.h"
 #include "fuzz.h"
 #include "gic.h"
@@ -112,6 +113,8 @@ void rtos_main(uintptr_t dtb, uint64_t el)
 		kprintf("RTOS: cannot run: %s initialisation failed\n", gic->name);
 		halt();
 	}
+	if (cfg.conform)
+		conform_run(); /* before the scheduler owns a timer */
 	timer_init_cpu(timer_intid(&plat));
 	irq_register(SGI_RESCHED, resched_irq, NULL);
 	gic->enable(SGI_RESCHED, 0);

@@ -28,6 +28,7 @@ static void wake_timer_fired(struct timer *timer)
 void vcpu_init_sched(struct vcpu *vcpu)
 {
 	timer_init(&vcpu->wake_timer, wake_timer_fired);
+	vtimer_vcpu_init(vcpu);
 }
 
 void vcpu_start(struct vcpu *vcpu, ipa_t entry, uint64_t arg)
@@ -37,6 +38,7 @@ void vcpu_start(struct vcpu *vcpu, ipa_t entry, uint64_t arg)
 	arch_vcpu_reset(vcpu, entry, arg);
 	arch_vcpu_set_idle_traps(vcpu, pool->trap_wfi, pool_traps_wfe(pool));
 	vgic_vcpu_init(vcpu);
+	vtimer_vcpu_reset(vcpu);
 	__atomic_store_n(&vcpu->state, VCPU_RUNNABLE, __ATOMIC_SEQ_CST);
 	pool_wake(vcpu);
 }

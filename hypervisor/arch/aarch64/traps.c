@@ -17,6 +17,7 @@
 #include <tandem/stats.h>
 #include <tandem/vcpu.h>
 #include <tandem/vm.h>
+#include <tandem/vtimer.h>
 
 #include "id_regs.h"
 #include "trap_decode.h"
@@ -119,6 +120,14 @@ static void trap_sysreg(struct vcpu *vcpu, struct guest_regs *r, uint64_t esr)
 		if (!read)
 			vgic_sgi_write(vcpu, reg_read(r, rt), true);
 		return;
+	case SYSREG(3, 3, 14, 2, 0): /* CNTP_TVAL_EL0: the emulated EL1 physical timer */
+	case SYSREG(3, 3, 14, 2, 1): /* CNTP_CTL_EL0 */
+	case SYSREG(3, 3, 14, 2, 2): /* CNTP_CVAL_EL0 */
+		if (read)
+			reg_write(r, rt, vtimer_phys_read(vcpu, (enum vtimer_reg)op2));
+		else
+			vtimer_phys_write(vcpu, (enum vtimer_reg)op2, reg_read(r, rt));
+		return;
 	case SYSREG(2, 0, 0, 2, 2): /* MDSCR_EL1: kept per vCPU, debug itself is not offered */
 		if (read)
 			reg_write(r, rt, vcpu->ctx.sys.mdscr_el1);
@@ -131,8 +140,8 @@ static void trap_sysreg(struct vcpu *vcpu, struct guest_regs *r, uint64_t esr)
 		return;
 	}
 	/*
-	 * Debug (op0 = 2), PMU and the EL1 physical timer (CNTP_*) read as zero and
-	 * ignore writes: the guest sees them but they do nothing (docs/design.md).
+	 * Debug (op0 = 2), PMU and the rest of the timer space read as zero and ignore
+	 * writes: the guest sees them but they do nothing (docs/design.md).
 	 */
 	if (s.op0 == 2 || (s.op0 == 3 && s.crn == 9) || (s.op0 == 3 && s.op1 == 3 && s.crn == 14)) {
 		if (read)

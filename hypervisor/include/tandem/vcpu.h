@@ -9,6 +9,7 @@
 #include <tandem/timer.h>
 #include <tandem/types.h>
 #include <tandem/vgic.h>
+#include <tandem/vtimer.h>
 
 struct vm;
 struct pcpu;
@@ -43,6 +44,7 @@ struct vcpu {
 	struct pcpu *last_pcpu;		 /* where it ran last (migration statistics) */
 	volatile bool held;		 /* being moved between pools: not schedulable meanwhile */
 	struct timer wake_timer;	 /* stands in for its virtual timer while blocked */
+	struct vtimer_phys ptimer;	 /* its EL1 physical timer, emulated (vtimer.c) */
 };
 
 /* Its state in the console dumps. */
@@ -71,7 +73,7 @@ static inline bool vcpu_schedulable(const struct vcpu *vcpu)
 uint64_t vcpu_mpidr(const struct vcpu *vcpu);
 /* Marks a vCPU runnable at entry with x0 = arg (boot CPU or PSCI CPU_ON) and kicks its pCPU. */
 void vcpu_start(struct vcpu *vcpu, ipa_t entry, uint64_t arg);
-/* One-time set-up of its scheduling timer (VM creation). */
+/* One-time set-up of its scheduling timer and emulated physical timer (VM creation). */
 void vcpu_init_sched(struct vcpu *vcpu);
 /* Wakes a vCPU blocked in WFI, or makes a running vCPU notice new interrupts. */
 void vcpu_kick(struct vcpu *vcpu);

@@ -113,6 +113,12 @@ void vgic_inject(struct vm *vm, struct vcpu *vcpu, irq_t intid);
 void vgic_inject_hw(struct vcpu *vcpu, irq_t vintid, irq_t pintid);
 /* The vCPU the guest routes SPI intid to (GICD_IROUTER), or NULL if none of its vCPUs. */
 struct vcpu *vgic_spi_target(struct vm *vm, irq_t intid);
+/*
+ * Samples the line of a timer PPI of vcpu (vtimer_line()) and makes the interrupt's pending
+ * state follow it. The physical timer's line is exact; the virtual timer's is only ever
+ * lowered here (its rise comes as the physical PPI 27, hardware-linked).
+ */
+void vgic_resample_timer(struct vcpu *vcpu, irq_t intid);
 /* Drives a level-sensitive SPI line (emulated devices). */
 void vgic_set_level(struct vm *vm, irq_t intid, bool level);
 

@@ -122,6 +122,11 @@ void vgic_irq_mark_live(struct vm *vm, struct vcpu *rd, irq_t intid);
 /* Adds to kicks the vCPU that irq would be delivered to, if it is deliverable now. */
 void vgic_irq_want_kick(struct vm *vm, struct vcpu *rd, struct vgic_irq *irq,
 			vgic_kickset_t *kicks);
+/*
+ * Timer PPI intid of rd sampled now (vgic_resample_timer(), rd's lock held): its level follows
+ * the line; the virtual timer's is only lowered. Adds the vCPU to kicks if it became deliverable.
+ */
+void vgic_resample_timer_locked(struct vcpu *rd, irq_t intid, vgic_kickset_t *kicks);
 /* Maps a GICD_IROUTER value to a vCPU index (VGIC_TARGET_NONE if none matches). */
 uint16_t vgic_route_target(const struct vm *vm, uint64_t irouter);
 /* Kicks every vCPU in the set that is not running on the calling pCPU. No vGIC lock held. */

@@ -52,6 +52,14 @@ static void fold_lrs(struct vcpu *vcpu, vgic_kickset_t *kicks)
 		irq->lr = -1;
 		lp = irqchip_lr_has(val, IRQCHIP_LR_PENDING);
 		la = irqchip_lr_has(val, IRQCHIP_LR_ACTIVE);
+		if (lp && !la && irq->hw_intid && intid == PPI_VIRT_TIMER) {
+			/*
+			 * Presented but not taken yet: if the guest stopped its timer meanwhile the
+			 * line is low and the interrupt goes, from the LR too (the next flush).
+			 */
+			vgic_resample_timer_locked(vcpu, intid, kicks);
+			lp = vgic_irq_pending(irq);
+		}
 		irq->active = la;
 		/* Deactivated, or acknowledged (its pending state went, its active state came). */
 		if (!la || (irqchip_lr_has(written, IRQCHIP_LR_PENDING) && !lp))
@@ -69,6 +77,12 @@ static void fold_lrs(struct vcpu *vcpu, vgic_kickset_t *kicks)
 			if (!irqchip_lr_has(val, IRQCHIP_LR_HW))
 				irqchip_deactivate(irq->hw_intid);
 			irq->hw_intid = 0;
+			/*
+			 * A level PPI: the physical interrupt, deactivated, samples the line from
+			 * now on and fires again while the timer's condition holds.
+			 */
+			if (!irq->edge && intid < VGIC_NR_PRIVATE)
+				irq->level = false;
 		}
 		/* An SPI re-routed while it sat here goes to its new target. */
 		if (intid >= VGIC_NR_PRIVATE && !la && irq->target != vcpu->id)
@@ -375,7 +389,7 @@ void vgic_vcpu_save(struct vcpu *vcpu)
 		if (!irq->hw_intid)
 			continue;
 		irq->hw_active =
-		    irqchip_private_active(irq->hw_intid) && (irq->active || irq->pending);
+		    irqchip_private_active(irq->hw_intid) && (irq->active || vgic_irq_pending(irq));
 		irqchip_deactivate(irq->hw_intid);
 		if (!irq->hw_active)
 			irq->hw_intid = 0;
@@ -400,6 +414,7 @@ void vgic_vcpu_save(struct vcpu *vcpu)
 void vgic_vcpu_restore(struct vcpu *vcpu)
 {
 	struct vgic_vcpu *vv = &vcpu->vgic;
+	vgic_kickset_t kicks = 0;
 
 	if (vv->lr_live) {
 		log_error("vgic: VM %s vCPU %u: restored without a save", vcpu->vm->name, vcpu->id);
@@ -415,11 +430,14 @@ void vgic_vcpu_restore(struct vcpu *vcpu)
 		vv->lrs[i] = (struct irqchip_lr){0};
 	irqchip_write_lrs(vv->lrs, (uint32_t)((1ULL << vv->nr_lrs) - 1), 0);
 	vv->lr_used = 0;
+	/* Back from a deschedule: the virtual timer's line may have gone meanwhile (see fold). */
+	if (vv->private_irqs[PPI_VIRT_TIMER].level)
+		vgic_resample_timer_locked(vcpu, PPI_VIRT_TIMER, &kicks);
 	for (unsigned i = 16; i < VGIC_NR_PRIVATE; i++) {
 		struct vgic_irq *irq = &vv->private_irqs[i];
 
 		/* Not pending nor active any more (cleared meanwhile by another vCPU): let go. */
-		if (irq->hw_intid && irq->hw_active && (irq->active || irq->pending))
+		if (irq->hw_intid && irq->hw_active && (irq->active || vgic_irq_pending(irq)))
 			irqchip_set_private_active(irq->hw_intid, true);
 		else if (irq->hw_intid && irq->hw_active)
 			irq->hw_intid = 0;
@@ -427,4 +445,5 @@ void vgic_vcpu_restore(struct vcpu *vcpu)
 	}
 	vv->loaded = true;
 	spin_unlock(&vv->lock);
+	vgic_kick_set(vcpu->vm, kicks);
 }

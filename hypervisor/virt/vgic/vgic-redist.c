@@ -13,6 +13,9 @@
 #define GICR_TYPER_LAST	    (1ULL << 4)
 #define GICR_WAKER_SLEEP    (1u << 1) /* ProcessorSleep */
 #define GICR_WAKER_CHILDREN (1u << 2) /* ChildrenAsleep */
+#define GICR_ISENABLER0	    0x0100 /* in the SGI_base frame */
+#define GICR_ISPENDR0	    0x0200
+#define GICR_ICPENDR0	    0x0280
 
 static unsigned bad_frame_logs;
 
@@ -52,10 +55,10 @@ static const struct vgic_reg rd_regs[] = {
 
 static const struct vgic_reg sgi_regs[] = {
     {0x0080, 4, VGIC_SZ(4), vgic_read_group, vgic_write_group},	     /* IGROUPR0 */
-    {0x0100, 4, VGIC_SZ(4), vgic_read_enable, vgic_write_senable},   /* ISENABLER0 */
+    {GICR_ISENABLER0, 4, VGIC_SZ(4), vgic_read_enable, vgic_write_senable},
     {0x0180, 4, VGIC_SZ(4), vgic_read_enable, vgic_write_cenable},   /* ICENABLER0 */
-    {0x0200, 4, VGIC_SZ(4), vgic_read_pending, vgic_write_spending}, /* ISPENDR0 */
-    {0x0280, 4, VGIC_SZ(4), vgic_read_pending, vgic_write_cpending}, /* ICPENDR0 */
+    {GICR_ISPENDR0, 4, VGIC_SZ(4), vgic_read_pending, vgic_write_spending},
+    {GICR_ICPENDR0, 4, VGIC_SZ(4), vgic_read_pending, vgic_write_cpending},
     {0x0300, 4, VGIC_SZ(4), vgic_read_active, vgic_write_sactive},   /* ISACTIVER0 */
     {0x0380, 4, VGIC_SZ(4), vgic_read_active, vgic_write_cactive},   /* ICACTIVER0 */
     {0x0400, 0x20, VGIC_SZ(1) | VGIC_SZ(4), vgic_read_priority, vgic_write_priority},
@@ -63,6 +66,27 @@ static const struct vgic_reg sgi_regs[] = {
     {0x0d00, 4, VGIC_SZ(4), vgic_read_zero, vgic_write_ignore},	  /* IGRPMODR0 */
     {0x0e00, 4, VGIC_SZ(4), vgic_read_zero, vgic_write_ignore},	  /* NSACR */
 };
+
+/*
+ * Where the guest can notice that its virtual timer's line dropped (it wrote CNTV_CTL_EL0 or
+ * CNTV_CVAL_EL0 without a trap): enabling PPI 27, clearing its pending state, reading the
+ * pending registers. The line is re-sampled there, so that an interrupt whose condition went
+ * is neither shown pending nor delivered, as with the redistributor's level input.
+ */
+static bool timer_line_looked_at(uint32_t off, const struct mmio_access *acc)
+{
+	uint64_t bit = 1ULL << PPI_VIRT_TIMER;
+
+	switch (off) {
+	case GICR_SGI_BASE + GICR_ISENABLER0:
+		return acc->write && (acc->value & bit);
+	case GICR_SGI_BASE + GICR_ISPENDR0:
+		return !acc->write;
+	case GICR_SGI_BASE + GICR_ICPENDR0:
+		return !acc->write || (acc->value & bit);
+	}
+	return false;
+}
 
 int vgic_redist_mmio(struct vcpu *vcpu, struct mmio_access *acc, void *opaque)
 {
@@ -83,6 +107,8 @@ int vgic_redist_mmio(struct vcpu *vcpu, struct mmio_access *acc, void *opaque)
 	c.rd = &vm->vcpus[idx];
 	snprintf_td(frame, sizeof(frame), off < GICR_SGI_BASE ? "GICR%u" : "GICR%u_SGI", idx);
 	spin_lock(&c.rd->vgic.lock);
+	if (timer_line_looked_at(off, acc))
+		vgic_resample_timer_locked(c.rd, PPI_VIRT_TIMER, &c.kicks);
 	if (off < GICR_SGI_BASE)
 		vgic_reg_access(&c, rd_regs, ARRAY_SIZE(rd_regs), off, acc, frame);
 	else

@@ -14,6 +14,7 @@
 #include <tandem/string.h>
 #include <tandem/vcpu.h>
 #include <tandem/vm.h>
+#include <tandem/vtimer.h>
 
 #include "vgic-internal.h"
 
@@ -248,7 +249,7 @@ void vgic_inject_hw(struct vcpu *vcpu, irq_t vintid, irq_t pintid)
 		return;
 	}
 	spin_lock(lock);
-	if (irq->pending || irq->active || irq->lr >= 0) {
+	if (vgic_irq_pending(irq) || irq->active || irq->lr >= 0) {
 		/*
 		 * Still in flight: the physical interrupt stays active until the guest
 		 * deactivates this one. Link it if a software injection got there first,
@@ -256,6 +257,17 @@ void vgic_inject_hw(struct vcpu *vcpu, irq_t vintid, irq_t pintid)
 		 */
 		if (!irq->hw_intid && irq->lr < 0)
 			irq->hw_intid = pintid;
+	} else if (private && !irq->edge) {
+		/*
+		 * A level PPI (the virtual timer): the line is high, nothing is latched. Its pending
+		 * state follows the line (re-sampled where the guest can have dropped it), as the
+		 * redistributor's does for the physical one (IHI 0069 4.1.1).
+		 */
+		irq->hw_intid = pintid;
+		irq->level = true;
+		vgic_irq_mark_live(vm, vcpu, vintid);
+		vgic_irq_want_kick(vm, vcpu, irq, &kicks);
+		vcpu->stats.injected++;
 	} else {
 		irq->hw_intid = pintid;
 		make_pending(vm, private ? vcpu : NULL, vintid, irq, &kicks);
@@ -266,6 +278,33 @@ void vgic_inject_hw(struct vcpu *vcpu, irq_t vintid, irq_t pintid)
 	}
 	spin_unlock(lock);
 	vgic_kick_set(vm, kicks);
+}
+
+void vgic_resample_timer_locked(struct vcpu *rd, irq_t intid, vgic_kickset_t *kicks)
+{
+	struct vgic_irq *irq = &rd->vgic.private_irqs[intid];
+	bool level;
+
+	if (!vtimer_line(rd, intid, &level) || level == irq->level)
+		return;
+	if (level && intid == PPI_VIRT_TIMER)
+		return; /* the physical PPI 27 brings it, hardware-linked (vgic_inject_hw) */
+	irq->level = level;
+	if (level) {
+		vgic_irq_mark_live(rd->vm, rd, intid);
+		vgic_irq_want_kick(rd->vm, rd, irq, kicks);
+		rd->stats.injected++;
+	}
+}
+
+void vgic_resample_timer(struct vcpu *vcpu, irq_t intid)
+{
+	vgic_kickset_t kicks = 0;
+
+	spin_lock(&vcpu->vgic.lock);
+	vgic_resample_timer_locked(vcpu, intid, &kicks);
+	spin_unlock(&vcpu->vgic.lock);
+	vgic_kick_set(vcpu->vm, kicks);
 }
 
 struct vcpu *vgic_spi_target(struct vm *vm, irq_t intid)
