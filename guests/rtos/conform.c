@@ -428,16 +428,16 @@ static void check_debug_regs(void)
 
 #define BVR(n)                                                                                     \
 	if (n < brps) {                                                                            \
-		write_sysreg(v + (n) * 4, dbgbvr##n##_el1);                                        \
+		write_sysreg(v + (n)*4, dbgbvr##n##_el1);                                          \
 		isb();                                                                             \
-		ok &= read_sysreg(dbgbvr##n##_el1) == v + (n) * 4;                                 \
+		ok &= read_sysreg(dbgbvr##n##_el1) == v + (n)*4;                                   \
 		write_sysreg(0, dbgbvr##n##_el1);                                                  \
 	}
 #define WVR(n)                                                                                     \
 	if (n < wrps) {                                                                            \
-		write_sysreg(v + (n) * 8, dbgwvr##n##_el1);                                        \
+		write_sysreg(v + (n)*8, dbgwvr##n##_el1);                                          \
 		isb();                                                                             \
-		ok &= read_sysreg(dbgwvr##n##_el1) == v + (n) * 8;                                 \
+		ok &= read_sysreg(dbgwvr##n##_el1) == v + (n)*8;                                   \
 		write_sysreg(0, dbgwvr##n##_el1);                                                  \
 	}
 	BVR(0) BVR(1) BVR(2) BVR(3) BVR(4) BVR(5) BVR(6) BVR(7);

@@ -66,6 +66,14 @@ void vgic_vcpu_init(struct vcpu *vcpu)
 {
 }
 
+void vtimer_vcpu_init(struct vcpu *vcpu)
+{
+}
+
+void vtimer_vcpu_reset(struct vcpu *vcpu)
+{
+}
+
 void pool_wake(struct vcpu *vcpu)
 {
 }

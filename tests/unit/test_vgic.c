@@ -98,6 +98,17 @@ void vcpu_kick(struct vcpu *vcpu)
 	kicks[vcpu->id]++;
 }
 
+/* The timers' lines as vtimer.c would sample them: -1 cannot be sampled, else the level. */
+static int timer_line[VGIC_NR_PRIVATE];
+
+bool vtimer_line(const struct vcpu *vcpu, irq_t intid, bool *level)
+{
+	if (intid >= VGIC_NR_PRIVATE || timer_line[intid] < 0)
+		return false;
+	*level = timer_line[intid] != 0;
+	return true;
+}
+
 int mmio_register(struct vm *v, ipa_t base, uint64_t size, mmio_handler_fn handler, void *opaque)
 {
 	if (mmio_register_ret)
@@ -198,6 +209,7 @@ static int setup_n(unsigned nr_vcpus, unsigned nr_lrs)
 	fake_gic_reset(nr_lrs);
 	memset(&vm, 0, sizeof(vm));
 	memset(kicks, 0, sizeof(kicks));
+	memset(timer_line, 0xff, sizeof(timer_line)); /* -1: not sampled unless a test says */
 	mmio_register_ret = 0;
 	vm.name = "test";
 	vm.nr_vcpus = nr_vcpus;
@@ -589,6 +601,69 @@ static void test_inject_hw_vtimer(void **state)
 	assert_int_equal(LR_HW(fake_gic.lr[0]), 1);
 }
 
+/* Issue 12 item 1: the virtual timer's pending state follows its line (ENABLE && ISTATUS &&
+ * !IMASK). */
+static void test_vtimer_line_dropped_while_disabled(void **state)
+{
+	struct vcpu *v0 = &vm.vcpus[0];
+
+	timer_line[PPI_VTIMER] = 1;
+	vgic_inject_hw(v0, PPI_VTIMER, PPI_VTIMER); /* fires while disabled at the GICR */
+	fake_gic.ppi_active |= 1u << PPI_VTIMER;
+	assert_true(gicr_rd(0, GICR_ISPENDR0, 4) & bit(PPI_VTIMER)); /* line high: pending */
+	timer_line[PPI_VTIMER] = 0; /* the guest writes CNTV_CTL_EL0 = 0 */
+	assert_false(gicr_rd(0, GICR_ISPENDR0, 4) & bit(PPI_VTIMER));
+	gicr_wr(0, GICR_ISENABLER0, 4, bit(PPI_VTIMER));
+	vgic_flush(v0);
+	assert_int_equal(nr_valid_lrs(), 0); /* not delivered */
+	assert_false(vgic_vcpu_pending(v0));
+	assert_int_equal(fake_gic.nr_deactivated, 1); /* the physical one is let go */
+	assert_int_equal(fake_gic.deactivated[0], PPI_VTIMER);
+}
+
+static void test_vtimer_line_held_is_delivered_on_enable(void **state)
+{
+	struct vcpu *v0 = &vm.vcpus[0];
+
+	timer_line[PPI_VTIMER] = 1;
+	vgic_inject_hw(v0, PPI_VTIMER, PPI_VTIMER);
+	gicr_wr(0, GICR_ISENABLER0, 4, bit(PPI_VTIMER));
+	vgic_flush(v0);
+	assert_int_equal(LR_STATE(fake_gic.lr[0]), ST_PENDING);
+	assert_int_equal(LR_HW(fake_gic.lr[0]), 1);
+}
+
+static void test_vtimer_presented_then_dropped_leaves_lr(void **state)
+{
+	struct vcpu *v0 = &vm.vcpus[0];
+
+	gicr_wr(0, GICR_ISENABLER0, 4, bit(PPI_VTIMER));
+	timer_line[PPI_VTIMER] = 1;
+	vgic_inject_hw(v0, PPI_VTIMER, PPI_VTIMER);
+	vgic_flush(v0);
+	assert_int_equal(LR_STATE(fake_gic.lr[0]), ST_PENDING);
+	guest_exit_entry(v0); /* still high: stays */
+	assert_int_equal(LR_STATE(fake_gic.lr[0]), ST_PENDING);
+	timer_line[PPI_VTIMER] = 0; /* masked, the guest stops its timer; then it traps */
+	guest_exit_entry(v0);
+	assert_int_equal(nr_valid_lrs(), 0);
+	assert_int_equal(fake_gic.nr_deactivated, 1);
+}
+
+static void test_vtimer_hw_deactivation_drops_level(void **state)
+{
+	struct vcpu *v0 = &vm.vcpus[0];
+
+	gicr_wr(0, GICR_ISENABLER0, 4, bit(PPI_VTIMER));
+	vgic_inject_hw(v0, PPI_VTIMER, PPI_VTIMER);
+	vgic_flush(v0);
+	assert_int_equal(fake_gic_guest_ack(), PPI_VTIMER);
+	fake_gic_guest_eoi(PPI_VTIMER); /* deactivates the physical one: it samples the line now */
+	guest_exit_entry(v0);
+	assert_int_equal(nr_valid_lrs(), 0); /* no software re-injection without the HW link */
+	assert_false(vgic_vcpu_pending(v0));
+}
+
 static void test_hw_cleared_by_guest_releases_physical(void **state)
 {
 	struct vcpu *v0 = &vm.vcpus[0];
@@ -623,6 +698,7 @@ static void test_hw_ppi_cleared_by_other_vcpu(void **state)
 	vgic_vcpu_restore(v1);
 	assert_true(fake_gic.ppi_active & (1u << PPI_VTIMER));
 
+	timer_line[PPI_VTIMER] = 0; /* back on its pCPU, the guest stops its timer, then clears */
 	current_vcpu = &vm.vcpus[0];
 	memset(kicks, 0, sizeof(kicks));
 	gicr_wr(1, GICR_ICPENDR0, 4, bit(PPI_VTIMER));
@@ -642,6 +718,7 @@ static void test_hw_ppi_cleared_while_saved(void **state)
 {
 	struct vcpu *v1 = &vm.vcpus[1];
 
+	timer_line[PPI_VTIMER] = 0; /* the guest stopped its timer before clearing it */
 	vgic_inject_hw(v1, PPI_VTIMER, PPI_VTIMER);
 	fake_gic.ppi_active |= 1u << PPI_VTIMER;
 	current_vcpu = v1;
@@ -1336,6 +1413,10 @@ int main(void)
 	    cmocka_unit_test_setup(test_inject_ppi_and_priority_order, setup),
 	    cmocka_unit_test_setup(test_disabled_not_delivered, setup),
 	    cmocka_unit_test_setup(test_inject_hw_vtimer, setup),
+	    cmocka_unit_test_setup(test_vtimer_line_dropped_while_disabled, setup),
+	    cmocka_unit_test_setup(test_vtimer_line_held_is_delivered_on_enable, setup),
+	    cmocka_unit_test_setup(test_vtimer_presented_then_dropped_leaves_lr, setup),
+	    cmocka_unit_test_setup(test_vtimer_hw_deactivation_drops_level, setup),
 	    cmocka_unit_test_setup(test_hw_cleared_by_guest_releases_physical, setup),
 	    cmocka_unit_test_setup(test_hw_ppi_cleared_by_other_vcpu, setup),
 	    cmocka_unit_test_setup(test_hw_ppi_cleared_while_saved, setup),

@@ -58,7 +58,12 @@ static void fold_lrs(struct vcpu *vcpu, vgic_kickset_t *kicks)
 			 * line is low and the interrupt goes, from the LR too (the next flush).
 			 */
 			vgic_resample_timer_locked(vcpu, intid, kicks);
-			lp = vgic_irq_pending(irq);
+			if (!vgic_irq_pending(irq)) {
+				/* Never taken: nobody else deactivates the physical one. */
+				irqchip_deactivate(irq->hw_intid);
+				irq->hw_intid = 0;
+				lp = false;
+			}
 		}
 		irq->active = la;
 		/* Deactivated, or acknowledged (its pending state went, its active state came). */

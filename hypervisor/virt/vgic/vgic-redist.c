@@ -13,7 +13,7 @@
 #define GICR_TYPER_LAST	    (1ULL << 4)
 #define GICR_WAKER_SLEEP    (1u << 1) /* ProcessorSleep */
 #define GICR_WAKER_CHILDREN (1u << 2) /* ChildrenAsleep */
-#define GICR_ISENABLER0	    0x0100 /* in the SGI_base frame */
+#define GICR_ISENABLER0	    0x0100    /* in the SGI_base frame */
 #define GICR_ISPENDR0	    0x0200
 #define GICR_ICPENDR0	    0x0280
 
@@ -54,13 +54,13 @@ static const struct vgic_reg rd_regs[] = {
 };
 
 static const struct vgic_reg sgi_regs[] = {
-    {0x0080, 4, VGIC_SZ(4), vgic_read_group, vgic_write_group},	     /* IGROUPR0 */
+    {0x0080, 4, VGIC_SZ(4), vgic_read_group, vgic_write_group}, /* IGROUPR0 */
     {GICR_ISENABLER0, 4, VGIC_SZ(4), vgic_read_enable, vgic_write_senable},
-    {0x0180, 4, VGIC_SZ(4), vgic_read_enable, vgic_write_cenable},   /* ICENABLER0 */
+    {0x0180, 4, VGIC_SZ(4), vgic_read_enable, vgic_write_cenable}, /* ICENABLER0 */
     {GICR_ISPENDR0, 4, VGIC_SZ(4), vgic_read_pending, vgic_write_spending},
     {GICR_ICPENDR0, 4, VGIC_SZ(4), vgic_read_pending, vgic_write_cpending},
-    {0x0300, 4, VGIC_SZ(4), vgic_read_active, vgic_write_sactive},   /* ISACTIVER0 */
-    {0x0380, 4, VGIC_SZ(4), vgic_read_active, vgic_write_cactive},   /* ICACTIVER0 */
+    {0x0300, 4, VGIC_SZ(4), vgic_read_active, vgic_write_sactive}, /* ISACTIVER0 */
+    {0x0380, 4, VGIC_SZ(4), vgic_read_active, vgic_write_cactive}, /* ICACTIVER0 */
     {0x0400, 0x20, VGIC_SZ(1) | VGIC_SZ(4), vgic_read_priority, vgic_write_priority},
     {0x0c00, 8, VGIC_SZ(4), vgic_read_config, vgic_write_config}, /* ICFGR0-1 */
     {0x0d00, 4, VGIC_SZ(4), vgic_read_zero, vgic_write_ignore},	  /* IGRPMODR0 */

@@ -259,9 +259,9 @@ void vgic_inject_hw(struct vcpu *vcpu, irq_t vintid, irq_t pintid)
 			irq->hw_intid = pintid;
 	} else if (private && !irq->edge) {
 		/*
-		 * A level PPI (the virtual timer): the line is high, nothing is latched. Its pending
-		 * state follows the line (re-sampled where the guest can have dropped it), as the
-		 * redistributor's does for the physical one (IHI 0069 4.1.1).
+		 * A level PPI (the virtual timer): the line is high, nothing is latched. Its
+		 * pending state follows the line (re-sampled where the guest can have dropped it),
+		 * as the redistributor's does for the physical one (IHI 0069 4.1.1).
 		 */
 		irq->hw_intid = pintid;
 		irq->level = true;
