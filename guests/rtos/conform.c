@@ -427,14 +427,14 @@ static void check_debug_regs(void)
 	bool ok = true;
 
 #define BVR(n)                                                                                     \
-	if (n < brps) {                                                                            \
+	if ((n) < brps) {                                                                          \
 		write_sysreg(v + (n)*4, dbgbvr##n##_el1);                                          \
 		isb();                                                                             \
 		ok &= read_sysreg(dbgbvr##n##_el1) == v + (n)*4;                                   \
 		write_sysreg(0, dbgbvr##n##_el1);                                                  \
 	}
 #define WVR(n)                                                                                     \
-	if (n < wrps) {                                                                            \
+	if ((n) < wrps) {                                                                          \
 		write_sysreg(v + (n)*8, dbgwvr##n##_el1);                                          \
 		isb();                                                                             \
 		ok &= read_sysreg(dbgwvr##n##_el1) == v + (n)*8;                                   \

@@ -52,7 +52,7 @@ static void fold_lrs(struct vcpu *vcpu, vgic_kickset_t *kicks)
 		irq->lr = -1;
 		lp = irqchip_lr_has(val, IRQCHIP_LR_PENDING);
 		la = irqchip_lr_has(val, IRQCHIP_LR_ACTIVE);
-		if (lp && !la && irq->hw_intid && intid == PPI_VIRT_TIMER) {
+		if (__builtin_expect(lp && !la && intid == PPI_VIRT_TIMER && irq->hw_intid, 0)) {
 			/*
 			 * Presented but not taken yet: if the guest stopped its timer meanwhile the
 			 * line is low and the interrupt goes, from the LR too (the next flush).
@@ -82,12 +82,6 @@ static void fold_lrs(struct vcpu *vcpu, vgic_kickset_t *kicks)
 			if (!irqchip_lr_has(val, IRQCHIP_LR_HW))
 				irqchip_deactivate(irq->hw_intid);
 			irq->hw_intid = 0;
-			/*
-			 * A level PPI: the physical interrupt, deactivated, samples the line from
-			 * now on and fires again while the timer's condition holds.
-			 */
-			if (!irq->edge && intid < VGIC_NR_PRIVATE)
-				irq->level = false;
 		}
 		/* An SPI re-routed while it sat here goes to its new target. */
 		if (intid >= VGIC_NR_PRIVATE && !la && irq->target != vcpu->id)
@@ -436,7 +430,7 @@ void vgic_vcpu_restore(struct vcpu *vcpu)
 	irqchip_write_lrs(vv->lrs, (uint32_t)((1ULL << vv->nr_lrs) - 1), 0);
 	vv->lr_used = 0;
 	/* Back from a deschedule: the virtual timer's line may have gone meanwhile (see fold). */
-	if (vv->private_irqs[PPI_VIRT_TIMER].level)
+	if (vv->private_irqs[PPI_VIRT_TIMER].pending)
 		vgic_resample_timer_locked(vcpu, PPI_VIRT_TIMER, &kicks);
 	for (unsigned i = 16; i < VGIC_NR_PRIVATE; i++) {
 		struct vgic_irq *irq = &vv->private_irqs[i];

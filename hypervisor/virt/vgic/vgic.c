@@ -249,7 +249,7 @@ void vgic_inject_hw(struct vcpu *vcpu, irq_t vintid, irq_t pintid)
 		return;
 	}
 	spin_lock(lock);
-	if (vgic_irq_pending(irq) || irq->active || irq->lr >= 0) {
+	if (irq->pending || irq->active || irq->lr >= 0) {
 		/*
 		 * Still in flight: the physical interrupt stays active until the guest
 		 * deactivates this one. Link it if a software injection got there first,
@@ -257,17 +257,6 @@ void vgic_inject_hw(struct vcpu *vcpu, irq_t vintid, irq_t pintid)
 		 */
 		if (!irq->hw_intid && irq->lr < 0)
 			irq->hw_intid = pintid;
-	} else if (private && !irq->edge) {
-		/*
-		 * A level PPI (the virtual timer): the line is high, nothing is latched. Its
-		 * pending state follows the line (re-sampled where the guest can have dropped it),
-		 * as the redistributor's does for the physical one (IHI 0069 4.1.1).
-		 */
-		irq->hw_intid = pintid;
-		irq->level = true;
-		vgic_irq_mark_live(vm, vcpu, vintid);
-		vgic_irq_want_kick(vm, vcpu, irq, &kicks);
-		vcpu->stats.injected++;
 	} else {
 		irq->hw_intid = pintid;
 		make_pending(vm, private ? vcpu : NULL, vintid, irq, &kicks);
@@ -285,10 +274,20 @@ void vgic_resample_timer_locked(struct vcpu *rd, irq_t intid, vgic_kickset_t *ki
 	struct vgic_irq *irq = &rd->vgic.private_irqs[intid];
 	bool level;
 
-	if (!vtimer_line(rd, intid, &level) || level == irq->level)
+	if (!vtimer_line(rd, intid, &level))
 		return;
-	if (level && intid == PPI_VIRT_TIMER)
-		return; /* the physical PPI 27 brings it, hardware-linked (vgic_inject_hw) */
+	if (intid == PPI_VIRT_TIMER) {
+		/*
+		 * The hardware-linked injection latched what the physical PPI 27 saw (the fast
+		 * path keeps it a latch); the line, low now, takes it back unless the guest has
+		 * taken it. Its rise is the physical interrupt's to bring (vgic_inject_hw).
+		 */
+		if (!level && irq->hw_intid && irq->pending && !irq->active)
+			irq->pending = false;
+		return;
+	}
+	if (level == irq->level)
+		return;
 	irq->level = level;
 	if (level) {
 		vgic_irq_mark_live(rd->vm, rd, intid);
