@@ -208,6 +208,25 @@ class Bench:
         if not self.quick:
             self.dynamic_rows(sc, ICOUNT, args, 0)
 
+    def scenario_lat_phys(self):
+        """LAT with the RTOS on the EL1 physical timer (clock=phys), alone on one pCPU, icount:
+        bare and Tandem, which emulates that timer (trapped registers, a software timer)."""
+        sc = "lat-phys"
+        lat_n, skip, count = (200, 1, 1) if self.quick else (1000, 1, 3)
+        args = "lat_hz=1000 lat_n=%d maxcpus=1 lat_hist=on clock=phys" % lat_n
+        self.progress("%s: RTOS latency on the EL1 physical timer, 1 pCPU, icount" % sc)
+        runs = [
+            ("bare", self.plat.bare_rtos(args, 1)),
+            ("Tandem", self.plat.tandem("rtos.dts", {"RTOS_CPUS": "1", "RTOS_ARGS": args}, 1,
+                                        "1G")),
+        ]
+        for name, argv in runs:
+            v = self.merge_lat(self.lat_lines("%s-%s" % (sc, name.lower()), argv, skip, count,
+                                              240, False))
+            self.add_hist(sc, name, ICOUNT, v)
+            for m in LAT_METRICS:
+                self.add(sc, m, name, ICOUNT, v[m] if v else "failed")
+
     def corun_tandem(self, sc, config, hogs, icount, tag, args, timeout):
         subst = {"RTOS_ARGS": args, "HOGS": str(hogs)}
         argv = self.plat.tandem(config, subst, 4, "2G", icount=icount)
@@ -480,7 +499,8 @@ class Bench:
         plan = [("lat-solo", self.scenario_lat_solo), ("bench", self.scenario_bench),
                 ("sgi", self.scenario_sgi)]
         if not self.quick:
-            plan += [("lat-corun", self.scenario_lat_corun_icount),
+            plan += [("lat-phys", self.scenario_lat_phys),
+                     ("lat-corun", self.scenario_lat_corun_icount),
                      ("lat-tcg", self.scenario_lat_tcg), ("linux-boot", self.scenario_linux_boot),
                      ("ttu", self.scenario_ttu)]
         only = set(self.args.only.split(",")) if self.args.only else None

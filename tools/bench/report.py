@@ -15,6 +15,8 @@ TITLES = {
     "lat-solo": "RTOS timer-interrupt (irq) and task wake-up (task) latency, the RTOS alone on "
                 "its pCPU (Tandem: bind pool, WFI native; Tandem dynamic: sharing the one pCPU "
                 "of a dynamic pool with an idle Linux vCPU)",
+    "lat-phys": "The same on the EL1 physical timer (RTOS clock=phys): under Tandem its "
+                "registers trap and a software timer on the EL2 timer raises PPI 30",
     "lat-corun": "The same with Linux running CPU hogs: Tandem and Xen, 3 hogs on a 3-vCPU Linux "
                  "on the other 3 pCPUs; Tandem dynamic, 1 hog on the Linux vCPU sharing the "
                  "RTOS's pCPU, without and with (resv) a 200/1000 us reservation for the RTOS "
@@ -27,7 +29,7 @@ TITLES = {
     "boot": "Time from reset, read from the physical counter",
     "compute": "CoreMark-style compute kernel in the RTOS, and the EL2 entries taken during it",
 }
-ORDER = ["lat-solo", "lat-corun", "hvc", "mmio", "sgi", "boot", "compute"]
+ORDER = ["lat-solo", "lat-phys", "lat-corun", "hvc", "mmio", "sgi", "boot", "compute"]
 SETTINGS = """\
 - QEMU: `{qemu}`, `-M virt,gic-version=3` (`virtualization=on` for Tandem and Xen),
   `-cpu max,pauth-impdef=on`; bare metal boots the same image at EL1 with `-kernel`.

@@ -124,9 +124,9 @@ static void trap_sysreg(struct vcpu *vcpu, struct guest_regs *r, uint64_t esr)
 	case SYSREG(3, 3, 14, 2, 1): /* CNTP_CTL_EL0 */
 	case SYSREG(3, 3, 14, 2, 2): /* CNTP_CVAL_EL0 */
 		if (read)
-			reg_write(r, rt, vtimer_phys_read(vcpu, (enum vtimer_reg)op2));
+			reg_write(r, rt, vtimer_phys_read(vcpu, (enum vtimer_reg)s.op2));
 		else
-			vtimer_phys_write(vcpu, (enum vtimer_reg)op2, reg_read(r, rt));
+			vtimer_phys_write(vcpu, (enum vtimer_reg)s.op2, reg_read(r, rt));
 		return;
 	case SYSREG(2, 0, 0, 2, 2): /* MDSCR_EL1: kept per vCPU, debug itself is not offered */
 		if (read)
