@@ -35,9 +35,16 @@ static void reg_write(struct guest_regs *r, unsigned rt, uint64_t v)
 		r->x[rt] = v;
 }
 
+/*
+ * Past an instruction Tandem emulated. It has executed, so a software step that was active on
+ * it is complete: PSTATE.SS = 0 on return (active-pending), and the guest takes its step
+ * exception at the next instruction, as if the instruction had run in hardware (Arm ARM D2.12.5:
+ * a trapped instruction leaves SPSR.SS = 1, which would let the next one run unstepped).
+ */
 static void skip_insn(struct guest_regs *r, uint64_t esr)
 {
 	r->pc += trap_insn_len(esr);
+	r->pstate &= ~PSR_SS;
 }
 
 static void trap_undef(struct vcpu *vcpu, struct guest_regs *r, uint64_t esr)
@@ -108,6 +115,15 @@ static void trap_sysreg(struct vcpu *vcpu, struct guest_regs *r, uint64_t esr)
 	unsigned rt = s.rt;
 	bool read = s.read;
 
+	/*
+	 * A debug register (op1 0: breakpoints, watchpoints, MDSCR, OS lock, claim tags; 3: the
+	 * comms channel) of a vCPU whose debug is not active yet: its set goes into the CPU and
+	 * the instruction runs again, untrapped (debug.c). Not skipped: it has not executed.
+	 */
+	if (s.op0 == 2 && (s.op1 == 0 || s.op1 == 3) && !vcpu->ctx.debug.active) {
+		arch_vcpu_debug_claim(vcpu);
+		return;
+	}
 	skip_insn(r, esr);
 	/* The guest's SGIs first: the hot case (none of these is an ID register). */
 	switch (s.enc) {
@@ -127,12 +143,6 @@ static void trap_sysreg(struct vcpu *vcpu, struct guest_regs *r, uint64_t esr)
 			reg_write(r, rt, vtimer_phys_read(vcpu, (enum vtimer_reg)s.op2));
 		else
 			vtimer_phys_write(vcpu, (enum vtimer_reg)s.op2, reg_read(r, rt));
-		return;
-	case SYSREG(2, 0, 0, 2, 2): /* MDSCR_EL1: kept per vCPU, debug itself is not offered */
-		if (read)
-			reg_write(r, rt, vcpu->ctx.sys.mdscr_el1);
-		else
-			vcpu->ctx.sys.mdscr_el1 = reg_read(r, rt);
 		return;
 	}
 	if (trap_sysreg_is_id_read(&s)) {

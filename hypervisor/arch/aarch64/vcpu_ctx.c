@@ -24,8 +24,18 @@
 	(HCR_VM | HCR_SWIO | HCR_FMO | HCR_IMO | HCR_AMO | HCR_FB | HCR_BSU_IS | HCR_TWI |         \
 	 HCR_TID3 | HCR_TSC | HCR_RW)
 
-/* MDCR_EL2: trap debug (TDA, TDOSA, TDRA) and PMU (TPM, TPMCR) accesses; HPMN = 0. */
-#define MDCR_GUEST ((1UL << 9) | (1UL << 10) | (1UL << 11) | (1UL << 6) | (1UL << 5))
+/*
+ * MDCR_EL2: PMU accesses trap (TPM, TPMCR; HPMN = 0); debug register accesses (TDA, TDOSA,
+ * TDRA) until the vCPU's debug is active (debug.c). TDE stays clear: debug exceptions are
+ * the guest's EL1's.
+ */
+#define MDCR_PMU_TRAPS	 ((1UL << 6) | (1UL << 5))
+#define MDCR_DEBUG_TRAPS ((1UL << 9) | (1UL << 10) | (1UL << 11))
+
+uint64_t arch_mdcr_el2(const struct arch_vcpu_ctx *c)
+{
+	return MDCR_PMU_TRAPS | (c->debug.active ? 0 : MDCR_DEBUG_TRAPS);
+}
 /* CPTR_EL2 (non-VHE): RES1 bits plus TZ/TSM (SVE, SME trap) and TTA (trace). FP allowed. */
 #define CPTR_GUEST (0x33ffUL | (1UL << 20))
 /* CNTHCTL_EL2: EL1 may read the physical counter; EL1 physical timer accesses trap. */
@@ -44,6 +54,7 @@ void arch_vcpu_reset(struct vcpu *vcpu, ipa_t entry, uint64_t arg)
 	vcpu->regs.pc = entry;
 	vcpu->regs.pstate = PSR_DAIF | PSR_MODE_EL1h;
 	c->sys.sctlr_el1 = SCTLR_EL1_RESET;
+	arch_debug_reset(c);
 	c->hcr_el2 = HCR_GUEST;
 	c->vmpidr_el2 = (1UL << 31) | vcpu_mpidr(vcpu);
 	c->vttbr_el2 = s2_vttbr(&vcpu->vm->s2);
@@ -86,7 +97,8 @@ void arch_vcpu_load(struct vcpu *vcpu)
 	write_sysreg(vttbr_el2, c->vttbr_el2);
 	write_sysreg(vmpidr_el2, c->vmpidr_el2);
 	write_sysreg(vpidr_el2, read_sysreg(midr_el1));
-	write_sysreg(mdcr_el2, MDCR_GUEST);
+	write_sysreg(mdcr_el2, arch_mdcr_el2(c));
+	arch_debug_load(&vcpu->ctx);
 	write_sysreg(cptr_el2, CPTR_GUEST);
 	write_sysreg(cnthctl_el2, CNTHCTL_GUEST);
 	isb();
@@ -138,6 +150,7 @@ void arch_vcpu_put(struct vcpu *vcpu)
 	s->cntv_cval_el0 = read_sysreg(cntv_cval_el0);
 	/* A descheduled vCPU's timer must not fire on this pCPU for the next vCPU. */
 	write_sysreg(cntv_ctl_el0, 0);
+	arch_debug_put(&vcpu->ctx);
 	write_sysreg(hcr_el2, HCR_HOST); /* no stage 2, no traps of a guest left behind */
 	isb();
 

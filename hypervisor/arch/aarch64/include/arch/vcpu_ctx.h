@@ -2,6 +2,7 @@
 #ifndef ARCH_VCPU_CTX_H
 #define ARCH_VCPU_CTX_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct arch_sysregs {
@@ -12,6 +13,13 @@ struct arch_sysregs {
 	uint64_t cntv_ctl_el0, cntv_cval_el0;
 };
 
+/* A vCPU's self-hosted debug state (arch/aarch64/debug.c); MDSCR_EL1 is in arch_sysregs. */
+struct arch_debug {
+	uint64_t bcr[16], bvr[16], wcr[16], wvr[16];
+	bool oslk;   /* OSLSR_EL1.OSLK */
+	bool active; /* its set is in the CPU while it runs, its accesses do not trap */
+};
+
 struct arch_fpregs {
 	__uint128_t q[32];
 	uint64_t fpsr, fpcr;
@@ -20,10 +28,21 @@ struct arch_fpregs {
 struct arch_vcpu_ctx {
 	struct arch_sysregs sys;
 	struct arch_fpregs fp;
+	struct arch_debug debug;
 	uint64_t hcr_el2;
 	uint64_t vmpidr_el2;
 	uint64_t vttbr_el2;
 	bool loaded; /* its EL1 state is in the CPU's registers right now */
 };
+
+struct vcpu;
+
+/* debug.c: cold reset of the debug state; switch with the vCPU; the first trapped access. */
+void arch_debug_reset(struct arch_vcpu_ctx *c);
+void arch_debug_load(struct arch_vcpu_ctx *c);
+void arch_debug_put(struct arch_vcpu_ctx *c);
+void arch_vcpu_debug_claim(struct vcpu *vcpu);
+/* vcpu_ctx.c: MDCR_EL2 for the vCPU: debug accesses trap unless its debug is active. */
+uint64_t arch_mdcr_el2(const struct arch_vcpu_ctx *c);
 
 #endif
