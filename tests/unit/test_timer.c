@@ -1,4 +1,4 @@
-/* clang-format off */ /* unit-sources: hypervisor/core/timer.c hypervisor/core/irq.c tests/unit/fakes/fake_calls.c tests/unit/fakes/fake_pcpu.c */
+/* clang-format off */ /* unit-sources: hypervisor/core/timer.c hypervisor/core/irq.c tests/unit/fakes/fake_calls.c tests/unit/fakes/fake_pcpu.c tests/unit/fakes/fake_this_pcpu.c */
 /* clang-format on */
 /*
  * Per-pCPU software timers on the EL2 physical timer (core/timer.c): CNTHP programmed for the

@@ -115,6 +115,9 @@ uint64_t arch_counter_freq(void)
 
 void arch_relax(void)
 {
+	fake_arch.relaxes++;
+	if (fake_arch.relax_hook)
+		fake_arch.relax_hook();
 }
 
 void arch_hyp_timer_arm(uint64_t cval)

@@ -9,6 +9,8 @@
 #ifndef TESTS_FAKE_H
 #define TESTS_FAKE_H
 
+#include <setjmp.h>
+
 #include <tandem/types.h>
 
 struct pcpu;
@@ -39,6 +41,8 @@ struct fake_knobs {
 	int guest_dtb_err;	   /* guest_dtb_build(): returned if negative */
 	struct vcpu *current_vcpu; /* vcpu_current() */
 	struct pcpu *this_pcpu;	   /* pcpu_this() (NULL: &pcpus[0]) */
+	struct vcpu *pick;	   /* pool_pick_next() */
+	jmp_buf *enter_jmp;	/* arch_enter_guest(), arch_reset_stack_and_call(): longjmp here */
 	int vdev_fail_create;	/* fake device table: 1 + index of the device whose create fails */
 	char console_out[4096]; /* console_write()/console_putc() text, truncated when full */
 	size_t console_len;

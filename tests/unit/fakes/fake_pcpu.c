@@ -6,11 +6,6 @@
 struct pcpu pcpus[MAX_PCPUS];
 unsigned nr_pcpus;
 
-struct pcpu *pcpu_this(void)
-{
-	return fake_knobs.this_pcpu ? fake_knobs.this_pcpu : &pcpus[0];
-}
-
 /* Waits for nothing: the vCPU is taken to be saved already (obj: the vCPU). */
 void pcpu_wait_vcpu_off(const struct vcpu *vcpu)
 {

@@ -30,3 +30,17 @@ void pool_dump(void)
 {
 	fake_record("pool_dump", NULL, 0, 0, 0);
 }
+
+/* What the test put in fake_knobs.pick (obj: the pCPU). */
+struct vcpu *pool_pick_next(struct pcpu *p)
+{
+	fake_record("pool_pick_next", p, 0, 0, 0);
+	return fake_knobs.pick;
+}
+
+/* No VM move completes (obj: the vCPU). */
+bool pool_vcpu_left(struct vcpu *vcpu)
+{
+	fake_record("pool_vcpu_left", vcpu, 0, 0, 0);
+	return false;
+}

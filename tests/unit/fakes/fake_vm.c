@@ -47,3 +47,8 @@ void vm_reset(struct vm *vm)
 {
 	fake_record("vm_reset", vm, 0, 0, 0);
 }
+
+void vm_vcpu_left(struct vm *vm)
+{
+	fake_record("vm_vcpu_left", vm, 0, 0, 0);
+}

@@ -1,0 +1,36 @@
+/*
+ * Stands in for the arch's vCPU context switch (tandem/arch_vcpu.h): records each call (obj:
+ * the vCPU, or NULL). Entering a guest and resetting the stack never return: they longjmp to
+ * fake_knobs.enter_jmp (a test that reaches them must set it).
+ */
+#include <stdlib.h>
+
+#include <tandem/arch_vcpu.h>
+
+#include "fake.h"
+
+void arch_vcpu_load(struct vcpu *vcpu)
+{
+	fake_record("arch_vcpu_load", vcpu, 0, 0, 0);
+}
+
+void arch_vcpu_put(struct vcpu *vcpu)
+{
+	fake_record("arch_vcpu_put", vcpu, 0, 0, 0);
+}
+
+void arch_enter_guest(struct guest_regs *frame)
+{
+	fake_record("arch_enter_guest", frame, 0, 0, 0);
+	if (!fake_knobs.enter_jmp)
+		abort();
+	longjmp(*fake_knobs.enter_jmp, 1);
+}
+
+void arch_reset_stack_and_call(void (*fn)(void))
+{
+	fake_record("arch_reset_stack_and_call", NULL, 0, 0, 0);
+	if (!fake_knobs.enter_jmp)
+		abort();
+	longjmp(*fake_knobs.enter_jmp, 2);
+}
