@@ -1,4 +1,4 @@
-/* clang-format off */ /* unit-sources: hypervisor/core/pcpu.c hypervisor/core/timer.c hypervisor/core/irq.c tests/unit/fakes/fake_calls.c tests/unit/fakes/fake_this_pcpu.c tests/unit/fakes/fake_arch_vcpu.c tests/unit/fakes/fake_vgic_switch.c tests/unit/fakes/fake_passthrough.c tests/unit/fakes/fake_pool.c tests/unit/fakes/fake_vm.c */
+/* clang-format off */ /* unit-sources: hypervisor/core/pcpu.c hypervisor/core/timer.c hypervisor/core/irq.c tests/unit/fakes/fake_calls.c tests/unit/fakes/fake_this_pcpu.c tests/unit/fakes/fake_arch_vcpu.c tests/unit/fakes/fake_vgic.c tests/unit/fakes/fake_passthrough.c tests/unit/fakes/fake_pool.c tests/unit/fakes/fake_vm.c */
 /* clang-format on */
 /*
  * The pCPU switch protocol of core/pcpu.c: a vCPU's loaded_on stays set until the pCPU leaving

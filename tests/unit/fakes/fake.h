@@ -18,6 +18,7 @@ struct vcpu;
 struct vm;
 
 #define FAKE_MAX_CALLS 512
+#define FAKE_NR_INTIDS 1024
 
 struct fake_call {
 	const char *fn;	 /* the faked function's name */
@@ -41,7 +42,9 @@ struct fake_knobs {
 	int guest_dtb_err;	   /* guest_dtb_build(): returned if negative */
 	struct vcpu *current_vcpu; /* vcpu_current() */
 	struct pcpu *this_pcpu;	   /* pcpu_this() (NULL: &pcpus[0]) */
-	struct vcpu *pick;	   /* pool_pick_next() */
+	struct vcpu *spi_target[FAKE_NR_INTIDS]; /* vgic_spi_target(): the guest's SPI routing */
+	int s2_map_err;				 /* s2_map(): returned */
+	struct vcpu *pick;			 /* pool_pick_next() */
 	jmp_buf *enter_jmp;	/* arch_enter_guest(), arch_reset_stack_and_call(): longjmp here */
 	int vdev_fail_create;	/* fake device table: 1 + index of the device whose create fails */
 	char console_out[4096]; /* console_write()/console_putc() text, truncated when full */
