@@ -219,6 +219,21 @@ class Console:
         text = "\n".join(b[k:] for b, _, k in pieces)
         return text + "\n" if pieces and lines[-1] == "" else text
 
+    def settle_prompt(self):
+        """Waits (briefly) for a redraw of the shell's prompt that has only partly arrived, e.g.
+        after a Ctrl-A dump: a command sent mid-redraw would read the rest of the prompt
+        ("ndem-guest:/# ") as its output."""
+        if not (self.shell_vm and self.prompt_text):
+            return
+        full = "[%s] %s" % (self.shell_vm, self.prompt_text)
+        line_start = self.text.rfind("\n") + 1
+        tail = self.text[line_start:]
+        if tail and tail != full and full.startswith(tail):
+            try:
+                self.expect(PROMPT, 5, since=line_start)
+            except Timeout:
+                pass
+
     def run(self, cmd, timeout=30):
         """Runs a shell command in the guest; returns its output."""
         out, _ = self.run_status(cmd, timeout)
@@ -229,6 +244,7 @@ class Console:
         self._seq += 1
         n = self._seq
         self.focus(self.shell_vm)
+        self.settle_prompt()
         # The shell computes the marker ($((...))), so an echo of the command line never matches.
         start, sent = self.pos, self.mark()
         self.send("%s; echo \"@@END-%d-$((%d+1))-$?@@\"" % (cmd, n, n - 1))
