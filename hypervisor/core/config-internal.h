@@ -30,4 +30,11 @@ int cfg_parse_freq_domains(const struct fdt *fdt, int node, struct cfg_system *s
 /* Checks the domains' pCPUs against the machine. */
 int cfg_check_freq_resources(struct cfg_system *sys, uint32_t nr_pcpus);
 
+/* Parses /failover-groups (after /vms, /pools and /channels): groups name VMs, a pool and a
+ * channel; marks the moving devices in both members' passthrough and gives the backup the
+ * standby share. Same error contract. */
+int cfg_parse_failover_groups(const struct fdt *fdt, int node, struct cfg_system *sys);
+/* Admission of the shares a failover moves (pools' pCPUs final). Same error contract. */
+int cfg_check_failover_resources(struct cfg_system *sys);
+
 #endif

@@ -729,7 +729,7 @@ static int parse_vms(struct parser *p, int vms)
 static int parse_system(struct parser *p)
 {
 	int root = fdt_root(p->fdt), node, vms = -ERR_NOENT, pools = -ERR_NOENT;
-	int channels = -ERR_NOENT, freq = -ERR_NOENT, ret;
+	int channels = -ERR_NOENT, freq = -ERR_NOENT, groups = -ERR_NOENT, ret;
 	const char *compat;
 
 	strlcpy(p->path, "/", sizeof(p->path));
@@ -770,10 +770,14 @@ static int parse_system(struct parser *p)
 			if (freq >= 0)
 				return fail(p, NULL, "duplicate node");
 			freq = node;
+		} else if (strcmp(name, "failover-groups") == 0) {
+			if (groups >= 0)
+				return fail(p, NULL, "duplicate node");
+			groups = node;
 		} else if (strcmp(name, "chosen") != 0 && strcmp(name, "aliases") != 0) {
 			return fail(p, NULL,
 				    "unknown node (the root may hold vms, pools, channels, "
-				    "frequency-domains, chosen, aliases)");
+				    "frequency-domains, failover-groups, chosen, aliases)");
 		}
 	}
 	strlcpy(p->path, "/", sizeof(p->path));
@@ -793,7 +797,10 @@ static int parse_system(struct parser *p)
 	/* After /vms: a channel names VMs, so does a frequency domain's controller. */
 	if (channels >= 0 && (ret = cfg_parse_channels(p->fdt, channels, p->out)))
 		return ret;
-	return freq >= 0 ? cfg_parse_freq_domains(p->fdt, freq, p->out) : 0;
+	if (freq >= 0 && (ret = cfg_parse_freq_domains(p->fdt, freq, p->out)))
+		return ret;
+	/* Last: a group names VMs, a pool and a channel. */
+	return groups >= 0 ? cfg_parse_failover_groups(p->fdt, groups, p->out) : 0;
 }
 
 int cfg_parse(const struct fdt *fdt, cfg_image_lookup_fn lookup, void *lookup_ctx,
@@ -809,6 +816,7 @@ int cfg_parse(const struct fdt *fdt, cfg_image_lookup_fn lookup, void *lookup_ct
 	if (ret) {
 		out->nr_vms = 0; /* nothing half-parsed may be used */
 		out->nr_channels = 0;
+		out->nr_groups = 0;
 	}
 	return ret;
 }
@@ -939,5 +947,5 @@ int cfg_check_resources(struct cfg_system *sys, const struct cfg_resources *res)
 		}
 		mem_used += ch->size;
 	}
-	return 0;
+	return cfg_check_failover_resources(sys);
 }

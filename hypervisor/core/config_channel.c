@@ -322,7 +322,7 @@ static uint64_t choose_ipa(const struct ipa_map *m, uint64_t size)
 static irq_t choose_doorbell(const struct cfg_vm *vm)
 {
 	for (irq_t id = VGIC_MAX_INTID - 1; id >= VGIC_NR_PRIVATE; id--) {
-		bool used = id == VPL011_SPI || id == vm->watchdog_spi;
+		bool used = id == VPL011_SPI || id == vm->watchdog_spi || id == vm->failover.spi;
 
 		for (unsigned d = 0; d < vm->nr_pt && !used; d++) {
 			for (unsigned i = 0; i < vm->pt[d].nr_irqs; i++)
@@ -421,9 +421,14 @@ int cfg_place_channels(struct cfg_system *sys)
 			return ret;
 		/* The watchdog's WS0 SPI: the same choice, after the doorbells. */
 		vm->watchdog_spi = 0;
+		vm->failover.spi = 0;
 		if (vm->watchdog && !(vm->watchdog_spi = choose_doorbell(vm)))
 			return cfg_fail_vm(sys, vm, "watchdog", "VM %s has no free SPI left for it",
 					   vm->name);
+		/* A failover member's promotion interrupt: the same choice again. */
+		if (vm->failover.in_group && !(vm->failover.spi = choose_doorbell(vm)))
+			return cfg_fail_vm(sys, vm, NULL,
+					   "no free SPI left for its failover interrupt");
 	}
 	return 0;
 }

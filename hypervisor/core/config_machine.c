@@ -358,11 +358,23 @@ static int check_owners(struct cfg_system *sys, unsigned vi, unsigned di)
 			const struct cfg_passthrough *q = &o->pt[k];
 			uint64_t page;
 
+			/* A failover group's devices are listed by both members; one has them
+			 * mapped. */
+			if (oi != vi && pt->moves && q->moves && vm->failover.in_group &&
+			    o->failover.in_group && vm->failover.group == o->failover.group)
+				continue;
 			if (q->host_node == pt->host_node)
 				return cfg_fail_vm(sys, vm, "passthrough",
 						   "%s is already given to /vms/%s (one owner per "
 						   "device)",
 						   pt->path, o->name);
+			/* Unmapping a moving device's page would take a device that stays too. */
+			if (oi == vi && pt->moves != q->moves && (page = shared_page(pt, q)))
+				return cfg_fail_vm(sys, vm, "passthrough",
+						   "%s shares the 4 KiB page 0x%llx with %s, but "
+						   "only one of them moves on failover (stage 2 "
+						   "maps whole pages)",
+						   pt->path, (ull)page, q->path);
 			if (oi == vi)
 				continue; /* one VM may hold several devices of one page */
 			page = shared_page(pt, q);

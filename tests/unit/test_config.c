@@ -1,4 +1,4 @@
-/* clang-format off */ /* unit-sources: hypervisor/core/config.c hypervisor/core/config_channel.c hypervisor/core/config_freq.c hypervisor/core/config_machine.c hypervisor/lib/fdt.c */
+/* clang-format off */ /* unit-sources: hypervisor/core/config.c hypervisor/core/config_failover.c hypervisor/core/config_channel.c hypervisor/core/config_freq.c hypervisor/core/config_machine.c hypervisor/lib/fdt.c */
 /*
  * System-description validation: the minimal valid example, then one test per rule, each
  * checking the whole error line (node, property, rule). Unit tests link the real
@@ -251,10 +251,10 @@ static void test_root_children(void **state)
 	static const struct bad_case cases[] = {
 	    {"cpus { }; vms { linux { " GOOD " }; }; };",
 	     "config: /cpus: unknown node (the root may hold vms, pools, channels, "
-	     "frequency-domains, chosen, aliases)"},
+	     "frequency-domains, failover-groups, chosen, aliases)"},
 	    {"vms@0 { linux { " GOOD " }; }; };",
 	     "config: /vms@0: unknown node (the root may hold vms, pools, channels, "
-	     "frequency-domains, chosen, aliases)"},
+	     "frequency-domains, failover-groups, chosen, aliases)"},
 	    {"chosen { }; };", "config: /vms: required node missing (it holds one node per VM)"},
 	    {"vms { }; };", "config: /vms: no VMs (at least one VM node is required)"},
 	    {"vms { #size-cells = <0>; linux { " GOOD " }; }; };",

@@ -1,4 +1,4 @@
-/* clang-format off */ /* unit-sources: hypervisor/core/config.c hypervisor/core/config_freq.c hypervisor/core/config_channel.c hypervisor/core/config_machine.c hypervisor/lib/fdt.c */
+/* clang-format off */ /* unit-sources: hypervisor/core/config.c hypervisor/core/config_failover.c hypervisor/core/config_freq.c hypervisor/core/config_channel.c hypervisor/core/config_machine.c hypervisor/lib/fdt.c */
 /* clang-format on */
 /*
  * Channels in the system description (core/config_channel.c): parsing /channels, then placing

@@ -1,4 +1,4 @@
-/* clang-format off */ /* unit-sources: hypervisor/core/config.c hypervisor/core/config_freq.c hypervisor/core/config_channel.c hypervisor/core/config_machine.c hypervisor/lib/fdt.c */
+/* clang-format off */ /* unit-sources: hypervisor/core/config.c hypervisor/core/config_failover.c hypervisor/core/config_freq.c hypervisor/core/config_channel.c hypervisor/core/config_machine.c hypervisor/lib/fdt.c */
 /*
  * /frequency-domains of the system description (issue 14): a valid domain parses into its
  * struct, and each broken rule gives its one `config:` line naming node, property and rule.

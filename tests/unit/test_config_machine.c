@@ -1,4 +1,4 @@
-/* clang-format off */ /* unit-sources: hypervisor/core/config.c hypervisor/core/config_channel.c hypervisor/core/config_freq.c hypervisor/core/config_machine.c hypervisor/lib/fdt.c hypervisor/virt/guest_dtb.c hypervisor/virt/vscmi_dtb.c hypervisor/core/freq.c hypervisor/platform/clock.c hypervisor/lib/fdt_write.c */
+/* clang-format off */ /* unit-sources: hypervisor/core/config.c hypervisor/core/config_failover.c hypervisor/core/config_channel.c hypervisor/core/config_freq.c hypervisor/core/config_machine.c hypervisor/lib/fdt.c hypervisor/virt/guest_dtb.c hypervisor/virt/vscmi_dtb.c hypervisor/core/freq.c hypervisor/platform/clock.c hypervisor/lib/fdt_write.c */
 /* clang-format on */
 /*
  * The description against the machine (core/config_machine.c): static-mem against host RAM,

@@ -22,6 +22,7 @@
 #define CFG_MAX_VM_CHANNELS  8	/* channels one VM is an endpoint of */
 #define CFG_MAX_FREQ_DOMAINS 4
 #define CFG_MAX_OPPS	     16 /* what Linux's SCMI clock driver takes (SCMI_MAX_NUM_RATES) */
+#define CFG_MAX_GROUPS	     4	/* under /failover-groups */
 
 /* A guest image found in the boot bundle under the name the description uses. */
 struct cfg_image {
@@ -78,6 +79,7 @@ struct cfg_passthrough {
 	uint64_t reg_size[CFG_PT_MAX_REG];
 	unsigned nr_irqs;
 	irq_t irqs[CFG_PT_MAX_IRQ]; /* SPI INTIDs (the guest sees the same INTIDs) */
+	bool moves; /* a failover group's device: mapped only while this VM is the active one */
 };
 
 /*
@@ -93,6 +95,15 @@ struct cfg_channel_end {
 	irq_t doorbell;	  /* the SPI (INTID) this VM receives when the peer rings */
 	const char *name; /* the channel's node name */
 	const char *peer; /* the peer VM's name */
+};
+
+/* A VM's membership of a failover group (cfg_parse_failover_groups, cfg_place_channels). */
+struct cfg_failover_member {
+	bool in_group;
+	uint32_t group;		/* index into cfg_system.groups */
+	bool starts_active;	/* the group's primary: active at boot */
+	irq_t spi;		/* its promotion interrupt (an edge SPI, cfg_place_channels) */
+	const char *group_name; /* points into cfg_system.groups */
 };
 
 struct cfg_vm {
@@ -118,6 +129,7 @@ struct cfg_vm {
 	bool freq_controller; /* a frequency domain's "controller": it gets an SCMI channel */
 	unsigned nr_channels; /* channels naming this VM (cfg_place_channels) */
 	struct cfg_channel_end channels[CFG_MAX_VM_CHANNELS];
+	struct cfg_failover_member failover;
 };
 
 /* One operating point of a frequency domain. */
@@ -157,6 +169,30 @@ struct cfg_channel {
 	irq_t doorbell[2];	 /* INTID of the SPI side i receives (cfg_place_channels) */
 };
 
+/* What a failover group does when its active VM fails, beyond promoting the standby. */
+enum cfg_failover_policy {
+	CFG_FAILOVER_SWAP = 0,	/* the failed VM restarts as the new standby (roles swap) */
+	CFG_FAILOVER_STAY_DOWN, /* the failed VM stays stopped */
+};
+
+/*
+ * A failover group under /failover-groups: a primary (active at boot) and a backup (standby),
+ * the devices that move to whichever is active, and the channel that joins them.
+ */
+struct cfg_failover_group {
+	char name[CFG_NAME_MAX];
+	uint32_t vm[2];		 /* "primary", "backup" (indices into cfg_system.vms) */
+	uint32_t active_pool;	 /* the active share: the primary's pool ... */
+	uint32_t active_weight;	 /* ... and weight */
+	uint32_t standby_pool;	 /* the standby share: "standby-pool" (default: the backup's) */
+	uint32_t standby_weight; /* "standby-weight" (default: the backup's weight) */
+	unsigned nr_devices;	 /* "devices": host DTB paths, in both members' passthrough */
+	const char *devices[CFG_MAX_PT];
+	bool has_channel;		     /* "channel" given */
+	uint32_t channel;		     /* its index in cfg_system.channels */
+	enum cfg_failover_policy on_failure; /* "on-failure": "swap" (default) or "stay-down" */
+};
+
 struct cfg_system {
 	uint32_t nr_pools; /* pools[0] is pool0, always present */
 	struct cfg_pool pools[CFG_MAX_POOLS];
@@ -166,6 +202,8 @@ struct cfg_system {
 	struct cfg_channel channels[CFG_MAX_CHANNELS];
 	uint32_t nr_freq_domains;
 	struct cfg_freq_domain freq_domains[CFG_MAX_FREQ_DOMAINS];
+	uint32_t nr_groups;
+	struct cfg_failover_group groups[CFG_MAX_GROUPS];
 	/* First error as "config: /vms/linux: memory: must be a multiple of 2 MiB". */
 	char err[CFG_ERR_MAX];
 };
