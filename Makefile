@@ -110,9 +110,16 @@ test: all
 	$(Q)$(MAKE) --no-print-directory unit-build
 	$(Q)python3 tools/run-tests.py --build $(BUILD)
 
-# Benchmarks side by side (bare metal, Tandem, Xen 4.17): build/bench/results.{csv,md}, *.png.
+# Benchmarks side by side (bare metal, Tandem, Xen 4.17 credit2 and null pool, Bao):
+# build/bench/results.{csv,md}, *.png. The bench builds its peers itself: Xen from Debian's source
+# (tools/peers/xen-null.sh, cached in build/cache) and Bao from BAO_SRC (a source tarball or
+# checkout) with the patches in BAO_PATCHES, both defaulting to ../shared/peers next to the
+# repository; a peer that cannot be built gets a "not available (...)" row.
+BAO_SRC     ?=
+BAO_PATCHES ?=
 bench: all
-	$(Q)python3 tools/bench/bench.py --build $(BUILD)
+	$(Q)python3 tools/bench/bench.py --build $(BUILD) $(if $(BAO_SRC),--bao-src "$(BAO_SRC)") \
+		$(if $(BAO_PATCHES),--bao-patches "$(BAO_PATCHES)")
 
 bench-quick: all
 	$(Q)python3 tools/bench/bench.py --build $(BUILD) --quick

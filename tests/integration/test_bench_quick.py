@@ -47,14 +47,14 @@ def value(scenario, metric, platform):
     return None
 
 
-for plat in ("bare", "Tandem", "Xen"):
+for plat in ("bare", "Tandem", "Xen credit2"):
     for metric in ("irq_avg", "task_avg"):
         v = value("lat-solo", metric, plat)
         t.check("lat-solo %s %s is a number of ticks" % (plat, metric), v is not None and v.isdigit(),
                 "got %r" % v)
     v = value("compute", "ticks", plat)
     t.check("compute ticks on %s" % plat, v is not None and v.isdigit(), "got %r" % v)
-for plat in ("Tandem", "Xen"):
+for plat in ("Tandem", "Xen credit2"):
     for sc in ("hvc", "mmio"):
         v = value(sc, "round trip", plat)
         t.check("%s round trip on %s" % (sc, plat), v is not None and v.isdigit(), "got %r" % v)
@@ -75,7 +75,7 @@ if t.check("histograms.csv written", os.path.isfile(hist_path)):
             if r["scenario"] == "lat-solo":
                 hists.setdefault((r["platform"], r["kind"]), []).append(
                     (int(r["lo"]), int(r["width"]), int(r["count"])))
-for plat in ("bare", "Tandem", "Xen"):
+for plat in ("bare", "Tandem", "Xen credit2"):
     for kind in ("irq", "task"):
         b = sorted(hists.get((plat, kind), []))
         total = sum(c for _, _, c in b)

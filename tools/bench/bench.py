@@ -1,15 +1,21 @@
 #!/usr/bin/env python3
 """Tandem's benchmarks side by side: the same RTOS image (build/images/rtos.bin) and Linux image
-on bare metal (EL1), under Tandem and under Xen 4.17 dom0less (credit2, vwfi=native), on the same
-QEMU virt machine. Writes build/bench/results.csv, results.md and PNG plots; prints a progress
-line per run and the final table.
+on bare metal (EL1), under Tandem, under Xen 4.17 dom0less (Debian's binary: credit2,
+vwfi=native; and built from Debian's source with the null scheduler, the RTOS alone in a
+boot-time null cpupool) and under Bao (built from BAO_SRC), on the same QEMU virt machine.
+Writes build/bench/results.csv, results.md and PNG plots; prints a progress line per run and the
+final table.
 
     tools/bench/bench.py [--build build] [--quick] [--reps 5] [--only NAME,...]
+                         [--bao-src TARBALL|DIR] [--bao-patches DIR]
 
 Timing: under -icount shift=4,sleep=off (one counter tick is about one instruction; runs repeat
-exactly) wherever it works; Xen hangs under -icount with 2 or more pCPUs on QEMU 7.2, so the
-multi-pCPU scenarios (co-run, SGI) also run in plain TCG, --reps times, reported as min and
-median and labelled so, with bare metal and Tandem run the same way in those rows.
+exactly) wherever it works. Debian's Xen hangs under -icount with 2 or more pCPUs on QEMU 7.2
+(its wait loops spin without YIELD): its multi-pCPU rows are n/a there, while the peers built
+here carry a YIELD patch and run them. The multi-pCPU scenarios (co-run, SGI) also run in plain
+TCG, --reps times, reported as min and median and labelled so.
+The peers (Xen null, Bao) are set up by the bench itself (tools/peers/xen-null.sh, bao.py) and
+left out of --quick; when one cannot be built its rows say why.
 """
 import argparse
 import os
@@ -22,10 +28,15 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import parse  # noqa: E402
 import report  # noqa: E402
+from bao import BaoError  # noqa: E402
 from platforms import TOP, Platform  # noqa: E402
 from qemu import Qemu  # noqa: E402
 
 ICOUNT = "icount"
+XEN = "Xen credit2"  # Debian's xen-hypervisor-4.17-arm64
+XEN_NULL = "Xen null"  # Debian's source, null scheduler, boot-time cpupool (tools/peers/xen-null.sh)
+BAO = "Bao"
+XEN_SMP_NA = "n/a (Debian's Xen hangs under icount with >1 pCPU)"
 RESERVATION = (200, 1000)  # the RTOS's budget-us / period-us in the "dynamic resv" rows
 LAT_METRICS = ("irq_min", "irq_avg", "irq_max", "task_min", "task_avg", "task_max")
 
@@ -34,7 +45,7 @@ class Bench:
     def __init__(self, args):
         self.args = args
         self.quick = args.quick
-        self.plat = Platform(args.build)
+        self.plat = Platform(args.build, args.bao_src, args.bao_patches)
         self.out = os.path.abspath(args.out) if args.out else os.path.join(
             os.path.abspath(args.build), "bench", "quick" if args.quick else "")
         self.logs = os.path.join(self.out, "logs")
@@ -176,6 +187,38 @@ class Bench:
         res["ok"] = self.run(tag, argv, want, timeout, xen)
         return res
 
+    def peer_runs(self, tag, args, vcpus, smp, mem="1G", icount=True, hogs=None):
+        """The peers running the RTOS on pCPUs 0..vcpus-1 (and with hogs, Linux with that many
+        CPU hogs on the other pCPUs): [(platform, argv or the reason it cannot run, xen)].
+        None in --quick: building them takes minutes."""
+        if self.quick:
+            return []
+        out = []
+        xen, why = self.plat.xen_null_binary()
+        if xen:
+            pools = {"rt": (list(range(vcpus)), "null")}
+            doms = [dict(self.rtos_xen_domain(args, vcpus), pool="rt")]
+            if smp > vcpus:  # the other pCPUs in a credit2 pool of their own (Linux's, if any)
+                pools["linux"] = (list(range(vcpus, smp)), "credit2")
+            if hogs is not None:
+                doms.append(dict(self.linux_xen_domain(smp - vcpus, hogs), pool="linux"))
+            out.append((XEN_NULL, self.plat.xen(tag + "-xen-null", smp, mem, doms, icount=icount,
+                                                pools=pools), True))
+        else:
+            out.append((XEN_NULL, why, True))
+        why = self.plat.bao.unavailable()
+        if why:
+            out.append((BAO, why, False))
+        else:
+            try:
+                self.progress("  building Bao for %s" % tag)
+                out.append((BAO, self.plat.bao_rtos(tag, args, vcpus, smp, mem, icount, hogs),
+                            False))
+            except (BaoError, subprocess.CalledProcessError, OSError) as e:
+                self.progress("  Bao for %s: %s" % (tag, e))
+                out.append((BAO, "failed (Bao build: %s)" % e, False))
+        return out
+
     # ---- the RTOS's argument sets ----
     def rtos_xen_domain(self, args, cpus=1):
         return {"cpus": cpus, "memory_mb": 128, "kernel": self.plat.rtos_image(), "bootargs": args}
@@ -197,10 +240,13 @@ class Bench:
             ("bare", self.plat.bare_rtos(args, 1), False),
             ("Tandem", self.plat.tandem("rtos.dts", {"RTOS_CPUS": "1", "RTOS_ARGS": args}, 1,
                                         "1G"), False),
-            ("Xen", self.plat.xen("lat-solo", 1, "1G", [self.rtos_xen_domain(args)]), True),
-        ]
+            (XEN, self.plat.xen("lat-solo", 1, "1G", [self.rtos_xen_domain(args)]), True),
+        ] + self.peer_runs(sc, args, 1, 1)
         for name, argv, xen in runs:
-            v = self.merge_lat(self.lat_lines("%s-%s" % (sc, name.lower()), argv, skip, count,
+            if isinstance(argv, str):
+                self.na(sc, LAT_METRICS, name, ICOUNT, argv)
+                continue
+            v = self.merge_lat(self.lat_lines("%s-%s" % (sc, slug(name)), argv, skip, count,
                                               timeout, xen))
             self.add_hist(sc, name, ICOUNT, v)
             for m in LAT_METRICS:
@@ -245,7 +291,17 @@ class Bench:
         for m in LAT_METRICS:
             self.add(sc, m, "Tandem", ICOUNT, v[m] if v else "failed (see logs)",
                      note=note if m == "irq_min" else "")
-        self.na(sc, LAT_METRICS, "Xen", ICOUNT, "n/a (Xen hangs under icount with >1 pCPU)")
+        self.na(sc, LAT_METRICS, XEN, ICOUNT, XEN_SMP_NA)
+        for name, argv, xen in self.peer_runs(sc, args, 1, 4, "2G", hogs=3):
+            if isinstance(argv, str):
+                self.na(sc, LAT_METRICS, name, ICOUNT, argv)
+                continue
+            v = self.merge_lat(self.lat_lines("lat-corun-icount-%s" % slug(name), argv, 0, 1,
+                                              900, xen, after="tandem-hogs:"))
+            self.add_hist(sc, name, ICOUNT, v)
+            for m in LAT_METRICS:
+                self.add(sc, m, name, ICOUNT, v[m] if v else "failed (see logs)",
+                         note=PEER_CORUN_NOTE[name] if m == "irq_min" else "")
         self.dynamic_rows(sc, ICOUNT, args, 1)
 
     # The dynamic rows: the RTOS and one Linux vCPU on the single pCPU of a dynamic pool (-smp 1,
@@ -283,30 +339,38 @@ class Bench:
                 else:
                     self.add(sc, m, plat, timing, vals[m])
 
+    def tcg_lat_rows(self, sc, timing, name, argv, xen, reps, after=None):
+        """reps boots of argv in plain TCG, one LAT line each (after a warm-up one when solo)."""
+        if isinstance(argv, str):
+            self.na(sc, LAT_METRICS, name, timing, argv)
+            return
+        vals = {m: [] for m in LAT_METRICS}
+        for r in range(reps):
+            v = self.merge_lat(self.lat_lines("%s-tcg-%s-%d" % (sc, slug(name), r), argv,
+                                              0 if after else 1, 1, 240 if after else 120, xen,
+                                              after=after))
+            self.add_hist(sc, name, timing, v)
+            for m in LAT_METRICS:
+                vals[m].append(v[m] if v else None)
+        for m in LAT_METRICS:
+            self.add(sc, m, name, timing, vals[m])
+
     def scenario_lat_tcg(self):
-        """LAT in plain TCG, reps times: solo on bare/Tandem/Xen, co-run on Tandem/Xen."""
+        """LAT in plain TCG, reps times, -smp 4: solo on every platform, co-run on the
+        hypervisors."""
         reps = self.args.reps
         timing = "TCG x%d" % reps
         args = "lat_hz=1000 lat_n=1000 maxcpus=1 lat_hist=on"
         self.progress("lat-solo/lat-corun: the same in plain TCG, %d repetitions, -smp 4" % reps)
         solo = [
-            ("bare", lambda: self.plat.bare_rtos(args, 4, "2G", icount=False), False),
-            ("Tandem", lambda: self.plat.tandem("rtos.dts", {"RTOS_CPUS": "1", "RTOS_ARGS": args},
-                                                4, "2G", icount=False), False),
-            ("Xen", lambda: self.plat.xen("lat-solo-tcg", 4, "2G", [self.rtos_xen_domain(args)],
-                                          icount=False), True),
-        ]
-        for name, mk, xen in solo:
-            vals = {m: [] for m in LAT_METRICS}
-            argv = mk()
-            for r in range(reps):
-                v = self.merge_lat(self.lat_lines("lat-solo-tcg-%s-%d" % (name.lower(), r), argv,
-                                                  1, 1, 120, xen))
-                self.add_hist("lat-solo", name, timing, v)
-                for m in LAT_METRICS:
-                    vals[m].append(v[m] if v else None)
-            for m in LAT_METRICS:
-                self.add("lat-solo", m, name, timing, vals[m])
+            ("bare", self.plat.bare_rtos(args, 4, "2G", icount=False), False),
+            ("Tandem", self.plat.tandem("rtos.dts", {"RTOS_CPUS": "1", "RTOS_ARGS": args}, 4,
+                                        "2G", icount=False), False),
+            (XEN, self.plat.xen("lat-solo-tcg", 4, "2G", [self.rtos_xen_domain(args)],
+                                icount=False), True),
+        ] + self.peer_runs("lat-solo-tcg", args, 1, 4, "2G", icount=False)
+        for name, argv, xen in solo:
+            self.tcg_lat_rows("lat-solo", timing, name, argv, xen, reps)
         self.dynamic_rows("lat-solo", timing, args, 0, reps)
         sc = "lat-corun"
         vals = {m: [] for m in LAT_METRICS}
@@ -318,17 +382,12 @@ class Bench:
                 vals[m].append(v[m] if v else None)
         for m in LAT_METRICS:
             self.add(sc, m, "Tandem", timing, vals[m])
-        argv = self.plat.xen("lat-corun-tcg", 4, "2G",
-                             [self.rtos_xen_domain(args), self.linux_xen_domain(3, 3)], icount=False)
-        vals = {m: [] for m in LAT_METRICS}
-        for r in range(reps):
-            v = self.merge_lat(self.lat_lines("lat-corun-tcg-xen-%d" % r, argv, 0, 1, 240, True,
-                                              after="tandem-hogs:"))
-            self.add_hist(sc, "Xen", timing, v)
-            for m in LAT_METRICS:
-                vals[m].append(v[m] if v else None)
-        for m in LAT_METRICS:
-            self.add(sc, m, "Xen", timing, vals[m])
+        corun = [(XEN, self.plat.xen("lat-corun-tcg", 4, "2G", [self.rtos_xen_domain(args),
+                                                                self.linux_xen_domain(3, 3)],
+                                     icount=False), True)]
+        corun += self.peer_runs("lat-corun-tcg", args, 1, 4, "2G", icount=False, hogs=3)
+        for name, argv, xen in corun:
+            self.tcg_lat_rows(sc, timing, name, argv, xen, reps, after="tandem-hogs:")
         self.dynamic_rows(sc, timing, args, 1, reps)
 
     def scenario_bench(self):
@@ -340,10 +399,17 @@ class Bench:
             ("bare", self.plat.bare_rtos(args, 1), False),
             ("Tandem", self.plat.tandem("rtos.dts", {"RTOS_CPUS": "1", "RTOS_ARGS": args}, 1,
                                         "1G"), False),
-            ("Xen", self.plat.xen("bench", 1, "1G", [self.rtos_xen_domain(args)]), True),
-        ]
+            (XEN, self.plat.xen("bench", 1, "1G", [self.rtos_xen_domain(args)]), True),
+        ] + self.peer_runs("bench", args, 1, 1)
         for name, argv, xen in runs:
-            r = self.bench_lines("bench-%s" % name.lower(), argv, 180, xen)
+            if isinstance(argv, str):
+                for sc, metric in (("hvc", "round trip"), ("mmio", "round trip"),
+                                   ("compute", "ticks"), ("compute", "EL2 entries"),
+                                   ("boot", "reset to RTOS first instruction")):
+                    self.add(sc, metric, name, ICOUNT, argv,
+                             unit="entries" if metric == "EL2 entries" else "ticks")
+                continue
+            r = self.bench_lines("bench-%s" % slug(name), argv, 180, xen)
             empty = r.get("empty", {}).get("min", 0)
             for key, sc in (("hvc", "hvc"), ("mmio", "mmio")):
                 if name == "bare" and key == "hvc":
@@ -351,51 +417,60 @@ class Bench:
                              "n/a (no EL2: QEMU's own PSCI firmware answers HVC)")
                     continue
                 if key in r:
-                    self.add(sc, "round trip", name, ICOUNT, r[key]["med"] - empty,
-                             note="median of %d, minus the empty counter-read pair (%d)"
-                             % (n, empty))
+                    note = "median of %d, minus the empty counter-read pair (%d)" % (n, empty)
+                    if name == BAO and key == "hvc":
+                        note += "; Bao answers SMCCC_VERSION as an unknown call (patch 0002: " \
+                            "without the console warning it prints for one)"
+                    self.add(sc, "round trip", name, ICOUNT, r[key]["med"] - empty, note=note)
                 else:
                     self.add(sc, "round trip", name, ICOUNT, "failed")
             c = r.get("compute")
             self.add("compute", "ticks", name, ICOUNT, c["ticks"] if c else "failed",
                      note="%d iterations, crc %s" % (iters, c["crc"]) if c else "")
-            el2 = ("0 (no EL2)" if name == "bare" else "n/a (not readable in Xen)" if name == "Xen"
-                   else c["el2"] if c and c["el2"] is not None else "failed")
+            el2 = ("0 (no EL2)" if name == "bare" else
+                   "n/a (not readable in %s)" % name.split()[0] if name != "Tandem" else
+                   c["el2"] if c and c["el2"] is not None else "failed")
             self.add("compute", "EL2 entries", name, ICOUNT, el2, unit="entries")
             self.add("boot", "reset to RTOS first instruction", name, ICOUNT,
                      r["boot"] if "boot" in r else "failed", note="CNTPCT")
 
     def scenario_sgi(self):
-        """SGI cpu0 -> cpu1 of the RTOS: icount (bare, Tandem) and TCG reps (bare, Tandem, Xen)."""
+        """SGI cpu0 -> cpu1 of the RTOS, 2 pCPUs: icount (all but Debian's Xen, which hangs
+        there) and TCG reps (all)."""
         args = "lat=off maxcpus=2 bench=sgi bench_n=%d" % (200 if self.quick else 1000)
         self.progress("sgi: SGI between two RTOS vCPUs, 2 pCPUs")
         metrics = ("sgi-delivery", "sgi-rtt")
-        runs = [
-            ("bare", lambda ic: self.plat.bare_rtos(args, 2, "1G", icount=ic), False),
-            ("Tandem", lambda ic: self.plat.tandem("rtos.dts", {"RTOS_CPUS": "2", "RTOS_ARGS": args},
-                                                   2, "1G", icount=ic), False),
-            ("Xen", lambda ic: self.plat.xen("sgi-%s" % ("icount" if ic else "tcg"), 2, "1G",
-                                             [self.rtos_xen_domain(args, 2)], icount=ic), True),
-        ]
-        for name, mk, xen in runs:
-            if name == "Xen":
-                self.na("sgi", metrics, name, ICOUNT, "n/a (Xen hangs under icount with >1 pCPU)")
+
+        def runs(ic):
+            return [
+                ("bare", self.plat.bare_rtos(args, 2, "1G", icount=ic), False),
+                ("Tandem", self.plat.tandem("rtos.dts", {"RTOS_CPUS": "2", "RTOS_ARGS": args},
+                                            2, "1G", icount=ic), False),
+                (XEN, XEN_SMP_NA if ic else self.plat.xen(
+                    "sgi-tcg", 2, "1G", [self.rtos_xen_domain(args, 2)], icount=False), True),
+            ] + self.peer_runs("sgi-%s" % ("icount" if ic else "tcg"), args, 2, 2, "1G", ic)
+        for name, argv, xen in runs(True):
+            if isinstance(argv, str):
+                self.na("sgi", metrics, name, ICOUNT, argv)
                 continue
-            r = self.bench_lines("sgi-icount-%s" % name.lower(), mk(True), 180, xen)
+            r = self.bench_lines("sgi-icount-%s" % slug(name), argv, 180, xen)
             for m in metrics:
                 self.add("sgi", m, name, ICOUNT, r[m]["med"] if m in r else "failed",
-                         note="median of the run's samples")
+                         note="median of the run's samples" + (
+                             "; with the YIELD patch" if name in (XEN_NULL, BAO) else ""))
             if name == "Tandem":
                 self.add("sgi", "EL2 entries of cpu0 per round trip", name, ICOUNT,
                          r.get("sgi_el2", "failed"), unit="entries")
         if self.quick:
             return
         reps = self.args.reps
-        for name, mk, xen in runs:
-            argv = mk(False)
+        for name, argv, xen in runs(False):
+            if isinstance(argv, str):
+                self.na("sgi", metrics, name, "TCG x%d" % reps, argv)
+                continue
             vals = {m: [] for m in metrics}
             for i in range(reps):
-                r = self.bench_lines("sgi-tcg-%s-%d" % (name.lower(), i), argv, 120, xen)
+                r = self.bench_lines("sgi-tcg-%s-%d" % (slug(name), i), argv, 120, xen)
                 for m in metrics:
                     vals[m].append(r[m]["med"] if m in r else None)
             for m in metrics:
@@ -406,7 +481,13 @@ class Bench:
         """Reset to the Linux shell marker (TANDEM-LINUX-READY), 1 pCPU, icount."""
         self.progress("linux-boot: reset to the Linux shell marker, 1 pCPU, icount")
         sc, metric = "boot", "reset to Linux shell marker"
-        for name in ("bare", "Tandem", "Xen"):
+        names = ["bare", "Tandem", XEN]
+        bao_why = self.plat.bao.unavailable()
+        if bao_why:
+            self.add(sc, metric, BAO, ICOUNT, bao_why)
+        else:
+            names.append(BAO)
+        for name in names:
             got = {}
 
             def want(line, got=got):
@@ -426,6 +507,14 @@ class Bench:
             elif name == "Tandem":
                 argv = self.plat.tandem("linux.dts", {}, 1, "1G")
                 ok = self.run("linux-boot-tandem", argv, want, 600)
+            elif name == BAO:
+                try:
+                    argv = self.plat.bao_linux("linux-boot", "console=ttyAMA0 rdinit=/init", 1,
+                                               "1G")
+                except (BaoError, subprocess.CalledProcessError, OSError) as e:
+                    self.add(sc, metric, name, ICOUNT, "failed (Bao build: %s)" % e)
+                    continue
+                ok = self.run("linux-boot-bao", argv, want, 600)
             else:
                 k, r = self.plat.linux_images()
                 argv = self.plat.xen("linux-boot", 1, "1G", [], dom0={
@@ -435,7 +524,7 @@ class Bench:
                 ok = self._run_xen_raw("linux-boot-xen", argv, want, xen_line, 600)
             if not ok or "cntvct" not in got:
                 self.add(sc, metric, name, ICOUNT, "failed")
-            elif name == "Xen":
+            elif name == XEN:
                 if "dom0_created" not in got:
                     self.add(sc, metric, name, ICOUNT, "failed (no dom0 creation stamp)")
                 else:
@@ -522,6 +611,19 @@ class Bench:
         return 0 if self.rows else 1
 
 
+def slug(platform):
+    """A platform's name in log file names: "Xen null" -> "xen-null"."""
+    return platform.lower().replace(" ", "-")
+
+
+PEER_CORUN_NOTE = {
+    XEN_NULL: "the RTOS alone in a boot-time null-scheduler cpupool on pCPU 0, Linux in a "
+              "credit2 pool on pCPUs 1-3; YIELD patch (runs under icount with 4 pCPUs)",
+    BAO: "Linux as a second Bao VM on pCPUs 1-3 (it shares the PL011's registers to print "
+         "its hog line, loglevel=1); YIELD patch (runs under icount with 4 pCPUs)",
+}
+
+
 def qemu_version():
     try:
         out = subprocess.run(["qemu-system-aarch64", "--version"], capture_output=True, text=True)
@@ -536,8 +638,13 @@ def main():
     ap.add_argument("--quick", action="store_true", help="the make bench-quick subset")
     ap.add_argument("--out", help="output folder (default BUILD/bench, BUILD/bench/quick)")
     ap.add_argument("--reps", type=int, default=5, help="repetitions of plain-TCG runs")
-    ap.add_argument("--only", help="comma-separated: lat-solo,bench,sgi,lat-corun,lat-tcg,"
-                    "linux-boot,ttu")
+    ap.add_argument("--only", help="comma-separated: lat-solo,bench,sgi,lat-phys,lat-corun,"
+                    "lat-tcg,linux-boot,ttu")
+    ap.add_argument("--bao-src", default=os.environ.get("BAO_SRC") or None,
+                    help="Bao's source tarball or checkout (default: ../shared/peers/"
+                    "bao-hypervisor* next to the repository)")
+    ap.add_argument("--bao-patches", default=os.environ.get("BAO_PATCHES") or None,
+                    help="folder of *.patch applied to Bao (default: ../shared/peers/bao-patches)")
     return Bench(ap.parse_args()).main()
 
 

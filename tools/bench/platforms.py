@@ -5,6 +5,8 @@ import glob
 import os
 import subprocess
 
+from bao import Bao
+
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 CPU = "max,pauth-impdef=on"
 ICOUNT = ["-icount", "shift=4,sleep=off"]
@@ -14,12 +16,14 @@ LOAD_BASE = 0x50000000  # QEMU keeps its DTB at 0x48000000: modules above it
 
 
 class Platform:
-    def __init__(self, build):
+    def __init__(self, build, bao_src=None, bao_patches=None):
         self.build = os.path.abspath(build)
         self.images = os.path.join(self.build, "images")
         self.work = os.path.join(self.build, "bench", "run")
         os.makedirs(self.work, exist_ok=True)
         self._xen = None
+        self._xen_null = None
+        self.bao = Bao(self.build, bao_src, bao_patches)
 
     # ---- bare metal ----
     def bare_rtos(self, args, smp, mem="1G", icount=True):
@@ -72,14 +76,27 @@ class Platform:
         self._xen = found[0]
         return self._xen
 
+    def xen_null_binary(self):
+        """(path, None) for Xen 4.17 built from Debian's source with the null scheduler and
+        boot-time cpupools (tools/peers/xen-null.sh, cached in build/cache), else (None, why)."""
+        if self._xen_null is None:
+            r = subprocess.run([os.path.join(TOP, "tools", "peers", "xen-null.sh"), self.build],
+                               stdout=subprocess.PIPE, text=True)
+            out = (r.stdout.strip().splitlines() or ["not available (xen-null.sh printed nothing)"])
+            self._xen_null = (out[-1], None) if r.returncode == 0 else (None, out[-1])
+        return self._xen_null
+
     def _machine(self, smp, mem):
         return ["-M", "virt,virtualization=on,gic-version=3", "-cpu", CPU, "-smp", str(smp),
                 "-m", mem]
 
-    def xen(self, name, smp, mem, domains, icount=True, dom0=None, xen_extra=""):
-        """domains: list of dicts {cpus, memory_mb, kernel, ramdisk?, bootargs}, booted dom0less
-        (xen,domain nodes under /chosen); dom0: optional {kernel, ramdisk, bootargs, memory}."""
-        xen = self.xen_binary()
+    def xen(self, name, smp, mem, domains, icount=True, dom0=None, xen_extra="", pools=None):
+        """domains: list of dicts {cpus, memory_mb, kernel, ramdisk?, bootargs, pool?}, booted
+        dom0less (xen,domain nodes under /chosen); dom0: optional {kernel, ramdisk, bootargs,
+        memory}. pools: boot-time cpupools {name: (pCPUs, scheduler)} for the null-scheduler
+        build (xen_null_binary); a domain's "pool" names its pool. The pool holding pCPU 0
+        becomes Xen's Pool-0."""
+        xen = self.xen_null_binary()[0] if pools else self.xen_binary()
         dtb = os.path.join(self.work, "%s.dtb" % name)
         # The DTB must come from the very -M/-cpu/-smp/-m of the run (platform-facts.md).
         subprocess.run(["qemu-system-aarch64"] + self._machine(smp, mem)
@@ -114,6 +131,19 @@ class Platform:
                 put("-c", dtb, node)
                 put("-t", "s", dtb, node, "compatible", kind, "multiboot,module")
                 put("-t", "x", dtb, node, "reg", "0", "%x" % at, "0", "%x" % size)
+        phandles = {}
+        for i, pname in enumerate(sorted(pools or {})):
+            cpus, sched = pools[pname]
+            node = "/chosen/cpupool_%s" % pname
+            phandles[pname] = 0x7000 + i  # QEMU's own phandles start at 0x8000
+            cpu_ph = [subprocess.run(["fdtget", "-t", "x", dtb, "/cpus/cpu@%d" % c, "phandle"],
+                                     check=True, capture_output=True, text=True).stdout.strip()
+                      for c in cpus]
+            put("-c", dtb, node)
+            put("-t", "s", dtb, node, "compatible", "xen,cpupool")
+            put("-t", "x", dtb, node, "cpupool-cpus", *cpu_ph)
+            put("-t", "s", dtb, node, "cpupool-sched", sched)
+            put("-t", "x", dtb, node, "phandle", "%x" % phandles[pname])
         # fdtput -c inserts first: create in reverse so domain IDs follow the list order.
         for i in reversed(range(len(domains))):
             d = domains[i]
@@ -125,6 +155,8 @@ class Platform:
             put("-t", "x", dtb, node, "cpus", "%x" % d["cpus"])
             put("-t", "x", dtb, node, "memory", "0", "%x" % (d["memory_mb"] * 1024))
             put("-t", "x", dtb, node, "vpl011")
+            if d.get("pool"):
+                put("-t", "x", dtb, node, "domain-cpupool", "%x" % phandles[d["pool"]])
             mods = [(d["kernel"], "multiboot,kernel")]
             if d.get("ramdisk"):
                 mods.insert(0, (d["ramdisk"], "multiboot,ramdisk"))
@@ -140,9 +172,46 @@ class Platform:
                 + ["-nographic", "-echr", "0x14", "-dtb", dtb, "-kernel", xen] + loaders
                 + (ICOUNT if icount else []))
 
+    # ---- Bao ----
+    def bao_rtos(self, name, args, vcpus, smp, mem="1G", icount=True, hogs=None):
+        """The RTOS as a Bao VM, its vCPUs bound to pCPUs 0..vcpus-1; with hogs, Linux as a
+        second VM on the other pCPUs running that many CPU hogs (raises BaoError). Bao emulates
+        no console: the RTOS owns the PL011 (and its interrupt); Linux writes to it too, quietly
+        (loglevel=1), to announce its hogs."""
+        rtos_mem, linux_mem = 128 << 20, 512 << 20
+        img = self.bao.vm_image(name + "-rtos", self.rtos_image(), args, vcpus, rtos_mem)
+        vms = [{"name": "rtos", "image": img, "vcpus": vcpus, "pcpus": list(range(vcpus)),
+                "mem": rtos_mem, "devices": [(0x9000000, 0x1000, [33]), (0, 0, [27])]}]
+        if hogs is not None:
+            k, r = self.linux_images()
+            n = smp - vcpus
+            img = self.bao.vm_image(name + "-linux", k, "console=ttyAMA0 loglevel=1 rdinit=/init "
+                                    "tandem.hogs=%d" % hogs, n, linux_mem, initrd=r)
+            vms.append({"name": "linux", "image": img, "vcpus": n,
+                        "pcpus": list(range(vcpus, smp)), "mem": linux_mem,
+                        "devices": [(0x9000000, 0x1000, []), (0, 0, [27])]})
+        binary = self.bao.build(name, smp, mem_bytes(mem), vms)
+        return Bao.argv(binary, smp, mem, CPU, ICOUNT if icount else [])
+
+    def bao_linux(self, name, args, smp, mem="1G", icount=True):
+        """Linux as Bao's only VM (512 MiB, one vCPU per pCPU, the PL011 passed through)."""
+        k, r = self.linux_images()
+        vm_mem = 512 << 20
+        img = self.bao.vm_image(name + "-linux", k, args, smp, vm_mem, initrd=r)
+        vm = {"name": "linux", "image": img, "vcpus": smp, "pcpus": list(range(smp)),
+              "mem": vm_mem, "devices": [(0x9000000, 0x1000, [33]), (0, 0, [27])]}
+        binary = self.bao.build(name, smp, mem_bytes(mem), [vm])
+        return Bao.argv(binary, smp, mem, CPU, ICOUNT if icount else [])
+
     def rtos_image(self):
         return os.path.join(self.images, "rtos.bin")
 
     def linux_images(self):
         return (os.path.join(self.images, "linux-Image"),
                 os.path.join(self.images, "linux-initrd.cpio.gz"))
+
+
+def mem_bytes(mem):
+    """QEMU's -m value (512M, 1G) in bytes."""
+    units = {"M": 1 << 20, "G": 1 << 30}
+    return int(mem[:-1]) * units[mem[-1]] if mem[-1] in units else int(mem) << 20

@@ -9,7 +9,13 @@ import subprocess
 
 FIELDS = ["scenario", "metric", "platform", "timing", "reps", "value", "min", "median", "unit",
           "vs_bare_diff", "vs_bare_ratio", "note"]
-PLATFORMS = ["bare", "Tandem", "Tandem dynamic", "Tandem dynamic resv", "Xen"]
+PLATFORMS = ["bare", "Tandem", "Tandem dynamic", "Tandem dynamic resv", "Xen credit2", "Xen null",
+             "Bao"]
+# Said under every table and plot: which Xen and Bao these are.
+PEERS = ("Xen credit2: Debian's binary, credit2, vwfi=native; Xen null: built from Debian's "
+         "source, the RTOS alone in a boot-time null-scheduler cpupool, vwfi=native; Bao: built "
+         "from source, vCPUs bound to pCPUs")
+PEERS_SHORT = "Xen credit2, vwfi=native; Xen null pool; Bao"
 
 TITLES = {
     "lat-solo": "RTOS timer-interrupt (irq) and task wake-up (task) latency, the RTOS alone on "
@@ -17,8 +23,8 @@ TITLES = {
                 "of a dynamic pool with an idle Linux vCPU)",
     "lat-phys": "The same on the EL1 physical timer (RTOS clock=phys): under Tandem its "
                 "registers trap and a software timer on the EL2 timer raises PPI 30",
-    "lat-corun": "The same with Linux running CPU hogs: Tandem and Xen, 3 hogs on a 3-vCPU Linux "
-                 "on the other 3 pCPUs; Tandem dynamic, 1 hog on the Linux vCPU sharing the "
+    "lat-corun": "The same with Linux running CPU hogs: Tandem, Xen and Bao, 3 hogs on a 3-vCPU "
+                 "Linux on the other 3 pCPUs; Tandem dynamic, 1 hog on the Linux vCPU sharing the "
                  "RTOS's pCPU, without and with (resv) a 200/1000 us reservation for the RTOS "
                  "(QEMU models no caches or memory bus: these show the hypervisor's own effects "
                  "only; bare metal has no co-run, its figures are the solo ones)",
@@ -31,16 +37,23 @@ TITLES = {
 }
 ORDER = ["lat-solo", "lat-phys", "lat-corun", "hvc", "mmio", "sgi", "boot", "compute"]
 SETTINGS = """\
-- QEMU: `{qemu}`, `-M virt,gic-version=3` (`virtualization=on` for Tandem and Xen),
+- QEMU: `{qemu}`, `-M virt,gic-version=3` (`virtualization=on` for the hypervisors),
   `-cpu max,pauth-impdef=on`; bare metal boots the same image at EL1 with `-kernel`.
 - Timing **icount**: `-icount shift=4,sleep=off`. Virtual time advances 16 ns per instruction, so
   one tick of the 62.5 MHz counter is about one instruction; runs repeat exactly. Figures are
   counter ticks; `x` is the ratio and `+` the difference to bare metal in the same timing.
 - Timing **TCG xN**: plain TCG (no icount), N runs, shown as `min / median` over the runs; wall-
-  clock host noise on 2 shared cores, so compare only within a table. Xen hangs under `-icount`
-  with 2 or more pCPUs on QEMU 7.2, so multi-pCPU rows are measured this way for every platform.
-- Xen 4.17 from Debian (`xen-hypervisor-4.17-arm64`), dom0less, **credit2, vwfi=native**
+  clock host noise on 2 shared cores, so compare only within a table. Debian's Xen hangs under
+  `-icount` with 2 or more pCPUs on QEMU 7.2, so multi-pCPU rows are also measured this way.
+- **Xen credit2**: Debian's `xen-hypervisor-4.17-arm64`, dom0less, **credit2, vwfi=native**
   (Debian builds it without the null scheduler and boot-time cpupools); its domUs are not pinned.
+- **Xen null**: Xen 4.17 built from Debian's source package with the null scheduler and boot-time
+  cpupools (tools/peers/xen-null.sh), the RTOS alone in a null-scheduler cpupool on its pCPUs
+  (Linux, if any, in a credit2 pool on the others), vwfi=native; cpu_relax() patched to YIELD so
+  that it runs with several pCPUs under icount.
+- **Bao**: built from source (BAO_SRC, patches from BAO_PATCHES, among them YIELD in its boot-time
+  wait loops for icount), booted straight from reset; one VM per guest, vCPUs bound to pCPUs,
+  the PL011 passed through to the RTOS (no console emulation in Bao).
 - Tandem: the RTOS in bind pool "rt" (one vCPU per pCPU, `wfi = "native"`), Linux in dynamic
   pool0 on the other pCPUs; "Tandem dynamic" is the RTOS and one Linux vCPU on the single pCPU of
   a dynamic pool (`-smp 1`, slice-us 1000, configs/bench/rtos-linux-dynamic.dts), "resv" with an
@@ -85,7 +98,8 @@ def cell(r):
 
 
 def markdown(rows, meta):
-    out = ["# Tandem benchmarks: bare metal, Tandem, Xen 4.17 (credit2, vwfi=native)", ""]
+    out = ["# Tandem benchmarks: bare metal, Tandem, Xen 4.17 (credit2, vwfi=native; null pool), Bao",
+           ""]
     out.append(SETTINGS.format(qemu=meta.get("qemu", "?")))
     out.append("Run: %s, %d QEMU boots, %d s wall.%s" % (
         "make bench-quick" if meta.get("quick") else "make bench", meta.get("runs", 0),
@@ -103,8 +117,7 @@ def markdown(rows, meta):
         units = sorted({r["unit"] for r in srows})
         out.append("## %s" % sc)
         out.append("")
-        out.append("%s. Unit: %s; Xen: credit2, vwfi=native." % (TITLES.get(sc, sc),
-                                                                  ", ".join(units)))
+        out.append("%s. Unit: %s. %s." % (TITLES.get(sc, sc), ", ".join(units), PEERS))
         out.append("")
         out.append("| platform | timing | " + " | ".join(metrics) + " |")
         out.append("| --- | --- | " + " | ".join("---" for _ in metrics) + " |")
@@ -160,8 +173,8 @@ def plot(rows, out_dir):
             script = "\n".join([
                 "set terminal pngcairo size 720,360 font 'sans,9'",
                 "set output '%s'" % png,
-                "set title '%s (%s%s; Xen: credit2, vwfi=native)'" % (
-                    sc, timing, ", medians" if timing.startswith("TCG") else ""),
+                "set title '%s (%s%s; %s)' noenhanced" % (
+                    sc, timing, ", medians" if timing.startswith("TCG") else "", PEERS_SHORT),
                 "set style data histograms", "set style histogram clustered gap 1",
                 "set style fill solid 0.8 border -1", "set logscale y", "set grid ytics",
                 "set ylabel '%s (log scale)'" % srows[0]["unit"], "set key top left",
@@ -237,9 +250,10 @@ def plot_hists(hists, out_dir):
         script = "\n".join([
             "set terminal pngcairo size 720,440 font 'sans,9'",
             "set output '%s'" % png,
-            "set title '%s: RTOS %s latency histogram (%s; Xen: credit2, vwfi=native)' "
+            "set title '%s: RTOS %s latency histogram (%s; %s)' "
             "noenhanced" % (
-                sc, what, timing + (", all runs pooled" if timing.startswith("TCG") else "")),
+                sc, what, timing + (", all runs pooled" if timing.startswith("TCG") else ""),
+                PEERS_SHORT),
             "set logscale xy", "set format x \"%.0f\"", "set grid xtics ytics mxtics",
             "set xlabel 'latency from the programmed deadline (counter ticks, 62.5 MHz%s)' "
             "noenhanced" % ("; about 1 instruction each" if timing == "icount" else ""),
