@@ -141,7 +141,7 @@ class Bao:
         return name
 
     # ---- VM images ----
-    def _dtb(self, out, bootargs, vcpus, mem, uart, initrd=None):
+    def _dtb(self, out, bootargs, vcpus, mem, uart, initrd=None, base=VM_BASE):
         text = open(os.path.join(ASSETS, "guest.dts.in")).read()
         cpus = "\n".join(
             '\t\tcpu@%d {\n\t\t\tdevice_type = "cpu";\n\t\t\tcompatible = "arm,armv8";\n'
@@ -151,8 +151,8 @@ class Bao:
         if initrd:
             rd = ("\t\tlinux,initrd-start = <0x0 0x%x>;\n\t\tlinux,initrd-end = <0x0 0x%x>;"
                   % initrd)
-        fields = {"BOOTARGS": bootargs.replace('"', '\\"'), "MEM_NODE": "%x" % VM_BASE,
-                  "MEM_BASE": "0x0 0x%x" % VM_BASE, "MEM_SIZE": "0x0 0x%x" % mem, "CPUS": cpus,
+        fields = {"BOOTARGS": bootargs.replace('"', '\\"'), "MEM_NODE": "%x" % base,
+                  "MEM_BASE": "0x0 0x%x" % base, "MEM_SIZE": "0x0 0x%x" % mem, "CPUS": cpus,
                   "INITRD": rd, "UART": "okay" if uart else "disabled"}
         for k, v in fields.items():
             text = text.replace("@%s@" % k, v)
@@ -161,27 +161,27 @@ class Bao:
             f.write(text)
         subprocess.run(["dtc", "-q", "-I", "dts", "-O", "dtb", "-o", out, dts], check=True)
 
-    def vm_image(self, name, image, bootargs, vcpus, mem, uart=True, initrd=None):
+    def vm_image(self, name, image, bootargs, vcpus, mem, uart=True, initrd=None, base=VM_BASE):
         """BUILD/peers/bao/vms/NAME.img: entry code, DTB, Image (and initrd after the Image's
-        memory footprint, from its header's image_size)."""
+        memory footprint, from its header's image_size), for a VM whose RAM starts at base."""
         d = os.path.join(self.root, "vms")
         os.makedirs(d, exist_ok=True)
-        base = os.path.join(d, name)
-        obj = base + "-entry.o"
-        subprocess.run([CROSS + "gcc", "-c", "-o", obj, "-DVM_BASE=0x%x" % VM_BASE,
+        path = os.path.join(d, name)
+        obj = path + "-entry.o"
+        subprocess.run([CROSS + "gcc", "-c", "-o", obj, "-DVM_BASE=0x%x" % base,
                         "-DDTB_OFF=0x%x" % DTB_OFF, "-DIMAGE_OFF=0x%x" % IMAGE_OFF,
                         os.path.join(ASSETS, "guest-entry.S")], check=True)
-        subprocess.run([CROSS + "objcopy", "-O", "binary", obj, base + "-entry.bin"], check=True)
+        subprocess.run([CROSS + "objcopy", "-O", "binary", obj, path + "-entry.bin"], check=True)
         kernel = open(image, "rb").read()
         rd_range, rd = None, b""
         if initrd:
             rd = open(initrd, "rb").read()
             footprint = int.from_bytes(kernel[16:24], "little") or len(kernel)
             rd_off = (IMAGE_OFF + footprint + 2 * MiB - 1) & ~(2 * MiB - 1)
-            rd_range = (VM_BASE + rd_off, VM_BASE + rd_off + len(rd))
-        self._dtb(base + ".dtb", bootargs, vcpus, mem, uart, rd_range)
-        entry = open(base + "-entry.bin", "rb").read()
-        dtb = open(base + ".dtb", "rb").read()
+            rd_range = (base + rd_off, base + rd_off + len(rd))
+        self._dtb(path + ".dtb", bootargs, vcpus, mem, uart, rd_range, base)
+        entry = open(path + "-entry.bin", "rb").read()
+        dtb = open(path + ".dtb", "rb").read()
         if len(entry) > DTB_OFF or DTB_OFF + len(dtb) > IMAGE_OFF:
             raise BaoError("VM image %s: entry code or DTB too large" % name)
         img = bytearray(IMAGE_OFF)
@@ -189,11 +189,11 @@ class Bao:
         img[DTB_OFF:DTB_OFF + len(dtb)] = dtb
         img += kernel
         if rd_range:
-            img += bytes(rd_range[0] - VM_BASE - len(img))
+            img += bytes(rd_range[0] - base - len(img))
             img += rd
         if len(img) > mem:
             raise BaoError("VM image %s (%d bytes) larger than its RAM" % (name, len(img)))
-        out = base + ".img"
+        out = path + ".img"
         with open(out, "wb") as f:
             f.write(img)
         return out
