@@ -256,19 +256,24 @@ class Bench:
 
     def scenario_lat_phys(self):
         """LAT with the RTOS on the EL1 physical timer (clock=phys), alone on one pCPU, icount:
-        bare and Tandem, which emulates that timer (trapped registers, a software timer)."""
+        bare; Tandem and Xen, which emulate that timer (trapped registers, a software timer);
+        Bao, which leaves it to the guest and passes its PPI through."""
         sc = "lat-phys"
         lat_n, skip, count = (200, 1, 1) if self.quick else (1000, 1, 3)
         args = "lat_hz=1000 lat_n=%d maxcpus=1 lat_hist=on clock=phys" % lat_n
         self.progress("%s: RTOS latency on the EL1 physical timer, 1 pCPU, icount" % sc)
         runs = [
-            ("bare", self.plat.bare_rtos(args, 1)),
+            ("bare", self.plat.bare_rtos(args, 1), False),
             ("Tandem", self.plat.tandem("rtos.dts", {"RTOS_CPUS": "1", "RTOS_ARGS": args}, 1,
-                                        "1G")),
-        ]
-        for name, argv in runs:
-            v = self.merge_lat(self.lat_lines("%s-%s" % (sc, name.lower()), argv, skip, count,
-                                              240, False))
+                                        "1G"), False),
+            (XEN, self.plat.xen("lat-phys", 1, "1G", [self.rtos_xen_domain(args)]), True),
+        ] + self.peer_runs(sc, args, 1, 1)
+        for name, argv, xen in runs:
+            if isinstance(argv, str):
+                self.na(sc, LAT_METRICS, name, ICOUNT, argv)
+                continue
+            v = self.merge_lat(self.lat_lines("%s-%s" % (sc, slug(name)), argv, skip, count,
+                                              240, xen))
             self.add_hist(sc, name, ICOUNT, v)
             for m in LAT_METRICS:
                 self.add(sc, m, name, ICOUNT, v[m] if v else "failed")
@@ -482,6 +487,8 @@ class Bench:
         self.progress("linux-boot: reset to the Linux shell marker, 1 pCPU, icount")
         sc, metric = "boot", "reset to Linux shell marker"
         names = ["bare", "Tandem", XEN]
+        self.add(sc, metric, XEN_NULL, ICOUNT, "n/a (the null pool holds the RTOS; Linux's "
+                 "boot as dom0 is Xen credit2's row)")
         bao_why = self.plat.bao.unavailable()
         if bao_why:
             self.add(sc, metric, BAO, ICOUNT, bao_why)
@@ -509,7 +516,9 @@ class Bench:
                 ok = self.run("linux-boot-tandem", argv, want, 600)
             elif name == BAO:
                 try:
-                    argv = self.plat.bao_linux("linux-boot", "console=ttyAMA0 rdinit=/init", 1,
+                    # As Tandem's configs/bench/linux.dts: 512 MiB, the same command line.
+                    argv = self.plat.bao_linux("linux-boot",
+                                               "console=ttyAMA0 earlycon=pl011,0x9000000", 1,
                                                "1G")
                 except (BaoError, subprocess.CalledProcessError, OSError) as e:
                     self.add(sc, metric, name, ICOUNT, "failed (Bao build: %s)" % e)

@@ -174,14 +174,16 @@ class Platform:
 
     # ---- Bao ----
     def bao_rtos(self, name, args, vcpus, smp, mem="1G", icount=True, hogs=None):
-        """The RTOS as a Bao VM, its vCPUs bound to pCPUs 0..vcpus-1; with hogs, Linux as a
+        """The RTOS as a Bao VM, its vCPUs bound to pCPUs 0..vcpus-1 (the EL1 virtual and
+        physical timers' PPIs 27 and 30 passed through, Bao leaves both timers to the guest);
+        with hogs, Linux as a
         second VM on the other pCPUs running that many CPU hogs (raises BaoError). Bao emulates
         no console: the RTOS owns the PL011 (and its interrupt); Linux writes to it too, quietly
         (loglevel=1), to announce its hogs."""
         rtos_mem, linux_mem = 128 << 20, 512 << 20
         img = self.bao.vm_image(name + "-rtos", self.rtos_image(), args, vcpus, rtos_mem)
         vms = [{"name": "rtos", "image": img, "vcpus": vcpus, "pcpus": list(range(vcpus)),
-                "mem": rtos_mem, "devices": [(0x9000000, 0x1000, [33]), (0, 0, [27])]}]
+                "mem": rtos_mem, "devices": [(0x9000000, 0x1000, [33]), (0, 0, [27, 30])]}]
         if hogs is not None:
             k, r = self.linux_images()
             n = smp - vcpus

@@ -21,8 +21,9 @@ TITLES = {
     "lat-solo": "RTOS timer-interrupt (irq) and task wake-up (task) latency, the RTOS alone on "
                 "its pCPU (Tandem: bind pool, WFI native; Tandem dynamic: sharing the one pCPU "
                 "of a dynamic pool with an idle Linux vCPU)",
-    "lat-phys": "The same on the EL1 physical timer (RTOS clock=phys): under Tandem its "
-                "registers trap and a software timer on the EL2 timer raises PPI 30",
+    "lat-phys": "The same on the EL1 physical timer (RTOS clock=phys): under Tandem and Xen its "
+                "registers trap and a software timer on the EL2 timer raises PPI 30; Bao leaves "
+                "the timer to the guest and passes PPI 30 through",
     "lat-corun": "The same with Linux running CPU hogs: Tandem, Xen and Bao, 3 hogs on a 3-vCPU "
                  "Linux on the other 3 pCPUs; Tandem dynamic, 1 hog on the Linux vCPU sharing the "
                  "RTOS's pCPU, without and with (resv) a 200/1000 us reservation for the RTOS "
@@ -117,7 +118,9 @@ def markdown(rows, meta):
         units = sorted({r["unit"] for r in srows})
         out.append("## %s" % sc)
         out.append("")
-        out.append("%s. Unit: %s. %s." % (TITLES.get(sc, sc), ", ".join(units), PEERS))
+        peers = any(r["platform"].startswith(("Xen", "Bao")) for r in srows)
+        out.append("%s. Unit: %s.%s" % (TITLES.get(sc, sc), ", ".join(units),
+                                        " %s." % PEERS if peers else ""))
         out.append("")
         out.append("| platform | timing | " + " | ".join(metrics) + " |")
         out.append("| --- | --- | " + " | ".join("---" for _ in metrics) + " |")
