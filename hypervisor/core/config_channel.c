@@ -128,10 +128,25 @@ static int parse_ipa_prop(struct cfg_system *sys, const char *path, struct cfg_c
 	return 0;
 }
 
+static bool valid_name(const char *name);
+
+/* protocol = "records": one name, copied to both ends' nodes as "tandem,protocol". */
+static int parse_protocol_prop(struct cfg_system *sys, const char *path, struct cfg_channel *ch,
+			       const char *v, int len)
+{
+	if (len < 2 || v[len - 1] != '\0' || strlen(v) != (size_t)len - 1 || !valid_name(v))
+		return cfg_fail_path(sys, path, "protocol",
+				     "must be one name of 1 to %d characters (letters, digits, "
+				     "\",._+-@\") like \"records\"",
+				     CFG_NAME_MAX - 1);
+	memcpy(ch->protocol, v, (size_t)len);
+	return 0;
+}
+
 static int parse_channel(const struct fdt *fdt, int node, struct cfg_system *sys,
 			 struct cfg_channel *ch, const char *path)
 {
-	bool has_vms = false, has_size = false, has_ipa = false;
+	bool has_vms = false, has_size = false, has_ipa = false, has_protocol = false;
 	int prop, ret = 0;
 
 	for (prop = fdt_first_prop(fdt, node); prop >= 0; prop = fdt_next_prop(fdt, prop)) {
@@ -148,11 +163,14 @@ static int parse_channel(const struct fdt *fdt, int node, struct cfg_system *sys
 			seen = &has_size;
 		else if (strcmp(pname, "ipa") == 0)
 			seen = &has_ipa;
+		else if (strcmp(pname, "protocol") == 0)
+			seen = &has_protocol;
 		else if (strcmp(pname, "phandle") == 0 || strcmp(pname, "linux,phandle") == 0)
 			continue;
 		else
-			return cfg_fail_path(sys, path, pname,
-					     "unknown property (a channel has vms, size, ipa)");
+			return cfg_fail_path(
+			    sys, path, pname,
+			    "unknown property (a channel has vms, size, ipa, protocol)");
 		if (*seen)
 			return cfg_fail_path(sys, path, pname, "given more than once");
 		*seen = true;
@@ -160,6 +178,8 @@ static int parse_channel(const struct fdt *fdt, int node, struct cfg_system *sys
 			ret = parse_vms_prop(sys, path, ch, val, len);
 		else if (seen == &has_size)
 			ret = parse_size_prop(sys, path, ch, val, len);
+		else if (seen == &has_protocol)
+			ret = parse_protocol_prop(sys, path, ch, val, len);
 		else
 			ret = parse_ipa_prop(sys, path, ch, val, len);
 		if (ret)
@@ -402,6 +422,7 @@ static int list_ends(struct cfg_system *sys, unsigned v)
 			    .doorbell = ch->doorbell[side],
 			    .name = ch->name,
 			    .peer = sys->vms[ch->vm[1 - side]].name,
+			    .protocol = ch->protocol,
 			};
 		}
 	}

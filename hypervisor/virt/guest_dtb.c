@@ -241,6 +241,8 @@ static void node_channel(struct fdt_writer *w, const struct cfg_channel_end *end
 	fdt_w_prop_u32(w, TANDEM_CHANNEL_PROP_SIDE, end->side);
 	fdt_w_prop_string(w, TANDEM_CHANNEL_PROP_PEER, end->peer);
 	fdt_w_prop_string(w, TANDEM_CHANNEL_PROP_LABEL, end->name);
+	if (end->protocol && end->protocol[0])
+		fdt_w_prop_string(w, TANDEM_CHANNEL_PROP_PROTOCOL, end->protocol);
 	fdt_w_end_node(w);
 }
 

@@ -113,6 +113,30 @@ static void test_one_channel(void **state)
 	assert_int_equal(l->doorbell, 127);
 	assert_int_equal(sys.channels[0].doorbell[0], 127);
 	assert_int_equal(sys.channels[0].ipa[1], 0x800000000ULL);
+	/* No "protocol": the vserial ring's channel, nothing extra in the guests' nodes. */
+	assert_string_equal(r->protocol, "");
+	assert_string_equal(l->protocol, "");
+}
+
+/* protocol = "name": kept for both ends' nodes; one valid name or one error line. */
+static void test_protocol(void **state)
+{
+	assert_int_equal(
+	    parse_place(
+		"bs { vms = \"rtos\", \"linux\"; size = <0x1000>; protocol = \"records\"; };"),
+	    0);
+	assert_string_equal(sys.channels[0].protocol, "records");
+	assert_string_equal(sys.vms[0].channels[0].protocol, "records");
+	assert_string_equal(sys.vms[1].channels[0].protocol, "records");
+	expect_error("bs { vms = \"rtos\", \"linux\"; size = <0x1000>; protocol = <1>; };",
+		     "config: /channels/bs: protocol: must be one name of 1 to 31 characters "
+		     "(letters, digits, \",._+-@\") like \"records\"");
+	expect_error("bs { vms = \"rtos\", \"linux\"; size = <0x1000>; protocol = \"a\", \"b\"; };",
+		     "config: /channels/bs: protocol: must be one name of 1 to 31 characters "
+		     "(letters, digits, \",._+-@\") like \"records\"");
+	expect_error("bs { vms = \"rtos\", \"linux\"; size = <0x1000>; protocol = \"re cords\"; };",
+		     "config: /channels/bs: protocol: must be one name of 1 to 31 characters "
+		     "(letters, digits, \",._+-@\") like \"records\"");
 }
 
 /* The watchdog's WS0 SPI: the highest free one after the doorbells, in that VM only. */
@@ -234,9 +258,9 @@ static void test_ipa_rules(void **state)
 
 static void test_syntax_rules(void **state)
 {
-	expect_error(
-	    "x { vms = \"rtos\", \"linux\"; size = <0x1000>; colour = \"red\"; };",
-	    "config: /channels/x: colour: unknown property (a channel has vms, size, ipa)");
+	expect_error("x { vms = \"rtos\", \"linux\"; size = <0x1000>; colour = \"red\"; };",
+		     "config: /channels/x: colour: unknown property (a channel has vms, size, ipa, "
+		     "protocol)");
 	expect_error("x { vms = \"rtos\", \"linux\"; size = <0x1000>; y { }; };",
 		     "config: /channels/x: unknown node (a channel node has properties only)");
 	expect_error("n = <1>; x { vms = \"rtos\", \"linux\"; size = <0x1000>; };",
@@ -300,10 +324,15 @@ static void test_resources(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_watchdog_spi), cmocka_unit_test(test_one_channel),
-	    cmocka_unit_test(test_placement),	 cmocka_unit_test(test_vms_rules),
-	    cmocka_unit_test(test_size_rules),	 cmocka_unit_test(test_ipa_rules),
-	    cmocka_unit_test(test_syntax_rules), cmocka_unit_test(test_passthrough_avoided),
+	    cmocka_unit_test(test_watchdog_spi),
+	    cmocka_unit_test(test_one_channel),
+	    cmocka_unit_test(test_protocol),
+	    cmocka_unit_test(test_placement),
+	    cmocka_unit_test(test_vms_rules),
+	    cmocka_unit_test(test_size_rules),
+	    cmocka_unit_test(test_ipa_rules),
+	    cmocka_unit_test(test_syntax_rules),
+	    cmocka_unit_test(test_passthrough_avoided),
 	    cmocka_unit_test(test_resources),
 	};
 	int ret = cmocka_run_group_tests(tests, NULL, NULL);

@@ -306,7 +306,8 @@ static void test_channels(void **state)
 						   .size = 0x200000,
 						   .doorbell = 126,
 						   .name = "logs",
-						   .peer = "other"};
+						   .peer = "other",
+						   .protocol = "records"};
 	build(0, 0);
 	off = node("/channel@800000000");
 	assert_string_equal(str(off, "compatible"), "tandem,channel-v1");
@@ -316,6 +317,8 @@ static void test_channels(void **state)
 	assert_int_equal(u32(off, "tandem,side"), 1);
 	assert_string_equal(str(off, "tandem,peer"), "rtos");
 	assert_string_equal(str(off, "label"), "ttu");
+	/* No protocol given: no property (the vserial ring's channel). */
+	assert_int_equal(fdt_getprop(blob, off, "tandem,protocol", NULL), NULL);
 	off = node("/channel@800200000");
 	cells(off, "reg", reg1, 4);
 	cells(off, "interrupts", irq1, 3);
@@ -323,6 +326,7 @@ static void test_channels(void **state)
 	assert_int_equal(u32(off, "tandem,side"), 0);
 	assert_string_equal(str(off, "tandem,peer"), "other");
 	assert_string_equal(str(off, "label"), "logs");
+	assert_string_equal(str(off, "tandem,protocol"), "records");
 	/* Its interrupts go to the virtual GIC through the root's interrupt-parent. */
 	assert_int_equal(fdt_getprop(blob, off, "interrupt-parent", NULL), NULL);
 	assert_int_equal(u32(0, "interrupt-parent"), GUEST_DTB_PHANDLE_GIC);

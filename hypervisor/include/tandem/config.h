@@ -87,14 +87,15 @@ struct cfg_passthrough {
  * its devices need. name and peer point into the cfg_system.
  */
 struct cfg_channel_end {
-	unsigned id;	  /* index in cfg_system.channels: TANDEM_HC_CHANNEL_NOTIFY's x1 */
-	unsigned side;	  /* 0 or 1: this VM's place in the channel's "vms" */
-	unsigned peer_vm; /* index of the VM at the other end */
-	ipa_t ipa;	  /* the window in this VM's guest-physical space */
-	uint64_t size;	  /* bytes, whole pages */
-	irq_t doorbell;	  /* the SPI (INTID) this VM receives when the peer rings */
-	const char *name; /* the channel's node name */
-	const char *peer; /* the peer VM's name */
+	unsigned id;	      /* index in cfg_system.channels: TANDEM_HC_CHANNEL_NOTIFY's x1 */
+	unsigned side;	      /* 0 or 1: this VM's place in the channel's "vms" */
+	unsigned peer_vm;     /* index of the VM at the other end */
+	ipa_t ipa;	      /* the window in this VM's guest-physical space */
+	uint64_t size;	      /* bytes, whole pages */
+	irq_t doorbell;	      /* the SPI (INTID) this VM receives when the peer rings */
+	const char *name;     /* the channel's node name */
+	const char *peer;     /* the peer VM's name */
+	const char *protocol; /* the channel's "protocol", "" when not given */
 };
 
 /* A VM's membership of a failover group (cfg_parse_failover_groups, cfg_place_channels). */
@@ -161,12 +162,13 @@ static inline ipa_t cfg_vm_ram_ipa(const struct cfg_vm *vm)
 
 /* A channel under /channels: shared memory between two VMs, a doorbell each way. */
 struct cfg_channel {
-	char name[CFG_NAME_MAX]; /* node name under /channels */
-	uint32_t vm[2];		 /* "vms": side i's VM (index into cfg_system.vms) */
-	uint64_t size;		 /* "size": bytes, a multiple of 4 KiB */
-	bool ipa_fixed[2];	 /* "ipa" gave side i's window; else cfg_place_channels picks */
-	ipa_t ipa[2];		 /* side i's window in its VM's guest-physical space */
-	irq_t doorbell[2];	 /* INTID of the SPI side i receives (cfg_place_channels) */
+	char name[CFG_NAME_MAX];     /* node name under /channels */
+	uint32_t vm[2];		     /* "vms": side i's VM (index into cfg_system.vms) */
+	uint64_t size;		     /* "size": bytes, a multiple of 4 KiB */
+	bool ipa_fixed[2];	     /* "ipa" gave side i's window; else cfg_place_channels picks */
+	ipa_t ipa[2];		     /* side i's window in its VM's guest-physical space */
+	irq_t doorbell[2];	     /* INTID of the SPI side i receives (cfg_place_channels) */
+	char protocol[CFG_NAME_MAX]; /* "protocol": what the guests speak over it, or "" */
 };
 
 /* What a failover group does when its active VM fails, beyond promoting the standby. */

@@ -333,8 +333,16 @@ static int tvs_probe(struct platform_device *pdev)
 	struct device *dev = &pdev->dev;
 	struct device_node *np = dev->of_node;
 	struct tvs_chan *c;
+	const char *protocol;
 	unsigned int i;
 	int irq, ret;
+
+	/* A channel whose description names another protocol is not ours
+	 * (tandem_failover's raw /dev/tandem-chanN takes it). */
+	if (!of_property_read_string(np, TANDEM_CHANNEL_PROP_PROTOCOL,
+				     &protocol) &&
+	    strcmp(protocol, TANDEM_CHANNEL_PROTOCOL_VSERIAL))
+		return -ENODEV;
 
 	c = devm_kzalloc(dev, sizeof(*c), GFP_KERNEL);
 	if (!c)

@@ -12,6 +12,7 @@
  *       tandem,side = <0 or 1>;                      (its index in the channel's `vms`)
  *       tandem,peer = "other-vm";
  *       label = "<channel node name>";
+ *       tandem,protocol = "<name>";                  (only if the description gives one)
  *   };
  * The window is normal write-back inner-shareable memory in both VMs: ordinary loads and
  * stores with barriers (dmb ish / smp_*()).
@@ -31,6 +32,12 @@
 #define TANDEM_CHANNEL_PROP_SIDE  "tandem,side"
 #define TANDEM_CHANNEL_PROP_PEER  "tandem,peer"
 #define TANDEM_CHANNEL_PROP_LABEL "label"
+/* Present when the channel's description gives one (`protocol = "records"`): what the two
+ * guests speak over it. Without it the channel is the vserial ring's (tandem_vserial binds it);
+ * with it, the driver of that protocol (tandem_failover's raw /dev/tandem-chanN for any name but
+ * "vserial"). */
+#define TANDEM_CHANNEL_PROP_PROTOCOL	"tandem,protocol"
+#define TANDEM_CHANNEL_PROTOCOL_VSERIAL "vserial"
 
 /* The region starts with this header, written only by Tandem. Guests treat it as read-only,
  * and re-read link[] (with acquire semantics) after every doorbell. */
