@@ -17,7 +17,7 @@ IMAGES=$BUILD/images
 OVERLAY=$TOP/guests/linux/initramfs
 # Modules copied into the initramfs (with their dependencies, from modules.dep); `modprobe NAME`
 # loads them in the guest. Keep this short: each costs initramfs size and boot time.
-MODULES=${TANDEM_GUEST_MODULES:-"virtio_mmio virtio_pci virtio_blk virtio_net virtio_console cpufreq-dt cpufreq_ondemand cpufreq_userspace ext4 crc32c_generic"}
+MODULES=${TANDEM_GUEST_MODULES:-"virtio_mmio virtio_pci virtio_blk virtio_net virtio_console cpufreq-dt cpufreq_ondemand cpufreq_userspace ext4 crc32c_generic sbsa_gwdt"}
 
 log() { echo "  IMAGES  $*"; }
 die() { echo "build-images: $*" >&2; exit 1; }

@@ -171,4 +171,123 @@ with t.boot("pair", config="configs/tests/records-pair.dts", smp=2, mem="2G",
     t.note("replication: %d records, longest client-visible gap %.3f s (wall, plain TCG, "
            "includes the 8 s freeze)" % (s.acked(), s.client.gaps()))
 
+# ---------------------------------------------------------------- boot 2: failover
+def free_frames(vm):
+    """Tandem's free page frames (Ctrl-A d)."""
+    mark = vm.mark()
+    vm.send("\x01d", newline=False)
+    m = vm.expect(r"tandem: memory: (\d+) free page frames", 30, since=mark)
+    vm.settle_prompt()
+    return int(m.group(1))
+
+
+INJECT = {
+    # kernel panic: panic=-1 reboots at once through PSCI SYSTEM_RESET
+    "panic": "echo c > /proc/sysrq-trigger",
+    # a hang: the watchdog's feeder frozen, the watchdog expires twice
+    "hang": "kill -STOP $(pidof watchdog)",
+    # SYSTEM_OFF
+    "off": "poweroff -f",
+}
+FIGURES = []  # (mode, Tandem's line, promotion ticks of recordd, first-ack ticks, client gap s)
+
+
+def failover(vm, s, mode, active, standby, what):
+    """Fails `active` by `mode` at a random record; checks the promotion and the records.
+    Returns True if `standby` took over and the restarted `active` caught up as standby."""
+    target = s.acked() + RNG.randint(10, 120)
+    if not t.check("%s: records flow before the failure (%d)" % (what, target),
+                   s.wait_acked(target, 300)):
+        return False
+    use_shell(vm, active)
+    mark = vm.mark()
+    vm.send(INJECT[mode])
+    t_fail = time.monotonic()
+    acked_at_failure = s.client.highest_contiguous()
+    m = t.expect_check(vm, r"tandem: failover bs: %s failed[^\n]*" % active, 180,
+                       "%s: Tandem fails %s over (%s) [issue 15: failure detection]"
+                       % (what, active, mode), since=mark)
+    line = m.group(0) if m else ""
+    t.expect_check(vm, r"\[%s\] recordd: promoted: generation \d+" % standby, 120,
+                   "%s: %s learns its promotion (interrupt + role hypercall)" % (what, standby),
+                   since=mark)
+    ma = t.expect_check(vm, r"\[%s\] recordd: first acknowledgement after promotion: record "
+                        r"(\d+), ticks since promotion (\d+)" % standby, 180,
+                        "%s: %s binds the moved device and acknowledges records [issue 15: "
+                        "device moves, service continues]" % (what, standby), since=mark)
+    mp = re.search(r"\[%s\] recordd: port open after promotion: ticks since promotion (\d+)"
+                   % standby, vm.text[mark:])
+    ok = s.wait_acked(s.acked() + 40, 300)
+    t.check("%s: the client carries on through the moved device (%d acknowledged)"
+            % (what, s.acked()), ok)
+    probs = s.client.problems()
+    t.check("%s: none acknowledged twice, the sequence continues: %s"
+            % (what, probs or "no problem"), not probs and s.error is None,
+            "%r" % (s.error,))
+    gap = s.client.gap_around(t_fail)
+    FIGURES.append((mode, line, int(mp.group(1)) if mp else None,
+                    int(ma.group(2)) if ma else None, gap))
+    t.note("%s: %s | port open %s ticks, first ack %s ticks after promotion | client gap %s s "
+           "(wall)" % (what, line, mp.group(1) if mp else "?", ma.group(2) if ma else "?",
+                       "%.3f" % gap if gap is not None else "?"))
+    s.paused.set()
+    upto = s.client.highest_contiguous()
+    t.check("%s: every record acknowledged before the failure (%d) is acknowledged" %
+            (what, acked_at_failure), upto >= acked_at_failure)
+    check_log(vm, standby, upto, what)
+    s.paused.clear()
+    # The failed VM restarts as the new standby and catches up.
+    ok = t.expect_check(vm, r"\[%s\] recordd: standby in sync at record \d+" % standby, 300,
+                        "%s: %s restarts as the standby and catches up [issue 15: roles swap]"
+                        % (what, active), since=mark)
+    if ok:
+        vm.expect(r"\[%s\] .*TANDEM-LINUX-READY" % active, 120, since=mark)
+        use_shell(vm, active, fresh=True)
+        st = status(vm, active)
+        t.check("%s: %s's recordd is the standby now" % (what, active),
+                st.get("role") == "standby", "status %r" % st)
+    return bool(ok)
+
+
+with t.boot("failover", config="configs/tests/failover-linux.dts", smp=3, mem="2G",
+            extra=QEMU_PORT) as vm:
+    vm.focused = "bs-a"
+    m = vm.expect(r"(config: .*failover-groups.*|\[bs-a\] recordd: standby in sync at record 0)",
+                  harness.BOOT_TIMEOUT)
+    if m.group(0).startswith("config:"):
+        t.note("boot 2 not run: this Tandem does not parse failover-groups yet (%s)" % m.group(0))
+    else:
+        vm.pos = 0
+        vm.login()
+        other = "bs-b" if vm.shell_vm == "bs-a" else "bs-a"
+        use_shell(vm, other, fresh=True)
+        out = vm.run("cat /dev/tandem-failover")
+        t.check("bs-b's role is standby, generation 0 [issue 15: role hypercall]",
+                other != "bs-b" or "role=standby generation=0" in out, "got %r" % out)
+        frames_before = free_frames(vm)
+        s = Streamer(rate=40)
+        active, standby = "bs-a", "bs-b"
+        for mode in ("panic", "hang", "off"):
+            if not failover(vm, s, mode, active, standby, "failover by %s" % mode):
+                break
+            active, standby = standby, active
+        t.note("fatal fault: not injected (no guest-triggerable fatal fault in the contract)")
+        lat_mark = vm.mark()
+        swaps = 0
+        for i in range(20):
+            if not failover(vm, s, "off" if i % 2 else "panic", active, standby,
+                            "swap %d/20" % (i + 1)):
+                break
+            active, standby = standby, active
+            swaps += 1
+        t.check("20 failovers back and forth, roles swapping each time (%d)" % swaps,
+                swaps == 20)
+        lat = re.findall(r"\[rtos\] LAT irq .*", vm.text[lat_mark:])
+        t.check("the RTOS kept printing LAT lines through the failovers (%d)" % len(lat),
+                len(lat) >= swaps)
+        frames_after = free_frames(vm)
+        t.check("no page frames leaked: %d free before, %d after [issue 15]"
+                % (frames_before, frames_after), frames_after == frames_before)
+        s.stop()
+
 t.done()
