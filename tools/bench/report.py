@@ -174,13 +174,13 @@ def plot(rows, out_dir):
                     f.write('"%s" %s\n' % (m, " ".join(vals)))
             png = os.path.join(out_dir, name + ".png")
             script = "\n".join([
-                "set terminal pngcairo size 720,360 font 'sans,9'",
+                "set terminal pngcairo size 820,360 font 'sans,9'",
                 "set output '%s'" % png,
                 "set title '%s (%s%s; %s)' noenhanced" % (
                     sc, timing, ", medians" if timing.startswith("TCG") else "", PEERS_SHORT),
                 "set style data histograms", "set style histogram clustered gap 1",
                 "set style fill solid 0.8 border -1", "set logscale y", "set grid ytics",
-                "set ylabel '%s (log scale)'" % srows[0]["unit"], "set key top left",
+                "set ylabel '%s (log scale)'" % srows[0]["unit"], "set key outside right",
                 "set xtics noenhanced", "set key noenhanced",
                 "plot " + ", ".join("'%s' using %d:xtic(1) title columnheader(%d)" % (dat, i + 2,
                                                                                      i + 2)
