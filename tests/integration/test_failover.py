@@ -168,6 +168,18 @@ with t.boot("pair", config="configs/tests/records-pair.dts", smp=2, mem="2G",
     t.check("thawed, the standby catches up and every record is acknowledged once (%d): %s"
             % (s.acked(), probs or "no problem"), not s.client.unacked and not probs)
     check_log(vm, "bs-b", s.client.highest_contiguous(), "after the freeze")
+
+    # A standby that starts empty (as after its VM restarts) gets the whole log replayed.
+    use_shell(vm, "bs-b")
+    vm.run("kill $(pidof tandem-recordd); sleep 1; "
+           "(tandem-recordd standby >/dev/console 2>&1 &)")
+    mark = vm.mark()
+    t.expect_check(vm, r"\[bs-a\] recordd: standby in sync at record %d"
+                   % s.client.highest_contiguous(), 120,
+                   "a restarted, empty standby is caught up from the primary's log (%d records) "
+                   "[issue 15: the standby holds every record]" % s.client.highest_contiguous(),
+                   since=mark)
+    check_log(vm, "bs-b", s.client.highest_contiguous(), "after the standby's restart")
     t.note("replication: %d records, longest client-visible gap %.3f s (wall, plain TCG, "
            "includes the 8 s freeze)" % (s.acked(), s.client.gaps()))
 

@@ -658,7 +658,9 @@ static void standby_check(void)
 		/* It claims records we never had: not a standby of ours. */
 		up = 0;
 	}
-	if (up && (!st.standby_up || st.peer_link != peer_link)) {
+	/* A new standby: its VM restarted (link word), or its recordd did (`confirmed` never goes
+	 * back within one instance): replay from what it holds. */
+	if (up && (!st.standby_up || st.peer_link != peer_link || confirmed < st.peer_confirmed)) {
 		say("standby up (link ", peer_link, "), holds records up to ", confirmed);
 		st.peer_link = peer_link;
 		st.ring_next = confirmed + 1;
