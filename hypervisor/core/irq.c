@@ -101,10 +101,15 @@ static void __attribute__((noinline)) unexpected(struct pcpu *p, struct vcpu *ru
 
 void irq_handle(void)
 {
+	irq_handle_acked(irqchip_ack());
+}
+
+void irq_handle_acked(irq_t id)
+{
 	struct pcpu *p = pcpu_this();
 
-	for (;;) {
-		irq_t id = irqchip_ack(); /* and priority drop: active until deactivated */
+	/* Each acknowledged (and priority-dropped): active until deactivated. */
+	for (;; id = irqchip_ack()) {
 		struct vcpu *running = p->current;
 		const struct irq_slot *slot;
 

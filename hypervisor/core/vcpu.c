@@ -8,6 +8,7 @@
  */
 #include <tandem/arch.h>
 #include <tandem/arch_vcpu.h>
+#include <tandem/irq.h>
 #include <tandem/irqchip.h>
 #include <tandem/pcpu.h>
 #include <tandem/pool.h>
@@ -133,14 +134,18 @@ void vcpu_wfe(struct vcpu *vcpu)
 }
 
 /* The entry edge: the guest's time and the trap are recorded in one bracket (pcpu.h). */
-void vcpu_trap_enter(struct vcpu *vcpu)
+static inline void trap_edge_enter(struct pcpu *p, struct vcpu *vcpu)
 {
-	struct pcpu *p = pcpu_this();
 	uint64_t now = pcpu_edge_open(p);
 
 	pcpu_charge_guest(p, vcpu, now);
 	stats_count_trap(&p->stats, &vcpu->stats);
 	pcpu_edge_close(p);
+}
+
+void vcpu_trap_enter(struct vcpu *vcpu)
+{
+	trap_edge_enter(pcpu_this(), vcpu);
 	vgic_sync(vcpu);
 }
 
@@ -153,4 +158,31 @@ void vcpu_trap_exit(struct vcpu *vcpu)
 		pcpu_maybe_switch(); /* returns only if vcpu keeps the pCPU */
 	vgic_flush(vcpu);
 	pcpu_account_hyp(p);
+}
+
+/*
+ * A physical IRQ taken from the guest. The guest's own virtual timer is the one a bind pCPU
+ * takes a thousand times a second: acknowledged first, it goes straight into its list
+ * register (vgic_timer_fast) when nothing else is in flight, and the guest resumes unless a
+ * scheduling decision is due. Anything else, or the timer in any other state, takes the
+ * generic path: sync, dispatch to the owner, flush.
+ */
+void vcpu_trap_irq(struct vcpu *vcpu)
+{
+	struct pcpu *p = pcpu_this();
+	irq_t id;
+
+	trap_edge_enter(p, vcpu);
+	id = irqchip_ack();
+	if (id == PPI_VIRT_TIMER && vgic_timer_fast(vcpu, id)) {
+		stats_count_irq(&p->stats, &vcpu->stats, IRQ_KIND_VTIMER);
+		if (__builtin_expect(!p->resched && vcpu_schedulable(vcpu), 1)) {
+			pcpu_account_hyp(p);
+			return;
+		}
+	} else {
+		vgic_sync(vcpu);
+		irq_handle_acked(id);
+	}
+	vcpu_trap_exit(vcpu);
 }

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include <arch/fake.h>
+#include <arch/fake_gic.h>
 #include <tandem/arch_vcpu.h>
 #include <tandem/pcpu.h>
 #include <tandem/pool.h>
@@ -28,6 +29,9 @@ static struct vm vm;
 static struct pool pool;
 static struct {
 	unsigned switch_calls, syncs, flushes, wfis;
+	unsigned timer_fast_calls, handled; /* vgic_timer_fast(), irq_handle_acked() */
+	bool timer_fast_ok;		    /* what vgic_timer_fast() returns */
+	irq_t handled_intid;
 	uint64_t wfi_ticks;   /* how long each WFI lasts */
 	unsigned wfis_to_run; /* WFIs before an interrupt makes the vCPU's own pending */
 	bool pending;	      /* vgic_vcpu_pending() */
@@ -55,6 +59,18 @@ void vgic_sync(struct vcpu *vcpu)
 void vgic_flush(struct vcpu *vcpu)
 {
 	rec.flushes++;
+}
+
+bool vgic_timer_fast(struct vcpu *vcpu, irq_t pintid)
+{
+	rec.timer_fast_calls++;
+	return rec.timer_fast_ok;
+}
+
+void irq_handle_acked(irq_t intid)
+{
+	rec.handled++;
+	rec.handled_intid = intid;
 }
 
 bool vgic_vcpu_pending(struct vcpu *vcpu)
@@ -115,6 +131,7 @@ static int setup(void **state)
 {
 	(void)state;
 	fake_reset();
+	fake_gic_reset(4);
 	memset(pcpus, 0, sizeof(pcpus));
 	memset(&vm, 0, sizeof(vm));
 	memset(&pool, 0, sizeof(pool));
@@ -222,12 +239,69 @@ static void test_wait_in_place_charges_idle(void **state)
 	assert_time_adds_up(p);
 }
 
+/*
+ * A physical IRQ from the guest is one entry edge and one exit edge like any trap. The guest's
+ * virtual timer, when the vGIC's fast path takes it, needs no sync, dispatch or flush and is
+ * counted as a timer interrupt; in any other case (another INTID, or the fast path declining)
+ * the vGIC is synced and the acknowledged INTID goes to the generic dispatch.
+ */
+static void test_irq_trap_timer_fast_path(void **state)
+{
+	struct pcpu *p = &pcpus[0];
+	struct vcpu *v = &vm.vcpus[0];
+
+	(void)state;
+	rec.timer_fast_ok = true;
+	fake_gic_raise(PPI_VIRT_TIMER);
+	fake_arch.counter = 1700; /* the guest ran 700 ticks */
+	vcpu_trap_irq(v);
+	assert_int_equal(rec.timer_fast_calls, 1);
+	assert_int_equal(rec.syncs + rec.flushes + rec.handled, 0);
+	assert_int_equal(p->time.guest, 700);
+	assert_int_equal(p->time.hyp, 1); /* the exit's read is one tick after the entry's */
+	assert_int_equal(p->edge_seq, 4);
+	assert_int_equal(fake_arch.counter, 1702);
+	assert_int_equal(v->stats.traps, 1);
+	assert_int_equal(p->stats.irq_kind[IRQ_KIND_VTIMER], 1);
+	assert_int_equal(v->stats.irqs, 1);
+	assert_time_adds_up(p);
+
+	/* A decision due: the fast path still injects, the exit goes through the scheduler. */
+	p->resched = true;
+	fake_gic_raise(PPI_VIRT_TIMER);
+	vcpu_trap_irq(v);
+	assert_int_equal(rec.switch_calls, 1);
+	assert_int_equal(rec.flushes, 1);
+	assert_int_equal(rec.handled, 0);
+	p->resched = false;
+
+	/* The fast path declines: generic path, the timer's INTID handed on as acknowledged. */
+	rec.timer_fast_ok = false;
+	fake_gic_raise(PPI_VIRT_TIMER);
+	vcpu_trap_irq(v);
+	assert_int_equal(rec.timer_fast_calls, 3);
+	assert_int_equal(rec.syncs, 1);
+	assert_int_equal(rec.handled, 1);
+	assert_int_equal(rec.handled_intid, PPI_VIRT_TIMER);
+	assert_int_equal(rec.flushes, 2);
+
+	/* Another interrupt never tries the fast path. */
+	fake_gic_raise(PPI_MAINTENANCE);
+	vcpu_trap_irq(v);
+	assert_int_equal(rec.timer_fast_calls, 3);
+	assert_int_equal(rec.handled_intid, PPI_MAINTENANCE);
+	assert_int_equal(v->stats.traps, 4);
+	assert_int_equal(p->stats.irq_kind[IRQ_KIND_VTIMER], 2); /* the rest: the dispatch's */
+	assert_time_adds_up(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup(test_trap_entry_is_one_edge, setup),
 	    cmocka_unit_test_setup(test_trap_exit_switches_only_when_due, setup),
 	    cmocka_unit_test_setup(test_wait_in_place_charges_idle, setup),
+	    cmocka_unit_test_setup(test_irq_trap_timer_fast_path, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -601,6 +601,69 @@ static void test_inject_hw_vtimer(void **state)
 	assert_int_equal(LR_HW(fake_gic.lr[0]), 1);
 }
 
+/*
+ * The timer tick's fast path (vgic_timer_fast) leaves exactly what sync + vgic_inject_hw +
+ * flush leave, in the states it accepts, and declines (changing nothing) in the others: the
+ * last tick still active, another interrupt live, the timer disabled.
+ */
+static void test_vtimer_fast_path(void **state)
+{
+	struct vcpu *v0 = &vm.vcpus[0];
+	struct irqchip_lr generic;
+
+	gicr_wr(0, GICR_ISENABLER0, 4, bit(PPI_VTIMER));
+	gicr_wr(0, GICR_IPRIORITYR + PPI_VTIMER, 1, 0xa0);
+	guest_exit_entry(v0); /* loads the interface */
+	vgic_sync(v0);
+	vgic_inject_hw(v0, PPI_VTIMER, PPI_VTIMER);
+	vgic_flush(v0);
+	generic = fake_gic.lr[0];
+	fake_gic_guest_ack();
+	fake_gic_guest_eoi(PPI_VTIMER);
+	guest_exit_entry(v0);
+	assert_int_equal(nr_valid_lrs(), 0);
+
+	/* From empty LRs, and from the last tick deactivated by the guest: the generic LR. */
+	for (int tick = 0; tick < 2; tick++) {
+		assert_true(vgic_timer_fast(v0, PPI_VTIMER));
+		assert_int_equal(LR_BITS(fake_gic.lr[0]), LR_BITS(generic));
+		assert_int_equal(nr_valid_lrs(), 1);
+		assert_true(vgic_vcpu_pending(v0));
+		/* Its shadow is right: a generic exit and entry now rewrite nothing. */
+		guest_exit_entry(v0);
+		assert_int_equal(LR_BITS(fake_gic.lr[0]), LR_BITS(generic));
+		assert_int_equal(fake_gic_guest_ack(), PPI_VTIMER);
+		fake_gic_guest_eoi(PPI_VTIMER);
+	}
+	assert_int_equal(fake_gic.nr_deactivated, 3); /* each by the guest's EOI (HW bit) */
+
+	/* The last tick still active (its physical one too): declined, nothing changed. */
+	assert_true(vgic_timer_fast(v0, PPI_VTIMER));
+	assert_int_equal(fake_gic_guest_ack(), PPI_VTIMER);
+	assert_false(vgic_timer_fast(v0, PPI_VTIMER));
+	assert_int_equal(LR_STATE(fake_gic.lr[0]), ST_ACTIVE);
+	fake_gic_guest_eoi(PPI_VTIMER);
+	guest_exit_entry(v0);
+
+	/* Another interrupt live (an SGI): declined; the generic path loads both. */
+	gicr_wr(0, GICR_ISENABLER0, 4, bit(3));
+	vgic_inject(&vm, v0, 3);
+	assert_false(vgic_timer_fast(v0, PPI_VTIMER));
+	vgic_sync(v0);
+	vgic_inject_hw(v0, PPI_VTIMER, PPI_VTIMER);
+	vgic_flush(v0);
+	assert_int_equal(nr_valid_lrs(), 2);
+	for (int i = 0; i < 2; i++)
+		fake_gic_guest_eoi(fake_gic_guest_ack());
+	guest_exit_entry(v0);
+	assert_int_equal(nr_valid_lrs(), 0);
+
+	/* Disabled at the redistributor: declined, the generic path keeps it off the LRs. */
+	gicr_wr(0, GICR_ICENABLER0, 4, bit(PPI_VTIMER));
+	assert_false(vgic_timer_fast(v0, PPI_VTIMER));
+	assert_int_equal(nr_valid_lrs(), 0);
+}
+
 /* Issue 12 item 1: the virtual timer's pending state follows its line (ENABLE && ISTATUS &&
  * !IMASK). */
 static void test_vtimer_line_dropped_while_disabled(void **state)
@@ -1413,6 +1476,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_inject_ppi_and_priority_order, setup),
 	    cmocka_unit_test_setup(test_disabled_not_delivered, setup),
 	    cmocka_unit_test_setup(test_inject_hw_vtimer, setup),
+	    cmocka_unit_test_setup(test_vtimer_fast_path, setup),
 	    cmocka_unit_test_setup(test_vtimer_line_dropped_while_disabled, setup),
 	    cmocka_unit_test_setup(test_vtimer_line_held_is_delivered_on_enable, setup),
 	    cmocka_unit_test_setup(test_vtimer_presented_then_dropped_leaves_lr, setup),

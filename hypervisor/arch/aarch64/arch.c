@@ -62,12 +62,6 @@ void arch_tlb_flush_vmid(vmid_t vmid)
 	arch_irq_restore(flags);
 }
 
-uint64_t arch_counter_read(void)
-{
-	isb();
-	return read_sysreg(cntpct_el0);
-}
-
 uint64_t arch_counter_freq(void)
 {
 	return read_sysreg(cntfrq_el0);
@@ -123,11 +117,6 @@ void arch_halt(void)
 unsigned arch_cpu_index(void)
 {
 	return pcpu_this()->index;
-}
-
-struct pcpu *pcpu_this(void)
-{
-	return (struct pcpu *)read_sysreg(tpidr_el2);
 }
 
 void spin_lock(spinlock_t *lock)

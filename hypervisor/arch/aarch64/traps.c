@@ -263,7 +263,7 @@ static const trap_fn trap_table[64] = {
 
 void trap_guest_sync(struct guest_regs *r)
 {
-	struct vcpu *vcpu = vcpu_current();
+	struct vcpu *vcpu = pcpu_this()->current;
 	uint64_t esr = read_sysreg(esr_el2);
 	trap_fn fn = trap_table[ESR_EC(esr)];
 
@@ -274,11 +274,7 @@ void trap_guest_sync(struct guest_regs *r)
 
 void trap_guest_irq(struct guest_regs *r)
 {
-	struct vcpu *vcpu = vcpu_current();
-
-	vcpu_trap_enter(vcpu);
-	irq_handle();
-	vcpu_trap_exit(vcpu);
+	vcpu_trap_irq(pcpu_this()->current);
 }
 
 void trap_guest_fiq(struct guest_regs *r)

@@ -8,6 +8,8 @@
 
 #include <tandem/types.h>
 
+#include <arch/inline.h> /* pcpu_this(), arch_counter_read(): inline where the arch allows */
+
 struct vcpu;
 struct vm;
 
@@ -27,8 +29,7 @@ void arch_icache_invalidate_all(void);
 /* Invalidate every stage-1 and stage-2 TLB entry tagged with vmid, on all CPUs. */
 void arch_tlb_flush_vmid(vmid_t vmid);
 
-/* The generic counter (physical count) and its frequency in Hz. */
-uint64_t arch_counter_read(void);
+/* The generic counter's frequency in Hz (the count itself: arch_counter_read(), arch/inline.h). */
 uint64_t arch_counter_freq(void);
 
 /* The EL2 physical timer (CNTHP): PPI_HYP_TIMER fires on this CPU once the counter reaches

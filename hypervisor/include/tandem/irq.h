@@ -48,6 +48,8 @@ void irq_cpu_init(void);
 
 /* Handles every pending physical interrupt on the calling pCPU. */
 void irq_handle(void);
+/* Handles intid, already acknowledged (irqchip_ack()), then every other pending one. */
+void irq_handle_acked(irq_t intid);
 /* The pCPU that takes the hypervisor's own device interrupts, given the current vCPU placement. */
 unsigned irq_hyp_pcpu(void);
 /* Routes the interrupts claimed with IRQ_HYP_DEVICE to irq_hyp_pcpu(), saying so when it

@@ -46,8 +46,7 @@ struct pcpu {
 extern struct pcpu pcpus[MAX_PCPUS];
 extern unsigned nr_pcpus;
 
-/* The calling CPU's data. */
-struct pcpu *pcpu_this(void);
+/* The calling CPU's data: pcpu_this(), declared by tandem/arch.h (arch/inline.h). */
 /* Waits until no pCPU runs vcpu or holds its registers (its state is saved in struct vcpu).
  * Only for a vCPU that can no longer be picked (stopped) and whose pCPU was kicked. */
 void pcpu_wait_vcpu_off(const struct vcpu *vcpu);

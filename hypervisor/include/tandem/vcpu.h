@@ -86,6 +86,8 @@ void vcpu_kick_if_pending(struct vcpu *vcpu);
 /* Bookkeeping at every trap from the guest, and the checks before returning to it. */
 void vcpu_trap_enter(struct vcpu *vcpu);
 void vcpu_trap_exit(struct vcpu *vcpu);
+/* A physical IRQ taken from the running guest vcpu: the whole trap, both edges included. */
+void vcpu_trap_irq(struct vcpu *vcpu);
 /* The vCPU running on the calling pCPU, or NULL in the hypervisor's idle loop. */
 struct vcpu *vcpu_current(void);
 

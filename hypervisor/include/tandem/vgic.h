@@ -137,6 +137,14 @@ void vgic_sgi_write(struct vcpu *vcpu, uint64_t val, bool group0_only);
 void vgic_flush(struct vcpu *vcpu);
 /* After leaving the guest: read list registers back into interrupt state. Idempotent. */
 void vgic_sync(struct vcpu *vcpu);
+/*
+ * The running vCPU's virtual timer fired here as physical pintid (acknowledged, not yet
+ * synced): does what vgic_sync(), vgic_inject_hw(vcpu, PPI_VIRT_TIMER, pintid) and
+ * vgic_flush() would do together, in the state a timer tick nearly always finds (no other
+ * interrupt in flight, the last tick's LR deactivated by the guest). Returns false, having
+ * changed nothing, in any other state: the caller then takes the generic path.
+ */
+bool vgic_timer_fast(struct vcpu *vcpu, irq_t pintid);
 /* True if the vCPU has an enabled, pending interrupt it could take (for WFI). */
 bool vgic_vcpu_pending(struct vcpu *vcpu);
 /* Handles the GIC maintenance interrupt for the vCPU running here (sync, then flush). */

@@ -302,6 +302,59 @@ void vgic_flush(struct vcpu *vcpu)
 	rebuild_lrs(vcpu);
 }
 
+/*
+ * The timer tick's whole round trip through the vGIC (vgic.h), for the one state it has on a
+ * vCPU with nothing else in flight: LR0 empty or holding the last tick, deactivated since
+ * (ELRSR), no other LR written, no other private interrupt live, no SPI marked (a mark made
+ * after the peek comes with a kick, as for vgic_flush()), the interface loaded with no
+ * maintenance asked. The result is what fold_lrs(), vgic_inject_hw() and rebuild_lrs()
+ * compute from that state: the tick in LR0, pending and hardware-linked.
+ */
+bool vgic_timer_fast(struct vcpu *vcpu, irq_t pintid)
+{
+	struct vgic_vcpu *vv = &vcpu->vgic;
+	struct vgic_vm *d = &vcpu->vm->vgic;
+	struct vgic_irq *irq = &vv->private_irqs[PPI_VIRT_TIMER];
+	uint32_t grp = irq->group1 ? GICD_CTLR_ENABLE_G1 : GICD_CTLR_ENABLE_G0;
+	struct irqchip_lr lr;
+	bool ok;
+
+	if (!vv->loaded || vv->hcr != IRQCHIP_VIF_ENABLE || vv->lr_spi || (vv->lr_used & ~1u) ||
+	    spis_marked(vv))
+		return false;
+	spin_lock(&vv->lock);
+	ok = !(vv->private_live & ~(1u << PPI_VIRT_TIMER)) && irq->enabled && !irq->edge &&
+	     (d->ctlr & grp);
+	if (ok && vv->lr_live)
+		/* The last tick in LR0, taken and deactivated by the guest (ELRSR). */
+		ok = vv->lr_live == 1 && irq->lr == 0 && (irqchip_empty_lrs() & 1) && irq->hw_intid;
+	else if (ok)
+		ok = irq->lr < 0 && !vgic_irq_pending(irq) && !irq->active;
+	if (!ok) {
+		spin_unlock(&vv->lock);
+		return false;
+	}
+	/* fold_lrs() of a deactivated hardware-linked level interrupt */
+	irq->active = false;
+	irq->active_unacked = false;
+	/* vgic_inject_hw(): pending, linked to the physical interrupt, live */
+	irq->hw_intid = pintid;
+	irq->pending = true;
+	vv->private_live = 1u << PPI_VIRT_TIMER;
+	vcpu->stats.injected++;
+	/* rebuild_lrs() with one candidate: LR0, no maintenance */
+	lr = make_lr(d, irq, PPI_VIRT_TIMER, false);
+	irq->lr = 0;
+	irq->owner = (uint16_t)vcpu->id;
+	vv->lrs[0] = lr;
+	vv->lr_live = 1;
+	vv->lr_used = 1;
+	vv->kick_pending = false;
+	irqchip_write_lrs(vv->lrs, 1, IRQCHIP_VIF_ENABLE);
+	spin_unlock(&vv->lock);
+	return true;
+}
+
 /* The sync proper, out of line: vgic_sync() needs it only when the last flush filled LRs. */
 static void __attribute__((noinline)) read_back_lrs(struct vcpu *vcpu)
 {

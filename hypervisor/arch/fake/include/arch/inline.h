@@ -1,0 +1,14 @@
+/* The host tests' side of arch/aarch64's inline services: plain functions (arch_fake.c, fakes). */
+#ifndef ARCH_INLINE_H
+#define ARCH_INLINE_H
+
+#include <tandem/types.h>
+
+struct pcpu;
+
+/* The calling CPU's data (tandem/pcpu.h). */
+struct pcpu *pcpu_this(void);
+/* The generic counter: fake_arch.counter, advanced by counter_step per read. */
+uint64_t arch_counter_read(void);
+
+#endif
