@@ -342,8 +342,13 @@ bool vgic_timer_fast(struct vcpu *vcpu, irq_t pintid)
 	irq->pending = true;
 	vv->private_live = 1u << PPI_VIRT_TIMER;
 	vcpu->stats.injected++;
-	/* rebuild_lrs() with one candidate: LR0, no maintenance */
-	lr = make_lr(d, irq, PPI_VIRT_TIMER, false);
+	/*
+	 * rebuild_lrs() with one candidate: LR0, no maintenance. make_lr() for this state (not
+	 * active, deliverable, hardware-linked), without its tests of the other states.
+	 */
+	lr = irqchip_lr_make(PPI_VIRT_TIMER, pintid, irq->priority,
+			     IRQCHIP_LR_PENDING | IRQCHIP_LR_HW |
+				 (irq->group1 ? IRQCHIP_LR_GROUP1 : 0));
 	irq->lr = 0;
 	irq->owner = (uint16_t)vcpu->id;
 	vv->lrs[0] = lr;
