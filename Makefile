@@ -38,7 +38,7 @@ HV_CFLAGS  := -std=c11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 HV_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,max-page-size=4096 \
 	      -T hypervisor/arch/aarch64/tandem.ld
 
-.PHONY: all hypervisor images tools deps run run-ttu test unit integration lint bench bench-quick clean distclean
+.PHONY: all hypervisor images tools deps run run-ttu run-basestation test unit integration lint bench bench-quick clean distclean
 all: hypervisor images tools
 
 hypervisor: $(BUILD)/tandem.bin
@@ -98,6 +98,14 @@ run: all
 run-ttu: all
 	$(Q)tools/run-qemu.sh --build $(BUILD) --config configs/ttu.dts --smp $(SMP) --mem $(MEM) \
 		--cpu "$(CPU)" --machine "$(MACHINE)" --ttu $(BUILD)/run/ttu-sockets -- $(QEMU_ARGS)
+
+# The base station (issue 15): configs/basestation.dts, its moving virtio-serial port on the host
+# socket $(BUILD)/run/basestation.sock (tools/basestation-qemu-args.sh).
+run-basestation: all
+	$(Q)mkdir -p $(BUILD)/run
+	$(Q)tools/run-qemu.sh --build $(BUILD) --config configs/basestation.dts --smp 4 --mem 2G \
+		--cpu "$(CPU)" --machine "$(MACHINE)" -- \
+		$$(tools/basestation-qemu-args.sh $(abspath $(BUILD))/run/basestation.sock) $(QEMU_ARGS)
 
 include tests/unit/unit.mk
 include guests/rtos/rtos.mk

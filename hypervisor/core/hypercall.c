@@ -7,6 +7,7 @@
 #include <tandem/arch.h>
 #include <tandem/channel.h>
 #include <tandem/errno.h>
+#include <tandem/failover.h>
 #include <tandem/freq.h>
 #include <tandem/hypercall.h>
 #include <tandem/log.h>
@@ -32,6 +33,8 @@ static const char *fn_name(uint32_t fn)
 		return "DOMAIN_LOAD";
 	case TANDEM_HC_CHANNEL_NOTIFY:
 		return "CHANNEL_NOTIFY";
+	case TANDEM_HC_FAILOVER_STATE:
+		return "FAILOVER_STATE";
 	default:
 		return "?";
 	}
@@ -201,6 +204,11 @@ void hypercall(struct vcpu *vcpu, struct guest_regs *r)
 	case TANDEM_HC_CHANNEL_NOTIFY: /* any endpoint VM: no privilege needed */
 		ret = channel_notify(vcpu, r->x[1], &why);
 		r->x[0] = (uint64_t)(ret == TANDEM_OK ? ret : refuse(vcpu, fn, ret, why));
+		return;
+	case TANDEM_HC_FAILOVER_STATE: /* any group member; others: NOT_SUPPORTED, silently */
+		r->x[0] = failover_state(vcpu->vm, &r->x[1], &r->x[2], &r->x[3])
+			      ? TANDEM_OK
+			      : (uint64_t)TANDEM_E_NOTSUP;
 		return;
 	default:
 		break;

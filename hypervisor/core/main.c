@@ -3,6 +3,7 @@
  * secondary CPUs -> system description -> VMs. A bad system description stops the
  * boot with one line naming node and property; the hypervisor then idles.
  */
+#include <tandem/failover.h>
 #include <tandem/abi/bundle.h>
 #include <tandem/arch.h>
 #include <tandem/bundle.h>
@@ -207,6 +208,7 @@ static void create_vms(bool system_ok)
 		stop_boot();
 	}
 	pools_init(&system_cfg);
+	failover_init(&system_cfg);
 	if (freq_init(&system_cfg))
 		stop_boot();
 	for (unsigned i = 0; i < system_cfg.nr_vms; i++) {

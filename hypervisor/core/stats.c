@@ -9,6 +9,7 @@
  * without locks.
  */
 #include <stdarg.h>
+#include <tandem/failover.h>
 #include <tandem/console.h>
 #include <tandem/log.h>
 #include <tandem/mem.h>
@@ -146,6 +147,7 @@ void stats_dump(void)
 	spin_lock(&dump_lock);
 	dump_vms();
 	dump_pcpus();
+	failover_dump(out);
 	out("tandem: memory: %llu free page frames\n",
 	    (unsigned long long)(mem_free_bytes() / PAGE_SIZE));
 	dump_flush();

@@ -5,6 +5,7 @@
 #include <tandem/arch.h>
 #include <tandem/console.h>
 #include <tandem/errno.h>
+#include <tandem/failover.h>
 #include <tandem/guest_dtb.h>
 #include <tandem/log.h>
 #include <tandem/mem.h>
@@ -327,8 +328,7 @@ uint64_t vm_time_us(void)
 	return t / f * 1000000 + t % f * 1000000 / f;
 }
 
-/* Stops every vCPU and marks the VM restarting; false if it was not running. */
-static bool begin_restart(struct vm *vm)
+bool vm_begin_restart(struct vm *vm)
 {
 	spin_lock(&vm->lock);
 	if (vm->state != VM_RUNNING) { /* already stopping or restarting */
@@ -346,30 +346,28 @@ static bool begin_restart(struct vm *vm)
 	return true;
 }
 
+void vm_power_off(struct vm *vm)
+{
+	if (!failover_vm_failed(vm, FAILOVER_SYSTEM_OFF, "PSCI SYSTEM_OFF"))
+		vm_stop(vm, "system off by the guest");
+}
+
 void vm_reset(struct vm *vm)
 {
+	if (failover_vm_failed(vm, FAILOVER_SYSTEM_RESET, "PSCI SYSTEM_RESET"))
+		return;
 	if (vm->cfg->on_reset == CFG_ON_RESET_STOP) {
 		vm_stop(vm, "reset by the guest, on-reset = \"stop\"");
 		return;
 	}
-	if (begin_restart(vm))
+	if (vm_begin_restart(vm))
 		log_info("vm %s: reset by the guest, restarting", vm->name);
 }
 
-void vm_fail(struct vm *vm, const char *why)
+void vm_restart_if_off(struct vm *vm)
 {
 	bool loaded = false;
 
-	log_warn("vm %s: failed at %llu us (virtual): %s; on-failure = \"%s\"", vm->name,
-		 (unsigned long long)vm_time_us(), why,
-		 vm->cfg->on_failure == CFG_ON_FAILURE_STOP ? "stop" : "restart");
-	if (vm->cfg->on_failure == CFG_ON_FAILURE_STOP) {
-		vm_stop(vm, why);
-		return;
-	}
-	if (!begin_restart(vm))
-		return;
-	log_info("vm %s: restarting after a failure", vm->name);
 	/*
 	 * The restart runs on the pCPU that leaves the VM's last vCPU (vm_vcpu_left). From a timer
 	 * callback, every vCPU may already be off all pCPUs (blocked in WFI): nobody would leave
@@ -380,6 +378,23 @@ void vm_fail(struct vm *vm, const char *why)
 			  __atomic_load_n(&vm->vcpus[i].sched.running_on, __ATOMIC_ACQUIRE);
 	if (!loaded)
 		vm_vcpu_left(vm);
+}
+
+void vm_fail(struct vm *vm, enum failover_cause cause, const char *why)
+{
+	if (failover_vm_failed(vm, cause, why))
+		return;
+	log_warn("vm %s: failed at %llu us (virtual): %s; on-failure = \"%s\"", vm->name,
+		 (unsigned long long)vm_time_us(), why,
+		 vm->cfg->on_failure == CFG_ON_FAILURE_STOP ? "stop" : "restart");
+	if (vm->cfg->on_failure == CFG_ON_FAILURE_STOP) {
+		vm_stop(vm, why);
+		return;
+	}
+	if (!vm_begin_restart(vm))
+		return;
+	log_info("vm %s: restarting after a failure", vm->name);
+	vm_restart_if_off(vm);
 }
 
 /* Rebuilds a VM none of whose vCPUs is on a pCPU any more, and starts vCPU 0. */

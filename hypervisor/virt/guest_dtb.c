@@ -264,6 +264,20 @@ static void node_watchdog(struct fdt_writer *w, const struct cfg_vm *vm)
 	fdt_w_end_node(w);
 }
 
+/* A failover group member's promotion interrupt and group (docs/hypercalls.md). */
+static void node_failover(struct fdt_writer *w, const struct cfg_vm *vm)
+{
+	const uint32_t irq[3] = {GIC_SPI, SPI(vm->failover.spi), IRQ_EDGE_RISING};
+	fdt_w_begin_node(w, "failover");
+	fdt_w_prop_string(w, "compatible", "tandem,failover-v1");
+	fdt_w_prop_cells(w, "interrupts", irq, 3);
+	fdt_w_prop_u32(w, "interrupt-parent", GUEST_DTB_PHANDLE_GIC);
+	fdt_w_prop_string(w, "tandem,group", vm->failover.group_name);
+	if (vm->failover.has_channel)
+		fdt_w_prop_u32(w, "tandem,channel-id", vm->failover.channel);
+	fdt_w_end_node(w);
+}
+
 int guest_dtb_build(struct vm *vm, void *buf, size_t cap, ipa_t initrd_start, uint64_t initrd_size)
 {
 	struct fdt_writer w;
@@ -307,6 +321,8 @@ int guest_dtb_build(struct vm *vm, void *buf, size_t cap, ipa_t initrd_start, ui
 	vscmi_dtb_nodes(&w, vm);
 	if (vm->cfg && vm->cfg->watchdog)
 		node_watchdog(&w, vm->cfg);
+	if (vm->cfg && vm->cfg->failover.in_group)
+		node_failover(&w, vm->cfg);
 	fdt_w_end_node(&w);
 
 	ret = fdt_w_finish(&w);

@@ -100,7 +100,7 @@ void vpsci_call(struct vcpu *vcpu, struct guest_regs *r)
 		ret = 2; /* no Trusted OS that would need migrating */
 		break;
 	case PSCI_SYSTEM_OFF:
-		vm_stop(vcpu->vm, "system off by the guest");
+		vm_power_off(vcpu->vm);
 		ret = PSCI_SUCCESS;
 		break;
 	case PSCI_SYSTEM_RESET:

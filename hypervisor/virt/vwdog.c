@@ -96,7 +96,7 @@ static void timeout(struct timer *t)
 			 (unsigned long long)vm_time_us(), wd->wor);
 		vgic_set_level(vm, vm->cfg->watchdog_spi, true);
 	} else if (failed) {
-		vm_fail(vm, "watchdog WS1: not refreshed within two timeouts");
+		vm_fail(vm, FAILOVER_WATCHDOG, "watchdog WS1: not refreshed within two timeouts");
 	}
 }
 
@@ -222,7 +222,9 @@ int vwdog_vm_create(struct vm *vm)
 	log_info("vm %s: SBSA watchdog, control 0x%lx, refresh 0x%lx, WS0 INTID %u, "
 		 "on-failure %s",
 		 vm->name, VWDOG_CONTROL_BASE, VWDOG_REFRESH_BASE, vm->cfg->watchdog_spi,
-		 vm->cfg->on_failure == CFG_ON_FAILURE_STOP ? "stop" : "restart");
+		 vm->cfg->failover.in_group		      ? "failover"
+		 : vm->cfg->on_failure == CFG_ON_FAILURE_STOP ? "stop"
+							      : "restart");
 	return 0;
 }
 

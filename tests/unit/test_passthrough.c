@@ -1,4 +1,4 @@
-/* clang-format off */ /* unit-sources: hypervisor/virt/passthrough.c hypervisor/core/irq.c tests/unit/fakes/fake_calls.c tests/unit/fakes/fake_pcpu.c tests/unit/fakes/fake_this_pcpu.c tests/unit/fakes/fake_vgic.c tests/unit/fakes/fake_stage2.c tests/unit/fakes/fake_smmu.c */
+/* clang-format off */ /* unit-sources: hypervisor/virt/passthrough.c hypervisor/virt/virtio_absent.c hypervisor/core/mmio.c hypervisor/lib/fdt.c hypervisor/core/irq.c tests/unit/fakes/fake_calls.c tests/unit/fakes/fake_pcpu.c tests/unit/fakes/fake_this_pcpu.c tests/unit/fakes/fake_vgic.c tests/unit/fakes/fake_stage2.c tests/unit/fakes/fake_smmu.c */
 /* clang-format on */
 /*
  * Passed-through devices (virt/passthrough.c) over the real interrupt ownership (core/irq.c)

@@ -1,4 +1,5 @@
-/* unit-sources: hypervisor/core/smccc.c hypervisor/core/hypercall.c */
+/* clang-format off */ /* unit-sources: hypervisor/core/smccc.c hypervisor/core/hypercall.c tests/unit/fakes/fake_failover.c tests/unit/fakes/fake_calls.c */
+/* clang-format on */
 /*
  * The SMCCC router (core/smccc.c) and the decoding of Tandem's control calls (core/hypercall.c):
  * which service each function ID reaches, malformed IDs (yielding calls, reserved bits, owners

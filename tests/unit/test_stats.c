@@ -1,4 +1,5 @@
-/* unit-sources: hypervisor/core/stats.c */
+/* clang-format off */ /* unit-sources: hypervisor/core/stats.c tests/unit/fakes/fake_failover.c tests/unit/fakes/fake_calls.c */
+/* clang-format on */
 /*
  * EL2 entry and interrupt accounting (core/stats.c): every entry lands in exactly one of
  * guest / wait / idle on its pCPU and on the vCPU concerned, the edge sequence count is

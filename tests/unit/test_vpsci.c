@@ -69,7 +69,7 @@ void vcpu_wfi(struct vcpu *vcpu)
 	rec.wfis++;
 }
 
-void vm_stop(struct vm *v, const char *why)
+void vm_power_off(struct vm *v)
 {
 	rec.stops++;
 }

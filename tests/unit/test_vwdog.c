@@ -52,7 +52,7 @@ void vgic_set_level(struct vm *v, irq_t intid, bool level)
 	line[v->index] = level;
 }
 
-void vm_fail(struct vm *v, const char *why)
+void vm_fail(struct vm *v, enum failover_cause cause, const char *why)
 {
 	failures[v->index]++;
 }

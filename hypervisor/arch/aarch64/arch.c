@@ -17,6 +17,12 @@ paddr_t arch_virt_to_phys(const void *va)
 	return (paddr_t)(uintptr_t)va;
 }
 
+void arch_mmio_write32(paddr_t pa, uint32_t value)
+{
+	*(volatile uint32_t *)(uintptr_t)pa = value; /* devices are mapped one to one too */
+	__asm__ volatile("dsb sy" ::: "memory");
+}
+
 static uint64_t dcache_line(void)
 {
 	return 4UL << ((read_sysreg(ctr_el0) >> 16) & 0xf); /* CTR_EL0.DminLine, in words */

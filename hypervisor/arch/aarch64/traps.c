@@ -289,7 +289,7 @@ void trap_guest_serror(struct guest_regs *r)
 	vcpu_trap_enter(vcpu);
 	log_error("vm %s vcpu %u: SError (ESR 0x%llx) at pc 0x%llx", vcpu->vm->name, vcpu->id,
 		  (unsigned long long)read_sysreg(esr_el2), (unsigned long long)r->pc);
-	vm_fail(vcpu->vm, "SError (a fatal fault)");
+	vm_fail(vcpu->vm, FAILOVER_FAULT, "SError (a fatal fault)");
 	vcpu_trap_exit(vcpu);
 }
 

@@ -84,6 +84,13 @@ void arch_dcache_clean_inval_range(const void *va, size_t size)
 	fake_arch.dcache_last_size = size;
 }
 
+void arch_mmio_write32(paddr_t pa, uint32_t value)
+{
+	fake_arch.mmio_writes++;
+	fake_arch.mmio_last_pa = pa;
+	fake_arch.mmio_last_value = value;
+}
+
 void arch_zero_range(void *va, size_t size)
 {
 	memset(va, 0, size);

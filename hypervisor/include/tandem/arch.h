@@ -17,6 +17,10 @@ struct vm;
 void *arch_phys_to_virt(paddr_t pa);
 paddr_t arch_virt_to_phys(const void *va);
 
+/* A 32-bit store to a device register at host-physical pa (EL2 maps the devices below RAM),
+ * completed before the call returns (DSB). */
+void arch_mmio_write32(paddr_t pa, uint32_t value);
+
 /* Zeroes [va, va+size) fast (DC ZVA where the CPU allows it). */
 void arch_zero_range(void *va, size_t size);
 

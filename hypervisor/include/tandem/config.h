@@ -105,6 +105,8 @@ struct cfg_failover_member {
 	bool starts_active;	/* the group's primary: active at boot */
 	irq_t spi;		/* its promotion interrupt (an edge SPI, cfg_place_channels) */
 	const char *group_name; /* points into cfg_system.groups */
+	bool has_channel;	/* the group's channel, for its DTB node */
+	uint32_t channel;
 };
 
 struct cfg_vm {

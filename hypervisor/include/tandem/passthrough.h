@@ -36,4 +36,16 @@ void passthrough_follow_vcpu(struct vcpu *vcpu);
 /* The guest changed the target of SPI intid (GICD_IROUTER): route the physical one after it. */
 void passthrough_spi_retarget(struct vm *vm, irq_t intid);
 
+/* Whether vm has its device d (index in cfg->pt) now: always, unless it moves on failover
+ * and another member of the group has it. */
+bool passthrough_owns(const struct vm *vm, unsigned d);
+/*
+ * Failover promotion: every device of from that moves (cfg_passthrough.moves) and that from
+ * has goes to `to`: unmapped from `from` (stage 2 and its TLB entries), quiesced (a
+ * virtio-mmio device reset: Status = 0), its SPIs forwarded to `to` and routed to the pCPU
+ * of their target vCPU there (one left active deactivated), then mapped into `to`. Allocates
+ * nothing. Returns how many devices moved.
+ */
+unsigned passthrough_move(struct vm *from, struct vm *to);
+
 #endif

@@ -3,6 +3,7 @@
 #define TANDEM_VM_H
 
 #include <tandem/config.h>
+#include <tandem/failover.h>
 #include <tandem/guest_log.h>
 #include <tandem/mmio.h>
 #include <tandem/ratelimit.h>
@@ -73,11 +74,22 @@ void vm_reset(struct vm *vm);
  */
 void vm_vcpu_left(struct vm *vm);
 /*
- * The VM has failed (its watchdog's WS1, a fatal fault): logs why with a virtual time stamp,
- * then applies its on-failure policy: vm_stop(), or the restart vm_reset() does. Callable
- * from one of its vCPUs' traps or from a timer callback on any pCPU.
+ * The VM has failed (cause: its watchdog's WS1, a fatal fault): a failover group member goes
+ * to failover_vm_failed(); any other VM logs why with a virtual time stamp and gets its
+ * on-failure policy: vm_stop(), or the restart vm_reset() does. Callable from one of its
+ * vCPUs' traps or from a timer callback on any pCPU.
  */
-void vm_fail(struct vm *vm, const char *why);
+void vm_fail(struct vm *vm, enum failover_cause cause, const char *why);
+/* PSCI SYSTEM_OFF from one of its vCPUs: a failure for a failover member, else vm_stop(). */
+void vm_power_off(struct vm *vm);
+/*
+ * Stops every vCPU (kicked) and marks a running VM restarting, its devices' stop hooks run;
+ * false if it was not running. The restart itself happens in vm_vcpu_left().
+ */
+bool vm_begin_restart(struct vm *vm);
+/* After vm_begin_restart(): runs the restart here if none of vm's vCPUs is on a pCPU (else
+ * the pCPU that leaves the last one does). */
+void vm_restart_if_off(struct vm *vm);
 /* The virtual counter (== the physical one: CNTVOFF is 0) in microseconds, for the log. */
 uint64_t vm_time_us(void);
 /* Starts target at entry (PSCI CPU_ON) if the VM runs and target is off; false otherwise. */

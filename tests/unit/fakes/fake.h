@@ -39,6 +39,7 @@ extern void (*fake_on_call)(const struct fake_call *call);
 /* What the fakes return or do, where a test needs to choose; fake_calls_reset() zeroes it. */
 struct fake_knobs {
 	int pool_join_err;	   /* pool_join_vm(): returned (0: places every vCPU on pcpus[0]) */
+	int pool_set_err;	   /* pool_set_params(): returned (0: applies them) */
 	int guest_dtb_err;	   /* guest_dtb_build(): returned if negative */
 	struct vcpu *current_vcpu; /* vcpu_current() */
 	struct pcpu *this_pcpu;	   /* pcpu_this() (NULL: &pcpus[0]) */

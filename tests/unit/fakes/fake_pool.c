@@ -1,4 +1,5 @@
 /* Stands in for core/pool.c: records each call (obj: the VM or vCPU). */
+#include <tandem/log.h>
 #include <tandem/pcpu.h>
 #include <tandem/pool.h>
 #include <tandem/vm.h>
@@ -43,4 +44,33 @@ bool pool_vcpu_left(struct vcpu *vcpu)
 {
 	fake_record("pool_vcpu_left", vcpu, 0, 0, 0);
 	return false;
+}
+
+/* Applies the parameters (fake_knobs.pool_set_err refuses them instead). */
+int pool_set_params(struct vcpu *vcpu, const struct sched_params *params, char *why,
+		    size_t why_len)
+{
+	fake_record("pool_set_params", vcpu, params->weight, params->budget, 0);
+	if (fake_knobs.pool_set_err) {
+		snprintf_td(why, why_len, "refused by the test");
+		return fake_knobs.pool_set_err;
+	}
+	vcpu->sched.params = *params;
+	return 0;
+}
+
+/* The pool of vCPU 0; no move is ever in flight. */
+struct pool *pool_of_vm(const struct vm *vm, struct pool **moving_to)
+{
+	*moving_to = NULL;
+	return vm->vcpus[0].sched.pool;
+}
+
+/* Moves at once (as when none of the VM's vCPUs is on a pCPU). */
+int pool_move_vm(struct vm *vm, struct pool *to, char *why, size_t why_len)
+{
+	fake_record("pool_move_vm", vm, to->index, 0, 0);
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		vm->vcpus[i].sched.pool = to;
+	return 0;
 }

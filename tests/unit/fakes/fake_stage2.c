@@ -9,3 +9,9 @@ int s2_map(struct s2_table *t, ipa_t ipa, paddr_t pa, uint64_t size, enum s2_att
 	fake_record("s2_map", t, ipa, pa, size);
 	return fake_knobs.s2_map_err;
 }
+
+int s2_unmap(struct s2_table *t, ipa_t ipa, uint64_t size)
+{
+	fake_record("s2_unmap", t, ipa, size, 0);
+	return 0;
+}

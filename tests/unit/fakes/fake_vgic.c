@@ -33,3 +33,8 @@ struct vcpu *vgic_spi_target(struct vm *vm, irq_t intid)
 {
 	return intid < FAKE_NR_INTIDS ? fake_knobs.spi_target[intid] : NULL;
 }
+
+void vgic_inject(struct vm *vm, struct vcpu *vcpu, irq_t intid)
+{
+	fake_record("vgic_inject", vm, intid, 0, 0);
+}

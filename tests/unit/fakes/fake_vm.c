@@ -43,6 +43,11 @@ void vm_stop(struct vm *vm, const char *why)
 	fake_record("vm_stop", vm, 0, 0, 0);
 }
 
+void vm_power_off(struct vm *vm)
+{
+	fake_record("vm_power_off", vm, 0, 0, 0);
+}
+
 void vm_reset(struct vm *vm)
 {
 	fake_record("vm_reset", vm, 0, 0, 0);
@@ -51,4 +56,28 @@ void vm_reset(struct vm *vm)
 void vm_vcpu_left(struct vm *vm)
 {
 	fake_record("vm_vcpu_left", vm, 0, 0, 0);
+}
+
+/* vm_begin_restart()'s contract: a running VM becomes RESTARTING (vCPUs STOPPED), else false. */
+bool vm_begin_restart(struct vm *vm)
+{
+	bool ok = vm->state == VM_RUNNING;
+
+	fake_record("vm_begin_restart", vm, ok, 0, 0);
+	if (ok) {
+		vm->state = VM_RESTARTING;
+		for (unsigned i = 0; i < vm->nr_vcpus; i++)
+			vm->vcpus[i].state = VCPU_STOPPED;
+	}
+	return ok;
+}
+
+void vm_restart_if_off(struct vm *vm)
+{
+	fake_record("vm_restart_if_off", vm, 0, 0, 0);
+}
+
+uint64_t vm_time_us(void)
+{
+	return 0;
 }

@@ -21,8 +21,8 @@
 #define TANDEM_REVISION_MAJOR 1
 #define TANDEM_REVISION_MINOR 1 /* 1.1: VM_SET_POOL completes asynchronously; POOL_OF x2, x3 */
 
-/* Functions (SMC64 fast calls). All but TANDEM_HC_INFO and TANDEM_HC_CHANNEL_NOTIFY need a VM
- * marked `privileged;`. */
+/* Functions (SMC64 fast calls). All but TANDEM_HC_INFO, TANDEM_HC_CHANNEL_NOTIFY and
+ * TANDEM_HC_FAILOVER_STATE need a VM marked `privileged;`. */
 #define TANDEM_HC_INFO 0xc6000000U /* -> x1 nr_vms, x2 nr_pools, x3 nr_pcpus, x4 caller vm */
 #define TANDEM_HC_VCPU_SET_SCHED                                                                   \
 	0xc6000001U /* x1 vm, x2 vcpu, x3 budget_us, x4 period_us, x5 weight */
@@ -38,8 +38,14 @@
 #define TANDEM_HC_DOMAIN_LOAD                                                                      \
 	0xc6000007U /* x1 domain (or TANDEM_DOMAIN_OWN) -> x1 max load, x2 mean (per mille),       \
 		     * x3 window (ticks), x4 domain; its controller only */
-#define TANDEM_DOMAIN_OWN      0xffffffffU /* x1 of DOMAIN_LOAD: the domain the caller controls */
-#define TANDEM_HC_NR_FUNCTIONS 8
+#define TANDEM_DOMAIN_OWN 0xffffffffU /* x1 of DOMAIN_LOAD: the domain the caller controls */
+#define TANDEM_HC_FAILOVER_STATE                                                                   \
+	0xc6000008U /* -> x1 role (1 active, 2 standby), x2 generation, x3 channel id; any member  \
+		     */
+#define TANDEM_FAILOVER_ROLE_ACTIVE  1
+#define TANDEM_FAILOVER_ROLE_STANDBY 2
+#define TANDEM_FAILOVER_NO_CHANNEL   0xffffffffffffffffULL /* x3 when the group has none */
+#define TANDEM_HC_NR_FUNCTIONS	     9
 
 /* Status in x0. -1 and -3 are SMCCC's own NOT_SUPPORTED and INVALID_PARAMETER. */
 #define TANDEM_OK	0

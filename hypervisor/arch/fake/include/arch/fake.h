@@ -20,6 +20,11 @@ struct fake_arch {
 	unsigned long tlb_flushes;
 	vmid_t tlb_last_vmid;
 
+	/* Device stores (arch_mmio_write32). */
+	unsigned long mmio_writes;
+	paddr_t mmio_last_pa;
+	uint32_t mmio_last_value;
+
 	/* Generic counter: each read returns counter, then adds counter_step. */
 	uint64_t counter;
 	uint64_t counter_step;
