@@ -9,13 +9,16 @@ an SBSA watchdog each; the RTOS in its bind pool), one boot:
      devmem, iomem=relaxed). bs-a binds virtio_mmio + virtio_console and its port carries bytes
      both ways to the host socket.
   2. bs-a `poweroff -f` (PSCI SYSTEM_OFF): bs-b is promoted (one log line with virtual time
-     stamps, generation 1, 1 device moved; Ctrl-A d says active bs-b), bs-b binds the device by
-     hand and its port works; bs-a restarts as the standby and its driver finds no device.
+     stamps, generation 1, 1 device moved; Ctrl-A d says active bs-b; the guest's tandem_failover
+     module took the promotion interrupt and reads role=active from TANDEM_HC_FAILOVER_STATE),
+     bs-b binds the device by hand and its port works; bs-a restarts as the standby and its
+     driver finds no device.
   3. The swap back: bs-b `poweroff -f`, bs-a promoted (generation 2) and its port works again.
   4. The watchdog alone: the standby bs-b runs busybox `watchdog -T 4` on the stock sbsa_gwdt
      driver, the feeder is killed: WS0 then WS1, the standby is restarted by policy (no
      promotion), and its new sbsa_gwdt reports bootstatus WDIOF_CARDRESET (32).
   5. No page frame leaked: every restart logs the free frames of boot.
+No timing is asserted; the figures are TAP comments (TANDEM_ICOUNT=1 runs it under icount).
 """
 import os
 import re
@@ -36,6 +39,10 @@ sock_path = os.path.join(sockdir, "records.sock")
 extra = ["-device", "virtio-serial-device",
          "-chardev", "socket,id=records,path=%s,server=on,wait=off" % sock_path,
          "-device", "virtserialport,chardev=records,name=records"]
+# TANDEM_ICOUNT=1: virtual time counts instructions (-icount shift=4: 1 tick = 1 instruction),
+# so the promotion figure is the code's cost, not the host's load.
+if os.environ.get("TANDEM_ICOUNT"):
+    extra += ["-icount", "shift=4,sleep=off"]
 quiet = set()
 
 
@@ -110,6 +117,12 @@ def values(text):
     return [w for w in text.split() if re.fullmatch(r"0x[0-9A-Fa-f]+|\d+", w)]
 
 
+def role_state(vm):
+    """What the guest's tandem_failover module read from TANDEM_HC_FAILOVER_STATE, as a dict."""
+    out = vm.run("cat /sys/bus/platform/devices/failover/state 2>&1")
+    return dict(re.findall(r"(\w+)=(\S+)", out)), out
+
+
 def dump_failover(vm):
     mark = vm.mark()
     vm.send("\x01d", newline=False)
@@ -137,6 +150,10 @@ with t.boot("basestation", config="configs/basestation.dts", smp=4, mem="2G",
 
     # 1. The standby sees no device; nonsense pokes read as zero and change nothing.
     use(vm, "bs-b")
+    st, raw = role_state(vm)
+    t.check("bs-b's guest reads its role through TANDEM_HC_FAILOVER_STATE: standby, generation "
+            "0, channel 0, group bs", (st.get("role"), st.get("generation"), st.get("channel"),
+                                       st.get("group")) == ("standby", "0", "0", "bs"), raw)
     unbound(vm, "bs-b")
     rd = values(vm.run("for a in 0x0a003e00 0x0a003e04 0x0a003e08 0x0a003e70; do devmem $a 32; done; "
                 "devmem 0x0a003e70 32 0xff; devmem 0x0a003e70 32"))
@@ -197,11 +214,18 @@ with t.boot("basestation", config="configs/basestation.dts", smp=4, mem="2G",
                                 "ls /sys/bus/virtio/devices | wc -l")
         t.check("%s (promoted) binds the moved device by hand: one virtio device" % new,
                 st == 0 and out.strip() == "1", out)
+        st, raw = role_state(vm)
+        t.check("%s's guest took the promotion interrupt and reads role active, generation %d" %
+                (new, n), st.get("role") == "active" and st.get("generation") == str(n) and
+                int(st.get("interrupts", "0")) >= 1, raw)
         port_round_trip(vm, new, host)
         host.close()
         wait_ready(vm, old, mark)
         use(vm, old)
         unbound(vm, old)
+        st, raw = role_state(vm)
+        t.check("%s restarted reads role standby, generation %d" % (old, n),
+                st.get("role") == "standby" and st.get("generation") == str(n), raw)
 
     # 4. The watchdog alone: the standby (bs-b) stops feeding; restarted, not promoted.
     use(vm, "bs-b")

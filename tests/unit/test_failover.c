@@ -76,17 +76,18 @@ static void make_system(enum cfg_failover_policy policy)
 
 		strcpy(c->name, i ? "b" : "a");
 		c->nr_pt = 1;
-		c->pt[0] = (struct cfg_passthrough){.path = "/virtio_mmio@a003e00",
-						    .dma = true,
-						    .moves = true,
-						    .host = &host,
-						    .host_node = fdt_path(&host, "/virtio_mmio@a003e00"),
-						    .nr_reg = 1,
-						    .nr_node_reg = 1,
-						    .reg_base = {DEV_BASE},
-						    .reg_size = {0x200},
-						    .nr_irqs = 1,
-						    .irqs = {DEV_SPI}};
+		c->pt[0] =
+		    (struct cfg_passthrough){.path = "/virtio_mmio@a003e00",
+					     .dma = true,
+					     .moves = true,
+					     .host = &host,
+					     .host_node = fdt_path(&host, "/virtio_mmio@a003e00"),
+					     .nr_reg = 1,
+					     .nr_node_reg = 1,
+					     .reg_base = {DEV_BASE},
+					     .reg_size = {0x200},
+					     .nr_irqs = 1,
+					     .irqs = {DEV_SPI}};
 		c->failover = (struct cfg_failover_member){.in_group = true,
 							   .group = 0,
 							   .starts_active = i == 0,

@@ -47,8 +47,7 @@ bool pool_vcpu_left(struct vcpu *vcpu)
 }
 
 /* Applies the parameters (fake_knobs.pool_set_err refuses them instead). */
-int pool_set_params(struct vcpu *vcpu, const struct sched_params *params, char *why,
-		    size_t why_len)
+int pool_set_params(struct vcpu *vcpu, const struct sched_params *params, char *why, size_t why_len)
 {
 	fake_record("pool_set_params", vcpu, params->weight, params->budget, 0);
 	if (fake_knobs.pool_set_err) {
