@@ -1,4 +1,4 @@
-/* A tiny command shell on the console: help, tasks, reset, off, deaf, hc, cntcheck, fuzz. */
+/* A tiny command shell on the console: help, tasks, reset, off, deaf, burn, phases, hc, fuzz... */
 #include "app.h"
 #include "arch.h"
 #include "console.h"
@@ -70,6 +70,16 @@ static bool cmd_deaf(const char *line)
 	return true;
 }
 
+/* A compute loop that never idles, until the counter reaches end. */
+static void busy_until(uint64_t end)
+{
+	volatile uint64_t sum = 0;
+
+	while (rtos_now() < end)
+		for (unsigned i = 0; i < 1000; i++)
+			sum += i;
+}
+
 /*
  * "burn N": keeps this CPU busy for N seconds (a compute loop, never idle), then says so: the
  * load a frequency domain's governor must see through Tandem (tests/integration/test_cpufreq.py).
@@ -77,19 +87,55 @@ static bool cmd_deaf(const char *line)
 static bool cmd_burn(const char *line)
 {
 	unsigned seconds = 0;
-	uint64_t end;
-	volatile uint64_t sum = 0;
 
 	if (strncmp(line, "burn ", 5) != 0)
 		return false;
 	for (const char *p = line + 5; *p >= '0' && *p <= '9' && seconds < 3600; p++)
 		seconds = seconds * 10 + (unsigned)(*p - '0');
 	kprintf("RTOS: burning the CPU for %u s\n", seconds);
-	end = rtos_now() + (uint64_t)seconds * rtos_freq();
-	while (rtos_now() < end)
-		for (unsigned i = 0; i < 1000; i++)
-			sum += i;
+	busy_until(rtos_now() + (uint64_t)seconds * rtos_freq());
 	kprintf("RTOS: burn done\n");
+	return true;
+}
+
+/*
+ * "phases b4 i3 b2 ...": a scripted load, each phase busy (b, the compute loop) or idle (i, the
+ * task sleeps, the CPU waits in WFI) for N seconds, back to back. Each phase's start and the end
+ * are printed with the virtual counter (== the physical one under Tandem), so a benchmark
+ * lines its steps up with the hypervisor's figures (tools/bench/cpufreq.py).
+ */
+static bool cmd_phases(const char *line)
+{
+	const char *p = line + 6;
+
+	if (strncmp(line, "phases", 6) != 0 || (*p != ' ' && *p != '\0'))
+		return false;
+	for (;;) {
+		unsigned seconds = 0;
+		uint64_t start, end;
+		char kind;
+
+		while (*p == ' ')
+			p++;
+		if (!*p)
+			break;
+		kind = *p++;
+		while (*p >= '0' && *p <= '9' && seconds < 3600)
+			seconds = seconds * 10 + (unsigned)(*p++ - '0');
+		if ((kind != 'b' && kind != 'i') || (*p && *p != ' ')) {
+			kprintf("phases: want b<seconds> or i<seconds>, got '%c'\n", kind);
+			return true;
+		}
+		start = rtos_now();
+		end = start + (uint64_t)seconds * rtos_freq();
+		kprintf("RTOS: phase %s %u s at cntvct=%lu\n", kind == 'b' ? "busy" : "idle",
+			seconds, (unsigned long)start);
+		if (kind == 'b')
+			busy_until(end);
+		else
+			task_sleep_until(end);
+	}
+	kprintf("RTOS: phases done at cntvct=%lu\n", (unsigned long)rtos_now());
 	return true;
 }
 
@@ -107,7 +153,9 @@ static void shell_main(void *arg)
 			    "hc ... (Tandem hypercalls) | cntcheck [N] | fuzz OPS [SEED "
 			    "[ROUNDS [reset]]] | deaf SECONDS (read no input) | ttu [stats|ports|"
 			    "line ...] (serial ports) | vserial [scribble N] | chan ... (Tandem "
-			    "channels) | burn SECONDS (busy loop)\n");
+			    "channels) | burn SECONDS (busy loop) | phases b|iSECONDS ... "
+			    "(busy/idle "
+			    "script)\n");
 		else if (!strcmp(line, "tasks"))
 			cmd_tasks();
 		else if (!strcmp(line, "reset"))
@@ -117,6 +165,8 @@ static void shell_main(void *arg)
 		else if (cmd_deaf(line))
 			;
 		else if (cmd_burn(line))
+			;
+		else if (cmd_phases(line))
 			;
 		else if (fuzz_command(line))
 			;

@@ -30,6 +30,13 @@ static void set_power(struct freq_domain *d)
 	}
 }
 
+/* The clock runs at point idx from `at` on (the lock held). */
+static void log_change(struct freq_domain *d, uint32_t idx, uint64_t at)
+{
+	d->log[d->changes % FREQ_LOG_LEN] = (struct freq_change){.at = at, .point = idx};
+	d->changes++;
+}
+
 /* Moves the clock to point idx (the lock held): the board first, then the books. */
 static void set_point(struct freq_domain *d, uint32_t idx, uint64_t now)
 {
@@ -46,6 +53,7 @@ static void set_point(struct freq_domain *d, uint32_t idx, uint64_t now)
 	d->ticks[d->cur] += now - d->since;
 	d->since = now;
 	d->cur = idx;
+	log_change(d, idx, now);
 }
 
 int freq_init(const struct cfg_system *sys)
@@ -73,6 +81,7 @@ int freq_init(const struct cfg_system *sys)
 				  d->cfg->opps[d->cur].khz, err_name(err));
 			return err;
 		}
+		log_change(d, d->cur, now);
 		for (uint32_t p = 0; p < sys->nr_pools; p++) {
 			const struct cfg_pool *pool = &sys->pools[p];
 
@@ -132,69 +141,34 @@ uint32_t freq_requested(struct freq_domain *d)
 	return idx;
 }
 
-/* "0-3" or "0,2": a pCPU bitmap as the description would write it. */
-static void cpu_list(uint64_t cpus, char *buf, size_t len)
+uint32_t freq_time_at_points(struct freq_domain *d, uint64_t now, uint64_t *ticks)
 {
-	size_t n = 0;
+	uint32_t cur;
 
-	buf[0] = '\0';
-	for (unsigned c = 0; c < 64 && n + 8 < len; c++) {
-		unsigned e = c;
-
-		if (!(cpus & (1ULL << c)))
-			continue;
-		while (e + 1 < 64 && (cpus & (1ULL << (e + 1))))
-			e++;
-		n += (size_t)snprintf_td(buf + n, len - n, e > c ? "%s%u-%u" : "%s%u", n ? "," : "",
-					 c, e);
-		c = e;
-	}
+	spin_lock(&d->lock);
+	for (uint32_t p = 0; p < d->cfg->nr_opps; p++)
+		ticks[p] = d->ticks[p];
+	cur = d->cur;
+	if (now > d->since)
+		ticks[cur] += now - d->since;
+	spin_unlock(&d->lock);
+	return cur;
 }
 
-void freq_dump(void)
+uint64_t freq_energy(const struct freq_domain *d, const uint64_t *ticks)
 {
-	uint64_t hz = arch_counter_freq(), now = arch_counter_read();
+	uint64_t energy = 0;
 
-	if (!nr_freq_domains)
-		log_info("freq: no frequency domains in the system description");
-	for (unsigned i = 0; i < nr_freq_domains; i++) {
-		struct freq_domain *d = &freq_domains[i];
-		const struct cfg_freq_domain *c = d->cfg;
-		uint64_t ticks[CFG_MAX_OPPS], energy = 0, total = 0, full, rel;
-		uint64_t sets, hooks, errs;
-		uint32_t cur, req;
-		char cpus[64], line[48 * CFG_MAX_OPPS];
-		size_t n = 0;
+	for (uint32_t p = 0; p < d->cfg->nr_opps; p++)
+		energy += ticks[p] * d->power[p];
+	return energy;
+}
 
-		spin_lock(&d->lock);
-		for (uint32_t p = 0; p < c->nr_opps; p++)
-			ticks[p] = d->ticks[p];
-		ticks[d->cur] += now - d->since;
-		cur = d->cur;
-		req = d->requested;
-		sets = d->rate_sets;
-		hooks = d->hook_calls;
-		errs = d->hook_errors;
-		spin_unlock(&d->lock);
+uint64_t freq_energy_at_highest(const struct freq_domain *d, const uint64_t *ticks)
+{
+	uint64_t total = 0;
 
-		for (uint32_t p = 0; p < c->nr_opps; p++) {
-			energy += ticks[p] * d->power[p];
-			total += ticks[p];
-			n += (size_t)snprintf_td(line + n, sizeof(line) - n, " %u=%llu",
-						 c->opps[p].khz, (unsigned long long)ticks[p]);
-		}
-		/* Against running the whole time at the fastest point, in per mille. */
-		full = total * d->power[c->nr_opps - 1] / 1000;
-		rel = full ? energy / full : 0;
-		cpu_list(c->cpus, cpus, sizeof(cpus));
-		log_info("freq %s: cpus=%s cur_khz=%u req_khz=%u floor_khz=%u rate_sets=%llu "
-			 "hook_calls=%llu hook_errors=%llu elapsed=%llu energy_rel=%llu.%llu%% "
-			 "energy_mj=%lld",
-			 c->name, cpus, c->opps[cur].khz, c->opps[req].khz, c->opps[c->floor].khz,
-			 (unsigned long long)sets, (unsigned long long)hooks,
-			 (unsigned long long)errs, (unsigned long long)total,
-			 (unsigned long long)(rel / 10), (unsigned long long)(rel % 10),
-			 c->has_power && hz ? (long long)(energy / hz) : -1LL);
-		log_info("freq %s: ticks_at%s", c->name, line);
-	}
+	for (uint32_t p = 0; p < d->cfg->nr_opps; p++)
+		total += ticks[p];
+	return total * d->power[d->cfg->nr_opps - 1];
 }

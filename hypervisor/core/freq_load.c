@@ -21,7 +21,7 @@ static struct load_mark marks[CFG_MAX_FREQ_DOMAINS][MAX_PCPUS];
  * edge unless it has been idling in WFI since (a pCPU that runs a guest takes no edge for as
  * long as the guest computes without an interrupt).
  */
-static uint64_t busy_until(const struct pcpu *p, uint64_t *now)
+uint64_t freq_pcpu_busy(const struct pcpu *p, uint64_t *now)
 {
 	struct pcpu_time t;
 	uint64_t busy;
@@ -60,7 +60,7 @@ void freq_domain_load(struct freq_domain *d, struct freq_load *out)
 			out->hidden |= 1ULL << c;
 			continue;
 		}
-		busy = busy_until(p, &now);
+		busy = freq_pcpu_busy(p, &now);
 		if (!m->at) /* first sample: the window starts with the accounting */
 			m->at = __atomic_load_n(&p->time.start, __ATOMIC_RELAXED);
 		permille = now > m->at ? (busy - m->busy) * 1000 / (now - m->at) : 0;

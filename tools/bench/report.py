@@ -35,6 +35,15 @@ TITLES = {
            "IRQ vector; rtt = send to the answer's IRQ vector on cpu0",
     "boot": "Time from reset, read from the physical counter",
     "compute": "CoreMark-style compute kernel in the RTOS, and the EL2 entries taken during it",
+    "cpufreq": "Frequency scaling (configs/bench/cpufreq.dts, tools/bench/cpufreq.py): domain "
+               "\"cluster\" over pCPUs 0-2 (Linux 0-1, the RTOS on bind pCPU 2), 400/800/1200/1600 "
+               "MHz at 120/300/600/1100 mW, no floor; the RTOS runs `phases i2 b5 i5`, then Linux "
+               "idles 2 s, runs 2 hogs 5 s, idles 5 s. Energy is Tandem's model (time at each point "
+               "x its power) over the pattern; busy time at 1600 MHz: the share of each guest's busy "
+               "phases the domain ran at its highest point; X busy/idle to N MHz: from the load "
+               "step to the clock first running at the point that load calls for (0: it already "
+               "did; none: not before the next step). Every figure is from counter ticks: "
+               "virtual time under icount, host time in plain TCG (one boot each)",
 }
 ORDER = ["lat-solo", "lat-phys", "lat-corun", "hvc", "mmio", "sgi", "boot", "compute"]
 SETTINGS = """\
@@ -296,6 +305,11 @@ def write_all(rows, out_dir, meta, hists=None):
                "one outline per platform.\n\n" + "\n".join(
                    "![%s](%s)" % (os.path.basename(p)[:-4], os.path.basename(p))
                    for p in hist_pngs) + "\n")
+    extra = [p for p in meta.get("extra_pngs", []) if os.path.exists(os.path.join(out_dir, p))]
+    if extra:
+        md += ("\n## Frequency scaling timelines\n\nPer-pCPU load between Tandem's dumps and the "
+               "domain's clock, on the pattern's time axis.\n\n" + "\n".join(
+                   "![%s](%s)" % (p[:-4], p) for p in extra) + "\n")
     with open(os.path.join(out_dir, "results.md"), "w") as f:
         f.write(md)
     return md

@@ -10,7 +10,17 @@
 #include <tandem/spinlock.h>
 #include <tandem/types.h>
 
+struct pcpu;
 struct vm;
+
+/* Clock changes a domain remembers for freq_dump() (benchmarks rebuild the timeline from them). */
+#define FREQ_LOG_LEN 64
+
+/* One change of a domain's clock: when it took effect and the point it went to. */
+struct freq_change {
+	uint64_t at;
+	uint32_t point;
+};
 
 struct freq_domain {
 	const struct cfg_freq_domain *cfg;
@@ -25,9 +35,12 @@ struct freq_domain {
 	uint64_t rate_sets;	      /* requests accepted from the controller */
 	uint64_t hook_calls;	      /* platform_set_domain_rate() calls (clock changes) */
 	uint64_t hook_errors;	      /* of which refused by the platform */
-	spinlock_t load_lock;	      /* TANDEM_HC_DOMAIN_LOAD samples, one at a time */
-	uint64_t load_samples;	      /* samples taken by the controller */
-	uint64_t last_load;	      /* the last one's busiest pCPU, per mille */
+	struct freq_change log[FREQ_LOG_LEN]; /* the last changes: change n in log[n % LEN] */
+	uint64_t changes;	 /* changes since freq_init(), the initial point the first */
+	uint64_t changes_dumped; /* freq_dump() has printed the log up to here */
+	spinlock_t load_lock;	 /* TANDEM_HC_DOMAIN_LOAD samples, one at a time */
+	uint64_t load_samples;	 /* samples taken by the controller */
+	uint64_t last_load;	 /* the last one's busiest pCPU, per mille */
 };
 
 /* A sample of a domain's load over the window since the previous one (core/freq_load.c). */
@@ -51,9 +64,20 @@ int freq_find_point(const struct freq_domain *d, uint64_t hz);
 void freq_request(struct freq_domain *d, uint32_t idx);
 /* The point last requested (the floor does not show: the guest sees its own choice). */
 uint32_t freq_requested(struct freq_domain *d);
+/* d's time at each point (ticks[nr_opps]) up to now, and its current point, consistently. */
+uint32_t freq_time_at_points(struct freq_domain *d, uint64_t now, uint64_t *ticks);
+/* Energy of that time: sum of ticks * power, in power units times counter ticks. */
+uint64_t freq_energy(const struct freq_domain *d, const uint64_t *ticks);
+/* The same time all spent at the fastest point, in the same units. */
+uint64_t freq_energy_at_highest(const struct freq_domain *d, const uint64_t *ticks);
+/* Busy ticks of pCPU p since its accounting started, up to *now (which it reads). */
+uint64_t freq_pcpu_busy(const struct pcpu *p, uint64_t *now);
 /* Samples d's load since the previous sample (the first: since boot) and starts a new window. */
 void freq_domain_load(struct freq_domain *d, struct freq_load *out);
-/* Console Ctrl-A f: one `tandem: freq ...` line per domain plus its time at each point. */
+/*
+ * Console Ctrl-A f (core/freq_dump.c): per domain its `tandem: freq NAME: ...` summary, the time
+ * at each point, each pCPU's busy ticks and the clock changes since the previous dump.
+ */
 void freq_dump(void);
 
 #endif

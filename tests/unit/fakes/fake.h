@@ -14,11 +14,13 @@
 #include <tandem/types.h>
 
 struct pcpu;
+struct timer;
 struct vcpu;
 struct vm;
 
-#define FAKE_MAX_CALLS 512
-#define FAKE_NR_INTIDS 1024
+#define FAKE_MAX_CALLS	512
+#define FAKE_NR_INTIDS	1024
+#define FAKE_MAX_TIMERS 16
 
 struct fake_call {
 	const char *fn;	 /* the faked function's name */
@@ -46,8 +48,14 @@ struct fake_knobs {
 	struct vcpu *spi_target[FAKE_NR_INTIDS]; /* vgic_spi_target(): the guest's SPI routing */
 	int s2_map_err;				 /* s2_map(): returned */
 	struct vcpu *pick;			 /* pool_pick_next() */
-	jmp_buf *enter_jmp;	/* arch_enter_guest(), arch_reset_stack_and_call(): longjmp here */
-	int vdev_fail_create;	/* fake device table: 1 + index of the device whose create fails */
+	jmp_buf *enter_jmp;   /* arch_enter_guest(), arch_reset_stack_and_call(): longjmp here */
+	int vdev_fail_create; /* fake device table: 1 + index of the device whose create fails */
+	int clock_err;	      /* platform_set_domain_rate(): returned */
+	bool vgic_pending;    /* vgic_vcpu_pending() */
+	bool vtimer_armed;    /* arch_vcpu_timer_armed(): returned, with vtimer_cval */
+	uint64_t vtimer_cval;
+	uint64_t mem_free;			     /* mem_free_bytes() */
+	struct timer *timers_armed[FAKE_MAX_TIMERS]; /* fake_timer.c's armed timers */
 	char console_out[4096]; /* console_write()/console_putc() text, truncated when full */
 	size_t console_len;
 };
@@ -65,6 +73,12 @@ const struct fake_call *fake_last(const char *fn);
 /* Position in the log of the first call of fn (with obj), or -1: compare to assert on order. */
 int fake_first(const char *fn);
 int fake_first_obj(const char *fn, const void *obj);
+
+/* fake_timer.c: whether timer is armed; the armed timer that expires first (or NULL); fire
+ * that one (disarmed, then its callback run) and return it, or NULL if none is armed. */
+bool fake_timer_armed(const struct timer *timer);
+struct timer *fake_timer_next(void);
+struct timer *fake_timer_fire(void);
 
 /* fake_guest_dtb.c: what guest_dtb_build() writes as the guest's DTB. */
 #define FAKE_GUEST_DTB_SIZE 9
