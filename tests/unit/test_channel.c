@@ -1,4 +1,4 @@
-/* clang-format off */ /* unit-sources: hypervisor/core/mem.c hypervisor/arch/aarch64/stage2.c hypervisor/lib/ratelimit.c */
+/* clang-format off */ /* unit-sources: hypervisor/core/mem.c hypervisor/arch/aarch64/stage2.c hypervisor/lib/ratelimit.c tests/unit/fakes/fake_calls.c tests/unit/fakes/fake_vgic.c tests/unit/fakes/fake_timer.c */
 /* clang-format on */
 /*
  * Channels at run time (virt/channel.c) against the fake arch: one region for both ends,
@@ -29,56 +29,24 @@
 struct vm vms[CFG_MAX_VMS];
 unsigned nr_vms;
 
-/* ---- fakes: what channel.c asks of the vGIC and the timers ---- */
+/* What channel.c asks of the vGIC and the timers: the shared recording fakes. */
+#include "fakes/fake.h"
 
-static struct {
-	unsigned n;
-	struct vm *vm[128];
-	irq_t intid[128];
-} injected;
-
-void vgic_inject(struct vm *vm, struct vcpu *vcpu, irq_t intid)
+/* The doorbells rung so far. */
+static unsigned injected(void)
 {
-	assert_null(vcpu); /* an SPI, for the VM */
-	if (injected.n < 128) {
-		injected.vm[injected.n] = vm;
-		injected.intid[injected.n] = intid;
-	}
-	injected.n++;
+	return fake_count("vgic_inject");
 }
 
-static struct timer *armed;
-static uint64_t armed_at;
-static unsigned arms, cancels;
-
-void timer_init(struct timer *timer, timer_fn fn)
+/* The armed timer (channel.c has one per channel end), or NULL. */
+static struct timer *armed(void)
 {
-	memset(timer, 0, sizeof(*timer));
-	timer->fn = fn;
-}
-
-void timer_arm(struct timer *timer, uint64_t expires)
-{
-	assert_true(fake_arch.irqs_masked); /* the callback takes the same lock in IRQ context */
-	armed = timer;
-	armed_at = expires;
-	arms++;
-}
-
-void timer_cancel(struct timer *timer)
-{
-	if (armed == timer)
-		armed = NULL;
-	cancels++;
+	return fake_timer_next();
 }
 
 static void fire_timer(void)
 {
-	struct timer *t = armed;
-
-	assert_non_null(t);
-	armed = NULL;
-	t->fn(t);
+	assert_non_null(fake_timer_fire());
 }
 
 /* ---- fixtures: VMs a (side 0) and b (side 1) of channel 0 "link"; c in none ---- */
@@ -120,9 +88,7 @@ static int setup(void **state)
 	memset(cfg, 0, sizeof(cfg));
 	memset(channels, 0, sizeof(channels));
 	memset(chan_vms, 0, sizeof(chan_vms));
-	memset(&injected, 0, sizeof(injected));
-	armed = NULL;
-	arms = cancels = 0;
+	fake_calls_reset();
 	if (mem_init(&base, &size, 1, NULL, NULL, 0))
 		return -1;
 	make_vm(0, "a");
@@ -167,11 +133,17 @@ static void start(unsigned i)
 	channel_vm_up(&vms[i]);
 }
 
+/* n doorbells rung since the last fake_calls_reset(), the last an SPI intid of vms[vm]. */
 static void expect_injected(unsigned n, unsigned vm, irq_t intid)
 {
-	assert_int_equal(injected.n, n);
-	assert_ptr_equal(injected.vm[n - 1], &vms[vm]);
-	assert_int_equal(injected.intid[n - 1], intid);
+	const struct fake_call *last = fake_last("vgic_inject");
+
+	assert_int_equal(injected(), n);
+	assert_ptr_equal(last->obj, &vms[vm]);
+	assert_int_equal(last->arg[0], intid);
+	for (unsigned i = 0; i < fake_calls.n; i++) /* every one an SPI, for the VM: no vCPU */
+		if (!strcmp(fake_calls.call[i].fn, "vgic_inject"))
+			assert_int_equal(fake_calls.call[i].arg[1], 0);
 }
 
 /* One region, in both ends' windows, in nobody else's; normal RW, never executable. */
@@ -225,7 +197,7 @@ static void test_link_words(void **state)
 	start(0); /* b is not running yet: a's link goes up, b's doorbell is dropped */
 	assert_int_equal(h->link[0], 1 << 1 | TANDEM_CHANNEL_LINK_UP);
 	assert_int_equal(h->link[1], 0);
-	assert_int_equal(injected.n, 0);
+	assert_int_equal(injected(), 0);
 	start(1); /* now a is rung */
 	assert_int_equal(h->link[1], 1 << 1 | TANDEM_CHANNEL_LINK_UP);
 	expect_injected(1, 0, SPI_A);
@@ -270,7 +242,7 @@ static void test_notify(void **state)
 
 	start(0);
 	start(1);
-	injected.n = 0;
+	fake_calls_reset();
 	assert_int_equal(channel_notify(&vms[0].vcpus[0], 0, &why), TANDEM_OK);
 	expect_injected(1, 1, SPI_B); /* a rings b's doorbell */
 	assert_int_equal(channel_notify(&vms[1].vcpus[0], 0, &why), TANDEM_OK);
@@ -282,12 +254,12 @@ static void test_notify(void **state)
 	assert_string_equal(why, "no such channel");
 	assert_int_equal(channel_notify(&vms[0].vcpus[0], ~0ULL, &why), TANDEM_E_INVAL);
 	assert_string_equal(why, "no such channel");
-	assert_int_equal(injected.n, 2);
+	assert_int_equal(injected(), 2);
 
 	/* A stopped peer: accepted, dropped. */
 	vms[1].state = VM_STOPPED;
 	assert_int_equal(channel_notify(&vms[0].vcpus[0], 0, &why), TANDEM_OK);
-	assert_int_equal(injected.n, 2);
+	assert_int_equal(injected(), 2);
 }
 
 static void test_rate_limit(void **state)
@@ -297,17 +269,19 @@ static void test_rate_limit(void **state)
 
 	start(0);
 	start(1);
-	injected.n = 0;
+	fake_calls_reset();
 	/* Time stands still: the burst of 64 goes through, the rest is deferred. */
 	for (unsigned i = 0; i < 64; i++)
 		assert_int_equal(channel_notify(&vms[0].vcpus[0], 0, &why), TANDEM_OK);
-	assert_int_equal(injected.n, 64);
-	assert_null(armed);
+	assert_int_equal(injected(), 64);
+	assert_null(armed());
 	for (unsigned i = 0; i < 1000; i++)
 		assert_int_equal(channel_notify(&vms[0].vcpus[0], 0, &why), TANDEM_OK);
-	assert_int_equal(injected.n, 64);
-	assert_int_equal(arms, 1); /* one timer for all the owed doorbells */
-	assert_int_equal(armed_at, fake_arch.counter + interval);
+	assert_int_equal(injected(), 64);
+	assert_int_equal(fake_count("timer_arm"), 1); /* one timer for all the owed doorbells */
+	assert_int_equal(fake_last("timer_arm")->arg[0], fake_arch.counter + interval);
+	/* Armed with IRQs masked: the callback takes the same lock in IRQ context. */
+	assert_int_equal(fake_last("timer_arm")->arg[1], 1);
 	assert_false(fake_arch.irqs_masked);
 	assert_true(fake_printk_contains("vm a: channel link: doorbells rate-limited (more than "
 					 "20000 a second); 1 deferred so far"));
@@ -323,15 +297,16 @@ static void test_rate_limit(void **state)
 	assert_int_equal(channel_notify(&vms[0].vcpus[0], 0, &why), TANDEM_OK);
 	expect_injected(67, 1, SPI_B);
 	assert_int_equal(channel_notify(&vms[0].vcpus[0], 0, &why), TANDEM_OK);
-	assert_int_equal(injected.n, 67);
-	assert_int_equal(arms, 2);
+	assert_int_equal(injected(), 67);
+	assert_int_equal(fake_count("timer_arm"), 2);
+	assert_int_equal(fake_last("timer_arm")->arg[1], 1);
 
 	/* The sender stops: what it owed is moot (its peer is rung for the link change). */
 	vms[0].state = VM_STOPPED;
 	channel_vm_down(&vms[0]);
 	expect_injected(68, 1, SPI_B);
-	assert_null(armed);
-	assert_true(cancels >= 1);
+	assert_null(armed());
+	assert_true(fake_count("timer_cancel") >= 1);
 }
 
 static char dump[1024];

@@ -1,4 +1,4 @@
-/* clang-format off */ /* unit-sources: hypervisor/core/stats.c tests/unit/fakes/fake_failover.c tests/unit/fakes/fake_calls.c */
+/* clang-format off */ /* unit-sources: hypervisor/core/stats.c tests/unit/fakes/fake_failover.c tests/unit/fakes/fake_calls.c tests/unit/fakes/fake_pcpu.c tests/unit/fakes/fake_this_pcpu.c tests/unit/fakes/fake_vm.c tests/unit/fakes/fake_console.c tests/unit/fakes/fake_mem.c */
 /* clang-format on */
 /*
  * EL2 entry and interrupt accounting (core/stats.c): every entry lands in exactly one of
@@ -22,35 +22,10 @@
 #include <tandem/stats.h>
 #include <tandem/vm.h>
 
-/* --- doubles --- */
+/* The pCPUs, VMs, console and free memory: the shared recording fakes. */
+#include "fakes/fake.h"
 
-struct pcpu pcpus[MAX_PCPUS];
-unsigned nr_pcpus;
-struct vm vms[CFG_MAX_VMS];
-unsigned nr_vms;
-static unsigned this_cpu;
-static char term[8192];
-static size_t term_len;
-static unsigned writes;
-
-struct pcpu *pcpu_this(void)
-{
-	return &pcpus[this_cpu];
-}
-
-uint64_t mem_free_bytes(void)
-{
-	return 1234 * PAGE_SIZE;
-}
-
-void console_write(const char *s, size_t len)
-{
-	assert_true(term_len + len < sizeof(term));
-	memcpy(term + term_len, s, len);
-	term_len += len;
-	term[term_len] = '\0';
-	writes++;
-}
+#define term fake_knobs.console_out
 
 /* Two pCPUs: vm "rt" vcpu 0 on pCPU 0, nothing on pCPU 1. */
 static int setup(void **state)
@@ -70,10 +45,8 @@ static int setup(void **state)
 	vms[0].vcpus[0].vm = &vms[0];
 	vms[0].vcpus[0].pcpu = &pcpus[0];
 	vms[0].vcpus[0].state = VCPU_RUNNABLE;
-	this_cpu = 0;
-	term_len = 0;
-	term[0] = '\0';
-	writes = 0;
+	fake_calls_reset();
+	fake_knobs.mem_free = 1234 * PAGE_SIZE;
 	return 0;
 }
 
@@ -140,12 +113,14 @@ static void test_dump(void **state)
 	entry(v);
 	entry(NULL);
 	stats_count_irq(&pcpus[0].stats, &v->stats, IRQ_KIND_VTIMER);
-	this_cpu = 1;
+	fake_knobs.this_pcpu = &pcpus[1];
 	entry(NULL);
 	stats_count_irq(&pcpus[1].stats, NULL, IRQ_KIND_UART);
 	vms[0].restarts = 3;
 	stats_dump();
-	assert_int_equal(writes, 1); /* one write: the prompt is redrawn once, after it all */
+	assert_int_equal(fake_count("console_write"), 1);
+	assert_true(fake_knobs.console_len + 1 < sizeof(term));
+	    /* all of it, not truncated */ /* one write: the prompt is redrawn once, after it all */
 	assert_non_null(strstr(term, "tandem: vm rt: running, restarts 3\n"));
 	assert_non_null(strstr(term, "tandem:   vcpu 0 runnable: pcpu 0 traps 1 waits 1 "));
 	assert_non_null(strstr(

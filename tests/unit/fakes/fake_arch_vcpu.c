@@ -34,3 +34,15 @@ void arch_reset_stack_and_call(void (*fn)(void))
 		abort();
 	longjmp(*fake_knobs.enter_jmp, 2);
 }
+
+void arch_vcpu_set_idle_traps(struct vcpu *vcpu, bool wfi, bool wfe)
+{
+	fake_record("arch_vcpu_set_idle_traps", vcpu, wfi, wfe, 0);
+}
+
+/* The guest's virtual timer as fake_knobs.vtimer_armed/vtimer_cval say; a query, not recorded. */
+bool arch_vcpu_timer_armed(const struct vcpu *vcpu, uint64_t *cval)
+{
+	*cval = fake_knobs.vtimer_cval;
+	return fake_knobs.vtimer_armed;
+}

@@ -34,7 +34,19 @@ struct vcpu *vgic_spi_target(struct vm *vm, irq_t intid)
 	return intid < FAKE_NR_INTIDS ? fake_knobs.spi_target[intid] : NULL;
 }
 
+void vgic_vcpu_init(struct vcpu *vcpu)
+{
+	fake_record("vgic_vcpu_init", vcpu, 0, 0, 0);
+}
+
+/* obj: the VM; arguments: the INTID and the target vCPU (0 for an SPI routed by the VM). */
 void vgic_inject(struct vm *vm, struct vcpu *vcpu, irq_t intid)
 {
-	fake_record("vgic_inject", vm, intid, 0, 0);
+	fake_record("vgic_inject", vm, intid, (uint64_t)(uintptr_t)vcpu, 0);
+}
+
+/* What the test put in fake_knobs.vgic_pending; a query, not recorded. */
+bool vgic_vcpu_pending(struct vcpu *vcpu)
+{
+	return fake_knobs.vgic_pending;
 }
