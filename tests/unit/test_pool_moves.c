@@ -1,4 +1,5 @@
-/* clang-format off */ /* unit-sources: hypervisor/sched/pool.c hypervisor/sched/bind.c hypervisor/sched/dynamic.c */
+/* clang-format off */ /* unit-sources: hypervisor/sched/pool.c hypervisor/sched/bind.c hypervisor/sched/dynamic.c hypervisor/core/pcpu_time.c tests/unit/fakes/fake_calls.c tests/unit/fakes/fake_pcpu.c tests/unit/fakes/fake_vm.c tests/unit/fakes/fake_vcpu.c tests/unit/fakes/fake_irq.c tests/unit/fakes/fake_arch_vcpu.c */
+/* clang-format on */
 /*
  * VM and pCPU moves between pools (sched/pool.c) with the real schedulers. Nothing here may
  * wait: every call returns at once (this file runs on one host thread, so a move that waited
@@ -26,48 +27,8 @@
 #include <tandem/vcpu.h>
 #include <tandem/vm.h>
 
-/* ---- doubles for the core around pool.c ---- */
-
-struct pcpu pcpus[MAX_PCPUS];
-unsigned nr_pcpus;
-struct vm vms[CFG_MAX_VMS];
-unsigned nr_vms;
-
-static struct {
-	unsigned kicks[MAX_PCPUS]; /* pcpu_resched() per pCPU */
-	unsigned reroutes;	   /* irq_route_hyp() */
-	unsigned pending_looks;	   /* vcpu_kick_if_pending() */
-} rec;
-
-void pcpu_resched(struct pcpu *p)
-{
-	rec.kicks[p->index]++;
-	p->resched = true;
-}
-
-void irq_route_hyp(void)
-{
-	rec.reroutes++;
-}
-
-void vcpu_kick_if_pending(struct vcpu *vcpu)
-{
-	rec.pending_looks++;
-}
-
-void arch_vcpu_set_idle_traps(struct vcpu *vcpu, bool wfi, bool wfe)
-{
-}
-
-void pcpu_time_snapshot(const struct pcpu *p, struct pcpu_time *out)
-{
-	memset(out, 0, sizeof(*out));
-}
-
-uint64_t pcpu_load_permille(const struct pcpu_time *t)
-{
-	return 0;
-}
+/* The core around pool.c: the shared recording fakes (tests/unit/fakes). */
+#include "fakes/fake.h"
 
 /* ---- the system ---- */
 
@@ -98,7 +59,7 @@ static int setup(void **state)
 {
 	(void)state;
 	fake_reset();
-	memset(&rec, 0, sizeof(rec));
+	fake_calls_reset();
 	memset(pools, 0, sizeof(struct pool) * MAX_POOLS);
 	memset(pcpus, 0, sizeof(pcpus));
 	memset(vms, 0, sizeof(vms));
@@ -202,7 +163,7 @@ static void move_of_a_running_vm_completes_at_its_last_departure(void **state)
 	run(&A->vcpus[0], &pcpus[0]);
 	run(&A->vcpus[1], &pcpus[1]);
 	run(&B->vcpus[0], &pcpus[2]);
-	memset(&rec, 0, sizeof(rec));
+	fake_calls_reset();
 
 	/* Refused moves change nothing and kick nobody: spare has no pCPU; rt (bind) has one
 	 * free pCPU for a's two vCPUs. */
@@ -211,15 +172,19 @@ static void move_of_a_running_vm_completes_at_its_last_departure(void **state)
 	assert_int_equal(pool_move_vm(A, RT, why, sizeof(why)), -ERR_BUSY);
 	assert_string_equal(why, "bind pool \"rt\" would have 2 pCPUs for 3 vCPUs");
 	assert_in(A, POOL0);
-	assert_int_equal(rec.kicks[0] + rec.kicks[1], 0);
+	assert_int_equal(fake_count_obj("pcpu_resched", &pcpus[0]) +
+			     fake_count_obj("pcpu_resched", &pcpus[1]),
+			 0);
 
 	spare_gets_pcpu3();
-	memset(&rec, 0, sizeof(rec));
+	fake_calls_reset();
 	assert_int_equal(pool_move_vm(A, SPARE, why, sizeof(why)), 0);
 	assert_ptr_equal(pool_of_vm(A, &moving_to), POOL0); /* admitted, not done */
 	assert_ptr_equal(moving_to, SPARE);
 	assert_true(A->vcpus[0].held && A->vcpus[1].held);
-	assert_true(rec.kicks[0] == 1 && rec.kicks[1] == 1); /* both its pCPUs were kicked */
+	assert_true(fake_count_obj("pcpu_resched", &pcpus[0]) == 1 &&
+		    fake_count_obj("pcpu_resched", &pcpus[1]) ==
+			1); /* both its pCPUs were kicked */
 	assert_false(fake_printk_contains("vm a: moved"));
 
 	/* While in flight: a second move, or a retune of one of its vCPUs, is busy. */
@@ -239,9 +204,9 @@ static void move_of_a_running_vm_completes_at_its_last_departure(void **state)
 	assert_in(A, SPARE);
 	assert_true(fake_printk_contains("vm a: moved from pool pool0 to pool spare"));
 	assert_true(A->vcpus[0].sched.queued && A->vcpus[1].sched.queued);
-	assert_true(pcpus[3].resched); /* spare's pCPU decides anew... */
+	assert_true(pcpus[3].resched);		  /* spare's pCPU decides anew... */
 	assert_ptr_equal(pick(&pcpus[3])->vm, A); /* ...and runs a vCPU of a */
-	assert_int_equal(rec.reroutes, 1);
+	assert_int_equal(fake_count("irq_route_hyp"), 1);
 }
 
 /* A VM none of whose vCPUs is on a pCPU moves within the call: nobody else would complete it. */
@@ -282,7 +247,7 @@ static void both_vcpus_of_a_vm_move_it(void **state)
 	spare_gets_pcpu3();
 	run(&A->vcpus[0], &pcpus[0]);
 	run(&A->vcpus[1], &pcpus[1]);
-	assert_int_equal(pool_move_vm(A, SPARE, why, sizeof(why)), 0);	      /* from a/0 */
+	assert_int_equal(pool_move_vm(A, SPARE, why, sizeof(why)), 0);	       /* from a/0 */
 	assert_int_equal(pool_move_vm(A, SPARE, why, sizeof(why)), -ERR_BUSY); /* from a/1 */
 	assert_false(leave(&pcpus[1]));
 	assert_true(leave(&pcpus[0]));
@@ -297,17 +262,17 @@ static void a_vcpu_leaving_as_the_move_lands(void **state)
 
 	(void)state;
 	run(v, v->sched.home);
-	v->state = VCPU_BLOCKED;			    /* its WFI... */
+	v->state = VCPU_BLOCKED;		      /* its WFI... */
 	assert_ptr_not_equal(pick(v->sched.home), v); /* ...the pick sets it aside; not saved yet */
 	assert_null(v->sched.running_on);
 	assert_int_equal(pool_move_vm(C, RT, why, sizeof(why)), 0);
 	assert_ptr_equal(C->move_to, RT); /* still loaded: not done */
-	v->loaded_on = NULL; /* its pCPU saves it */
+	v->loaded_on = NULL;		  /* its pCPU saves it */
 	v->sched.home->current = NULL;
 	assert_true(pool_vcpu_left(v));
 	assert_in(C, RT);
 	assert_false(v->sched.queued); /* blocked: it waits for an interrupt in rt */
-	assert_int_equal(rec.pending_looks, 1);
+	assert_int_equal(fake_count("vcpu_kick_if_pending"), 1);
 }
 
 /* A VM stopped mid-move: its vCPUs leave like any other, the move completes, nothing wakes. */

@@ -12,9 +12,11 @@ void pcpu_wait_vcpu_off(const struct vcpu *vcpu)
 	fake_record("pcpu_wait_vcpu_off", vcpu, 0, 0, 0);
 }
 
+/* A decision is due on p, as the real one marks it (the kick itself is not modelled). */
 void pcpu_resched(struct pcpu *p)
 {
 	fake_record("pcpu_resched", p, 0, 0, 0);
+	p->resched = true;
 }
 
 void pcpu_maybe_switch(void)
