@@ -120,7 +120,7 @@ static void test_dump(void **state)
 	stats_dump();
 	assert_int_equal(fake_count("console_write"), 1);
 	assert_true(fake_knobs.console_len + 1 < sizeof(term));
-	    /* all of it, not truncated */ /* one write: the prompt is redrawn once, after it all */
+	/* all of it, not truncated */ /* one write: the prompt is redrawn once, after it all */
 	assert_non_null(strstr(term, "tandem: vm rt: running, restarts 3\n"));
 	assert_non_null(strstr(term, "tandem:   vcpu 0 runnable: pcpu 0 traps 1 waits 1 "));
 	assert_non_null(strstr(
