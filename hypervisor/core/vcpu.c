@@ -149,15 +149,31 @@ void vcpu_trap_enter(struct vcpu *vcpu)
 	vgic_sync(vcpu);
 }
 
-void vcpu_trap_exit(struct vcpu *vcpu)
+/* The exit edge, after a decision if one is due and the vGIC's flush. */
+static inline void trap_edge_exit(struct pcpu *p, struct vcpu *vcpu)
 {
-	struct pcpu *p = pcpu_this();
-
 	/* What pcpu_maybe_switch() would find first, looked at here: most traps switch nothing. */
 	if (p->resched || !vcpu_schedulable(vcpu))
 		pcpu_maybe_switch(); /* returns only if vcpu keeps the pCPU */
 	vgic_flush(vcpu);
 	pcpu_account_hyp(p);
+}
+
+void vcpu_trap_exit(struct vcpu *vcpu)
+{
+	trap_edge_exit(pcpu_this(), vcpu);
+}
+
+/* The whole synchronous trap in one frame: the edges inline around the decoder's handler. */
+void vcpu_trap_sync(struct vcpu *vcpu, vcpu_trap_handler handler, struct guest_regs *r,
+		    uint64_t esr)
+{
+	struct pcpu *p = pcpu_this();
+
+	trap_edge_enter(p, vcpu);
+	vgic_sync(vcpu);
+	handler(vcpu, r, esr);
+	trap_edge_exit(p, vcpu);
 }
 
 /*
@@ -184,5 +200,5 @@ void vcpu_trap_irq(struct vcpu *vcpu)
 		vgic_sync(vcpu);
 		irq_handle_acked(id);
 	}
-	vcpu_trap_exit(vcpu);
+	trap_edge_exit(p, vcpu);
 }

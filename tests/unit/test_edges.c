@@ -295,6 +295,38 @@ static void test_irq_trap_timer_fast_path(void **state)
 	assert_time_adds_up(p);
 }
 
+/* The synchronous trap in one call: the handler runs between the entry and the exit edge. */
+static struct pcpu_time seen_in_handler;
+
+static void handler_takes_30(struct vcpu *vcpu, struct guest_regs *r, uint64_t esr)
+{
+	seen_in_handler = pcpus[0].time;
+	assert_int_equal(esr, 0x5a000000);
+	assert_int_equal(rec.syncs, rec.flushes + 1); /* synced before, flushed after */
+	fake_arch.counter += 30;
+}
+
+static void test_sync_trap_one_call(void **state)
+{
+	struct pcpu *p = &pcpus[0];
+	struct vcpu *v = &vm.vcpus[0];
+
+	(void)state;
+	fake_arch.counter = 1200;
+	vcpu_trap_sync(v, handler_takes_30, NULL, 0x5a000000);
+	assert_int_equal(seen_in_handler.guest, 200);
+	assert_int_equal(seen_in_handler.hyp, 0);
+	assert_int_equal(p->time.guest, 200);
+	assert_int_equal(p->time.hyp, 31); /* the handler's 30, and the entry's read */
+	assert_int_equal(rec.flushes, 1);
+	assert_int_equal(p->edge_seq, 4);
+	assert_int_equal(v->stats.traps, 1);
+	p->resched = true;
+	vcpu_trap_sync(v, handler_takes_30, NULL, 0x5a000000);
+	assert_int_equal(rec.switch_calls, 1);
+	assert_time_adds_up(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -302,6 +334,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_trap_exit_switches_only_when_due, setup),
 	    cmocka_unit_test_setup(test_wait_in_place_charges_idle, setup),
 	    cmocka_unit_test_setup(test_irq_trap_timer_fast_path, setup),
+	    cmocka_unit_test_setup(test_sync_trap_one_call, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

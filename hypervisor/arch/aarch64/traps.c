@@ -22,7 +22,7 @@
 #include "id_regs.h"
 #include "trap_decode.h"
 
-typedef void (*trap_fn)(struct vcpu *vcpu, struct guest_regs *r, uint64_t esr);
+typedef vcpu_trap_handler trap_fn;
 
 static uint64_t reg_read(const struct guest_regs *r, unsigned rt)
 {
@@ -267,9 +267,7 @@ void trap_guest_sync(struct guest_regs *r)
 	uint64_t esr = read_sysreg(esr_el2);
 	trap_fn fn = trap_table[ESR_EC(esr)];
 
-	vcpu_trap_enter(vcpu);
-	(fn ? fn : trap_undef)(vcpu, r, esr);
-	vcpu_trap_exit(vcpu);
+	vcpu_trap_sync(vcpu, fn ? fn : trap_undef, r, esr);
 }
 
 void trap_guest_irq(struct guest_regs *r)

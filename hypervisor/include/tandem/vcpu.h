@@ -86,6 +86,11 @@ void vcpu_kick_if_pending(struct vcpu *vcpu);
 /* Bookkeeping at every trap from the guest, and the checks before returning to it. */
 void vcpu_trap_enter(struct vcpu *vcpu);
 void vcpu_trap_exit(struct vcpu *vcpu);
+/* A synchronous trap's handler (arch's decoder): runs between the two edges. */
+typedef void (*vcpu_trap_handler)(struct vcpu *vcpu, struct guest_regs *r, uint64_t esr);
+/* A synchronous trap from the running guest vcpu: entry edge, handler, exit edge, in one call. */
+void vcpu_trap_sync(struct vcpu *vcpu, vcpu_trap_handler handler, struct guest_regs *r,
+		    uint64_t esr);
 /* A physical IRQ taken from the running guest vcpu: the whole trap, both edges included. */
 void vcpu_trap_irq(struct vcpu *vcpu);
 /* The vCPU running on the calling pCPU, or NULL in the hypervisor's idle loop. */
