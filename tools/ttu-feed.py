@@ -80,11 +80,13 @@ class Port:
         self.last_unread = 1 << 62
 
 
-def transfer(socks, send_bytes, recv_bytes, seed=1, idle_timeout=60.0, chunk=4096, progress=None):
+def transfer(socks, send_bytes, recv_bytes, seed=1, idle_timeout=60.0, chunk=4096, progress=None,
+             stop=None):
     """Writes send_bytes of its stream to each port while reading up to recv_bytes from each.
     A port is done when it has read recv_bytes and QEMU has taken in every byte written (the
     socket's unread count is 0: closing earlier would drop the rest). Returns {port: Port}.
-    Stops when every port is done or nothing moved for idle_timeout s."""
+    Stops when every port is done, nothing moved for idle_timeout s, or `stop` (a
+    threading.Event, for a caller in another thread) is set."""
     sel = selectors.DefaultSelector()
     state = {}
     for p, s in socks.items():
@@ -95,7 +97,7 @@ def transfer(socks, send_bytes, recv_bytes, seed=1, idle_timeout=60.0, chunk=409
             sel.register(s, ev, st)
     last_move = time.monotonic()
     draining = {}  # port -> socket: all written, QEMU still taking it in
-    while sel.get_map() or draining:
+    while (sel.get_map() or draining) and not (stop and stop.is_set()):
         events = sel.select(timeout=0.5)
         now = time.monotonic()
         for key, mask in events:

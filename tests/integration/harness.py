@@ -36,8 +36,10 @@ DEFAULT_CPU = "max,pauth-impdef=on"
 DEFAULT_MACHINE = "virt,virtualization=on,gic-version=3"
 ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 BOOT_TIMEOUT = int(os.environ.get("TANDEM_BOOT_TIMEOUT", "120"))
-# What login() types first: no echo, and no kernel messages on the console (see login()).
-QUIET_SHELL = "stty -echo; dmesg -n 1"
+# What login() types first: no echo, no kernel messages on the console, and a shell that
+# survives its background jobs (see login()).
+QUIET_SHELL = "stty -echo; dmesg -n 1; set -o ignoreeof"
+IGNOREEOF_NOTE = 'Use "exit" to leave shell.\n'
 
 
 class Timeout(Exception):
@@ -159,6 +161,11 @@ class Console:
         It also sets the kernel's console log level to 1 (emergencies only): a kernel message
         on a loaded host ("hrtimer: interrupt took ...") must not read as command output
         (issue 12 item 6; dmesg still has every message).
+        And it sets ignoreeof: with echo off, busybox ash reads its line with plain fgets(), and
+        a SIGCHLD (any background job ending) while it waits at the prompt interrupts that
+        read; ash takes the EINTR for end of file and exits, /init respawns it in a new session,
+        and the console's hangup at the old shell's exit drops whatever the harness typed
+        meanwhile. With ignoreeof it prints 'Use "exit" to leave shell.' and reads on.
         If the marker line carries a "[name] " prefix (several VMs), run() is tied to that VM."""
         m = self.expect(r"^(\[([^\]\n]+)\] )?.*" + LINUX_READY, timeout)
         if m.group(2):
@@ -263,6 +270,8 @@ class Console:
                 body = body[len(self.prompt_text):]
         else:
             body = self.text[start:m.start()]
+        # ash's answer to a SIGCHLD at its prompt (ignoreeof, see login()), if it raced the send.
+        body = body.replace("\n" + IGNOREEOF_NOTE, "\n").replace(IGNOREEOF_NOTE, "")
         # If the terminal echoed the command line anyway, drop everything up to its end.
         echo = body.rfind('$?@@"')
         if echo >= 0:

@@ -20,6 +20,7 @@ CASES = [
     ("bad-channel-unknown-vm", "/channels/link", "vms", "issue 13: a channel naming an unknown VM"),
     ("bad-channel-same-vm", "/channels/link", "vms", "issue 13: the same VM at both ends"),
     ("bad-channel-size", "/channels/link", "size", "issue 13: a size not page-aligned"),
+    ("bad-channel-size-zero", "/channels/link", "size", "issue 13: a size of 0"),
     ("bad-channel-overlap", "/channels/b", "ipa", "issue 13: two channels overlapping a fixed IPA"),
 ]
 
