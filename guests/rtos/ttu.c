@@ -182,6 +182,7 @@ static unsigned service_port(unsigned i, bool irq)
 		}
 	}
 	p->rx += total;
+	ttu_stamp_rx(i, total);
 	if ((lsr & LSR_THRE) && be->tx_pending(i)) {
 		n = be->tx_get(i, buf, U16550_FIFO);
 		for (unsigned k = 0; k < n; k++)
@@ -486,7 +487,10 @@ bool ttu_command(char *line)
 		print_stats(true);
 	else if (!strncmp(line + 3, " line ", 6))
 		cmd_line(line + 9);
+	else if (!strncmp(line + 3, " stamp", 6))
+		ttu_stamp_command(line + 9);
 	else
-		kprintf("ttu [stats] | ttu ports | ttu line PORT BAUD [5-8][NOEMS][12]\n");
+		kprintf("ttu [stats] | ttu ports | ttu line PORT BAUD [5-8][NOEMS][12] | "
+			"ttu stamp PORT | ttu stamps\n");
 	return true;
 }

@@ -44,6 +44,9 @@ struct ttu_backend {
 void ttu_start(const struct rtos_config *cfg, const struct platform *p);
 /* The console's "ttu ..." commands; false if line is not one. */
 bool ttu_command(char *line);
+/* ttu_stamp.c: message stamps on one port for the latency benchmark (with the TTU lock held). */
+void ttu_stamp_rx(unsigned port, unsigned n);
+void ttu_stamp_command(const char *arg); /* "stamp PORT" arms, "stamps" prints */
 
 /* For backends. */
 unsigned ttu_nr_ports(void);

@@ -569,10 +569,25 @@ class Bench:
                 _, via, what = key.split("_", 2)
                 what = {"irqs_per_kib": "device interrupts per KiB",
                         "el2_per_kib": "EL2 entries of its pCPUs per KiB",
-                        "cpu_ms_per_kib": "CPU ms per KiB", "rate": "aggregate"}.get(what, what)
+                        "cpu_ms_per_kib": "CPU ms per KiB", "rate": "aggregate",
+                        "irqs_per_s": "device interrupts per second",
+                        "el2_per_s": "EL2 entries of its pCPUs per second",
+                        "cpu_pct": "CPU time during the transfer"}.get(what, what)
                 self.add("ttu", "Linux's cost, 4 ports host->Linux: %s" % what,
                          "Linux 8250 driver (passthrough)" if via == "8250" else names["chain"],
                          "TCG wall", value, unit, note or "")
+                continue
+            m2 = re.fullmatch(r"(\w+?)_host_cpu_(\w+)", key)
+            if m2 and m2.group(1) in names:
+                self.add("ttu", "host CPU per KiB moved: QEMU's %s" % m2.group(2).replace("_", " "),
+                         names[m2.group(1)], "TCG host CPU", value, unit, note or "")
+                continue
+            if key.startswith(("oneway_", "channel_")):
+                kind, load, stat = key.split("_")
+                self.add("ttu", "%s 16 B, %s, %s" % (
+                    "one-way host write -> Linux read" if kind == "oneway"
+                    else "RTOS read -> Linux read (the channel)", load, stat),
+                    names["chain"], "TCG virtual counter", value, unit, note or "")
                 continue
             if key.startswith("rtt_"):
                 load, stat = key[4:].split("_")

@@ -38,6 +38,11 @@ sys.path.insert(0, os.path.join(TOP, "tests", "integration"))
 import harness  # noqa: E402
 
 MACHINE = harness.DEFAULT_MACHINE + ",highmem=off"
+MAIN_LOOP = ["qemu-system-aar"]  # QEMU's main thread (its name, cut to 15 characters)
+BARE_THREADS = {"rtos_vcpu": ["CPU 0/TCG"], "main_loop": MAIN_LOOP}
+# configs/ttu.dts: Linux on pCPUs 0-1, the RTOS on pCPU 2, pCPU 3 spare.
+TANDEM_THREADS = {"rtos_vcpu": ["CPU 2/TCG"], "linux_vcpus": ["CPU 0/TCG", "CPU 1/TCG"],
+                  "spare_pcpu": ["CPU 3/TCG"], "main_loop": MAIN_LOOP}
 
 
 def load_feed():
@@ -52,14 +57,41 @@ FEED = load_feed()
 
 
 def ttu_args(sock_dir):
+    """The 32 ports on sockets in sock_dir, and QEMU's threads named (for thread_cpu())."""
     out = subprocess.run([os.path.join(TOP, "tools", "ttu-qemu-args.sh"), sock_dir], check=True,
                          capture_output=True, text=True).stdout
-    return out.split("\n")[:-1]
+    return out.split("\n")[:-1] + ["-name", "debug-threads=on"]
 
 
 def emit(name, value, unit, note=""):
     print("TTU-BENCH %s=%s unit=%s%s" % (name, value, unit, (" note=" + note) if note else ""),
           flush=True)
+
+
+def thread_cpu(pid):
+    """Host CPU seconds (user + system) of each of QEMU's threads, summed by thread name
+    ("qemu-system-aar" is the main loop: chardevs, timers; "CPU n/TCG" a vCPU)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+                st = f.read()
+        except OSError:
+            continue
+        name = st[st.index("(") + 1:st.rindex(")")]
+        fields = st[st.rindex(")") + 2:].split()
+        out[name] = out.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
+def emit_host_cpu(label, before, after, nbytes, groups):
+    """Host CPU ms per KiB moved, per group of QEMU threads ({row: [thread names]})."""
+    kib = nbytes / 1024
+    for row, names in groups.items():
+        secs = sum(after.get(n, 0) - before.get(n, 0) for n in names)
+        emit("%s_host_cpu_%s" % (label, row), "%.2f" % (secs * 1000 / kib), "ms/KiB",
+             "host CPU of QEMU's %s" % "+".join(names))
 
 
 def throughput(state):
@@ -83,12 +115,17 @@ def feed_all(sock_dir, nbytes, seed):
     return state, ok
 
 
-def rtos_alone(build, label, cmd, nbytes, log_dir):
+def rtos_alone(build, label, cmd, nbytes, log_dir, groups):
     with tempfile.TemporaryDirectory(prefix="ttu-") as sock_dir:
         vm = harness.Console(cmd(sock_dir), os.path.join(log_dir, "ttu-%s.log" % label))
         try:
             vm.expect(r"TTU: 32 port\(s\)[^\n]*mode sink", 120)
+            if "linux_vcpus" in groups:  # Linux boots beside it: let it settle first
+                vm.expect(harness.LINUX_READY, harness.BOOT_TIMEOUT)
+                time.sleep(5)
+            before = thread_cpu(vm.proc.pid)
             state, ok = feed_all(sock_dir, nbytes, label)
+            emit_host_cpu(label, before, thread_cpu(vm.proc.pid), 32 * nbytes, groups)
             agg, slow = throughput(state)
             emit("%s_aggregate" % label, round(agg), "B/s", "" if ok else "INCOMPLETE")
             emit("%s_per_port_min" % label, round(slow), "B/s")
@@ -118,9 +155,11 @@ def chain(build, nbytes, log_dir):
                     'echo READY-$((1+1)); wait $p; echo DONE-$((2+1))' % nbytes)
             vm.expect(r"READY-2", 120)
             t0 = time.monotonic()
+            cpu0 = thread_cpu(vm.proc.pid)
             state, ok = feed_all(sock_dir, nbytes, "chain")
             vm.expect(r"DONE-3", 300)
             secs = time.monotonic() - t0
+            emit_host_cpu("chain", cpu0, thread_cpu(vm.proc.pid), 32 * nbytes, TANDEM_THREADS)
             after = [int(x) for x in vm.run(irq_cmd).split()[:2]]
             sums = vm.run("sha256sum /tmp/b*", timeout=120)
             want = [hashlib.sha256(FEED.stream("chain", p, nbytes)).hexdigest() for p in range(32)]
@@ -159,14 +198,68 @@ def rtt(sock, n, payload=16):
     return out
 
 
-def latency(vm, sock_dir):
-    """Port 0 echoed by Linux (cat); host-measured round trips, idle then under load."""
-    vm.run("(stty raw -echo; exec cat >&0) <> /dev/ttyTV0 & echo echo-on")
+def rtos_cmd(vm, line, until):
+    """Types a line into the RTOS's shell; returns its output up to the regex `until`."""
+    mark = vm.mark()
+    vm.focus("rtos")
+    vm.send(line)
+    m = vm.expect(until, 60, since=mark)
+    return vm.vm_output("rtos", mark, m.end())
+
+
+def percentile(xs, q):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(q * len(xs)))]
+
+
+def one_way(vm, socks, label, n=60, gap=0.05):
+    """n 16-byte messages host -> /dev/ttyTV0, each stamped three times: host CLOCK_MONOTONIC
+    when written, the RTOS's counter when it read the message's first byte (ttu stamp), Linux's
+    counter when its reader had all 16 bytes (tandem-ttystamp). The counter (62.5 MHz, CNTVOFF 0
+    in both VMs) is QEMU's virtual clock, which without -icount is the host's CLOCK_MONOTONIC
+    minus a constant C; C is calibrated as max(host write - RTOS stamp) over the messages (the
+    RTOS can only read a byte after it was written), which underestimates it by the fastest
+    write -> RTOS read. So: end-to-end = Linux stamp + C - host write; channel = Linux stamp -
+    RTOS stamp (both inside the guests)."""
+    vm.run("(stty raw -echo; exec timeout %d tandem-ttystamp) < /dev/ttyTV0 > /tmp/stamps & "
+           "echo $! > /tmp/stamps.pid; sleep 1; echo stamping" % int(n * gap + 60))
+    rtos_cmd(vm, "ttu stamp 0", r"TTU stamping port 0\n")
+    vm.focus(vm.shell_vm)
+    sent = []
+    for i in range(n):
+        sent.append(time.monotonic_ns())
+        socks[0].sendall(bytes((i + k) % 251 for k in range(16)))
+        time.sleep(gap + (i % 7) * 0.003)  # a little jitter: no beat against the 1 ms poll
     time.sleep(2)
+    out = rtos_cmd(vm, "ttu stamps", r"TTU stamps end\n")
+    rtos = [int(t) for t in re.findall(r"^TTU stamp \d+ (\d+)$", out, re.M)]
+    vm.run("kill $(cat /tmp/stamps.pid) 2>/dev/null; sleep 1; echo stopped")
+    linux = [int(t) for t in re.findall(r"^S (\d+)$", vm.run("cat /tmp/stamps"), re.M)]
+    if len(rtos) != n or len(linux) != n:
+        emit("oneway_%s_p50" % label, "failed", "us",
+             "%d RTOS and %d Linux stamps for %d messages" % (len(rtos), len(linux), n))
+        return
+    tick_ns = 16  # 62.5 MHz
+    c = max(h - r * tick_ns for h, r in zip(sent, rtos))
+    e2e = [(l * tick_ns + c - h) / 1000 for h, l in zip(sent, linux)]
+    chan = [(l - r) * tick_ns / 1000 for r, l in zip(rtos, linux)]
+    note = "16 B messages %s, n=%d, virtual counter (= host monotonic under plain TCG)" % (
+        "with 31 ports streaming" if label == "loaded" else "one at a time", n)
+    emit("oneway_%s_p50" % label, round(statistics.median(e2e)), "us",
+         "host write -> Linux read, " + note)
+    emit("oneway_%s_p99" % label, round(percentile(e2e, 0.99)), "us")
+    emit("channel_%s_p50" % label, round(statistics.median(chan)), "us",
+         "RTOS reads 1st byte -> Linux has all 16, " + note)
+    emit("channel_%s_p99" % label, round(percentile(chan, 0.99)), "us")
+
+
+def latency(vm, sock_dir):
+    """Port 0: one-way host -> Linux stamps, then round trips echoed by Linux (cat), idle and
+    while the other 31 ports stream into readers that drop it."""
     socks = FEED.connect(sock_dir, range(32))
     for label, load in (("idle", False), ("loaded", True)):
         stop = threading.Event()
-        if load:  # the other 31 ports stream into readers that drop it
+        if load:
             vm.run('for n in $(seq 1 31); do (stty raw -echo; exec cat > /dev/null) '
                    '< /dev/ttyTV$n & done; echo readers')
             time.sleep(2)
@@ -174,20 +267,22 @@ def latency(vm, sock_dir):
             def stream():
                 while not stop.is_set():
                     FEED.transfer({p: socks[p] for p in range(1, 32)}, 8192, 0, seed="load",
-                                  idle_timeout=10)
+                                  idle_timeout=10, stop=stop)
             th = threading.Thread(target=stream)
             th.start()
             time.sleep(1)
+        one_way(vm, socks, label)
+        vm.run("(stty raw -echo; exec cat >&0) <> /dev/ttyTV0 & echo $! > /tmp/echo.pid; "
+               "sleep 1; echo echo-on")
         samples = rtt(socks[0], 50)
+        vm.run("kill $(cat /tmp/echo.pid) 2>/dev/null; sleep 1; echo echo-off")
         if load:
             stop.set()
             th.join()
         if samples:
-            samples.sort()
             emit("rtt_%s_p50" % label, round(statistics.median(samples) * 1e6), "us",
                  "16 bytes host->RTOS->Linux->RTOS->host, wall, n=%d" % len(samples))
-            emit("rtt_%s_p99" % label, round(samples[min(len(samples) - 1,
-                                                          int(0.99 * len(samples)))] * 1e6), "us")
+            emit("rtt_%s_p99" % label, round(percentile(samples, 0.99) * 1e6), "us")
         else:
             emit("rtt_%s_p50" % label, "failed", "us")
     for s in socks.values():
@@ -252,6 +347,11 @@ def linux_cost(build, label, config, tty, nbytes, log_dir):
             emit("cost_%s_cpu_ms_per_kib" % label, "%.2f" % (jiffies * 4 / kib), "ms/KiB",
                  "Linux non-idle CPU time, HZ=250")
             emit("cost_%s_rate" % label, round(throughput(state)[0]), "B/s")
+            emit("cost_%s_irqs_per_s" % label, round(irqs / secs), "irq/s", note)
+            emit("cost_%s_el2_per_s" % label, round(el2 / secs), "entries/s",
+                 "EL2 entries of Linux's pCPUs 0-1 (all causes)")
+            emit("cost_%s_cpu_pct" % label, "%.1f" % (jiffies * 0.4 / secs), "%",
+                 "Linux non-idle CPU time / wall time of the transfer, of one CPU")
         finally:
             vm.close()
 
@@ -261,31 +361,39 @@ def main():
     ap.add_argument("--build", default="build")
     ap.add_argument("--bytes", type=int, default=65536, help="per port")
     ap.add_argument("--out", help="logs folder (default BUILD/bench/ttu)")
+    ap.add_argument("--only", default="bare,tandem,chain,cost",
+                    help="comma-separated subset of bare,tandem,chain,cost")
     a = ap.parse_args()
+    only = a.only.split(",")
+    bare = tandem = linux = None
     build = os.path.abspath(a.build)
     log_dir = a.out or os.path.join(build, "bench", "ttu")
     os.makedirs(log_dir, exist_ok=True)
-    bare = rtos_alone(build, "rtos_bare", lambda d: [
-        "qemu-system-aarch64", "-M", "virt,gic-version=3,highmem=off", "-cpu",
-        harness.DEFAULT_CPU, "-smp", "1", "-m", "256M", "-nographic", "-kernel",
-        os.path.join(build, "images", "rtos.bin"), "-append", "lat=off ttu=sink"] + ttu_args(d),
-        a.bytes, log_dir)
+    if "bare" in only:
+        bare = rtos_alone(build, "rtos_bare", lambda d: [
+            "qemu-system-aarch64", "-M", "virt,gic-version=3,highmem=off", "-cpu",
+            harness.DEFAULT_CPU, "-smp", "1", "-m", "256M", "-nographic", "-kernel",
+            os.path.join(build, "images", "rtos.bin"), "-append", "lat=off ttu=sink"]
+            + ttu_args(d), a.bytes, log_dir, BARE_THREADS)
     with tempfile.NamedTemporaryFile("w", suffix=".dts", dir=os.path.join(build, "bench"),
                                      delete=False) as f:
         f.write(open(os.path.join(TOP, "configs/ttu.dts")).read()
                 .replace("ttu=channel", "ttu=sink").replace("../build/", build + "/"))
-    tandem = rtos_alone(build, "rtos_tandem", lambda d: [
-        os.path.join(TOP, "tools/run-qemu.sh"), "--build", build, "--smp", "4", "--mem", "2G",
-        "--cpu", harness.DEFAULT_CPU, "--machine", MACHINE, "--config", f.name, "--"]
-        + ttu_args(d), a.bytes, log_dir)
+    if "tandem" in only:
+        tandem = rtos_alone(build, "rtos_tandem", lambda d: [
+            os.path.join(TOP, "tools/run-qemu.sh"), "--build", build, "--smp", "4", "--mem",
+            "2G", "--cpu", harness.DEFAULT_CPU, "--machine", MACHINE, "--config", f.name, "--"]
+            + ttu_args(d), a.bytes, log_dir, TANDEM_THREADS)
     os.unlink(f.name)
-    linux = chain(build, a.bytes, log_dir)
-    if bare:
+    if "chain" in only:
+        linux = chain(build, a.bytes, log_dir)
+    if linux and bare:
         emit("chain_vs_rtos_bare", "%.2f" % (linux / bare), "ratio")
-    if tandem:
+    if linux and tandem:
         emit("chain_vs_rtos_tandem", "%.2f" % (linux / tandem), "ratio")
-    linux_cost(build, "8250", "configs/bench/ttu-linux-8250.dts", "ttyS", a.bytes, log_dir)
-    linux_cost(build, "channel", "configs/ttu.dts", "ttyTV", a.bytes, log_dir)
+    if "cost" in only:
+        linux_cost(build, "8250", "configs/bench/ttu-linux-8250.dts", "ttyS", a.bytes, log_dir)
+        linux_cost(build, "channel", "configs/ttu.dts", "ttyTV", a.bytes, log_dir)
 
 
 if __name__ == "__main__":
