@@ -554,11 +554,16 @@ class Bench:
                    "per_port_min": ("host->guest, slowest port", "B/s"),
                    "linux_doorbell_irqs_per_s": ("Linux doorbell interrupts", "irq/s"),
                    "vs_rtos_bare": ("channel path / RTOS bare", "ratio"),
-                   "vs_rtos_tandem": ("channel path / RTOS under Tandem", "ratio")}
+                   "vs_rtos_tandem": ("channel path / RTOS under Tandem", "ratio"),
+                   "4ports_aggregate": ("host->guest, 4 ports only, aggregate", "B/s"),
+                   "4ports_per_port_min": ("host->guest, 4 ports only, slowest port", "B/s"),
+                   "4ports_vs_rtos_bare": ("4 ports: channel path / RTOS bare", "ratio"),
+                   "4ports_vs_rtos_tandem": ("4 ports: channel path / RTOS under Tandem",
+                                             "ratio")}
         out = subprocess.run([sys.executable, os.path.join(TOP, "tools", "bench", "ttu.py"),
                               "--build", self.args.build, "--out", os.path.join(self.logs, "ttu")],
-                             capture_output=True, text=True, timeout=1200).stdout
-        self.runs += 5
+                             capture_output=True, text=True, timeout=1800).stdout
+        self.runs += 6
         for m in re.finditer(r"^TTU-BENCH (\w+)=(\S+) unit=(\S+)(?: note=(.*))?$", out, re.M):
             key, value, unit, note = m.groups()
             if re.fullmatch(r"\d+", value):
@@ -570,6 +575,7 @@ class Bench:
                 what = {"irqs_per_kib": "device interrupts per KiB",
                         "el2_per_kib": "EL2 entries of its pCPUs per KiB",
                         "cpu_ms_per_kib": "CPU ms per KiB", "rate": "aggregate",
+                        "per_port_min": "slowest port",
                         "irqs_per_s": "device interrupts per second",
                         "el2_per_s": "EL2 entries of its pCPUs per second",
                         "cpu_pct": "CPU time during the transfer"}.get(what, what)
@@ -583,11 +589,12 @@ class Bench:
                          names[m2.group(1)], "TCG host CPU", value, unit, note or "")
                 continue
             if key.startswith(("oneway_", "channel_")):
-                kind, load, stat = key.split("_")
+                parts = key.split("_")
+                timing = "icount" if parts[1] == "icount" else "TCG wall"
                 self.add("ttu", "%s 16 B, %s, %s" % (
-                    "one-way host write -> Linux read" if kind == "oneway"
-                    else "RTOS read -> Linux read (the channel)", load, stat),
-                    names["chain"], "TCG virtual counter", value, unit, note or "")
+                    "one-way host write -> Linux read" if parts[0] == "oneway"
+                    else "RTOS read -> Linux read (the channel)", parts[-2], parts[-1]),
+                    names["chain"], timing, value, unit, note or "")
                 continue
             if key.startswith("rtt_"):
                 load, stat = key[4:].split("_")

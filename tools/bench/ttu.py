@@ -104,8 +104,8 @@ def throughput(state):
     return total / max(1e-6, last - first), min(ports) if ports else 0
 
 
-def feed_all(sock_dir, nbytes, seed):
-    socks = FEED.connect(sock_dir, range(32))
+def feed_all(sock_dir, nbytes, seed, ports=range(32)):
+    socks = FEED.connect(sock_dir, ports)
     try:
         state = FEED.transfer(socks, nbytes, 0, seed=seed, idle_timeout=60)
     finally:
@@ -129,7 +129,13 @@ def rtos_alone(build, label, cmd, nbytes, log_dir, groups):
             agg, slow = throughput(state)
             emit("%s_aggregate" % label, round(agg), "B/s", "" if ok else "INCOMPLETE")
             emit("%s_per_port_min" % label, round(slow), "B/s")
-            return agg
+            # The same with only COST_PORTS ports busy (the host's 2 cores then have room to
+            # spare): what linux_cost() moves through the channel, for the per-port ratio.
+            state, ok = feed_all(sock_dir, nbytes, label + "-4", range(COST_PORTS))
+            agg4, slow4 = throughput(state)
+            emit("%s_4ports_aggregate" % label, round(agg4), "B/s", "" if ok else "INCOMPLETE")
+            emit("%s_4ports_per_port_min" % label, round(slow4), "B/s")
+            return agg, agg4
         finally:
             vm.close()
 
@@ -212,7 +218,7 @@ def percentile(xs, q):
     return xs[min(len(xs) - 1, int(q * len(xs)))]
 
 
-def one_way(vm, socks, label, n=60, gap=0.05):
+def one_way(vm, socks, label, n=60, gap=0.05, icount=False):
     """n 16-byte messages host -> /dev/ttyTV0, each stamped three times: host CLOCK_MONOTONIC
     when written, the RTOS's counter when it read the message's first byte (ttu stamp), Linux's
     counter when its reader had all 16 bytes (tandem-ttystamp). The counter (62.5 MHz, CNTVOFF 0
@@ -240,17 +246,55 @@ def one_way(vm, socks, label, n=60, gap=0.05):
              "%d RTOS and %d Linux stamps for %d messages" % (len(rtos), len(linux), n))
         return
     tick_ns = 16  # 62.5 MHz
-    c = max(h - r * tick_ns for h, r in zip(sent, rtos))
-    e2e = [(l * tick_ns + c - h) / 1000 for h, l in zip(sent, linux)]
     chan = [(l - r) * tick_ns / 1000 for r, l in zip(rtos, linux)]
-    note = "16 B messages %s, n=%d, virtual counter (= host monotonic under plain TCG)" % (
-        "with 31 ports streaming" if label == "loaded" else "one at a time", n)
-    emit("oneway_%s_p50" % label, round(statistics.median(e2e)), "us",
-         "host write -> Linux read, " + note)
-    emit("oneway_%s_p99" % label, round(percentile(e2e, 0.99)), "us")
+    note = "16 B messages %s, n=%d, virtual counter (%s)" % (
+        "with 31 ports streaming" if "loaded" in label else "one at a time", n,
+        "-icount shift=4,sleep=off" if icount else "= host monotonic under plain TCG")
+    if not icount:  # under icount the virtual clock has no relation to the host's
+        c = max(h - r * tick_ns for h, r in zip(sent, rtos))
+        e2e = [(l * tick_ns + c - h) / 1000 for h, l in zip(sent, linux)]
+        emit("oneway_%s_p50" % label, round(statistics.median(e2e)), "us",
+             "host write -> Linux read, " + note)
+        emit("oneway_%s_p99" % label, round(percentile(e2e, 0.99)), "us")
     emit("channel_%s_p50" % label, round(statistics.median(chan)), "us",
          "RTOS reads 1st byte -> Linux has all 16, " + note)
     emit("channel_%s_p99" % label, round(percentile(chan, 0.99)), "us")
+
+
+def latency_icount(build, log_dir):
+    """The channel path's latency in virtual time: configs/ttu.dts under -icount
+    shift=4,sleep=off (a counter tick is about one instruction; idle waits end at the next
+    timer deadline), RTOS read -> Linux read of single 16-byte messages, idle and while the
+    other 31 ports stream."""
+    with tempfile.TemporaryDirectory(prefix="ttu-") as sock_dir:
+        cmd = [os.path.join(TOP, "tools/run-qemu.sh"), "--build", build, "--smp", "4", "--mem",
+               "2G", "--cpu", harness.DEFAULT_CPU, "--machine", MACHINE, "--config",
+               os.path.join(TOP, "configs/ttu.dts"), "--"] + ttu_args(sock_dir) + [
+               "-icount", "shift=4,sleep=off"]
+        vm = harness.Console(cmd, os.path.join(log_dir, "ttu-latency-icount.log"))
+        try:
+            vm.login(timeout=300)
+            vm.expect(r"32 ports \(ttyTV0\.\.ttyTV31\)", 120, since=0)
+            socks = FEED.connect(sock_dir, range(32))
+            one_way(vm, socks, "icount_idle", n=40, icount=True)
+            stop = threading.Event()
+            vm.run('for n in $(seq 1 31); do (stty raw -echo; exec cat > /dev/null) '
+                   '< /dev/ttyTV$n & done; echo readers')
+
+            def stream():
+                while not stop.is_set():
+                    FEED.transfer({p: socks[p] for p in range(1, 32)}, 8192, 0, seed="load",
+                                  idle_timeout=10, stop=stop)
+            th = threading.Thread(target=stream)
+            th.start()
+            time.sleep(2)
+            one_way(vm, socks, "icount_loaded", n=40, icount=True)
+            stop.set()
+            th.join()
+            for s in socks.values():
+                s.close()
+        finally:
+            vm.close()
 
 
 def latency(vm, sock_dir):
@@ -346,12 +390,15 @@ def linux_cost(build, label, config, tty, nbytes, log_dir):
                  "EL2 entries of Linux's pCPUs 0-1 (all causes)")
             emit("cost_%s_cpu_ms_per_kib" % label, "%.2f" % (jiffies * 4 / kib), "ms/KiB",
                  "Linux non-idle CPU time, HZ=250")
-            emit("cost_%s_rate" % label, round(throughput(state)[0]), "B/s")
+            rate, slow = throughput(state)
+            emit("cost_%s_rate" % label, round(rate), "B/s")
+            emit("cost_%s_per_port_min" % label, round(slow), "B/s")
             emit("cost_%s_irqs_per_s" % label, round(irqs / secs), "irq/s", note)
             emit("cost_%s_el2_per_s" % label, round(el2 / secs), "entries/s",
                  "EL2 entries of Linux's pCPUs 0-1 (all causes)")
             emit("cost_%s_cpu_pct" % label, "%.1f" % (jiffies * 0.4 / secs), "%",
                  "Linux non-idle CPU time / wall time of the transfer, of one CPU")
+            return rate
         finally:
             vm.close()
 
@@ -361,11 +408,11 @@ def main():
     ap.add_argument("--build", default="build")
     ap.add_argument("--bytes", type=int, default=65536, help="per port")
     ap.add_argument("--out", help="logs folder (default BUILD/bench/ttu)")
-    ap.add_argument("--only", default="bare,tandem,chain,cost",
-                    help="comma-separated subset of bare,tandem,chain,cost")
+    ap.add_argument("--only", default="bare,tandem,chain,latency,cost",
+                    help="comma-separated subset of bare,tandem,chain,latency,cost")
     a = ap.parse_args()
     only = a.only.split(",")
-    bare = tandem = linux = None
+    bare = tandem = linux = (None, None)
     build = os.path.abspath(a.build)
     log_dir = a.out or os.path.join(build, "bench", "ttu")
     os.makedirs(log_dir, exist_ok=True)
@@ -386,14 +433,18 @@ def main():
             + ttu_args(d), a.bytes, log_dir, TANDEM_THREADS)
     os.unlink(f.name)
     if "chain" in only:
-        linux = chain(build, a.bytes, log_dir)
-    if linux and bare:
-        emit("chain_vs_rtos_bare", "%.2f" % (linux / bare), "ratio")
-    if linux and tandem:
-        emit("chain_vs_rtos_tandem", "%.2f" % (linux / tandem), "ratio")
+        linux = (chain(build, a.bytes, log_dir), None)
+    if "latency" in only:
+        latency_icount(build, log_dir)
     if "cost" in only:
         linux_cost(build, "8250", "configs/bench/ttu-linux-8250.dts", "ttyS", a.bytes, log_dir)
-        linux_cost(build, "channel", "configs/ttu.dts", "ttyTV", a.bytes, log_dir)
+        linux = (linux[0], linux_cost(build, "channel", "configs/ttu.dts", "ttyTV", a.bytes,
+                                      log_dir))
+    for k, what in ((0, ""), (1, "_4ports")):
+        if linux[k] and bare[k]:
+            emit("chain%s_vs_rtos_bare" % what, "%.2f" % (linux[k] / bare[k]), "ratio")
+        if linux[k] and tandem[k]:
+            emit("chain%s_vs_rtos_tandem" % what, "%.2f" % (linux[k] / tandem[k]), "ratio")
 
 
 if __name__ == "__main__":
