@@ -26,6 +26,7 @@ import hashlib
 import importlib.util
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -63,7 +64,11 @@ def ttu_args(sock_dir):
     return out.split("\n")[:-1] + ["-name", "debug-threads=on"]
 
 
+RESULTS = {}  # name -> value, for the plot
+
+
 def emit(name, value, unit, note=""):
+    RESULTS[name] = value
     print("TTU-BENCH %s=%s unit=%s%s" % (name, value, unit, (" note=" + note) if note else ""),
           flush=True)
 
@@ -440,11 +445,41 @@ def main():
         linux_cost(build, "8250", "configs/bench/ttu-linux-8250.dts", "ttyS", a.bytes, log_dir)
         linux = (linux[0], linux_cost(build, "channel", "configs/ttu.dts", "ttyTV", a.bytes,
                                       log_dir))
+    plot_host_cpu(log_dir)
     for k, what in ((0, ""), (1, "_4ports")):
         if linux[k] and bare[k]:
             emit("chain%s_vs_rtos_bare" % what, "%.2f" % (linux[k] / bare[k]), "ratio")
         if linux[k] and tandem[k]:
             emit("chain%s_vs_rtos_tandem" % what, "%.2f" % (linux[k] / tandem[k]), "ratio")
+
+
+def plot_host_cpu(log_dir):
+    """A stacked bar per configuration: host CPU per KiB moved, by QEMU thread (gnuplot, if
+    there): where a 2-core host's time goes, hence what bounds the wall-clock throughput."""
+    confs = [("rtos_bare", "bare RTOS, sink"), ("rtos_tandem", "Tandem, RTOS sink"),
+             ("chain", "Tandem, to Linux")]
+    parts = ["rtos_vcpu", "linux_vcpus", "main_loop"]
+    rows = [(label, [float(RESULTS.get("%s_host_cpu_%s" % (c, p), 0)) for p in parts])
+            for c, label in confs if "%s_host_cpu_rtos_vcpu" % c in RESULTS]
+    if not rows or not shutil.which("gnuplot"):
+        return
+    data = os.path.join(log_dir, "ttu-host-cpu.dat")
+    with open(data, "w") as f:
+        f.write("# conf " + " ".join(parts) + "\n")
+        for label, vals in rows:
+            f.write('"%s" %s\n' % (label, " ".join("%.2f" % v for v in vals)))
+    png = os.path.join(log_dir, "ttu-host-cpu.png")
+    script = "\n".join([
+        "set terminal pngcairo size 720,360 font 'sans,9'", "set output '%s'" % png,
+        "set title 'TTU, 32 ports host -> guest: host CPU per KiB moved, by QEMU thread'",
+        "set style data histograms", "set style histogram rowstacked", "set boxwidth 0.6",
+        "set style fill solid 0.8 border -1", "set ylabel 'host CPU ms per KiB'",
+        "set key top left", "set yrange [0:*]", "set xtics nomirror",
+        "plot '%s' using 2:xtic(1) title 'RTOS vCPU thread', '' using 3 title "
+        "'Linux vCPU threads', '' using 4 title 'main loop (16550 input, chardevs)'" % data])
+    subprocess.run(["gnuplot"], input=script, text=True, check=False)
+    if os.path.exists(png):
+        print("TTU-PLOT %s" % png)
 
 
 if __name__ == "__main__":
