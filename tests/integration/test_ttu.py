@@ -202,10 +202,23 @@ def host_to_linux(t, vm, feed, socks):
     t.check("host -> Linux, all 32 ports at once, %d bytes of a distinct pseudo-random stream "
             "each while Linux runs a CPU hog on every vCPU: every /dev/ttyTV* file's sha256 "
             "is the stream's (bytes in order, none lost) [issue 13 tests]" % PORT_BYTES,
-            rc == 0 and not bad, "readers' status %d; ports %s differ: %s" % (
-                rc, bad, vm.run("wc -c /tmp/rx* | tail -n 33")))
+            rc == 0 and not bad, "readers' status %d; ports %s differ: %s%s" % (
+                rc, bad, vm.run("wc -c /tmp/rx* | tail -n 33"),
+                first_difference(vm, feed, bad[0]) if bad else ""))
     t.note("host -> Linux: %d KiB in %.1f s wall (%.0f KB/s aggregate, QEMU TCG, loaded host)"
            % (32 * PORT_BYTES // 1024, secs, 32 * PORT_BYTES / max(secs, 0.1) / 1000))
+
+
+def first_difference(vm, feed, port):
+    """Where Linux's file of `port` first differs from the stream, and the bytes around it."""
+    out = vm.run("od -An -v -tx1 /tmp/rx%d | tr -s ' \\n' ' '" % port, timeout=120)
+    got = bytes(int(x, 16) for x in out.split() if re.fullmatch(r"[0-9a-f]{2}", x))
+    exp = feed.stream("h2l", port, PORT_BYTES)
+    i = next((k for k in range(min(len(got), len(exp))) if got[k] != exp[k]), None)
+    if i is None:
+        return "; port %d: %d bytes read back, no difference in them" % (port, len(got))
+    return "; port %d first differs at byte %d: got %s, sent %s" % (
+        port, i, got[max(0, i - 4):i + 12].hex(), exp[max(0, i - 4):i + 12].hex())
 
 
 def linux_to_host(t, vm, feed, socks):
