@@ -545,8 +545,8 @@ static int parse_vm(struct parser *p, int node, struct cfg_vm *vm)
 
 /* /vms configures nothing; standard root properties mean nothing here but are harmless. */
 static const char *const vms_props[] = {"phandle", "linux,phandle", NULL};
-static const char *const root_props[] = {"compatible",	"model",   "#address-cells",
-					 "#size-cells", "phandle", NULL};
+static const char *const root_props[] = {
+    "compatible", "model", "#address-cells", "#size-cells", "phandle", "scrub-boot-memory", NULL};
 
 /* Fails on the first property of node not in allowed (a NULL-terminated list). */
 static int only_props(struct parser *p, int node, const char *const *allowed, const char *hint)
@@ -729,7 +729,7 @@ static int parse_vms(struct parser *p, int vms)
 static int parse_system(struct parser *p)
 {
 	int root = fdt_root(p->fdt), node, vms = -ERR_NOENT, pools = -ERR_NOENT;
-	int channels = -ERR_NOENT, freq = -ERR_NOENT, groups = -ERR_NOENT, ret;
+	int channels = -ERR_NOENT, freq = -ERR_NOENT, groups = -ERR_NOENT, ret, len;
 	const char *compat;
 
 	strlcpy(p->path, "/", sizeof(p->path));
@@ -745,8 +745,15 @@ static int parse_system(struct parser *p)
 				    compat);
 		return fail(p, "compatible", "must be \"tandem,system\"");
 	}
-	if ((ret = only_props(p, root, root_props, "the root holds compatible and model")))
+	if ((ret = only_props(p, root, root_props,
+			      "the root holds compatible, model and scrub-boot-memory")))
 		return ret;
+	if (fdt_prop(p->fdt, root, "scrub-boot-memory", &len)) {
+		if (len != 0)
+			return fail(p, "scrub-boot-memory",
+				    "takes no value (write `scrub-boot-memory;`)");
+		p->out->scrub_boot_memory = true;
+	}
 	for (node = fdt_first_child(p->fdt, root); node >= 0;
 	     node = fdt_next_sibling(p->fdt, node)) {
 		const char *name = fdt_name(p->fdt, node);

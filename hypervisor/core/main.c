@@ -79,6 +79,9 @@ static void init_allocator(paddr_t dtb, uint64_t dtb_size)
 	}
 	if (mem_init(platform.mem_base, platform.mem_size, platform.nr_mem, rsv, rsv_size, n))
 		panic("cannot place the frame allocator's bitmap");
+	/* Else RAM no VM had since boot is taken as holding none of its data (design.md). */
+	if (system_cfg.scrub_boot_memory)
+		mem_assume_boot_ram_dirty();
 }
 
 static void start_secondaries(void)

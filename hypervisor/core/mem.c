@@ -1,6 +1,9 @@
 /*
  * The page-frame allocator: one bit per 4 KiB frame of each RAM region, set when
  * the frame is in use. First fit with alignment; contiguous runs for guest RAM.
+ * A second bitmap remembers which frames may hold data written since boot (handed out
+ * at least once), so a VM's RAM is zeroed only where there is something to hide
+ * (docs/design.md, "VM memory: what a new VM can see").
  * Lock: mem_lock only (leaf lock).
  */
 #include <tandem/arch.h>
@@ -14,6 +17,7 @@ struct mem_region {
 	paddr_t base;
 	uint64_t nr_frames;
 	uint64_t *bitmap; /* bit set = frame used */
+	uint64_t *dirty;  /* bit set = frame may hold data from since boot */
 };
 
 static struct mem_region regions[MEM_MAX_REGIONS];
@@ -26,19 +30,76 @@ static bool test_bit(const uint64_t *bm, uint64_t i)
 	return (bm[i / 64] >> (i % 64)) & 1;
 }
 
+/* Bits [first, first + n) of the word they share: n <= 64 - first % 64. */
+static uint64_t word_mask(uint64_t first, uint64_t n)
+{
+	uint64_t lo = first % 64;
+
+	return (n >= 64 ? ~0ULL : ((1ULL << n) - 1)) << lo;
+}
+
+/* Sets or clears bits [start, start + n), a word at a time. */
 static void set_bits(uint64_t *bm, uint64_t start, uint64_t n, bool used)
 {
-	for (uint64_t i = start; i < start + n; i++) {
+	while (n) {
+		uint64_t chunk = MIN(n, 64 - start % 64), m = word_mask(start, chunk);
+
 		if (used)
-			bm[i / 64] |= 1ULL << (i % 64);
+			bm[start / 64] |= m;
 		else
-			bm[i / 64] &= ~(1ULL << (i % 64));
+			bm[start / 64] &= ~m;
+		start += chunk;
+		n -= chunk;
 	}
+}
+
+/* Index of the first set bit in [start, end), or end if none: a word at a time. */
+static uint64_t first_set(const uint64_t *bm, uint64_t start, uint64_t end)
+{
+	while (start < end) {
+		uint64_t chunk = MIN(end - start, 64 - start % 64);
+		uint64_t w = bm[start / 64] & word_mask(start, chunk);
+
+		if (w)
+			return start - start % 64 + (uint64_t)__builtin_ctzll(w);
+		start += chunk;
+	}
+	return end;
+}
+
+/* Index of the first clear bit in [start, end), or end if none. */
+static uint64_t first_clear(const uint64_t *bm, uint64_t start, uint64_t end)
+{
+	while (start < end) {
+		uint64_t chunk = MIN(end - start, 64 - start % 64);
+		uint64_t w = ~bm[start / 64] & word_mask(start, chunk);
+
+		if (w)
+			return start - start % 64 + (uint64_t)__builtin_ctzll(w);
+		start += chunk;
+	}
+	return end;
 }
 
 static bool overlaps(paddr_t a, uint64_t as, paddr_t b, uint64_t bs)
 {
 	return a < b + bs && b < a + as;
+}
+
+/* Marks bits [start, start + n) used; returns how many were free before. */
+static uint64_t take_bits(uint64_t *bm, uint64_t start, uint64_t n)
+{
+	uint64_t newly = 0;
+
+	while (n) {
+		uint64_t chunk = MIN(n, 64 - start % 64), m = word_mask(start, chunk);
+
+		newly += (uint64_t)__builtin_popcountll(m & ~bm[start / 64]);
+		bm[start / 64] |= m;
+		start += chunk;
+		n -= chunk;
+	}
+	return newly;
 }
 
 /* Marks [base, base+size) used in whichever regions it touches. */
@@ -54,13 +115,8 @@ static void reserve_range(paddr_t base, uint64_t size)
 
 		if (s >= e)
 			continue;
-		for (uint64_t i = (s - reg->base) / PAGE_SIZE; i < (e - reg->base) / PAGE_SIZE;
-		     i++) {
-			if (!test_bit(reg->bitmap, i)) {
-				set_bits(reg->bitmap, i, 1, true);
-				frames_free--;
-			}
-		}
+		frames_free -=
+		    take_bits(reg->bitmap, (s - reg->base) / PAGE_SIZE, (e - s) / PAGE_SIZE);
 	}
 }
 
@@ -84,7 +140,8 @@ int mem_init(const paddr_t *bases, const uint64_t *sizes, unsigned nr, const pad
 		bitmap_bytes += ALIGN_UP(regions[nr_regions].nr_frames, 64) / 8;
 		nr_regions++;
 	}
-	bitmap_bytes = ALIGN_UP(bitmap_bytes, PAGE_SIZE);
+	/* Two bitmaps per region: in use, and may hold data. */
+	bitmap_bytes = ALIGN_UP(2 * bitmap_bytes, PAGE_SIZE);
 
 	/* Place the bitmaps in the first page-aligned hole that no reserved range touches. */
 	paddr_t bm_pa = 0;
@@ -116,19 +173,32 @@ int mem_init(const paddr_t *bases, const uint64_t *sizes, unsigned nr, const pad
 
 	memset(bm, 0, bitmap_bytes);
 	for (unsigned r = 0; r < nr_regions; r++) {
+		uint64_t words = ALIGN_UP(regions[r].nr_frames, 64) / 64;
+
 		regions[r].bitmap = bm;
-		bm += ALIGN_UP(regions[r].nr_frames, 64) / 64;
+		regions[r].dirty = bm + words;
+		bm += 2 * words;
 		frames_free += regions[r].nr_frames;
 		/* Bits past the end of the region stay "used" so searches never return them. */
-		uint64_t tail = ALIGN_UP(regions[r].nr_frames, 64);
-
-		set_bits(regions[r].bitmap, regions[r].nr_frames, tail - regions[r].nr_frames,
+		set_bits(regions[r].bitmap, regions[r].nr_frames, words * 64 - regions[r].nr_frames,
 			 true);
 	}
+	/*
+	 * Reserved ranges (Tandem, the DTB, the bundle, static-mem) are in use but hold no VM's
+	 * data: a static-mem region is as fresh as a frame never handed out.
+	 */
 	reserve_range(bm_pa, bitmap_bytes);
 	for (unsigned k = 0; k < nr_rsv; k++)
 		reserve_range(rsv_bases[k], rsv_sizes[k]);
 	return 0;
+}
+
+void mem_assume_boot_ram_dirty(void)
+{
+	spin_lock(&mem_lock);
+	for (unsigned r = 0; r < nr_regions; r++)
+		set_bits(regions[r].dirty, 0, regions[r].nr_frames, true);
+	spin_unlock(&mem_lock);
 }
 
 /* Finds a free run in one region; returns its first frame index or -1. */
@@ -138,22 +208,41 @@ static int64_t find_run(const struct mem_region *reg, uint64_t n, uint64_t align
 	/* Index of the first frame whose address is aligned. */
 	uint64_t first = (ALIGN_UP(reg->base, align) - reg->base) / PAGE_SIZE;
 
-	for (uint64_t i = first; i + n <= reg->nr_frames; i += step) {
-		uint64_t j;
+	for (uint64_t i = first; i + n <= reg->nr_frames;) {
+		uint64_t used = first_set(reg->bitmap, i, i + n);
 
-		for (j = 0; j < n; j++) {
-			if (test_bit(reg->bitmap, i + j))
-				break;
-		}
-		if (j == n)
+		if (used == i + n)
 			return (int64_t)i;
-		/* Skip past the used frame, rounded up to the alignment. */
-		i = first + ALIGN_UP(i + j + 1 - first, step) - step;
+		/* Past the used frames, rounded up to the alignment. */
+		used = first_clear(reg->bitmap, used, reg->nr_frames);
+		i = first + ALIGN_UP(used - first, step);
 	}
 	return -1;
 }
 
-paddr_t mem_alloc(uint64_t nr_frames, uint64_t align)
+/*
+ * Zeroes the frames of [first, first + n) that may hold data from since boot, cleaned to the
+ * point of coherency (a guest starts with its MMU and caches off and reads memory), and marks
+ * all of them as holding data from now on. Frames never handed out are left as RAM was at
+ * boot. Under mem_lock: the dirty bits of neighbouring frames share words.
+ */
+static void scrub_dirty(struct mem_region *reg, uint64_t first, uint64_t n)
+{
+	uint64_t end = first + n, i = first;
+
+	while ((i = first_set(reg->dirty, i, end)) < end) {
+		uint64_t run_end = first_clear(reg->dirty, i, end);
+		void *va = arch_phys_to_virt(reg->base + i * PAGE_SIZE);
+		size_t len = (size_t)((run_end - i) * PAGE_SIZE);
+
+		arch_zero_range(va, len);
+		arch_dcache_clean_range(va, len);
+		i = run_end;
+	}
+	set_bits(reg->dirty, first, n, true);
+}
+
+static paddr_t alloc(uint64_t nr_frames, uint64_t align, bool for_guest)
 {
 	paddr_t pa = 0;
 
@@ -165,6 +254,10 @@ paddr_t mem_alloc(uint64_t nr_frames, uint64_t align)
 
 		if (i >= 0) {
 			set_bits(regions[r].bitmap, (uint64_t)i, nr_frames, true);
+			if (for_guest)
+				scrub_dirty(&regions[r], (uint64_t)i, nr_frames);
+			else
+				set_bits(regions[r].dirty, (uint64_t)i, nr_frames, true);
 			frames_free -= nr_frames;
 			pa = regions[r].base + (uint64_t)i * PAGE_SIZE;
 			break;
@@ -172,6 +265,34 @@ paddr_t mem_alloc(uint64_t nr_frames, uint64_t align)
 	}
 	spin_unlock(&mem_lock);
 	return pa;
+}
+
+paddr_t mem_alloc(uint64_t nr_frames, uint64_t align)
+{
+	return alloc(nr_frames, align, false);
+}
+
+paddr_t mem_alloc_guest(uint64_t nr_frames, uint64_t align)
+{
+	return alloc(nr_frames, align, true);
+}
+
+void mem_take_static(paddr_t pa, uint64_t size)
+{
+	spin_lock(&mem_lock);
+	for (unsigned r = 0; r < nr_regions; r++) {
+		struct mem_region *reg = &regions[r];
+
+		if (pa < reg->base || pa + size > reg->base + reg->nr_frames * PAGE_SIZE)
+			continue;
+		scrub_dirty(reg, (pa - reg->base) / PAGE_SIZE, size / PAGE_SIZE);
+		spin_unlock(&mem_lock);
+		return;
+	}
+	spin_unlock(&mem_lock);
+	/* Not RAM the allocator knows (cfg_check_static_mem forbids it): take no chances. */
+	arch_zero_range(arch_phys_to_virt(pa), size);
+	arch_dcache_clean_range(arch_phys_to_virt(pa), size);
 }
 
 paddr_t mem_alloc_zeroed_page(void)
@@ -194,11 +315,10 @@ void mem_free(paddr_t pa, uint64_t nr_frames)
 		uint64_t first = (pa - reg->base) / PAGE_SIZE;
 
 		BUG_ON(first + nr_frames > reg->nr_frames);
-		for (uint64_t i = first; i < first + nr_frames; i++) {
-			BUG_ON(!test_bit(reg->bitmap, i)); /* double free */
-			set_bits(reg->bitmap, i, 1, false);
-			frames_free++;
-		}
+		/* double free */
+		BUG_ON(first_clear(reg->bitmap, first, first + nr_frames) != first + nr_frames);
+		set_bits(reg->bitmap, first, nr_frames, false);
+		frames_free += nr_frames;
 		break;
 	}
 	spin_unlock(&mem_lock);

@@ -71,8 +71,9 @@ static void copy_to_guest(struct vm *vm, ipa_t ipa, const void *src, size_t len)
 }
 
 /*
- * Zeroes the VM's RAM and cleans it to the point of coherency: the guest starts with its
- * MMU and caches off, so it reads memory, not the zeroes still sitting in EL2's cache.
+ * Zeroes the VM's RAM, dirtied by its previous run, and cleans it to the point of coherency:
+ * the guest starts with its MMU and caches off, so it reads memory, not the zeroes still
+ * sitting in EL2's cache.
  */
 static void wipe_ram(struct vm *vm)
 {
@@ -187,7 +188,7 @@ int vm_create(struct vm *vm, const struct cfg_vm *cfg, unsigned index)
 	vm->ram_ipa = cfg_vm_ram_ipa(cfg); /* the host-physical base when direct-mapped */
 	/* static-mem was checked and kept out of the allocator before anything was allocated. */
 	vm->ram_pa =
-	    cfg->static_mem ? cfg->static_base : mem_alloc(cfg->mem_size / PAGE_SIZE, MiB(2));
+	    cfg->static_mem ? cfg->static_base : mem_alloc_guest(cfg->mem_size / PAGE_SIZE, MiB(2));
 	if (!vm->ram_pa) {
 		printk("config: /vms/%s: memory: cannot allocate 0x%llx contiguous bytes (largest "
 		       "free 2 MiB-aligned run: 0x%llx)\n",
@@ -195,8 +196,12 @@ int vm_create(struct vm *vm, const struct cfg_vm *cfg, unsigned index)
 		       (unsigned long long)mem_largest_free(MiB(2)));
 		return -ERR_NOMEM;
 	}
-	/* A fresh VM never sees a previous owner's data. */
-	wipe_ram(vm);
+	/*
+	 * A fresh VM never sees a previous owner's data: mem_alloc_guest zeroed every frame handed
+	 * out before; a static-mem region is zeroed where it held data (design.md, "VM memory").
+	 */
+	if (cfg->static_mem)
+		mem_take_static(vm->ram_pa, vm->ram_size);
 	err = s2_init(&vm->s2, vm->vmid);
 	if (!err)
 		err = s2_map(&vm->s2, vm->ram_ipa, vm->ram_pa, vm->ram_size, S2_NORMAL_RWX);

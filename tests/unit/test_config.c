@@ -261,10 +261,23 @@ static void test_root_children(void **state)
 	     "config: /vms: #size-cells: unknown property (VMs are the subnodes of /vms)"},
 	    /* Root properties beyond the standard ones are typos too. */
 	    {"modle = \"x\"; vms { linux { " GOOD " }; }; };",
-	     "config: /: modle: unknown property (the root holds compatible and model)"},
+	     "config: /: modle: unknown property (the root holds compatible, model and "
+	     "scrub-boot-memory)"},
+	    {"scrub-boot-memory = <1>; vms { linux { " GOOD " }; }; };",
+	     "config: /: scrub-boot-memory: takes no value (write `scrub-boot-memory;`)"},
 	};
 
 	EXPECT_EACH(parse_dts, "/dts-v1/; / { compatible = \"tandem,system\";", cases);
+
+	/* scrub-boot-memory: off unless given. */
+	assert_int_equal(parse_dts("/dts-v1/; / { compatible = \"tandem,system\"; vms { linux { " GOOD
+				   " }; }; };"),
+			 0);
+	assert_false(sys.scrub_boot_memory);
+	assert_int_equal(parse_dts("/dts-v1/; / { compatible = \"tandem,system\"; "
+				   "scrub-boot-memory; vms { linux { " GOOD " }; }; };"),
+			 0);
+	assert_true(sys.scrub_boot_memory);
 
 	/* Two /vms nodes: dtc merges them, so build the blob by hand. */
 	begin_system();

@@ -139,6 +139,7 @@ static int setup(void **state)
 	uint64_t size = MiB(64);
 
 	fake_reset();
+	fake_ram_power_on(); /* each test is a fresh boot: RAM zero, nothing handed out yet */
 	fake_arch.printk_quiet = true;
 	fake_calls_reset();
 	fake_on_call = snapshot;
@@ -191,11 +192,8 @@ static void test_load_and_start(void **state)
 	assert_true(fake_first("irqchip.create") < fake_first("uart.create"));
 	assert_int_equal(fake_count("irqchip.destroy") + fake_count("uart.destroy"), 0);
 	assert_int_equal(starts(), 0);
-	/* Its RAM was zeroed and cleaned to the point of coherency, all of it, once. */
-	assert_int_equal(fake_arch.dcache_cleans, 1);
-	assert_int_equal(fake_arch.dcache_last_size, cfg.mem_size);
-	fake_arch.dcache_cleans = 0;
-	fake_arch.dcache_bytes = 0;
+	/* Its RAM is frames nothing had since boot: not written, no cache maintenance. */
+	assert_int_equal(fake_arch.dcache_cleans, 0);
 
 	vm_start(&vm);
 	assert_int_equal(vm.state, VM_RUNNING);
@@ -210,7 +208,7 @@ static void test_load_and_start(void **state)
 	assert_memory_equal(khost, kernel, sizeof(kernel));
 	assert_memory_equal(ihost, initrd, sizeof(initrd));
 	assert_memory_equal(dhost, fake_guest_dtb_bytes, sizeof(fake_guest_dtb_bytes));
-	/* Nothing else was written below the kernel (RAM is zeroed at creation). */
+	/* Nothing else was written below the kernel (RAM as it was at boot: zero). */
 	assert_int_equal(*(uint8_t *)vm_ipa_to_host(&vm, kernel_ipa - 1, 1), 0);
 	assert_int_equal(*(uint8_t *)vm_ipa_to_host(&vm, VM_RAM_BASE, 1), 0);
 
@@ -248,8 +246,6 @@ static void test_no_initrd(void **state)
 	cfg.initrd.data = NULL;
 	cfg.initrd.size = 0;
 	assert_int_equal(vm_create(&vm, &cfg, 0), 0);
-	fake_arch.dcache_cleans = 0; /* the RAM wipe, checked in test_load_and_start */
-	fake_arch.dcache_bytes = 0;
 	vm_start(&vm);
 	assert_int_equal(starts(), 1);
 	assert_int_equal(last_dtb()->arg[0], 0);
@@ -268,7 +264,6 @@ static void test_kernel_without_magic_refused(void **state)
 
 	fake_arch.printk_log[0] = '\0';
 	assert_int_equal(vm_create(&vm, &cfg, 0), 0);
-	fake_arch.dcache_cleans = 0; /* the RAM wipe */
 	vm_start(&vm);
 	assert_true(fake_printk_contains("config: /vms/linux: kernel:"));
 	assert_int_equal(starts(), 0);
@@ -349,6 +344,67 @@ static void test_static_mem_not_direct(void **state)
 	assert_int_equal(pa, base + 0x1000);
 	vm_start(&vm);
 	assert_int_equal(last_start()->arg[0], VM_RAM_BASE + TEXT_OFFSET);
+}
+
+/* ---- what a new VM's RAM holds (design.md, "VM memory: what a new VM can see") ---- */
+
+static bool all_bytes(const uint8_t *p, size_t n, uint8_t v)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != v)
+			return false;
+	return true;
+}
+
+/* Frames the hypervisor handed out before (and got back) are zeroed and cleaned, only they. */
+static void test_ram_used_before_is_zeroed(void **state)
+{
+	paddr_t used = mem_alloc(MiB(2) / PAGE_SIZE, MiB(2));
+	uint8_t *ram;
+
+	assert_int_not_equal(used, 0);
+	memset(arch_phys_to_virt(used), 0x5a, MiB(2)); /* e.g. another VM's, or page tables */
+	mem_free(used, MiB(2) / PAGE_SIZE);
+	assert_int_equal(vm_create(&vm, &cfg, 0), 0);
+	assert_int_equal(vm.ram_pa, used); /* first fit: the VM got those frames back */
+	ram = vm_ipa_to_host(&vm, VM_RAM_BASE, cfg.mem_size);
+	assert_true(all_bytes(ram, cfg.mem_size, 0));
+	/* Exactly the 2 MiB that held data were cleaned to the point of coherency. */
+	assert_int_equal(fake_arch.dcache_cleans, 1);
+	assert_ptr_equal(fake_arch.dcache_last_va, ram);
+	assert_int_equal(fake_arch.dcache_bytes, MiB(2));
+
+	/* Once a VM has had them, they count as used: the next owner gets them zeroed. */
+	memset(ram, 0xa5, cfg.mem_size);
+	mem_free(vm.ram_pa, cfg.mem_size / PAGE_SIZE);
+	fake_arch.dcache_bytes = 0;
+	assert_int_equal(mem_alloc_guest(cfg.mem_size / PAGE_SIZE, MiB(2)), vm.ram_pa);
+	assert_true(all_bytes(ram, cfg.mem_size, 0));
+	assert_int_equal(fake_arch.dcache_bytes, cfg.mem_size);
+}
+
+/* scrub-boot-memory: what RAM held before boot counts, all of a VM's RAM is zeroed. */
+static void test_scrub_boot_memory(void **state)
+{
+	uint8_t *ram;
+
+	/* A warm reset: RAM still holds the previous session's data. */
+	memset(arch_phys_to_virt(FAKE_RAM_BASE + MiB(2)), 0x77, MiB(40));
+	mem_assume_boot_ram_dirty();
+	assert_int_equal(vm_create(&vm, &cfg, 0), 0);
+	ram = vm_ipa_to_host(&vm, VM_RAM_BASE, cfg.mem_size);
+	assert_true(all_bytes(ram, cfg.mem_size, 0));
+	assert_int_equal(fake_arch.dcache_bytes, cfg.mem_size);
+
+	/* A static-mem VM the same (its region was reserved, never handed out). */
+	memset(&vm, 0, sizeof(vm));
+	cfg.static_mem = true;
+	cfg.static_base = FAKE_RAM_BASE + MiB(24);
+	fake_arch.dcache_bytes = 0;
+	assert_int_equal(vm_create(&vm, &cfg, 1), 0);
+	ram = arch_phys_to_virt(cfg.static_base);
+	assert_true(all_bytes(ram, cfg.mem_size, 0));
+	assert_int_equal(fake_arch.dcache_bytes, cfg.mem_size);
 }
 
 /* ---- restart (PSCI SYSTEM_RESET with on-reset = "restart") ---- */
@@ -550,6 +606,8 @@ int main(void)
 	    cmocka_unit_test_setup(test_initrd_does_not_fit_refused, setup),
 	    cmocka_unit_test_setup(test_direct_map, setup),
 	    cmocka_unit_test_setup(test_static_mem_not_direct, setup),
+	    cmocka_unit_test_setup(test_ram_used_before_is_zeroed, setup),
+	    cmocka_unit_test_setup(test_scrub_boot_memory, setup),
 	    cmocka_unit_test_setup(test_device_create_failure_unwinds, setup),
 	    cmocka_unit_test_setup(test_device_dump_walk, setup),
 	};

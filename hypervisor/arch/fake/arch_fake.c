@@ -47,6 +47,14 @@ void *fake_ram(void)
 	return ram;
 }
 
+void fake_ram_power_on(void)
+{
+	if (madvise(fake_ram(), FAKE_RAM_SIZE, MADV_DONTNEED)) {
+		perror("fake arch: madvise of the RAM arena");
+		abort();
+	}
+}
+
 void *arch_phys_to_virt(paddr_t pa)
 {
 	/* A translation outside the arena is a bug in the code under test: stop right there. */

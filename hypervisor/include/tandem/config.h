@@ -208,6 +208,8 @@ struct cfg_system {
 	struct cfg_freq_domain freq_domains[CFG_MAX_FREQ_DOMAINS];
 	uint32_t nr_groups;
 	struct cfg_failover_group groups[CFG_MAX_GROUPS];
+	/* "scrub-boot-memory": RAM may hold data from before boot, zero all of a VM's RAM */
+	bool scrub_boot_memory;
 	/* First error as "config: /vms/linux: memory: must be a multiple of 2 MiB". */
 	char err[CFG_ERR_MAX];
 };

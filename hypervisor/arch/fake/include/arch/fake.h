@@ -61,6 +61,8 @@ extern struct fake_arch fake_arch;
 void fake_reset(void);
 /* Host pointer to the start of the fake RAM arena (allocated on first use). */
 void *fake_ram(void);
+/* Zeroes the whole arena, as RAM is at a (QEMU) power-on: cheaply, the host drops its pages. */
+void fake_ram_power_on(void);
 /* True if printk_log contains s. */
 bool fake_printk_contains(const char *s);
 
