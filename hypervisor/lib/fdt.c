@@ -23,9 +23,14 @@ struct blocks {
 	uint32_t str_size;
 };
 
-/* Byte-wise loads: the blob need not be aligned, and EL2 runs with strict alignment. */
+/*
+ * Byte-wise loads when unaligned: the blob need not be aligned, and EL2 runs with strict
+ * alignment. Tokens and property values are 4-aligned within an aligned blob: one load.
+ */
 static uint32_t be32(const uint8_t *p)
 {
+	if (((uintptr_t)p & 3) == 0)
+		return __builtin_bswap32(*(const uint32_t *)(const void *)p);
 	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
 }
 
@@ -89,6 +94,10 @@ static int get_blocks(const struct fdt *fdt, struct blocks *b)
 {
 	if (!fdt || !fdt->blob)
 		return -ERR_INVAL;
+	if (fdt->checked == fdt->blob && fdt->checked_size == fdt->size) {
+		*b = (struct blocks){fdt->st, fdt->st_size, fdt->str, fdt->str_size};
+		return 0;
+	}
 	int ret = check_header(fdt->blob, fdt->size, b);
 	return ret < 0 ? ret : 0;
 }
@@ -244,6 +253,12 @@ int fdt_open(struct fdt *fdt, const void *blob, size_t max_size)
 		return ret;
 	fdt->blob = blob;
 	fdt->size = (uint32_t)total;
+	fdt->checked = blob;
+	fdt->checked_size = (uint32_t)total;
+	fdt->st = b.st;
+	fdt->st_size = b.st_size;
+	fdt->str = b.str;
+	fdt->str_size = b.str_size;
 	return 0;
 }
 
@@ -495,9 +510,30 @@ int fdt_next_prop(const struct fdt *fdt, int prop)
 	return tag == FDT_PROP ? prop_from(&b, next) : -ERR_INVAL;
 }
 
+/*
+ * Is the string at s (at most max bytes, maybe unterminated) equal to name? 1 if so, 0 if not,
+ * -1 if s runs out before its NUL while it still matched.
+ */
+static int name_is(const char *s, uint32_t max, const char *name)
+{
+	for (uint32_t i = 0; i < max; i++) {
+		if (s[i] != name[i])
+			return 0;
+		if (!name[i])
+			return 1;
+	}
+	return -1;
+}
+
+/*
+ * One walk over the node's properties, each token decoded and bounds-checked once and each
+ * name compared in place: this runs for every node of a compatible search.
+ */
 const void *fdt_prop(const struct fdt *fdt, int node, const char *name, int *len)
 {
-	int dummy, prop;
+	struct blocks b;
+	uint32_t tag, nameoff;
+	int dummy, off, next, ret;
 
 	if (!len)
 		len = &dummy;
@@ -505,17 +541,32 @@ const void *fdt_prop(const struct fdt *fdt, int node, const char *name, int *len
 		*len = -ERR_INVAL;
 		return NULL;
 	}
-	for (prop = fdt_first_prop(fdt, node); prop >= 0; prop = fdt_next_prop(fdt, prop)) {
-		const void *val;
-		const char *pn = fdt_prop_at(fdt, prop, &val, len);
-		if (!pn) {
-			prop = -ERR_INVAL;
+	for (off = open_node(fdt, node, &b); off >= 0; off = next) {
+		if ((ret = token(&b, off, &tag, &next)) < 0) {
+			off = ret;
 			break;
 		}
-		if (strcmp(pn, name) == 0)
-			return val;
+		if (tag == FDT_NOP)
+			continue;
+		if (tag != FDT_PROP) {
+			off =
+			    tag == FDT_BEGIN_NODE || tag == FDT_END_NODE ? -ERR_NOENT : -ERR_INVAL;
+			break;
+		}
+		nameoff = be32(b.st + off + 8);
+		ret = nameoff < b.str_size ? name_is(b.str + nameoff, b.str_size - nameoff, name)
+					   : -1;
+		if (ret < 0) {
+			off = -ERR_INVAL;
+			break;
+		}
+		if (ret) {
+			*len =
+			    (int)be32(b.st + off + 4); /* bounded by st_size: token() checked it */
+			return b.st + off + 12;
+		}
 	}
-	*len = prop;
+	*len = off;
 	return NULL;
 }
 

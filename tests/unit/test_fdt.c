@@ -141,6 +141,57 @@ static void test_matches_libfdt(void **state)
 	free(blob);
 }
 
+/* A blob at an odd address: cells are read byte-wise there, aligned ones with one load. */
+static void test_unaligned_blob(void **state)
+{
+	size_t size;
+	void *blob = dtc(rich_dts, "", &size);
+	uint8_t *odd = malloc(size + 1);
+	struct fdt a, u;
+	uint64_t aa, as, ua, us;
+	uint32_t av, uv;
+	int an, un;
+
+	memcpy(odd + 1, blob, size);
+	assert_int_equal(fdt_open(&a, blob, size), 0);
+	assert_int_equal(fdt_open(&u, odd + 1, size), 0);
+	an = fdt_find_compatible(&a, -1, "arm,pl011");
+	un = fdt_find_compatible(&u, -1, "arm,pl011");
+	assert_true(an >= 0);
+	assert_int_equal(un, an);
+	assert_int_equal(fdt_read_reg(&a, an, 0, &aa, &as), 0);
+	assert_int_equal(fdt_read_reg(&u, un, 0, &ua, &us), 0);
+	assert_int_equal(ua, aa);
+	assert_int_equal(us, as);
+	assert_int_equal(fdt_read_u32(&a, fdt_root(&a), "#address-cells", &av), 0);
+	assert_int_equal(fdt_read_u32(&u, fdt_root(&u), "#address-cells", &uv), 0);
+	assert_int_equal(uv, av);
+	free(odd);
+	free(blob);
+}
+
+/* What fdt_open found is used only for the blob it opened: another blob is checked afresh. */
+static void test_open_cache_follows_the_blob(void **state)
+{
+	size_t rich_size, small_size;
+	void *rich = dtc(rich_dts, "", &rich_size);
+	void *small = dtc(small_dts, "", &small_size);
+	struct fdt f, s;
+
+	assert_int_equal(fdt_open(&f, rich, rich_size), 0);
+	assert_int_equal(fdt_open(&s, small, small_size), 0);
+	f.blob = small; /* a caller switching blobs without fdt_open */
+	f.size = s.size;
+	assert_int_equal(fdt_path(&f, "/vms/linux"), fdt_path(&s, "/vms/linux"));
+	assert_int_equal(fdt_find_compatible(&f, -1, "arm,pl011"),
+			 fdt_find_compatible(&s, -1, "arm,pl011"));
+	f.blob = rich; /* and back: the blocks it opened are good again */
+	f.size = (uint32_t)rich_size;
+	assert_int_equal(fdt_path(&f, "/vms/linux"), fdt_path_offset(rich, "/vms/linux"));
+	free(rich);
+	free(small);
+}
+
 /* Version 16 blobs have no size_dt_struct; the reader must still walk them. */
 static void test_v16_blob(void **state)
 {
@@ -345,16 +396,15 @@ static void check_mutant(const uint8_t *src, size_t size)
 {
 	/* An exact-size heap copy, so ASan flags any read past the end. */
 	uint8_t *copy = malloc(size ? size : 1);
-	struct fdt f = {copy, (uint32_t)size};
+	struct fdt f = {.blob = copy, .size = (uint32_t)size};
 
 	memcpy(copy, src, size);
 	if (fdt_open(&f, copy, size) == 0) {
 		walk(&f, fdt_root(&f), 0);
 		poke_everything(&f);
 	}
-	/* Accessors re-check the header even if a caller skipped fdt_open. */
-	f.blob = copy;
-	f.size = (uint32_t)size;
+	/* Accessors re-check the header even if a caller skipped fdt_open (nothing cached). */
+	f = (struct fdt){.blob = copy, .size = (uint32_t)size};
 	poke_everything(&f);
 	free(copy);
 }
@@ -558,12 +608,19 @@ static void test_deep_tree(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_matches_libfdt),    cmocka_unit_test(test_v16_blob),
-	    cmocka_unit_test(test_nops_skipped),      cmocka_unit_test(test_paths_and_names),
-	    cmocka_unit_test(test_read_helpers),      cmocka_unit_test(test_read_reg),
-	    cmocka_unit_test(test_truncated),	      cmocka_unit_test(test_bad_headers),
-	    cmocka_unit_test(test_corrupt_structure), cmocka_unit_test(test_structure_rules),
+	    cmocka_unit_test(test_matches_libfdt),
+	    cmocka_unit_test(test_v16_blob),
+	    cmocka_unit_test(test_nops_skipped),
+	    cmocka_unit_test(test_paths_and_names),
+	    cmocka_unit_test(test_read_helpers),
+	    cmocka_unit_test(test_read_reg),
+	    cmocka_unit_test(test_truncated),
+	    cmocka_unit_test(test_bad_headers),
+	    cmocka_unit_test(test_corrupt_structure),
+	    cmocka_unit_test(test_structure_rules),
 	    cmocka_unit_test(test_deep_tree),
+	    cmocka_unit_test(test_unaligned_blob),
+	    cmocka_unit_test(test_open_cache_follows_the_blob),
 	};
 
 	return cmocka_run_group_tests_name("fdt", tests, NULL, NULL);

@@ -12,6 +12,16 @@
 struct fdt {
 	const uint8_t *blob;
 	uint32_t size; /* totalsize from the header, already bounds-checked */
+	/*
+	 * The blocks fdt_open found valid in this blob (a blob is never written once opened), so
+	 * that accessors need not decode the header again; used only while blob and size are
+	 * still the ones opened (checked), else every access re-checks the header.
+	 */
+	const uint8_t *checked;
+	uint32_t checked_size;
+	const uint8_t *st;
+	const char *str;
+	uint32_t st_size, str_size;
 };
 
 /* Validates the header (magic, version >= 16, block bounds) and fills *fdt. */
