@@ -142,8 +142,16 @@ static int cmd_sync(void)
 
 bool smmu_find(const struct fdt *host, paddr_t *base, uint64_t *size, int *node)
 {
-	int n = fdt_find_compatible(host, -1, "arm,smmu-v3");
+	/* Asked twice at boot (the machine checks, then smmu_init): search the DTB once. */
+	static const struct fdt *searched;
+	static const void *searched_blob;
+	static int n;
 
+	if (host != searched || host->blob != searched_blob) {
+		n = fdt_find_compatible(host, -1, "arm,smmu-v3");
+		searched = host;
+		searched_blob = host->blob;
+	}
 	if (n < 0 || fdt_read_reg(host, n, 0, base, size))
 		return false;
 	if (node)

@@ -30,7 +30,7 @@ struct blocks {
 static uint32_t be32(const uint8_t *p)
 {
 	if (((uintptr_t)p & 3) == 0)
-		return __builtin_bswap32(*(const uint32_t *)(const void *)p);
+		return __builtin_bswap32(*(const uint32_t *)__builtin_assume_aligned(p, 4));
 	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
 }
 

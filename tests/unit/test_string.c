@@ -117,6 +117,34 @@ static void test_lengths(void **state)
 	assert_int_equal(strnlen_f(no_nul, sizeof(no_nul)), 4);
 }
 
+/* strnlen reads a word at a time once aligned: every start alignment, NUL place and max. */
+static void test_strnlen_every_alignment(void **state)
+{
+	_Alignas(8) char buf[64];
+
+	for (size_t start = 0; start < 8; start++) {
+		for (size_t nul = start; nul < 40; nul++) {
+			memset(buf, 'x', sizeof(buf));
+			buf[nul] = '\0';
+			buf[nul + 9] = '\0'; /* a second NUL a word later must not count */
+			for (size_t max = 0; max + start <= 48; max++) {
+				size_t want = nul - start < max ? nul - start : max;
+
+				if (strnlen_f(buf + start, max) != want)
+					fail_msg("start %zu nul %zu max %zu: %zu, want %zu", start,
+						 nul, max, strnlen_f(buf + start, max), want);
+			}
+		}
+	}
+	/* High bytes (0x80..0xff) are not NULs. */
+	memset(buf, 0xff, sizeof(buf));
+	buf[20] = '\0';
+	assert_int_equal(strnlen_f(buf, sizeof(buf)), 20);
+	memset(buf, 0x80, sizeof(buf));
+	buf[33] = '\0';
+	assert_int_equal(strnlen_f(buf + 1, sizeof(buf) - 1), 32);
+}
+
 static void test_compare_strings(void **state)
 {
 	assert_int_equal(strcmp_f("", ""), 0);
@@ -178,6 +206,7 @@ int main(void)
 	    cmocka_unit_test(test_memmove_overlaps),
 	    cmocka_unit_test(test_memcmp),
 	    cmocka_unit_test(test_lengths),
+	    cmocka_unit_test(test_strnlen_every_alignment),
 	    cmocka_unit_test(test_compare_strings),
 	    cmocka_unit_test(test_strchr),
 	    cmocka_unit_test(test_strlcpy),

@@ -27,14 +27,27 @@ primary_entry:
 	cmp	x1, #(2 << 2)
 	b.ne	not_el2
 
-	/* Zero .bss: page tables, stacks and per-CPU data live there. */
+	/*
+	 * Zero .bss: page tables, stacks and per-CPU data live there. With the MMU off memory is
+	 * Device, so no DC ZVA: 64 bytes a loop (0.7 MiB, 11 k loops), then 16 at a time (the
+	 * linker script aligns both ends to 16).
+	 */
 	ldr	x1, =_bss_start
 	ldr	x2, =_bss_end
-1:	cmp	x1, x2
-	b.hs	2f
-	stp	xzr, xzr, [x1], #16
+	sub	x3, x2, #64
+1:	cmp	x1, x3
+	b.hi	2f
+	stp	xzr, xzr, [x1]
+	stp	xzr, xzr, [x1, #16]
+	stp	xzr, xzr, [x1, #32]
+	stp	xzr, xzr, [x1, #48]
+	add	x1, x1, #64
 	b	1b
-2:
+2:	cmp	x1, x2
+	b.hs	3f
+	stp	xzr, xzr, [x1], #16
+	b	2b
+3:
 	mov	x0, #0
 	bl	setup_cpu
 	mov	x0, x19

@@ -62,8 +62,20 @@ int mmu_map(uint64_t va, uint64_t size, enum mmu_kind kind)
 			bool table =
 			    level < 3 && (*e & (PT_VALID | PT_TABLE)) == (PT_VALID | PT_TABLE);
 
-			if (level == 3 || (!table && IS_ALIGNED(va, bs) && size >= bs)) {
-				*e = va | attrs | (level == 3 ? PT_TABLE : 0);
+			if (level == 3) {
+				/* The rest of this table's run of pages in one go, not a walk each.
+				 */
+				uint64_t *last = &tbl[511];
+
+				do {
+					*e++ = va | attrs | PT_TABLE;
+					va += bs;
+					size -= bs;
+				} while (size && e <= last);
+				break;
+			}
+			if (!table && IS_ALIGNED(va, bs) && size >= bs) {
+				*e = va | attrs;
 				va += bs;
 				size -= bs;
 				break;
