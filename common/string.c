@@ -11,8 +11,27 @@ void *memcpy(void *dst, const void *src, size_t n)
 	uint8_t *d = dst;
 	const uint8_t *s = src;
 
-	/* Word copies when both sides are aligned: guest images are tens of MiB. */
+	/*
+	 * Word copies when both sides are aligned: guest images are tens of MiB. 64 bytes a loop,
+	 * all loaded before any is stored (pairs of registers, 11 instructions instead of 40), so a
+	 * forward overlap (memmove with dst below src) stays right.
+	 */
 	if ((((uintptr_t)d | (uintptr_t)s) & 7) == 0) {
+		for (; n >= 64; n -= 64, d += 64, s += 64) {
+			const uint64_t *sw = (const uint64_t *)(const void *)s;
+			uint64_t *dw = (uint64_t *)(void *)d;
+			uint64_t w0 = sw[0], w1 = sw[1], w2 = sw[2], w3 = sw[3];
+			uint64_t w4 = sw[4], w5 = sw[5], w6 = sw[6], w7 = sw[7];
+
+			dw[0] = w0;
+			dw[1] = w1;
+			dw[2] = w2;
+			dw[3] = w3;
+			dw[4] = w4;
+			dw[5] = w5;
+			dw[6] = w6;
+			dw[7] = w7;
+		}
 		for (; n >= 8; n -= 8, d += 8, s += 8)
 			*(uint64_t *)(void *)d = *(const uint64_t *)(const void *)s;
 	}
