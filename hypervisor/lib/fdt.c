@@ -109,44 +109,52 @@ static int str_len(const char *p, uint32_t max)
 	return n < max ? (int)n : -1;
 }
 
+/* token() for a BEGIN_NODE at off: its name must end inside the block. Out of line: the other
+ * tags then need no stack frame. */
+static __attribute__((noinline)) int begin_node(const struct blocks *b, uint32_t off, uint32_t *tag,
+						int *next)
+{
+	int n = str_len((const char *)b->st + off + 4, b->st_size - off - 4);
+
+	if (n < 0)
+		return -ERR_INVAL;
+	*tag = FDT_BEGIN_NODE;
+	*next = (int)ALIGN_UP((uint64_t)off + 4 + (uint64_t)n + 1, 4); /* < st_size < 2^31 */
+	return 0;
+}
+
 /*
  * Decodes the token at off: its tag and the offset of the token after it.
  * Every byte the token spans (name, property value) is checked to be inside the block.
  */
 static int token(const struct blocks *b, int off, uint32_t *tag, int *next)
 {
-	uint32_t t, len;
-	uint64_t end;
-	int n;
+	uint32_t t, len, uoff = (uint32_t)off, room;
 
-	if (off < 0 || (off & 3) || !in_range((uint32_t)off, 4, b->st_size))
+	if (off < 0 || (uoff & 3) || uoff > b->st_size || b->st_size - uoff < 4)
 		return -ERR_INVAL;
-	t = be32(b->st + off);
+	room = b->st_size - uoff; /* >= 4 */
+	t = be32(b->st + uoff);
 	switch (t) {
-	case FDT_BEGIN_NODE:
-		n = str_len((const char *)b->st + off + 4, b->st_size - (uint32_t)off - 4);
-		if (n < 0)
-			return -ERR_INVAL;
-		end = (uint64_t)off + 4 + (uint64_t)n + 1;
-		break;
 	case FDT_PROP:
-		if (!in_range((uint32_t)off, 12, b->st_size))
+		if (room < 12)
 			return -ERR_INVAL;
-		len = be32(b->st + off + 4);
-		if (!in_range((uint64_t)off + 12, len, b->st_size))
+		len = be32(b->st + uoff + 4);
+		if (len > room - 12)
 			return -ERR_INVAL;
-		end = (uint64_t)off + 12 + len;
+		*next = (int)ALIGN_UP((uint64_t)uoff + 12 + len, 4); /* end <= st_size < 2^31 */
 		break;
+	case FDT_BEGIN_NODE:
+		return begin_node(b, uoff, tag, next);
 	case FDT_END_NODE:
 	case FDT_NOP:
 	case FDT_END:
-		end = (uint64_t)off + 4;
+		*next = (int)uoff + 4;
 		break;
 	default:
 		return -ERR_INVAL;
 	}
 	*tag = t;
-	*next = (int)ALIGN_UP(end, 4); /* end <= st_size < 2^32, and off is an int */
 	return 0;
 }
 
