@@ -147,6 +147,8 @@ bool smmu_find(const struct fdt *host, paddr_t *base, uint64_t *size, int *node)
 	static const void *searched_blob;
 	static int n;
 
+	if (!host)
+		return false;
 	if (host != searched || host->blob != searched_blob) {
 		n = fdt_find_compatible(host, -1, "arm,smmu-v3");
 		searched = host;
