@@ -134,7 +134,7 @@ static void sgi_setup_main(void *arg)
 }
 
 /* Tandem answers TANDEM_HVC_EL2_ENTRIES; elsewhere the call fails (negative) or is unknown. */
-static int64_t el2_entries(void)
+int64_t bench_el2_entries(void)
 {
 	return (int64_t)hvc0(TANDEM_HVC_EL2_ENTRIES);
 }
@@ -158,7 +158,7 @@ static void measure_sgi(void)
 		kprintf("BENCH sgi FAIL: cpu%u did not start its part\n", target);
 		return;
 	}
-	e0 = el2_entries();
+	e0 = bench_el2_entries();
 	for (; done < cfg.n; done++) {
 		uint64_t t0;
 
@@ -177,7 +177,7 @@ static void measure_sgi(void)
 		samples[done] = clamp32(ping_stamp - t0);
 		samples2[done] = clamp32(pong_stamp - t0);
 	}
-	e1 = el2_entries();
+	e1 = bench_el2_entries();
 	if (e0 >= 0 && e1 > e0) /* the sender's own entries: its vCPU is the caller */
 		kprintf("BENCH sgi el2_entries_cpu0=%ld round_trips=%u\n", (long)(e1 - e0 - 1),
 			done);
@@ -187,12 +187,12 @@ static void measure_sgi(void)
 
 static void measure_compute(void)
 {
-	int64_t e0 = el2_entries(), e1;
+	int64_t e0 = bench_el2_entries(), e1;
 	uint64_t t0 = stamp(), t1;
 	uint16_t crc = bench_compute(cfg.iters);
 
 	t1 = stamp();
-	e1 = el2_entries();
+	e1 = bench_el2_entries();
 	if (e0 >= 0 && e1 > e0)
 		kprintf("BENCH compute iters=%u ticks=%lu el2_entries=%ld crc=0x%x\n", cfg.iters,
 			(unsigned long)(t1 - t0), (long)(e1 - e0 - 1), crc);

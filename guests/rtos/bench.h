@@ -68,6 +68,10 @@ uint16_t bench_crc16(uint16_t crc, const void *data, unsigned len);
 /* The counter value boot.S read at the image's first instruction (CNTPCT_EL0). */
 extern uint64_t rtos_boot_cntpct;
 
+/* This vCPU's EL2 entries so far, including this call's (Tandem's debug call; under Tandem
+ * only: elsewhere HVC may be UNDEFINED). */
+int64_t bench_el2_entries(void);
+
 /* Starts the task that runs the selected modes and prints BENCH lines, then "BENCH done". */
 void bench_start(const struct platform *p, const struct bench_config *c, unsigned nr_cpus);
 

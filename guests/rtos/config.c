@@ -71,6 +71,8 @@ void config_parse(const char *args, struct rtos_config *c)
 			c->lat_cpu = (unsigned)number(v, w + len);
 		else if (word_is(w, len, "lat_hist", &v))
 			c->lat_hist = !strncmp(v, "on", 2);
+		else if (word_is(w, len, "lat_el2", &v))
+			c->lat_el2 = !strncmp(v, "on", 2);
 		else if (word_is(w, len, "lat", &v))
 			c->lat_off = !strncmp(v, "off", 3);
 		else if (word_is(w, len, "conform", &v))

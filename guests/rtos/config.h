@@ -12,6 +12,7 @@ struct rtos_config {
 	unsigned lat_cpu;	   /* lat_cpu=N: the CPU it runs on (default 0) */
 	bool lat_off;		   /* lat=off: no benchmark */
 	bool lat_hist;		   /* lat_hist=on: a LATHIST line per kind before each LAT line */
+	bool lat_el2;		   /* lat_el2=on: EL2 entries per batch (Tandem), every 2nd line */
 	bool conform;		   /* conform=1: run the conformance checks at boot */
 	bool clock_phys;	   /* clock=phys|virt: which generic timer (default virt) */
 	unsigned maxcpus;	   /* maxcpus=N: use at most N CPUs */

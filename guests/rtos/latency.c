@@ -5,7 +5,11 @@
  * samples the batch goes, by message queue, to a low-priority reporter that sorts it and prints
  * one LAT line; two batches alternate so the measuring task never formats or prints. With
  * lat_hist=on a LATHIST line per kind (irq, task) precedes each LAT line: the batch's log-linear
- * histogram in ticks (bench_histogram), for the benchmark harness's plots.
+ * histogram in ticks (bench_histogram), for the benchmark harness's plots. With lat_el2=on
+ * (under Tandem only) each batch also counts the vCPU's EL2 entries over its window (Tandem's
+ * debug call before and after), and only every second batch is printed, so that a printed
+ * batch's window holds no console output (each character is an emulated UART write, an EL2
+ * entry): its el2_entries is what the interrupts themselves cost.
  */
 #include "app.h"
 #include "arch.h"
@@ -21,6 +25,7 @@
 struct lat_batch {
 	unsigned n;
 	unsigned missed; /* releases without a sample: the task was late for them */
+	int64_t el2;	 /* lat_el2=on: EL2 entries over the batch's window */
 	uint32_t irq[LAT_MAX_N];
 	uint32_t task[LAT_MAX_N];
 };
@@ -50,6 +55,8 @@ static void bench_main(void *arg)
 	(void)arg;
 	msgq_receive(&free_q, &b, RTOS_FOREVER);
 	task_set_period(period ? period : 1);
+	if (cfg->lat_el2)
+		b->el2 = bench_el2_entries();
 	for (;;) {
 		struct period_info pi;
 		int r = task_wait_period(&pi);
@@ -64,8 +71,12 @@ static void bench_main(void *arg)
 		b->task[b->n] = clamp32(now - pi.release);
 		if (++b->n < lat_n)
 			continue;
+		if (cfg->lat_el2) /* minus this call's own entry */
+			b->el2 = bench_el2_entries() - b->el2 - 1;
 		msgq_send(&full_q, &b, RTOS_NO_WAIT); /* never full: only two batches exist */
 		msgq_receive(&free_q, &b, RTOS_FOREVER);
+		if (cfg->lat_el2)
+			b->el2 = bench_el2_entries();
 	}
 }
 
@@ -136,7 +147,7 @@ static void print_hist(const char *kind, const uint32_t *sorted, unsigned n)
 
 static void report_main(void *arg)
 {
-	unsigned lines = 0;
+	unsigned lines = 0, seen = 0;
 
 	(void)arg;
 	for (;;) {
@@ -146,6 +157,12 @@ static void report_main(void *arg)
 
 		msgq_receive(&full_q, &b, RTOS_FOREVER);
 		n = b->n;
+		if (cfg->lat_el2 && (seen++ & 1) == 0) {
+			b->n = 0; /* silent: the next batch's window has no output in it */
+			b->missed = 0;
+			msgq_send(&free_q, &b, RTOS_FOREVER);
+			continue;
+		}
 		if (!n) { /* never sent empty; a guard for the divisions below */
 			msgq_send(&free_q, &b, RTOS_FOREVER);
 			continue;
@@ -158,10 +175,13 @@ static void report_main(void *arg)
 		}
 		kprintf("LAT irq min=%lu avg=%lu max=%lu p99=%lu task min=%lu avg=%lu max=%lu "
 			"p99=%lu n=%u unit=ns ticks irq_min=%lu irq_avg=%lu irq_max=%lu "
-			"task_min=%lu task_max=%lu\n",
+			"task_min=%lu task_max=%lu",
 			ns(i.min), ns(i.sum) / n, ns(i.max), ns(i.p99), ns(t.min), ns(t.sum) / n,
 			ns(t.max), ns(t.p99), n, (unsigned long)i.min, (unsigned long)(i.sum / n),
 			(unsigned long)i.max, (unsigned long)t.min, (unsigned long)t.max);
+		if (cfg->lat_el2)
+			kprintf(" el2_entries=%ld", (long)b->el2);
+		kprintf("\n");
 		if (b->missed)
 			kprintf("RTOS: lat: %u releases missed in that batch\n", b->missed);
 		b->n = 0;

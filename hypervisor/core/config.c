@@ -636,9 +636,20 @@ static int parse_pool_props(struct parser *p, int node, struct cfg_pool *pool)
 		} else if (strcmp(pname, "slice-us") == 0) {
 			if ((ret = get_u32(p, pname, val, len, 100, 1000000, &pool->slice_us)))
 				return ret;
+		} else if (strcmp(pname, "irq") == 0) {
+			if (!(s = get_string(p, pname, val, len)))
+				return -ERR_INVAL;
+			if (strcmp(s, "direct") == 0)
+				pool->irq = CFG_IRQ_DIRECT;
+			else if (strcmp(s, "trapped") == 0)
+				pool->irq = CFG_IRQ_TRAPPED;
+			else
+				return fail(p, pname,
+					    "must be \"direct\" or \"trapped\" (got \"%s\")", s);
 		} else if (strcmp(pname, "phandle") != 0 && strcmp(pname, "linux,phandle") != 0) {
-			return fail(p, pname,
-				    "unknown property (a pool has cpus, scheduler, wfi, slice-us)");
+			return fail(
+			    p, pname,
+			    "unknown property (a pool has cpus, scheduler, wfi, slice-us, irq)");
 		}
 	}
 	if (prop != -ERR_NOENT)
@@ -653,6 +664,14 @@ static int parse_pool_props(struct parser *p, int node, struct cfg_pool *pool)
 			    "block the vCPU)");
 	if (pool->slice_us && pool->scheduler == CFG_SCHED_BIND)
 		return fail(p, "slice-us", "the bind scheduler has no time slice");
+	if (pool->irq == CFG_IRQ_DIRECT && pool->scheduler != CFG_SCHED_BIND)
+		return fail(p, "irq",
+			    "\"direct\" needs the bind scheduler (a vCPU must own its pCPU's "
+			    "interrupt controller)");
+	if (pool->irq == CFG_IRQ_DIRECT && pool->wfi == CFG_WFI_TRAP)
+		return fail(p, "irq",
+			    "\"direct\" needs wfi = \"native\" (a trapped WFI would take every "
+			    "interrupt through EL2)");
 	return 0;
 }
 

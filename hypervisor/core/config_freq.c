@@ -232,14 +232,15 @@ int cfg_parse_freq_domains(const struct fdt *fdt, int node, struct cfg_system *s
 	/*
 	 * A bind pool idling in hardware (wfi = "native") hides its idle time, so its pCPUs would
 	 * read 100% busy to the governor: in a frequency domain, bind pools trap WFI unless the
-	 * description insists (docs/design.md, "Frequency scaling").
+	 * description insists (docs/design.md, "Frequency scaling"), or takes its interrupts
+	 * directly (irq = "direct" needs a native WFI).
 	 */
 	for (uint32_t i = 0; i < sys->nr_pools; i++) {
 		struct cfg_pool *pool = &sys->pools[i];
 
 		for (uint32_t j = 0; j < sys->nr_freq_domains; j++) {
 			if (pool->scheduler == CFG_SCHED_BIND && pool->wfi == CFG_WFI_DEFAULT &&
-			    (pool->cpus & sys->freq_domains[j].cpus))
+			    pool->irq != CFG_IRQ_DIRECT && (pool->cpus & sys->freq_domains[j].cpus))
 				pool->wfi = CFG_WFI_TRAP;
 		}
 	}

@@ -86,9 +86,18 @@ void *irq_claimed_by(irq_t intid, const struct irq_owner *owner)
 
 void irq_cpu_init(void)
 {
-	for (irq_t i = 0; i < IRQCHIP_NR_PRIVATE; i++)
-		if (private_slots[i].owner)
-			irqchip_enable_private(i);
+	for (irq_t i = 0; i < IRQCHIP_NR_PRIVATE; i++) {
+		const struct irq_owner *owner = private_slots[i].owner;
+		bool guest;
+
+		if (!owner)
+			continue;
+		/* A guest's line is Group 1 (IRQ), the hypervisor's own Group 0 (FIQ): irqchip.h.
+		 */
+		guest = owner->flags & IRQ_GUEST_LINE;
+		irqchip_set_group(i, guest, guest ? IRQCHIP_PRIO_GUEST : IRQCHIP_PRIO_HYP);
+		irqchip_enable_private(i);
+	}
 }
 
 /* Nobody claimed it: say so, and deactivate it so that it does not block its priority. */
@@ -99,17 +108,13 @@ static void __attribute__((noinline)) unexpected(struct pcpu *p, struct vcpu *ru
 	irqchip_deactivate(intid);
 }
 
-void irq_handle(void)
-{
-	irq_handle_acked(irqchip_ack());
-}
-
-void irq_handle_acked(irq_t id)
+/* id is acknowledged (and priority-dropped): active until deactivated; then the next one of the
+ * same group, until none is pending. */
+static inline __attribute__((always_inline)) void handle_from(irq_t id, bool group0)
 {
 	struct pcpu *p = pcpu_this();
 
-	/* Each acknowledged (and priority-dropped): active until deactivated. */
-	for (;; id = irqchip_ack()) {
+	for (;; id = group0 ? irqchip_ack_group0() : irqchip_ack()) {
 		struct vcpu *running = p->current;
 		const struct irq_slot *slot;
 
@@ -124,6 +129,21 @@ void irq_handle_acked(irq_t id)
 		if (!slot->handler || slot->handler(id, slot->ctx, running) == IRQ_DONE)
 			irqchip_deactivate(id);
 	}
+}
+
+void irq_handle_acked(irq_t id)
+{
+	handle_from(id, false);
+}
+
+void irq_handle(void)
+{
+	handle_from(irqchip_ack(), false);
+}
+
+void irq_handle_group0(void)
+{
+	handle_from(irqchip_ack_group0(), true);
 }
 
 /*
@@ -176,6 +196,7 @@ void irq_route_hyp(void)
 				continue;
 			if (slot->owner->flags & IRQ_EDGE)
 				irqchip_set_spi_edge(intid);
+			irqchip_set_group(intid, false, IRQCHIP_PRIO_HYP); /* Group 0: FIQ */
 			irqchip_route_spi(intid, pcpus[target].mpidr);
 			log_info("hypervisor interrupts (%s, INTID %u) -> pCPU %u",
 				 slot->owner->name, intid, target);

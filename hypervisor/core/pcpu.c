@@ -97,8 +97,12 @@ static void __attribute__((noreturn)) vcpu_enter(struct vcpu *vcpu)
 	}
 	*frame = vcpu->regs;
 	arch_vcpu_load(vcpu);
+	/* Its pool changes only while it is off every pCPU (pool.c): read it once per load. */
+	vcpu->vgic.direct_capable = vcpu->sched.pool && vcpu->sched.pool->direct_irq;
 	vgic_vcpu_restore(vcpu);
 	vgic_flush(vcpu);
+	if (vcpu->vgic.direct_capable)
+		vgic_direct_exit(vcpu);
 	pcpu_account_hyp(p);
 	arch_enter_guest(frame);
 }
@@ -110,6 +114,8 @@ void pcpu_leave_vcpu(void)
 
 	if (!vcpu)
 		return;
+	if (vcpu->vgic.direct_capable)
+		vgic_direct_put(vcpu); /* trapped delivery again before anything is saved */
 	vgic_sync(vcpu);
 	vgic_vcpu_save(vcpu);
 	arch_vcpu_put(vcpu);

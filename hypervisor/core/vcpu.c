@@ -30,6 +30,7 @@ void vcpu_init_sched(struct vcpu *vcpu)
 {
 	timer_init(&vcpu->wake_timer, wake_timer_fired);
 	vtimer_vcpu_init(vcpu);
+	vgic_direct_init(vcpu);
 }
 
 void vcpu_start(struct vcpu *vcpu, ipa_t entry, uint64_t arg)
@@ -141,6 +142,8 @@ static inline void trap_edge_enter(struct pcpu *p, struct vcpu *vcpu)
 	pcpu_charge_guest(p, vcpu, now);
 	stats_count_trap(&p->stats, &vcpu->stats);
 	pcpu_edge_close(p);
+	if (__builtin_expect(vcpu->vgic.direct_on, 0))
+		vgic_direct_enter(vcpu);
 }
 
 void vcpu_trap_enter(struct vcpu *vcpu)
@@ -156,6 +159,8 @@ static inline void trap_edge_exit(struct pcpu *p, struct vcpu *vcpu)
 	if (p->resched || !vcpu_schedulable(vcpu))
 		pcpu_maybe_switch(); /* returns only if vcpu keeps the pCPU */
 	vgic_flush(vcpu);
+	if (__builtin_expect(vcpu->vgic.direct_capable, 0))
+		vgic_direct_exit(vcpu);
 	pcpu_account_hyp(p);
 }
 

@@ -26,6 +26,7 @@
 #define GICD_CTLR_RWP	(1U << 31)
 #define GICD_CTLR_ARE	(1U << 4)
 #define GICD_CTLR_GRP1	(1U << 1)
+#define GICD_CTLR_GRP0	(1U << 0)
 
 #define GICR_TYPER  0x0008
 #define GICR_WAKER  0x0014
@@ -34,7 +35,8 @@
 #define WAKER_PS    (1U << 1)
 #define WAKER_CA    (1U << 2)
 
-#define DEFAULT_PRIO 0xa0
+#define ICC_CTLR_EOIMODE (1U << 1) /* EOIR drops priority only, DIR deactivates */
+#define ICH_VMCR_VENG1	 (1U << 1)
 
 static paddr_t gicd_base, gicr_base;
 static volatile uint8_t *gicd;
@@ -70,9 +72,10 @@ static void gicv3_init(void)
 		wr32(gicd, GICD_IGROUPR + i / 8, ~0U);
 	}
 	for (unsigned i = 32; i < nr_lines; i += 4)
-		wr32(gicd, GICD_IPRIORITYR + i, DEFAULT_PRIO * 0x01010101U);
+		wr32(gicd, GICD_IPRIORITYR + i, IRQCHIP_PRIO_GUEST * 0x01010101U);
 	wait_rwp();
-	wr32(gicd, GICD_CTLR, GICD_CTLR_ARE | GICD_CTLR_GRP1);
+	/* SPIs start in Group 1 (a guest's); the hypervisor's own are moved to Group 0. */
+	wr32(gicd, GICD_CTLR, GICD_CTLR_ARE | GICD_CTLR_GRP1 | GICD_CTLR_GRP0);
 	wait_rwp();
 }
 
@@ -107,18 +110,21 @@ static void gicv3_cpu_init(void)
 		;
 	volatile uint8_t *sgi = rd + GICR_SGI;
 
-	wr32(sgi, GICD_IGROUPR, ~0U);
+	/* SGIs and PPIs start in Group 0 (the hypervisor's); irq_cpu_init() moves a guest's. */
+	wr32(sgi, GICD_IGROUPR, 0);
 	wr32(sgi, GICD_ICENABLER, ~0U);
 	for (unsigned i = 0; i < 32; i += 4)
-		wr32(sgi, GICD_IPRIORITYR + i, DEFAULT_PRIO * 0x01010101U);
+		wr32(sgi, GICD_IPRIORITYR + i, IRQCHIP_PRIO_HYP * 0x01010101U);
 	wr32(sgi, GICD_ISENABLER, 0xffff); /* SGIs: inter-pCPU kicks */
 
 	/* The system-register interface, and let EL1 use it too (ICC_SRE_EL2.Enable). */
 	write_sysreg(ICC_SRE_EL2, read_sysreg(ICC_SRE_EL2) | 0x1 | 0x8);
 	isb();
 	write_sysreg(ICC_PMR_EL1, 0xff);
+	write_sysreg(ICC_BPR0_EL1, 0);
 	write_sysreg(ICC_BPR1_EL1, 0);
-	write_sysreg(ICC_CTLR_EL1, 1U << 1); /* EOImode: EOIR drops priority, DIR deactivates */
+	write_sysreg(ICC_CTLR_EL1, ICC_CTLR_EOIMODE);
+	write_sysreg(ICC_IGRPEN0_EL1, 1);
 	write_sysreg(ICC_IGRPEN1_EL1, 1);
 	isb();
 }
@@ -181,6 +187,111 @@ static irq_t gicv3_ack(void)
 	return id;
 }
 
+/* ICC_IAR0_EL1, then ICC_EOIR0_EL1: Group 0, taken as FIQ. */
+static irq_t gicv3_ack_group0(void)
+{
+	irq_t id = (irq_t)read_sysreg(ICC_IAR0_EL1) & 0xffffff;
+
+	__asm__ volatile("dsb sy" ::: "memory");
+	if (id < IRQCHIP_SPURIOUS) {
+		write_sysreg(ICC_EOIR0_EL1, id);
+		isb();
+	}
+	return id;
+}
+
+/* The frame holding intid's per-interrupt registers: this CPU's SGI_base, or the GICD. */
+static volatile uint8_t *frame_of(irq_t intid)
+{
+	return intid < 32 ? this_gicr[pcpu_this()->index] + GICR_SGI : gicd;
+}
+
+static void gicv3_set_group(irq_t intid, bool group1, uint8_t priority)
+{
+	volatile uint8_t *f = frame_of(intid);
+	unsigned reg = GICD_IGROUPR + (intid / 32) * 4;
+	uint32_t bit = 1U << (intid % 32);
+
+	f[GICD_IPRIORITYR + intid] = priority;
+	wr32(f, reg, group1 ? rd32(f, reg) | bit : rd32(f, reg) & ~bit);
+}
+
+static void gicv3_config_private(irq_t intid, bool enabled, uint8_t priority)
+{
+	volatile uint8_t *f = frame_of(intid);
+
+	f[GICD_IPRIORITYR + intid] = priority;
+	wr32(f, enabled ? GICD_ISENABLER : GICD_ICENABLER, 1U << intid);
+}
+
+static void gicv3_config_spi(irq_t intid, bool enabled, uint8_t priority)
+{
+	gicd[GICD_IPRIORITYR + intid] = priority;
+	wr32(gicd, (enabled ? GICD_ISENABLER : GICD_ICENABLER) + (intid / 32) * 4,
+	     1U << (intid % 32));
+}
+
+/*
+ * Direct delivery. With HCR_EL2.IMO clear and FMO set, the guest's ICC_IAR1/EOIR1/HPPIR1/
+ * BPR1/AP1Rn/IGRPEN1 are the physical ones, while ICC_PMR/CTLR/RPR/DIR (common to both groups)
+ * and every Group 0 register go to the virtual interface (ICV_*), and ICC_SGI*R trap (IHI 0069
+ * 12.1, QEMU arm_gicv3_cpuif.c icv_access/gicv3_sgi_access). So the guest's EOImode is the
+ * virtual one and its DIR never reaches the physical interrupt: EOImode 0 here makes its EOIR1
+ * drop the priority and deactivate.
+ */
+static void gicv3_direct_on(void)
+{
+	write_sysreg(ICC_IGRPEN1_EL1, (read_sysreg(ICH_VMCR_EL2) & ICH_VMCR_VENG1) ? 1 : 0);
+	write_sysreg(ICC_CTLR_EL1, 0);
+	isb();
+}
+
+static void gicv3_direct_off(void)
+{
+	uint64_t vmcr = read_sysreg(ICH_VMCR_EL2) & ~(uint64_t)ICH_VMCR_VENG1;
+
+	if (read_sysreg(ICC_IGRPEN1_EL1) & 1)
+		vmcr |= ICH_VMCR_VENG1;
+	write_sysreg(ICH_VMCR_EL2, vmcr);
+	write_sysreg(ICC_IGRPEN1_EL1, 1);
+	write_sysreg(ICC_CTLR_EL1, ICC_CTLR_EOIMODE);
+	isb();
+}
+
+/* How many ICC_AP1R<n>_EL1 exist: by ICC_CTLR_EL1.PRIbits, 1, 2 or 4. */
+static unsigned nr_icc_aprs(void)
+{
+	unsigned pribits = (unsigned)((read_sysreg(ICC_CTLR_EL1) >> 8) & 7) + 1;
+
+	return pribits <= 5 ? 1 : pribits == 6 ? 2 : 4;
+}
+
+static bool gicv3_direct_in_service(void)
+{
+	unsigned n = nr_icc_aprs();
+	uint64_t any = read_sysreg(ICC_AP1R0_EL1);
+
+	if (n > 1)
+		any |= read_sysreg(ICC_AP1R1_EL1);
+	if (n > 2)
+		any |= read_sysreg(ICC_AP1R2_EL1) | read_sysreg(ICC_AP1R3_EL1);
+	return any != 0;
+}
+
+static void gicv3_direct_end_service(void)
+{
+	unsigned n = nr_icc_aprs();
+
+	write_sysreg(ICC_AP1R0_EL1, 0);
+	if (n > 1)
+		write_sysreg(ICC_AP1R1_EL1, 0);
+	if (n > 2) {
+		write_sysreg(ICC_AP1R2_EL1, 0);
+		write_sysreg(ICC_AP1R3_EL1, 0);
+	}
+	isb();
+}
+
 static void gicv3_deactivate(irq_t intid)
 {
 	write_sysreg(ICC_DIR_EL1, intid);
@@ -194,7 +305,9 @@ static void gicv3_send_sgi(unsigned pcpu_index, irq_t sgi)
 		     (uint64_t)sgi << 24 | ((mpidr >> 8) & 0xff) << 16 | (1UL << (mpidr & 0xf));
 
 	dsb(ishst);
-	write_sysreg(ICC_SGI1R_EL1, v);
+	/* The hypervisor's SGIs are Group 0 on every pCPU: ICC_SGI1R_EL1 would not forward them
+	 * (IHI 0069 "Forwarding an SGI to a target PE"; QEMU drops a group mismatch). */
+	write_sysreg(ICC_SGI0R_EL1, v);
 	isb();
 }
 
@@ -203,6 +316,14 @@ static const struct irqchip_ops gicv3_ops = {
     .init = gicv3_init,
     .cpu_init = gicv3_cpu_init,
     .ack = gicv3_ack,
+    .ack_group0 = gicv3_ack_group0,
+    .set_group = gicv3_set_group,
+    .config_private = gicv3_config_private,
+    .config_spi = gicv3_config_spi,
+    .direct_on = gicv3_direct_on,
+    .direct_off = gicv3_direct_off,
+    .direct_in_service = gicv3_direct_in_service,
+    .direct_end_service = gicv3_direct_end_service,
     .deactivate = gicv3_deactivate,
     .send_sgi = gicv3_send_sgi,
     .enable_private = gicv3_enable_private,

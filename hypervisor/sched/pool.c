@@ -134,6 +134,7 @@ void pools_init(const struct cfg_system *cfg)
 		/* Idles in hardware only where the scheduler allows it and the pool asks. */
 		pool->trap_wfi =
 		    pool->ops->flags & SCHED_WFI_NATIVE_OK ? c->wfi == CFG_WFI_TRAP : true;
+		pool->direct_irq = c->irq == CFG_IRQ_DIRECT;
 		pool->slice = pool_us_to_ticks(c->slice_us ? c->slice_us : POOL_SLICE_US);
 		for (unsigned p = 0; p < nr_pcpus; p++) {
 			if (pcpus[p].online && (c->cpus & (1ULL << p)))
@@ -507,8 +508,9 @@ void pool_dump(void)
 	for (unsigned i = 0; i < nr_pools; i++) {
 		const struct pool *pool = &pools[i];
 
-		printk("  pool %s: scheduler %s, wfi %s, %u pCPU%s, %u vCPU%s\n", pool->name,
-		       pool->ops->name, pool->trap_wfi ? "trap" : "native", pool->nr_pcpus,
+		printk("  pool %s: scheduler %s, wfi %s, irq %s, %u pCPU%s, %u vCPU%s\n",
+		       pool->name, pool->ops->name, pool->trap_wfi ? "trap" : "native",
+		       pool->direct_irq ? "direct" : "trapped", pool->nr_pcpus,
 		       pool->nr_pcpus == 1 ? "" : "s", pool->nr_vcpus,
 		       pool->nr_vcpus == 1 ? "" : "s");
 		for (unsigned c = 0; c < pool->nr_pcpus; c++) {

@@ -34,12 +34,16 @@ static enum irq_result passthrough_irq(irq_t intid, void *ctx, struct vcpu *runn
 static enum irq_result moving_irq(irq_t intid, void *ctx, struct vcpu *running);
 
 /* Each passed-through SPI is claimed at VM creation, before any guest runs; ctx: the VM. */
-static const struct irq_owner passthrough_owner = {
-    .name = "passed-through device", .kind = IRQ_KIND_OTHER, .handler = passthrough_irq};
+static const struct irq_owner passthrough_owner = {.name = "passed-through device",
+						   .kind = IRQ_KIND_OTHER,
+						   .flags = IRQ_GUEST_LINE,
+						   .handler = passthrough_irq};
 /* A moving device's SPI, claimed by whichever member is created first; ctx: its moving_owner
  * slot, which says the VM it is forwarded to (the active member). */
-static const struct irq_owner moving_spi_owner = {
-    .name = "failover group device", .kind = IRQ_KIND_OTHER, .handler = moving_irq};
+static const struct irq_owner moving_spi_owner = {.name = "failover group device",
+						  .kind = IRQ_KIND_OTHER,
+						  .flags = IRQ_GUEST_LINE,
+						  .handler = moving_irq};
 
 static struct vm *moving_owner[VGIC_MAX_INTID];
 /* away[vm][d]: vm's device d moves and is not mapped in vm now (another member has it). */

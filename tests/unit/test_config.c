@@ -599,13 +599,37 @@ static void test_pool_rules(void **state)
 	     "config: /pools/rt: slice-us: must be between 100 and 1000000 (got 5)"},
 	    {"rt { cpus = <3>; scheduler = \"bind\"; colour = \"red\"; };",
 	     "config: /pools/rt: colour: unknown property (a pool has cpus, scheduler, wfi, "
-	     "slice-us)"},
+	     "slice-us, irq)"},
+	    {"rt { cpus = <3>; scheduler = \"bind\"; irq = \"fast\"; };",
+	     "config: /pools/rt: irq: must be \"direct\" or \"trapped\" (got \"fast\")"},
+	    {"rt { cpus = <3>; scheduler = \"bind\"; irq = <1>; };",
+	     "config: /pools/rt: irq: must be a NUL-terminated string"},
+	    {"rt { cpus = <3>; scheduler = \"dynamic\"; irq = \"direct\"; };",
+	     "config: /pools/rt: irq: \"direct\" needs the bind scheduler (a vCPU must own its "
+	     "pCPU's interrupt controller)"},
+	    {"rt { cpus = <3>; scheduler = \"bind\"; wfi = \"trap\"; irq = \"direct\"; };",
+	     "config: /pools/rt: irq: \"direct\" needs wfi = \"native\" (a trapped WFI would "
+	     "take every interrupt through EL2)"},
 	};
 
 	EXPECT_EACH(parse_pools_good_vm, "", cases);
 	expect(parse_vm_beside_rt(GOOD " pool = \"realtime\";"),
 	       "config: /vms/linux: pool: unknown pool \"realtime\" (pools are the subnodes of "
 	       "/pools)");
+}
+
+/* irq = "direct" in a bind pool; trapped by default and when said. */
+static void test_pool_irq(void **state)
+{
+	assert_int_equal(
+	    parse_pools("rt { cpus = <3>; scheduler = \"bind\"; irq = \"direct\"; };", GOOD), 0);
+	assert_int_equal(sys.pools[1].irq, CFG_IRQ_DIRECT);
+	assert_int_equal(sys.pools[0].irq, CFG_IRQ_TRAPPED);
+	assert_int_equal(
+	    parse_pools("rt { cpus = <3>; scheduler = \"bind\"; irq = \"trapped\"; };", GOOD), 0);
+	assert_int_equal(sys.pools[1].irq, CFG_IRQ_TRAPPED);
+	assert_int_equal(parse_pools(RT_POOL, GOOD), 0);
+	assert_int_equal(sys.pools[1].irq, CFG_IRQ_TRAPPED);
 }
 
 static void test_reservation_rules(void **state)
@@ -874,6 +898,7 @@ int main(void)
 	    cmocka_unit_test(test_unknown_and_duplicate),
 	    cmocka_unit_test(test_pools),
 	    cmocka_unit_test(test_pool_rules),
+	    cmocka_unit_test(test_pool_irq),
 	    cmocka_unit_test(test_reservation_rules),
 	    cmocka_unit_test(test_resources),
 	    cmocka_unit_test(test_shipped_configs),

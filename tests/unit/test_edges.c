@@ -82,6 +82,18 @@ void vgic_vcpu_init(struct vcpu *vcpu)
 {
 }
 
+void vgic_direct_init(struct vcpu *vcpu)
+{
+}
+
+void vgic_direct_enter(struct vcpu *vcpu)
+{
+}
+
+void vgic_direct_exit(struct vcpu *vcpu)
+{
+}
+
 void vtimer_vcpu_init(struct vcpu *vcpu)
 {
 }

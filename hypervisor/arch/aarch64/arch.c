@@ -95,10 +95,11 @@ void arch_irq_restore(unsigned long flags)
 void arch_wait_for_interrupt(void)
 {
 	/*
-	 * Called with IRQs masked: WFI still wakes on a pending, masked interrupt, so a
-	 * wake-up that raced with the caller's check is not lost. Unmask briefly to take it.
+	 * Called with IRQs and FIQs masked: WFI still wakes on a pending, masked interrupt, so
+	 * a wake-up that raced with the caller's check is not lost. Unmask both briefly to take
+	 * it (FIQ: the hypervisor's own Group 0 interrupts, irqchip.h).
 	 */
-	__asm__ volatile("dsb sy; wfi; msr daifclr, #2; isb; msr daifset, #2" ::: "memory");
+	__asm__ volatile("dsb sy; wfi; msr daifclr, #3; isb; msr daifset, #3" ::: "memory");
 }
 
 void arch_relax(void)

@@ -58,7 +58,7 @@ el2_vectors:
 	/* Current EL with SP_ELx: the hypervisor itself. */
 	hyp_vector hyp_trap_sync
 	hyp_vector hyp_trap_irq
-	hyp_vector hyp_trap_unexpected
+	hyp_vector hyp_trap_fiq
 	hyp_vector hyp_trap_serror
 	/* Lower EL, AArch64: guests. */
 	guest_vector trap_guest_sync

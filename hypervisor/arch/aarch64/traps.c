@@ -275,9 +275,14 @@ void trap_guest_irq(struct guest_regs *r)
 	vcpu_trap_irq(pcpu_this()->current);
 }
 
+/* Group 0: the hypervisor's own interrupts (kicks, its timer, maintenance, its devices). */
 void trap_guest_fiq(struct guest_regs *r)
 {
-	trap_guest_irq(r);
+	struct vcpu *vcpu = vcpu_current();
+
+	vcpu_trap_enter(vcpu);
+	irq_handle_group0();
+	vcpu_trap_exit(vcpu);
 }
 
 void trap_guest_serror(struct guest_regs *r)
@@ -291,19 +296,32 @@ void trap_guest_serror(struct guest_regs *r)
 	vcpu_trap_exit(vcpu);
 }
 
-/* An IRQ while EL2 itself ran (the idle loop or a vCPU blocked in WFI). */
-void hyp_trap_irq(struct guest_regs *r)
+/* An IRQ or FIQ while EL2 itself ran (the idle loop or a vCPU blocked in WFI). */
+static inline __attribute__((always_inline)) void hyp_interrupt(bool group0)
 {
 	struct pcpu *p = pcpu_this();
 	struct vcpu *waiting = p->current;
 	uint64_t now = pcpu_edge_open(p);
 
-	/* EL2 unmasks IRQs only in arch_wait_for_interrupt(): until now this pCPU idled. */
+	/* EL2 unmasks interrupts only in arch_wait_for_interrupt(): until now this pCPU idled. */
 	pcpu_charge_idle(p, now);
 	stats_count_hyp_irq(&p->stats, waiting ? &waiting->stats : NULL);
 	pcpu_edge_close(p);
-	irq_handle();
+	if (group0)
+		irq_handle_group0();
+	else
+		irq_handle();
 	pcpu_account_hyp(p);
+}
+
+void hyp_trap_irq(struct guest_regs *r)
+{
+	hyp_interrupt(false);
+}
+
+void hyp_trap_fiq(struct guest_regs *r)
+{
+	hyp_interrupt(true);
 }
 
 static const char *const ec_names[64] = {

@@ -119,6 +119,17 @@ void arch_vcpu_set_idle_traps(struct vcpu *vcpu, bool wfi, bool wfe)
 	vcpu->ctx.hcr_el2 |= (wfi ? HCR_TWI : 0) | (wfe ? HCR_TWE : 0);
 }
 
+void arch_vcpu_set_irq_direct(struct vcpu *vcpu, bool direct)
+{
+	uint64_t hcr = direct ? vcpu->ctx.hcr_el2 & ~HCR_IMO : vcpu->ctx.hcr_el2 | HCR_IMO;
+
+	if (hcr == vcpu->ctx.hcr_el2)
+		return;
+	vcpu->ctx.hcr_el2 = hcr;
+	if (vcpu->ctx.loaded)
+		write_sysreg(hcr_el2, hcr); /* the eret to the guest synchronises it */
+}
+
 void arch_vcpu_put(struct vcpu *vcpu)
 {
 	struct arch_sysregs *s = &vcpu->ctx.sys;

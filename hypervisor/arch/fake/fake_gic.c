@@ -143,12 +143,73 @@ static void fake_vif_restore(const struct irqchip_vif_state *state)
 	memcpy(fake_gic.apr, state->apr, sizeof(fake_gic.apr));
 }
 
+/* Group 0 interrupts are raised through the same list in these tests. */
+static irq_t fake_ack_group0(void)
+{
+	return fake_ack();
+}
+
+static void fake_set_group(irq_t intid, bool group1, uint8_t priority)
+{
+	if (intid < IRQCHIP_NR_INTIDS) {
+		fake_gic.group1[intid] = group1;
+		fake_gic.priority[intid] = priority;
+	}
+}
+
+static void fake_config_private(irq_t intid, bool enabled, uint8_t priority)
+{
+	if (intid >= 32)
+		return;
+	fake_gic.priority[intid] = priority;
+	if (enabled)
+		fake_gic.ppi_enabled |= 1U << intid;
+	else
+		fake_gic.ppi_enabled &= ~(1U << intid);
+}
+
+static void fake_config_spi(irq_t intid, bool enabled, uint8_t priority)
+{
+	if (intid < IRQCHIP_NR_INTIDS) {
+		fake_gic.spi_enabled[intid] = enabled;
+		fake_gic.priority[intid] = priority;
+	}
+}
+
+static void fake_direct_on(void)
+{
+	fake_gic.direct = true;
+}
+
+static void fake_direct_off(void)
+{
+	fake_gic.direct = false;
+}
+
+static bool fake_direct_in_service(void)
+{
+	return fake_gic.in_service;
+}
+
+static void fake_direct_end_service(void)
+{
+	fake_gic.in_service = false;
+}
+
 /* Installed from the start: host tests do not probe a DTB for their interrupt controller. */
 struct irqchip_ops irqchip = {
     .name = "fake GIC",
     .init = fake_init,
     .cpu_init = fake_cpu_init,
     .ack = fake_ack,
+    .ack_group0 = fake_ack_group0,
+    .set_group = fake_set_group,
+    .config_private = fake_config_private,
+    .config_spi = fake_config_spi,
+    .direct_on = fake_direct_on,
+    .direct_off = fake_direct_off,
+    .direct_in_service = fake_direct_in_service,
+    .direct_end_service = fake_direct_end_service,
     .deactivate = fake_deactivate,
     .send_sgi = fake_send_sgi,
     .enable_private = fake_enable_private,

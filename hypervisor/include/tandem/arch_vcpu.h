@@ -15,6 +15,9 @@ void arch_vcpu_put(struct vcpu *vcpu);
 bool arch_vcpu_timer_armed(const struct vcpu *vcpu, uint64_t *cval);
 /* Whether the guest's WFI and WFE trap to EL2 (HCR_EL2.TWI/TWE); applies from the next load. */
 void arch_vcpu_set_idle_traps(struct vcpu *vcpu, bool wfi, bool wfe);
+/* Whether its physical IRQs (Group 1) go to its EL1 (HCR_EL2.IMO clear) or to EL2; applies at
+ * once if it is loaded, else from its next load. */
+void arch_vcpu_set_irq_direct(struct vcpu *vcpu, bool direct);
 void arch_fp_save(struct arch_fpregs *fp);
 void arch_fp_restore(const struct arch_fpregs *fp);
 /* Restores frame (the top-of-stack frame of this pCPU) and erets into the guest. */

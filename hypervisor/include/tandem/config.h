@@ -53,12 +53,18 @@ enum cfg_wfi {
 };
 
 /* A CPU pool under /pools. */
+enum cfg_irq {
+	CFG_IRQ_TRAPPED = 0, /* every physical interrupt is taken at EL2 and injected */
+	CFG_IRQ_DIRECT,	     /* bind pools: the guest takes its own on the physical GIC */
+};
+
 struct cfg_pool {
 	char name[CFG_NAME_MAX];
 	uint64_t cpus;		  /* bitmap of pCPU indices ("cpus"); unlisted pCPUs join pool0 */
 	enum cfg_sched scheduler; /* "scheduler" */
 	enum cfg_wfi wfi;	  /* "wfi" */
 	uint32_t slice_us;	  /* "slice-us": slack time slice of a dynamic pool */
+	enum cfg_irq irq;	  /* "irq" */
 	bool declared;		  /* a node exists (pool0 may be implicit) */
 };
 

@@ -24,6 +24,9 @@ typedef enum irq_result (*irq_handler_fn)(irq_t intid, void *ctx, struct vcpu *r
 /* irq_owner.flags */
 #define IRQ_HYP_DEVICE (1u << 0) /* an SPI of the hypervisor's own: irq_route_hyp() routes it */
 #define IRQ_EDGE       (1u << 1) /* configured edge-triggered when routed */
+/* Forwarded to a guest (its virtual timer, a passed-through SPI): Group 1, which a direct
+ * guest takes itself (irqchip.h); every other interrupt is the hypervisor's, Group 0. */
+#define IRQ_GUEST_LINE (1u << 2)
 
 /* Who handles an interrupt; lives as long as the claim (static const in practice). */
 struct irq_owner {
@@ -46,10 +49,11 @@ void *irq_claimed_by(irq_t intid, const struct irq_owner *owner);
 /* Enables every claimed SGI/PPI on the calling pCPU (its boot). */
 void irq_cpu_init(void);
 
-/* Handles every pending physical interrupt on the calling pCPU. */
+/* Handles every pending Group 1 (IRQ) / Group 0 (FIQ) physical interrupt on the calling pCPU. */
 void irq_handle(void);
 /* Handles intid, already acknowledged (irqchip_ack()), then every other pending one. */
 void irq_handle_acked(irq_t intid);
+void irq_handle_group0(void);
 /* The pCPU that takes the hypervisor's own device interrupts, given the current vCPU placement. */
 unsigned irq_hyp_pcpu(void);
 /* Routes the interrupts claimed with IRQ_HYP_DEVICE to irq_hyp_pcpu(), saying so when it

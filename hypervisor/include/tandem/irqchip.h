@@ -21,6 +21,21 @@ struct fdt;
 #define PPI_VIRT_TIMER	   27 /* CNTV: the running guest's virtual timer */
 
 /*
+ * Groups and priorities: the hypervisor's own interrupts (kicks, its timer, maintenance, its
+ * devices) are Group 0, which a GIC without EL3 signals as FIQ, at a priority above every
+ * guest's; those forwarded to guests (the virtual timer, passed-through SPIs) are Group 1
+ * (IRQ). Both are taken at EL2 while HCR_EL2.IMO/FMO are set; a bind pool with irq = "direct"
+ * clears IMO so that Group 1 goes straight to the guest's EL1 (docs/design.md).
+ */
+#define IRQCHIP_PRIO_HYP   0x20
+#define IRQCHIP_PRIO_GUEST 0xa0
+/* A direct guest's 5-bit priority p (0..0xf8) as the physical one: below every Group 0 one. */
+static inline uint8_t irqchip_guest_prio(uint8_t p)
+{
+	return (uint8_t)(0x80 | (p >> 1));
+}
+
+/*
  * One list register in a form no GIC version owns: what the vGIC asks the virtual CPU
  * interface to present to the guest. The fields (virtual INTID, physical INTID of a
  * hardware-linked one, priority, IRQCHIP_LR_* flags) are packed in one word, built with
@@ -131,7 +146,29 @@ struct irqchip_ops {
 	 * nothing dropped); it stays active until deactivate.
 	 */
 	irq_t (*ack)(void);
+	/* The same for Group 0 (the FIQ path: the hypervisor's own interrupts). */
+	irq_t (*ack_group0)(void);
 	void (*deactivate)(irq_t intid);
+	/* Group (0 or 1) and priority of an interrupt: a PPI/SGI on the calling CPU, an SPI at
+	 * the distributor. */
+	void (*set_group)(irq_t intid, bool group1, uint8_t priority);
+	/* A PPI/SGI on the calling CPU: enabled or not, and its priority. */
+	void (*config_private)(irq_t intid, bool enabled, uint8_t priority);
+	/* An SPI, from any CPU: enabled or not (keeping its route), and its priority. */
+	void (*config_spi)(irq_t intid, bool enabled, uint8_t priority);
+
+	/*
+	 * Direct delivery on the calling CPU (a guest owns its Group 1 interface, HCR_EL2.IMO
+	 * clear): direct_on hands the guest the physical Group 1 enable (from its virtual one)
+	 * and makes EOI deactivate (the guest's EOI must end its interrupt: its DIR goes to the
+	 * virtual interface); direct_off takes them back into the virtual interface and restores
+	 * EL2's own settings. direct_in_service: the guest has acknowledged a physical interrupt
+	 * it has not ended (an active priority is set); direct_end_service clears those.
+	 */
+	void (*direct_on)(void);
+	void (*direct_off)(void);
+	bool (*direct_in_service)(void);
+	void (*direct_end_service)(void);
 
 	/* SGI to a pCPU (by index in pcpus[]). */
 	void (*send_sgi)(unsigned pcpu_index, irq_t sgi);
@@ -203,6 +240,46 @@ static inline void irqchip_cpu_init(void)
 static inline irq_t irqchip_ack(void)
 {
 	return irqchip.ack();
+}
+
+static inline irq_t irqchip_ack_group0(void)
+{
+	return irqchip.ack_group0();
+}
+
+static inline void irqchip_set_group(irq_t intid, bool group1, uint8_t priority)
+{
+	irqchip.set_group(intid, group1, priority);
+}
+
+static inline void irqchip_config_private(irq_t intid, bool enabled, uint8_t priority)
+{
+	irqchip.config_private(intid, enabled, priority);
+}
+
+static inline void irqchip_config_spi(irq_t intid, bool enabled, uint8_t priority)
+{
+	irqchip.config_spi(intid, enabled, priority);
+}
+
+static inline void irqchip_direct_on(void)
+{
+	irqchip.direct_on();
+}
+
+static inline void irqchip_direct_off(void)
+{
+	irqchip.direct_off();
+}
+
+static inline bool irqchip_direct_in_service(void)
+{
+	return irqchip.direct_in_service();
+}
+
+static inline void irqchip_direct_end_service(void)
+{
+	irqchip.direct_end_service();
 }
 
 static inline void irqchip_deactivate(irq_t intid)

@@ -19,8 +19,9 @@ struct pool {
 	const char *name;
 	unsigned index;
 	const struct sched_ops *ops;
-	bool trap_wfi;	/* bind pools: wfi = "trap" (idle time visible) or "native" */
-	uint64_t slice; /* ticks: slack time slice (dynamic) */
+	bool trap_wfi;	 /* bind pools: wfi = "trap" (idle time visible) or "native" */
+	bool direct_irq; /* bind pools: irq = "direct" (vgic-direct.c) */
+	uint64_t slice;	 /* ticks: slack time slice (dynamic) */
 	spinlock_t lock;
 
 	/* Membership, kept by pool.c; schedulers read it. */

@@ -28,6 +28,7 @@ struct vcpu_stats {
 	uint64_t mmio;	       /* emulated MMIO accesses */
 	uint64_t irqs;	       /* physical IRQs taken while it was on its pCPU */
 	uint64_t injected;     /* virtual interrupts injected */
+	uint64_t excursions;   /* direct delivery: times its list registers were needed */
 };
 
 /*

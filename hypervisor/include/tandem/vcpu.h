@@ -45,6 +45,7 @@ struct vcpu {
 	volatile bool held;		 /* being moved between pools: not schedulable meanwhile */
 	struct timer wake_timer;	 /* stands in for its virtual timer while blocked */
 	struct vtimer_phys ptimer;	 /* its EL1 physical timer, emulated (vtimer.c) */
+	struct timer direct_retry;	 /* direct delivery: an excursion waits (vgic-direct.c) */
 };
 
 /* Its state in the console dumps. */

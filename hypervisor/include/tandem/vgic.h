@@ -35,6 +35,10 @@ struct vm;
 /* vgic_irq.target of an SPI whose GICD_IROUTER names no vCPU of the VM: not forwarded. */
 #define VGIC_TARGET_NONE 0xffff
 
+/* vgic_vcpu.direct_cfg: valid, enabled, and the physical priority in the low byte. */
+#define VGIC_DIRECT_CFG_VALID 0x8000
+#define VGIC_DIRECT_CFG_ON    0x4000
+
 struct vgic_irq {
 	uint8_t priority;
 	bool enabled;
@@ -78,6 +82,11 @@ struct vgic_vcpu {
 	uint32_t hcr; /* IRQCHIP_VIF_* as last written by vgic_flush */
 	/* An injection from another pCPU set this; the target re-flushes on entry. */
 	volatile bool kick_pending;
+	/* Direct delivery (vgic-direct.c): its pool has irq = "direct" (set when it is loaded);
+	 * HCR_EL2.IMO is clear for it now; the physical PPI 27 settings last applied. */
+	bool direct_capable;
+	bool direct_on;
+	uint16_t direct_cfg;
 };
 
 struct vgic_vm {
@@ -158,6 +167,29 @@ void vgic_maintenance(struct vcpu *vcpu);
  */
 void vgic_vcpu_save(struct vcpu *vcpu);
 void vgic_vcpu_restore(struct vcpu *vcpu);
+
+/*
+ * Direct delivery (pool irq = "direct", vgic-direct.c), on the vCPU's own pCPU: init (once, at
+ * VM creation); enter (entry edge, if direct_on: EL2 takes the CPU interface back); exit (exit
+ * edge and vCPU load, after vgic_flush, if direct_capable: direct when no list register is
+ * needed, else an excursion through them); put (before the vCPU's state is saved: hands
+ * everything back to trapped delivery).
+ */
+void vgic_direct_init(struct vcpu *vcpu);
+void vgic_direct_enter(struct vcpu *vcpu);
+void vgic_direct_exit(struct vcpu *vcpu);
+void vgic_direct_put(struct vcpu *vcpu);
+
+/* What vgic_direct_exit() does (pure, host-tested): on = IMO clear now, lrs_live = the flush
+ * left list registers to deliver, in_service = the guest is inside a physical interrupt. */
+enum vgic_direct_step {
+	DIRECT_STAY,	     /* direct, nothing to deliver */
+	DIRECT_GO_ON,	     /* back to direct: the excursion is over */
+	DIRECT_GO_OFF,	     /* an excursion starts (IMO set) */
+	DIRECT_STAY_TRAPPED, /* the excursion goes on */
+	DIRECT_RETRY,	     /* an excursion must wait for the guest's EOI: stay direct, retry */
+};
+enum vgic_direct_step vgic_direct_decide(bool on, bool lrs_live, bool in_service);
 
 /* The vGIC as a per-VM device (virt/vdev_table.c): create, reset and Ctrl-A g dump. */
 extern const struct vdev_ops vgic_vdev;

@@ -21,6 +21,14 @@
 /* A batch of vCPUs to kick once the vGIC locks are dropped. */
 typedef uint32_t vgic_kickset_t;
 
+/*
+ * The vCPUs of a VM with nr_vcpus vCPUs that an ICC_SGI*R_EL1 value written by vCPU sender
+ * names (pure): its own vCPUs only, whatever the value says (Aff3.Aff2.Aff1 must be 0, Aff0 =
+ * RS * 16 + bit below nr_vcpus; IRM: all but the sender). Direct delivery uses the same: a
+ * guest's SGI never becomes a physical one, so it cannot reach another VM's pCPU.
+ */
+vgic_kickset_t vgic_sgi_targets(uint64_t val, unsigned sender, unsigned nr_vcpus);
+
 /* Whose registers an access reaches: the distributor (rd == NULL) or rd's redistributor. */
 struct vgic_mmio_ctx {
 	struct vm *vm;

@@ -23,8 +23,10 @@ static enum irq_result maintenance_irq(irq_t intid, void *ctx, struct vcpu *runn
 	return IRQ_DONE;
 }
 
-static const struct irq_owner vtimer_owner = {
-    .name = "guest virtual timer", .kind = IRQ_KIND_VTIMER, .handler = vtimer_irq};
+static const struct irq_owner vtimer_owner = {.name = "guest virtual timer",
+					      .kind = IRQ_KIND_VTIMER,
+					      .flags = IRQ_GUEST_LINE,
+					      .handler = vtimer_irq};
 static const struct irq_owner maintenance_owner = {
     .name = "vGIC maintenance", .kind = IRQ_KIND_MAINT, .handler = maintenance_irq};
 

@@ -91,10 +91,16 @@ static void fold_lrs(struct vcpu *vcpu, vgic_kickset_t *kicks)
 	vv->lr_spi = 0;
 }
 
+/*
+ * direct: the vCPU's pool delivers directly (vgic-direct.c), so these LRs are an excursion
+ * that must end as soon as the guest is done: every LR asks for maintenance at its EOI, and a
+ * hardware-linked one is deactivated by fold_lrs at that maintenance instead (no HW bit).
+ */
 static struct irqchip_lr make_lr(const struct vgic_vm *d, const struct vgic_irq *irq, irq_t intid,
-				 bool eoi_maintenance)
+				 bool eoi_maintenance, bool direct)
 {
 	unsigned flags = 0;
+	bool hw = irq->hw_intid && !direct;
 
 	if (irq->group1)
 		flags |= IRQCHIP_LR_GROUP1;
@@ -102,11 +108,11 @@ static struct irqchip_lr make_lr(const struct vgic_vm *d, const struct vgic_irq 
 		flags |= IRQCHIP_LR_ACTIVE;
 	if (vgic_lr_pending(d, irq))
 		flags |= IRQCHIP_LR_PENDING;
-	if (irq->hw_intid)
+	if (hw)
 		flags |= IRQCHIP_LR_HW;
-	else if (!irq->edge || eoi_maintenance)
+	else if (!irq->edge || eoi_maintenance || direct)
 		flags |= IRQCHIP_LR_EOI_MAINT; /* level: resample the line when the guest is done */
-	return irqchip_lr_make(intid, irq->hw_intid, irq->priority, flags);
+	return irqchip_lr_make(intid, hw ? irq->hw_intid : 0, irq->priority, flags);
 }
 
 /*
@@ -239,7 +245,7 @@ static void __attribute__((noinline)) rebuild_lrs(struct vcpu *vcpu)
 			irq_t intid = keys[i] & 0xfff;
 			struct vgic_irq *irq = vgic_irq_of(vm, vcpu, intid);
 
-			val = make_lr(d, irq, intid, n > k);
+			val = make_lr(d, irq, intid, n > k, vv->direct_capable);
 			irq->lr = (int8_t)i;
 			irq->owner = (uint16_t)vcpu->id;
 			if (intid >= VGIC_NR_PRIVATE)
@@ -319,8 +325,9 @@ bool vgic_timer_fast(struct vcpu *vcpu, irq_t pintid)
 	struct irqchip_lr lr;
 	bool ok;
 
+	/* A direct vCPU's excursion wants every LR to end in a maintenance interrupt (make_lr). */
 	if (!vv->loaded || vv->hcr != IRQCHIP_VIF_ENABLE || vv->lr_spi || (vv->lr_used & ~1u) ||
-	    spis_marked(vv))
+	    vv->direct_capable || spis_marked(vv))
 		return false;
 	spin_lock(&vv->lock);
 	ok = !(vv->private_live & ~(1u << PPI_VIRT_TIMER)) && irq->enabled && !irq->edge &&

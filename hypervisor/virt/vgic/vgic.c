@@ -358,27 +358,37 @@ static void send_sgi(struct vm *vm, struct vcpu *target, irq_t intid, bool group
 	vgic_kick_set(vm, kicks);
 }
 
-void vgic_sgi_write(struct vcpu *vcpu, uint64_t val, bool group0_only)
+vgic_kickset_t vgic_sgi_targets(uint64_t val, unsigned sender, unsigned nr_vcpus)
 {
-	struct vm *vm = vcpu->vm;
-	irq_t intid = (val >> 24) & 0xf;
+	vgic_kickset_t all = (vgic_kickset_t)((1ULL << nr_vcpus) - 1), out = 0;
 	unsigned rs = (val >> 44) & 0xf;
 	unsigned targets = val & 0xffff;
 
-	if (val & (1ULL << 40)) { /* IRM: every PE but the sender */
-		for (unsigned i = 0; i < vm->nr_vcpus; i++)
-			if (i != vcpu->id)
-				send_sgi(vm, &vm->vcpus[i], intid, group0_only);
-		return;
-	}
-	/* Our vCPUs have Aff3 = Aff2 = Aff1 = 0 and Aff0 = index. */
+	if (val & (1ULL << 40)) /* IRM: every PE but the sender */
+		return all & ~((vgic_kickset_t)1 << sender);
+	/* Our vCPUs have Aff3 = Aff2 = Aff1 = 0 and Aff0 = index: anything else is nobody's. */
 	if (val & 0xff00ff00ff0000ULL)
-		return;
+		return 0;
 	while (targets) {
 		unsigned aff0 = rs * 16 + (unsigned)__builtin_ctz(targets);
 
 		targets &= targets - 1;
-		if (aff0 < vm->nr_vcpus)
-			send_sgi(vm, &vm->vcpus[aff0], intid, group0_only);
+		if (aff0 < nr_vcpus)
+			out |= (vgic_kickset_t)1 << aff0;
+	}
+	return out;
+}
+
+void vgic_sgi_write(struct vcpu *vcpu, uint64_t val, bool group0_only)
+{
+	struct vm *vm = vcpu->vm;
+	irq_t intid = (val >> 24) & 0xf;
+	vgic_kickset_t targets = vgic_sgi_targets(val, vcpu->id, vm->nr_vcpus);
+
+	while (targets) {
+		unsigned i = (unsigned)__builtin_ctz(targets);
+
+		targets &= targets - 1;
+		send_sgi(vm, &vm->vcpus[i], intid, group0_only);
 	}
 }

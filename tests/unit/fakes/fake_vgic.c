@@ -24,6 +24,16 @@ void vgic_flush(struct vcpu *vcpu)
 	fake_record("vgic_flush", vcpu, 0, 0, 0);
 }
 
+void vgic_direct_exit(struct vcpu *vcpu)
+{
+	fake_record("vgic_direct_exit", vcpu, 0, 0, 0);
+}
+
+void vgic_direct_put(struct vcpu *vcpu)
+{
+	fake_record("vgic_direct_put", vcpu, 0, 0, 0);
+}
+
 void vgic_inject_hw(struct vcpu *vcpu, irq_t vintid, irq_t pintid)
 {
 	fake_record("vgic_inject_hw", vcpu, vintid, pintid, 0);

@@ -34,7 +34,16 @@
 #define ICC_CTLR_EL1	S3_0_C12_C12_4
 #define ICC_IGRPEN1_EL1 S3_0_C12_C12_7
 #define ICC_SGI1R_EL1	S3_0_C12_C11_5
+#define ICC_SGI0R_EL1	S3_0_C12_C11_7
 #define ICC_BPR1_EL1	S3_0_C12_C12_3
+#define ICC_IAR0_EL1	S3_0_C12_C8_0
+#define ICC_EOIR0_EL1	S3_0_C12_C8_1
+#define ICC_BPR0_EL1	S3_0_C12_C8_3
+#define ICC_IGRPEN0_EL1 S3_0_C12_C12_6
+#define ICC_AP1R0_EL1	S3_0_C12_C9_0
+#define ICC_AP1R1_EL1	S3_0_C12_C9_1
+#define ICC_AP1R2_EL1	S3_0_C12_C9_2
+#define ICC_AP1R3_EL1	S3_0_C12_C9_3
 
 #define sync_barrier() __asm__ volatile("dsb sy; isb" ::: "memory")
 #define isb()	       __asm__ volatile("isb" ::: "memory")

@@ -45,6 +45,12 @@ struct fake_gic {
 	bool spi_enabled[IRQCHIP_NR_INTIDS];
 	bool spi_edge[IRQCHIP_NR_INTIDS];
 	unsigned nr_spi_deactivated;
+
+	/* Groups and priorities as set; the direct-delivery state of the CPU interface. */
+	bool group1[IRQCHIP_NR_INTIDS];
+	uint8_t priority[IRQCHIP_NR_INTIDS];
+	bool direct;	 /* direct_on() more recent than direct_off() */
+	bool in_service; /* what direct_in_service() answers (a test sets it) */
 };
 
 extern struct fake_gic fake_gic;
