@@ -5,6 +5,7 @@
 #include "fuzz.h"
 #include "kstring.h"
 #include "rtos.h"
+#include "sysreg.h"
 #include "ttu.h"
 #include "uart.h"
 
@@ -78,6 +79,33 @@ static void busy_until(uint64_t end)
 	while (rtos_now() < end)
 		for (unsigned i = 0; i < 1000; i++)
 			sum += i;
+}
+
+/*
+ * "sgiraw HEX": writes HEX to ICC_SGI1R_EL1 as it is (any target list, affinity, IRM), the way a
+ * hostile guest would aim SGIs at pCPUs that are not its own (tests/integration/test_direct.py).
+ */
+static bool cmd_sgiraw(const char *line)
+{
+	uint64_t v = 0;
+
+	if (strncmp(line, "sgiraw ", 7) != 0)
+		return false;
+	for (const char *p = line + 7; *p; p++) {
+		unsigned d = *p >= '0' && *p <= '9'   ? (unsigned)(*p - '0')
+			     : *p >= 'a' && *p <= 'f' ? (unsigned)(*p - 'a' + 10)
+						      : 16;
+
+		if (d < 16)
+			v = v << 4 | d;
+		else if (*p != 'x')
+			break;
+	}
+	dsb(ishst);
+	write_sysreg_s(v, ICC_SGI1R_EL1);
+	isb();
+	kprintf("RTOS: sgiraw 0x%lx written\n", (unsigned long)v);
+	return true;
 }
 
 /*
@@ -167,6 +195,8 @@ static void shell_main(void *arg)
 		else if (cmd_burn(line))
 			;
 		else if (cmd_phases(line))
+			;
+		else if (cmd_sgiraw(line))
 			;
 		else if (fuzz_command(line))
 			;

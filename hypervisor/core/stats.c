@@ -101,12 +101,13 @@ static void dump_vms(void)
 			unsigned st = (unsigned)vc->state;
 
 			out("tandem:   vcpu %u %s: pcpu %d traps %llu waits %llu wfi %llu hvc %llu "
-			    "mmio %llu irqs %llu injected %llu\n",
+			    "mmio %llu irqs %llu injected %llu excursions %llu\n",
 			    i, st < ARRAY_SIZE(state) ? state[st] : "?",
 			    vc->pcpu ? (int)vc->pcpu->index : -1, (unsigned long long)s->traps,
 			    (unsigned long long)s->wait_entries, (unsigned long long)s->wfi,
 			    (unsigned long long)s->hvc, (unsigned long long)s->mmio,
-			    (unsigned long long)s->irqs, (unsigned long long)s->injected);
+			    (unsigned long long)s->irqs, (unsigned long long)s->injected,
+			    (unsigned long long)s->excursions);
 		}
 	}
 }

@@ -143,6 +143,16 @@ static void write_apr(unsigned group, unsigned idx, uint32_t val)
 	}
 }
 
+void gicv3_vif_clear_aprs(void)
+{
+	unsigned n = nr_aprs();
+
+	for (unsigned i = 0; i < n && i < 4; i++) {
+		write_apr(0, i, 0);
+		write_apr(1, i, 0);
+	}
+}
+
 /* ICH_AP<n>R<idx>_EL2 the CPU does not implement (ICH_VTR_EL2.PREbits) stay 0 in state. */
 void gicv3_vif_save(struct irqchip_vif_state *state)
 {

@@ -241,6 +241,13 @@ static void gicv3_config_spi(irq_t intid, bool enabled, uint8_t priority)
  */
 static void gicv3_direct_on(void)
 {
+	/*
+	 * No virtual interrupt is active while the guest is direct (the LRs are empty): what the
+	 * guest writes to ICV_AP<n>R<m> meanwhile (Group 0 ones are virtual under FMO), or left
+	 * there when an excursion ended between its own write and its restore, must not raise the
+	 * virtual running priority of the next excursion, or its LRs would never be taken.
+	 */
+	gicv3_vif_clear_aprs();
 	write_sysreg(ICC_IGRPEN1_EL1, (read_sysreg(ICH_VMCR_EL2) & ICH_VMCR_VENG1) ? 1 : 0);
 	write_sysreg(ICC_CTLR_EL1, 0);
 	isb();

@@ -49,5 +49,7 @@ uint32_t gicv3_empty_lrs(void);
 void gicv3_write_lrs(const struct irqchip_lr *lrs, uint32_t mask, uint32_t control);
 void gicv3_vif_save(struct irqchip_vif_state *state);
 void gicv3_vif_restore(const struct irqchip_vif_state *state);
+/* No virtual active priority (direct delivery: no virtual interrupt is active then). */
+void gicv3_vif_clear_aprs(void);
 
 #endif
