@@ -1,10 +1,11 @@
-/* unit-sources: hypervisor/core/vcpu.c */
+/* clang-format off */ /* unit-sources: hypervisor/core/vcpu.c tests/unit/fakes/fake_calls.c tests/unit/fakes/fake_pcpu.c tests/unit/fakes/fake_this_pcpu.c tests/unit/fakes/fake_vgic.c tests/unit/fakes/fake_irq.c tests/unit/fakes/fake_pool.c tests/unit/fakes/fake_timer.c tests/unit/fakes/fake_vtimer.c tests/unit/fakes/fake_arch_vcpu.c */
+/* clang-format on */
 /*
  * The pCPU's edges (pcpu.h) as the trap path takes them (core/vcpu.c): each EL2 entry and
  * exit reads the counter once and opens one sequence-count bracket, inside which the time
  * since the last edge is charged (guest, hyp, idle) and the entry counted; so guest + idle
  * + hyp is the elapsed time exactly and every trap is one guest entry of its vCPU.
- * The scheduler, the vGIC and the timers are doubles.
+ * The scheduler, the vGIC and the timers are the shared recording fakes (fakes/).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,121 +23,33 @@
 #include <tandem/vcpu.h>
 #include <tandem/vm.h>
 
-/* ---- doubles ---- */
+#include "fakes/fake.h"
 
-struct pcpu pcpus[MAX_PCPUS];
+/* ---- the system: one VM, one vCPU on pCPU 0 in a pool whose WFIs wait in place ---- */
+
 static struct vm vm;
 static struct pool pool;
 static struct {
-	unsigned switch_calls, syncs, flushes, wfis;
-	unsigned timer_fast_calls, handled; /* vgic_timer_fast(), irq_handle_acked() */
-	bool timer_fast_ok;		    /* what vgic_timer_fast() returns */
-	irq_t handled_intid;
 	uint64_t wfi_ticks;   /* how long each WFI lasts */
+	unsigned wfis;	      /* WFIs so far */
 	unsigned wfis_to_run; /* WFIs before an interrupt makes the vCPU's own pending */
-	bool pending;	      /* vgic_vcpu_pending() */
-} rec;
+} wfi;
 
 /* A pool whose vCPUs own their pCPUs (as bind's do): a trapped WFI waits in place. */
 static const struct sched_ops waits_in_place_ops = {.name = "bind",
 						    .flags = SCHED_WFI_WAITS_IN_PLACE};
 
-struct pcpu *pcpu_this(void)
-{
-	return &pcpus[0];
-}
-
-void pcpu_maybe_switch(void)
-{
-	rec.switch_calls++;
-}
-
-void vgic_sync(struct vcpu *vcpu)
-{
-	rec.syncs++;
-}
-
-void vgic_flush(struct vcpu *vcpu)
-{
-	rec.flushes++;
-}
-
-bool vgic_timer_fast(struct vcpu *vcpu, irq_t pintid)
-{
-	rec.timer_fast_calls++;
-	return rec.timer_fast_ok;
-}
-
-void irq_handle_acked(irq_t intid)
-{
-	rec.handled++;
-	rec.handled_intid = intid;
-}
-
-bool vgic_vcpu_pending(struct vcpu *vcpu)
-{
-	return rec.pending;
-}
-
-void vgic_vcpu_init(struct vcpu *vcpu)
-{
-}
-
-void vgic_direct_init(struct vcpu *vcpu)
-{
-}
-
-void vgic_direct_enter(struct vcpu *vcpu)
-{
-}
-
-void vgic_direct_exit(struct vcpu *vcpu)
-{
-}
-
-void vtimer_vcpu_init(struct vcpu *vcpu)
-{
-}
-
-void vtimer_vcpu_reset(struct vcpu *vcpu)
-{
-}
-
-void pool_wake(struct vcpu *vcpu)
-{
-}
-
-void pool_yield(struct vcpu *vcpu)
-{
-}
-
-void timer_init(struct timer *timer, timer_fn fn)
-{
-}
-
-void timer_arm(struct timer *timer, uint64_t expires)
-{
-}
-
-void timer_cancel(struct timer *timer)
-{
-}
-
-void arch_vcpu_set_idle_traps(struct vcpu *vcpu, bool trap_wfi, bool trap_wfe)
-{
-}
-
-bool arch_vcpu_timer_armed(const struct vcpu *vcpu, uint64_t *cval)
-{
-	return false;
-}
+#define SWITCHES fake_count("pcpu_maybe_switch")
+#define SYNCS	 fake_count("vgic_sync")
+#define FLUSHES	 fake_count("vgic_flush")
+#define HANDLED	 fake_count("irq_handle_acked")
 
 /* A WFI lasts wfi_ticks; after wfis_to_run of them an interrupt is pending for the vCPU. */
 static void wfi_passes(void)
 {
-	fake_arch.counter += rec.wfi_ticks;
-	if (++rec.wfis == rec.wfis_to_run)
-		rec.pending = true;
+	fake_arch.counter += wfi.wfi_ticks;
+	if (++wfi.wfis == wfi.wfis_to_run)
+		fake_knobs.vgic_pending = true;
 }
 
 static int setup(void **state)
@@ -144,10 +57,11 @@ static int setup(void **state)
 	(void)state;
 	fake_reset();
 	fake_gic_reset(4);
+	fake_calls_reset();
 	memset(pcpus, 0, sizeof(pcpus));
 	memset(&vm, 0, sizeof(vm));
 	memset(&pool, 0, sizeof(pool));
-	memset(&rec, 0, sizeof(rec));
+	memset(&wfi, 0, sizeof(wfi));
 	pool.ops = &waits_in_place_ops;
 	vm.name = "rt";
 	vm.nr_vcpus = 1;
@@ -187,7 +101,7 @@ static void test_trap_entry_is_one_edge(void **state)
 	assert_int_equal(p->stats.guest_entries, 1);
 	assert_int_equal(v->stats.traps, 1);
 	assert_int_equal(stats_el2_entries(&p->stats), 1);
-	assert_int_equal(rec.syncs, 1);
+	assert_int_equal(SYNCS, 1);
 
 	fake_arch.counter = 1540; /* 40 ticks of EL2 work */
 	vcpu_trap_exit(v);
@@ -196,7 +110,7 @@ static void test_trap_entry_is_one_edge(void **state)
 	assert_int_equal(p->time.hyp, 40);
 	assert_int_equal(p->time.guest, 500);
 	assert_int_equal(stats_el2_entries(&p->stats), 1); /* an exit is no entry */
-	assert_int_equal(rec.flushes, 1);
+	assert_int_equal(FLUSHES, 1);
 	assert_time_adds_up(p);
 }
 
@@ -209,21 +123,21 @@ static void test_trap_exit_switches_only_when_due(void **state)
 	(void)state;
 	vcpu_trap_enter(v);
 	vcpu_trap_exit(v);
-	assert_int_equal(rec.switch_calls, 0);
+	assert_int_equal(SWITCHES, 0);
 	p->resched = true;
 	vcpu_trap_enter(v);
 	vcpu_trap_exit(v);
-	assert_int_equal(rec.switch_calls, 1);
+	assert_int_equal(SWITCHES, 1);
 	p->resched = false;
 	v->state = VCPU_BLOCKED;
 	vcpu_trap_enter(v);
 	vcpu_trap_exit(v);
-	assert_int_equal(rec.switch_calls, 2);
+	assert_int_equal(SWITCHES, 2);
 	v->state = VCPU_RUNNABLE;
 	v->held = true;
 	vcpu_trap_enter(v);
 	vcpu_trap_exit(v);
-	assert_int_equal(rec.switch_calls, 3);
+	assert_int_equal(SWITCHES, 3);
 	assert_int_equal(v->stats.traps, 4);
 	assert_time_adds_up(p);
 }
@@ -235,13 +149,13 @@ static void test_wait_in_place_charges_idle(void **state)
 	struct vcpu *v = &vm.vcpus[0];
 
 	(void)state;
-	rec.wfi_ticks = 1000;
-	rec.wfis_to_run = 3;
+	wfi.wfi_ticks = 1000;
+	wfi.wfis_to_run = 3;
 	fake_arch.counter = 1100; /* the guest ran 100 ticks, then WFI trapped */
 	vcpu_trap_enter(v);
 	vcpu_wfi(v);
 	vcpu_trap_exit(v);
-	assert_int_equal(rec.wfis, 3);
+	assert_int_equal(wfi.wfis, 3);
 	assert_int_equal(p->time.guest, 100);
 	assert_int_equal(p->time.idle, 3 * 1000 + 3); /* each WFI, and the read leaving it */
 	assert_int_equal(p->stats.wfi_traps, 1);
@@ -263,12 +177,14 @@ static void test_irq_trap_timer_fast_path(void **state)
 	struct vcpu *v = &vm.vcpus[0];
 
 	(void)state;
-	rec.timer_fast_ok = true;
+	fake_knobs.vgic_timer_fast = true;
 	fake_gic_raise(PPI_VIRT_TIMER);
 	fake_arch.counter = 1700; /* the guest ran 700 ticks */
 	vcpu_trap_irq(v);
-	assert_int_equal(rec.timer_fast_calls, 1);
-	assert_int_equal(rec.syncs + rec.flushes + rec.handled, 0);
+	assert_int_equal(fake_count("vgic_timer_fast"), 1);
+	assert_ptr_equal(fake_last("vgic_timer_fast")->obj, v);
+	assert_int_equal(fake_last("vgic_timer_fast")->arg[0], PPI_VIRT_TIMER);
+	assert_int_equal(SYNCS + FLUSHES + HANDLED, 0);
 	assert_int_equal(p->time.guest, 700);
 	assert_int_equal(p->time.hyp, 1); /* the exit's read is one tick after the entry's */
 	assert_int_equal(p->edge_seq, 4);
@@ -282,26 +198,26 @@ static void test_irq_trap_timer_fast_path(void **state)
 	p->resched = true;
 	fake_gic_raise(PPI_VIRT_TIMER);
 	vcpu_trap_irq(v);
-	assert_int_equal(rec.switch_calls, 1);
-	assert_int_equal(rec.flushes, 1);
-	assert_int_equal(rec.handled, 0);
+	assert_int_equal(SWITCHES, 1);
+	assert_int_equal(FLUSHES, 1);
+	assert_int_equal(HANDLED, 0);
 	p->resched = false;
 
 	/* The fast path declines: generic path, the timer's INTID handed on as acknowledged. */
-	rec.timer_fast_ok = false;
+	fake_knobs.vgic_timer_fast = false;
 	fake_gic_raise(PPI_VIRT_TIMER);
 	vcpu_trap_irq(v);
-	assert_int_equal(rec.timer_fast_calls, 3);
-	assert_int_equal(rec.syncs, 1);
-	assert_int_equal(rec.handled, 1);
-	assert_int_equal(rec.handled_intid, PPI_VIRT_TIMER);
-	assert_int_equal(rec.flushes, 2);
+	assert_int_equal(fake_count("vgic_timer_fast"), 3);
+	assert_int_equal(SYNCS, 1);
+	assert_int_equal(HANDLED, 1);
+	assert_int_equal(fake_last("irq_handle_acked")->arg[0], PPI_VIRT_TIMER);
+	assert_int_equal(FLUSHES, 2);
 
 	/* Another interrupt never tries the fast path. */
 	fake_gic_raise(PPI_MAINTENANCE);
 	vcpu_trap_irq(v);
-	assert_int_equal(rec.timer_fast_calls, 3);
-	assert_int_equal(rec.handled_intid, PPI_MAINTENANCE);
+	assert_int_equal(fake_count("vgic_timer_fast"), 3);
+	assert_int_equal(fake_last("irq_handle_acked")->arg[0], PPI_MAINTENANCE);
 	assert_int_equal(v->stats.traps, 4);
 	assert_int_equal(p->stats.irq_kind[IRQ_KIND_VTIMER], 2); /* the rest: the dispatch's */
 	assert_time_adds_up(p);
@@ -314,7 +230,7 @@ static void handler_takes_30(struct vcpu *vcpu, struct guest_regs *r, uint64_t e
 {
 	seen_in_handler = pcpus[0].time;
 	assert_int_equal(esr, 0x5a000000);
-	assert_int_equal(rec.syncs, rec.flushes + 1); /* synced before, flushed after */
+	assert_int_equal(SYNCS, FLUSHES + 1); /* synced before, flushed after */
 	fake_arch.counter += 30;
 }
 
@@ -330,12 +246,40 @@ static void test_sync_trap_one_call(void **state)
 	assert_int_equal(seen_in_handler.hyp, 0);
 	assert_int_equal(p->time.guest, 200);
 	assert_int_equal(p->time.hyp, 31); /* the handler's 30, and the entry's read */
-	assert_int_equal(rec.flushes, 1);
+	assert_int_equal(FLUSHES, 1);
 	assert_int_equal(p->edge_seq, 4);
 	assert_int_equal(v->stats.traps, 1);
 	p->resched = true;
 	vcpu_trap_sync(v, handler_takes_30, NULL, 0x5a000000);
-	assert_int_equal(rec.switch_calls, 1);
+	assert_int_equal(SWITCHES, 1);
+	assert_time_adds_up(p);
+}
+
+/*
+ * Direct delivery (vgic-direct.c): a vCPU running with direct_on leaves it at the entry edge,
+ * after the bracket is closed and before the sync; one that is direct_capable gets it back at
+ * the exit edge, after the flush. Neither call is made for any other vCPU.
+ */
+static void test_direct_edges(void **state)
+{
+	struct pcpu *p = &pcpus[0];
+	struct vcpu *v = &vm.vcpus[0];
+
+	(void)state;
+	vcpu_trap_enter(v);
+	vcpu_trap_exit(v);
+	assert_int_equal(fake_count("vgic_direct_enter") + fake_count("vgic_direct_exit"), 0);
+
+	fake_calls_reset();
+	v->vgic.direct_on = true;
+	v->vgic.direct_capable = true;
+	vcpu_trap_enter(v);
+	assert_int_equal(p->edge_seq % 2, 0); /* the bracket closed before the vGIC is asked */
+	vcpu_trap_exit(v);
+	assert_int_equal(fake_count_obj("vgic_direct_enter", v), 1);
+	assert_int_equal(fake_count_obj("vgic_direct_exit", v), 1);
+	assert_true(fake_first("vgic_direct_enter") < fake_first("vgic_sync"));
+	assert_true(fake_first("vgic_flush") < fake_first("vgic_direct_exit"));
 	assert_time_adds_up(p);
 }
 
@@ -347,6 +291,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_wait_in_place_charges_idle, setup),
 	    cmocka_unit_test_setup(test_irq_trap_timer_fast_path, setup),
 	    cmocka_unit_test_setup(test_sync_trap_one_call, setup),
+	    cmocka_unit_test_setup(test_direct_edges, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

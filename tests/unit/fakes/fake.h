@@ -52,6 +52,7 @@ struct fake_knobs {
 	int vdev_fail_create; /* fake device table: 1 + index of the device whose create fails */
 	int clock_err;	      /* platform_set_domain_rate(): returned */
 	bool vgic_pending;    /* vgic_vcpu_pending() */
+	bool vgic_timer_fast; /* vgic_timer_fast(): the fast path took the timer */
 	bool vtimer_armed;    /* arch_vcpu_timer_armed(): returned, with vtimer_cval */
 	uint64_t vtimer_cval;
 	uint64_t mem_free;			     /* mem_free_bytes() */

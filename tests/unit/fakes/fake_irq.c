@@ -1,4 +1,4 @@
-/* Stands in for core/irq.c's routing of the hypervisor's own interrupts: records the call. */
+/* Stands in for core/irq.c's routing and dispatch: records each call (arg 0: the INTID). */
 #include <tandem/irq.h>
 
 #include "fake.h"
@@ -6,4 +6,9 @@
 void irq_route_hyp(void)
 {
 	fake_record("irq_route_hyp", NULL, 0, 0, 0);
+}
+
+void irq_handle_acked(irq_t intid)
+{
+	fake_record("irq_handle_acked", NULL, intid, 0, 0);
 }

@@ -24,6 +24,16 @@ void vgic_flush(struct vcpu *vcpu)
 	fake_record("vgic_flush", vcpu, 0, 0, 0);
 }
 
+void vgic_direct_init(struct vcpu *vcpu)
+{
+	fake_record("vgic_direct_init", vcpu, 0, 0, 0);
+}
+
+void vgic_direct_enter(struct vcpu *vcpu)
+{
+	fake_record("vgic_direct_enter", vcpu, 0, 0, 0);
+}
+
 void vgic_direct_exit(struct vcpu *vcpu)
 {
 	fake_record("vgic_direct_exit", vcpu, 0, 0, 0);
@@ -37,6 +47,13 @@ void vgic_direct_put(struct vcpu *vcpu)
 void vgic_inject_hw(struct vcpu *vcpu, irq_t vintid, irq_t pintid)
 {
 	fake_record("vgic_inject_hw", vcpu, vintid, pintid, 0);
+}
+
+/* The timer's fast path (arg 0: the physical INTID) takes it when fake_knobs.vgic_timer_fast. */
+bool vgic_timer_fast(struct vcpu *vcpu, irq_t pintid)
+{
+	fake_record("vgic_timer_fast", vcpu, pintid, 0, 0);
+	return fake_knobs.vgic_timer_fast;
 }
 
 struct vcpu *vgic_spi_target(struct vm *vm, irq_t intid)
