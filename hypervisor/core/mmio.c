@@ -30,10 +30,5 @@ const struct mmio_region *mmio_find(const struct vm *vm, ipa_t ipa)
 
 int mmio_dispatch(struct vcpu *vcpu, struct mmio_access *acc)
 {
-	const struct mmio_region *r = mmio_find(vcpu->vm, acc->addr);
-
-	if (!r)
-		return -ERR_NOENT;
-	acc->offset = acc->addr - r->base;
-	return r->handler(vcpu, acc, r->opaque);
+	return mmio_dispatch_in(vcpu->vm->mmio, vcpu->vm->nr_mmio, vcpu, acc);
 }

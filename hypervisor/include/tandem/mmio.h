@@ -2,6 +2,7 @@
 #ifndef TANDEM_MMIO_H
 #define TANDEM_MMIO_H
 
+#include <tandem/errno.h>
 #include <tandem/types.h>
 
 struct vcpu;
@@ -34,5 +35,23 @@ int mmio_register(struct vm *vm, ipa_t base, uint64_t size, mmio_handler_fn hand
 const struct mmio_region *mmio_find(const struct vm *vm, ipa_t ipa);
 /* Routes an access to its region. -ERR_NOENT if no region covers it. */
 int mmio_dispatch(struct vcpu *vcpu, struct mmio_access *acc);
+
+/*
+ * mmio_dispatch() over a VM's table (vm->mmio, vm->nr_mmio), inline for the data-abort trap:
+ * the region's handler is then its only call.
+ */
+static inline int mmio_dispatch_in(const struct mmio_region *regions, unsigned nr,
+				   struct vcpu *vcpu, struct mmio_access *acc)
+{
+	for (const struct mmio_region *r = regions; r < regions + nr; r++) {
+		uint64_t off = acc->addr - r->base;
+
+		if (acc->addr >= r->base && off < r->size) {
+			acc->offset = off;
+			return r->handler(vcpu, acc, r->opaque);
+		}
+	}
+	return -ERR_NOENT;
+}
 
 #endif

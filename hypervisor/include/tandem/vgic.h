@@ -93,6 +93,7 @@ struct vgic_vm {
 	spinlock_t lock;
 	uint32_t ctlr; /* GICD_CTLR: EnableGrp0/EnableGrp1 as written */
 	uint32_t nr_spis;
+	uint32_t typer; /* GICD_TYPER: fixed by nr_spis and the VM's vCPUs */
 	struct vgic_irq spis[VGIC_NR_SPIS];
 	/* Called (VM lock held) when the guest retargets an SPI; NULL if nobody cares. */
 	void (*on_retarget)(struct vm *vm, irq_t intid);

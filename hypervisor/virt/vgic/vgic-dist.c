@@ -14,25 +14,34 @@
 
 static uint64_t read_ctlr(struct vgic_mmio_ctx *c, uint32_t off, unsigned size)
 {
-	return c->vm->vgic.ctlr | GICD_CTLR_ARE | GICD_CTLR_DS;
+	/* Lockless (VGIC_LOCKLESS): the word as it is, before or after a concurrent write. */
+	return __atomic_load_n(&c->vm->vgic.ctlr, __ATOMIC_RELAXED) | GICD_CTLR_ARE | GICD_CTLR_DS;
 }
 
 static void write_ctlr(struct vgic_mmio_ctx *c, uint32_t off, unsigned size, uint64_t val)
 {
 	uint32_t old = c->vm->vgic.ctlr;
 
-	c->vm->vgic.ctlr = (uint32_t)val & (GICD_CTLR_ENABLE_G0 | GICD_CTLR_ENABLE_G1);
+	__atomic_store_n(&c->vm->vgic.ctlr,
+			 (uint32_t)val & (GICD_CTLR_ENABLE_G0 | GICD_CTLR_ENABLE_G1),
+			 __ATOMIC_RELAXED);
 	/* A group just enabled may release interrupts waiting on any vCPU. */
 	if (c->vm->vgic.ctlr & ~old)
 		c->kicks |= (vgic_kickset_t)((1ULL << c->vm->nr_vcpus) - 1);
 }
 
-static uint64_t read_typer(struct vgic_mmio_ctx *c, uint32_t off, unsigned size)
+uint32_t vgic_dist_typer(const struct vm *vm)
 {
-	uint32_t lines = (VGIC_NR_PRIVATE + c->vm->vgic.nr_spis + 31) / 32;
+	uint32_t lines = (VGIC_NR_PRIVATE + vm->vgic.nr_spis + 31) / 32;
 
 	/* No LPIs, no MBIS, no security extension; CPUNumber only matters without ARE. */
-	return GICD_TYPER_IDBITS(10) | ((c->vm->nr_vcpus - 1) & 7) << 5 | (lines - 1);
+	return GICD_TYPER_IDBITS(10) | ((vm->nr_vcpus - 1) & 7) << 5 | (lines - 1);
+}
+
+/* Fixed for the VM's life: computed at its reset (vgic_vm_reset()). */
+static uint64_t read_typer(struct vgic_mmio_ctx *c, uint32_t off, unsigned size)
+{
+	return c->vm->vgic.typer;
 }
 
 static uint64_t read_irouter(struct vgic_mmio_ctx *c, uint32_t off, unsigned size)
@@ -69,13 +78,15 @@ static void write_irouter(struct vgic_mmio_ctx *c, uint32_t off, unsigned size, 
 	vgic_irq_want_kick(c->vm, NULL, irq, &c->kicks);
 }
 
+#define RO VGIC_LOCKLESS
+
 static const struct vgic_reg gicd_regs[] = {
-    {0x0000, 4, VGIC_SZ(4), read_ctlr, write_ctlr},
-    {0x0004, 4, VGIC_SZ(4), read_typer, NULL},
-    {0x0008, 4, VGIC_SZ(4), vgic_read_iidr, NULL},
-    {0x000c, 4, VGIC_SZ(4), vgic_read_zero, NULL},			/* TYPER2 */
-    {0x0010, 4, VGIC_SZ(4), vgic_read_zero, vgic_write_ignore},		/* STATUSR */
-    {0x0040, 0x20, VGIC_SZ(4), vgic_read_zero, vgic_write_ignore},	/* SETSPI/CLRSPI: no MBIS */
+    {0x0000, 4, VGIC_SZ(4) | RO, read_ctlr, write_ctlr},
+    {0x0004, 4, VGIC_SZ(4) | RO, read_typer, NULL},
+    {0x0008, 4, VGIC_SZ(4) | RO, vgic_read_iidr, NULL},
+    {0x000c, 4, VGIC_SZ(4) | RO, vgic_read_zero, NULL},			/* TYPER2 */
+    {0x0010, 4, VGIC_SZ(4) | RO, vgic_read_zero, vgic_write_ignore},	/* STATUSR */
+    {0x0040, 0x20, VGIC_SZ(4) | RO, vgic_read_zero, vgic_write_ignore}, /* SETSPI/CLRSPI: no MBIS */
     {0x0080, 0x80, VGIC_SZ(4), vgic_read_group, vgic_write_group},	/* IGROUPR */
     {0x0100, 0x80, VGIC_SZ(4), vgic_read_enable, vgic_write_senable},	/* ISENABLER */
     {0x0180, 0x80, VGIC_SZ(4), vgic_read_enable, vgic_write_cenable},	/* ICENABLER */
@@ -84,24 +95,52 @@ static const struct vgic_reg gicd_regs[] = {
     {0x0300, 0x80, VGIC_SZ(4), vgic_read_active, vgic_write_sactive},	/* ISACTIVER */
     {0x0380, 0x80, VGIC_SZ(4), vgic_read_active, vgic_write_cactive},	/* ICACTIVER */
     {0x0400, 0x400, VGIC_SZ(1) | VGIC_SZ(4), vgic_read_priority, vgic_write_priority},
-    {0x0800, 0x400, VGIC_SZ(1) | VGIC_SZ(4), vgic_read_zero, vgic_write_ignore}, /* ITARGETSR */
-    {0x0c00, 0x100, VGIC_SZ(4), vgic_read_config, vgic_write_config},		 /* ICFGR */
-    {0x0d00, 0x80, VGIC_SZ(4), vgic_read_zero, vgic_write_ignore},		 /* IGRPMODR */
-    {0x0e00, 0x100, VGIC_SZ(4), vgic_read_zero, vgic_write_ignore},		 /* NSACR */
-    {0x0f00, 4, VGIC_SZ(4), vgic_read_zero, vgic_write_ignore},			 /* SGIR (ARE) */
-    {0x0f10, 0x20, VGIC_SZ(1) | VGIC_SZ(4), vgic_read_zero, vgic_write_ignore},	 /* C/SPENDSGIR */
-    {0x6000, 0x2000, VGIC_SZ(4) | VGIC_SZ(8), read_irouter, write_irouter},	 /* IROUTER */
-    {GIC_IDREGS_BASE, 0x30, VGIC_SZ(4), vgic_read_idreg, NULL},
+    {0x0800, 0x400, VGIC_SZ(1) | VGIC_SZ(4) | RO, vgic_read_zero,
+     vgic_write_ignore},						 /* ITARGETSR */
+    {0x0c00, 0x100, VGIC_SZ(4), vgic_read_config, vgic_write_config},	 /* ICFGR */
+    {0x0d00, 0x80, VGIC_SZ(4) | RO, vgic_read_zero, vgic_write_ignore},	 /* IGRPMODR */
+    {0x0e00, 0x100, VGIC_SZ(4) | RO, vgic_read_zero, vgic_write_ignore}, /* NSACR */
+    {0x0f00, 4, VGIC_SZ(4) | RO, vgic_read_zero, vgic_write_ignore},	 /* SGIR (ARE) */
+    {0x0f10, 0x20, VGIC_SZ(1) | VGIC_SZ(4) | RO, vgic_read_zero,
+     vgic_write_ignore},						    /* C/SPENDSGIR */
+    {0x6000, 0x2000, VGIC_SZ(4) | VGIC_SZ(8), read_irouter, write_irouter}, /* IROUTER */
+    {GIC_IDREGS_BASE, 0x30, VGIC_SZ(4) | RO, vgic_read_idreg, NULL},
 };
+
+static struct vgic_frame gicd_frame = {
+    .regs = gicd_regs, .nr = ARRAY_SIZE(gicd_regs), .name = "GICD", .suffix = ""};
+
+void vgic_dist_init(void)
+{
+	vgic_frame_init(&gicd_frame);
+}
+
+/* Everything but the lockless reads: under the VM's lock, then the kicks it asks for. */
+static int __attribute__((noinline))
+dist_locked(struct vm *vm, const struct vgic_reg *r, uint32_t off, struct mmio_access *acc)
+{
+	struct vgic_mmio_ctx c = {.vm = vm, .rd = NULL, .kicks = 0};
+
+	spin_lock(&vm->vgic.lock);
+	vgic_reg_access(&c, &gicd_frame, r, off, acc, -1);
+	spin_unlock(&vm->vgic.lock);
+	if (c.kicks)
+		vgic_kick_set(vm, c.kicks);
+	return 0;
+}
 
 int vgic_dist_mmio(struct vcpu *vcpu, struct mmio_access *acc, void *opaque)
 {
 	struct vm *vm = opaque;
-	struct vgic_mmio_ctx c = {.vm = vm, .rd = NULL, .kicks = 0};
+	uint32_t off = (uint32_t)acc->offset; /* the region is VGIC_GICD_SIZE == one frame */
+	const struct vgic_reg *r = vgic_reg_find(&gicd_frame, off);
 
-	spin_lock(&vm->vgic.lock);
-	vgic_reg_access(&c, gicd_regs, ARRAY_SIZE(gicd_regs), (uint32_t)acc->offset, acc, "GICD");
-	spin_unlock(&vm->vgic.lock);
-	vgic_kick_set(vm, c.kicks);
-	return 0;
+	/* ID and read-only words (TYPER, IIDR, ...) and CTLR: no lock, no kick. */
+	if (r && vgic_reg_lockless(r, off, acc)) {
+		struct vgic_mmio_ctx c = {.vm = vm, .rd = NULL, .kicks = 0};
+
+		acc->value = r->read(&c, off - r->offset, acc->size);
+		return 0;
+	}
+	return dist_locked(vm, r, off, acc);
 }

@@ -40,19 +40,72 @@ struct vgic_mmio_ctx {
 struct vgic_reg {
 	uint32_t offset;
 	uint32_t len;	/* bytes covered */
-	uint16_t sizes; /* allowed access sizes: VGIC_SZ(1) | VGIC_SZ(4) ... */
+	uint16_t sizes; /* allowed access sizes: VGIC_SZ(1) | VGIC_SZ(4) ..., and VGIC_LOCKLESS */
 	uint64_t (*read)(struct vgic_mmio_ctx *c, uint32_t off, unsigned size);
 	void (*write)(struct vgic_mmio_ctx *c, uint32_t off, unsigned size, uint64_t val);
 };
 
 #define VGIC_SZ(n) (1u << (n))
+/*
+ * Its read takes no lock: the value is fixed for the VM's life (ID registers, TYPER), or one
+ * word that the read returns whole, as it was just before or just after a concurrent write.
+ */
+#define VGIC_LOCKLESS (1u << 15)
+
+/* Frames are 64 KiB; the index has one slot per 128 bytes of one. */
+#define VGIC_FRAME_SIZE	 0x10000u
+#define VGIC_SLOT_SHIFT	 7
+#define VGIC_FRAME_SLOTS (VGIC_FRAME_SIZE >> VGIC_SLOT_SHIFT)
 
 /*
- * Performs acc at offset off of a frame described by table. Unknown offsets and
- * accesses of a size the register does not allow are RAZ/WI, with a rate-limited log.
+ * A register frame: its table (sorted by offset, no overlaps) and a direct index from an
+ * offset's 128-byte slot to the first register that ends past the slot's start, so that a
+ * lookup tests one or two registers instead of walking the table (vgic_frame_init()).
  */
-void vgic_reg_access(struct vgic_mmio_ctx *c, const struct vgic_reg *table, unsigned n,
-		     uint32_t off, struct mmio_access *acc, const char *frame);
+struct vgic_frame {
+	const struct vgic_reg *regs;
+	uint8_t nr;
+	bool ready;
+	const char *name;   /* GICD, GICR: for log lines */
+	const char *suffix; /* after a redistributor's index: "" or "_SGI" */
+	uint8_t index[VGIC_FRAME_SLOTS];
+};
+
+/* Fills f's index once (the first VM's vgic_vm_init(), before any guest runs). An index
+ * not filled yet (all 0) still finds every register, from the table's start. */
+void vgic_frame_init(struct vgic_frame *f);
+
+/* The register of f that covers offset off (below VGIC_FRAME_SIZE), or NULL. */
+static inline const struct vgic_reg *vgic_reg_find(const struct vgic_frame *f, uint32_t off)
+{
+	const struct vgic_reg *end = f->regs + f->nr;
+
+	for (const struct vgic_reg *r =
+		 f->regs + f->index[(off >> VGIC_SLOT_SHIFT) & (VGIC_FRAME_SLOTS - 1)];
+	     r < end && r->offset <= off; r++)
+		if (off - r->offset < r->len)
+			return r;
+	return NULL;
+}
+
+/* Whether acc may be served without the frame's lock (a read of a VGIC_LOCKLESS register
+ * with an allowed size). */
+static inline bool vgic_reg_lockless(const struct vgic_reg *r, uint32_t off,
+				     const struct mmio_access *acc)
+{
+	return !acc->write && acc->size <= 8 &&
+	       (r->sizes & (VGIC_LOCKLESS | VGIC_SZ(acc->size))) ==
+		   (VGIC_LOCKLESS | VGIC_SZ(acc->size)) &&
+	       IS_ALIGNED(off, acc->size);
+}
+
+/*
+ * Performs acc at offset off of frame f, r being vgic_reg_find()'s answer (NULL: none).
+ * Unknown offsets and accesses of a size the register does not allow are RAZ/WI, with a
+ * rate-limited log naming the frame (index: the redistributor's, or -1).
+ */
+void vgic_reg_access(struct vgic_mmio_ctx *c, const struct vgic_frame *f, const struct vgic_reg *r,
+		     uint32_t off, struct mmio_access *acc, int index);
 /* True for the first few calls with this counter: rate limit for guest-triggered logs. */
 bool vgic_log_ok(unsigned *counter);
 
@@ -140,7 +193,12 @@ uint16_t vgic_route_target(const struct vm *vm, uint64_t irouter);
 /* Kicks every vCPU in the set that is not running on the calling pCPU. No vGIC lock held. */
 void vgic_kick_set(struct vm *vm, vgic_kickset_t kicks);
 
-/* MMIO handlers (vgic-dist.c, vgic-redist.c); opaque is the struct vm. */
+/* MMIO handlers (vgic-dist.c, vgic-redist.c); opaque is the struct vm. The _init()s fill
+ * their frames' indexes (vgic_frame_init()). */
+void vgic_dist_init(void);
+/* GICD_TYPER of vm (its vCPUs and SPIs), kept in vm->vgic.typer from its reset on. */
+uint32_t vgic_dist_typer(const struct vm *vm);
+void vgic_redist_init(void);
 int vgic_dist_mmio(struct vcpu *vcpu, struct mmio_access *acc, void *opaque);
 int vgic_redist_mmio(struct vcpu *vcpu, struct mmio_access *acc, void *opaque);
 

@@ -13,33 +13,54 @@
 
 #include "vgic-internal.h"
 
-void vgic_reg_access(struct vgic_mmio_ctx *c, const struct vgic_reg *table, unsigned n,
-		     uint32_t off, struct mmio_access *acc, const char *frame)
+void vgic_frame_init(struct vgic_frame *f)
 {
-	const char *why = "unknown register";
+	unsigned i = 0;
 
-	for (unsigned i = 0; i < n; i++) {
-		const struct vgic_reg *r = &table[i];
-
-		if (off < r->offset || off >= r->offset + r->len)
-			continue;
-		if (acc->size > 8 || !(r->sizes & VGIC_SZ(acc->size)) ||
-		    !IS_ALIGNED(off, acc->size)) {
-			why = "bad access size";
-			break;
-		}
-		if (acc->write) {
-			if (r->write)
-				r->write(c, off - r->offset, acc->size, acc->value);
-		} else {
-			acc->value = r->read ? r->read(c, off - r->offset, acc->size) : 0;
-		}
+	if (f->ready)
 		return;
+	for (unsigned s = 0; s < VGIC_FRAME_SLOTS; s++) {
+		while (i < f->nr && f->regs[i].offset + f->regs[i].len <= s << VGIC_SLOT_SHIFT)
+			i++;
+		f->index[s] = (uint8_t)i;
 	}
+	__atomic_store_n(&f->ready, true, __ATOMIC_RELEASE);
+}
+
+/* Why an access found no register it may use, for the log line. */
+static void __attribute__((noinline))
+reg_refused(struct vgic_mmio_ctx *c, const struct vgic_frame *f, const char *why, uint32_t off,
+	    struct mmio_access *acc, int index)
+{
+	char frame[16];
+
+	if (index >= 0)
+		snprintf_td(frame, sizeof(frame), "%s%d%s", f->name, index, f->suffix);
+	else
+		snprintf_td(frame, sizeof(frame), "%s", f->name);
 	guest_log(c->vm, GLOG_VGIC, "warning: vgic: VM %s: %s %s+0x%x (%u bytes) ignored: %s",
 		  c->vm->name, acc->write ? "write to" : "read of", frame, off, acc->size, why);
 	if (!acc->write)
 		acc->value = 0;
+}
+
+void vgic_reg_access(struct vgic_mmio_ctx *c, const struct vgic_frame *f, const struct vgic_reg *r,
+		     uint32_t off, struct mmio_access *acc, int index)
+{
+	if (!r) {
+		reg_refused(c, f, "unknown register", off, acc, index);
+		return;
+	}
+	if (acc->size > 8 || !(r->sizes & VGIC_SZ(acc->size)) || !IS_ALIGNED(off, acc->size)) {
+		reg_refused(c, f, "bad access size", off, acc, index);
+		return;
+	}
+	if (acc->write) {
+		if (r->write)
+			r->write(c, off - r->offset, acc->size, acc->value);
+	} else {
+		acc->value = r->read ? r->read(c, off - r->offset, acc->size) : 0;
+	}
 }
 
 /* The interrupt a per-interrupt field names: private ones via GICR, SPIs via GICD. */

@@ -43,14 +43,17 @@ static void write_waker(struct vgic_mmio_ctx *c, uint32_t off, unsigned size, ui
 	c->rd->vgic.rd_sleeping = val & GICR_WAKER_SLEEP;
 }
 
+#define RO VGIC_LOCKLESS
+
 static const struct vgic_reg rd_regs[] = {
-    {0x0000, 4, VGIC_SZ(4), vgic_read_zero, vgic_write_ignore}, /* CTLR: EnableLPIs RAZ/WI */
-    {0x0004, 4, VGIC_SZ(4), vgic_read_iidr, NULL},
-    {0x0008, 8, VGIC_SZ(4) | VGIC_SZ(8), read_typer, NULL},
-    {0x0010, 4, VGIC_SZ(4), vgic_read_zero, vgic_write_ignore}, /* STATUSR */
+    {0x0000, 4, VGIC_SZ(4) | RO, vgic_read_zero, vgic_write_ignore}, /* CTLR: EnableLPIs RAZ/WI */
+    {0x0004, 4, VGIC_SZ(4) | RO, vgic_read_iidr, NULL},
+    {0x0008, 8, VGIC_SZ(4) | VGIC_SZ(8) | RO, read_typer, NULL},
+    {0x0010, 4, VGIC_SZ(4) | RO, vgic_read_zero, vgic_write_ignore}, /* STATUSR */
     {0x0014, 4, VGIC_SZ(4), read_waker, write_waker},
-    {0x0070, 0x10, VGIC_SZ(4) | VGIC_SZ(8), vgic_read_zero, vgic_write_ignore}, /* PROP/PENDBASER */
-    {GIC_IDREGS_BASE, 0x30, VGIC_SZ(4), vgic_read_idreg, NULL},
+    {0x0070, 0x10, VGIC_SZ(4) | VGIC_SZ(8) | RO, vgic_read_zero,
+     vgic_write_ignore}, /* PROP/PENDBASER */
+    {GIC_IDREGS_BASE, 0x30, VGIC_SZ(4) | RO, vgic_read_idreg, NULL},
 };
 
 static const struct vgic_reg sgi_regs[] = {
@@ -62,10 +65,21 @@ static const struct vgic_reg sgi_regs[] = {
     {0x0300, 4, VGIC_SZ(4), vgic_read_active, vgic_write_sactive}, /* ISACTIVER0 */
     {0x0380, 4, VGIC_SZ(4), vgic_read_active, vgic_write_cactive}, /* ICACTIVER0 */
     {0x0400, 0x20, VGIC_SZ(1) | VGIC_SZ(4), vgic_read_priority, vgic_write_priority},
-    {0x0c00, 8, VGIC_SZ(4), vgic_read_config, vgic_write_config}, /* ICFGR0-1 */
-    {0x0d00, 4, VGIC_SZ(4), vgic_read_zero, vgic_write_ignore},	  /* IGRPMODR0 */
-    {0x0e00, 4, VGIC_SZ(4), vgic_read_zero, vgic_write_ignore},	  /* NSACR */
+    {0x0c00, 8, VGIC_SZ(4), vgic_read_config, vgic_write_config},    /* ICFGR0-1 */
+    {0x0d00, 4, VGIC_SZ(4) | RO, vgic_read_zero, vgic_write_ignore}, /* IGRPMODR0 */
+    {0x0e00, 4, VGIC_SZ(4) | RO, vgic_read_zero, vgic_write_ignore}, /* NSACR */
 };
+
+static struct vgic_frame rd_frame = {
+    .regs = rd_regs, .nr = ARRAY_SIZE(rd_regs), .name = "GICR", .suffix = ""};
+static struct vgic_frame sgi_frame = {
+    .regs = sgi_regs, .nr = ARRAY_SIZE(sgi_regs), .name = "GICR", .suffix = "_SGI"};
+
+void vgic_redist_init(void)
+{
+	vgic_frame_init(&rd_frame);
+	vgic_frame_init(&sgi_frame);
+}
 
 /*
  * Where the guest can notice that its virtual timer's line dropped (it wrote CNTV_CTL_EL0 or
@@ -94,7 +108,10 @@ int vgic_redist_mmio(struct vcpu *vcpu, struct mmio_access *acc, void *opaque)
 	unsigned idx = (unsigned)(acc->offset / VGIC_GICR_STRIDE);
 	uint32_t off = (uint32_t)(acc->offset % VGIC_GICR_STRIDE);
 	struct vgic_mmio_ctx c = {.vm = vm, .rd = NULL, .kicks = 0};
-	char frame[16]; /* GICR<n> or GICR<n>_SGI, for log lines */
+	const struct vgic_frame *f = off < GICR_SGI_BASE ? &rd_frame : &sgi_frame;
+	uint32_t foff = off < GICR_SGI_BASE ? off : off - GICR_SGI_BASE;
+	const struct vgic_reg *r;
+	bool timer;
 
 	if (idx >= vm->nr_vcpus) { /* the region covers nr_vcpus frames: cannot happen */
 		if (vgic_log_ok(&bad_frame_logs))
@@ -105,16 +122,19 @@ int vgic_redist_mmio(struct vcpu *vcpu, struct mmio_access *acc, void *opaque)
 		return 0;
 	}
 	c.rd = &vm->vcpus[idx];
-	snprintf_td(frame, sizeof(frame), off < GICR_SGI_BASE ? "GICR%u" : "GICR%u_SGI", idx);
+	r = vgic_reg_find(f, foff);
+	timer = timer_line_looked_at(off, acc);
+	/* ID and read-only words (TYPER, IIDR, ...): no lock, no kick. */
+	if (r && !timer && vgic_reg_lockless(r, foff, acc)) {
+		acc->value = r->read(&c, foff - r->offset, acc->size);
+		return 0;
+	}
 	spin_lock(&c.rd->vgic.lock);
-	if (timer_line_looked_at(off, acc))
+	if (timer)
 		vgic_resample_timer_locked(c.rd, PPI_VIRT_TIMER, &c.kicks);
-	if (off < GICR_SGI_BASE)
-		vgic_reg_access(&c, rd_regs, ARRAY_SIZE(rd_regs), off, acc, frame);
-	else
-		vgic_reg_access(&c, sgi_regs, ARRAY_SIZE(sgi_regs), off - GICR_SGI_BASE, acc,
-				frame);
+	vgic_reg_access(&c, f, r, foff, acc, (int)idx);
 	spin_unlock(&c.rd->vgic.lock);
-	vgic_kick_set(vm, c.kicks);
+	if (c.kicks)
+		vgic_kick_set(vm, c.kicks);
 	return 0;
 }

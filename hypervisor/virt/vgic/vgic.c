@@ -104,6 +104,7 @@ void vgic_vm_reset(struct vm *vm)
 	spin_lock(&d->lock);
 	d->ctlr = 0;
 	d->nr_spis = VGIC_NR_SPIS;
+	d->typer = vgic_dist_typer(vm);
 	memset(d->spis, 0, sizeof(d->spis));
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
 		memset(vm->vcpus[i].vgic.spi_live, 0, sizeof(vm->vcpus[i].vgic.spi_live));
@@ -127,6 +128,8 @@ int vgic_vm_init(struct vm *vm)
 		return -ERR_INVAL;
 	}
 	d->lock = (spinlock_t)SPINLOCK_INIT;
+	vgic_dist_init();
+	vgic_redist_init();
 	vgic_vm_reset(vm);
 	ret = mmio_register(vm, VGIC_GICD_BASE, VGIC_GICD_SIZE, vgic_dist_mmio, vm);
 	if (ret < 0) {
