@@ -266,8 +266,11 @@ class Console:
             # then the marker line goes, and a prompt printed or redrawn after sending.
             body = self.vm_output(self.shell_vm, sent, m.end())
             body = body[:body.rfind("\n") + 1] if "\n" in body else ""
-            if self.prompt_text and body.startswith(self.prompt_text):
-                body = body[len(self.prompt_text):]
+            # A prompt the shell printed after sending (a job notice's redraw: a background
+            # job ended at the prompt) glues the command's next line to it: strip it at the
+            # start of every line, not only the first (a command never prints ash's prompt).
+            if self.prompt_text:
+                body = re.sub("^" + re.escape(self.prompt_text), "", body, flags=re.M)
         else:
             body = self.text[start:m.start()]
         # ash's answer to a SIGCHLD at its prompt (ignoreeof, see login()), if it raced the send.

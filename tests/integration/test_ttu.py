@@ -195,7 +195,7 @@ def host_to_linux(t, vm, feed, socks):
     moved = res.get("value", {}).values()
     secs = max(st.done_at or 0 for st in moved) - min(st.first_byte or 1e18 for st in moved) \
         if moved else 0
-    vm.run("kill $hogs; echo hogs-stopped")
+    vm.run("kill $hogs; wait $hogs 2>/dev/null; echo hogs-stopped")
     got = linux_sha(vm, "/tmp/rx")
     want = {p: hashlib.sha256(feed.stream("h2l", p, PORT_BYTES)).hexdigest() for p in range(32)}
     bad = [p for p in range(32) if got.get(p) != want[p]]
@@ -210,15 +210,33 @@ def host_to_linux(t, vm, feed, socks):
 
 
 def first_difference(vm, feed, port):
-    """Where Linux's file of `port` first differs from the stream, and the bytes around it."""
-    out = vm.run("od -An -v -tx1 /tmp/rx%d | tr -s ' \\n' ' '" % port, timeout=120)
-    got = bytes(int(x, 16) for x in out.split() if re.fullmatch(r"[0-9a-f]{2}", x))
+    """Where Linux's file of `port` first differs from the stream, and the bytes around it:
+    md5 per KiB first (a few lines of console), then an od of the first block that differs."""
     exp = feed.stream("h2l", port, PORT_BYTES)
-    i = next((k for k in range(min(len(got), len(exp))) if got[k] != exp[k]), None)
+    out = vm.run("for k in $(seq 0 %d); do dd if=/tmp/rx%d bs=1024 skip=$k count=1 2>/dev/null "
+                 "| md5sum; done" % (PORT_BYTES // 1024 - 1, port), timeout=120)
+    sums = re.findall(r"^([0-9a-f]{32})", out, re.M)
+    bad = [k for k in range(PORT_BYTES // 1024)
+           if k >= len(sums) or sums[k] != hashlib.md5(exp[k * 1024:(k + 1) * 1024]).hexdigest()]
+    if not bad:
+        return "; port %d: every KiB block as sent" % port
+    k = bad[0]
+    out = vm.run("dd if=/tmp/rx%d bs=1024 skip=%d count=1 2>/dev/null | od -An -v -tx1 | "
+                 "tr -s ' \\n' ' '" % (port, k), timeout=60)
+    got = bytes(int(x, 16) for x in out.split() if re.fullmatch(r"[0-9a-f]{2}", x))
+    blk = exp[k * 1024:(k + 1) * 1024]
+    i = next((j for j in range(min(len(got), len(blk))) if got[j] != blk[j]), None)
     if i is None:
-        return "; port %d: %d bytes read back, no difference in them" % (port, len(got))
-    return "; port %d first differs at byte %d: got %s, sent %s" % (
-        port, i, got[max(0, i - 4):i + 12].hex(), exp[max(0, i - 4):i + 12].hex())
+        return "; port %d: blocks %s differ, block %d read back as %d bytes" % (
+            port, bad[:16], k, len(got))
+    at = k * 1024 + i
+    # Where the bytes that came instead are in the stream, if they are (a repeat, a skip).
+    frag = got[i:i + 16]
+    where = exp.find(frag) if len(frag) == 16 else -1
+    return "; port %d: %d KiB blocks differ (%s...); first at byte %d: got %s, sent %s; " \
+        "the bytes got there are at stream offset %d" % (
+            port, len(bad), bad[:8], at, got[max(0, i - 8):i + 24].hex(),
+            blk[max(0, i - 8):i + 24].hex(), where)
 
 
 def linux_to_host(t, vm, feed, socks):
