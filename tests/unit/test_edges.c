@@ -38,6 +38,8 @@ static struct {
 /* A pool whose vCPUs own their pCPUs (as bind's do): a trapped WFI waits in place. */
 static const struct sched_ops waits_in_place_ops = {.name = "bind",
 						    .flags = SCHED_WFI_WAITS_IN_PLACE};
+/* A pool that shares its pCPUs (as dynamic's do): a trapped WFI blocks and gives it up. */
+static const struct sched_ops shares_ops = {.name = "dynamic"};
 
 #define SWITCHES fake_count("pcpu_maybe_switch")
 #define SYNCS	 fake_count("vgic_sync")
@@ -283,6 +285,57 @@ static void test_direct_edges(void **state)
 	assert_time_adds_up(p);
 }
 
+/*
+ * A dynamic pool's WFI with the virtual timer already due (CVAL passed) but its PPI not taken
+ * yet: the vGIC is asked to make it pending (vgic_timer_due), and the WFI returns only if the
+ * guest can take it then. Returning regardless (as before) had a vCPU whose PPI came late spin
+ * through WFI traps; blocking with a wake-up timer at the past deadline would spin too.
+ */
+static void test_wfi_due_timer_is_delivered_not_spun(void **state)
+{
+	struct pcpu *p = &pcpus[0];
+	struct vcpu *v = &vm.vcpus[0];
+
+	(void)state;
+	pool.ops = &shares_ops;
+	fake_knobs.vtimer_armed = true;
+	fake_knobs.vtimer_cval = 500; /* the counter is at 1000: due */
+
+	/* The vGIC makes it pending: back to the guest, which takes it. */
+	fake_knobs.vgic_timer_due = true;
+	vcpu_wfi(v);
+	assert_int_equal(fake_count("vgic_timer_due"), 1);
+	assert_int_equal(v->state, VCPU_RUNNABLE);
+	assert_false(p->resched);
+
+	/* It cannot take it (disabled in its vGIC, or still in flight): it waits for another
+	 * interrupt, blocked, with no wake-up at the past deadline. */
+	fake_knobs.vgic_timer_due = false;
+	vcpu_wfi(v);
+	assert_int_equal(fake_count("vgic_timer_due"), 2);
+	assert_int_equal(v->state, VCPU_BLOCKED);
+	assert_true(p->resched);
+	assert_int_equal(fake_count("timer_arm"), 0);
+
+	/* Not due yet: blocked, woken by a software timer at CVAL; the vGIC is not asked. */
+	v->state = VCPU_RUNNABLE;
+	p->resched = false;
+	fake_knobs.vtimer_cval = 1000000;
+	vcpu_wfi(v);
+	assert_int_equal(fake_count("vgic_timer_due"), 2);
+	assert_int_equal(v->state, VCPU_BLOCKED);
+	assert_int_equal(fake_count("timer_arm"), 1);
+	assert_int_equal(fake_last("timer_arm")->arg[0], 1000000);
+
+	/* Another interrupt pending: back at once, the timer's state does not matter. */
+	v->state = VCPU_RUNNABLE;
+	fake_knobs.vgic_pending = true;
+	fake_knobs.vtimer_cval = 500;
+	vcpu_wfi(v);
+	assert_int_equal(v->state, VCPU_RUNNABLE);
+	assert_int_equal(fake_count("vgic_timer_due"), 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -292,6 +345,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_irq_trap_timer_fast_path, setup),
 	    cmocka_unit_test_setup(test_sync_trap_one_call, setup),
 	    cmocka_unit_test_setup(test_direct_edges, setup),
+	    cmocka_unit_test_setup(test_wfi_due_timer_is_delivered_not_spun, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

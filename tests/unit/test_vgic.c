@@ -664,6 +664,50 @@ static void test_vtimer_fast_path(void **state)
 	assert_int_equal(nr_valid_lrs(), 0);
 }
 
+/*
+ * vgic_timer_due(): a WFI found the virtual timer's condition met before its PPI arrived. The
+ * timer is made pending, hardware-linked, with the physical PPI set active as its
+ * acknowledgement would leave it (so the guest's EOI deactivates it, once); nothing changes
+ * while it is in flight, and a timer disabled at the redistributor is not made pending.
+ */
+static void test_vtimer_due_at_wfi(void **state)
+{
+	struct vcpu *v0 = &vm.vcpus[0];
+
+	gicr_wr(0, GICR_ICENABLER0, 4, bit(PPI_VTIMER));
+	guest_exit_entry(v0);
+	assert_false(vgic_timer_due(v0)); /* disabled: the guest could not take it */
+	assert_false(fake_gic.ppi_active & bit(PPI_VTIMER));
+	assert_false(vgic_vcpu_pending(v0));
+
+	gicr_wr(0, GICR_ISENABLER0, 4, bit(PPI_VTIMER));
+	gicr_wr(0, GICR_IPRIORITYR + PPI_VTIMER, 1, 0xa0);
+	assert_true(vgic_timer_due(v0));
+	assert_true(fake_gic.ppi_active & bit(PPI_VTIMER));
+	assert_true(vgic_vcpu_pending(v0));
+	vgic_flush(v0);
+	assert_int_equal(LR_STATE(fake_gic.lr[0]), ST_PENDING);
+	assert_int_equal(LR_HW(fake_gic.lr[0]), 1);
+	assert_int_equal(LR_PINTID(fake_gic.lr[0]), PPI_VTIMER);
+	/* In flight: the PPI arriving now, or a second WFI, changes nothing. */
+	vgic_sync(v0);
+	assert_true(vgic_timer_due(v0));
+	vgic_inject_hw(v0, PPI_VTIMER, PPI_VTIMER);
+	vgic_flush(v0);
+	assert_int_equal(nr_valid_lrs(), 1);
+	assert_int_equal(fake_gic_guest_ack(), PPI_VTIMER);
+	vgic_sync(v0);
+	assert_false(vgic_timer_due(v0)); /* active in the guest */
+	vgic_flush(v0);
+	fake_gic_guest_eoi(PPI_VTIMER);
+	assert_int_equal(fake_gic.nr_deactivated, 1);
+	assert_false(fake_gic.ppi_active & bit(PPI_VTIMER));
+	guest_exit_entry(v0);
+	assert_int_equal(nr_valid_lrs(), 0);
+	assert_int_equal(fake_gic.nr_deactivated, 1);
+	assert_false(vgic_vcpu_pending(v0));
+}
+
 /* Issue 12 item 1: the virtual timer's pending state follows its line (ENABLE && ISTATUS &&
  * !IMASK). */
 static void test_vtimer_line_dropped_while_disabled(void **state)
@@ -1477,6 +1521,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_disabled_not_delivered, setup),
 	    cmocka_unit_test_setup(test_inject_hw_vtimer, setup),
 	    cmocka_unit_test_setup(test_vtimer_fast_path, setup),
+	    cmocka_unit_test_setup(test_vtimer_due_at_wfi, setup),
 	    cmocka_unit_test_setup(test_vtimer_line_dropped_while_disabled, setup),
 	    cmocka_unit_test_setup(test_vtimer_line_held_is_delivered_on_enable, setup),
 	    cmocka_unit_test_setup(test_vtimer_presented_then_dropped_leaves_lr, setup),

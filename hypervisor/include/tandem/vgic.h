@@ -155,6 +155,12 @@ void vgic_sync(struct vcpu *vcpu);
  * changed nothing, in any other state: the caller then takes the generic path.
  */
 bool vgic_timer_fast(struct vcpu *vcpu, irq_t pintid);
+/*
+ * The loaded vcpu's virtual timer condition is met (ENABLE, !IMASK, CVAL <= count) on its own
+ * pCPU, its physical PPI not yet taken: makes PPI 27 pending, hardware-linked, as that PPI's
+ * arrival would (the physical one set active). True if the guest can take it now.
+ */
+bool vgic_timer_due(struct vcpu *vcpu);
 /* True if the vCPU has an enabled, pending interrupt it could take (for WFI). */
 bool vgic_vcpu_pending(struct vcpu *vcpu);
 /* Handles the GIC maintenance interrupt for the vCPU running here (sync, then flush). */

@@ -272,6 +272,31 @@ void vgic_inject_hw(struct vcpu *vcpu, irq_t vintid, irq_t pintid)
 	vgic_kick_set(vm, kicks);
 }
 
+bool vgic_timer_due(struct vcpu *vcpu)
+{
+	struct vgic_vcpu *vv = &vcpu->vgic;
+	struct vgic_irq *irq = &vv->private_irqs[PPI_VIRT_TIMER];
+	bool ret;
+
+	spin_lock(&vv->lock);
+	/*
+	 * Idle (not pending, active, in an LR or linked) and deliverable once pending: the state
+	 * the physical PPI's acknowledgement and vgic_inject_hw() would leave. Setting the PPI
+	 * active stands for the acknowledgement: the guest's deactivation through the HW bit finds
+	 * it active, and the line, when it rises late, waits behind it instead of arriving twice.
+	 */
+	if (!irq->pending && !irq->active && irq->lr < 0 && !irq->hw_intid && irq->enabled) {
+		irqchip_set_private_active(PPI_VIRT_TIMER, true);
+		irq->hw_intid = PPI_VIRT_TIMER;
+		irq->pending = true;
+		vgic_irq_mark_live(vcpu->vm, vcpu, PPI_VIRT_TIMER);
+		vcpu->stats.injected++;
+	}
+	ret = vgic_lr_pending(&vcpu->vm->vgic, irq);
+	spin_unlock(&vv->lock);
+	return ret;
+}
+
 void vgic_resample_timer_locked(struct vcpu *rd, irq_t intid, vgic_kickset_t *kicks)
 {
 	struct vgic_irq *irq = &rd->vgic.private_irqs[intid];

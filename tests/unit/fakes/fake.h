@@ -53,6 +53,7 @@ struct fake_knobs {
 	int clock_err;	      /* platform_set_domain_rate(): returned */
 	bool vgic_pending;    /* vgic_vcpu_pending() */
 	bool vgic_timer_fast; /* vgic_timer_fast(): the fast path took the timer */
+	bool vgic_timer_due;  /* vgic_timer_due(): the guest can take the timer made pending */
 	bool vtimer_armed;    /* arch_vcpu_timer_armed(): returned, with vtimer_cval */
 	uint64_t vtimer_cval;
 	uint64_t mem_free;			     /* mem_free_bytes() */

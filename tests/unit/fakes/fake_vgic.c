@@ -72,6 +72,13 @@ void vgic_inject(struct vm *vm, struct vcpu *vcpu, irq_t intid)
 	fake_record("vgic_inject", vm, intid, (uint64_t)(uintptr_t)vcpu, 0);
 }
 
+/* A due virtual timer made pending (recorded); fake_knobs.vgic_timer_due: the guest can take it. */
+bool vgic_timer_due(struct vcpu *vcpu)
+{
+	fake_record("vgic_timer_due", vcpu, 0, 0, 0);
+	return fake_knobs.vgic_timer_due;
+}
+
 /* What the test put in fake_knobs.vgic_pending; a query, not recorded. */
 bool vgic_vcpu_pending(struct vcpu *vcpu)
 {
