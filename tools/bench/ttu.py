@@ -145,6 +145,26 @@ def rtos_alone(build, label, cmd, nbytes, log_dir, groups):
             vm.close()
 
 
+VCPU_RE = re.compile(r"^tandem:   vcpu \d+ \w+: pcpu -?\d+ traps (\d+) waits \d+ wfi (\d+) "
+                     r"hvc \d+ mmio \d+ irqs (\d+) injected (\d+)", re.M)
+
+
+def vm_vcpu_counters(vm, name):
+    """Sums over VM name's vCPUs from Tandem's Ctrl-A d: (EL2 entries, WFI traps, physical
+    interrupts taken while it ran, virtual interrupts injected)."""
+    mark = vm.mark()
+    vm.send("\x01d", newline=False)
+    end = vm.expect(r"^tandem: memory: \d+ free page frames\n", 30, since=mark)
+    text = vm.text[mark:end.end()]
+    start = text.find("tandem: vm %s:" % name)
+    stop = text.find("tandem: vm ", start + 1)
+    block = text[start:stop if stop > 0 else len(text)]
+    sums = [0, 0, 0, 0]
+    for m in VCPU_RE.finditer(block):
+        sums = [a + int(b) for a, b in zip(sums, m.groups())]
+    return sums
+
+
 def chain(build, nbytes, log_dir):
     with tempfile.TemporaryDirectory(prefix="ttu-") as sock_dir:
         cmd = [os.path.join(TOP, "tools/run-qemu.sh"), "--build", build, "--smp", "4", "--mem",
@@ -165,11 +185,18 @@ def chain(build, nbytes, log_dir):
                     '-c %d) < /dev/ttyTV$n > /tmp/b$n & p="$p $!"; done; sleep 2; '
                     'echo READY-$((1+1)); wait $p; echo DONE-$((2+1))' % nbytes)
             vm.expect(r"READY-2", 120)
+            vc0 = vm_vcpu_counters(vm, "linux")
             t0 = time.monotonic()
             cpu0 = thread_cpu(vm.proc.pid)
             state, ok = feed_all(sock_dir, nbytes, "chain")
             vm.expect(r"DONE-3", 300)
             secs = time.monotonic() - t0
+            vc1 = vm_vcpu_counters(vm, "linux")
+            kib = 32 * nbytes / 1024
+            for i, (what, unit) in enumerate((("el2", "entries/KiB"), ("wfi", "traps/KiB"),
+                                              ("irqs", "irq/KiB"), ("injected", "virq/KiB"))):
+                emit("chain_linux_%s_per_kib" % what, "%.2f" % ((vc1[i] - vc0[i]) / kib), unit,
+                     "Linux's vCPUs, Tandem's Ctrl-A d, over the transfer")
             emit_host_cpu("chain", cpu0, thread_cpu(vm.proc.pid), 32 * nbytes, TANDEM_THREADS)
             after = [int(x) for x in vm.run(irq_cmd).split()[:2]]
             sums = vm.run("sha256sum /tmp/b*", timeout=120)
@@ -183,7 +210,10 @@ def chain(build, nbytes, log_dir):
                 emit("chain_linux_doorbell_irqs_per_s",
                      round((sum(after) - sum(before)) / max(secs, 1e-3)), "irq/s",
                      "tandem_vserial doorbell, both vCPUs")
-            latency(vm, sock_dir)
+                emit("chain_linux_doorbells_per_kib",
+                     "%.2f" % ((sum(after) - sum(before)) / kib), "irq/KiB")
+            if os.environ.get("TTU_NO_RTT") != "1":  # the round trips take a few minutes
+                latency(vm, sock_dir)
             return agg
         finally:
             vm.close()
@@ -320,8 +350,7 @@ def latency(vm, sock_dir):
             th = threading.Thread(target=stream)
             th.start()
             time.sleep(1)
-        if os.environ.get("TTU_STAMPS") == "1":  # needs the RTOS's stamp hook (ttu.c)
-            one_way(vm, socks, label)
+        one_way(vm, socks, label)
         vm.run("(stty raw -echo; exec cat >&0) <> /dev/ttyTV0 & echo $! > /tmp/echo.pid; "
                "sleep 1; echo echo-on")
         samples = rtt(socks[0], 50)
