@@ -165,11 +165,17 @@ def vm_vcpu_counters(vm, name):
     return sums
 
 
-def chain(build, nbytes, log_dir):
+def chain(build, nbytes, log_dir, rtos_args=""):
     with tempfile.TemporaryDirectory(prefix="ttu-") as sock_dir:
+        config = os.path.join(TOP, "configs/ttu.dts")
+        if rtos_args:  # a variant of the shipped system: its RTOS's bootargs extended
+            text = open(config).read().replace("ttu=channel", "ttu=channel " + rtos_args)
+            config = os.path.join(build, "bench", "ttu-chain-variant.dts")
+            with open(config, "w") as f:
+                f.write(text.replace("../build/", build + "/"))
         cmd = [os.path.join(TOP, "tools/run-qemu.sh"), "--build", build, "--smp", "4", "--mem",
                "2G", "--cpu", harness.DEFAULT_CPU, "--machine", MACHINE, "--config",
-               os.path.join(TOP, "configs/ttu.dts"), "--"] + ttu_args(sock_dir)
+               config, "--"] + ttu_args(sock_dir)
         vm = harness.Console(cmd, os.path.join(log_dir, "ttu-chain.log"))
         try:
             vm.login()
@@ -443,6 +449,8 @@ def main():
     ap.add_argument("--build", default="build")
     ap.add_argument("--bytes", type=int, default=65536, help="per port")
     ap.add_argument("--out", help="logs folder (default BUILD/bench/ttu)")
+    ap.add_argument("--rtos-args", default="",
+                    help="extra RTOS bootargs for the chain, e.g. vserial_delay_us=4000")
     ap.add_argument("--only", default="bare,tandem,chain,cost",
                     help="comma-separated subset of bare,tandem,chain,latency,cost")
     a = ap.parse_args()
@@ -468,7 +476,7 @@ def main():
             + ttu_args(d), a.bytes, log_dir, TANDEM_THREADS)
     os.unlink(f.name)
     if "chain" in only:
-        linux = (chain(build, a.bytes, log_dir), None)
+        linux = (chain(build, a.bytes, log_dir, a.rtos_args), None)
     if "latency" in only:
         latency_icount(build, log_dir)
     if "cost" in only:
