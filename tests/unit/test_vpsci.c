@@ -1,7 +1,8 @@
-/* unit-sources: hypervisor/virt/vpsci.c */
+/* clang-format off */ /* unit-sources: hypervisor/virt/vpsci.c tests/unit/fakes/fake_calls.c tests/unit/fakes/fake_vm.c tests/unit/fakes/fake_vcpu.c */
+/* clang-format on */
 /*
  * The guest-visible PSCI 1.1 / SMCCC 1.1 interface (virt/vpsci.c) with the VM and vCPU
- * layers as doubles: versions, FEATURES, unknown IDs, CPU_ON and AFFINITY_INFO.
+ * layers as the shared recording fakes (fakes/): versions, FEATURES, unknown IDs, CPU_ON and AFFINITY_INFO.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,67 +17,22 @@
 #include <tandem/vcpu.h>
 #include <tandem/vm.h>
 
-/* ---- doubles ---- */
+#include "fakes/fake.h"
 
+/* The guest's RAM: 16 MiB at IPA 0x40000000, backed by the fake RAM arena. */
 #define RAM_BASE 0x40000000ULL
 #define RAM_SIZE 0x1000000ULL
 
 static struct vm vm;
-static uint8_t ram_byte;
-static struct {
-	unsigned starts, wfis, stops, resets;
-	struct vcpu *start_vcpu;
-	ipa_t start_entry;
-	uint64_t start_arg;
-} rec;
 
-struct vcpu *vm_vcpu_by_mpidr(struct vm *v, uint64_t mpidr)
+/* vCPUs the VM layer started: vm_cpu_on calls it accepted (arg 2: 1). */
+static unsigned starts(void)
 {
-	mpidr &= 0xff00ffffffUL;
-	for (unsigned i = 0; i < v->nr_vcpus; i++)
-		if (v->vcpus[i].id == mpidr)
-			return &v->vcpus[i];
-	return NULL;
-}
+	unsigned n = 0;
 
-void *vm_ipa_to_host(struct vm *v, ipa_t ipa, size_t len)
-{
-	if (ipa < RAM_BASE || ipa + len > RAM_BASE + RAM_SIZE)
-		return NULL;
-	return &ram_byte;
-}
-
-void vcpu_start(struct vcpu *vcpu, ipa_t entry, uint64_t arg)
-{
-	rec.starts++;
-	rec.start_vcpu = vcpu;
-	rec.start_entry = entry;
-	rec.start_arg = arg;
-	vcpu->state = VCPU_RUNNABLE;
-}
-
-/* What vm.c's vm_cpu_on does (tested in test_vm_load): start only an OFF vCPU of a running VM. */
-bool vm_cpu_on(struct vm *v, struct vcpu *target, ipa_t entry, uint64_t arg)
-{
-	if (v->state != VM_RUNNING || target->state != VCPU_OFF)
-		return false;
-	vcpu_start(target, entry, arg);
-	return true;
-}
-
-void vcpu_wfi(struct vcpu *vcpu)
-{
-	rec.wfis++;
-}
-
-void vm_power_off(struct vm *v)
-{
-	rec.stops++;
-}
-
-void vm_reset(struct vm *v)
-{
-	rec.resets++;
+	for (unsigned i = 0; i < fake_calls.n; i++)
+		n += strcmp(fake_calls.call[i].fn, "vm_cpu_on") == 0 && fake_calls.call[i].arg[2];
+	return n;
 }
 
 /* ---- helpers ---- */
@@ -85,8 +41,12 @@ static int setup(void **state)
 {
 	fake_reset();
 	fake_arch.printk_quiet = true;
-	memset(&rec, 0, sizeof(rec));
+	fake_calls_reset();
 	memset(&vm, 0, sizeof(vm));
+	vm.state = VM_RUNNING;
+	vm.ram_ipa = RAM_BASE;
+	vm.ram_pa = FAKE_RAM_BASE;
+	vm.ram_size = RAM_SIZE;
 	vm.nr_vcpus = 2;
 	for (unsigned i = 0; i < vm.nr_vcpus; i++) {
 		vm.vcpus[i].vm = &vm;
@@ -134,7 +94,7 @@ static void test_unknown_ids(void **state)
 	assert_int_equal(call(0x8400000eU, 0, 0, 0), PSCI_NOT_SUPPORTED);
 	assert_int_equal(call(0xc2000000U, 0, 0, 0), PSCI_NOT_SUPPORTED);
 	assert_int_equal(call(0, 0, 0, 0), PSCI_NOT_SUPPORTED);
-	assert_int_equal(rec.starts + rec.stops + rec.resets + rec.wfis, 0);
+	assert_int_equal(fake_calls.n, 0); /* nothing asked of the VM or vCPU layers */
 }
 
 static void test_cpu_on(void **state)
@@ -148,19 +108,27 @@ static void test_cpu_on(void **state)
 	/* Entry outside RAM, or misaligned. */
 	assert_int_equal(call(fn, 1, 0x1000, 0x77), PSCI_INVALID_ADDRESS);
 	assert_int_equal(call(fn, 1, RAM_BASE + 0x1002, 0x77), PSCI_INVALID_ADDRESS);
-	assert_int_equal(rec.starts, 0);
+	assert_int_equal(starts(), 0);
 	assert_int_equal(call(PSCI_AFFINITY_INFO | PSCI_64BIT, 1, 0, 0), 1); /* OFF */
 
 	/* Valid: the target is started with the entry point and context id. */
 	assert_int_equal(call(fn, 1, RAM_BASE + 0x2000, 0xdeadbeef), PSCI_SUCCESS);
-	assert_int_equal(rec.starts, 1);
-	assert_ptr_equal(rec.start_vcpu, &vm.vcpus[1]);
-	assert_int_equal(rec.start_entry, RAM_BASE + 0x2000);
-	assert_int_equal(rec.start_arg, 0xdeadbeef);
+	assert_int_equal(starts(), 1);
+	assert_ptr_equal(fake_last("vm_cpu_on")->obj, &vm.vcpus[1]);
+	assert_int_equal(fake_last("vm_cpu_on")->arg[0], RAM_BASE + 0x2000);
+	assert_int_equal(fake_last("vm_cpu_on")->arg[1], 0xdeadbeef);
+	assert_int_equal(vm.vcpus[1].state, VCPU_RUNNABLE);
 
 	/* Second CPU_ON of the same vCPU: already on. */
 	assert_int_equal(call(fn, 1, RAM_BASE + 0x2000, 0), PSCI_ALREADY_ON);
-	assert_int_equal(rec.starts, 1);
+	assert_int_equal(starts(), 1);
+
+	/* A VM being reset starts nothing: the VM layer refuses, the guest hears ALREADY_ON. */
+	vm.vcpus[1].state = VCPU_OFF;
+	vm.state = VM_RESTARTING;
+	assert_int_equal(call(fn, 1, RAM_BASE + 0x2000, 0), PSCI_ALREADY_ON);
+	assert_int_equal(starts(), 1);
+	assert_int_equal(vm.vcpus[1].state, VCPU_OFF);
 }
 
 static void test_affinity_info(void **state)
@@ -178,12 +146,13 @@ static void test_affinity_info(void **state)
 static void test_system_calls(void **state)
 {
 	assert_int_equal(call(PSCI_CPU_SUSPEND, 0, 0, 0), PSCI_SUCCESS);
-	assert_int_equal(rec.wfis, 1);
+	assert_int_equal(fake_count_obj("vcpu_wfi", &vm.vcpus[0]), 1);
 	assert_int_equal(call(PSCI_MIGRATE_INFO_TYPE, 0, 0, 0), 2);
 	assert_int_equal(call(PSCI_SYSTEM_OFF, 0, 0, 0), PSCI_SUCCESS);
-	assert_int_equal(rec.stops, 1);
+	assert_int_equal(fake_count_obj("vm_power_off", &vm), 1);
 	assert_int_equal(call(PSCI_SYSTEM_RESET, 0, 0, 0), PSCI_SUCCESS);
-	assert_int_equal(rec.resets, 1);
+	assert_int_equal(fake_count_obj("vm_reset", &vm), 1);
+	assert_int_equal(fake_count("vm_power_off"), 1);
 	assert_int_equal(call(PSCI_CPU_OFF, 0, 0, 0), PSCI_SUCCESS);
 	assert_int_equal(vm.vcpus[0].state, VCPU_OFF);
 	/* A vCPU stopped with its VM (being stopped or reset) stays stopped through CPU_OFF. */
