@@ -33,9 +33,6 @@
 #include <tandem/vdev.h>
 #include <tandem/vm.h>
 
-struct pool pools[MAX_POOLS];
-unsigned nr_pools = 2;
-
 #define DEV_BASE 0x0a003e00ULL
 #define DEV_PAGE 0x0a003000ULL
 #define DEV_SPI	 79
@@ -123,6 +120,7 @@ static int setup(void **state)
 	fake_gic_reset(4);
 	fake_calls_reset();
 	nr_pcpus = 4;
+	nr_pools = 2;
 	for (unsigned i = 0; i < 4; i++) {
 		pcpus[i].index = i;
 		pcpus[i].mpidr = MPIDR(i);

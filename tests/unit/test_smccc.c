@@ -1,11 +1,12 @@
-/* clang-format off */ /* unit-sources: hypervisor/core/smccc.c hypervisor/core/hypercall.c tests/unit/fakes/fake_failover.c tests/unit/fakes/fake_calls.c */
+/* clang-format off */ /* unit-sources: hypervisor/core/smccc.c hypervisor/core/hypercall.c tests/unit/fakes/fake_failover.c tests/unit/fakes/fake_calls.c tests/unit/fakes/fake_vm.c tests/unit/fakes/fake_pool.c tests/unit/fakes/fake_pcpu.c tests/unit/fakes/fake_pcpu_time.c tests/unit/fakes/fake_vpsci.c tests/unit/fakes/fake_vscmi.c tests/unit/fakes/fake_freq.c tests/unit/fakes/fake_channel.c */
 /* clang-format on */
 /*
  * The SMCCC router (core/smccc.c) and the decoding of Tandem's control calls (core/hypercall.c):
  * which service each function ID reaches, malformed IDs (yielding calls, reserved bits, owners
  * nobody serves, x0[63:32] set, SMC32 and SMC64 variants), and how each control call's
  * registers become a request to the pools, or a refusal that requests nothing. PSCI (vpsci.c,
- * tested in test_vpsci) and the pools (test_pool_moves) are recording doubles here.
+ * tested in test_vpsci), the pools (test_pool_moves), SCMI and channels are the shared
+ * recording fakes (fakes/).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -30,18 +31,9 @@
 #include <tandem/vm.h>
 #include <tandem/vscmi.h>
 
-/* ---- doubles ---- */
+#include "fakes/fake.h"
 
-struct vm vms[CFG_MAX_VMS];
-unsigned nr_vms;
-struct pool pools[MAX_POOLS];
-unsigned nr_pools;
-struct pcpu pcpus[MAX_PCPUS];
-unsigned nr_pcpus;
-
-#define PSCI_ANSWER 0x5c1 /* what the vpsci_call double answers to a call vpsci.c serves */
-
-/* The calls vpsci.c serves (test_vpsci checks what it answers): w0 without the SMC64 bit. */
+/* What vpsci.c serves (test_vpsci checks what it answers): w0 without the SMC64 bit. */
 static bool psci_implements(uint32_t w0)
 {
 	switch (w0 & ~PSCI_64BIT) {
@@ -61,110 +53,11 @@ static bool psci_implements(uint32_t w0)
 	return false;
 }
 
-static struct {
-	unsigned psci;	/* vpsci_call() */
-	unsigned pools; /* any pool_* request */
-	struct vcpu *set_vcpu;
-	struct sched_params set_params;
-	struct vm *move_vm;
-	struct pool *move_to;
-	struct pcpu *move_pcpu;
-	int answer;    /* what the pool_* doubles return */
-	unsigned scmi; /* vscmi_call() */
-	unsigned notifies;
-	uint64_t notify_id;
-	struct vcpu *notify_from;
-} rec;
-
-void vpsci_call(struct vcpu *vcpu, struct guest_regs *r)
+/* Requests that reached the pools (any pool_* call that could change something). */
+static unsigned pool_requests(void)
 {
-	rec.psci++;
-	r->x[0] = psci_implements((uint32_t)r->x[0]) ? PSCI_ANSWER : (uint64_t)PSCI_NOT_SUPPORTED;
-}
-
-bool vscmi_handles(uint64_t fn)
-{
-	return (uint32_t)fn == VSCMI_SMC_ID;
-}
-
-void vscmi_call(struct vcpu *vcpu, struct guest_regs *r)
-{
-	rec.scmi++;
-	r->x[0] = 0;
-}
-
-/* No frequency domain here: DOMAIN_LOAD is refused before it would sample. */
-struct freq_domain freq_domains[CFG_MAX_FREQ_DOMAINS];
-unsigned nr_freq_domains;
-
-struct freq_domain *freq_domain_of_vm(const struct vm *vm)
-{
-	return NULL;
-}
-
-void freq_domain_load(struct freq_domain *d, struct freq_load *out)
-{
-	fail_msg("no domain to sample");
-}
-
-uint64_t pool_us_to_ticks(uint64_t us)
-{
-	return us * 62; /* not 1: the call must convert */
-}
-
-int pool_set_params(struct vcpu *vcpu, const struct sched_params *params, char *why, size_t why_len)
-{
-	rec.pools++;
-	rec.set_vcpu = vcpu;
-	rec.set_params = *params;
-	snprintf_td(why, why_len, "pCPU 0 would be 130%% reserved");
-	return rec.answer;
-}
-
-int pool_move_vm(struct vm *vm, struct pool *to, char *why, size_t why_len)
-{
-	rec.pools++;
-	rec.move_vm = vm;
-	rec.move_to = to;
-	snprintf_td(why, why_len, "no room");
-	return rec.answer;
-}
-
-int pool_move_pcpu(struct pcpu *p, struct pool *to, char *why, size_t why_len)
-{
-	rec.pools++;
-	rec.move_pcpu = p;
-	rec.move_to = to;
-	snprintf_td(why, why_len, "no room");
-	return rec.answer;
-}
-
-struct pool *pool_of_vm(const struct vm *vm, struct pool **moving_to)
-{
-	*moving_to = vm == &vms[1] ? &pools[0] : NULL;
-	return &pools[vm == &vms[1] ? 1 : 0];
-}
-
-/* Channel 0 exists and vm 1 is one of its ends; nothing else does. */
-int64_t channel_notify(struct vcpu *vcpu, uint64_t id, const char **why)
-{
-	rec.notifies++;
-	rec.notify_id = id;
-	rec.notify_from = vcpu;
-	if (id != 0) {
-		*why = "no such channel";
-		return TANDEM_E_INVAL;
-	}
-	return TANDEM_OK;
-}
-
-void pcpu_time_snapshot(const struct pcpu *p, struct pcpu_time *out)
-{
-	out->start = 1000;
-	out->last = 1000 + 100 * (p->index + 1);
-	out->idle = 10;
-	out->hyp = 20;
-	out->guest = 30;
+	return fake_count("pool_set_params") + fake_count("pool_move_vm") +
+	       fake_count("pool_move_pcpu");
 }
 
 /* ---- the system: vm 0 privileged (2 vCPUs), vm 1 not; pools 0, 1; pCPUs 0-2, 2 offline ---- */
@@ -175,7 +68,8 @@ static int setup(void **state)
 {
 	fake_reset();
 	fake_arch.printk_quiet = true;
-	memset(&rec, 0, sizeof(rec));
+	fake_calls_reset();
+	fake_knobs.nr_channels = 1;
 	memset(vms, 0, sizeof(vms));
 	memset(pools, 0, sizeof(pools));
 	memset(pcpus, 0, sizeof(pcpus));
@@ -193,6 +87,7 @@ static int setup(void **state)
 		for (unsigned i = 0; i < vms[v].nr_vcpus; i++) {
 			vms[v].vcpus[i].vm = &vms[v];
 			vms[v].vcpus[i].id = i;
+			vms[v].vcpus[i].sched.pool = &pools[v]; /* vm 1 in pool 1, moving to 0 */
 		}
 	}
 	for (unsigned p = 0; p < nr_pools; p++)
@@ -201,7 +96,13 @@ static int setup(void **state)
 		pcpus[c].index = c;
 		pcpus[c].online = c < 2;
 		pcpus[c].sched.pool = &pools[c == 1];
+		pcpus[c].time = (struct pcpu_time){.start = 1000,
+						   .last = 1000 + 100 * (c + 1),
+						   .idle = 10,
+						   .hyp = 20,
+						   .guest = 30};
 	}
+	fake_knobs.moving_to[1] = &pools[0];
 	return 0;
 }
 
@@ -284,9 +185,11 @@ static void test_route_table(void **state)
 /* Each service gets exactly its calls; nobody's are answered NOT_SUPPORTED, touching nothing. */
 static void test_dispatch(void **state)
 {
-	assert_int_equal(call(SMCCC_VERSION, 0, 0), PSCI_ANSWER);
-	assert_int_equal(call(0xc4000003, 0, 0), PSCI_ANSWER);
-	assert_int_equal(rec.psci, 2);
+	assert_int_equal(call(SMCCC_VERSION, 0, 0), FAKE_PSCI_ANSWER);
+	assert_int_equal(call(0xc4000003, 0x77, 0), FAKE_PSCI_ANSWER);
+	assert_int_equal(fake_count_obj("vpsci_call", &vms[0].vcpus[0]), 2);
+	assert_int_equal(fake_last("vpsci_call")->arg[0], 0xc4000003); /* x0 and x1 untouched */
+	assert_int_equal(fake_last("vpsci_call")->arg[1], 0x77);
 
 	vms[0].vcpus[0].stats.traps = 41;
 	assert_int_equal(call(TANDEM_HVC_EL2_ENTRIES, 0, 0), 41);
@@ -316,11 +219,11 @@ static void test_dispatch(void **state)
 		assert_int_equal(regs.x[1], 0x1111); /* nothing else written */
 		assert_int_equal(regs.x[2], 0x2222);
 	}
-	assert_int_equal(rec.psci, 2);
-	assert_int_equal(rec.pools, 0);
-	assert_int_equal(rec.scmi, 0);
+	assert_int_equal(fake_count("vpsci_call"), 2);
+	assert_int_equal(pool_requests(), 0);
+	assert_int_equal(fake_count("vscmi_call"), 0);
 	assert_int_equal(call(VSCMI_SMC_ID, 0, 0), 0);
-	assert_int_equal(rec.scmi, 1);
+	assert_int_equal(fake_count_obj("vscmi_call", &vms[0].vcpus[0]), 1);
 }
 
 /*
@@ -341,7 +244,19 @@ static int64_t answer_before_router(uint64_t x0)
 	}
 	if (w0 == TANDEM_HVC_EL2_ENTRIES)
 		return vms[1].vcpus[0].stats.traps;
-	return psci_implements(w0) ? PSCI_ANSWER : SMCCC_NOT_SUPPORTED;
+	return psci_implements(w0) ? FAKE_PSCI_ANSWER : SMCCC_NOT_SUPPORTED;
+}
+
+/* An HVC from vm 1 as the guest sees it, vpsci.c's answer being what it serves (w0). */
+static int64_t answer_now(uint64_t x0)
+{
+	unsigned psci = fake_count("vpsci_call");
+	int64_t got = call_from(&vms[1], x0, 0, 0, 0, 0, 0);
+
+	if (fake_count("vpsci_call") == psci)
+		return got; /* answered by the router or another service */
+	assert_int_equal(fake_last("vpsci_call")->arg[0], x0); /* handed on as written */
+	return psci_implements((uint32_t)x0) ? FAKE_PSCI_ANSWER : SMCCC_NOT_SUPPORTED;
 }
 
 static void test_same_answers_as_before(void **state)
@@ -361,7 +276,7 @@ static void test_same_answers_as_before(void **state)
 					uint64_t x0 =
 					    high[h] | top << 24 | reserved[r] | numbers[i];
 					int64_t want = answer_before_router(x0);
-					int64_t got = call_from(&vms[1], x0, 0, 0, 0, 0, 0);
+					int64_t got = answer_now(x0);
 
 					if (got != want)
 						fail_msg("x0 0x%llx: %lld, before the router %lld",
@@ -369,7 +284,7 @@ static void test_same_answers_as_before(void **state)
 							 (long long)want);
 				}
 	assert_int_equal(n, 256 * 18 * 4 * 3);
-	assert_int_equal(rec.pools, 0);
+	assert_int_equal(pool_requests(), 0);
 }
 
 /* ---- Tandem's control calls ---- */
@@ -399,7 +314,7 @@ static void test_unprivileged(void **state)
 
 	for (unsigned i = 0; i < sizeof(control) / sizeof(control[0]); i++)
 		assert_int_equal(call_from(&vms[1], control[i], 0, 0, 0, 0, 0), TANDEM_E_PERM);
-	assert_int_equal(rec.pools, 0);
+	assert_int_equal(fake_calls.n, 0); /* nothing asked of anyone */
 	assert_non_null(strstr(fake_arch.printk_log, "vm rtos vcpu 0: hypercall VM_SET_POOL "
 						     "refused (-4): the VM is not privileged"));
 }
@@ -409,11 +324,11 @@ static void test_set_sched(void **state)
 	/* x1 vm, x2 vcpu, x3 budget us, x4 period us, x5 weight. */
 	assert_int_equal(call_from(&vms[0], TANDEM_HC_VCPU_SET_SCHED, 0, 1, 200, 1000, 300),
 			 TANDEM_OK);
-	assert_ptr_equal(rec.set_vcpu, &vms[0].vcpus[1]);
-	assert_int_equal(rec.set_params.budget, 200 * 62);
-	assert_int_equal(rec.set_params.period, 1000 * 62);
-	assert_int_equal(rec.set_params.weight, 300);
-	assert_int_equal(rec.pools, 1);
+	assert_ptr_equal(fake_last("pool_set_params")->obj, &vms[0].vcpus[1]);
+	assert_int_equal(fake_last("pool_set_params")->arg[1], 200 * 62500 / 1000);  /* budget */
+	assert_int_equal(fake_last("pool_set_params")->arg[2], 1000 * 62500 / 1000); /* period */
+	assert_int_equal(fake_last("pool_set_params")->arg[0], 300);		     /* weight */
+	assert_int_equal(pool_requests(), 1);
 
 	/* Malformed: refused before any pool is asked. */
 	static const uint64_t bad[][5] = {
@@ -431,14 +346,14 @@ static void test_set_sched(void **state)
 		assert_int_equal(call_from(&vms[0], TANDEM_HC_VCPU_SET_SCHED, bad[i][0], bad[i][1],
 					   bad[i][2], bad[i][3], bad[i][4]),
 				 TANDEM_E_INVAL);
-	assert_int_equal(rec.pools, 1);
+	assert_int_equal(pool_requests(), 1);
 
 	/* The admission test's refusals come back as BUSY or INVAL, its reason logged. */
-	rec.answer = -ERR_BUSY;
+	fake_knobs.pool_set_err = -ERR_BUSY;
 	assert_int_equal(call_from(&vms[0], TANDEM_HC_VCPU_SET_SCHED, 1, 0, 100, 1000, 256),
 			 TANDEM_E_BUSY);
-	assert_non_null(strstr(fake_arch.printk_log, "pCPU 0 would be 130% reserved"));
-	rec.answer = -ERR_INVAL;
+	assert_non_null(strstr(fake_arch.printk_log, "refused by the test"));
+	fake_knobs.pool_set_err = -ERR_INVAL;
 	assert_int_equal(call_from(&vms[0], TANDEM_HC_VCPU_SET_SCHED, 1, 0, 100, 1000, 256),
 			 TANDEM_E_INVAL);
 }
@@ -446,12 +361,18 @@ static void test_set_sched(void **state)
 static void test_moves(void **state)
 {
 	assert_int_equal(call(TANDEM_HC_VM_SET_POOL, 1, 0), TANDEM_OK);
-	assert_ptr_equal(rec.move_vm, &vms[1]);
-	assert_ptr_equal(rec.move_to, &pools[0]);
+	assert_ptr_equal(fake_last("pool_move_vm")->obj, &vms[1]);
+	assert_int_equal(fake_last("pool_move_vm")->arg[0], 0);
 	assert_int_equal(call(TANDEM_HC_PCPU_SET_POOL, 1, 0), TANDEM_OK);
-	assert_ptr_equal(rec.move_pcpu, &pcpus[1]);
-	assert_ptr_equal(rec.move_to, &pools[0]);
-	assert_int_equal(rec.pools, 2);
+	assert_ptr_equal(fake_last("pool_move_pcpu")->obj, &pcpus[1]);
+	assert_int_equal(fake_last("pool_move_pcpu")->arg[0], 0);
+	assert_int_equal(call(TANDEM_HC_PCPU_SET_POOL, 0, 1), TANDEM_OK);
+	assert_ptr_equal(fake_last("pool_move_pcpu")->obj, &pcpus[0]);
+	assert_int_equal(fake_last("pool_move_pcpu")->arg[0], 1);
+	assert_int_equal(call(TANDEM_HC_VM_SET_POOL, 0, 1), TANDEM_OK);
+	assert_ptr_equal(fake_last("pool_move_vm")->obj, &vms[0]);
+	assert_int_equal(fake_last("pool_move_vm")->arg[0], 1);
+	assert_int_equal(pool_requests(), 4);
 
 	assert_int_equal(call(TANDEM_HC_VM_SET_POOL, 2, 0), TANDEM_E_INVAL);   /* no VM 2 */
 	assert_int_equal(call(TANDEM_HC_VM_SET_POOL, 1, 2), TANDEM_E_INVAL);   /* no pool 2 */
@@ -460,9 +381,9 @@ static void test_moves(void **state)
 	assert_int_equal(call(TANDEM_HC_PCPU_SET_POOL, 0, ~0ULL), TANDEM_E_INVAL);
 	vms[1].state = VM_STOPPED;
 	assert_int_equal(call(TANDEM_HC_VM_SET_POOL, 1, 0), TANDEM_E_BUSY);
-	assert_int_equal(rec.pools, 2);
+	assert_int_equal(pool_requests(), 4);
 
-	rec.answer = -ERR_BUSY;
+	fake_knobs.pool_move_err = -ERR_BUSY;
 	vms[1].state = VM_RUNNING;
 	assert_int_equal(call(TANDEM_HC_VM_SET_POOL, 1, 0), TANDEM_E_BUSY);
 	assert_int_equal(call(TANDEM_HC_PCPU_SET_POOL, 0, 1), TANDEM_E_BUSY);
@@ -500,19 +421,19 @@ static void test_pcpu_time_and_pool_of(void **state)
 static void test_channel_notify(void **state)
 {
 	assert_int_equal(call_from(&vms[1], TANDEM_HC_CHANNEL_NOTIFY, 0, 0, 0, 0, 0), TANDEM_OK);
-	assert_ptr_equal(rec.notify_from, &vms[1].vcpus[0]);
-	assert_int_equal(rec.notify_id, 0);
+	assert_ptr_equal(fake_last("channel_notify")->obj, &vms[1].vcpus[0]);
+	assert_int_equal(fake_last("channel_notify")->arg[0], 0);
 	assert_int_equal(call_from(&vms[1], TANDEM_HC_CHANNEL_NOTIFY, 5, 0, 0, 0, 0),
 			 TANDEM_E_INVAL);
-	assert_int_equal(rec.notify_id, 5);
+	assert_int_equal(fake_last("channel_notify")->arg[0], 5);
 	assert_non_null(
 	    strstr(fake_arch.printk_log, "CHANNEL_NOTIFY refused (-3): no such channel"));
 	/* x0[63:32] set: not Tandem's call at all. */
 	assert_int_equal(
 	    call_from(&vms[1], 0x100000000ULL | TANDEM_HC_CHANNEL_NOTIFY, 0, 0, 0, 0, 0),
 	    SMCCC_NOT_SUPPORTED);
-	assert_int_equal(rec.notifies, 2);
-	assert_int_equal(rec.pools, 0);
+	assert_int_equal(fake_count("channel_notify"), 2);
+	assert_int_equal(pool_requests(), 0);
 }
 
 /* A hostile guest refused over and over fills no console: 32 lines per VM, then silence. */

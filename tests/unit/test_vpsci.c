@@ -2,7 +2,8 @@
 /* clang-format on */
 /*
  * The guest-visible PSCI 1.1 / SMCCC 1.1 interface (virt/vpsci.c) with the VM and vCPU
- * layers as the shared recording fakes (fakes/): versions, FEATURES, unknown IDs, CPU_ON and AFFINITY_INFO.
+ * layers as the shared recording fakes (fakes/): versions, FEATURES, unknown IDs, CPU_ON and
+ * AFFINITY_INFO.
  */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -11,9 +11,11 @@
 
 #include <setjmp.h>
 
+#include <tandem/config.h>
 #include <tandem/types.h>
 
 struct pcpu;
+struct pool;
 struct timer;
 struct vcpu;
 struct vm;
@@ -40,11 +42,14 @@ extern void (*fake_on_call)(const struct fake_call *call);
 
 /* What the fakes return or do, where a test needs to choose; fake_calls_reset() zeroes it. */
 struct fake_knobs {
-	int pool_join_err;	   /* pool_join_vm(): returned (0: places every vCPU on pcpus[0]) */
-	int pool_set_err;	   /* pool_set_params(): returned (0: applies them) */
-	int guest_dtb_err;	   /* guest_dtb_build(): returned if negative */
-	struct vcpu *current_vcpu; /* vcpu_current() */
-	struct pcpu *this_pcpu;	   /* pcpu_this() (NULL: &pcpus[0]) */
+	int pool_join_err; /* pool_join_vm(): returned (0: places every vCPU on pcpus[0]) */
+	int pool_set_err;  /* pool_set_params(): returned (0: applies them) */
+	int pool_move_err; /* pool_move_vm(), pool_move_pcpu(): returned (0: moves) */
+	struct pool *moving_to[CFG_MAX_VMS];	 /* pool_of_vm(): the move in flight, by VM index */
+	uint64_t nr_channels;			 /* channel_notify(): channels 0 .. n-1 exist */
+	int guest_dtb_err;			 /* guest_dtb_build(): returned if negative */
+	struct vcpu *current_vcpu;		 /* vcpu_current() */
+	struct pcpu *this_pcpu;			 /* pcpu_this() (NULL: &pcpus[0]) */
 	struct vcpu *spi_target[FAKE_NR_INTIDS]; /* vgic_spi_target(): the guest's SPI routing */
 	int s2_map_err;				 /* s2_map(): returned */
 	struct vcpu *pick;			 /* pool_pick_next() */
@@ -85,6 +90,9 @@ struct timer *fake_timer_fire(void);
 /* fake_guest_dtb.c: what guest_dtb_build() writes as the guest's DTB. */
 #define FAKE_GUEST_DTB_SIZE 9
 extern const uint8_t fake_guest_dtb_bytes[FAKE_GUEST_DTB_SIZE];
+
+/* fake_vpsci.c: what vpsci_call() answers in x0, to any function. */
+#define FAKE_PSCI_ANSWER 0x5c1
 
 /* The fake device table (fake_vdev_table.c): two recording devices, "irqchip" then "uart". */
 #define FAKE_VDEVS 2

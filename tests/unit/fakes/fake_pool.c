@@ -1,10 +1,20 @@
-/* Stands in for core/pool.c: records each call (obj: the VM or vCPU). */
+/* Stands in for sched/pool.c: the pool array and recording calls (obj: the VM, vCPU or pCPU). */
+#include <tandem/arch.h>
 #include <tandem/log.h>
 #include <tandem/pcpu.h>
 #include <tandem/pool.h>
 #include <tandem/vm.h>
 
 #include "fake.h"
+
+struct pool pools[MAX_POOLS];
+unsigned nr_pools;
+
+/* The real conversion (a pure function of the counter's frequency). */
+uint64_t pool_us_to_ticks(uint64_t us)
+{
+	return us * arch_counter_freq() / 1000000;
+}
 
 /* Places every vCPU on pcpus[0] (home and first pCPU), unless a test chose an error. */
 int pool_join_vm(struct vm *vm, unsigned pool_index)
@@ -49,7 +59,7 @@ bool pool_vcpu_left(struct vcpu *vcpu)
 /* Applies the parameters (fake_knobs.pool_set_err refuses them instead). */
 int pool_set_params(struct vcpu *vcpu, const struct sched_params *params, char *why, size_t why_len)
 {
-	fake_record("pool_set_params", vcpu, params->weight, params->budget, 0);
+	fake_record("pool_set_params", vcpu, params->weight, params->budget, params->period);
 	if (fake_knobs.pool_set_err) {
 		snprintf_td(why, why_len, "refused by the test");
 		return fake_knobs.pool_set_err;
@@ -58,18 +68,35 @@ int pool_set_params(struct vcpu *vcpu, const struct sched_params *params, char *
 	return 0;
 }
 
-/* The pool of vCPU 0; no move is ever in flight. */
+/* The pool of vCPU 0; the move in flight is fake_knobs.moving_to[vm->index] (NULL: none). */
 struct pool *pool_of_vm(const struct vm *vm, struct pool **moving_to)
 {
-	*moving_to = NULL;
+	*moving_to = vm->index < CFG_MAX_VMS ? fake_knobs.moving_to[vm->index] : NULL;
 	return vm->vcpus[0].sched.pool;
 }
 
-/* Moves at once (as when none of the VM's vCPUs is on a pCPU). */
+/* Moves at once (as when none of the VM's vCPUs is on a pCPU); fake_knobs.pool_move_err
+ * refuses instead. */
 int pool_move_vm(struct vm *vm, struct pool *to, char *why, size_t why_len)
 {
 	fake_record("pool_move_vm", vm, to->index, 0, 0);
+	if (fake_knobs.pool_move_err) {
+		snprintf_td(why, why_len, "refused by the test");
+		return fake_knobs.pool_move_err;
+	}
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
 		vm->vcpus[i].sched.pool = to;
+	return 0;
+}
+
+/* As pool_move_vm, for a pCPU (obj: the pCPU; arg 0: the pool's index). */
+int pool_move_pcpu(struct pcpu *p, struct pool *to, char *why, size_t why_len)
+{
+	fake_record("pool_move_pcpu", p, to->index, 0, 0);
+	if (fake_knobs.pool_move_err) {
+		snprintf_td(why, why_len, "refused by the test");
+		return fake_knobs.pool_move_err;
+	}
+	p->sched.pool = to;
 	return 0;
 }
