@@ -12,6 +12,7 @@
 #include <tandem/irqchip.h>
 #include <tandem/pcpu.h>
 #include <tandem/pool.h>
+#include <tandem/smccc.h>
 #include <tandem/stats.h>
 #include <tandem/vcpu.h>
 #include <tandem/vm.h>
@@ -150,16 +151,38 @@ void vcpu_wfe(struct vcpu *vcpu)
 	pcpu_this()->resched = true;
 }
 
-/* The entry edge: the guest's time and the trap are recorded in one bracket (pcpu.h). */
-static inline void trap_edge_enter(struct pcpu *p, struct vcpu *vcpu)
+/* The entry edge at counter value now: the guest's time and the trap recorded in one
+ * bracket (pcpu.h). */
+static inline void trap_edge_enter_at(struct pcpu *p, struct vcpu *vcpu, uint64_t now)
 {
-	uint64_t now = pcpu_edge_open(p);
-
+	pcpu_edge_begin(p);
 	pcpu_charge_guest(p, vcpu, now);
 	stats_count_trap(&p->stats, &vcpu->stats);
 	pcpu_edge_close(p);
 	if (__builtin_expect(vcpu->vgic.direct_on, 0))
 		vgic_direct_enter(vcpu);
+}
+
+static inline void trap_edge_enter(struct pcpu *p, struct vcpu *vcpu)
+{
+	trap_edge_enter_at(p, vcpu, arch_counter_read());
+}
+
+/*
+ * Both edges of a trap that took no decision and left no work for the exit, in one bracket:
+ * the guest ran until `in` (read at the entry), EL2 from then until now (read here). The
+ * figures are those of two edges (two counter reads, guest + idle + hyp == elapsed); a reader
+ * meanwhile sees them as of the edge before, as it would between any two edges. A direct
+ * vCPU never gets here (its edges switch the CPU interface).
+ */
+static inline void trap_edges_both(struct pcpu *p, struct vcpu *vcpu, uint64_t in)
+{
+	uint64_t out = arch_counter_read();
+
+	pcpu_edge_begin(p);
+	pcpu_charge_guest(p, vcpu, in);
+	pcpu_charge_hyp(p, out);
+	stats_count_trap(&p->stats, &vcpu->stats);
 }
 
 void vcpu_trap_enter(struct vcpu *vcpu)
@@ -197,29 +220,82 @@ void vcpu_trap_sync(struct vcpu *vcpu, vcpu_trap_handler handler, struct guest_r
 	trap_edge_exit(p, vcpu);
 }
 
+/* Nothing for the exit edge to do: no decision due, and the vCPU may go on. */
+static inline bool trap_exit_is_plain(const struct pcpu *p, const struct vcpu *vcpu)
+{
+	return __builtin_expect(!p->resched && vcpu_schedulable(vcpu), 1);
+}
+
+/*
+ * HVC #0 asking for a constant (smccc_fast_answer): no router, no vGIC sync or flush (the
+ * call changes no interrupt state; one marked meanwhile by another pCPU comes with a kick,
+ * which the guest takes as soon as it resumes), both edges in one bracket.
+ */
+unsigned long vcpu_trap_hvc_fast(struct vcpu *vcpu, struct guest_regs *r)
+{
+	uint64_t in = arch_counter_read();
+	struct pcpu *p;
+	uint64_t ret;
+
+	if (!smccc_fast_answer(r->x[0], &ret) || vcpu->vgic.direct_capable)
+		return VCPU_FAST_FULL;
+	p = pcpu_this();
+	r->x[0] = ret;
+	vcpu->stats.hvc++;
+	if (trap_exit_is_plain(p, vcpu)) {
+		trap_edges_both(p, vcpu, in);
+		pcpu_edge_close(p);
+		return VCPU_FAST_DONE;
+	}
+	trap_edge_enter_at(p, vcpu, in);
+	return VCPU_FAST_EXIT;
+}
+
+void vcpu_trap_hvc_exit(struct vcpu *vcpu)
+{
+	vgic_sync(vcpu); /* skipped at the entry: the exit's flush starts from the LRs' state */
+	trap_edge_exit(pcpu_this(), vcpu);
+}
+
 /*
  * A physical IRQ taken from the guest. The guest's own virtual timer is the one a bind pCPU
  * takes a thousand times a second: acknowledged first, it goes straight into its list
  * register (vgic_timer_fast) when nothing else is in flight, and the guest resumes unless a
- * scheduling decision is due. Anything else, or the timer in any other state, takes the
- * generic path: sync, dispatch to the owner, flush.
+ * scheduling decision is due, both edges in one bracket. Anything else, or the timer in any
+ * other state, takes the generic path (vcpu_trap_irq_slow): sync, dispatch to the owner,
+ * flush. A direct vCPU's entry edge gives EL2 its CPU interface back before the ack.
  */
-void vcpu_trap_irq(struct vcpu *vcpu)
+unsigned long vcpu_trap_irq_fast(struct vcpu *vcpu)
 {
+	uint64_t in = arch_counter_read();
 	struct pcpu *p = pcpu_this();
 	irq_t id;
 
-	trap_edge_enter(p, vcpu);
-	id = irqchip_ack();
-	if (id == PPI_VIRT_TIMER && vgic_timer_fast(vcpu, id)) {
-		stats_count_irq(&p->stats, &vcpu->stats, IRQ_KIND_VTIMER);
-		if (__builtin_expect(!p->resched && vcpu_schedulable(vcpu), 1)) {
-			pcpu_account_hyp(p);
-			return;
-		}
-	} else {
-		vgic_sync(vcpu);
-		irq_handle_acked(id);
+	if (__builtin_expect(vcpu->vgic.direct_on, 0)) {
+		trap_edge_enter_at(p, vcpu, in);
+		return VCPU_FAST_IRQ + irqchip_ack();
 	}
-	trap_edge_exit(p, vcpu);
+	id = irqchip_ack();
+	if (id != PPI_VIRT_TIMER || !vgic_timer_fast(vcpu, id)) {
+		trap_edge_enter_at(p, vcpu, in);
+		return VCPU_FAST_IRQ + id;
+	}
+	if (trap_exit_is_plain(p, vcpu)) {
+		trap_edges_both(p, vcpu, in);
+		stats_count_irq(&p->stats, &vcpu->stats, IRQ_KIND_VTIMER);
+		pcpu_edge_close(p);
+		return VCPU_FAST_DONE;
+	}
+	trap_edge_enter_at(p, vcpu, in);
+	stats_count_irq(&p->stats, &vcpu->stats, IRQ_KIND_VTIMER);
+	return VCPU_FAST_EXIT; /* the tick is in LR0 and its shadow: nothing to sync */
+}
+
+void vcpu_trap_irq_slow(struct vcpu *vcpu, unsigned long code)
+{
+	if (code >= VCPU_FAST_IRQ) {
+		vgic_sync(vcpu);
+		irq_handle_acked((irq_t)(code - VCPU_FAST_IRQ));
+	}
+	trap_edge_exit(pcpu_this(), vcpu);
 }

@@ -5,13 +5,12 @@
  */
 #include <tandem/log.h>
 #include <tandem/psci.h>
+#include <tandem/smccc.h>
 #include <tandem/vcpu.h>
 #include <tandem/vm.h>
 
-#define PSCI_VERSION_1_1  0x10001
-#define SMCCC_VERSION_1_1 0x10001
-#define AFFINITY_ON	  0
-#define AFFINITY_OFF	  1
+#define AFFINITY_ON  0
+#define AFFINITY_OFF 1
 
 /* Strips the SMC64 bit so 32- and 64-bit variants share one case. */
 static uint32_t base_fn(uint64_t fn)

@@ -167,11 +167,21 @@ static void test_wait_in_place_charges_idle(void **state)
 	assert_time_adds_up(p);
 }
 
+/* What the vector does with a fast path's code: the slow half unless DONE. */
+static void irq_trap(struct vcpu *v)
+{
+	unsigned long code = vcpu_trap_irq_fast(v);
+
+	if (code != VCPU_FAST_DONE)
+		vcpu_trap_irq_slow(v, code);
+}
+
 /*
  * A physical IRQ from the guest is one entry edge and one exit edge like any trap. The guest's
- * virtual timer, when the vGIC's fast path takes it, needs no sync, dispatch or flush and is
- * counted as a timer interrupt; in any other case (another INTID, or the fast path declining)
- * the vGIC is synced and the acknowledged INTID goes to the generic dispatch.
+ * virtual timer, when the vGIC's fast path takes it, needs no sync, dispatch or flush, is
+ * counted as a timer interrupt and an injection, and both edges share one bracket (two counter
+ * reads); in any other case (another INTID, or the fast path declining) the vGIC is synced and
+ * the acknowledged INTID goes to the generic dispatch.
  */
 static void test_irq_trap_timer_fast_path(void **state)
 {
@@ -182,16 +192,17 @@ static void test_irq_trap_timer_fast_path(void **state)
 	fake_knobs.vgic_timer_fast = true;
 	fake_gic_raise(PPI_VIRT_TIMER);
 	fake_arch.counter = 1700; /* the guest ran 700 ticks */
-	vcpu_trap_irq(v);
+	assert_int_equal(vcpu_trap_irq_fast(v), VCPU_FAST_DONE);
 	assert_int_equal(fake_count("vgic_timer_fast"), 1);
 	assert_ptr_equal(fake_last("vgic_timer_fast")->obj, v);
 	assert_int_equal(fake_last("vgic_timer_fast")->arg[0], PPI_VIRT_TIMER);
 	assert_int_equal(SYNCS + FLUSHES + HANDLED, 0);
 	assert_int_equal(p->time.guest, 700);
 	assert_int_equal(p->time.hyp, 1); /* the exit's read is one tick after the entry's */
-	assert_int_equal(p->edge_seq, 4);
+	assert_int_equal(p->edge_seq, 2); /* one bracket for both edges */
 	assert_int_equal(fake_arch.counter, 1702);
 	assert_int_equal(v->stats.traps, 1);
+	assert_int_equal(stats_el2_entries(&p->stats), 1);
 	assert_int_equal(p->stats.irq_kind[IRQ_KIND_VTIMER], 1);
 	assert_int_equal(v->stats.irqs, 1);
 	assert_time_adds_up(p);
@@ -199,16 +210,18 @@ static void test_irq_trap_timer_fast_path(void **state)
 	/* A decision due: the fast path still injects, the exit goes through the scheduler. */
 	p->resched = true;
 	fake_gic_raise(PPI_VIRT_TIMER);
-	vcpu_trap_irq(v);
+	assert_int_equal(vcpu_trap_irq_fast(v), VCPU_FAST_EXIT);
+	assert_int_equal(p->edge_seq % 2, 0); /* the entry edge closed before the slow half */
+	vcpu_trap_irq_slow(v, VCPU_FAST_EXIT);
 	assert_int_equal(SWITCHES, 1);
 	assert_int_equal(FLUSHES, 1);
-	assert_int_equal(HANDLED, 0);
+	assert_int_equal(SYNCS + HANDLED, 0);
 	p->resched = false;
 
 	/* The fast path declines: generic path, the timer's INTID handed on as acknowledged. */
 	fake_knobs.vgic_timer_fast = false;
 	fake_gic_raise(PPI_VIRT_TIMER);
-	vcpu_trap_irq(v);
+	irq_trap(v);
 	assert_int_equal(fake_count("vgic_timer_fast"), 3);
 	assert_int_equal(SYNCS, 1);
 	assert_int_equal(HANDLED, 1);
@@ -217,12 +230,86 @@ static void test_irq_trap_timer_fast_path(void **state)
 
 	/* Another interrupt never tries the fast path. */
 	fake_gic_raise(PPI_MAINTENANCE);
-	vcpu_trap_irq(v);
+	irq_trap(v);
 	assert_int_equal(fake_count("vgic_timer_fast"), 3);
 	assert_int_equal(fake_last("irq_handle_acked")->arg[0], PPI_MAINTENANCE);
 	assert_int_equal(v->stats.traps, 4);
 	assert_int_equal(p->stats.irq_kind[IRQ_KIND_VTIMER], 2); /* the rest: the dispatch's */
 	assert_time_adds_up(p);
+}
+
+/* A direct vCPU's IRQ gives EL2 its interface back (vgic_direct_enter) before the ack, and
+ * never tries the timer's fast path. */
+static void test_irq_trap_direct_goes_generic(void **state)
+{
+	struct vcpu *v = &vm.vcpus[0];
+
+	(void)state;
+	fake_knobs.vgic_timer_fast = true;
+	v->vgic.direct_capable = v->vgic.direct_on = true;
+	fake_gic_raise(PPI_VIRT_TIMER);
+	irq_trap(v);
+	assert_int_equal(fake_count_obj("vgic_direct_enter", v), 1);
+	assert_int_equal(fake_count("vgic_timer_fast"), 0);
+	assert_int_equal(fake_last("irq_handle_acked")->arg[0], PPI_VIRT_TIMER);
+	assert_true(fake_first("vgic_direct_enter") < fake_first("irq_handle_acked"));
+	assert_int_equal(fake_count_obj("vgic_direct_exit", v), 1);
+	assert_time_adds_up(&pcpus[0]);
+}
+
+/*
+ * HVC #0 asking for SMCCC_VERSION or PSCI_VERSION is answered in the fast half: x0 = 1.1,
+ * counted as a trap and a hypercall, both edges in one bracket, no vGIC work. Any other call
+ * is left untouched (nothing counted, no edge) for the generic path.
+ */
+static void test_hvc_fast_answer(void **state)
+{
+	struct pcpu *p = &pcpus[0];
+	struct vcpu *v = &vm.vcpus[0];
+	struct guest_regs r = {.x = {0x80000000, 7}};
+
+	(void)state;
+	fake_arch.counter = 1300;
+	assert_int_equal(vcpu_trap_hvc_fast(v, &r), VCPU_FAST_DONE);
+	assert_int_equal(r.x[0], 0x10001);
+	assert_int_equal(r.x[1], 7);
+	assert_int_equal(p->time.guest, 300);
+	assert_int_equal(p->time.hyp, 1);
+	assert_int_equal(p->edge_seq, 2);
+	assert_int_equal(v->stats.traps, 1);
+	assert_int_equal(v->stats.hvc, 1);
+	assert_int_equal(SYNCS + FLUSHES + SWITCHES, 0);
+	assert_time_adds_up(p);
+
+	r.x[0] = 0xffffffff84000000ULL; /* PSCI_VERSION, x0[63:32] ignored */
+	assert_int_equal(vcpu_trap_hvc_fast(v, &r), VCPU_FAST_DONE);
+	assert_int_equal(r.x[0], 0x10001);
+
+	r.x[0] = 0x84000003; /* CPU_ON: the router's */
+	assert_int_equal(vcpu_trap_hvc_fast(v, &r), VCPU_FAST_FULL);
+	assert_int_equal(r.x[0], 0x84000003);
+	assert_int_equal(v->stats.traps, 2);
+	assert_int_equal(p->edge_seq, 4);
+
+	/* A decision due: answered, the entry edge taken, the exit (after a sync) in the slow
+	 * half. */
+	r.x[0] = 0x80000000;
+	p->resched = true;
+	assert_int_equal(vcpu_trap_hvc_fast(v, &r), VCPU_FAST_EXIT);
+	assert_int_equal(r.x[0], 0x10001);
+	vcpu_trap_hvc_exit(v);
+	assert_int_equal(SYNCS, 1);
+	assert_int_equal(FLUSHES, 1);
+	assert_int_equal(SWITCHES, 1);
+	assert_int_equal(v->stats.traps, 3);
+	assert_time_adds_up(p);
+
+	/* A direct vCPU takes the generic path (its edges switch the CPU interface). */
+	p->resched = false;
+	v->vgic.direct_capable = true;
+	r.x[0] = 0x80000000;
+	assert_int_equal(vcpu_trap_hvc_fast(v, &r), VCPU_FAST_FULL);
+	assert_int_equal(r.x[0], 0x80000000);
 }
 
 /* The synchronous trap in one call: the handler runs between the entry and the exit edge. */
@@ -343,6 +430,8 @@ int main(void)
 	    cmocka_unit_test_setup(test_trap_exit_switches_only_when_due, setup),
 	    cmocka_unit_test_setup(test_wait_in_place_charges_idle, setup),
 	    cmocka_unit_test_setup(test_irq_trap_timer_fast_path, setup),
+	    cmocka_unit_test_setup(test_irq_trap_direct_goes_generic, setup),
+	    cmocka_unit_test_setup(test_hvc_fast_answer, setup),
 	    cmocka_unit_test_setup(test_sync_trap_one_call, setup),
 	    cmocka_unit_test_setup(test_direct_edges, setup),
 	    cmocka_unit_test_setup(test_wfi_due_timer_is_delivered_not_spun, setup),

@@ -15,6 +15,7 @@
 
 #include <arch/fake.h>
 #include <tandem/psci.h>
+#include <tandem/smccc.h>
 #include <tandem/vcpu.h>
 #include <tandem/vm.h>
 
@@ -78,6 +79,36 @@ static void test_versions(void **state)
 	assert_int_equal(call(PSCI_VERSION, 0, 0, 0), 0x10001);
 	assert_int_equal(call(SMCCC_VERSION, 0, 0, 0), 0x10001);
 	assert_int_equal(call(SMCCC_ARCH_FEATURES, 0x8000, 0, 0), PSCI_NOT_SUPPORTED);
+}
+
+/*
+ * The trap's fast answer (smccc_fast_answer, taken before the router) claims exactly
+ * SMCCC_VERSION and PSCI_VERSION, SMC32 or SMC64, whatever x0[63:32] holds, and answers them
+ * as this file does.
+ */
+static void test_fast_answer_agrees(void **state)
+{
+	static const uint32_t numbers[] = {0, 1, 2, 3, 0x20, 0xffff};
+	unsigned claimed = 0;
+
+	for (unsigned owner = 0; owner < 64; owner++)
+		for (unsigned bits = 0; bits < 8; bits++)
+			for (unsigned n = 0; n < ARRAY_SIZE(numbers); n++) {
+				uint32_t id =
+				    (owner << 24) | numbers[n] | ((bits & 1) ? SMCCC_64 : 0) |
+				    ((bits & 2) ? SMCCC_FAST : 0) | ((bits & 4) ? 0x10000 : 0);
+				uint64_t x0 = (uint64_t)id | (n == 1 ? 0xdead00000000ULL : 0);
+				uint64_t ret;
+				bool want = (owner == 0 || owner == 4) && numbers[n] == 0 &&
+					    (bits & 2) && !(bits & 4);
+
+				assert_int_equal(smccc_fast_answer(x0, &ret), want);
+				if (!want)
+					continue;
+				claimed++;
+				assert_int_equal(ret, (uint64_t)call(x0, 0, 0, 0));
+			}
+	assert_int_equal(claimed, 4);
 }
 
 static void test_features(void **state)
@@ -166,6 +197,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup(test_versions, setup),
+	    cmocka_unit_test_setup(test_fast_answer_agrees, setup),
 	    cmocka_unit_test_setup(test_features, setup),
 	    cmocka_unit_test_setup(test_unknown_ids, setup),
 	    cmocka_unit_test_setup(test_cpu_on, setup),

@@ -47,7 +47,7 @@ SCENARIOS = {
 # Where an episode's path is named: the first of these it reaches (else its vector).
 HANDLERS = [
     "vtimer_irq", "vgic_timer_fast", "maintenance_irq", "timer_irq", "trap_hvc", "trap_dabt", "trap_sysreg",
-    "trap_wfx", "trap_iabt", "trap_undef", "console_irq", "passthrough_irq",
+    "trap_wfx", "trap_iabt", "trap_undef", "console_irq", "passthrough_irq", "vcpu_trap_hvc_fast",
 ]
 
 # An MMIO episode is named by the device it reached too.

@@ -1,12 +1,20 @@
 /*
- * EL2 exception vectors. A trap from a guest saves its general-purpose registers
- * in the frame at the top of this pCPU's stack (struct guest_regs) and calls C;
- * returning restores that frame (possibly another vCPU's, after a switch) and erets.
+ * EL2 exception vectors. The running vCPU's general-purpose registers live in the frame at the
+ * top of this pCPU's stack (struct guest_regs); SP_EL2 points at that frame while a guest runs.
+ *
+ * A guest's IRQ and HVC take a fast path first: only the registers a C call may clobber
+ * (x0-x18, x30) are saved and a fast function runs (trap_guest_*_fast, traps.c). The guest's
+ * x19-x29 stay in the CPU, preserved by C's calling convention, and ELR/SPSR_EL2 in their
+ * registers (EL2 runs with interrupts masked and takes no exception of its own). If the fast
+ * function returns 0 the trap is over: the caller-saved registers come back and the guest
+ * resumes. Otherwise the rest (x19-x29, ELR, SPSR) goes into the frame and the slow function
+ * runs with the whole frame (a switch, a reset, any handler that reads or writes the guest's
+ * registers at large), as every other trap does from the start.
  */
 #include <asm-offsets.h>
 
-.macro save_frame
-	sub	sp, sp, #GUEST_REGS_SIZE
+/* The whole frame, at a stack pointer already at the frame (a guest's trap). */
+.macro save_frame_at_sp
 	stp	x0, x1, [sp, #16 * 0]
 	stp	x2, x3, [sp, #16 * 1]
 	stp	x4, x5, [sp, #16 * 2]
@@ -28,22 +36,102 @@
 	str	x0, [sp, #GUEST_REGS_PSTATE]
 .endm
 
-/* A guest trap of kind \kind: call trap_\kind(frame), then return to the guest. */
+/* An exception taken while EL2 itself ran: a new frame below its stack pointer. */
+.macro save_frame
+	sub	sp, sp, #GUEST_REGS_SIZE
+	save_frame_at_sp
+.endm
+
+/* x2-x18 and x30 (x0, x1 are saved first by the vector). */
+.macro save_caller_saved_rest
+	stp	x2, x3, [sp, #16 * 1]
+	stp	x4, x5, [sp, #16 * 2]
+	stp	x6, x7, [sp, #16 * 3]
+	stp	x8, x9, [sp, #16 * 4]
+	stp	x10, x11, [sp, #16 * 5]
+	stp	x12, x13, [sp, #16 * 6]
+	stp	x14, x15, [sp, #16 * 7]
+	stp	x16, x17, [sp, #16 * 8]
+	str	x18, [sp, #16 * 9]
+	str	x30, [sp, #16 * 15]
+.endm
+
+.macro restore_caller_saved
+	ldp	x0, x1, [sp, #16 * 0]
+	ldp	x2, x3, [sp, #16 * 1]
+	ldp	x4, x5, [sp, #16 * 2]
+	ldp	x6, x7, [sp, #16 * 3]
+	ldp	x8, x9, [sp, #16 * 4]
+	ldp	x10, x11, [sp, #16 * 5]
+	ldp	x12, x13, [sp, #16 * 6]
+	ldp	x14, x15, [sp, #16 * 7]
+	ldp	x16, x17, [sp, #16 * 8]
+	ldr	x18, [sp, #16 * 9]
+	ldr	x30, [sp, #16 * 15]
+.endm
+
+/*
+ * A guest trap with a fast path: x0 = fast(frame); 0: back to the guest; else
+ * slow(x0, frame) with the whole frame saved (guest_trap_slow).
+ */
+.macro guest_fast_vector fast, slow
+	.align	7
+9997:
+	stp	x0, x1, [sp, #16 * 0]
+	save_caller_saved_rest
+	mov	x0, sp
+	bl	\fast
+	cbnz	x0, 1f
+	restore_caller_saved
+	eret
+1:	adr	x2, \slow
+	b	guest_trap_slow
+	.org	9997b + 0x80	/* fails to assemble if the vector overflows its slot */
+.endm
+
+/*
+ * The synchronous trap: a hypercall (HVC64) tries the fast path, every other exception class
+ * (MMIO, system registers, WFI, aborts) saves the whole frame at once (its handler may read
+ * or write any register) and goes to trap_guest_sync.
+ */
+.macro guest_sync_vector
+	.align	7
+9997:
+	stp	x0, x1, [sp, #16 * 0]
+	mrs	x0, esr_el2
+	lsr	x0, x0, #26		/* ESR_EL2.EC */
+	cmp	x0, #0x16		/* HVC64 */
+	b.ne	guest_sync_full
+	save_caller_saved_rest
+	mov	x0, sp
+	bl	trap_guest_hvc_fast
+	cbnz	x0, 1f
+	restore_caller_saved
+	eret
+1:	adr	x2, trap_guest_hvc_slow
+	b	guest_trap_slow
+	.org	9997b + 0x80	/* fails to assemble if the vector overflows its slot */
+.endm
+
+/* A guest trap without a fast path: the whole frame, then handler(frame). */
 .macro guest_vector handler
 	.align	7
-	save_frame
+9997:
+	save_frame_at_sp
 	mov	x0, sp
 	bl	\handler
 	b	restore_frame_and_eret
+	.org	9997b + 0x80	/* fails to assemble if the vector overflows its slot */
 .endm
-
 /* An exception taken while EL2 itself ran. */
 .macro hyp_vector handler
 	.align	7
+9997:
 	save_frame
 	mov	x0, sp
 	bl	\handler
-	b	restore_frame_and_eret
+	b	restore_hyp_frame_and_eret
+	.org	9997b + 0x80	/* fails to assemble if the vector overflows its slot */
 .endm
 
 	.section .text.vectors, "ax"
@@ -61,8 +149,8 @@ el2_vectors:
 	hyp_vector hyp_trap_fiq
 	hyp_vector hyp_trap_serror
 	/* Lower EL, AArch64: guests. */
-	guest_vector trap_guest_sync
-	guest_vector trap_guest_irq
+	guest_sync_vector
+	guest_fast_vector trap_guest_irq_fast, trap_guest_irq_slow
 	guest_vector trap_guest_fiq
 	guest_vector trap_guest_serror
 	/* Lower EL, AArch32: not supported (HCR_EL2.RW = 1). */
@@ -72,8 +160,77 @@ el2_vectors:
 	hyp_vector hyp_trap_unexpected
 
 	.text
+/* The rest of a synchronous trap's frame (x0, x1 are saved), then trap_guest_sync(frame). */
+guest_sync_full:
+	stp	x2, x3, [sp, #16 * 1]
+	stp	x4, x5, [sp, #16 * 2]
+	stp	x6, x7, [sp, #16 * 3]
+	stp	x8, x9, [sp, #16 * 4]
+	stp	x10, x11, [sp, #16 * 5]
+	stp	x12, x13, [sp, #16 * 6]
+	stp	x14, x15, [sp, #16 * 7]
+	stp	x16, x17, [sp, #16 * 8]
+	stp	x18, x19, [sp, #16 * 9]
+	stp	x20, x21, [sp, #16 * 10]
+	stp	x22, x23, [sp, #16 * 11]
+	stp	x24, x25, [sp, #16 * 12]
+	stp	x26, x27, [sp, #16 * 13]
+	stp	x28, x29, [sp, #16 * 14]
+	mrs	x0, elr_el2
+	stp	x30, x0, [sp, #16 * 15]
+	mrs	x0, spsr_el2
+	str	x0, [sp, #GUEST_REGS_PSTATE]
+	mov	x0, sp
+	bl	trap_guest_sync
+	b	restore_frame_and_eret
+
+/*
+ * A fast path asked for the whole frame (x0: its code, x2: the slow function): the guest's
+ * x19-x29 are still in the CPU (C preserved them), ELR/SPSR_EL2 in theirs.
+ */
+guest_trap_slow:
+	str	x19, [sp, #16 * 9 + 8]
+	stp	x20, x21, [sp, #16 * 10]
+	stp	x22, x23, [sp, #16 * 11]
+	stp	x24, x25, [sp, #16 * 12]
+	stp	x26, x27, [sp, #16 * 13]
+	stp	x28, x29, [sp, #16 * 14]
+	mrs	x1, elr_el2
+	str	x1, [sp, #GUEST_REGS_PC]
+	mrs	x1, spsr_el2
+	str	x1, [sp, #GUEST_REGS_PSTATE]
+	mov	x1, sp
+	blr	x2
+	/* fall through */
+
+/* The whole frame at sp (the running vCPU's: perhaps another one after a switch); sp stays. */
 	.global restore_frame_and_eret
 restore_frame_and_eret:
+	ldr	x0, [sp, #GUEST_REGS_PSTATE]
+	msr	spsr_el2, x0
+	ldp	x30, x0, [sp, #16 * 15]
+	msr	elr_el2, x0
+	ldp	x0, x1, [sp, #16 * 0]
+	ldp	x2, x3, [sp, #16 * 1]
+	ldp	x4, x5, [sp, #16 * 2]
+	ldp	x6, x7, [sp, #16 * 3]
+	ldp	x8, x9, [sp, #16 * 4]
+	ldp	x10, x11, [sp, #16 * 5]
+	ldp	x12, x13, [sp, #16 * 6]
+	ldp	x14, x15, [sp, #16 * 7]
+	ldp	x16, x17, [sp, #16 * 8]
+	ldp	x18, x19, [sp, #16 * 9]
+	ldp	x20, x21, [sp, #16 * 10]
+	ldp	x22, x23, [sp, #16 * 11]
+	ldp	x24, x25, [sp, #16 * 12]
+	ldp	x26, x27, [sp, #16 * 13]
+	ldp	x28, x29, [sp, #16 * 14]
+	eret
+	dsb	nsh
+	isb
+
+/* Back from an exception EL2 took from itself: its frame below, popped. */
+restore_hyp_frame_and_eret:
 	ldr	x0, [sp, #GUEST_REGS_PSTATE]
 	msr	spsr_el2, x0
 	ldp	x30, x0, [sp, #16 * 15]
@@ -98,7 +255,8 @@ restore_frame_and_eret:
 	dsb	nsh
 	isb
 
-/* void arch_enter_guest(struct guest_regs *frame): frame is the top-of-stack frame. */
+/* void arch_enter_guest(struct guest_regs *frame): frame is the top-of-stack frame, where sp
+ * stays while the guest runs. */
 	.global	arch_enter_guest
 arch_enter_guest:
 	mov	sp, x0
@@ -116,7 +274,7 @@ arch_reset_stack_and_call:
 	mov	x3, #PCPU_STACK_SIZE_ASM
 	madd	x2, x1, x3, x2
 	add	x2, x2, x3
-	sub	sp, x2, #GUEST_REGS_SIZE
+	sub	sp, x2, #GUEST_REGS_SIZE	/* below the frame, as while a guest runs */
 	br	x0
 
 /* FP/SIMD state of a vCPU (EL2 itself never uses these registers). */

@@ -292,9 +292,31 @@ void trap_guest_sync(struct guest_regs *r)
 	vcpu_trap_sync(vcpu, fn ? fn : trap_undef, r, esr);
 }
 
-void trap_guest_irq(struct guest_regs *r)
+/*
+ * The fast paths' halves (exceptions.S): the fast one sees only x0-x18 and x30 of the guest in
+ * the frame; the slow one, called when the fast one returns non-zero, the whole frame.
+ */
+unsigned long trap_guest_hvc_fast(struct guest_regs *r)
 {
-	vcpu_trap_irq(pcpu_this()->current);
+	return vcpu_trap_hvc_fast(pcpu_this()->current, r);
+}
+
+void trap_guest_hvc_slow(unsigned long code, struct guest_regs *r)
+{
+	if (code == VCPU_FAST_FULL)
+		trap_guest_sync(r);
+	else
+		vcpu_trap_hvc_exit(pcpu_this()->current);
+}
+
+unsigned long trap_guest_irq_fast(struct guest_regs *r)
+{
+	return vcpu_trap_irq_fast(pcpu_this()->current);
+}
+
+void trap_guest_irq_slow(unsigned long code, struct guest_regs *r)
+{
+	vcpu_trap_irq_slow(pcpu_this()->current, code);
 }
 
 /* Group 0: the hypervisor's own interrupts (kicks, its timer, maintenance, its devices). */

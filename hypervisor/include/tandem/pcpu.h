@@ -71,12 +71,17 @@ void pcpu_maybe_switch(void);
  * as of the same edge, for the price of one counter read and one bracket per edge.
  * Only the pCPU itself opens its edges, with IRQs masked.
  */
+static inline void pcpu_edge_begin(struct pcpu *p)
+{
+	__atomic_store_n(&p->edge_seq, p->edge_seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE); /* seq odd before any figure changes */
+}
+
 static inline uint64_t pcpu_edge_open(struct pcpu *p)
 {
 	uint64_t now = arch_counter_read();
 
-	__atomic_store_n(&p->edge_seq, p->edge_seq + 1, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_RELEASE); /* seq odd before any figure changes */
+	pcpu_edge_begin(p);
 	return now;
 }
 

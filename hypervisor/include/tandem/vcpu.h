@@ -92,8 +92,28 @@ typedef void (*vcpu_trap_handler)(struct vcpu *vcpu, struct guest_regs *r, uint6
 /* A synchronous trap from the running guest vcpu: entry edge, handler, exit edge, in one call. */
 void vcpu_trap_sync(struct vcpu *vcpu, vcpu_trap_handler handler, struct guest_regs *r,
 		    uint64_t esr);
-/* A physical IRQ taken from the running guest vcpu: the whole trap, both edges included. */
-void vcpu_trap_irq(struct vcpu *vcpu);
+
+/*
+ * The fast paths (arch/aarch64/exceptions.S). They run with only the guest's caller-saved
+ * registers in the frame and return what the vector does next: VCPU_FAST_DONE, back to the
+ * guest; anything else, the whole frame is saved and the matching slow function finishes the
+ * trap with that code.
+ */
+#define VCPU_FAST_DONE 0UL
+#define VCPU_FAST_FULL 1UL /* nothing done, nothing counted: the whole trap, generic path */
+#define VCPU_FAST_EXIT 2UL /* handled, the entry edge taken: the exit edge (a decision) is due */
+#define VCPU_FAST_IRQ  3UL /* entry edge taken, INTID (code - VCPU_FAST_IRQ) acknowledged */
+
+/* HVC #0 from the running guest vcpu whose answer needs nothing but x0 (smccc_fast_answer):
+ * answered with both edges; VCPU_FAST_FULL for any other call. */
+unsigned long vcpu_trap_hvc_fast(struct vcpu *vcpu, struct guest_regs *r);
+/* The exit of a hypercall vcpu_trap_hvc_fast answered (code VCPU_FAST_EXIT). */
+void vcpu_trap_hvc_exit(struct vcpu *vcpu);
+/* A physical IRQ taken from the running guest vcpu: acknowledged; the virtual timer's tick
+ * injected (vgic_timer_fast) with both edges when nothing else is in flight. */
+unsigned long vcpu_trap_irq_fast(struct vcpu *vcpu);
+/* The rest of that IRQ's trap (code: what vcpu_trap_irq_fast returned, not DONE). */
+void vcpu_trap_irq_slow(struct vcpu *vcpu, unsigned long code);
 /* The vCPU running on the calling pCPU, or NULL in the hypervisor's idle loop. */
 struct vcpu *vcpu_current(void);
 
