@@ -280,6 +280,7 @@ unsigned long vcpu_trap_irq_fast(struct vcpu *vcpu)
 		trap_edge_enter_at(p, vcpu, in);
 		return VCPU_FAST_IRQ + id;
 	}
+	vcpu->stats.injected++;
 	if (trap_exit_is_plain(p, vcpu)) {
 		trap_edges_both(p, vcpu, in);
 		stats_count_irq(&p->stats, &vcpu->stats, IRQ_KIND_VTIMER);

@@ -48,6 +48,14 @@ uint32_t gicv3_empty_lrs(void)
 	return (uint32_t)read_sysreg(ICH_ELRSR_EL2);
 }
 
+bool gicv3_refill_lr0(struct irqchip_lr lr)
+{
+	if (!(read_sysreg(ICH_ELRSR_EL2) & 1))
+		return false;
+	write_sysreg(S3_4_C12_C12_0, gicv3_lr_encode(lr));
+	return true;
+}
+
 /*
  * Writes LR n for each bit n of mask, lowest first, leaving as soon as none is left: the
  * vGIC fills LRs from 0, so the usual flush (LR0 alone) costs a test, the encoding and one

@@ -344,6 +344,7 @@ static const struct irqchip_ops gicv3_ops = {
     .read_lr = gicv3_read_lr,
     .empty_lrs = gicv3_empty_lrs,
     .write_lrs = gicv3_write_lrs,
+    .refill_lr0 = gicv3_refill_lr0,
     .vif_save = gicv3_vif_save,
     .vif_restore = gicv3_vif_restore,
 };

@@ -47,6 +47,7 @@ unsigned gicv3_nr_lrs(void);
 struct irqchip_lr gicv3_read_lr(unsigned idx);
 uint32_t gicv3_empty_lrs(void);
 void gicv3_write_lrs(const struct irqchip_lr *lrs, uint32_t mask, uint32_t control);
+bool gicv3_refill_lr0(struct irqchip_lr lr);
 void gicv3_vif_save(struct irqchip_vif_state *state);
 void gicv3_vif_restore(const struct irqchip_vif_state *state);
 /* No virtual active priority (direct delivery: no virtual interrupt is active then). */

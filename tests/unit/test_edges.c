@@ -205,6 +205,7 @@ static void test_irq_trap_timer_fast_path(void **state)
 	assert_int_equal(stats_el2_entries(&p->stats), 1);
 	assert_int_equal(p->stats.irq_kind[IRQ_KIND_VTIMER], 1);
 	assert_int_equal(v->stats.irqs, 1);
+	assert_int_equal(v->stats.injected, 1);
 	assert_time_adds_up(p);
 
 	/* A decision due: the fast path still injects, the exit goes through the scheduler. */
@@ -216,6 +217,7 @@ static void test_irq_trap_timer_fast_path(void **state)
 	assert_int_equal(SWITCHES, 1);
 	assert_int_equal(FLUSHES, 1);
 	assert_int_equal(SYNCS + HANDLED, 0);
+	assert_int_equal(v->stats.injected, 2);
 	p->resched = false;
 
 	/* The fast path declines: generic path, the timer's INTID handed on as acknowledged. */
@@ -227,6 +229,7 @@ static void test_irq_trap_timer_fast_path(void **state)
 	assert_int_equal(HANDLED, 1);
 	assert_int_equal(fake_last("irq_handle_acked")->arg[0], PPI_VIRT_TIMER);
 	assert_int_equal(FLUSHES, 2);
+	assert_int_equal(v->stats.injected, 2);
 
 	/* Another interrupt never tries the fast path. */
 	fake_gic_raise(PPI_MAINTENANCE);

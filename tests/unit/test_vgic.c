@@ -611,6 +611,8 @@ static void test_vtimer_fast_path(void **state)
 	struct vcpu *v0 = &vm.vcpus[0];
 	struct irqchip_lr generic;
 
+	unsigned hcr_writes;
+
 	gicr_wr(0, GICR_ISENABLER0, 4, bit(PPI_VTIMER));
 	gicr_wr(0, GICR_IPRIORITYR + PPI_VTIMER, 1, 0xa0);
 	guest_exit_entry(v0); /* loads the interface */
@@ -636,6 +638,18 @@ static void test_vtimer_fast_path(void **state)
 		fake_gic_guest_eoi(PPI_VTIMER);
 	}
 	assert_int_equal(fake_gic.nr_deactivated, 3); /* each by the guest's EOI (HW bit) */
+
+	/* Tick after tick with no exit between (a bind pCPU's steady state): LR0 refilled. */
+	hcr_writes = fake_gic.hcr_writes;
+	for (int tick = 0; tick < 3; tick++) {
+		assert_true(vgic_timer_fast(v0, PPI_VTIMER));
+		assert_int_equal(LR_BITS(fake_gic.lr[0]), LR_BITS(generic));
+		assert_int_equal(nr_valid_lrs(), 1);
+		assert_int_equal(fake_gic_guest_ack(), PPI_VTIMER);
+		fake_gic_guest_eoi(PPI_VTIMER);
+	}
+	assert_int_equal(fake_gic.nr_deactivated, 6);
+	assert_int_equal(fake_gic.hcr_writes, hcr_writes); /* no ICH_HCR_EL2 write on the way */
 
 	/* The last tick still active (its physical one too): declined, nothing changed. */
 	assert_true(vgic_timer_fast(v0, PPI_VTIMER));

@@ -131,6 +131,15 @@ static uint32_t fake_empty_lrs(void)
 	return v;
 }
 
+static bool fake_refill_lr0(struct irqchip_lr lr)
+{
+	if (!fake_gic.nr_lrs || !(fake_empty_lrs() & 1))
+		return false;
+	fake_gic.lr[0] = lr;
+	fake_gic.lr_writes++;
+	return true;
+}
+
 static void fake_vif_save(struct irqchip_vif_state *state)
 {
 	state->vmcr = fake_gic.vmcr;
@@ -223,6 +232,7 @@ struct irqchip_ops irqchip = {
     .read_lr = fake_read_lr,
     .empty_lrs = fake_empty_lrs,
     .write_lrs = fake_write_lrs,
+    .refill_lr0 = fake_refill_lr0,
     .vif_save = fake_vif_save,
     .vif_restore = fake_vif_restore,
 };

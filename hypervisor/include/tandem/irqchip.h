@@ -194,6 +194,12 @@ struct irqchip_ops {
 	struct irqchip_lr (*read_lr)(unsigned idx);
 	uint32_t (*empty_lrs)(void);
 	void (*write_lrs)(const struct irqchip_lr *lrs, uint32_t mask, uint32_t control);
+	/*
+	 * If LR 0 holds no state (empty_lrs bit 0), LR 0 = lr and true; else false, nothing
+	 * written. The control flags stay, and nothing is synchronised: for the tick's fast
+	 * path, whose ERET to the guest is the context synchronisation the write needs.
+	 */
+	bool (*refill_lr0)(struct irqchip_lr lr);
 	void (*vif_save)(struct irqchip_vif_state *state);
 	void (*vif_restore)(const struct irqchip_vif_state *state);
 };
@@ -340,6 +346,11 @@ static inline struct irqchip_lr irqchip_read_lr(unsigned idx)
 static inline uint32_t irqchip_empty_lrs(void)
 {
 	return irqchip.empty_lrs();
+}
+
+static inline bool irqchip_refill_lr0(struct irqchip_lr lr)
+{
+	return irqchip.refill_lr0(lr);
 }
 
 static inline void irqchip_write_lrs(const struct irqchip_lr *lrs, uint32_t mask, uint32_t control)

@@ -151,8 +151,9 @@ void vgic_sync(struct vcpu *vcpu);
  * The running vCPU's virtual timer fired here as physical pintid (acknowledged, not yet
  * synced): does what vgic_sync(), vgic_inject_hw(vcpu, PPI_VIRT_TIMER, pintid) and
  * vgic_flush() would do together, in the state a timer tick nearly always finds (no other
- * interrupt in flight, the last tick's LR deactivated by the guest). Returns false, having
- * changed nothing, in any other state: the caller then takes the generic path.
+ * interrupt in flight, the last tick's LR deactivated by the guest). True: injected (the
+ * caller counts it in vcpu->stats.injected). False, having changed nothing the generic path
+ * does not redo, in any other state: the caller then takes the generic path.
  */
 bool vgic_timer_fast(struct vcpu *vcpu, irq_t pintid);
 /*

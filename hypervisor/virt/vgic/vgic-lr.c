@@ -308,6 +308,14 @@ void vgic_flush(struct vcpu *vcpu)
 	rebuild_lrs(vcpu);
 }
 
+/* The tick's list register: pending, hardware-linked to pintid (make_lr() for that state). */
+static inline struct irqchip_lr tick_lr(const struct vgic_irq *irq, irq_t pintid)
+{
+	return irqchip_lr_make(PPI_VIRT_TIMER, pintid, irq->priority,
+			       IRQCHIP_LR_PENDING | IRQCHIP_LR_HW |
+				   (irq->group1 ? IRQCHIP_LR_GROUP1 : 0));
+}
+
 /*
  * The timer tick's whole round trip through the vGIC (vgic.h), for the one state it has on a
  * vCPU with nothing else in flight: LR0 empty or holding the last tick, deactivated since
@@ -315,29 +323,33 @@ void vgic_flush(struct vcpu *vcpu)
  * after the peek comes with a kick, as for vgic_flush()), the interface loaded with no
  * maintenance asked. The result is what fold_lrs(), vgic_inject_hw() and rebuild_lrs()
  * compute from that state: the tick in LR0, pending and hardware-linked.
+ *
+ * Tick after tick that state is the same: the shadow already says "the tick, pending, in
+ * LR0" (written by the last fast tick, never synced since), so the software state would be
+ * rewritten with what it holds and only the hardware's LR0 changes. That case takes no lock:
+ * it writes nothing another pCPU writes (they change private_live, the IRQ's configuration and
+ * the SPI marks under the lock, then kick this pCPU, whose next exit sees the change; a change
+ * just after the peeks is as if it came just after the tick). Anything else goes through the
+ * locked path, which establishes that state.
  */
-bool vgic_timer_fast(struct vcpu *vcpu, irq_t pintid)
+/* The locked path (out of line: the steady state stays a leaf without a stack frame). */
+static bool __attribute__((noinline))
+timer_fast_locked(struct vcpu *vcpu, irq_t pintid, struct irqchip_lr lr, uint32_t grp)
 {
 	struct vgic_vcpu *vv = &vcpu->vgic;
-	struct vgic_vm *d = &vcpu->vm->vgic;
 	struct vgic_irq *irq = &vv->private_irqs[PPI_VIRT_TIMER];
-	uint32_t grp = irq->group1 ? GICD_CTLR_ENABLE_G1 : GICD_CTLR_ENABLE_G0;
-	struct irqchip_lr lr;
 	bool ok;
 
-	/* A direct vCPU's excursion wants every LR to end in a maintenance interrupt (make_lr). */
-	if (!vv->loaded || vv->hcr != IRQCHIP_VIF_ENABLE || vv->lr_spi || (vv->lr_used & ~1u) ||
-	    vv->direct_capable || spis_marked(vv))
-		return false;
 	spin_lock(&vv->lock);
 	ok = !(vv->private_live & ~(1u << PPI_VIRT_TIMER)) && irq->enabled && !irq->edge &&
-	     (d->ctlr & grp);
+	     (vcpu->vm->vgic.ctlr & grp);
 	if (ok && vv->lr_live)
-		/* The last tick in LR0, taken and deactivated by the guest (ELRSR). */
-		ok = vv->lr_live == 1 && irq->lr == 0 && (irqchip_empty_lrs() & 1) && irq->hw_intid;
+		/* The last tick in LR0 (taken and deactivated by the guest: the refill's check). */
+		ok = vv->lr_live == 1 && irq->lr == 0 && irq->hw_intid;
 	else if (ok)
 		ok = irq->lr < 0 && !vgic_irq_pending(irq) && !irq->active;
-	if (!ok) {
+	/* rebuild_lrs() with one candidate: LR0, no maintenance (hcr unchanged: no write). */
+	if (!ok || !irqchip_refill_lr0(lr)) {
 		spin_unlock(&vv->lock);
 		return false;
 	}
@@ -348,23 +360,36 @@ bool vgic_timer_fast(struct vcpu *vcpu, irq_t pintid)
 	irq->hw_intid = pintid;
 	irq->pending = true;
 	vv->private_live = 1u << PPI_VIRT_TIMER;
-	vcpu->stats.injected++;
-	/*
-	 * rebuild_lrs() with one candidate: LR0, no maintenance. make_lr() for this state (not
-	 * active, deliverable, hardware-linked), without its tests of the other states.
-	 */
-	lr = irqchip_lr_make(PPI_VIRT_TIMER, pintid, irq->priority,
-			     IRQCHIP_LR_PENDING | IRQCHIP_LR_HW |
-				 (irq->group1 ? IRQCHIP_LR_GROUP1 : 0));
 	irq->lr = 0;
 	irq->owner = (uint16_t)vcpu->id;
 	vv->lrs[0] = lr;
 	vv->lr_live = 1;
 	vv->lr_used = 1;
 	vv->kick_pending = false;
-	irqchip_write_lrs(vv->lrs, 1, IRQCHIP_VIF_ENABLE);
 	spin_unlock(&vv->lock);
 	return true;
+}
+
+bool vgic_timer_fast(struct vcpu *vcpu, irq_t pintid)
+{
+	struct vgic_vcpu *vv = &vcpu->vgic;
+	struct vgic_irq *irq = &vv->private_irqs[PPI_VIRT_TIMER];
+	uint32_t grp = irq->group1 ? GICD_CTLR_ENABLE_G1 : GICD_CTLR_ENABLE_G0;
+	struct irqchip_lr lr;
+
+	/* A direct vCPU's excursion wants every LR to end in a maintenance interrupt (make_lr). */
+	if (!vv->loaded || vv->hcr != IRQCHIP_VIF_ENABLE || vv->lr_spi || (vv->lr_used & ~1u) ||
+	    vv->direct_capable || spis_marked(vv))
+		return false;
+	lr = tick_lr(irq, pintid);
+	if (vv->lr_live != 1 || !irqchip_lr_equal(vv->lrs[0], lr) || irq->lr != 0 ||
+	    __atomic_load_n(&vv->private_live, __ATOMIC_RELAXED) != 1u << PPI_VIRT_TIMER ||
+	    !irq->enabled || irq->edge || !(vcpu->vm->vgic.ctlr & grp))
+		return timer_fast_locked(vcpu, pintid, lr, grp);
+	/* The shadow holds this tick already: only the hardware's LR0, if the guest is done with
+	 * the last one (else the generic path, which syncs, finds out what the guest did). */
+	vv->kick_pending = false;
+	return irqchip_refill_lr0(lr);
 }
 
 /* The sync proper, out of line: vgic_sync() needs it only when the last flush filled LRs. */
