@@ -27,7 +27,19 @@ typedef uint32_t vgic_kickset_t;
  * RS * 16 + bit below nr_vcpus; IRM: all but the sender). Direct delivery uses the same: a
  * guest's SGI never becomes a physical one, so it cannot reach another VM's pCPU.
  */
-vgic_kickset_t vgic_sgi_targets(uint64_t val, unsigned sender, unsigned nr_vcpus);
+static inline vgic_kickset_t vgic_sgi_targets(uint64_t val, unsigned sender, unsigned nr_vcpus)
+{
+	vgic_kickset_t all = (vgic_kickset_t)((1ULL << nr_vcpus) - 1);
+	unsigned rs = (val >> 44) & 0xf;
+
+	if (val & (1ULL << 40)) /* IRM: every PE but the sender */
+		return all & ~((vgic_kickset_t)1 << sender);
+	/* Our vCPUs have Aff3 = Aff2 = Aff1 = 0 and Aff0 = index: anything else is nobody's. */
+	if (val & 0xff00ff00ff0000ULL || rs * 16 >= nr_vcpus)
+		return 0;
+	/* TargetList bit n is Aff0 = RS * 16 + n (vgic_vm_init() allows at most 32 vCPUs). */
+	return (vgic_kickset_t)(((uint64_t)(val & 0xffff) << (rs * 16)) & all);
+}
 
 /* Whose registers an access reaches: the distributor (rd == NULL) or rd's redistributor. */
 struct vgic_mmio_ctx {

@@ -75,7 +75,9 @@ static void fold_lrs(struct vcpu *vcpu, vgic_kickset_t *kicks)
 		} else if (!lp && !la) {
 			irq->pending = false; /* acknowledged and deactivated: SW latch consumed */
 		}
-		if (lp || la)
+		if ((lp || la) && intid < VGIC_NR_PRIVATE)
+			vv->private_live |= 1u << intid; /* vgic_irq_mark_live(), in place */
+		else if (lp || la)
 			vgic_irq_mark_live(vm, vcpu, intid);
 		if (!lp && !la && irq->hw_intid) {
 			/* Deactivated. Without the HW bit the guest could not do it for us. */
@@ -96,8 +98,9 @@ static void fold_lrs(struct vcpu *vcpu, vgic_kickset_t *kicks)
  * that must end as soon as the guest is done: every LR asks for maintenance at its EOI, and a
  * hardware-linked one is deactivated by fold_lrs at that maintenance instead (no HW bit).
  */
-static struct irqchip_lr make_lr(const struct vgic_vm *d, const struct vgic_irq *irq, irq_t intid,
-				 bool eoi_maintenance, bool direct)
+static inline __attribute__((always_inline)) struct irqchip_lr
+make_lr(const struct vgic_vm *d, const struct vgic_irq *irq, irq_t intid, bool eoi_maintenance,
+	bool direct)
 {
 	unsigned flags = 0;
 	bool hw = irq->hw_intid && !direct;
@@ -299,13 +302,87 @@ static bool flush_changes_nothing(const struct vgic_vcpu *vv)
 	       !__atomic_load_n(&vv->private_live, __ATOMIC_RELAXED) && !spis_marked(vv);
 }
 
+/*
+ * rebuild_lrs() for the state most exits leave: no SPI concerns the vCPU (none in its LRs,
+ * none marked: the VM lock is not needed, as for vgic_flush()'s peek), its interface is loaded
+ * and it does not deliver directly, and after the fold at most one private interrupt wants a
+ * list register (an SGI just sent, an interrupt the guest is handling). That one goes to LR0
+ * as rebuild_lrs() would put it (no maintenance: nothing waits for room), the other LRs last
+ * written are emptied. Returns false, having changed nothing but what the fold and the pruning
+ * of idle interrupts do (both of which rebuild_lrs() repeats as no-ops), if a second candidate
+ * turns up: rebuild_lrs() then sorts them.
+ */
+static bool flush_one(struct vcpu *vcpu)
+{
+	struct vgic_vcpu *vv = &vcpu->vgic;
+	struct vgic_vm *d = &vcpu->vm->vgic;
+	vgic_kickset_t kicks = 0;
+	struct irqchip_lr lr = {0};
+	uint32_t live, dirty, one = 0;
+	int cand = -1;
+
+	if (!vv->loaded || vv->lr_spi || vv->direct_capable || spis_marked(vv))
+		return false;
+	spin_lock(&vv->lock);
+	if (vv->lr_live)
+		fold_lrs(vcpu, &kicks);
+	for (live = vv->private_live; live; live &= live - 1) {
+		unsigned i = (unsigned)__builtin_ctz(live);
+		struct vgic_irq *irq = &vv->private_irqs[i];
+
+		if (!irq->active && !vgic_irq_pending(irq)) {
+			vv->private_live &= ~(1u << i);
+			/* Cleared by another vCPU's GICR write (release_hw): we are its pCPU. */
+			if (irq->hw_intid && irq->lr < 0) {
+				irqchip_deactivate(irq->hw_intid);
+				irq->hw_intid = 0;
+			}
+		} else if (wants_lr(d, irq)) {
+			if (cand >= 0) {
+				spin_unlock(&vv->lock);
+				vgic_kick_set(vcpu->vm, kicks);
+				return false;
+			}
+			cand = (int)i;
+		}
+	}
+	vv->kick_pending = false;
+	if (cand >= 0) {
+		struct vgic_irq *irq = &vv->private_irqs[cand];
+
+		lr = make_lr(d, irq, (irq_t)cand, false, false);
+		irq->lr = 0;
+		irq->owner = (uint16_t)vcpu->id;
+		if (irq->edge && irqchip_lr_has(lr, IRQCHIP_LR_PENDING))
+			irq->pending = false; /* the LR carries it now */
+		one = 1;
+	}
+	/* LR0 if it changes, and every other LR written since it was last emptied. */
+	dirty = vv->lr_used & ~1u;
+	for (live = dirty; live; live &= live - 1)
+		vv->lrs[__builtin_ctz(live)] = (struct irqchip_lr){0};
+	if (!irqchip_lr_equal(lr, vv->lrs[0])) {
+		vv->lrs[0] = lr;
+		dirty |= 1;
+	}
+	vv->lr_live = one;
+	vv->lr_used = one;
+	irqchip_write_lrs(vv->lrs, dirty, IRQCHIP_VIF_ENABLE);
+	vv->hcr = IRQCHIP_VIF_ENABLE;
+	spin_unlock(&vv->lock);
+	if (kicks)
+		vgic_kick_set(vcpu->vm, kicks);
+	return true;
+}
+
 void vgic_flush(struct vcpu *vcpu)
 {
 	if (flush_changes_nothing(&vcpu->vgic)) {
 		vcpu->vgic.kick_pending = false;
 		return;
 	}
-	rebuild_lrs(vcpu);
+	if (!flush_one(vcpu))
+		rebuild_lrs(vcpu);
 }
 
 /* The tick's list register: pending, hardware-linked to pintid (make_lr() for that state). */

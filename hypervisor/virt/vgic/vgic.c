@@ -368,55 +368,33 @@ void vgic_set_level(struct vm *vm, irq_t intid, bool level)
 }
 
 /*
- * One SGI from an ICC_SGI*R write: with group0_only (ICC_SGI0R, ICC_ASGI1R) it is forwarded
- * only if the target has that SGI in Group 0; ICC_SGI1R forwards either group, since the
- * guest sees GICD_CTLR.DS = 1 (IHI 0069 "Forwarding an SGI to a target PE").
+ * One SGI per targeted vCPU: with group0_only (ICC_SGI0R, ICC_ASGI1R) it is forwarded only if
+ * the target has that SGI in Group 0; ICC_SGI1R forwards either group, since the guest sees
+ * GICD_CTLR.DS = 1 (IHI 0069 "Forwarding an SGI to a target PE"). What make_pending() does,
+ * for a private interrupt in place, and one batch of kicks once every target's lock is dropped.
  */
-static void send_sgi(struct vm *vm, struct vcpu *target, irq_t intid, bool group0_only)
-{
-	vgic_kickset_t kicks = 0;
-	struct vgic_irq *irq = &target->vgic.private_irqs[intid];
-
-	spin_lock(&target->vgic.lock);
-	if (!group0_only || !irq->group1) {
-		make_pending(vm, target, intid, irq, &kicks);
-		target->stats.injected++;
-	}
-	spin_unlock(&target->vgic.lock);
-	vgic_kick_set(vm, kicks);
-}
-
-vgic_kickset_t vgic_sgi_targets(uint64_t val, unsigned sender, unsigned nr_vcpus)
-{
-	vgic_kickset_t all = (vgic_kickset_t)((1ULL << nr_vcpus) - 1), out = 0;
-	unsigned rs = (val >> 44) & 0xf;
-	unsigned targets = val & 0xffff;
-
-	if (val & (1ULL << 40)) /* IRM: every PE but the sender */
-		return all & ~((vgic_kickset_t)1 << sender);
-	/* Our vCPUs have Aff3 = Aff2 = Aff1 = 0 and Aff0 = index: anything else is nobody's. */
-	if (val & 0xff00ff00ff0000ULL)
-		return 0;
-	while (targets) {
-		unsigned aff0 = rs * 16 + (unsigned)__builtin_ctz(targets);
-
-		targets &= targets - 1;
-		if (aff0 < nr_vcpus)
-			out |= (vgic_kickset_t)1 << aff0;
-	}
-	return out;
-}
-
 void vgic_sgi_write(struct vcpu *vcpu, uint64_t val, bool group0_only)
 {
 	struct vm *vm = vcpu->vm;
 	irq_t intid = (val >> 24) & 0xf;
-	vgic_kickset_t targets = vgic_sgi_targets(val, vcpu->id, vm->nr_vcpus);
+	vgic_kickset_t targets = vgic_sgi_targets(val, vcpu->id, vm->nr_vcpus), kicks = 0;
 
 	while (targets) {
 		unsigned i = (unsigned)__builtin_ctz(targets);
+		struct vcpu *t = &vm->vcpus[i];
+		struct vgic_irq *irq = &t->vgic.private_irqs[intid];
 
 		targets &= targets - 1;
-		send_sgi(vm, &vm->vcpus[i], intid, group0_only);
+		spin_lock(&t->vgic.lock);
+		if (!group0_only || !irq->group1) {
+			irq->pending = true;
+			t->vgic.private_live |= 1u << intid;
+			t->stats.injected++;
+			if (vgic_deliverable(&vm->vgic, irq))
+				kicks |= (vgic_kickset_t)1 << i;
+		}
+		spin_unlock(&t->vgic.lock);
 	}
+	if (kicks)
+		vgic_kick_set(vm, kicks);
 }
