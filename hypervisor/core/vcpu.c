@@ -58,11 +58,17 @@ static bool timer_due(const struct vcpu *vcpu)
  * owed that interrupt now. Returning without it would bring the vCPU straight back to the WFI,
  * and again, until the PPI arrives (QEMU raises it late, from its main loop: Linux spun through
  * 30-270 WFI traps per KiB of TTU traffic so); the vGIC makes it pending as the PPI would.
+ * First the timer is resampled: QEMU also updates the ISTATUS the guest's handler reads only
+ * then, and a handler that finds it clear returns without masking the timer (Linux's does), so
+ * the interrupt would come back at the next WFI, spurious again, until QEMU's own update.
  * False if the guest cannot take it (disabled in the vGIC, or still in flight).
  */
 static bool timer_fires_now(struct vcpu *vcpu)
 {
-	return timer_due(vcpu) && vgic_timer_due(vcpu);
+	if (!timer_due(vcpu))
+		return false;
+	arch_vcpu_timer_resample(vcpu);
+	return vgic_timer_due(vcpu);
 }
 
 static bool wake_blocked(struct vcpu *vcpu)

@@ -391,10 +391,13 @@ static void test_wfi_due_timer_is_delivered_not_spun(void **state)
 	fake_knobs.vtimer_armed = true;
 	fake_knobs.vtimer_cval = 500; /* the counter is at 1000: due */
 
-	/* The vGIC makes it pending: back to the guest, which takes it. */
+	/* The vGIC makes it pending: back to the guest, which takes it; the timer is resampled
+	 * first (its ISTATUS set for the guest's handler: QEMU updates it only then). */
 	fake_knobs.vgic_timer_due = true;
 	vcpu_wfi(v);
 	assert_int_equal(fake_count("vgic_timer_due"), 1);
+	assert_int_equal(fake_count("arch_vcpu_timer_resample"), 1);
+	assert_true(fake_first("arch_vcpu_timer_resample") < fake_first("vgic_timer_due"));
 	assert_int_equal(v->state, VCPU_RUNNABLE);
 	assert_false(p->resched);
 
@@ -413,6 +416,7 @@ static void test_wfi_due_timer_is_delivered_not_spun(void **state)
 	fake_knobs.vtimer_cval = 1000000;
 	vcpu_wfi(v);
 	assert_int_equal(fake_count("vgic_timer_due"), 2);
+	assert_int_equal(fake_count("arch_vcpu_timer_resample"), 2); /* only when due */
 	assert_int_equal(v->state, VCPU_BLOCKED);
 	assert_int_equal(fake_count("timer_arm"), 1);
 	assert_int_equal(fake_last("timer_arm")->arg[0], 1000000);

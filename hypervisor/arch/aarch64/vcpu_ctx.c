@@ -113,6 +113,12 @@ bool arch_vcpu_timer_armed(const struct vcpu *vcpu, uint64_t *cval)
 	return (ctl & 3) == 1; /* ENABLE set, IMASK clear */
 }
 
+void arch_vcpu_timer_resample(const struct vcpu *vcpu)
+{
+	if (vcpu->ctx.loaded)
+		write_sysreg(cntv_cval_el0, read_sysreg(cntv_cval_el0));
+}
+
 void arch_vcpu_set_idle_traps(struct vcpu *vcpu, bool wfi, bool wfe)
 {
 	vcpu->ctx.hcr_el2 &= ~(HCR_TWI | HCR_TWE);

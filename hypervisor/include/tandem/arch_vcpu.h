@@ -13,6 +13,12 @@ void arch_vcpu_put(struct vcpu *vcpu);
 /* True if the vCPU's virtual timer is enabled and unmasked, with *cval its deadline (live
  * registers while loaded, the saved copy otherwise). */
 bool arch_vcpu_timer_armed(const struct vcpu *vcpu, uint64_t *cval);
+/*
+ * The loaded vCPU's virtual timer written back unchanged (CVAL): no effect on hardware, whose
+ * timer condition is live; a model that evaluates it only at register writes and at its own
+ * deadline callback (QEMU's) then shows ISTATUS and raises the line now.
+ */
+void arch_vcpu_timer_resample(const struct vcpu *vcpu);
 /* Whether the guest's WFI and WFE trap to EL2 (HCR_EL2.TWI/TWE); applies from the next load. */
 void arch_vcpu_set_idle_traps(struct vcpu *vcpu, bool wfi, bool wfe);
 /* Whether its physical IRQs (Group 1) go to its EL1 (HCR_EL2.IMO clear) or to EL2; applies at

@@ -40,6 +40,11 @@ void arch_vcpu_set_idle_traps(struct vcpu *vcpu, bool wfi, bool wfe)
 	fake_record("arch_vcpu_set_idle_traps", vcpu, wfi, wfe, 0);
 }
 
+void arch_vcpu_timer_resample(const struct vcpu *vcpu)
+{
+	fake_record("arch_vcpu_timer_resample", vcpu, 0, 0, 0);
+}
+
 /* The guest's virtual timer as fake_knobs.vtimer_armed/vtimer_cval say; a query, not recorded. */
 bool arch_vcpu_timer_armed(const struct vcpu *vcpu, uint64_t *cval)
 {
