@@ -165,6 +165,12 @@ def vm_vcpu_counters(vm, name):
     return sums
 
 
+def two_counts(out):
+    """The last "N M" line of a command's output (job notices may come before it), or []."""
+    lines = re.findall(r"^(\d+) (\d+)$", out, re.M)
+    return [int(x) for x in lines[-1]] if lines else []
+
+
 def chain(build, nbytes, log_dir, rtos_args=""):
     with tempfile.TemporaryDirectory(prefix="ttu-") as sock_dir:
         config = os.path.join(TOP, "configs/ttu.dts")
@@ -185,7 +191,7 @@ def chain(build, nbytes, log_dir, rtos_args=""):
             intid = re.search(r"doorbell INTID (\d+)", vm.text).group(1)
             irq_cmd = ("awk '/ %s Edge/ {d = $2 + $3} / 27 Level .*arch_timer/ {t = $2 + $3} "
                        "END {print d, t}' /proc/interrupts" % intid)
-            before = [int(x) for x in vm.run(irq_cmd).split()[:2]]
+            before = two_counts(vm.run(irq_cmd))
             # Readers to /dev/null, each also hashing what it read (zero loss, in order).
             # Readers into files in RAM, hashed afterwards (zero loss, in order).
             vm.send('rm -f /tmp/b*; p=""; for n in $(seq 0 31); do (stty raw -echo; exec head '
@@ -205,7 +211,7 @@ def chain(build, nbytes, log_dir, rtos_args=""):
                 emit("chain_linux_%s_per_kib" % what, "%.2f" % ((vc1[i] - vc0[i]) / kib), unit,
                      "Linux's vCPUs, Tandem's Ctrl-A d, over the transfer")
             emit_host_cpu("chain", cpu0, thread_cpu(vm.proc.pid), 32 * nbytes, TANDEM_THREADS)
-            after = [int(x) for x in vm.run(irq_cmd).split()[:2]]
+            after = two_counts(vm.run(irq_cmd))
             sums = vm.run("sha256sum /tmp/b*", timeout=120)
             want = [hashlib.sha256(FEED.stream("chain", p, nbytes)).hexdigest() for p in range(32)]
             lossless = ok and all(w in sums for w in want)
