@@ -388,8 +388,9 @@ COST_PORTS = 4  # the stock kernel's 8250 driver registers at most 4 UARTs
 
 def linux_counters(vm, intid):
     """(device interrupts, non-idle jiffies of /proc/stat, EL2 entries of pCPUs 0-1)."""
-    irq = vm.run("awk '/ %s (Edge|Level)/ {print $2 + $3}' /proc/interrupts" % intid).split()
-    cpu = vm.run("head -n 1 /proc/stat").split()
+    irq = re.findall(r"^(\d+)$", vm.run("awk '/ %s (Edge|Level)/ {print $2 + $3}' "
+                                        "/proc/interrupts" % intid), re.M)[-1:]
+    cpu = (re.findall(r"^cpu .*$", vm.run("head -n 1 /proc/stat"), re.M) or [""])[-1].split()
     mark = vm.mark()
     vm.send("\x01d", newline=False)  # Tandem's statistics dump
     end = vm.expect(r"^tandem: memory: \d+ free page frames\n", 30, since=mark)
