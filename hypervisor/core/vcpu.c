@@ -61,14 +61,17 @@ static bool timer_due(const struct vcpu *vcpu)
  * First the timer is resampled: QEMU also updates the ISTATUS the guest's handler reads only
  * then, and a handler that finds it clear returns without masking the timer (Linux's does), so
  * the interrupt would come back at the next WFI, spurious again, until QEMU's own update.
- * False if the guest cannot take it (disabled in the vGIC, or still in flight).
+ * Due but not deliverable by the vGIC (disabled there, or still in flight) still returns: a
+ * blocked vCPU's timer runs only as the software timer, and blocking on a passed deadline
+ * without one left the RTOS blocked for good after a move into a dynamic pool (test_pools).
  */
-static bool timer_fires_now(struct vcpu *vcpu)
+static bool timer_due_now(struct vcpu *vcpu)
 {
 	if (!timer_due(vcpu))
 		return false;
 	arch_vcpu_timer_resample(vcpu);
-	return vgic_timer_due(vcpu);
+	vgic_timer_due(vcpu);
+	return true;
 }
 
 static bool wake_blocked(struct vcpu *vcpu)
@@ -135,16 +138,12 @@ void vcpu_wfi(struct vcpu *vcpu)
 					 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
 		return; /* not runnable any more: the trap exit gives the pCPU up */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* pairs with vcpu_kick() */
-	if (vgic_vcpu_pending(vcpu) || timer_fires_now(vcpu)) {
+	if (vgic_vcpu_pending(vcpu) || timer_due_now(vcpu)) {
 		wake_blocked(vcpu); /* or a waker already did */
 		return;
 	}
-	/*
-	 * Its virtual timer stops with it on this pCPU: a software timer stands in, unless the
-	 * deadline has passed (the interrupt is then the vGIC's, which could not deliver it: a
-	 * wake-up now would only bring the vCPU back to this WFI).
-	 */
-	if (arch_vcpu_timer_armed(vcpu, &cval) && cval > arch_counter_read())
+	/* Its virtual timer stops with it on this pCPU: a software timer stands in. */
+	if (arch_vcpu_timer_armed(vcpu, &cval))
 		timer_arm(&vcpu->wake_timer, cval);
 	p->resched = true; /* the trap exit switches away */
 }

@@ -377,9 +377,9 @@ static void test_direct_edges(void **state)
 
 /*
  * A dynamic pool's WFI with the virtual timer already due (CVAL passed) but its PPI not taken
- * yet: the vGIC is asked to make it pending (vgic_timer_due), and the WFI returns only if the
- * guest can take it then. Returning regardless (as before) had a vCPU whose PPI came late spin
- * through WFI traps; blocking with a wake-up timer at the past deadline would spin too.
+ * yet: the timer is resampled and the vGIC asked to make it pending (vgic_timer_due), so that
+ * the WFI returns with the interrupt there to take. Returning without asking (as before) had a
+ * vCPU whose PPI came late spin through WFI traps until it came.
  */
 static void test_wfi_due_timer_is_delivered_not_spun(void **state)
 {
@@ -401,18 +401,16 @@ static void test_wfi_due_timer_is_delivered_not_spun(void **state)
 	assert_int_equal(v->state, VCPU_RUNNABLE);
 	assert_false(p->resched);
 
-	/* It cannot take it (disabled in its vGIC, or still in flight): it waits for another
-	 * interrupt, blocked, with no wake-up at the past deadline. */
+	/* The vGIC cannot deliver it (disabled there, or in flight): back to the guest as well
+	 * (never blocked on a passed deadline without a software timer). */
 	fake_knobs.vgic_timer_due = false;
 	vcpu_wfi(v);
 	assert_int_equal(fake_count("vgic_timer_due"), 2);
-	assert_int_equal(v->state, VCPU_BLOCKED);
-	assert_true(p->resched);
+	assert_int_equal(v->state, VCPU_RUNNABLE);
+	assert_false(p->resched);
 	assert_int_equal(fake_count("timer_arm"), 0);
 
 	/* Not due yet: blocked, woken by a software timer at CVAL; the vGIC is not asked. */
-	v->state = VCPU_RUNNABLE;
-	p->resched = false;
 	fake_knobs.vtimer_cval = 1000000;
 	vcpu_wfi(v);
 	assert_int_equal(fake_count("vgic_timer_due"), 2);
