@@ -86,15 +86,21 @@ static void update_level(struct vm *vm, struct vpl011 *u)
 	vgic_set_level(vm, VPL011_SPI, (ris(u) & u->imsc) != 0);
 }
 
-static uint32_t fr(const struct vpl011 *u)
+/* FR for a receive FIFO holding rx_count characters. */
+static uint32_t fr_of(unsigned rx_count)
 {
 	uint32_t f = FR_TXFE; /* never TXFF or BUSY: output completes within the trap */
 
-	if (u->rx_count == 0)
+	if (rx_count == 0)
 		f |= FR_RXFE;
-	if (u->rx_count == VPL011_RX_LEN)
+	if (rx_count == VPL011_RX_LEN)
 		f |= FR_RXFF;
 	return f;
+}
+
+static uint32_t fr(const struct vpl011 *u)
+{
+	return fr_of(u->rx_count);
 }
 
 static uint32_t rx_pop(struct vpl011 *u)
@@ -205,6 +211,22 @@ static int vpl011_mmio(struct vcpu *vcpu, struct mmio_access *acc, void *opaque)
 	if (acc->size > 4 || (acc->offset & (acc->size - 1)))
 		return -ERR_INVAL;
 	mask = (acc->size == 4 ? 0xffffffffu : (1u << (acc->size * 8)) - 1) << shift;
+
+	/*
+	 * The two accesses a guest's console output is made of, one character after another: a
+	 * write of DR's byte 0 and a read of FR. Neither changes the UART's state, so neither
+	 * moves its interrupt line (every change drives it, update_level) nor needs the lock: FR
+	 * reads the receive count once, as it stood just before or just after a concurrent push.
+	 */
+	if (reg == UARTDR && acc->write && (mask & 0xff)) {
+		console_guest_putc(vm, (char)(acc->value & 0xff));
+		return 0;
+	}
+	if (reg == UARTFR && !acc->write) {
+		acc->value =
+		    (fr_of(__atomic_load_n(&u->rx_count, __ATOMIC_RELAXED)) & mask) >> shift;
+		return 0;
+	}
 
 	flags = uart_lock(u);
 	if (acc->write) {

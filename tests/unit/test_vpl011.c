@@ -278,6 +278,30 @@ static void test_output_reaches_console(void **state)
 	assert_int_equal(rd(FR) & (FR_TXFE | FR_TXFF), FR_TXFE);
 }
 
+/* Console output (DR byte 0 writes, FR reads) changes no state: the line is not driven, the
+ * UART lock not taken, with TX unmasked (line high) or not. */
+static void test_output_leaves_the_line(void **state)
+{
+	unsigned calls;
+
+	wr(IMSC, INT_TX);
+	assert_true(line.level);
+	calls = line.calls;
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(rd(FR) & FR_TXFF, 0);
+		wr(DR, 'a' + i);
+	}
+	assert_int_equal(line.calls, calls);
+	assert_true(line.level);
+	assert_int_equal(vm.uart.lock.next, vm.uart.lock.owner);
+	assert_int_equal(out_len, 3);
+	/* A receive FIFO filling shows in FR read that way too. */
+	vpl011_rx_char(&vm, 'z');
+	calls = line.calls;
+	assert_int_equal(rd(FR) & (FR_RXFE | FR_TXFE), FR_TXFE);
+	assert_int_equal(line.calls, calls);
+}
+
 static void test_rx_fifo(void **state)
 {
 	vpl011_rx_char(&vm, 'a');
@@ -415,6 +439,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_rx_full_and_overrun, setup),
 	    cmocka_unit_test_setup(test_rx_interrupt_level, setup),
 	    cmocka_unit_test_setup(test_tx_interrupt_level, setup),
+	    cmocka_unit_test_setup(test_output_leaves_the_line, setup),
 	    cmocka_unit_test_setup(test_overrun_interrupt_level, setup),
 	    cmocka_unit_test_setup(test_reset_lowers_line, setup),
 	    cmocka_unit_test_setup(test_device_record, setup),
