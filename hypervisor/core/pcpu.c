@@ -66,6 +66,24 @@ void pcpu_resched(struct pcpu *p)
 		irqchip_send_sgi(p->index, IPI_KICK);
 }
 
+/*
+ * The guest's registers between the stack frame and the vCPU, 16 bytes a step and unrolled:
+ * the library memcpy() took 85 instructions for these 272 bytes, this is one LDP and one STP
+ * per pair of registers. Both are 8-byte aligned (-mstrict-align allows the pairs).
+ */
+static inline __attribute__((always_inline)) void regs_copy(struct guest_regs *dst,
+							    const struct guest_regs *src)
+{
+	typedef unsigned __int128 pair_t; /* two X registers: LDP, STP (-mgeneral-regs-only) */
+	pair_t *d = (pair_t *)(void *)dst;
+	const pair_t *s = (const pair_t *)(const void *)src;
+
+	_Static_assert(sizeof(struct guest_regs) % sizeof(pair_t) == 0, "whole pairs");
+#pragma GCC unroll 32
+	for (unsigned i = 0; i < sizeof(struct guest_regs) / sizeof(pair_t); i++)
+		d[i] = s[i];
+}
+
 /* Switches the calling pCPU into vcpu: its registers onto the frame, its context into the CPU. */
 static void __attribute__((noreturn)) vcpu_enter(struct vcpu *vcpu)
 {
@@ -95,7 +113,7 @@ static void __attribute__((noreturn)) vcpu_enter(struct vcpu *vcpu)
 		vcpu->pcpu = p;
 		passthrough_follow_vcpu(vcpu); /* its devices' SPIs are taken where it runs */
 	}
-	*frame = vcpu->regs;
+	regs_copy(frame, &vcpu->regs);
 	arch_vcpu_load(vcpu);
 	/* Its pool changes only while it is off every pCPU (pool.c): read it once per load. */
 	vcpu->vgic.direct_capable = vcpu->sched.pool && vcpu->sched.pool->direct_irq;
@@ -119,7 +137,7 @@ void pcpu_leave_vcpu(void)
 	vgic_sync(vcpu);
 	vgic_vcpu_save(vcpu);
 	arch_vcpu_put(vcpu);
-	vcpu->regs = *pcpu_frame(p);
+	regs_copy(&vcpu->regs, pcpu_frame(p));
 	p->current = NULL;
 	/* Release: whoever sees loaded_on == NULL (another pCPU, pcpu_wait_vcpu_off) sees its
 	 * state saved. */

@@ -1312,6 +1312,7 @@ static void test_sgi0r_group0_only(void **state)
 static void test_save_restore(void **state)
 {
 	struct vcpu *v0 = &vm.vcpus[0];
+	unsigned writes;
 
 	vgic_vcpu_restore(v0);
 	fake_gic.vmcr = 0xf0000003;
@@ -1333,7 +1334,15 @@ static void test_save_restore(void **state)
 	assert_int_equal(gicd_rd(reg_word(GICD_ISACTIVER, SPI_A), 4), bit(SPI_A));
 	assert_int_equal(gicd_rd(reg_word(GICD_ISPENDR, SPI_B), 4), bit(SPI_B));
 
-	/* Another vCPU used the interface meanwhile. */
+	/* Restored on the pCPU its own save left empty: the LRs are not written again. */
+	writes = fake_gic.lr_writes + fake_gic.hcr_writes;
+	vgic_vcpu_restore(v0);
+	assert_int_equal(fake_gic.lr_writes + fake_gic.hcr_writes, writes);
+	assert_int_equal(fake_gic.vmcr, 0xf0000003);
+	vgic_vcpu_save(v0);
+
+	/* Another vCPU used the interface meanwhile (restored here: the LRs are its own). */
+	vgic_vcpu_restore(&vm.vcpus[1]);
 	fake_gic.vmcr = 0;
 	fake_gic.apr[1][0] = 0;
 	fake_gic.lr[2] = irqchip_lr_make(0x77, 0, 0, IRQCHIP_LR_PENDING);

@@ -87,6 +87,7 @@ struct vgic_vcpu {
 	bool direct_capable;
 	bool direct_on;
 	uint16_t direct_cfg;
+	uint16_t hw_saved; /* PPIs (bit n: INTID 16 + n) whose hw_active the last save set */
 };
 
 struct vgic_vm {

@@ -9,7 +9,9 @@
  * vCPU's own pCPU, IRQs masked.
  */
 #include <tandem/irqchip.h>
+#include <tandem/arch.h>
 #include <tandem/log.h>
+#include <tandem/pcpu.h>
 #include <tandem/vcpu.h>
 #include <tandem/vm.h>
 
@@ -533,11 +535,18 @@ void vgic_maintenance(struct vcpu *vcpu)
 	vgic_flush(vcpu);
 }
 
+/*
+ * Per pCPU: every list register holds 0 and the interface is off, as vgic_vcpu_save() leaves
+ * them (it empties every LR its shadow says is written); the next restore there need not write
+ * them again. False after reset, where they are UNKNOWN, and from a restore on.
+ */
+static bool lrs_clear[MAX_PCPUS];
+
 void vgic_vcpu_save(struct vcpu *vcpu)
 {
 	struct vgic_vcpu *vv = &vcpu->vgic;
 	vgic_kickset_t kicks = 0;
-	uint32_t dirty = 0;
+	uint32_t dirty = 0, ppis;
 
 	spin_lock(&vcpu->vm->vgic.lock);
 	spin_lock(&vv->lock);
@@ -549,16 +558,26 @@ void vgic_vcpu_save(struct vcpu *vcpu)
 	 * (vgic_vcpu_restore sets it again wherever it runs next, so the guest's EOI still
 	 * deactivates the physical interrupt). Not active: the link has nothing to do.
 	 */
-	for (unsigned i = 16; i < VGIC_NR_PRIVATE; i++) {
+	/*
+	 * After the fold, a PPI is hardware-linked only while it is live (every link comes with a
+	 * mark: vgic_inject_hw(), the timer paths; a mark goes only with the link, in the flush's
+	 * pruning) or, if an earlier save had no restore yet, in hw_saved: look at those only.
+	 */
+	ppis = (vv->private_live | (uint32_t)vv->hw_saved << 16) & ~0xffffu;
+	vv->hw_saved = 0;
+	for (; ppis; ppis &= ppis - 1) {
+		unsigned i = (unsigned)__builtin_ctz(ppis);
 		struct vgic_irq *irq = &vv->private_irqs[i];
 
-		if (!irq->hw_intid)
-			continue;
-		irq->hw_active =
-		    irqchip_private_active(irq->hw_intid) && (irq->active || vgic_irq_pending(irq));
-		irqchip_deactivate(irq->hw_intid);
-		if (!irq->hw_active)
-			irq->hw_intid = 0;
+		if (irq->hw_intid) {
+			irq->hw_active = irqchip_private_active(irq->hw_intid) &&
+					 (irq->active || vgic_irq_pending(irq));
+			irqchip_deactivate(irq->hw_intid);
+			if (!irq->hw_active)
+				irq->hw_intid = 0;
+		}
+		if (irq->hw_active)
+			vv->hw_saved |= (uint16_t)(1u << (i - 16));
 	}
 	irqchip_vif_save(&vv->vif);
 	for (unsigned i = 0; i < vv->nr_lrs; i++) {
@@ -571,6 +590,7 @@ void vgic_vcpu_save(struct vcpu *vcpu)
 	irqchip_write_lrs(vv->lrs, dirty, 0);
 	vv->hcr = 0;
 	vv->loaded = false;
+	lrs_clear[arch_cpu_index()] = true;
 	spin_unlock(&vv->lock);
 	spin_unlock(&vcpu->vm->vgic.lock);
 	/* The interrupts it held are free again: their (other) targets may take them. */
@@ -580,6 +600,7 @@ void vgic_vcpu_save(struct vcpu *vcpu)
 void vgic_vcpu_restore(struct vcpu *vcpu)
 {
 	struct vgic_vcpu *vv = &vcpu->vgic;
+	bool *clear = &lrs_clear[arch_cpu_index()];
 	vgic_kickset_t kicks = 0;
 
 	if (vv->lr_live) {
@@ -590,17 +611,21 @@ void vgic_vcpu_restore(struct vcpu *vcpu)
 	irqchip_vif_restore(&vv->vif);
 	/*
 	 * Whatever this pCPU's LRs held belongs to nobody now (or is UNKNOWN after reset); the
-	 * interface stays off (as the last save left it, vv->hcr == 0) until vgic_flush().
+	 * interface stays off (as the last save left it, vv->hcr == 0) until vgic_flush(). The
+	 * shadows are emptied here; the LRs too unless the last save on this pCPU left them so.
 	 */
 	for (unsigned i = 0; i < vv->nr_lrs; i++)
 		vv->lrs[i] = (struct irqchip_lr){0};
-	irqchip_write_lrs(vv->lrs, (uint32_t)((1ULL << vv->nr_lrs) - 1), 0);
+	if (!*clear)
+		irqchip_write_lrs(vv->lrs, (uint32_t)((1ULL << vv->nr_lrs) - 1), 0);
+	*clear = false;
 	vv->lr_used = 0;
 	/* Back from a deschedule: the virtual timer's line may have gone meanwhile (see fold). */
 	if (vv->private_irqs[PPI_VIRT_TIMER].pending)
 		vgic_resample_timer_locked(vcpu, PPI_VIRT_TIMER, &kicks);
-	for (unsigned i = 16; i < VGIC_NR_PRIVATE; i++) {
-		struct vgic_irq *irq = &vv->private_irqs[i];
+	/* Only save sets hw_active: the PPIs it marked are the only ones to look at. */
+	for (uint32_t m = (uint32_t)vv->hw_saved << 16; m; m &= m - 1) {
+		struct vgic_irq *irq = &vv->private_irqs[__builtin_ctz(m)];
 
 		/* Not pending nor active any more (cleared meanwhile by another vCPU): let go. */
 		if (irq->hw_intid && irq->hw_active && (irq->active || vgic_irq_pending(irq)))
@@ -609,6 +634,7 @@ void vgic_vcpu_restore(struct vcpu *vcpu)
 			irq->hw_intid = 0;
 		irq->hw_active = false;
 	}
+	vv->hw_saved = 0;
 	vv->loaded = true;
 	spin_unlock(&vv->lock);
 	vgic_kick_set(vcpu->vm, kicks);
