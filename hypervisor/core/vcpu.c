@@ -115,11 +115,13 @@ static void wait_in_place(struct vcpu *vcpu)
 {
 	struct pcpu *p = pcpu_this();
 
+	vgic_direct_wait(vcpu, true);
 	while (vcpu_schedulable(vcpu) && !p->resched && !vgic_vcpu_pending(vcpu)) {
 		pcpu_account_hyp_then_idle(p);
 		arch_wait_for_interrupt(); /* the timer's PPI arrives and is injected meanwhile */
 		pcpu_account_idle(p);
 	}
+	vgic_direct_wait(vcpu, false);
 }
 
 void vcpu_wfi(struct vcpu *vcpu)

@@ -161,6 +161,9 @@ static void test_wait_in_place_charges_idle(void **state)
 	assert_int_equal(p->time.guest, 100);
 	assert_int_equal(p->time.idle, 3 * 1000 + 3); /* each WFI, and the read leaving it */
 	assert_int_equal(p->stats.wfi_traps, 1);
+	/* IRQs to EL2 around the wait (a direct vCPU's go to its EL1), back after */
+	assert_int_equal(fake_count_obj("vgic_direct_wait", v), 2);
+	assert_int_equal(fake_last("vgic_direct_wait")->arg[0], false);
 	/* entry, 3 x (into WFI, out of WFI), exit: each one read and one bracket */
 	assert_int_equal(p->edge_seq, 2 * (1 + 3 * 2 + 1));
 	assert_int_equal(fake_arch.counter, 1100 + 3 * 1000 + 8);

@@ -251,6 +251,35 @@ static void test_excursion_waits_for_the_guests_eoi(void **state)
 	assert_true(fake_gic_find_lr(5) >= 0);
 }
 
+/*
+ * EL2 waiting in place for a direct vCPU (PSCI CPU_SUSPEND) needs its IRQs routed to EL2, or
+ * its timer would wake the WFI without ever being taken (the RTOS's fuzzer stalled so); after
+ * the wait it is direct again, and the exit edge decides as always.
+ */
+static void test_wait_in_place_takes_irqs_at_el2(void **state)
+{
+	struct vcpu *v = load_direct();
+
+	vgic_direct_enter(v);
+	vgic_direct_wait(v, true);
+	assert_false(imo_clear[0]);
+	vgic_inject_hw(v, PPI_VIRT_TIMER, PPI_VIRT_TIMER); /* what EL2's IRQ handler does */
+	vgic_direct_wait(v, false);
+	assert_true(imo_clear[0]);
+	vm.vcpus[0].vgic.private_irqs[PPI_VIRT_TIMER].enabled = true;
+	vgic_sync(v);
+	vgic_flush(v);
+	vgic_direct_exit(v);
+	assert_false(v->vgic.direct_on); /* delivered in an excursion */
+	assert_false(imo_clear[0]);
+	assert_true(fake_gic_find_lr(PPI_VIRT_TIMER) >= 0);
+
+	/* A wait during an excursion leaves IMO as it is (set). */
+	vgic_direct_wait(v, true);
+	vgic_direct_wait(v, false);
+	assert_false(imo_clear[0]);
+}
+
 static void test_put_hands_everything_back(void **state)
 {
 	struct vcpu *v = load_direct();
@@ -298,6 +327,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_excursion_for_an_emulated_interrupt, setup),
 	    cmocka_unit_test_setup(test_excursion_lr_of_a_linked_interrupt_is_not_hw, setup),
 	    cmocka_unit_test_setup(test_excursion_waits_for_the_guests_eoi, setup),
+	    cmocka_unit_test_setup(test_wait_in_place_takes_irqs_at_el2, setup),
 	    cmocka_unit_test_setup(test_put_hands_everything_back, setup),
 	    cmocka_unit_test(test_sgi_targets_are_own_vcpus_only),
 	};

@@ -181,12 +181,14 @@ void vgic_vcpu_restore(struct vcpu *vcpu);
  * Direct delivery (pool irq = "direct", vgic-direct.c), on the vCPU's own pCPU: init (once, at
  * VM creation); enter (entry edge, if direct_on: EL2 takes the CPU interface back); exit (exit
  * edge and vCPU load, after vgic_flush, if direct_capable: direct when no list register is
- * needed, else an excursion through them); put (before the vCPU's state is saved: hands
- * everything back to trapped delivery).
+ * needed, else an excursion through them); wait (true before EL2 waits in place for the loaded
+ * vCPU's interrupts, false after: its physical IRQs come to EL2 meanwhile); put (before the
+ * vCPU's state is saved: hands everything back to trapped delivery).
  */
 void vgic_direct_init(struct vcpu *vcpu);
 void vgic_direct_enter(struct vcpu *vcpu);
 void vgic_direct_exit(struct vcpu *vcpu);
+void vgic_direct_wait(struct vcpu *vcpu, bool waiting);
 void vgic_direct_put(struct vcpu *vcpu);
 
 /* What vgic_direct_exit() does (pure, host-tested): on = IMO clear now, lrs_live = the flush

@@ -55,6 +55,19 @@ void vgic_direct_enter(struct vcpu *vcpu)
 	irqchip_direct_off();
 }
 
+/*
+ * EL2 waits in place for the loaded vCPU (a PSCI CPU_SUSPEND in a bind pool: vcpu_wfi). With
+ * IMO clear a physical IRQ is routed to EL1, and an interrupt routed to a lower EL is never
+ * taken at EL2 (Arm ARM D1.3.6): the vCPU's own timer would wake the WFI and not be taken,
+ * round and round, and the wait would never end. IRQs go to EL2 for the wait (its handler then
+ * makes the interrupt pending in the vGIC, which ends it); the exit edge decides afresh after.
+ */
+void vgic_direct_wait(struct vcpu *vcpu, bool waiting)
+{
+	if (vcpu->vgic.direct_on)
+		arch_vcpu_set_irq_direct(vcpu, !waiting);
+}
+
 static void retry_fired(struct timer *timer)
 {
 	/* Its interrupt was the point: the exit edge after it looks again. */

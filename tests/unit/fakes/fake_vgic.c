@@ -39,6 +39,11 @@ void vgic_direct_exit(struct vcpu *vcpu)
 	fake_record("vgic_direct_exit", vcpu, 0, 0, 0);
 }
 
+void vgic_direct_wait(struct vcpu *vcpu, bool waiting)
+{
+	fake_record("vgic_direct_wait", vcpu, waiting, 0, 0);
+}
+
 void vgic_direct_put(struct vcpu *vcpu)
 {
 	fake_record("vgic_direct_put", vcpu, 0, 0, 0);
