@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Issue 16 item 3: direct interrupt delivery on bind pCPUs (pool irq = "direct").
 
-One boot of configs/tests/rtos-direct.dts on -smp 4: the privileged RTOS (2 vCPUs, lat_el2=on)
-in the direct bind pool rt (pCPUs 1-2), a second RTOS "other" in a trapped bind pool (pCPU 3),
-pool0 (pCPU 0) empty. Functional checks only (no timing):
+One boot of configs/tests/rtos-direct.dts on -smp 6: the privileged RTOS (2 vCPUs, lat_el2=on)
+in the direct bind pool rt (pCPUs 1-2), a second RTOS "other" (not privileged, 3 vCPUs of which
+it uses 2) in the direct bind pool rt2 (pCPUs 3-5), pool0 (pCPU 0) empty. Functional checks only
+(no timing):
   - the RTOS boots on 2 CPUs, its SGI between them works (guest SGIs go through the vGIC, which
     delivers them in an excursion through the list registers);
   - LAT lines parse and their windows had no EL2 entry at all (el2_entries=0: the timer
@@ -15,19 +16,28 @@ pool0 (pCPU 0) empty. Functional checks only (no timing):
   - it moves itself into pool0 (trapped delivery: its LAT windows now have EL2 entries) and
     back (none again): the hand-over is clean both ways;
   - SYSTEM_RESET restarts it with direct delivery again (zero-entry windows);
-(The trap fuzzer in direct mode is not here yet: it stalls the RTOS, see docs/design.md.)
-  - nothing panicked; the other VM printed LAT lines throughout.
+  - the other VM printed LAT lines throughout;
+  - the fuzz scenario of test_fuzz.py (rtos_fuzz.py) against "other", a hostile guest with
+    direct delivery: every round ends, Tandem's dumps answer, the fuzzed RTOS runs on, a
+    SYSTEM_RESET halfway through a round restarts it cleanly, and the privileged RTOS next to
+    it is untouched (no Tandem message names it, its LAT windows still have no EL2 entry);
+  - nothing panicked.
 """
 import re
 
 import harness
+import rtos_fuzz
 from rtos_lat import parse_lat
 
 CONFIG = "configs/tests/rtos-direct.dts"
-LAT_RE = r"^\[rtos\] (LAT [^\n]*)\n"
+# Whole lines only: with both RTOSes printing, the console breaks the focused VM's line off for
+# another's and redraws it in full after; the piece broken off must not count. A LAT line of
+# lat_el2=on always ends with el2_entries (a piece broken inside that number still reads 0 as 0
+# and a positive count as positive).
+LAT_RE = r"^\[rtos\] (LAT [^\n]* el2_entries=-?\d+)\n"
 PCPU_RE = (r"^tandem: pcpu %d: [^\n]*; el2 (\d+) = [^\n]*irqs vtimer (\d+) maint (\d+) kick (\d+) "
            r"uart (\d+) \S+ (\d+) \S+ (\d+)\n")
-BAD_RE = r"PANIC|[Pp]anic|unexpected interrupt|RTOS: task \S+ stopped|FAULT:"
+BAD_RE = r"PANIC|[Pp]anic|BUG|FATAL|Oops|unexpected interrupt|RTOS: task \S+ stopped|FAULT:"
 
 t = harness.Test(__file__)
 
@@ -70,7 +80,7 @@ def hc(vm, cmd, what):
     return m.group(1) if m else ""
 
 
-with t.boot("direct", config=CONFIG, smp=4, mem="512M") as vm:
+with t.boot("direct", config=CONFIG, smp=6, mem="512M") as vm:
     m = t.expect_check(vm, r"^\[rtos\] RTOS: booted on (\d+) CPU\(s\), GICv3, timer=virt, EL1\n",
                        60, "the RTOS boots in the direct pool")
     t.check("it runs on its 2 CPUs", m and m.group(1) == "2", m.group(0) if m else "")
@@ -142,7 +152,24 @@ with t.boot("direct", config=CONFIG, smp=4, mem="512M") as vm:
 
     t.expect_check(vm, r"^\[other\] LAT irq ", 60, "the other VM prints LAT lines throughout",
                    since=start)
+
+    # The hostile guest with direct delivery: the fuzz scenario of test_fuzz.py against "other".
+    what = "fuzzing the direct VM"
+    start = rtos_fuzz.rounds(t, vm, "other", "rtos", what)
+    rtos_fuzz.others_untouched(t, vm, start, ("rtos",), what)
+    els = [int(x) for x in re.findall(r"^\[rtos\] LAT [^\n]* el2_entries=(\d+)\n",
+                                       vm.text[start:], re.M)]
+    t.check("%s: the privileged RTOS printed LAT lines meanwhile, and none after its first had "
+            "an EL2 entry (its pCPUs untouched)" % what, len(els) >= 2 and not any(els[1:]),
+            "el2_entries %s" % els)
+    rtos_fuzz.dumps_answer(t, vm, "other", what)
+    rtos_fuzz.runs_on(t, vm, "other", what)
+    rtos_fuzz.reset_midround(t, vm, "other", 1, what)
+    vm.focus("rtos")
+    zero_window(vm, "%s: afterwards, the privileged RTOS" % what)
+
     bad = re.search(BAD_RE, vm.text)
     t.check("nothing panicked, no unexpected interrupt, no task stopped", not bad,
             bad.group(0) if bad else "")
+    t.check("the hypervisor is still running", vm.alive())
 t.done()
