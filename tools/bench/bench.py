@@ -36,6 +36,7 @@ ICOUNT = "icount"
 XEN = "Xen credit2"  # Debian's xen-hypervisor-4.17-arm64
 XEN_NULL = "Xen null"  # Debian's source, null scheduler, boot-time cpupool (tools/peers/xen-null.sh)
 BAO = "Bao"
+DIRECT = "Tandem direct"  # configs/bench/rtos.dts with irq = "direct"
 XEN_SMP_NA = "n/a (Debian's Xen hangs under icount with >1 pCPU)"
 RESERVATION = (200, 1000)  # the RTOS's budget-us / period-us in the "dynamic resv" rows
 LAT_METRICS = ("irq_min", "irq_avg", "irq_max", "task_min", "task_avg", "task_max")
@@ -152,6 +153,9 @@ class Bench:
                 # the LAT line has the task average in ns only: back to ticks (16 ns at 62.5 MHz)
                 "task_avg": round(sum(v["task_avg_ns"] * v["n"] for v in lines) / n / 16),
                 "task_max": max(v["task_max"] for v in lines), "n": n,
+                # lat_el2=on: the EL2 entries over all the lines' windows
+                "el2_entries": (sum(v["el2_entries"] for v in lines)
+                                if all("el2_entries" in v for v in lines) else None),
                 "hist": Bench.merge_hist(v.get("hist") for v in lines)}
 
     @staticmethod
@@ -231,7 +235,8 @@ class Bench:
 
     # ---- scenarios ----
     def scenario_lat_solo(self):
-        """LAT, the RTOS alone on one pCPU, under icount: bare, Tandem, Xen."""
+        """LAT, the RTOS alone on one pCPU, under icount: bare, Tandem (trapped and, but in
+        --quick, direct delivery), the peers."""
         sc = "lat-solo"
         lat_n, skip, count = (200, 1, 1) if self.quick else (1000, 1, 3)
         args = "lat_hz=1000 lat_n=%d maxcpus=1 lat_hist=on" % lat_n
@@ -241,6 +246,14 @@ class Bench:
             ("bare", self.plat.bare_rtos(args, 1), False),
             ("Tandem", self.plat.tandem("rtos.dts", {"RTOS_CPUS": "1", "RTOS_ARGS": args}, 1,
                                         "1G"), False),
+        ]
+        if not self.quick:
+            # lat_el2=on: each LAT line also counts the EL2 entries of its window (an HVC at
+            # each end of the window, outside the measured path; every second line printed).
+            runs.append((DIRECT, self.plat.tandem("rtos.dts", {
+                "RTOS_CPUS": "1", "RTOS_ARGS": args + " lat_el2=on", "RT_IRQ": "direct"}, 1,
+                "1G"), False))
+        runs += [
             (XEN, self.plat.xen("lat-solo", 1, "1G", [self.rtos_xen_domain(args)]), True),
         ] + self.peer_runs(sc, args, 1, 1)
         for name, argv, xen in runs:
@@ -250,8 +263,14 @@ class Bench:
             v = self.merge_lat(self.lat_lines("%s-%s" % (sc, slug(name)), argv, skip, count,
                                               timeout, xen))
             self.add_hist(sc, name, ICOUNT, v)
+            note = ""
+            if name == DIRECT:
+                note = ("pool irq = \"direct\": the timer PPI reaches the RTOS's EL1 on the "
+                        "physical GIC; EL2 entries over its %d LAT windows: %s (lat_el2=on)"
+                        % (count, v["el2_entries"] if v else "?"))
             for m in LAT_METRICS:
-                self.add(sc, m, name, ICOUNT, v[m] if v else "failed")
+                self.add(sc, m, name, ICOUNT, v[m] if v else "failed",
+                         note=note if m == "irq_min" else "")
         if not self.quick:
             self.dynamic_rows(sc, ICOUNT, args, 0)
 

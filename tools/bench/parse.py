@@ -7,7 +7,8 @@ LAT_RE = re.compile(
     r"p99=(?P<irq_p99_ns>\d+) task min=(?P<task_min_ns>\d+) avg=(?P<task_avg_ns>\d+) "
     r"max=(?P<task_max_ns>\d+) p99=(?P<task_p99_ns>\d+) n=(?P<n>\d+) unit=ns ticks "
     r"irq_min=(?P<irq_min>\d+) irq_avg=(?P<irq_avg>\d+) irq_max=(?P<irq_max>\d+) "
-    r"task_min=(?P<task_min>\d+) task_max=(?P<task_max>\d+)\b")
+    r"task_min=(?P<task_min>\d+) task_max=(?P<task_max>\d+)\b"
+    r"(?:.* el2_entries=(?P<el2_entries>-?\d+))?")
 LATHIST_RE = re.compile(r"LATHIST (?P<kind>irq|task) unit=ticks n=(?P<n>\d+)(?P<buckets>(?: \d+\+\d+:\d+)*)"
                         r"(?: dropped=\d+)? end\b")
 BENCH_STATS_RE = re.compile(
@@ -26,7 +27,7 @@ XEN_STAMP_RE = re.compile(r"^\(XEN\) \[ *(?P<secs>\d+\.\d+)\] (?P<text>.*)$")
 
 def lat(line):
     m = LAT_RE.search(line)
-    return {k: int(v) for k, v in m.groupdict().items()} if m else None
+    return {k: int(v) for k, v in m.groupdict().items() if v is not None} if m else None
 
 
 def lathist(line):

@@ -47,6 +47,7 @@ class Platform:
         subst.setdefault("IMAGES", self.images)
         if "RTOS_CPUS" in subst:  # rtos.dts: bind pool "rt" on pCPUs 0..RTOS_CPUS-1
             subst.setdefault("RT_CPUS", " ".join(str(i) for i in range(int(subst["RTOS_CPUS"]))))
+            subst.setdefault("RT_IRQ", "trapped")
         for k, v in subst.items():
             text = text.replace("@%s@" % k, v)
         name = os.path.splitext(config)[0]
