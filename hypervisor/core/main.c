@@ -108,7 +108,9 @@ static void cpu_common_init(unsigned index)
 	p->index = index;
 	p->mpidr = platform.cpu_mpidr[index];
 	arch_cpu_init_virt();
-	irqchip_cpu_init();
+	if (irqchip_cpu_init(index, p->mpidr))
+		panic("%s: no CPU interface for pCPU %u (MPIDR 0x%llx)", irqchip.name, index,
+		      (unsigned long long)p->mpidr);
 	irq_cpu_init(); /* the SGIs/PPIs claimed at boot (claim_interrupts) */
 	pcpu_init_sched(p);
 	p->online = true;

@@ -8,6 +8,7 @@
  */
 #include <tandem/arch.h>
 #include <tandem/arch_vcpu.h>
+#include <tandem/errno.h>
 #include <tandem/irq.h>
 #include <tandem/irqchip.h>
 #include <tandem/pcpu.h>
@@ -306,4 +307,14 @@ void vcpu_trap_irq_slow(struct vcpu *vcpu, unsigned long code)
 		irq_handle_acked((irq_t)(code - VCPU_FAST_IRQ));
 	}
 	trap_edge_exit(pcpu_this(), vcpu);
+}
+
+vcpu_sgi_handler vcpu_sgi_write;
+
+int vcpu_sgi_claim(vcpu_sgi_handler handler)
+{
+	if (vcpu_sgi_write)
+		return -ERR_BUSY;
+	vcpu_sgi_write = handler;
+	return 0;
 }

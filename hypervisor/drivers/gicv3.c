@@ -9,7 +9,6 @@
 #include <tandem/fdt.h>
 #include <tandem/irqchip.h>
 #include <tandem/log.h>
-#include <tandem/pcpu.h>
 
 #include "gicv3.h"
 
@@ -42,7 +41,10 @@ static paddr_t gicd_base, gicr_base;
 static volatile uint8_t *gicd;
 static uint64_t gicr_region_size;
 static uint32_t nr_lines;
-static volatile uint8_t *this_gicr[MAX_PCPUS];
+/* Per CPU, by the index cpu_init was given: its redistributor, and its affinity as the
+ * ICC_SGI0R_EL1 target fields (Aff3/2/1, the target list bit of Aff0) for send_sgi. */
+static volatile uint8_t *this_gicr[IRQCHIP_MAX_CPUS];
+static uint64_t sgi_target[IRQCHIP_MAX_CPUS];
 
 static inline uint32_t rd32(volatile uint8_t *b, unsigned off)
 {
@@ -96,14 +98,15 @@ static volatile uint8_t *find_redist(uint64_t mpidr)
 	return NULL;
 }
 
-static void gicv3_cpu_init(void)
+static int gicv3_cpu_init(unsigned cpu, uint64_t mpidr)
 {
-	struct pcpu *p = pcpu_this();
-	volatile uint8_t *rd = find_redist(p->mpidr);
+	volatile uint8_t *rd = find_redist(mpidr);
 
-	if (!rd)
-		panic("gicv3: no redistributor for MPIDR 0x%llx", (unsigned long long)p->mpidr);
-	this_gicr[p->index] = rd;
+	if (!rd || cpu >= IRQCHIP_MAX_CPUS)
+		return -ERR_NOENT;
+	this_gicr[cpu] = rd;
+	sgi_target[cpu] = ((mpidr >> 32) & 0xff) << 48 | ((mpidr >> 16) & 0xff) << 32 |
+			  ((mpidr >> 8) & 0xff) << 16 | (1UL << (mpidr & 0xf));
 
 	wr32(rd, GICR_WAKER, rd32(rd, GICR_WAKER) & ~WAKER_PS);
 	while (rd32(rd, GICR_WAKER) & WAKER_CA)
@@ -127,25 +130,26 @@ static void gicv3_cpu_init(void)
 	write_sysreg(ICC_IGRPEN0_EL1, 1);
 	write_sysreg(ICC_IGRPEN1_EL1, 1);
 	isb();
+	return 0;
 }
 
 static void gicv3_enable_private(irq_t intid)
 {
-	volatile uint8_t *rd = this_gicr[pcpu_this()->index];
+	volatile uint8_t *rd = this_gicr[arch_cpu_index()];
 
 	wr32(rd + GICR_SGI, GICD_ISENABLER, 1U << intid);
 }
 
 static bool gicv3_private_active(irq_t intid)
 {
-	volatile uint8_t *rd = this_gicr[pcpu_this()->index];
+	volatile uint8_t *rd = this_gicr[arch_cpu_index()];
 
 	return rd32(rd + GICR_SGI, GICD_ISACTIVER) & (1U << intid);
 }
 
 static void gicv3_set_private_active(irq_t intid, bool active)
 {
-	volatile uint8_t *rd = this_gicr[pcpu_this()->index];
+	volatile uint8_t *rd = this_gicr[arch_cpu_index()];
 
 	wr32(rd + GICR_SGI, active ? GICD_ISACTIVER : GICD_ICACTIVER, 1U << intid);
 }
@@ -203,7 +207,7 @@ static irq_t gicv3_ack_group0(void)
 /* The frame holding intid's per-interrupt registers: this CPU's SGI_base, or the GICD. */
 static volatile uint8_t *frame_of(irq_t intid)
 {
-	return intid < 32 ? this_gicr[pcpu_this()->index] + GICR_SGI : gicd;
+	return intid < 32 ? this_gicr[arch_cpu_index()] + GICR_SGI : gicd;
 }
 
 static void gicv3_set_group(irq_t intid, bool group1, uint8_t priority)
@@ -307,9 +311,7 @@ static void gicv3_deactivate(irq_t intid)
 
 static void gicv3_send_sgi(unsigned pcpu_index, irq_t sgi)
 {
-	uint64_t mpidr = pcpus[pcpu_index].mpidr;
-	uint64_t v = ((mpidr >> 32) & 0xff) << 48 | ((mpidr >> 16) & 0xff) << 32 |
-		     (uint64_t)sgi << 24 | ((mpidr >> 8) & 0xff) << 16 | (1UL << (mpidr & 0xf));
+	uint64_t v = sgi_target[pcpu_index] | (uint64_t)sgi << 24;
 
 	dsb(ishst);
 	/* The hypervisor's SGIs are Group 0 on every pCPU: ICC_SGI1R_EL1 would not forward them

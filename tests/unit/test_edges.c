@@ -18,6 +18,7 @@
 #include <arch/fake.h>
 #include <arch/fake_gic.h>
 #include <tandem/arch_vcpu.h>
+#include <tandem/errno.h>
 #include <tandem/pcpu.h>
 #include <tandem/pool.h>
 #include <tandem/vcpu.h>
@@ -431,6 +432,26 @@ static void test_wfi_due_timer_is_delivered_not_spun(void **state)
 	assert_int_equal(fake_count("vgic_timer_due"), 2);
 }
 
+/* The SGI registers' handler is claimed once, at boot; a second claim is refused. */
+static void sgi_a(struct vcpu *vcpu, uint64_t val, bool group0_only)
+{
+}
+
+static void sgi_b(struct vcpu *vcpu, uint64_t val, bool group0_only)
+{
+}
+
+static void test_sgi_claim(void **state)
+{
+	(void)state;
+	vcpu_sgi_write = NULL;
+	assert_int_equal(vcpu_sgi_claim(sgi_a), 0);
+	assert_ptr_equal(vcpu_sgi_write, sgi_a);
+	assert_int_equal(vcpu_sgi_claim(sgi_b), -ERR_BUSY);
+	assert_ptr_equal(vcpu_sgi_write, sgi_a);
+	vcpu_sgi_write = NULL;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -442,6 +463,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_hvc_fast_answer, setup),
 	    cmocka_unit_test_setup(test_sync_trap_one_call, setup),
 	    cmocka_unit_test_setup(test_direct_edges, setup),
+	    cmocka_unit_test_setup(test_sgi_claim, setup),
 	    cmocka_unit_test_setup(test_wfi_due_timer_is_delivered_not_spun, setup),
 	};
 

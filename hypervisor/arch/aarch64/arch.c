@@ -127,11 +127,6 @@ void arch_halt(void)
 		__asm__ volatile("wfi");
 }
 
-unsigned arch_cpu_index(void)
-{
-	return pcpu_this()->index;
-}
-
 void spin_lock(spinlock_t *lock)
 {
 	uint32_t ticket = __atomic_fetch_add(&lock->next, 1, __ATOMIC_ACQUIRE);

@@ -125,16 +125,23 @@ static void trap_sysreg(struct vcpu *vcpu, struct guest_regs *r, uint64_t esr)
 		return;
 	}
 	skip_insn(r, esr);
-	/* The guest's SGIs first: the hot case (none of these is an ID register). */
+	/*
+	 * The guest's SGIs first: the hot case (none of these is an ID register), handed to the
+	 * interrupt controller that claimed them (vcpu_sgi_claim); none did: UNDEF, below.
+	 */
 	switch (s.enc) {
 	case SYSREG(3, 0, 12, 11, 5): /* ICC_SGI1R_EL1: either group (the guest sees DS = 1) */
+		if (__builtin_expect(!vcpu_sgi_write, 0))
+			break;
 		if (!read)
-			vgic_sgi_write(vcpu, reg_read(r, rt), false);
+			vcpu_sgi_write(vcpu, reg_read(r, rt), false);
 		return;
 	case SYSREG(3, 0, 12, 11, 6): /* ICC_ASGI1R_EL1: with DS = 1 it signals Group 0 */
 	case SYSREG(3, 0, 12, 11, 7): /* ICC_SGI0R_EL1 */
+		if (__builtin_expect(!vcpu_sgi_write, 0))
+			break;
 		if (!read)
-			vgic_sgi_write(vcpu, reg_read(r, rt), true);
+			vcpu_sgi_write(vcpu, reg_read(r, rt), true);
 		return;
 	case SYSREG(3, 3, 14, 2, 0): /* CNTP_TVAL_EL0: the emulated EL1 physical timer */
 	case SYSREG(3, 3, 14, 2, 1): /* CNTP_CTL_EL0 */

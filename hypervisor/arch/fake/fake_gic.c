@@ -12,8 +12,9 @@ static void fake_init(void)
 {
 }
 
-static void fake_cpu_init(void)
+static int fake_cpu_init(unsigned cpu, uint64_t mpidr)
 {
+	return 0;
 }
 
 /* Acknowledge and priority drop (recorded in eois[]). */

@@ -8,7 +8,7 @@
 
 #include <tandem/types.h>
 
-#include <arch/inline.h> /* pcpu_this(), arch_counter_read(): inline where the arch allows */
+#include <arch/inline.h> /* pcpu_this(), arch_cpu_index(), arch_counter_read(): inline */
 
 struct vcpu;
 struct vm;
@@ -55,8 +55,7 @@ void __attribute__((noreturn)) arch_halt(void);
 /* Per-CPU virtualization set-up at boot: stage-2 control (VTCR_EL2), counter offset. */
 void arch_cpu_init_virt(void);
 
-/* Index of the calling physical CPU (0 .. nr_pcpus-1). */
-unsigned arch_cpu_index(void);
+/* Index of the calling physical CPU (0 .. nr_pcpus-1): arch_cpu_index(), arch/inline.h. */
 
 /* vCPU context: set up a vCPU's EL1 state for a cold boot at entry with x0 = arg. */
 void arch_vcpu_reset(struct vcpu *vcpu, ipa_t entry, uint64_t arg);

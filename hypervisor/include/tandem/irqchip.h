@@ -16,6 +16,7 @@ struct fdt;
 #define IRQCHIP_SPURIOUS   1020 /* this and above: no interrupt acknowledged */
 #define IRQCHIP_NR_INTIDS  1020
 #define IRQCHIP_NR_PRIVATE 32 /* SGIs 0-15 and PPIs 16-31, banked per CPU */
+#define IRQCHIP_MAX_CPUS   8  /* CPUs a backend keeps per-CPU state for (>= MAX_PCPUS) */
 #define PPI_MAINTENANCE	   25
 #define PPI_HYP_TIMER	   26 /* CNTHP: EL2 physical timer */
 #define PPI_VIRT_TIMER	   27 /* CNTV: the running guest's virtual timer */
@@ -136,8 +137,12 @@ struct irqchip_ops {
 	const char *name; /* "GICv3": the boot banner's */
 	/* Distributor (shared) set-up, on the boot CPU before any cpu_init. */
 	void (*init)(void);
-	/* The calling CPU's own interface (GICv3: its redistributor and ICC_* registers). */
-	void (*cpu_init)(void);
+	/*
+	 * The calling CPU's own interface (GICv3: its redistributor and ICC_* registers). cpu is
+	 * its index (arch_cpu_index(), < IRQCHIP_MAX_CPUS), mpidr its affinity: send_sgi names
+	 * a CPU by that index afterwards. -ERR_NOENT if the CPU has no interface.
+	 */
+	int (*cpu_init)(unsigned cpu, uint64_t mpidr);
 
 	/*
 	 * Taking interrupts, with priority drop and deactivation split (EOImode 1) so that a
@@ -170,7 +175,7 @@ struct irqchip_ops {
 	bool (*direct_in_service)(void);
 	void (*direct_end_service)(void);
 
-	/* SGI to a pCPU (by index in pcpus[]). */
+	/* SGI to a CPU, by the index it gave cpu_init. */
 	void (*send_sgi)(unsigned pcpu_index, irq_t sgi);
 	/* Enables a PPI/SGI on the calling CPU. */
 	void (*enable_private)(irq_t intid);
@@ -238,9 +243,9 @@ static inline void irqchip_init(void)
 	irqchip.init();
 }
 
-static inline void irqchip_cpu_init(void)
+static inline int irqchip_cpu_init(unsigned cpu, uint64_t mpidr)
 {
-	irqchip.cpu_init();
+	return irqchip.cpu_init(cpu, mpidr);
 }
 
 static inline irq_t irqchip_ack(void)

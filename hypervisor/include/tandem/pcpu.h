@@ -3,6 +3,7 @@
 #define TANDEM_PCPU_H
 
 #include <tandem/arch.h>
+#include <tandem/irqchip.h>
 #include <tandem/sched.h>
 #include <tandem/timer.h>
 #include <tandem/stats.h>
@@ -27,7 +28,7 @@ struct pcpu_time {
 };
 
 struct pcpu {
-	unsigned index;
+	unsigned index; /* first: arch_cpu_index() reads it at the per-CPU pointer */
 	uint64_t mpidr;
 	bool online;
 	struct vcpu *current;  /* the vCPU whose registers are on the stack frame, or NULL */
@@ -42,6 +43,9 @@ struct pcpu {
 	struct timer sched_timer;
 	struct timer_queue timers;
 };
+
+_Static_assert(offsetof(struct pcpu, index) == 0, "arch_cpu_index() reads the index first");
+_Static_assert(MAX_PCPUS <= IRQCHIP_MAX_CPUS, "the irqchip backend keeps state per pCPU");
 
 extern struct pcpu pcpus[MAX_PCPUS];
 extern unsigned nr_pcpus;

@@ -5,6 +5,7 @@
  */
 #include <tandem/irq.h>
 #include <tandem/irqchip.h>
+#include <tandem/vcpu.h>
 #include <tandem/vgic.h>
 
 static enum irq_result vtimer_irq(irq_t intid, void *ctx, struct vcpu *running)
@@ -34,5 +35,8 @@ int vgic_init(void)
 {
 	int err = irq_claim(PPI_VIRT_TIMER, &vtimer_owner, NULL);
 
-	return err ? err : irq_claim(PPI_MAINTENANCE, &maintenance_owner, NULL);
+	if (!err)
+		err = irq_claim(PPI_MAINTENANCE, &maintenance_owner, NULL);
+	/* The GICv3 CPU interface's SGI registers: a GICv2 guest writes GICD_SGIR instead. */
+	return err ? err : vcpu_sgi_claim(vgic_sgi_write);
 }

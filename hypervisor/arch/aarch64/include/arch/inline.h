@@ -15,6 +15,13 @@ static inline struct pcpu *pcpu_this(void)
 	return (struct pcpu *)read_sysreg(tpidr_el2);
 }
 
+/* Index of the calling CPU: the first field of its data (tandem/pcpu.h asserts the layout), so
+ * that drivers below the core can index their per-CPU state without knowing struct pcpu. */
+static inline unsigned arch_cpu_index(void)
+{
+	return *(const unsigned *)read_sysreg(tpidr_el2);
+}
+
 /* The generic counter (physical count), not read ahead of earlier instructions. */
 static inline uint64_t arch_counter_read(void)
 {

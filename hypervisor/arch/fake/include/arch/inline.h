@@ -8,6 +8,8 @@ struct pcpu;
 
 /* The calling CPU's data (tandem/pcpu.h). */
 struct pcpu *pcpu_this(void);
+/* Index of the calling CPU: fake_arch.cpu_index. */
+unsigned arch_cpu_index(void);
 /* The generic counter: fake_arch.counter, advanced by counter_step per read. */
 uint64_t arch_counter_read(void);
 
