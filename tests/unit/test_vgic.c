@@ -1,4 +1,4 @@
-/* clang-format off */ /* unit-sources: hypervisor/virt/vgic/vgic.c hypervisor/virt/vgic/vgic-lr.c hypervisor/virt/vgic/vgic-mmio.c hypervisor/virt/vgic/vgic-dist.c hypervisor/virt/vgic/vgic-redist.c hypervisor/core/guest_log.c hypervisor/lib/ratelimit.c */
+/* clang-format off */ /* unit-sources: hypervisor/virt/vgic/vgic.c hypervisor/virt/vgic/vgic-lr.c hypervisor/virt/vgic/vgic-mmio.c hypervisor/virt/vgic/vgic-dist.c hypervisor/virt/vgic/vgic-redist.c hypervisor/core/guest_log.c hypervisor/core/mmio.c hypervisor/lib/ratelimit.c tests/unit/fakes/fake_calls.c tests/unit/fakes/fake_vcpu.c tests/unit/fakes/fake_vtimer.c */
 /* clang-format on */
 /*
  * The virtual GICv3: distributor and redistributor registers as a guest sees them,
@@ -16,10 +16,13 @@
 #include <arch/fake.h>
 #include <arch/fake_gic.h>
 #include <tandem/arch.h>
+#include <tandem/errno.h>
 #include <tandem/mmio.h>
 #include <tandem/vcpu.h>
 #include <tandem/vgic.h>
 #include <tandem/vm.h>
+
+#include "fakes/fake.h"
 
 /* GICD offsets */
 #define GICD_CTLR	0x0000
@@ -80,43 +83,22 @@
 #define SPI_B	   40
 #define PPI_VTIMER 27
 
-/* --- Test doubles for the vGIC's neighbours in the core --- */
+/* --- The vGIC's neighbours: the shared recording fakes (fakes/), the real core/mmio.c --- */
 
 static struct vm vm;
-static struct vcpu *current_vcpu;
-static unsigned kicks[CFG_MAX_VCPUS];
-static int mmio_register_ret;
 
-struct vcpu *vcpu_current(void)
+/* Kicks of vm's vCPU i so far; every kick so far made with no lock held (a kick is an SGI:
+ * never under a vGIC lock). */
+static unsigned kicks_of(unsigned i)
 {
-	return current_vcpu;
+	for (unsigned c = 0; c < fake_calls.n; c++)
+		if (strcmp(fake_calls.call[c].fn, "vcpu_kick") == 0)
+			assert_int_equal(fake_calls.call[c].arg[0], 0);
+	return fake_count_obj("vcpu_kick", &vm.vcpus[i]);
 }
 
-void vcpu_kick(struct vcpu *vcpu)
-{
-	assert_int_equal(fake_arch.locks_held, 0); /* never with a vGIC lock held */
-	kicks[vcpu->id]++;
-}
-
-/* The timers' lines as vtimer.c would sample them: -1 cannot be sampled, else the level. */
-static int timer_line[VGIC_NR_PRIVATE];
-
-bool vtimer_line(const struct vcpu *vcpu, irq_t intid, bool *level)
-{
-	if (intid >= VGIC_NR_PRIVATE || timer_line[intid] < 0)
-		return false;
-	*level = timer_line[intid] != 0;
-	return true;
-}
-
-int mmio_register(struct vm *v, ipa_t base, uint64_t size, mmio_handler_fn handler, void *opaque)
-{
-	if (mmio_register_ret)
-		return mmio_register_ret;
-	assert_true(v->nr_mmio < VM_MAX_MMIO_REGIONS);
-	v->mmio[v->nr_mmio++] = (struct mmio_region){base, size, handler, opaque};
-	return 0;
-}
+#define KICKS(i)     kicks_of(i)
+#define current_vcpu fake_knobs.current_vcpu
 
 /* --- Helpers --- */
 
@@ -207,10 +189,8 @@ static int setup_n(unsigned nr_vcpus, unsigned nr_lrs)
 	fake_reset();
 	fake_arch.printk_quiet = true;
 	fake_gic_reset(nr_lrs);
+	fake_calls_reset(); /* the timers' lines: not sampled unless a test says */
 	memset(&vm, 0, sizeof(vm));
-	memset(kicks, 0, sizeof(kicks));
-	memset(timer_line, 0xff, sizeof(timer_line)); /* -1: not sampled unless a test says */
-	mmio_register_ret = 0;
 	vm.name = "test";
 	vm.nr_vcpus = nr_vcpus;
 	for (unsigned i = 0; i < nr_vcpus; i++) {
@@ -223,7 +203,7 @@ static int setup_n(unsigned nr_vcpus, unsigned nr_lrs)
 		vgic_vcpu_init(&vm.vcpus[i]);
 	current_vcpu = &vm.vcpus[0];
 	gicd_wr(GICD_CTLR, 4, 0x13); /* Linux: ARE_NS | EnableGrp1A | EnableGrp1 */
-	memset(kicks, 0, sizeof(kicks));
+	fake_calls_clear();
 	return 0;
 }
 
@@ -375,9 +355,13 @@ static void test_mmio_register_failure(void **state)
 {
 	static struct vm other = {.name = "x", .nr_vcpus = 1};
 
-	mmio_register_ret = -17;
-	assert_int_equal(vgic_vm_init(&other), -17);
-	mmio_register_ret = 0;
+	/* Something already at the GICD's address: the registration's error comes back. */
+	assert_int_equal(mmio_register(&other, VGIC_GICD_BASE + 0x1000, 0x1000, NULL, NULL), 0);
+	assert_int_equal(vgic_vm_init(&other), -ERR_EXIST);
+	other.nr_mmio = 0;
+	assert_int_equal(vgic_vm_init(&other), 0);
+	assert_int_equal(other.nr_mmio, 2); /* GICD and GICR */
+	other.nr_mmio = 0;
 	other.nr_vcpus = 0;
 	assert_true(vgic_vm_init(&other) < 0);
 }
@@ -728,11 +712,11 @@ static void test_vtimer_line_dropped_while_disabled(void **state)
 {
 	struct vcpu *v0 = &vm.vcpus[0];
 
-	timer_line[PPI_VTIMER] = 1;
+	fake_knobs.vtimer_line[PPI_VTIMER] = FAKE_LINE_HIGH;
 	vgic_inject_hw(v0, PPI_VTIMER, PPI_VTIMER); /* fires while disabled at the GICR */
 	fake_gic.ppi_active |= 1u << PPI_VTIMER;
 	assert_true(gicr_rd(0, GICR_ISPENDR0, 4) & bit(PPI_VTIMER)); /* line high: pending */
-	timer_line[PPI_VTIMER] = 0; /* the guest writes CNTV_CTL_EL0 = 0 */
+	fake_knobs.vtimer_line[PPI_VTIMER] = FAKE_LINE_LOW; /* the guest writes CNTV_CTL_EL0 = 0 */
 	assert_false(gicr_rd(0, GICR_ISPENDR0, 4) & bit(PPI_VTIMER));
 	gicr_wr(0, GICR_ISENABLER0, 4, bit(PPI_VTIMER));
 	vgic_flush(v0);
@@ -746,7 +730,7 @@ static void test_vtimer_line_held_is_delivered_on_enable(void **state)
 {
 	struct vcpu *v0 = &vm.vcpus[0];
 
-	timer_line[PPI_VTIMER] = 1;
+	fake_knobs.vtimer_line[PPI_VTIMER] = FAKE_LINE_HIGH;
 	vgic_inject_hw(v0, PPI_VTIMER, PPI_VTIMER);
 	gicr_wr(0, GICR_ISENABLER0, 4, bit(PPI_VTIMER));
 	vgic_flush(v0);
@@ -759,13 +743,14 @@ static void test_vtimer_presented_then_dropped_leaves_lr(void **state)
 	struct vcpu *v0 = &vm.vcpus[0];
 
 	gicr_wr(0, GICR_ISENABLER0, 4, bit(PPI_VTIMER));
-	timer_line[PPI_VTIMER] = 1;
+	fake_knobs.vtimer_line[PPI_VTIMER] = FAKE_LINE_HIGH;
 	vgic_inject_hw(v0, PPI_VTIMER, PPI_VTIMER);
 	vgic_flush(v0);
 	assert_int_equal(LR_STATE(fake_gic.lr[0]), ST_PENDING);
 	guest_exit_entry(v0); /* still high: stays */
 	assert_int_equal(LR_STATE(fake_gic.lr[0]), ST_PENDING);
-	timer_line[PPI_VTIMER] = 0; /* masked, the guest stops its timer; then it traps */
+	fake_knobs.vtimer_line[PPI_VTIMER] =
+	    FAKE_LINE_LOW; /* masked, the guest stops its timer; then it traps */
 	guest_exit_entry(v0);
 	assert_int_equal(nr_valid_lrs(), 0);
 	assert_int_equal(fake_gic.nr_deactivated, 1);
@@ -819,12 +804,13 @@ static void test_hw_ppi_cleared_by_other_vcpu(void **state)
 	vgic_vcpu_restore(v1);
 	assert_true(fake_gic.ppi_active & (1u << PPI_VTIMER));
 
-	timer_line[PPI_VTIMER] = 0; /* back on its pCPU, the guest stops its timer, then clears */
+	fake_knobs.vtimer_line[PPI_VTIMER] =
+	    FAKE_LINE_LOW; /* back on its pCPU, the guest stops its timer, then clears */
 	current_vcpu = &vm.vcpus[0];
-	memset(kicks, 0, sizeof(kicks));
+	fake_calls_clear();
 	gicr_wr(1, GICR_ICPENDR0, 4, bit(PPI_VTIMER));
 	assert_int_equal(fake_gic.nr_deactivated, 1); /* not from vCPU 0's pCPU */
-	assert_int_equal(kicks[1], 1);
+	assert_int_equal(KICKS(1), 1);
 
 	current_vcpu = v1;
 	vgic_flush(v1);
@@ -839,7 +825,8 @@ static void test_hw_ppi_cleared_while_saved(void **state)
 {
 	struct vcpu *v1 = &vm.vcpus[1];
 
-	timer_line[PPI_VTIMER] = 0; /* the guest stopped its timer before clearing it */
+	fake_knobs.vtimer_line[PPI_VTIMER] =
+	    FAKE_LINE_LOW; /* the guest stopped its timer before clearing it */
 	vgic_inject_hw(v1, PPI_VTIMER, PPI_VTIMER);
 	fake_gic.ppi_active |= 1u << PPI_VTIMER;
 	current_vcpu = v1;
@@ -1058,11 +1045,11 @@ static void test_rerouted_spi_leaves_running_vcpu(void **state)
 	vgic_flush(v0);
 	current_vcpu = v1;
 	gicd_wr(GICD_IROUTER + 8 * SPI_A, 8, 1);
-	assert_int_equal(kicks[1], 0); /* vCPU 0 may still take it: it was signalled there */
+	assert_int_equal(KICKS(1), 0); /* vCPU 0 may still take it: it was signalled there */
 	/* vCPU 0 exits without having taken it: the SPI goes to its new target. */
 	current_vcpu = v0;
 	vgic_sync(v0);
-	assert_int_equal(kicks[1], 1);
+	assert_int_equal(KICKS(1), 1);
 	vgic_flush(v0);
 	assert_int_equal(fake_gic_find_lr(SPI_A), -1);
 	assert_false(vgic_vcpu_pending(v0));
@@ -1134,8 +1121,8 @@ static void test_spi_routing_and_kicks(void **state)
 	current_vcpu = v0;
 	setup_spi(SPI_A, 0xa0, true, 1);
 	vgic_inject(&vm, NULL, SPI_A);
-	assert_int_equal(kicks[1], 1);
-	assert_int_equal(kicks[0], 0);
+	assert_int_equal(KICKS(1), 1);
+	assert_int_equal(KICKS(0), 0);
 	assert_true(v1->vgic.kick_pending);
 	assert_int_equal(v1->stats.injected, 1);
 	vgic_flush(v0);
@@ -1146,16 +1133,16 @@ static void test_spi_routing_and_kicks(void **state)
 	/* Injection for the vCPU running here: no kick, its entry path flushes. */
 	setup_spi(SPI_B, 0xa0, true, 0);
 	vgic_inject(&vm, NULL, SPI_B);
-	assert_int_equal(kicks[0], 0);
+	assert_int_equal(KICKS(0), 0);
 	/* Disabled: no point kicking. Enabling it later does. */
 	gicd_wr(GICD_IROUTER + 8 * 50, 8, 1);
 	vgic_inject(&vm, NULL, 50);
-	assert_int_equal(kicks[1], 1);
+	assert_int_equal(KICKS(1), 1);
 	gicd_wr(reg_word(GICD_ISENABLER, 50), 4, bit(50));
-	assert_int_equal(kicks[1], 2);
+	assert_int_equal(KICKS(1), 2);
 	/* Re-routing a pending SPI to another vCPU kicks the new target. */
 	gicd_wr(GICD_IROUTER + 8 * SPI_B, 8, 1);
-	assert_int_equal(kicks[1], 3);
+	assert_int_equal(KICKS(1), 3);
 
 	/* vCPU 1 runs (it is current on its own pCPU): both land in its LRs. */
 	current_vcpu = v1;
@@ -1257,9 +1244,9 @@ static void test_sgi1r_targets(void **state)
 	assert_int_equal(gicr_rd(0, GICR_ISPENDR0, 4), 0);
 	assert_int_equal(gicr_rd(1, GICR_ISPENDR0, 4), bit(5));
 	assert_int_equal(gicr_rd(2, GICR_ISPENDR0, 4), bit(5));
-	assert_int_equal(kicks[0], 0);
-	assert_int_equal(kicks[1], 1);
-	assert_int_equal(kicks[2], 1);
+	assert_int_equal(KICKS(0), 0);
+	assert_int_equal(KICKS(1), 1);
+	assert_int_equal(KICKS(2), 1);
 
 	/* IRM: everyone but the sender. */
 	vgic_sgi_write(&vm.vcpus[2], 1ULL << 40 | 9ULL << 24, false);
@@ -1436,7 +1423,7 @@ static void test_quiet_trap_skips_the_flush(void **state)
 	current_vcpu = &vm.vcpus[1];
 	vgic_sgi_write(&vm.vcpus[1], (1ULL << 24) | 1, false); /* SGI 1 to vCPU 0 */
 	current_vcpu = v0;
-	assert_int_equal(kicks[0], 1);
+	assert_int_equal(KICKS(0), 1);
 	guest_exit_entry(v0);
 	assert_int_equal(LR_VINTID(fake_gic.lr[0]), 1);
 	assert_int_equal(LR_STATE(fake_gic.lr[0]), ST_PENDING);

@@ -1,4 +1,4 @@
-/* clang-format off */ /* unit-sources: hypervisor/virt/vgic/vgic-direct.c hypervisor/virt/vgic/vgic.c hypervisor/virt/vgic/vgic-lr.c hypervisor/virt/vgic/vgic-mmio.c hypervisor/virt/vgic/vgic-dist.c hypervisor/virt/vgic/vgic-redist.c hypervisor/core/guest_log.c hypervisor/lib/ratelimit.c */
+/* clang-format off */ /* unit-sources: hypervisor/virt/vgic/vgic-direct.c hypervisor/virt/vgic/vgic.c hypervisor/virt/vgic/vgic-lr.c hypervisor/virt/vgic/vgic-mmio.c hypervisor/virt/vgic/vgic-dist.c hypervisor/virt/vgic/vgic-redist.c hypervisor/core/guest_log.c hypervisor/core/mmio.c hypervisor/lib/ratelimit.c tests/unit/fakes/fake_calls.c tests/unit/fakes/fake_vcpu.c tests/unit/fakes/fake_vtimer.c tests/unit/fakes/fake_timer.c tests/unit/fakes/fake_arch_vcpu.c */
 /* clang-format on */
 /*
  * Direct delivery (virt/vgic/vgic-direct.c) over the real vGIC and the fake GIC: when a vCPU
@@ -26,56 +26,25 @@
 #include <tandem/vm.h>
 
 #include "../../hypervisor/virt/vgic/vgic-internal.h"
+#include "fakes/fake.h"
 
 #define GICR_ISENABLER0 0x10100
 #define GICR_ICENABLER0 0x10180
 #define GICR_IPRIORITYR 0x10400
 #define SPI_A		33
 
-/* --- Test doubles for the vGIC's neighbours --- */
+/* --- The vGIC's neighbours: the shared recording fakes (fakes/), the real core/mmio.c --- */
 
 static struct vm vm;
-static struct vcpu *current_vcpu;
-static bool imo_clear[CFG_MAX_VCPUS]; /* arch_vcpu_set_irq_direct() as last called */
-static unsigned timer_arms, timer_cancels;
 
-struct vcpu *vcpu_current(void)
-{
-	return current_vcpu;
-}
+#define current_vcpu fake_knobs.current_vcpu
 
-void vcpu_kick(struct vcpu *vcpu)
+/* Whether vCPU i runs with HCR_EL2.IMO clear: arch_vcpu_set_irq_direct() as last called. */
+static bool imo_clear(unsigned i)
 {
-}
+	const struct fake_call *c = fake_last_obj("arch_vcpu_set_irq_direct", &vm.vcpus[i]);
 
-bool vtimer_line(const struct vcpu *vcpu, irq_t intid, bool *level)
-{
-	return false;
-}
-
-int mmio_register(struct vm *v, ipa_t base, uint64_t size, mmio_handler_fn handler, void *opaque)
-{
-	v->mmio[v->nr_mmio++] = (struct mmio_region){base, size, handler, opaque};
-	return 0;
-}
-
-void arch_vcpu_set_irq_direct(struct vcpu *vcpu, bool direct)
-{
-	imo_clear[vcpu->id] = direct;
-}
-
-void timer_init(struct timer *timer, timer_fn fn)
-{
-}
-
-void timer_arm(struct timer *timer, uint64_t expires)
-{
-	timer_arms++;
-}
-
-void timer_cancel(struct timer *timer)
-{
-	timer_cancels++;
+	return c && c->arg[0];
 }
 
 /* --- Helpers --- */
@@ -106,8 +75,7 @@ static int setup(void **state)
 	fake_arch.printk_quiet = true;
 	fake_gic_reset(4);
 	memset(&vm, 0, sizeof(vm));
-	memset(imo_clear, 0, sizeof(imo_clear));
-	timer_arms = timer_cancels = 0;
+	fake_calls_reset();
 	vm.name = "rtos";
 	vm.nr_vcpus = 2;
 	for (unsigned i = 0; i < vm.nr_vcpus; i++) {
@@ -164,7 +132,7 @@ static void test_loaded_direct_with_nothing_to_deliver(void **state)
 	struct vcpu *v = load_direct();
 
 	assert_true(v->vgic.direct_on);
-	assert_true(imo_clear[0]);
+	assert_true(imo_clear(0));
 	assert_true(fake_gic.direct);
 	/* The physical PPI 27 as the guest has its virtual one: disabled after reset. */
 	assert_false(fake_gic.ppi_enabled & (1u << PPI_VIRT_TIMER));
@@ -197,7 +165,7 @@ static void test_excursion_for_an_emulated_interrupt(void **state)
 	round_trip(v);
 	/* Delivered through the LRs: IMO set again, the interface EL2's. */
 	assert_false(v->vgic.direct_on);
-	assert_false(imo_clear[0]);
+	assert_false(imo_clear(0));
 	assert_false(fake_gic.direct);
 	assert_int_equal(v->stats.excursions, 1);
 	lr = fake_gic_find_lr(SPI_A);
@@ -210,7 +178,7 @@ static void test_excursion_for_an_emulated_interrupt(void **state)
 	fake_gic_guest_eoi(SPI_A);
 	round_trip(v);
 	assert_true(v->vgic.direct_on);
-	assert_true(imo_clear[0]);
+	assert_true(imo_clear(0));
 	assert_true(fake_gic.direct);
 }
 
@@ -244,7 +212,7 @@ static void test_excursion_waits_for_the_guests_eoi(void **state)
 	vgic_inject(&vm, v, 5);	    /* an SGI from its other vCPU */
 	round_trip(v);
 	assert_true(v->vgic.direct_on); /* its EOI must still reach the physical GIC */
-	assert_int_equal(timer_arms, 1);
+	assert_int_equal(fake_count("timer_arm"), 1);
 	fake_gic.in_service = false;
 	round_trip(v); /* the retry */
 	assert_false(v->vgic.direct_on);
@@ -295,9 +263,10 @@ static void test_put_hands_everything_back(void **state)
 	assert_true(fake_gic.ppi_enabled & (1u << PPI_VIRT_TIMER)); /* trapped: always enabled */
 	assert_int_equal(fake_gic.priority[PPI_VIRT_TIMER], IRQCHIP_PRIO_GUEST);
 	assert_false(v->vgic.direct_on);
-	assert_false(imo_clear[0]);
+	assert_false(imo_clear(0));
 	assert_false(fake_gic.direct);
-	assert_true(timer_cancels >= 1);
+	assert_true(fake_count_obj("timer_cancel", &v->direct_retry) >= 1);
+	assert_false(fake_timer_armed(&v->direct_retry));
 }
 
 static void test_sgi_targets_are_own_vcpus_only(void **state)

@@ -23,6 +23,9 @@ struct vm;
 #define FAKE_MAX_CALLS	512
 #define FAKE_NR_INTIDS	1024
 #define FAKE_MAX_TIMERS 16
+#define FAKE_NR_PRIVATE 32 /* SGIs and PPIs */
+#define FAKE_LINE_LOW	1
+#define FAKE_LINE_HIGH	2
 
 struct fake_call {
 	const char *fn;	 /* the faked function's name */
@@ -58,8 +61,9 @@ struct fake_knobs {
 	int clock_err;	      /* platform_set_domain_rate(): returned */
 	bool vgic_pending;    /* vgic_vcpu_pending() */
 	bool vgic_timer_fast; /* vgic_timer_fast(): the fast path took the timer */
-	bool vgic_timer_due;  /* vgic_timer_due(): the guest can take the timer made pending */
-	bool vtimer_armed;    /* arch_vcpu_timer_armed(): returned, with vtimer_cval */
+	uint8_t vtimer_line[FAKE_NR_PRIVATE]; /* vtimer_line(): 0 not sampled, FAKE_LINE_LOW/HIGH */
+	bool vgic_timer_due; /* vgic_timer_due(): the guest can take the timer made pending */
+	bool vtimer_armed;   /* arch_vcpu_timer_armed(): returned, with vtimer_cval */
 	uint64_t vtimer_cval;
 	uint64_t mem_free;			     /* mem_free_bytes() */
 	struct timer *timers_armed[FAKE_MAX_TIMERS]; /* fake_timer.c's armed timers */
@@ -70,13 +74,16 @@ extern struct fake_knobs fake_knobs;
 
 /* Forgets every recorded call and restores every knob (call at each test's setup). */
 void fake_calls_reset(void);
+/* Forgets the recorded calls only (the knobs stay): after a test's set-up calls. */
+void fake_calls_clear(void);
 /* For the fakes: records one call. */
 void fake_record(const char *fn, const void *obj, uint64_t a0, uint64_t a1, uint64_t a2);
 /* Number of recorded calls of fn (with obj, for fake_count_obj). */
 unsigned fake_count(const char *fn);
 unsigned fake_count_obj(const char *fn, const void *obj);
-/* The last recorded call of fn, or NULL. */
+/* The last recorded call of fn (with obj, for fake_last_obj), or NULL. */
 const struct fake_call *fake_last(const char *fn);
+const struct fake_call *fake_last_obj(const char *fn, const void *obj);
 /* Position in the log of the first call of fn (with obj), or -1: compare to assert on order. */
 int fake_first(const char *fn);
 int fake_first_obj(const char *fn, const void *obj);

@@ -45,6 +45,12 @@ void arch_vcpu_timer_resample(const struct vcpu *vcpu)
 	fake_record("arch_vcpu_timer_resample", vcpu, 0, 0, 0);
 }
 
+/* arg 0: direct (HCR_EL2.IMO clear for the vCPU). */
+void arch_vcpu_set_irq_direct(struct vcpu *vcpu, bool direct)
+{
+	fake_record("arch_vcpu_set_irq_direct", vcpu, direct, 0, 0);
+}
+
 /* The guest's virtual timer as fake_knobs.vtimer_armed/vtimer_cval say; a query, not recorded. */
 bool arch_vcpu_timer_armed(const struct vcpu *vcpu, uint64_t *cval)
 {

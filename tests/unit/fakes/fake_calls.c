@@ -14,6 +14,12 @@ void fake_calls_reset(void)
 	fake_on_call = NULL;
 }
 
+void fake_calls_clear(void)
+{
+	fake_calls.n = 0;
+	fake_calls.lost = 0;
+}
+
 void fake_record(const char *fn, const void *obj, uint64_t a0, uint64_t a1, uint64_t a2)
 {
 	struct fake_call c = {fn, obj, {a0, a1, a2}};
@@ -53,6 +59,14 @@ const struct fake_call *fake_last(const char *fn)
 {
 	for (unsigned i = fake_calls.n; i-- > 0;)
 		if (match(&fake_calls.call[i], fn, NULL, true))
+			return &fake_calls.call[i];
+	return NULL;
+}
+
+const struct fake_call *fake_last_obj(const char *fn, const void *obj)
+{
+	for (unsigned i = fake_calls.n; i-- > 0;)
+		if (match(&fake_calls.call[i], fn, obj, false))
 			return &fake_calls.call[i];
 	return NULL;
 }

@@ -1,4 +1,5 @@
 /* Stands in for core/vcpu.c: records each call (obj: the vCPU). */
+#include <arch/fake.h>
 #include <tandem/vcpu.h>
 
 #include "fake.h"
@@ -15,9 +16,10 @@ void vcpu_init_sched(struct vcpu *vcpu)
 	fake_record("vcpu_init_sched", vcpu, 0, 0, 0);
 }
 
+/* arg 0: the spinlocks held at the call (a kick is an SGI: never under a vGIC lock). */
 void vcpu_kick(struct vcpu *vcpu)
 {
-	fake_record("vcpu_kick", vcpu, 0, 0, 0);
+	fake_record("vcpu_kick", vcpu, fake_arch.locks_held, 0, 0);
 }
 
 void vcpu_kick_if_pending(struct vcpu *vcpu)
