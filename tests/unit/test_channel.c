@@ -1,4 +1,4 @@
-/* clang-format off */ /* unit-sources: hypervisor/core/mem.c hypervisor/arch/aarch64/stage2.c hypervisor/lib/ratelimit.c tests/unit/fakes/fake_calls.c tests/unit/fakes/fake_vgic.c tests/unit/fakes/fake_timer.c */
+/* clang-format off */ /* unit-sources: hypervisor/core/mem.c hypervisor/arch/aarch64/stage2.c hypervisor/lib/ratelimit.c tests/unit/fakes/fake_calls.c tests/unit/fakes/fake_vgic.c tests/unit/fakes/fake_timer.c tests/unit/fakes/fake_vm.c */
 /* clang-format on */
 /*
  * Channels at run time (virt/channel.c) against the fake arch: one region for both ends,
@@ -26,8 +26,7 @@
 /* Included, not linked: each test starts from fresh channel state (its statics). */
 #include "../../hypervisor/virt/channel.c"
 
-struct vm vms[CFG_MAX_VMS];
-unsigned nr_vms;
+/* The VM array: the shared fake (fakes/fake_vm.c). */
 
 /* What channel.c asks of the vGIC and the timers: the shared recording fakes. */
 #include "fakes/fake.h"

@@ -1,4 +1,5 @@
-/* unit-sources: hypervisor/core/irq.c */
+/* clang-format off */ /* unit-sources: hypervisor/core/irq.c tests/unit/fakes/fake_calls.c tests/unit/fakes/fake_pcpu.c tests/unit/fakes/fake_this_pcpu.c */
+/* clang-format on */
 /*
  * Interrupt ownership and dispatch (core/irq.c) over the fake interrupt controller: claims,
  * a second claim refused, each interrupt handed to its owner with its context and the running
@@ -23,13 +24,7 @@
 #include <tandem/pool.h>
 #include <tandem/vcpu.h>
 
-struct pcpu pcpus[MAX_PCPUS];
-unsigned nr_pcpus;
-
-struct pcpu *pcpu_this(void)
-{
-	return &pcpus[0];
-}
+/* The pCPU array and pcpu_this() (pCPU 0): the shared fakes (fakes/fake_pcpu.c). */
 
 /* ---- owners that record what they were given ---- */
 

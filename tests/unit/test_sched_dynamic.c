@@ -1,4 +1,5 @@
-/* unit-sources: hypervisor/sched/dynamic.c */
+/* clang-format off */ /* unit-sources: hypervisor/sched/dynamic.c tests/unit/fakes/fake_calls.c tests/unit/fakes/fake_pcpu.c */
+/* clang-format on */
 /*
  * The dynamic scheduler over a simulated clock. A small simulator plays the core: N pCPUs,
  * vCPUs that are CPU-bound or run/block on a pattern, time advancing to the next event (a
@@ -22,9 +23,8 @@
 #include <tandem/sched.h>
 #include <tandem/vcpu.h>
 
-/* The fake arch links a few core symbols through; the scheduler needs none of them. */
-struct pcpu pcpus[MAX_PCPUS];
-unsigned nr_pcpus;
+/* The fake arch links a few core symbols through (fakes/fake_pcpu.c); the scheduler needs none
+ * of them. */
 
 #define NP    4
 #define NV    12
