@@ -230,22 +230,22 @@ static void test_wait_in_place_takes_irqs_at_el2(void **state)
 
 	vgic_direct_enter(v);
 	vgic_direct_wait(v, true);
-	assert_false(imo_clear[0]);
+	assert_false(imo_clear(0));
 	vgic_inject_hw(v, PPI_VIRT_TIMER, PPI_VIRT_TIMER); /* what EL2's IRQ handler does */
 	vgic_direct_wait(v, false);
-	assert_true(imo_clear[0]);
+	assert_true(imo_clear(0));
 	vm.vcpus[0].vgic.private_irqs[PPI_VIRT_TIMER].enabled = true;
 	vgic_sync(v);
 	vgic_flush(v);
 	vgic_direct_exit(v);
 	assert_false(v->vgic.direct_on); /* delivered in an excursion */
-	assert_false(imo_clear[0]);
+	assert_false(imo_clear(0));
 	assert_true(fake_gic_find_lr(PPI_VIRT_TIMER) >= 0);
 
 	/* A wait during an excursion leaves IMO as it is (set). */
 	vgic_direct_wait(v, true);
 	vgic_direct_wait(v, false);
-	assert_false(imo_clear[0]);
+	assert_false(imo_clear(0));
 }
 
 static void test_put_hands_everything_back(void **state)
