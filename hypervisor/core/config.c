@@ -201,6 +201,22 @@ static int parse_on_failure(struct parser *p, struct cfg_vm *vm, const char *pro
 	return 0;
 }
 
+static int parse_on_unmapped(struct parser *p, struct cfg_vm *vm, const char *prop, const void *v,
+			     int len)
+{
+	const char *s = get_string(p, prop, v, len);
+
+	if (!s)
+		return -ERR_INVAL;
+	if (strcmp(s, "abort") == 0)
+		vm->on_unmapped = CFG_ON_UNMAPPED_ABORT;
+	else if (strcmp(s, "fail") == 0)
+		vm->on_unmapped = CFG_ON_UNMAPPED_FAIL;
+	else
+		return fail(p, prop, "must be \"abort\" or \"fail\" (got \"%s\")", s);
+	return 0;
+}
+
 /* One 32-bit cell in [min, max]. */
 static int get_u32(struct parser *p, const char *prop, const void *v, int len, uint32_t min,
 		   uint32_t max, uint32_t *out)
@@ -417,6 +433,7 @@ static const struct {
     {"bootargs", parse_bootargs, false},
     {"on-reset", parse_on_reset, false},
     {"on-failure", parse_on_failure, false},
+    {"on-unmapped-access", parse_on_unmapped, false},
     {"watchdog", parse_watchdog, false},
     {"static-mem", parse_static_mem, false},
     {"direct-map", parse_direct_map, false},

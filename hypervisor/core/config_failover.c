@@ -22,6 +22,8 @@ struct group_parse {
 	bool has_standby_pool, has_standby_weight;
 };
 
+#define MAX_PROMOTION_CPUS 64 /* bits of cfg_failover_group.promotion_cpus */
+
 static int find_vm(const struct cfg_system *sys, const char *name)
 {
 	for (uint32_t i = 0; i < sys->nr_vms; i++) {
@@ -151,6 +153,26 @@ static int parse_on_failure(struct group_parse *gp, const char *prop, const char
 	return 0;
 }
 
+/* promotion-cpus = <3> or <2 3>: pCPU indices (checked against the pools later). */
+static int parse_promotion_cpus(struct group_parse *gp, const char *prop, const void *v, int len)
+{
+	if (len <= 0 || len % 4)
+		return cfg_fail_path(gp->sys, gp->path, prop,
+				     "must be one or more 32-bit cells like <3> (got %d bytes)",
+				     len);
+	for (int off = 0; off < len; off += 4) {
+		uint32_t cpu = (uint32_t)fdt_read_cells((const uint8_t *)v + off, 1);
+
+		if (cpu >= MAX_PROMOTION_CPUS)
+			return cfg_fail_path(gp->sys, gp->path, prop, "pCPU %u does not exist",
+					     cpu);
+		if (gp->g->promotion_cpus & (1ULL << cpu))
+			return cfg_fail_path(gp->sys, gp->path, prop, "pCPU %u listed twice", cpu);
+		gp->g->promotion_cpus |= 1ULL << cpu;
+	}
+	return 0;
+}
+
 static int parse_prop(struct group_parse *gp, const char *pname, const void *v, int len)
 {
 	if (strcmp(pname, "primary") == 0)
@@ -167,11 +189,14 @@ static int parse_prop(struct group_parse *gp, const char *pname, const void *v, 
 		return parse_channel_ref(gp, pname, v, len);
 	if (strcmp(pname, "on-failure") == 0)
 		return parse_on_failure(gp, pname, v, len);
+	if (strcmp(pname, "promotion-cpus") == 0)
+		return parse_promotion_cpus(gp, pname, v, len);
 	if (strcmp(pname, "phandle") == 0 || strcmp(pname, "linux,phandle") == 0)
 		return 0;
 	return cfg_fail_path(gp->sys, gp->path, pname,
 			     "unknown property (a failover group has primary, backup, "
-			     "standby-pool, standby-weight, devices, channel, on-failure)");
+			     "standby-pool, standby-weight, devices, channel, on-failure, "
+			     "promotion-cpus)");
 }
 
 /* Marks path as moving in vm's passthrough list; fails if vm does not list it. */
@@ -245,6 +270,20 @@ static int check_group(struct group_parse *gp, unsigned index)
 				     "standby pool \"%s\" uses the bind scheduler: there is no "
 				     "weight to give",
 				     sys->pools[g->standby_pool].name);
+	if (g->promotion_cpus) {
+		/* The share moves as pCPUs: each member keeps its own pool. */
+		if (gp->has_standby_pool)
+			return cfg_fail_path(sys, gp->path, "promotion-cpus",
+					     "with pCPUs moving the members keep their own pools "
+					     "(drop standby-pool)");
+		if (g->active_pool == g->standby_pool)
+			return cfg_fail_path(
+			    sys, gp->path, "promotion-cpus",
+			    "%s and %s are both in pool \"%s\": pCPUs move between "
+			    "the members' pools, so each needs its own",
+			    sys->vms[g->vm[0]].name, sys->vms[g->vm[1]].name,
+			    sys->pools[g->active_pool].name);
+	}
 	/* The backup starts as the standby: it runs with the standby share from boot. */
 	sys->vms[g->vm[1]].pool = g->standby_pool;
 	sys->vms[g->vm[1]].weight = g->standby_weight;
@@ -387,6 +426,42 @@ static int check_join(struct cfg_system *sys, const struct cfg_failover_group *g
 	return 0;
 }
 
+/*
+ * promotion-cpus: they start in the primary's pool and follow the active member. Each member's
+ * pool must hold its VMs without them (the member is the standby then): at least one pCPU, a
+ * pCPU per vCPU in a bind pool, the reservations in a dynamic one. Gaining them never fails.
+ */
+static int check_promotion_cpus(struct cfg_system *sys, const struct cfg_failover_group *g)
+{
+	char path[PATH_LEN];
+
+	snprintf_td(path, sizeof(path), "/failover-groups/%s", g->name);
+	for (unsigned s = 0; s < 2; s++) {
+		const struct cfg_vm *vm = &sys->vms[g->vm[s]];
+		const struct cfg_pool *p = &sys->pools[vm->pool];
+		uint64_t left = p->cpus & ~g->promotion_cpus, ppm;
+		uint32_t ncpu = (uint32_t)__builtin_popcountll(left), vcpus;
+
+		if (s == 0 && (p->cpus & g->promotion_cpus) != g->promotion_cpus)
+			return cfg_fail_path(
+			    sys, path, "promotion-cpus",
+			    "pCPU %u is not in pool \"%s\" (the primary's, where "
+			    "they start)",
+			    (unsigned)__builtin_ctzll(g->promotion_cpus & ~p->cpus), p->name);
+		pool_load(sys, vm->pool, &vcpus, &ppm);
+		if (ncpu == 0 || (p->scheduler == CFG_SCHED_BIND && vcpus > ncpu) ||
+		    (p->scheduler == CFG_SCHED_DYNAMIC && ppm > (uint64_t)ncpu * 1000000))
+			return cfg_fail_path(sys, path, "promotion-cpus",
+					     "as the standby, VM %s's pool \"%s\" keeps %u pCPU%s "
+					     "for %u vCPU%s, %llu%% reserved: the promoted share "
+					     "fails admission",
+					     vm->name, p->name, ncpu, ncpu == 1 ? "" : "s", vcpus,
+					     vcpus == 1 ? "" : "s",
+					     (unsigned long long)(ppm / 10000));
+	}
+	return 0;
+}
+
 int cfg_check_failover_resources(struct cfg_system *sys)
 {
 	int ret;
@@ -394,6 +469,12 @@ int cfg_check_failover_resources(struct cfg_system *sys)
 	for (uint32_t i = 0; i < sys->nr_groups; i++) {
 		const struct cfg_failover_group *g = &sys->groups[i];
 		const struct cfg_vm *primary = &sys->vms[g->vm[0]], *backup = &sys->vms[g->vm[1]];
+
+		if (g->promotion_cpus) {
+			if ((ret = check_promotion_cpus(sys, g)))
+				return ret;
+			continue; /* the members keep their pools: no VM joins another */
+		}
 
 		/* Promotion: the backup takes the primary's pool. */
 		if ((ret = check_join(sys, g, backup, g->active_pool, "backup", "on promotion,")))

@@ -14,8 +14,10 @@
 #include <tandem/failover.h>
 #include <tandem/log.h>
 #include <tandem/passthrough.h>
+#include <tandem/pcpu.h>
 #include <tandem/pool.h>
 #include <tandem/spinlock.h>
+#include <tandem/string.h>
 #include <tandem/vgic.h>
 #include <tandem/vm.h>
 
@@ -100,10 +102,36 @@ static void give_share(const struct failover_group *g, struct vm *vm, uint32_t p
 			break;
 		}
 	}
+	if (g->cfg->promotion_cpus)
+		return; /* the members keep their pools: the pCPUs move instead (move_cpus) */
 	if (pool_of_vm(vm, &moving_to) != to && moving_to != to &&
 	    pool_move_vm(vm, to, why, sizeof(why)))
 		log_warn("failover %s: vm %s: move to pool %s refused: %s", g->cfg->name, vm->name,
 			 to->name, why);
+}
+
+/*
+ * promotion-cpus: each listed pCPU leaves the failed VM's pool for the promoted VM's, admitted
+ * like TANDEM_HC_PCPU_SET_POOL's. A pCPU still leaving its pool from the previous promotion
+ * (it had not picked since) is refused, logged, and stays: the promotion goes on. Returns the
+ * pCPUs moved.
+ */
+static unsigned move_cpus(const struct failover_group *g, struct vm *to_vm)
+{
+	struct pool *moving_to, *to = pool_of_vm(to_vm, &moving_to);
+	unsigned moved = 0;
+	char why[128];
+
+	for (unsigned c = 0; c < nr_pcpus; c++) {
+		if (!(g->cfg->promotion_cpus & (1ULL << c)))
+			continue;
+		if (pool_move_pcpu(&pcpus[c], to, why, sizeof(why)))
+			log_warn("failover %s: pCPU %u not moved to pool %s: %s", g->cfg->name, c,
+				 to->name, why);
+		else
+			moved++;
+	}
+	return moved;
 }
 
 /* A failed standby: its own on-failure, nobody promoted. Group lock not held. */
@@ -140,6 +168,7 @@ bool failover_vm_failed(struct vm *vm, enum failover_cause cause, const char *wh
 	uint64_t detected = arch_counter_read(), promoted;
 	bool swap, is_standby, alone;
 	unsigned long flags;
+	char cpus_part[32] = "";
 	unsigned moved;
 	struct vm *backup;
 
@@ -181,6 +210,13 @@ bool failover_vm_failed(struct vm *vm, enum failover_cause cause, const char *wh
 	/* 4. The backup hears it: its promotion interrupt, after the devices are in. */
 	vgic_inject(backup, NULL, backup->cfg->failover.spi);
 	promoted = arch_counter_read();
+	/* 5. The pCPUs that follow the active member, once it has what it needs to serve. */
+	if (g->cfg->promotion_cpus) {
+		unsigned n = move_cpus(g, backup);
+
+		snprintf_td(cpus_part, sizeof(cpus_part), ", %u pCPU%s moved", n,
+			    n == 1 ? "" : "s");
+	}
 	g->last_detected = detected;
 	g->last_promotion = promoted - detected;
 	if (g->last_promotion > g->max_promotion)
@@ -188,12 +224,12 @@ bool failover_vm_failed(struct vm *vm, enum failover_cause cause, const char *wh
 	g->devices_moved += moved;
 	unlock(g, flags);
 	log_warn("failover %s: %s failed (%s) at %llu ticks (%llu us); %s promoted in %llu ticks "
-		 "(%llu us), generation %u, %u device%s moved; %s",
+		 "(%llu us), generation %u, %u device%s moved%s; %s",
 		 g->cfg->name, vm->name, why, (unsigned long long)detected,
 		 (unsigned long long)ticks_to_us(detected), backup->name,
 		 (unsigned long long)(promoted - detected),
 		 (unsigned long long)ticks_to_us(promoted - detected), g->generation, moved,
-		 moved == 1 ? "" : "s",
+		 moved == 1 ? "" : "s", cpus_part,
 		 swap ? "restarting it as the standby"
 		      : "it stays down (on-failure = \"stay-down\")");
 	/* The failed VM's restart: here if none of its vCPUs is on a pCPU, else where one leaves.

@@ -482,6 +482,14 @@ static void test_watchdog_and_on_failure(void **state)
 	expect(parse_vm(GOOD " on-failure = \"failover\";"),
 	       "config: /vms/linux: on-failure: must be \"restart\" or \"stop\" (got "
 	       "\"failover\")");
+	assert_int_equal(sys.vms[0].on_unmapped, CFG_ON_UNMAPPED_ABORT);
+	assert_int_equal(parse_vm(GOOD " on-unmapped-access = \"fail\";"), 0);
+	assert_int_equal(sys.vms[0].on_unmapped, CFG_ON_UNMAPPED_FAIL);
+	assert_int_equal(parse_vm(GOOD " on-unmapped-access = \"abort\";"), 0);
+	assert_int_equal(sys.vms[0].on_unmapped, CFG_ON_UNMAPPED_ABORT);
+	expect(parse_vm(GOOD " on-unmapped-access = \"stop\";"),
+	       "config: /vms/linux: on-unmapped-access: must be \"abort\" or \"fail\" (got "
+	       "\"stop\")");
 	expect(parse_vm(GOOD " watchdog = <10>;"),
 	       "config: /vms/linux: watchdog: takes no value (write `watchdog;`; what a failure "
 	       "does is `on-failure`)");

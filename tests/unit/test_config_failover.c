@@ -285,11 +285,55 @@ static void test_promoted_share_admission(void **state)
 	assert_int_equal(sys.groups[0].active_pool, 0);
 }
 
+/* promotion-cpus: pCPUs that follow the active member between the members' own pools. */
+static void test_promotion_cpus(void **state)
+{
+#define P1 "p { cpus = <1>; kernel = \"k\"; memory = <0x0 0x4000000>; };"
+#define S1 "s { cpus = <1>; kernel = \"k\"; memory = <0x0 0x4000000>; pool = \"spare\"; };"
+	assert_int_equal(check(P1 S1, GROUP("primary = \"p\"; backup = \"s\"; "
+					    "promotion-cpus = <1>;")),
+			 0);
+	assert_int_equal(sys.groups[0].promotion_cpus, 1ULL << 1);
+	assert_int_equal(sys.vms[1].pool, 2); /* each keeps its own pool */
+	assert_int_equal(sys.vms[0].pool, 0);
+	/* All of the primary's pCPUs: nothing left for it as the standby. */
+	expect(check(P1 S1, GROUP("primary = \"p\"; backup = \"s\"; promotion-cpus = <0 1>;")),
+	       "config: /failover-groups/bs: promotion-cpus: as the standby, VM p's pool "
+	       "\"pool0\" keeps 0 pCPUs for 1 vCPU, 0% reserved: the promoted share fails "
+	       "admission");
+	/* Reservations: 2 x 60% do not fit the one pCPU left. */
+	expect(check("p { cpus = <2>; kernel = \"k\"; memory = <0x0 0x4000000>; budget-us = <600>; "
+		     "    period-us = <1000>; };" S1,
+		     GROUP("primary = \"p\"; backup = \"s\"; promotion-cpus = <1>;")),
+	       "config: /failover-groups/bs: promotion-cpus: as the standby, VM p's pool "
+	       "\"pool0\" keeps 1 pCPU for 2 vCPUs, 120% reserved: the promoted share fails "
+	       "admission");
+	expect(check(P1 S1, GROUP("primary = \"p\"; backup = \"s\"; promotion-cpus = <3>;")),
+	       "config: /failover-groups/bs: promotion-cpus: pCPU 3 is not in pool \"pool0\" (the "
+	       "primary's, where they start)");
+	expect(check(P1 S1, GROUP("primary = \"p\"; backup = \"s\"; promotion-cpus = <1 1>;")),
+	       "config: /failover-groups/bs: promotion-cpus: pCPU 1 listed twice");
+	expect(check(P1 S1, GROUP("primary = \"p\"; backup = \"s\"; promotion-cpus = \"1\";")),
+	       "config: /failover-groups/bs: promotion-cpus: must be one or more 32-bit cells like "
+	       "<3> (got 2 bytes)");
+	expect(check(P1 S1, GROUP("primary = \"p\"; backup = \"s\"; promotion-cpus = <1>; "
+				  "standby-pool = \"spare\";")),
+	       "config: /failover-groups/bs: promotion-cpus: with pCPUs moving the members keep "
+	       "their own pools (drop standby-pool)");
+	expect(check(P1 "s { cpus = <1>; kernel = \"k\"; memory = <0x0 0x4000000>; };",
+		     GROUP("primary = \"p\"; backup = \"s\"; promotion-cpus = <1>;")),
+	       "config: /failover-groups/bs: promotion-cpus: p and s are both in pool \"pool0\": "
+	       "pCPUs move between the members' pools, so each needs its own");
+#undef P1
+#undef S1
+}
+
 static void test_bad_properties(void **state)
 {
 	expect(check(VM_A VM_B, GROUP("primary = \"a\"; backup = \"b\"; colour = \"red\";")),
 	       "config: /failover-groups/bs: colour: unknown property (a failover group has "
-	       "primary, backup, standby-pool, standby-weight, devices, channel, on-failure)");
+	       "primary, backup, standby-pool, standby-weight, devices, channel, on-failure, "
+	       "promotion-cpus)");
 	expect(check(VM_A VM_B, GROUP("primary = \"a\"; backup = \"b\"; on-failure = \"boom\";")),
 	       "config: /failover-groups/bs: on-failure: must be \"swap\" or \"stay-down\" (got "
 	       "\"boom\")");
@@ -329,6 +373,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_dma_device_needs_direct_map, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_channel_must_join_members, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_promoted_share_admission, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_promotion_cpus, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_properties, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_page_shared_with_staying_device, setup, teardown),
 	};

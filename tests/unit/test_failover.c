@@ -293,6 +293,43 @@ static void test_share_refused(void **state)
 	assert_true(mapped(&vms[1]));
 }
 
+/*
+ * promotion-cpus: the listed pCPUs leave the failed VM's pool for the promoted VM's, after the
+ * promotion interrupt; the VMs keep their pools. A refused move is logged, the promotion done.
+ */
+static void test_promotion_cpus(void **state)
+{
+	make_system(CFG_FAILOVER_SWAP);
+	sys.groups[0].promotion_cpus = 1ULL << 2 | 1ULL << 3;
+	pcpus[2].sched.pool = pcpus[3].sched.pool = &pools[0];
+	fake_calls_reset();
+	assert_true(failover_vm_failed(&vms[0], FAILOVER_SYSTEM_OFF, "PSCI SYSTEM_OFF"));
+	assert_int_equal(fake_count("pool_move_pcpu"), 2);
+	assert_int_equal(fake_count("pool_move_vm"), 0);
+	assert_ptr_equal(pcpus[2].sched.pool, &pools[1]);
+	assert_ptr_equal(pcpus[3].sched.pool, &pools[1]);
+	assert_ptr_equal(vms[0].vcpus[0].sched.pool, &pools[0]);
+	assert_ptr_equal(vms[1].vcpus[0].sched.pool, &pools[1]);
+	assert_int_equal(vms[1].vcpus[0].sched.params.weight, 256); /* the weights still swap */
+	assert_true(fake_first("vgic_inject") < fake_first("pool_move_pcpu"));
+	assert_true(fake_printk_contains("1 device moved, 2 pCPUs moved; restarting it"));
+	/* And back with the next failover: they follow the active member. */
+	vms[0].state = VM_RUNNING;
+	assert_true(failover_vm_failed(&vms[1], FAILOVER_SYSTEM_OFF, "PSCI SYSTEM_OFF"));
+	assert_ptr_equal(pcpus[2].sched.pool, &pools[0]);
+	assert_ptr_equal(pcpus[3].sched.pool, &pools[0]);
+	/* Refused: logged, the promotion completes all the same. */
+	vms[1].state = VM_RUNNING;
+	fake_knobs.pool_move_err = -1;
+	assert_true(failover_vm_failed(&vms[0], FAILOVER_SYSTEM_OFF, "PSCI SYSTEM_OFF"));
+	assert_true(fake_printk_contains("failover bs: pCPU 2 not moved to pool standby: refused "
+					 "by the test"));
+	assert_true(fake_printk_contains("1 device moved, 0 pCPUs moved;"));
+	role_is(&vms[1], FAILOVER_ROLE_ACTIVE, 3);
+	assert_true(mapped(&vms[1]));
+	sys.groups[0].promotion_cpus = 0;
+}
+
 /* Twenty failovers back and forth: roles alternate, no page frame is allocated. */
 static void test_twenty_failovers_leak_nothing(void **state)
 {
@@ -324,6 +361,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_standby_failure, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_no_standby_running, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_share_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_promotion_cpus, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_twenty_failovers_leak_nothing, setup, teardown),
 	};
 

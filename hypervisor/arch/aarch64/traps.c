@@ -185,6 +185,24 @@ static const char *ipa_what(struct vcpu *vcpu, ipa_t ipa)
 }
 
 /*
+ * on-unmapped-access = "fail": an access where the VM has nothing (no RAM, no device) is a fatal
+ * fault instead of an external abort for the guest to survive. A VM whose stray pointer lands
+ * there is corrupt; a failover member is better failed over at once than left running on.
+ * Returns whether the VM failed (its vCPU then neither resumes nor skips the instruction).
+ */
+static bool unmapped_fails(struct vcpu *vcpu, struct guest_regs *r, ipa_t ipa, const char *what)
+{
+	if (vcpu->vm->cfg->on_unmapped != CFG_ON_UNMAPPED_FAIL)
+		return false;
+	log_error("vm %s vcpu %u: %s IPA 0x%llx, where %s is (pc 0x%llx): a fatal fault "
+		  "(on-unmapped-access = \"fail\")",
+		  vcpu->vm->name, vcpu->id, what, (unsigned long long)ipa, ipa_what(vcpu, ipa),
+		  (unsigned long long)r->pc);
+	vm_fail(vcpu->vm, FAILOVER_FAULT, "unmapped access (a fatal fault)");
+	return true;
+}
+
+/*
  * A data abort that is not a plain emulated access: the guest's stage-1 walk faulted, a cache
  * maintenance instruction, no valid syndrome, or a device that refused it (err from
  * mmio_dispatch). Out of line, so that trap_dabt()'s hot case keeps a small frame.
@@ -199,6 +217,8 @@ dabt_other(struct vcpu *vcpu, struct guest_regs *r, uint64_t esr, int err, unsig
 
 	if (d.s1ptw) {
 		/* The guest's own page tables point where there is no RAM. */
+		if (unmapped_fails(vcpu, r, ipa, "stage-1 table walk reads"))
+			return;
 		guest_log(vcpu->vm, GLOG_TABLE_WALK,
 			  "error: vm %s vcpu %u: stage-1 table walk reads IPA 0x%llx, where %s is "
 			  "(pc 0x%llx): external abort injected",
@@ -218,6 +238,8 @@ dabt_other(struct vcpu *vcpu, struct guest_regs *r, uint64_t esr, int err, unsig
 	}
 	if (!d.isv)
 		err = mmio_find(vcpu->vm, ipa) ? -ERR_INVAL : -ERR_NOENT;
+	if (err == -ERR_NOENT && unmapped_fails(vcpu, r, ipa, write ? "write to" : "read of"))
+		return;
 	if (err == -ERR_NOENT)
 		guest_log(
 		    vcpu->vm, GLOG_UNMAPPED,
@@ -276,6 +298,8 @@ static void trap_iabt(struct vcpu *vcpu, struct guest_regs *r, uint64_t esr)
 {
 	ipa_t ipa = fault_ipa();
 
+	if (unmapped_fails(vcpu, r, ipa, "instruction fetch from"))
+		return;
 	guest_log(vcpu->vm, GLOG_FETCH,
 		  "error: vm %s vcpu %u: instruction fetch %s IPA 0x%llx, where %s is (pc "
 		  "0x%llx): external abort injected",

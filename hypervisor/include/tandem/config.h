@@ -41,6 +41,11 @@ enum cfg_on_failure {
 	CFG_ON_FAILURE_STOP,	    /* it stays stopped */
 };
 
+enum cfg_on_unmapped {
+	CFG_ON_UNMAPPED_ABORT = 0, /* an access where the VM has nothing: external abort injected */
+	CFG_ON_UNMAPPED_FAIL,	   /* the VM has failed (a fatal fault: on-failure, failover) */
+};
+
 enum cfg_sched {
 	CFG_SCHED_DYNAMIC = 0, /* EDF reservations + weighted slack, overcommit allowed */
 	CFG_SCHED_BIND,	       /* one vCPU per pCPU, no scheduler tick */
@@ -124,17 +129,18 @@ struct cfg_vm {
 	bool direct_map;	 /* "direct-map": RAM IPA == PA (needs static-mem) */
 	unsigned nr_pt;		 /* "passthrough": devices from the host DTB */
 	struct cfg_passthrough pt[CFG_MAX_PT];
-	struct cfg_image kernel;	 /* "kernel": required */
-	struct cfg_image initrd;	 /* "initrd": optional */
-	char bootargs[CFG_BOOTARGS_MAX]; /* "bootargs": optional, "" if absent */
-	enum cfg_on_reset on_reset;	 /* "on-reset": "restart" (default) or "stop" */
-	enum cfg_on_failure on_failure;	 /* "on-failure": "restart" (default) or "stop" */
-	bool watchdog;			 /* "watchdog": an emulated SBSA generic watchdog */
-	irq_t watchdog_spi;		 /* its WS0 SPI (INTID; cfg_place_channels) */
-	uint32_t pool;			 /* index into cfg_system.pools ("pool"; default pool0) */
-	bool privileged;		 /* "privileged": may use the control hypercalls */
-	uint32_t budget_us, period_us;	 /* "budget-us"/"period-us": each vCPU's reservation */
-	uint32_t weight;		 /* "weight": each vCPU's share of the slack */
+	struct cfg_image kernel;	  /* "kernel": required */
+	struct cfg_image initrd;	  /* "initrd": optional */
+	char bootargs[CFG_BOOTARGS_MAX];  /* "bootargs": optional, "" if absent */
+	enum cfg_on_reset on_reset;	  /* "on-reset": "restart" (default) or "stop" */
+	enum cfg_on_failure on_failure;	  /* "on-failure": "restart" (default) or "stop" */
+	enum cfg_on_unmapped on_unmapped; /* "on-unmapped-access": "abort" (default) or "fail" */
+	bool watchdog;			  /* "watchdog": an emulated SBSA generic watchdog */
+	irq_t watchdog_spi;		  /* its WS0 SPI (INTID; cfg_place_channels) */
+	uint32_t pool;			  /* index into cfg_system.pools ("pool"; default pool0) */
+	bool privileged;		  /* "privileged": may use the control hypercalls */
+	uint32_t budget_us, period_us;	  /* "budget-us"/"period-us": each vCPU's reservation */
+	uint32_t weight;		  /* "weight": each vCPU's share of the slack */
 	bool freq_controller; /* a frequency domain's "controller": it gets an SCMI channel */
 	unsigned nr_channels; /* channels naming this VM (cfg_place_channels) */
 	struct cfg_channel_end channels[CFG_MAX_VM_CHANNELS];
@@ -201,6 +207,8 @@ struct cfg_failover_group {
 	bool has_channel;		     /* "channel" given */
 	uint32_t channel;		     /* its index in cfg_system.channels */
 	enum cfg_failover_policy on_failure; /* "on-failure": "swap" (default) or "stay-down" */
+	uint64_t promotion_cpus; /* "promotion-cpus": pCPUs that follow the active member from
+				    its pool to the other's (members keep their pools); 0: none */
 };
 
 struct cfg_system {
