@@ -500,39 +500,60 @@ static void bind_device(void)
 		say("binding the device failed", 0, 0, 0);
 }
 
-/* /dev/vportXpY whose sysfs name is cfg.port; -1 if none (yet). */
+/* Whether sysfs file `path` holds `want` (one line). */
+static int file_is(const char *path, const char *want)
+{
+	char got[64];
+	long fd = sys_open(path, O_RDONLY, 0), n;
+
+	if (fd < 0)
+		return 0;
+	n = sys_read((int)fd, got, sizeof(got) - 1);
+	sys_close((int)fd);
+	if (n <= 0)
+		return 0;
+	got[n] = 0;
+	if (got[n - 1] == '\n')
+		got[n - 1] = 0;
+	return streq(got, want);
+}
+
+/*
+ * /dev/vportXpY whose sysfs name is cfg.port; -ENOENT if none (yet). One directory read of
+ * /sys/class/virtio-ports: after a promotion this runs every millisecond until the port appears.
+ */
 static long open_port(void)
 {
-	char path[64], name[64];
+	char dents[1024];
+	long dir = sys_open("/sys/class/virtio-ports", O_RDONLY, 0), n;
 
-	for (int dev = 0; dev < 8; dev++)
-		for (int port = 0; port < 32; port++) {
+	if (dir < 0)
+		return -ENOENT;
+	while ((n = sys_getdents64((int)dir, dents, sizeof(dents))) > 0) {
+		for (long off = 0; off < n;) {
+			const char *name = dents + off + 19; /* after ino, off, reclen, type */
+			uint16_t reclen;
 			struct out o = {.n = 0};
-			long fd, n;
 
-			o_str(&o, "/sys/class/virtio-ports/vport");
-			o_u64(&o, (uint64_t)dev);
-			o_str(&o, "p");
-			o_u64(&o, (uint64_t)port);
+			memcpy(&reclen, dents + off + 16, sizeof(reclen));
+			off += reclen;
+			if (!starts(name, "vport") || strlen(name) > 24)
+				continue;
+			o_str(&o, "/sys/class/virtio-ports/");
+			o_str(&o, name);
 			o_str(&o, "/name");
 			o.buf[o.n] = 0;
-			fd = sys_open(o.buf, O_RDONLY, 0);
-			if (fd < 0)
+			if (!file_is(o.buf, cfg.port))
 				continue;
-			n = sys_read((int)fd, name, sizeof(name) - 1);
-			sys_close((int)fd);
-			if (n <= 0)
-				continue;
-			name[n] = 0;
-			if (name[n - 1] == '\n')
-				name[n - 1] = 0;
-			if (!streq(name, cfg.port))
-				continue;
-			memcpy(path, "/dev/", 5);
-			memcpy(path + 5, o.buf + 24, o.n - 24 - 5); /* "vportXpY" */
-			path[5 + o.n - 29] = 0;
-			return sys_open(path, O_RDWR | O_NONBLOCK | O_NOCTTY, 0);
+			sys_close((int)dir);
+			o.n = 0;
+			o_str(&o, "/dev/");
+			o_str(&o, name);
+			o.buf[o.n] = 0;
+			return sys_open(o.buf, O_RDWR | O_NONBLOCK | O_NOCTTY, 0);
 		}
+	}
+	sys_close((int)dir);
 	return -ENOENT;
 }
 
@@ -758,7 +779,10 @@ static void active_step(void)
 
 static void open_port_waiting(void)
 {
-	for (int i = 0; i < 400 && st.port_fd < 0; i++) {
+	/* The port's node appears asynchronously after the bind (virtio_console adds ports when
+	 * the device says so): look every millisecond for 10 s, since after a promotion every
+	 * millisecond here is a millisecond the client waits. */
+	for (int i = 0; i < 10000 && st.port_fd < 0; i++) {
 		long fd = open_port();
 
 		if (fd >= 0) {
@@ -767,7 +791,7 @@ static void open_port_waiting(void)
 		}
 		if (i == 0)
 			bind_device();
-		sys_sleep_ms(25);
+		sys_sleep_ms(1);
 	}
 	if (st.port_fd < 0) {
 		say("no virtio port named records: waiting for the client's device", 0, 0, 0);

@@ -13,6 +13,7 @@
 #define SYS_ioctl      29
 #define SYS_openat     56
 #define SYS_close      57
+#define SYS_getdents64 61
 #define SYS_lseek      62
 #define SYS_read       63
 #define SYS_write      64
@@ -101,6 +102,11 @@ static inline long sys_pread(int fd, void *buf, size_t n, uint64_t off)
 static inline long sys_pwrite(int fd, const void *buf, size_t n, uint64_t off)
 {
 	return sys6(SYS_pwrite64, fd, (long)buf, (long)n, (long)off, 0, 0);
+}
+/* Directory entries (struct linux_dirent64: u64 ino, s64 off, u16 reclen, u8 type, name). */
+static inline long sys_getdents64(int fd, void *buf, size_t n)
+{
+	return sys6(SYS_getdents64, fd, (long)buf, (long)n, 0, 0, 0);
 }
 static inline long sys_lseek(int fd, long off, int whence)
 {
