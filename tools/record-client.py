@@ -234,6 +234,16 @@ class RecordClient:
             return None
         return min(after) - max(before)
 
+    def longest_gap(self, t0, t1):
+        """The client's longest silence between two consecutive acknowledgements that spans
+        part of [t0, t1] (seconds): a failure injected at t0 and the promoted service seen
+        acknowledging by t1 (a hang is detected seconds after t0, the old primary serving on
+        meanwhile). None if no acknowledgement came after t0."""
+        with self.lock:
+            times = sorted(self.ack_time.values())
+        pairs = [(a, b) for a, b in zip(times, times[1:]) if b > t0 and a < t1]
+        return max((b - a for a, b in pairs), default=None)
+
     def problems(self):
         out = []
         if self.double_acks:

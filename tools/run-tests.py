@@ -24,6 +24,14 @@ TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OK_RE = re.compile(r"^(not ok|ok)(?:\s+\d+)?(?:\s+-)?(?:\s+(.*))?$")
 
 
+def declared_timeout(script):
+    """A test file that needs longer than the default says so in a line of its own,
+    `# run-tests: timeout SECONDS` (e.g. test_failover's 20 failovers in one boot)."""
+    with open(script, encoding="utf-8") as f:
+        m = re.search(r"^# run-tests: timeout (\d+)$", f.read(), re.M)
+    return int(m.group(1)) if m else 0
+
+
 def run_one(cmd, env, timeout):
     """Runs a test program; returns (returncode or None on timeout, output lines, seconds)."""
     start = time.monotonic()
@@ -105,7 +113,7 @@ def main():
             print("RUN   integration/%s" % name)
             sys.stdout.flush()
             rc, lines, secs = run_one([sys.executable, script, "--build", build], dict(os.environ),
-                                      args.timeout)
+                                      max(args.timeout, declared_timeout(script)))
             p, f = count("integration/" + name, rc, lines, secs, args.verbose)
             passed += p
             failed += f

@@ -13,16 +13,21 @@ Boot 1, configs/tests/records-pair.dts (no failover group; roles from the comman
   - acknowledgements wait for the standby: with the standby's recordd frozen (SIGSTOP) the
     primary logs what arrives but acknowledges nothing; thawed, everything is acknowledged
     (each once) and the standby holds it.
-Boot 2, configs/tests/failover-linux.dts (a failover group, the RTOS in a bind pool), -smp 3,
-only once Tandem parses `failover-groups` (else a TAP comment says it was not run): the primary
-fails at a random record by kernel panic (sysrq c, panic=-1: PSCI SYSTEM_RESET), by hanging
-(its watchdog feeder frozen), by SYSTEM_OFF (poweroff -f) and by a fatal fault; each time the
-backup is promoted, binds the moved device and the client carries on; every record acknowledged
-before the failure is in the new primary's log, none acknowledged twice, the sequence goes on.
-Then 20 failovers back and forth: roles swap each time, Tandem's free page frames are the same
-after as before, the RTOS keeps printing LAT lines.
+Boot 2, configs/tests/failover-linux.dts (a failover group, the RTOS in a bind pool), -smp 3:
+the client streams records; the active VM fails at a random record by kernel panic (sysrq c,
+panic=-1: PSCI SYSTEM_RESET), by hanging (its watchdog feeder frozen: WS1 4 s after its last
+refresh), by SYSTEM_OFF (poweroff -f) and by a fatal fault (a read where it has nothing, with
+on-unmapped-access = "fail"); each time Tandem logs the failure and the promotion, the backup
+binds the moved device and the client carries on; every record acknowledged before the failure
+is in the new primary's log (digest), none acknowledged twice, the sequence goes on; the failed
+VM restarts as the standby and is caught up. Those four and 16 more (the modes in turn) make 20
+failovers back and forth in the boot: roles swap each time, Tandem's free page frames are the
+same after as before, no Tandem error but the injected faults, the RTOS keeps printing LAT lines.
 No timing is asserted: figures are TAP comments (tools/bench/failover.py prints bench rows).
+FAILOVER_E2E=0 skips boot 2.
 """
+# Boot 2 alone is 20 Linux restarts: 12 minutes on a quiet host, more on a loaded one.
+# run-tests: timeout 3600
 import importlib.util
 import os
 import random
@@ -44,6 +49,12 @@ SOCK = os.path.join(work, "records.sock")
 QEMU_PORT = ["-chardev", "socket,id=rec,path=%s,server=on,wait=off" % SOCK,
              "-device", "virtio-serial-device", "-device", "virtserialport,chardev=rec,name=records"]
 RNG = random.Random(int(os.environ.get("TANDEM_FAILOVER_SEED", "15")))
+
+
+def line_of(name, rest):
+    """A regex for a line of VM `name` starting with `rest`: the line may begin after the
+    shell's prompt, which the console redraws whenever another VM printed."""
+    return r"\[%s\] (?:tandem-guest:/# )*" % name + rest
 
 
 def use_shell(vm, name, fresh=False):
@@ -171,10 +182,10 @@ with t.boot("pair", config="configs/tests/records-pair.dts", smp=2, mem="2G",
 
     # A standby that starts empty (as after its VM restarts) gets the whole log replayed.
     use_shell(vm, "bs-b")
+    mark = vm.mark()  # before: the catch-up can be over before run() has read its prompt
     vm.run("kill $(pidof tandem-recordd); sleep 1; "
            "(tandem-recordd standby >/dev/console 2>&1 &)")
-    mark = vm.mark()
-    t.expect_check(vm, r"\[bs-a\] recordd: standby in sync at record %d"
+    t.expect_check(vm, line_of("bs-a", r"recordd: standby in sync at record %d")
                    % s.client.highest_contiguous(), 120,
                    "a restarted, empty standby is caught up from the primary's log (%d records) "
                    "[issue 15: the standby holds every record]" % s.client.highest_contiguous(),
@@ -184,6 +195,32 @@ with t.boot("pair", config="configs/tests/records-pair.dts", smp=2, mem="2G",
            "includes the 8 s freeze)" % (s.acked(), s.client.gaps()))
 
 # ---------------------------------------------------------------- boot 2: failover
+FAILOVER = (r"tandem: warning: failover bs: (\S+) failed \((.*?)\) at (\d+) ticks \(\d+ us\); "
+            r"(\S+) promoted in (\d+) ticks \(\d+ us\), generation (\d+), (\d+) devices? moved; "
+            r"restarting it as the standby")
+CAUSE = {"panic": "PSCI SYSTEM_RESET", "off": "PSCI SYSTEM_OFF",
+         "fault": "unmapped access (a fatal fault)",
+         "hang": "watchdog WS1: not refreshed within two timeouts"}
+INJECT = {
+    # kernel panic: panic=-1 reboots at once through PSCI SYSTEM_RESET
+    "panic": "echo c > /proc/sysrq-trigger",
+    # a hang: the watchdog's feeder frozen; WS1 two timeouts (2 x 2 s) after its last refresh
+    "hang": "kill -STOP $(pidof watchdog)",
+    # PSCI SYSTEM_OFF
+    "off": "poweroff -f",
+    # a fatal fault: a read where the VM has nothing (on-unmapped-access = "fail")
+    "fault": "devmem 0x0b000000 32",
+}
+FIGURES = []  # one dict per failover
+
+
+def expect_or_none(vm, pattern, timeout, since):
+    try:
+        return vm.expect(pattern, timeout, since)
+    except harness.Timeout:
+        return None
+
+
 def free_frames(vm):
     """Tandem's free page frames (Ctrl-A d)."""
     mark = vm.mark()
@@ -193,123 +230,175 @@ def free_frames(vm):
     return int(m.group(1))
 
 
-INJECT = {
-    # kernel panic: panic=-1 reboots at once through PSCI SYSTEM_RESET
-    "panic": "echo c > /proc/sysrq-trigger",
-    # a hang: the watchdog's feeder frozen, the watchdog expires twice
-    "hang": "kill -STOP $(pidof watchdog)",
-    # SYSTEM_OFF
-    "off": "poweroff -f",
-}
-FIGURES = []  # (mode, Tandem's line, promotion ticks of recordd, first-ack ticks, client gap s)
+class Checks:
+    """Per-failover checks: each one a TAP line (`loud`), or collected into one line per kind
+    (the 20 swaps: 20 x 10 TAP lines would bury the rest)."""
+
+    def __init__(self, loud):
+        self.loud = loud
+        self.failed = {}  # kind -> [what]
+        self.kinds = []
+
+    def __call__(self, kind, what, ok, detail=""):
+        if kind not in self.kinds:
+            self.kinds.append(kind)
+        if self.loud:
+            return t.check(what, ok, detail)
+        if not ok:
+            self.failed.setdefault(kind, []).append("%s (%s)" % (what, detail[-300:]))
+            t.note("FAILED: %s: %s" % (what, detail[-300:]))
+        return ok
+
+    def report(self, n):
+        for kind in self.kinds:
+            bad = self.failed.get(kind, [])
+            t.check("%d failovers: %s" % (n, kind), not bad, "; ".join(bad[:3]))
 
 
-def failover(vm, s, mode, active, standby, what):
-    """Fails `active` by `mode` at a random record; checks the promotion and the records.
-    Returns True if `standby` took over and the restarted `active` caught up as standby."""
-    target = s.acked() + RNG.randint(10, 120)
-    if not t.check("%s: records flow before the failure (%d)" % (what, target),
-                   s.wait_acked(target, 300)):
+def failover(vm, s, mode, active, standby, what, chk):
+    """Fails `active` by `mode` at a random record while the client streams; checks the
+    promotion, the records and the swap. Returns True if `standby` took over and the restarted
+    `active` caught up as the new standby."""
+    target = s.acked() + RNG.randint(5, 60)
+    if not chk("flow", "%s: records flow before the failure (%d)" % (what, target),
+               s.wait_acked(target, 300)):
         return False
     use_shell(vm, active)
     mark = vm.mark()
-    vm.send(INJECT[mode])
+    # The guest's counter (== Tandem's: CNTVOFF is 0) just before the failure, for the figures.
+    vm.send("tandem-counter; " + INJECT[mode])
     t_fail = time.monotonic()
     acked_at_failure = s.client.highest_contiguous()
-    m = t.expect_check(vm, r"tandem: failover bs: %s failed[^\n]*" % active, 180,
-                       "%s: Tandem fails %s over (%s) [issue 15: failure detection]"
-                       % (what, active, mode), since=mark)
-    line = m.group(0) if m else ""
-    t.expect_check(vm, r"\[%s\] recordd: promoted: generation \d+" % standby, 120,
-                   "%s: %s learns its promotion (interrupt + role hypercall)" % (what, standby),
-                   since=mark)
-    ma = t.expect_check(vm, r"\[%s\] recordd: first acknowledgement after promotion: record "
-                        r"(\d+), ticks since promotion (\d+)" % standby, 180,
-                        "%s: %s binds the moved device and acknowledges records [issue 15: "
-                        "device moves, service continues]" % (what, standby), since=mark)
-    mp = re.search(r"\[%s\] recordd: port open after promotion: ticks since promotion (\d+)"
-                   % standby, vm.text[mark:])
+    m = expect_or_none(vm, FAILOVER, 180, since=mark)
+    ok = m is not None and (m.group(1), m.group(2), m.group(4)) == (active, CAUSE[mode], standby)
+    if not chk("detect", "%s: Tandem fails %s over (%s: %s), promotes %s, 1 device moved "
+               "[issue 15: failure detection]" % (what, active, mode, CAUSE[mode], standby),
+               ok and m.group(7) == "1", m.group(0) if m else "no failover line: " +
+               vm.text[mark:][-600:]):
+        return False
+    line, detected, promo_ticks = m.group(0), int(m.group(3)), int(m.group(5))
+    inj = re.search(r"tandem-counter: cntvct=(\d+)", vm.vm_output(active, mark))
+    ma = expect_or_none(vm, line_of(standby, r"recordd: first acknowledgement after promotion: "
+                                   r"record (\d+), ticks since promotion (\d+) \(cntvct=(\d+)\)"),
+                           180, since=mark)
+    chk("ack", "%s: %s learns its promotion, binds the moved device and acknowledges records "
+        "[issue 15: device moves, service continues]" % (what, standby), ma is not None,
+        vm.text[mark:][-600:])
+    mp = re.search(line_of(standby, r"recordd: port open after promotion: ticks since "
+                                     r"promotion (\d+)"), vm.text[mark:])
+    mr = re.search(line_of(standby, r"recordd: promoted: generation \d+, log up to \d+ "
+                                     r"\(cntvct=(\d+)\)"), vm.text[mark:])
+    t_ack = time.monotonic()
     ok = s.wait_acked(s.acked() + 40, 300)
-    t.check("%s: the client carries on through the moved device (%d acknowledged)"
-            % (what, s.acked()), ok)
+    chk("carry", "%s: the client carries on through the moved device (%d acknowledged)"
+        % (what, s.acked()), ok)
     probs = s.client.problems()
-    t.check("%s: none acknowledged twice, the sequence continues: %s"
-            % (what, probs or "no problem"), not probs and s.error is None,
-            "%r" % (s.error,))
-    gap = s.client.gap_around(t_fail)
-    FIGURES.append((mode, line, int(mp.group(1)) if mp else None,
-                    int(ma.group(2)) if ma else None, gap))
-    t.note("%s: %s | port open %s ticks, first ack %s ticks after promotion | client gap %s s "
-           "(wall)" % (what, line, mp.group(1) if mp else "?", ma.group(2) if ma else "?",
-                       "%.3f" % gap if gap is not None else "?"))
+    chk("once", "%s: none acknowledged twice, the sequence continues: %s"
+        % (what, probs or "no problem"), not probs and s.error is None, "%r" % (s.error,))
+    gap = s.client.longest_gap(t_fail, t_ack)
+    fig = {"mode": mode, "from": active, "to": standby, "detected": detected,
+           "promotion_ticks": promo_ticks, "gap_wall": gap,
+           "inject": int(inj.group(1)) if inj else None,
+           "seen": int(mr.group(1)) if mr else None,
+           "port_open": int(mp.group(1)) if mp else None,
+           "first_ack": int(ma.group(3)) if ma else None}
+    FIGURES.append(fig)
+    t.note("%s: %s | inject -> detected %s ticks, detected -> first ack %s ticks, port open %s "
+           "ticks after the guest saw it | client gap %s s (wall)"
+           % (what, line, detected - fig["inject"] if fig["inject"] else "?",
+              fig["first_ack"] - detected if fig["first_ack"] else "?",
+              fig["port_open"], "%.3f" % gap if gap is not None else "?"))
     s.paused.set()
     upto = s.client.highest_contiguous()
-    t.check("%s: every record acknowledged before the failure (%d) is acknowledged" %
-            (what, acked_at_failure), upto >= acked_at_failure)
-    check_log(vm, standby, upto, what)
+    chk("acked", "%s: every record acknowledged before the failure (%d) is acknowledged (%d)"
+        % (what, acked_at_failure, upto), upto >= acked_at_failure)
+    n, bad, dig, out = verify(vm, standby, upto)
+    want = record_client.digest_upto(upto)
+    chk("log", "%s: %s's log holds records 1..%d exactly as the client sent them (digest %s) "
+        "[issue 15: replication]" % (what, standby, upto, want),
+        n is not None and n >= upto and bad == 0 and dig == (upto, want), "verify said %r" % out)
     s.paused.clear()
-    # The failed VM restarts as the new standby and catches up.
-    ok = t.expect_check(vm, r"\[%s\] recordd: standby in sync at record \d+" % standby, 300,
-                        "%s: %s restarts as the standby and catches up [issue 15: roles swap]"
-                        % (what, active), since=mark)
+    # The failed VM restarts as the new standby and is caught up.
+    ok = expect_or_none(vm, line_of(standby, r"recordd: standby in sync at record \d+"), 300,
+                        since=mark) is not None
+    chk("swap", "%s: %s restarts as the standby and catches up [issue 15: roles swap]"
+        % (what, active), ok, vm.text[mark:][-600:])
     if ok:
-        vm.expect(r"\[%s\] .*TANDEM-LINUX-READY" % active, 120, since=mark)
-        use_shell(vm, active, fresh=True)
-        st = status(vm, active)
-        t.check("%s: %s's recordd is the standby now" % (what, active),
-                st.get("role") == "standby", "status %r" % st)
-    return bool(ok)
+        ok = expect_or_none(vm, r"\[%s\] .*TANDEM-LINUX-READY" % active, 120,
+                               since=mark) is not None
+        if ok:
+            use_shell(vm, active, fresh=True)
+            st = status(vm, active)
+            ok = st.get("role") == "standby"
+        chk("swap", "%s: %s's recordd is the standby now" % (what, active), ok)
+    return ok
 
 
-# Boot 2 (the end-to-end failovers) is quarantined from make test: with the failover runtime on
-# main (682a8f0) its first mode failed in the session-5 run: after `echo c > /proc/sysrq-trigger`
-# sent to bs-a's shell no "failover bs: bs-a failed" line came within 180 s and bs-a's prompt
-# kept answering (the command probably reached no kernel: focus, or the panic path). Not yet
-# debugged; FAILOVER_E2E=1 runs it. test_basestation covers SYSTEM_OFF failover and the swap back.
-if os.environ.get("FAILOVER_E2E") != "1":
-    t.note("boot 2 (end-to-end failovers) skipped: quarantined, FAILOVER_E2E=1 runs it")
+if os.environ.get("FAILOVER_E2E", "1") == "0":
+    t.note("boot 2 (end-to-end failovers) skipped: FAILOVER_E2E=0")
     t.done()
 with t.boot("failover", config="configs/tests/failover-linux.dts", smp=3, mem="2G",
             extra=QEMU_PORT) as vm:
     vm.focused = "bs-a"
-    # Until Tandem has the whole failover runtime (the contract's role hypercall and
-    # tandem,failover-v1 node), recordd finds no role ("auto" needs /dev/tandem-failover).
-    m = vm.expect(r"(config: .*|\[bs-.\] recordd: error: no role.*|"
-                  r"\[bs-a\] recordd: standby in sync at record 0)", harness.BOOT_TIMEOUT)
-    if not m.group(0).startswith("[bs-a] recordd: standby in sync"):
-        t.note("boot 2 not run: this Tandem has no failover runtime yet (%s)" % m.group(0))
-    else:
-        vm.pos = 0
-        vm.login()
-        other = "bs-b" if vm.shell_vm == "bs-a" else "bs-a"
-        use_shell(vm, other, fresh=True)
-        out = vm.run("cat /dev/tandem-failover")
-        t.check("bs-b's role is standby, generation 0 [issue 15: role hypercall]",
-                other != "bs-b" or "role=standby generation=0" in out, "got %r" % out)
-        frames_before = free_frames(vm)
-        s = Streamer(rate=40)
-        active, standby = "bs-a", "bs-b"
-        for mode in ("panic", "hang", "off"):
-            if not failover(vm, s, mode, active, standby, "failover by %s" % mode):
+    t.expect_check(vm, line_of("bs-a", r"recordd: standby in sync at record 0"),
+                   harness.BOOT_TIMEOUT, "bs-a's recordd serves, bs-b's stands by", since=0)
+    vm.pos = 0
+    vm.login()
+    other = "bs-b" if vm.shell_vm == "bs-a" else "bs-a"
+    use_shell(vm, other, fresh=True)
+    out = vm.run("cat /dev/tandem-failover")
+    t.check("bs-b's role is standby, generation 0 [issue 15: role hypercall]",
+            other != "bs-b" or "role=standby generation=0" in out, "got %r" % out)
+    frames_before = free_frames(vm)
+    lat_before = len(re.findall(r"^\[rtos\] LAT irq", vm.text, re.M))
+    s = Streamer(rate=40)
+    active, standby = "bs-a", "bs-b"
+    # The issue's four failure modes, each checked on its own.
+    modes = ["panic", "hang", "off", "fault"]
+    loud = Checks(True)
+    for mode in modes:
+        if not failover(vm, s, mode, active, standby, "failover by %s" % mode, loud):
+            break
+        active, standby = standby, active
+    # Then on to 20 failovers in this boot (the modes in turn), roles swapping each time.
+    lat_mark = vm.mark()
+    quiet_chk = Checks(False)
+    if len(FIGURES) == len(modes):
+        for i in range(len(modes), 20):
+            mode = modes[i % len(modes)]
+            if not failover(vm, s, mode, active, standby, "failover %d/20 (%s)" % (i + 1, mode),
+                            quiet_chk):
                 break
             active, standby = standby, active
-        t.note("fatal fault: not injected (no guest-triggerable fatal fault in the contract)")
-        lat_mark = vm.mark()
-        swaps = 0
-        for i in range(20):
-            if not failover(vm, s, "off" if i % 2 else "panic", active, standby,
-                            "swap %d/20" % (i + 1)):
-                break
-            active, standby = standby, active
-            swaps += 1
-        t.check("20 failovers back and forth, roles swapping each time (%d)" % swaps,
-                swaps == 20)
-        lat = re.findall(r"\[rtos\] LAT irq .*", vm.text[lat_mark:])
-        t.check("the RTOS kept printing LAT lines through the failovers (%d)" % len(lat),
-                len(lat) >= swaps)
-        frames_after = free_frames(vm)
-        t.check("no page frames leaked: %d free before, %d after [issue 15]"
-                % (frames_before, frames_after), frames_after == frames_before)
-        s.stop()
+        quiet_chk.report(len(FIGURES) - len(modes))
+    swaps = len(FIGURES)
+    t.check("20 failovers back and forth in one boot, roles swapping each time (%d)" % swaps,
+            swaps == 20)
+    lat = re.findall(r"^\[rtos\] LAT irq min=(\d+) avg=(\d+) max=(\d+)", vm.text[lat_mark:], re.M)
+    t.check("the RTOS kept printing LAT lines through the failovers (%d, %d before them)"
+            % (len(lat), lat_before), len(lat) >= swaps and len(lat) > 0)
+    frames_after = free_frames(vm)
+    t.check("no page frames leaked: %d free before, %d after %d failovers and restarts "
+            "[issue 15]" % (frames_before, frames_after, len(FIGURES)),
+            frames_after == frames_before)
+    s.stop()
+    t.check("no error from Tandem but the injected fatal faults",
+            not [ln for ln in re.findall(r"^tandem: (?:error|PANIC)[^\n]*", vm.text, re.M)
+                 if "a fatal fault (on-unmapped-access" not in ln],
+            str(re.findall(r"^tandem: (?:error|PANIC)[^\n]*", vm.text, re.M)[:3]))
+    for mode in modes:
+        rows = [f for f in FIGURES if f["mode"] == mode]
+        det = [f["detected"] - f["inject"] for f in rows if f["inject"]]
+        pro = [f["first_ack"] - f["detected"] for f in rows if f["first_ack"]]
+        gap = [f["gap_wall"] for f in rows if f["gap_wall"] is not None]
+        if rows:
+            t.note("figures %s (%d failovers, ticks of 16 ns, plain TCG): inject -> detected "
+                   "min %s max %s; detected -> promotion interrupt min %d max %d; detected -> "
+                   "first ack min %s max %s; client gap (wall) min %s max %s s"
+                   % (mode, len(rows), min(det, default="?"), max(det, default="?"),
+                      min(f["promotion_ticks"] for f in rows),
+                      max(f["promotion_ticks"] for f in rows),
+                      min(pro, default="?"), max(pro, default="?"),
+                      "%.2f" % min(gap) if gap else "?", "%.2f" % max(gap) if gap else "?"))
 
 t.done()
