@@ -10,11 +10,18 @@ wall time) for --seconds; rows: records acknowledged, their rate, the client's m
 largest time from send to acknowledgement (wall), and the standby's CPU share: its vCPU's run
 time over the counter ticks that passed (Ctrl-A s before and after; virtual time under
 --icount, else the host-paced counter).
-Failover (once Tandem has failover groups): per failure mode, the detection time (Tandem's
-"failed ... at T ticks" minus the counter the guest printed just before the failure was
-injected; for the watchdog, its configured period 2 x 2 s beside it), the promotion time
-(promotion -> the new primary's first acknowledged record, recordd's ticks) and the
-client-visible gap (host wall time).
+Failover (--failover N, configs/tests/failover-linux.dts, -smp 3: the two Linux VMs in pool0,
+the RTOS in its bind pool): N failures of the active VM while the client streams, the modes in
+turn (kernel panic, hang, SYSTEM_OFF, fatal fault); per mode the minimum and maximum of
+  detection    the guest's counter just before the injection (tandem-counter) -> Tandem's
+               "failed ... at T ticks" (for the hang: the watchdog's configured 2 x WOR beside it)
+  Tandem       failure seen -> the backup's promotion interrupt injected (Tandem's own line)
+  promotion    failure seen -> the backup's first acknowledged record (recordd's counter)
+  guest        the backup's recordd sees the promotion -> its port open (bind + probe + node)
+  gap          injection -> first acknowledgement after promotion (counter), and the client's
+               longest silence around the failure (host wall time)
+Counter ticks are 16 ns; under --icount (shift=4: a tick is about an instruction) they are
+virtual time and the host's load does not enter; without it they follow the loaded host.
 """
 import argparse
 import importlib.util
@@ -44,6 +51,119 @@ def sched(vm, vcpu):
     return int(c.group(1)), int(r.group(1))
 
 
+FAILOVER = (r"tandem: warning: failover bs: (\S+) failed \((.*?)\) at (\d+) ticks \(\d+ us\); "
+            r"(\S+) promoted in (\d+) ticks")
+INJECT = {"panic": "echo c > /proc/sysrq-trigger", "hang": "kill -STOP $(pidof watchdog)",
+          "off": "poweroff -f", "fault": "devmem 0x0b000000 32"}
+
+
+def line_of(name, rest):
+    """VM `name`'s line starting with `rest`, perhaps after its redrawn prompt."""
+    return r"\[%s\] (?:tandem-guest:/# )*" % name + rest
+
+
+def ms(ticks):
+    return "%.2f ms" % (ticks / 62500.0)
+
+
+def focus_shell(vm, name):
+    vm.shell_vm = name
+    vm.focused = None
+    vm.focus(name)
+
+
+def failovers(t, vm, sock, n, setup, seconds):
+    """n failovers while the client streams; prints the rows. Returns the client."""
+    c = rc.RecordClient(sock, window=16, rate=40)
+    c.connect()
+    c.hello()
+    stop = [False]
+
+    def pump():
+        while not stop[0]:
+            c.step()
+    import threading
+    th = threading.Thread(target=pump, daemon=True)
+    th.start()
+    modes = ["panic", "hang", "off", "fault"]
+    active, standby = "bs-a", "bs-b"
+    rows = []
+    share = None
+    for i in range(n):
+        mode = modes[i % len(modes)]
+        target = len(c.acked) + 20
+        deadline = time.monotonic() + 600
+        while len(c.acked) < target and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if share is None:  # the standby's share while it replicates a steady stream
+            c0, r0 = sched(vm, "%s/0" % standby)
+            time.sleep(seconds)
+            c1, r1 = sched(vm, "%s/0" % standby)
+            share = (r1 - r0, c1 - c0, len(c.acked))
+        focus_shell(vm, active)
+        mark = vm.mark()
+        vm.send("tandem-counter; " + INJECT[mode])
+        t_fail = time.monotonic()
+        m = vm.expect(FAILOVER, 300, since=mark)
+        ma = vm.expect(line_of(standby, r"recordd: first acknowledgement after promotion: record "
+                                   r"\d+, ticks since promotion \d+ \(cntvct=(\d+)\)"), 300,
+                       since=mark)
+        text = vm.text[mark:]
+        inj = re.search(r"tandem-counter: cntvct=(\d+)", vm.vm_output(active, mark))
+        seen = re.search(line_of(standby, r"recordd: promoted: generation \d+, log up to \d+ "
+                                       r"\(cntvct=(\d+)\)"), text)
+        port = re.search(line_of(standby, r"recordd: port open after promotion: ticks since "
+                                       r"promotion (\d+)"), text)
+        detected, first = int(m.group(3)), int(ma.group(1))
+        t_ack = time.monotonic()
+        target = len(c.acked) + 10
+        deadline = time.monotonic() + 120
+        while len(c.acked) < target and time.monotonic() < deadline:
+            time.sleep(0.2)
+        rows.append({"mode": mode, "detect": detected - int(inj.group(1)) if inj else None,
+                     "tandem": int(m.group(5)), "promotion": first - detected,
+                     "guest": int(port.group(1)) if port else None,
+                     "gap": first - int(inj.group(1)) if inj else None,
+                     "wall": c.longest_gap(t_fail, t_ack)})
+        # The failed VM restarts as the standby: wait until it is caught up.
+        vm.expect(line_of(standby, r"recordd: standby in sync at record \d+"), 600, since=mark)
+        vm.expect(r"\[%s\] .*TANDEM-LINUX-READY" % active, 300, since=mark)
+        focus_shell(vm, active)
+        vm.run(harness.QUIET_SHELL)
+        active, standby = standby, active
+    stop[0] = True
+    th.join(10)
+    for mode in modes:
+        rs = [r for r in rows if r["mode"] == mode]
+        if not rs:
+            continue
+
+        def span(key, fmt=ms):
+            v = [r[key] for r in rs if r[key] is not None]
+            if not v:
+                return "?"
+            return fmt(min(v)) if min(v) == max(v) else "%s - %s" % (fmt(min(v)), fmt(max(v)))
+        what = "%s (%d)" % (mode, len(rs))
+        row("%s: detection%s" % (what, ", watchdog configured 4000 ms (2 x WOR 2 s), last "
+                                 "refresh up to 1 s before the hang" if mode == "hang" else ""),
+            span("detect"), setup)
+        row("%s: failure seen -> promotion interrupt (Tandem)" % what, span("tandem"), setup)
+        row("%s: failure seen -> first acknowledged record" % what, span("promotion"), setup)
+        row("%s: of which promotion seen by recordd -> port open" % what, span("guest"), setup)
+        row("%s: injection -> first acknowledged record" % what, span("gap"), setup)
+        row("%s: client's longest silence around the failure" % what,
+            span("wall", lambda x: "%.0f ms (host wall)" % (1000 * x)), setup)
+    if share:
+        row("standby's CPU share while replicating (40 records/s offered, host time)",
+            "%.2f%% of one pCPU (%d of %d ticks)" % (100.0 * share[0] / max(1, share[1]),
+                                                      share[0], share[1]), setup)
+    probs = c.problems()
+    row("client checks after %d failovers" % n,
+        "; ".join(probs) or "%d records, each acknowledged once, in sequence" % len(c.acked),
+        setup)
+    return c
+
+
 def row(name, value, setup):
     print("| %s | %s | %s |" % (name, value, setup), flush=True)
 
@@ -69,6 +189,19 @@ def main():
     setup = "QEMU virt, 2 pCPUs, 2 x Linux 1 vCPU 256 MiB, %s" % (
         "-icount shift=4,sleep=off (virtual time)" if args.icount else "plain TCG (host-paced)")
     print("| figure | value | setup |\n| --- | --- | --- |")
+    if args.failover:
+        setup = "QEMU virt, 3 pCPUs (2 x Linux 1 vCPU 256 MiB in pool0, RTOS bind), %s" % (
+            "-icount shift=4,sleep=off (virtual time)" if args.icount else
+            "plain TCG (host-paced)")
+        with t.boot("failover", config="configs/tests/failover-linux.dts", smp=3, mem="2G",
+                    extra=extra) as vm:
+            vm.focused = "bs-a"
+            vm.expect(r"\[bs-a\] recordd: standby in sync at record 0", 900)
+            vm.pos = 0
+            vm.login(900)
+            failovers(t, vm, sock, args.failover, setup, args.seconds)
+        t.done()
+        return
     with t.boot("pair", config="configs/tests/records-pair.dts", smp=2, mem="2G",
                 extra=extra) as vm:
         vm.expect(r"\[bs-a\] recordd: standby in sync at record 0", 600)
