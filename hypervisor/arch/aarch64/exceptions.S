@@ -42,6 +42,29 @@
 	save_frame_at_sp
 .endm
 
+/* The whole frame back from the frame at sp (SPSR, ELR, x0-x30); sp stays. */
+.macro restore_frame_at_sp
+	ldr	x0, [sp, #GUEST_REGS_PSTATE]
+	msr	spsr_el2, x0
+	ldp	x30, x0, [sp, #16 * 15]
+	msr	elr_el2, x0
+	ldp	x0, x1, [sp, #16 * 0]
+	ldp	x2, x3, [sp, #16 * 1]
+	ldp	x4, x5, [sp, #16 * 2]
+	ldp	x6, x7, [sp, #16 * 3]
+	ldp	x8, x9, [sp, #16 * 4]
+	ldp	x10, x11, [sp, #16 * 5]
+	ldp	x12, x13, [sp, #16 * 6]
+	ldp	x14, x15, [sp, #16 * 7]
+	ldp	x16, x17, [sp, #16 * 8]
+	ldp	x18, x19, [sp, #16 * 9]
+	ldp	x20, x21, [sp, #16 * 10]
+	ldp	x22, x23, [sp, #16 * 11]
+	ldp	x24, x25, [sp, #16 * 12]
+	ldp	x26, x27, [sp, #16 * 13]
+	ldp	x28, x29, [sp, #16 * 14]
+.endm
+
 /* x2-x18 and x30 (x0, x1 are saved first by the vector). */
 .macro save_caller_saved_rest
 	stp	x2, x3, [sp, #16 * 1]
@@ -206,50 +229,14 @@ guest_trap_slow:
 /* The whole frame at sp (the running vCPU's: perhaps another one after a switch); sp stays. */
 	.global restore_frame_and_eret
 restore_frame_and_eret:
-	ldr	x0, [sp, #GUEST_REGS_PSTATE]
-	msr	spsr_el2, x0
-	ldp	x30, x0, [sp, #16 * 15]
-	msr	elr_el2, x0
-	ldp	x0, x1, [sp, #16 * 0]
-	ldp	x2, x3, [sp, #16 * 1]
-	ldp	x4, x5, [sp, #16 * 2]
-	ldp	x6, x7, [sp, #16 * 3]
-	ldp	x8, x9, [sp, #16 * 4]
-	ldp	x10, x11, [sp, #16 * 5]
-	ldp	x12, x13, [sp, #16 * 6]
-	ldp	x14, x15, [sp, #16 * 7]
-	ldp	x16, x17, [sp, #16 * 8]
-	ldp	x18, x19, [sp, #16 * 9]
-	ldp	x20, x21, [sp, #16 * 10]
-	ldp	x22, x23, [sp, #16 * 11]
-	ldp	x24, x25, [sp, #16 * 12]
-	ldp	x26, x27, [sp, #16 * 13]
-	ldp	x28, x29, [sp, #16 * 14]
+	restore_frame_at_sp
 	eret
 	dsb	nsh
 	isb
 
 /* Back from an exception EL2 took from itself: its frame below, popped. */
 restore_hyp_frame_and_eret:
-	ldr	x0, [sp, #GUEST_REGS_PSTATE]
-	msr	spsr_el2, x0
-	ldp	x30, x0, [sp, #16 * 15]
-	msr	elr_el2, x0
-	ldp	x0, x1, [sp, #16 * 0]
-	ldp	x2, x3, [sp, #16 * 1]
-	ldp	x4, x5, [sp, #16 * 2]
-	ldp	x6, x7, [sp, #16 * 3]
-	ldp	x8, x9, [sp, #16 * 4]
-	ldp	x10, x11, [sp, #16 * 5]
-	ldp	x12, x13, [sp, #16 * 6]
-	ldp	x14, x15, [sp, #16 * 7]
-	ldp	x16, x17, [sp, #16 * 8]
-	ldp	x18, x19, [sp, #16 * 9]
-	ldp	x20, x21, [sp, #16 * 10]
-	ldp	x22, x23, [sp, #16 * 11]
-	ldp	x24, x25, [sp, #16 * 12]
-	ldp	x26, x27, [sp, #16 * 13]
-	ldp	x28, x29, [sp, #16 * 14]
+	restore_frame_at_sp
 	add	sp, sp, #GUEST_REGS_SIZE
 	eret
 	dsb	nsh
