@@ -13,9 +13,8 @@
  */
 #include <asm-offsets.h>
 
-/* The whole frame, at a stack pointer already at the frame (a guest's trap). */
-.macro save_frame_at_sp
-	stp	x0, x1, [sp, #16 * 0]
+/* The frame but x0, x1 (a vector saved those first), at a stack pointer already at the frame. */
+.macro save_frame_rest_at_sp
 	stp	x2, x3, [sp, #16 * 1]
 	stp	x4, x5, [sp, #16 * 2]
 	stp	x6, x7, [sp, #16 * 3]
@@ -34,6 +33,12 @@
 	stp	x30, x0, [sp, #16 * 15]
 	mrs	x0, spsr_el2
 	str	x0, [sp, #GUEST_REGS_PSTATE]
+.endm
+
+/* The whole frame, at a stack pointer already at the frame (a guest's trap). */
+.macro save_frame_at_sp
+	stp	x0, x1, [sp, #16 * 0]
+	save_frame_rest_at_sp
 .endm
 
 /* An exception taken while EL2 itself ran: a new frame below its stack pointer. */
@@ -185,24 +190,7 @@ el2_vectors:
 	.text
 /* The rest of a synchronous trap's frame (x0, x1 are saved), then trap_guest_sync(frame). */
 guest_sync_full:
-	stp	x2, x3, [sp, #16 * 1]
-	stp	x4, x5, [sp, #16 * 2]
-	stp	x6, x7, [sp, #16 * 3]
-	stp	x8, x9, [sp, #16 * 4]
-	stp	x10, x11, [sp, #16 * 5]
-	stp	x12, x13, [sp, #16 * 6]
-	stp	x14, x15, [sp, #16 * 7]
-	stp	x16, x17, [sp, #16 * 8]
-	stp	x18, x19, [sp, #16 * 9]
-	stp	x20, x21, [sp, #16 * 10]
-	stp	x22, x23, [sp, #16 * 11]
-	stp	x24, x25, [sp, #16 * 12]
-	stp	x26, x27, [sp, #16 * 13]
-	stp	x28, x29, [sp, #16 * 14]
-	mrs	x0, elr_el2
-	stp	x30, x0, [sp, #16 * 15]
-	mrs	x0, spsr_el2
-	str	x0, [sp, #GUEST_REGS_PSTATE]
+	save_frame_rest_at_sp
 	mov	x0, sp
 	bl	trap_guest_sync
 	b	restore_frame_and_eret
