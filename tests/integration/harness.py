@@ -40,6 +40,10 @@ BOOT_TIMEOUT = int(os.environ.get("TANDEM_BOOT_TIMEOUT", "120"))
 # survives its background jobs (see login()).
 QUIET_SHELL = "stty -echo; dmesg -n 1; set -o ignoreeof"
 IGNOREEOF_NOTE = 'Use "exit" to leave shell.\n'
+# ash's notice that a background job ended ("[1]+  Terminated  (cat >/tmp/x)"): it prints it before
+# the next command runs, so it lands in that command's output although the command never wrote it.
+JOB_NOTICE = re.compile(r"^\[\d+\][+-]? +(Done|Terminated|Killed|Stopped|Exit \d+|Hangup|Interrupt)\b.*\n",
+                        re.M)
 
 
 class Timeout(Exception):
@@ -275,6 +279,8 @@ class Console:
             body = self.text[start:m.start()]
         # ash's answer to a SIGCHLD at its prompt (ignoreeof, see login()), if it raced the send.
         body = body.replace("\n" + IGNOREEOF_NOTE, "\n").replace(IGNOREEOF_NOTE, "")
+        if not re.search(r"\bjobs\b", cmd):
+            body = JOB_NOTICE.sub("", body)
         # If the terminal echoed the command line anyway, drop everything up to its end.
         echo = body.rfind('$?@@"')
         if echo >= 0:
