@@ -141,6 +141,11 @@ void irq_handle(void)
 	handle_from(irqchip_ack(), false);
 }
 
+void irq_handle_acked_group0(irq_t id)
+{
+	handle_from(id, true);
+}
+
 void irq_handle_group0(void)
 {
 	handle_from(irqchip_ack_group0(), true);

@@ -309,6 +309,77 @@ void vcpu_trap_irq_slow(struct vcpu *vcpu, unsigned long code)
 	trap_edge_exit(pcpu_this(), vcpu);
 }
 
+/*
+ * A physical FIQ (Group 0: the hypervisor's own interrupts) taken from the guest. The one a
+ * vCPU trading SGIs takes is the kick another pCPU sent after marking an interrupt for it: its
+ * arrival is all there is to it, and what it asks for is the flush, which folds the list
+ * registers itself (no sync first: nothing between reads the vGIC state), both edges in one
+ * bracket. Anything else (the hypervisor's timer, maintenance, a device), a decision due, or a
+ * direct vCPU: the generic path (vcpu_trap_fiq_slow), as before.
+ */
+unsigned long vcpu_trap_fiq_fast(struct vcpu *vcpu)
+{
+	uint64_t in = arch_counter_read();
+	struct pcpu *p = pcpu_this();
+	irq_t id;
+
+	if (__builtin_expect(vcpu->vgic.direct_on, 0)) {
+		trap_edge_enter_at(p, vcpu, in);
+		return VCPU_FAST_IRQ + irqchip_ack_group0();
+	}
+	id = irqchip_ack_group0();
+	if (id != IPI_KICK || vcpu->vgic.direct_capable || !trap_exit_is_plain(p, vcpu)) {
+		trap_edge_enter_at(p, vcpu, in);
+		return VCPU_FAST_IRQ + id;
+	}
+	irqchip_deactivate(id);
+	vgic_flush(vcpu);
+	trap_edges_both(p, vcpu, in);
+	stats_count_irq(&p->stats, &vcpu->stats, IRQ_KIND_KICK);
+	pcpu_edge_close(p);
+	return VCPU_FAST_DONE;
+}
+
+void vcpu_trap_fiq_slow(struct vcpu *vcpu, unsigned long code)
+{
+	if (code >= VCPU_FAST_IRQ) {
+		vgic_sync(vcpu);
+		irq_handle_acked_group0((irq_t)(code - VCPU_FAST_IRQ));
+	}
+	trap_edge_exit(pcpu_this(), vcpu);
+}
+
+/*
+ * A guest's SGI (an ICC_SGI*R_EL1 write, decoded by the arch): the write marks the targets'
+ * state and kicks them; the sender's own changes only when it names itself. So no sync at the
+ * entry (another pCPU's marks go into an unsynced vCPU the same way) and, unless the sender is
+ * a target, no flush at the exit: its list registers stay as the guest left them, folded at its
+ * next exit that needs them. Both edges in one bracket when no decision is due (the kick of a
+ * vCPU blocked on this pCPU may make one due); a direct vCPU takes the generic edges.
+ */
+void vcpu_trap_sgi(struct vcpu *vcpu, uint64_t val, bool group0_only)
+{
+	uint64_t in = arch_counter_read();
+	struct pcpu *p = pcpu_this();
+	bool self;
+
+	if (__builtin_expect(vcpu->vgic.direct_capable, 0)) {
+		trap_edge_enter_at(p, vcpu, in);
+		vgic_sync(vcpu);
+		vcpu_sgi_write(vcpu, val, group0_only);
+		trap_edge_exit(p, vcpu);
+		return;
+	}
+	self = vcpu_sgi_write(vcpu, val, group0_only);
+	if (!self && trap_exit_is_plain(p, vcpu)) {
+		trap_edges_both(p, vcpu, in);
+		pcpu_edge_close(p);
+		return;
+	}
+	trap_edge_enter_at(p, vcpu, in);
+	trap_edge_exit(p, vcpu); /* its flush (or a switch's save) folds the LRs first */
+}
+
 vcpu_sgi_handler vcpu_sgi_write;
 
 int vcpu_sgi_claim(vcpu_sgi_handler handler)

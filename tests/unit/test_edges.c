@@ -319,6 +319,138 @@ static void test_hvc_fast_answer(void **state)
 	assert_int_equal(r.x[0], 0x80000000);
 }
 
+/* What the vector does with the FIQ fast path's code: the slow half unless DONE. */
+static void fiq_trap(struct vcpu *v)
+{
+	unsigned long code = vcpu_trap_fiq_fast(v);
+
+	if (code != VCPU_FAST_DONE)
+		vcpu_trap_fiq_slow(v, code);
+}
+
+/*
+ * A kick (IPI_KICK, Group 0) from the guest: deactivated, counted as a kick, the vGIC flushed
+ * (which folds the LRs itself: no sync), both edges in one bracket. Any other Group 0 interrupt,
+ * a kick with a decision due, or a direct vCPU: sync, the generic dispatch of the acknowledged
+ * INTID, the exit edge.
+ */
+static void test_fiq_kick_fast_path(void **state)
+{
+	struct pcpu *p = &pcpus[0];
+	struct vcpu *v = &vm.vcpus[0];
+
+	(void)state;
+	fake_gic_raise(IPI_KICK);
+	fake_arch.counter = 1400; /* the guest ran 400 ticks */
+	assert_int_equal(vcpu_trap_fiq_fast(v), VCPU_FAST_DONE);
+	assert_int_equal(FLUSHES, 1);
+	assert_int_equal(SYNCS + SWITCHES + fake_count("irq_handle_acked_group0"), 0);
+	assert_int_equal(fake_gic.nr_deactivated, 1);
+	assert_int_equal(fake_gic.deactivated[0], IPI_KICK);
+	assert_int_equal(p->time.guest, 400);
+	assert_int_equal(p->time.hyp, 1);
+	assert_int_equal(p->edge_seq, 2); /* one bracket for both edges */
+	assert_int_equal(fake_arch.counter, 1402);
+	assert_int_equal(v->stats.traps, 1);
+	assert_int_equal(p->stats.irq_kind[IRQ_KIND_KICK], 1);
+	assert_int_equal(p->stats.ipis, 1);
+	assert_int_equal(v->stats.irqs, 1);
+	assert_time_adds_up(p);
+
+	/* Another Group 0 interrupt: the generic path with its INTID acknowledged. */
+	fake_gic_raise(PPI_MAINTENANCE);
+	fiq_trap(v);
+	assert_int_equal(SYNCS, 1);
+	assert_int_equal(fake_count("irq_handle_acked_group0"), 1);
+	assert_int_equal(fake_last("irq_handle_acked_group0")->arg[0], PPI_MAINTENANCE);
+	assert_int_equal(FLUSHES, 2);
+	assert_int_equal(fake_gic.nr_deactivated, 1); /* the dispatch's, not ours */
+
+	/* A kick with a decision due: the generic path, which switches. */
+	p->resched = true;
+	fake_gic_raise(IPI_KICK);
+	fiq_trap(v);
+	assert_int_equal(SYNCS, 2);
+	assert_int_equal(fake_last("irq_handle_acked_group0")->arg[0], IPI_KICK);
+	assert_int_equal(SWITCHES, 1);
+	assert_int_equal(v->stats.traps, 3);
+	assert_int_equal(p->stats.irq_kind[IRQ_KIND_KICK], 1); /* the rest: the dispatch's */
+	assert_time_adds_up(p);
+
+	/* A direct vCPU gives EL2 its interface back before the ack, then goes generic. */
+	p->resched = false;
+	fake_calls_reset();
+	v->vgic.direct_capable = v->vgic.direct_on = true;
+	fake_gic_raise(IPI_KICK);
+	fiq_trap(v);
+	assert_int_equal(fake_count_obj("vgic_direct_enter", v), 1);
+	assert_true(fake_first("vgic_direct_enter") < fake_first("irq_handle_acked_group0"));
+	assert_int_equal(fake_count_obj("vgic_direct_exit", v), 1);
+	assert_time_adds_up(p);
+}
+
+/* The SGI handler the vGIC would be (vcpu_sgi_claim): records, says whether the sender is a
+ * target as sgi_self says. */
+static bool sgi_self;
+
+static bool sgi_records(struct vcpu *vcpu, uint64_t val, bool group0_only)
+{
+	fake_record("sgi_write", vcpu, val, group0_only, 0);
+	fake_arch.counter += 20;
+	return sgi_self;
+}
+
+/*
+ * A guest's SGI to other vCPUs: the vGIC's write, no sync and no flush of the sender (its LRs
+ * stay as the guest left them), both edges in one bracket. Sent to itself too: its exit flushes.
+ * A decision due: the exit switches. A direct vCPU: the generic edges, synced first.
+ */
+static void test_sgi_trap_leaves_sender_lrs(void **state)
+{
+	struct pcpu *p = &pcpus[0];
+	struct vcpu *v = &vm.vcpus[0];
+
+	(void)state;
+	vcpu_sgi_write = sgi_records;
+	sgi_self = false;
+	fake_arch.counter = 1300;
+	vcpu_trap_sgi(v, 0x3000002, true);
+	assert_int_equal(fake_count_obj("sgi_write", v), 1);
+	assert_int_equal(fake_last("sgi_write")->arg[0], 0x3000002);
+	assert_int_equal(fake_last("sgi_write")->arg[1], true);
+	assert_int_equal(SYNCS + FLUSHES + SWITCHES, 0);
+	assert_int_equal(p->time.guest, 300);
+	assert_int_equal(p->time.hyp, 21); /* the handler's 20 and the entry's read */
+	assert_int_equal(p->edge_seq, 2);
+	assert_int_equal(v->stats.traps, 1);
+	assert_time_adds_up(p);
+
+	sgi_self = true;
+	vcpu_trap_sgi(v, 0x3000001, false);
+	assert_int_equal(SYNCS + SWITCHES, 0);
+	assert_int_equal(FLUSHES, 1);
+	assert_int_equal(p->edge_seq, 6);
+	assert_int_equal(v->stats.traps, 2);
+
+	sgi_self = false;
+	p->resched = true;
+	vcpu_trap_sgi(v, 0x3000002, false);
+	assert_int_equal(SWITCHES, 1);
+	assert_int_equal(FLUSHES, 2);
+	assert_int_equal(v->stats.traps, 3);
+	assert_time_adds_up(p);
+
+	p->resched = false;
+	fake_calls_reset();
+	v->vgic.direct_capable = v->vgic.direct_on = true;
+	vcpu_trap_sgi(v, 0x3000002, false);
+	assert_true(fake_first("vgic_direct_enter") < fake_first("vgic_sync"));
+	assert_true(fake_first("vgic_sync") < fake_first("sgi_write"));
+	assert_true(fake_first("vgic_flush") < fake_first("vgic_direct_exit"));
+	assert_time_adds_up(p);
+	vcpu_sgi_write = NULL;
+}
+
 /* The synchronous trap in one call: the handler runs between the entry and the exit edge. */
 static struct pcpu_time seen_in_handler;
 
@@ -433,12 +565,14 @@ static void test_wfi_due_timer_is_delivered_not_spun(void **state)
 }
 
 /* The SGI registers' handler is claimed once, at boot; a second claim is refused. */
-static void sgi_a(struct vcpu *vcpu, uint64_t val, bool group0_only)
+static bool sgi_a(struct vcpu *vcpu, uint64_t val, bool group0_only)
 {
+	return false;
 }
 
-static void sgi_b(struct vcpu *vcpu, uint64_t val, bool group0_only)
+static bool sgi_b(struct vcpu *vcpu, uint64_t val, bool group0_only)
 {
+	return false;
 }
 
 static void test_sgi_claim(void **state)
@@ -461,6 +595,8 @@ int main(void)
 	    cmocka_unit_test_setup(test_irq_trap_timer_fast_path, setup),
 	    cmocka_unit_test_setup(test_irq_trap_direct_goes_generic, setup),
 	    cmocka_unit_test_setup(test_hvc_fast_answer, setup),
+	    cmocka_unit_test_setup(test_fiq_kick_fast_path, setup),
+	    cmocka_unit_test_setup(test_sgi_trap_leaves_sender_lrs, setup),
 	    cmocka_unit_test_setup(test_sync_trap_one_call, setup),
 	    cmocka_unit_test_setup(test_direct_edges, setup),
 	    cmocka_unit_test_setup(test_sgi_claim, setup),

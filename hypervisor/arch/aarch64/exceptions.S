@@ -179,7 +179,7 @@ el2_vectors:
 	/* Lower EL, AArch64: guests. */
 	guest_sync_vector
 	guest_fast_vector trap_guest_irq_fast, trap_guest_irq_slow
-	guest_vector trap_guest_fiq
+	guest_fast_vector trap_guest_fiq_fast, trap_guest_fiq_slow
 	guest_vector trap_guest_serror
 	/* Lower EL, AArch32: not supported (HCR_EL2.RW = 1). */
 	hyp_vector hyp_trap_unexpected

@@ -126,22 +126,15 @@ static void trap_sysreg(struct vcpu *vcpu, struct guest_regs *r, uint64_t esr)
 	}
 	skip_insn(r, esr);
 	/*
-	 * The guest's SGIs first: the hot case (none of these is an ID register), handed to the
-	 * interrupt controller that claimed them (vcpu_sgi_claim); none did: UNDEF, below.
+	 * The SGI registers: their writes took trap_sgi_write() (they are the hot case); a read
+	 * of these write-only registers is ignored. Nobody claimed them: UNDEF, below.
 	 */
 	switch (s.enc) {
-	case SYSREG(3, 0, 12, 11, 5): /* ICC_SGI1R_EL1: either group (the guest sees DS = 1) */
-		if (__builtin_expect(!vcpu_sgi_write, 0))
-			break;
-		if (!read)
-			vcpu_sgi_write(vcpu, reg_read(r, rt), false);
-		return;
-	case SYSREG(3, 0, 12, 11, 6): /* ICC_ASGI1R_EL1: with DS = 1 it signals Group 0 */
+	case SYSREG(3, 0, 12, 11, 5): /* ICC_SGI1R_EL1 */
+	case SYSREG(3, 0, 12, 11, 6): /* ICC_ASGI1R_EL1 */
 	case SYSREG(3, 0, 12, 11, 7): /* ICC_SGI0R_EL1 */
 		if (__builtin_expect(!vcpu_sgi_write, 0))
 			break;
-		if (!read)
-			vcpu_sgi_write(vcpu, reg_read(r, rt), true);
 		return;
 	case SYSREG(3, 3, 14, 2, 0): /* CNTP_TVAL_EL0: the emulated EL1 physical timer */
 	case SYSREG(3, 3, 14, 2, 1): /* CNTP_CTL_EL0 */
@@ -171,6 +164,26 @@ static void trap_sysreg(struct vcpu *vcpu, struct guest_regs *r, uint64_t esr)
 	    vcpu->vm->name, vcpu->id, read ? "read" : "write", s.op0, s.op1, s.crn, s.crm, s.op2);
 	r->pc -= 4;
 	arch_vcpu_inject_undef(vcpu);
+}
+
+/*
+ * A write to an SGI register, handed to the interrupt controller that claimed them
+ * (vcpu_sgi_claim) as a whole trap of its own (vcpu_trap_sgi: no vGIC sync or flush of the
+ * sender unless it is a target). ICC_SGI1R_EL1 forwards either group (the guest sees DS = 1),
+ * ICC_ASGI1R_EL1 (with DS = 1 it signals Group 0) and ICC_SGI0R_EL1 Group 0 only. Returns
+ * false for any other access: trap_sysreg's.
+ */
+static bool trap_sgi_write(struct vcpu *vcpu, struct guest_regs *r, uint64_t esr)
+{
+	struct trap_sysreg s = trap_decode_sysreg(esr);
+
+	if (s.read || !vcpu_sgi_write ||
+	    (s.enc != SYSREG(3, 0, 12, 11, 5) && s.enc != SYSREG(3, 0, 12, 11, 6) &&
+	     s.enc != SYSREG(3, 0, 12, 11, 7)))
+		return false;
+	skip_insn(r, esr);
+	vcpu_trap_sgi(vcpu, reg_read(r, s.rt), s.enc != SYSREG(3, 0, 12, 11, 5));
+	return true;
 }
 
 static ipa_t fault_ipa(void)
@@ -320,6 +333,8 @@ void trap_guest_sync(struct guest_regs *r)
 	uint64_t esr = read_sysreg(esr_el2);
 	trap_fn fn = trap_table[ESR_EC(esr)];
 
+	if (ESR_EC(esr) == EC_SYSREG && trap_sgi_write(vcpu, r, esr))
+		return;
 	vcpu_trap_sync(vcpu, fn ? fn : trap_undef, r, esr);
 }
 
@@ -351,13 +366,14 @@ void trap_guest_irq_slow(unsigned long code, struct guest_regs *r)
 }
 
 /* Group 0: the hypervisor's own interrupts (kicks, its timer, maintenance, its devices). */
-void trap_guest_fiq(struct guest_regs *r)
+unsigned long trap_guest_fiq_fast(struct guest_regs *r)
 {
-	struct vcpu *vcpu = vcpu_current();
+	return vcpu_trap_fiq_fast(pcpu_this()->current);
+}
 
-	vcpu_trap_enter(vcpu);
-	irq_handle_group0();
-	vcpu_trap_exit(vcpu);
+void trap_guest_fiq_slow(unsigned long code, struct guest_regs *r)
+{
+	vcpu_trap_fiq_slow(pcpu_this()->current, code);
 }
 
 void trap_guest_serror(struct guest_regs *r)

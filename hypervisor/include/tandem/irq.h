@@ -53,6 +53,8 @@ void irq_cpu_init(void);
 void irq_handle(void);
 /* Handles intid, already acknowledged (irqchip_ack()), then every other pending one. */
 void irq_handle_acked(irq_t intid);
+/* The same for Group 0: intid from irqchip_ack_group0(), then every other pending one. */
+void irq_handle_acked_group0(irq_t intid);
 void irq_handle_group0(void);
 /* The pCPU that takes the hypervisor's own device interrupts, given the current vCPU placement. */
 unsigned irq_hyp_pcpu(void);

@@ -114,13 +114,22 @@ void vcpu_trap_hvc_exit(struct vcpu *vcpu);
 unsigned long vcpu_trap_irq_fast(struct vcpu *vcpu);
 /* The rest of that IRQ's trap (code: what vcpu_trap_irq_fast returned, not DONE). */
 void vcpu_trap_irq_slow(struct vcpu *vcpu, unsigned long code);
+/* A physical FIQ (Group 0) taken from the running guest vcpu: acknowledged; a lone kick
+ * (IPI_KICK) handled with both edges, its flush included, when no decision is due. */
+unsigned long vcpu_trap_fiq_fast(struct vcpu *vcpu);
+/* The rest of that FIQ's trap (code: what vcpu_trap_fiq_fast returned, not DONE). */
+void vcpu_trap_fiq_slow(struct vcpu *vcpu, unsigned long code);
+/* The guest vcpu's write val to ICC_SGI1R_EL1 (group0_only: ICC_SGI0R/ASGI1R), past the
+ * instruction already: the whole trap (edges, the vGIC's vcpu_sgi_write, exit). */
+void vcpu_trap_sgi(struct vcpu *vcpu, uint64_t val, bool group0_only);
 
 /*
  * The guest's writes to its GIC CPU interface's SGI registers (ICC_SGI1R_EL1; group0_only for
  * ICC_ASGI1R_EL1 and ICC_SGI0R_EL1), trapped by the arch: they go to the emulated interrupt
  * controller that claimed them at boot (the GICv3 vGIC, vgic_init). NULL until then: UNDEF.
  */
-typedef void (*vcpu_sgi_handler)(struct vcpu *vcpu, uint64_t val, bool group0_only);
+/* Returns whether the sender itself was a target (its own state changed: flush it). */
+typedef bool (*vcpu_sgi_handler)(struct vcpu *vcpu, uint64_t val, bool group0_only);
 extern vcpu_sgi_handler vcpu_sgi_write;
 /* Claims the SGI registers for handler, at boot; -ERR_BUSY if another one has them. */
 int vcpu_sgi_claim(vcpu_sgi_handler handler);

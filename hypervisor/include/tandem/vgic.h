@@ -136,8 +136,10 @@ void vgic_set_level(struct vm *vm, irq_t intid, bool level);
 /*
  * Guest write to ICC_SGI1R_EL1 (group0_only false) or ICC_SGI0R_EL1/ICC_ASGI1R_EL1 (true),
  * trapped: delivers the SGI to the targeted vCPUs (group0_only: those that have it in Group 0).
+ * Returns whether the sender was among them (its own interrupt state changed: flush before it
+ * resumes); the others are kicked.
  */
-void vgic_sgi_write(struct vcpu *vcpu, uint64_t val, bool group0_only);
+bool vgic_sgi_write(struct vcpu *vcpu, uint64_t val, bool group0_only);
 
 /*
  * Before entering the guest on this pCPU, IRQs masked: load the active and the

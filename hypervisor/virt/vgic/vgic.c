@@ -372,12 +372,15 @@ void vgic_set_level(struct vm *vm, irq_t intid, bool level)
  * the target has that SGI in Group 0; ICC_SGI1R forwards either group, since the guest sees
  * GICD_CTLR.DS = 1 (IHI 0069 "Forwarding an SGI to a target PE"). What make_pending() does,
  * for a private interrupt in place, and one batch of kicks once every target's lock is dropped.
+ * The sender's own state changes only if it is a target: that is the return value (the others'
+ * changes are theirs to fold and flush, after their kick).
  */
-void vgic_sgi_write(struct vcpu *vcpu, uint64_t val, bool group0_only)
+bool vgic_sgi_write(struct vcpu *vcpu, uint64_t val, bool group0_only)
 {
 	struct vm *vm = vcpu->vm;
 	irq_t intid = (val >> 24) & 0xf;
 	vgic_kickset_t targets = vgic_sgi_targets(val, vcpu->id, vm->nr_vcpus), kicks = 0;
+	bool self = false;
 
 	while (targets) {
 		unsigned i = (unsigned)__builtin_ctz(targets);
@@ -390,11 +393,13 @@ void vgic_sgi_write(struct vcpu *vcpu, uint64_t val, bool group0_only)
 			irq->pending = true;
 			t->vgic.private_live |= 1u << intid;
 			t->stats.injected++;
+			self |= t == vcpu;
 			if (vgic_deliverable(&vm->vgic, irq))
 				kicks |= (vgic_kickset_t)1 << i;
 		}
 		spin_unlock(&t->vgic.lock);
 	}
 	if (kicks)
-		vgic_kick_set(vm, kicks);
+		vgic_kick_set(vm, kicks); /* skips the sender: its exit flushes */
+	return self;
 }

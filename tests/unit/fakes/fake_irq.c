@@ -12,3 +12,8 @@ void irq_handle_acked(irq_t intid)
 {
 	fake_record("irq_handle_acked", NULL, intid, 0, 0);
 }
+
+void irq_handle_acked_group0(irq_t intid)
+{
+	fake_record("irq_handle_acked_group0", NULL, intid, 0, 0);
+}
