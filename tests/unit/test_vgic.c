@@ -1276,6 +1276,64 @@ static void test_sgi1r_targets(void **state)
 }
 
 /*
+ * An exchange of SGIs: the same SGI sent again once the guest is done with it (ELRSR) goes back
+ * into LR0 by refilling it alone (no control write), with the state the fold and the pick would
+ * give (pending in the LR, not in the distributor's view of it). While the guest still holds
+ * it active, the generic path makes the LR pending and active, and the refill resumes after.
+ */
+static void test_sgi_again_refills_lr0(void **state)
+{
+	struct vcpu *v0 = &vm.vcpus[0], *v1 = &vm.vcpus[1];
+	struct vgic_irq *irq = &v1->vgic.private_irqs[5];
+	unsigned hcr_writes;
+
+	(void)state;
+	current_vcpu = v1;
+	vgic_flush(v1);
+	for (unsigned round = 0; round < 3; round++) {
+		hcr_writes = fake_gic.hcr_writes;
+		assert_false(vgic_sgi_write(v0, 5ULL << 24 | 0x2, false));
+		vgic_flush(v1);
+		assert_int_equal(fake_gic_find_lr(5), 0);
+		assert_int_equal(LR_STATE(fake_gic.lr[0]), ST_PENDING);
+		assert_int_equal(LR_EOI(fake_gic.lr[0]), 0);
+		assert_false(irq->pending);
+		assert_int_equal(irq->lr, 0);
+		if (round == 2) /* rounds 0 and 1 took the generic path: empty, then a fold */
+			assert_int_equal(fake_gic.hcr_writes, hcr_writes);
+		assert_int_equal(fake_gic_guest_ack(), 5);
+		fake_gic_guest_eoi(5);
+		if (round == 0) {
+			vgic_sync(v1); /* an exit in between: the LR folded, then re-sent */
+			assert_false(irq->active);
+			assert_int_equal(irq->lr, -1);
+		}
+	}
+	/* Taken but not deactivated yet when it comes again: pending and active in LR0. */
+	assert_false(vgic_sgi_write(v0, 5ULL << 24 | 0x2, false));
+	vgic_flush(v1);
+	assert_int_equal(fake_gic_guest_ack(), 5);
+	assert_false(vgic_sgi_write(v0, 5ULL << 24 | 0x2, false));
+	vgic_flush(v1);
+	assert_int_equal(fake_gic_find_lr(5), 0);
+	assert_int_equal(LR_STATE(fake_gic.lr[0]), ST_BOTH);
+	assert_true(irq->active);
+	fake_gic_guest_eoi(5);
+	assert_int_equal(fake_gic_guest_ack(), 5);
+	fake_gic_guest_eoi(5);
+	/* Not sent again: the next flush empties LR0 (the generic path). */
+	vgic_flush(v1);
+	assert_int_equal(fake_gic_find_lr(5), -1);
+	assert_false(irq->active);
+	assert_false(irq->pending);
+	/* Sent again after that: the generic path fills LR0 once more. */
+	assert_false(vgic_sgi_write(v0, 5ULL << 24 | 0x2, false));
+	vgic_flush(v1);
+	assert_int_equal(fake_gic_find_lr(5), 0);
+	assert_int_equal(LR_STATE(fake_gic.lr[0]), ST_PENDING);
+}
+
+/*
  * Found by the trap fuzzer: ICC_SGI0R_EL1 and ICC_ASGI1R_EL1 writes were ignored. With
  * GICD_CTLR.DS = 1 they signal Group 0 SGIs (a target gets one only if it has that SGI in
  * Group 0); ICC_SGI1R_EL1 signals either group.
@@ -1554,6 +1612,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_private_traffic_skips_vm_lock, setup),
 	    cmocka_unit_test_setup(test_pending_spi_survives_cpu_on, setup),
 	    cmocka_unit_test_setup(test_sgi1r_targets, setup3),
+	    cmocka_unit_test_setup(test_sgi_again_refills_lr0, setup3),
 	    cmocka_unit_test_setup(test_sgi0r_group0_only, setup),
 	    cmocka_unit_test_setup(test_save_restore, setup),
 	    cmocka_unit_test_setup(test_save_releases_hw_ppi, setup),

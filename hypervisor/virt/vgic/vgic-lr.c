@@ -314,6 +314,44 @@ static bool flush_changes_nothing(const struct vgic_vcpu *vv)
  * of idle interrupts do (both of which rebuild_lrs() repeats as no-ops), if a second candidate
  * turns up: rebuild_lrs() then sorts them.
  */
+/*
+ * flush_one()'s fold and pick for the state an exchange of SGIs leaves, with the vCPU's lock
+ * held: LR0 the only list register in use, holding the only live private interrupt, an edge
+ * one without a hardware link (an SGI), which the guest has finished with (ELRSR: invalid, no
+ * maintenance outstanding) and which is pending again (sent again since). The fold would find
+ * it neither pending nor active in the LR and clear its LR and active state; the pick would
+ * put it back into LR0, pending. Only LR0 changes in hardware: written as make_lr() builds it
+ * for that state. False, having changed nothing, in any other state.
+ */
+static bool refill_edge_lr0(struct vcpu *vcpu)
+{
+	struct vgic_vcpu *vv = &vcpu->vgic;
+	irq_t intid = irqchip_lr_vintid(vv->lrs[0]);
+	struct vgic_irq *irq, folded;
+	struct irqchip_lr lr;
+
+	if (vv->lr_live != 1 || vv->lr_used != 1 || vv->hcr != IRQCHIP_VIF_ENABLE ||
+	    intid >= VGIC_NR_PRIVATE || vv->private_live != 1u << intid)
+		return false;
+	irq = &vv->private_irqs[intid];
+	if (irq->lr != 0 || !irq->edge || irq->hw_intid || !irq->pending)
+		return false;
+	folded = *irq;
+	folded.active = false;
+	if (!vgic_deliverable(&vcpu->vm->vgic, &folded))
+		return false;
+	lr = make_lr(&vcpu->vm->vgic, &folded, intid, false, false);
+	if (!irqchip_refill_lr0(lr))
+		return false; /* the guest still holds it (active, or not taken yet) */
+	irq->active = false;
+	irq->active_unacked = false;
+	irq->pending = false; /* the LR carries it now */
+	irq->owner = (uint16_t)vcpu->id;
+	vv->lrs[0] = lr;
+	vv->kick_pending = false;
+	return true;
+}
+
 static bool flush_one(struct vcpu *vcpu)
 {
 	struct vgic_vcpu *vv = &vcpu->vgic;
@@ -326,6 +364,10 @@ static bool flush_one(struct vcpu *vcpu)
 	if (!vv->loaded || vv->lr_spi || vv->direct_capable || spis_marked(vv))
 		return false;
 	spin_lock(&vv->lock);
+	if (refill_edge_lr0(vcpu)) {
+		spin_unlock(&vv->lock);
+		return true;
+	}
 	if (vv->lr_live)
 		fold_lrs(vcpu, &kicks);
 	for (live = vv->private_live; live; live &= live - 1) {
