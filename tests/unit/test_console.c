@@ -1,4 +1,5 @@
-/* unit-sources: */
+/* clang-format off */ /* unit-sources: tests/unit/fakes/fake_calls.c tests/unit/fakes/fake_vm.c tests/unit/fakes/fake_timer.c tests/unit/fakes/fake_vpl011.c tests/unit/fakes/fake_irq.c tests/unit/fakes/fake_pool.c tests/unit/fakes/fake_pcpu.c tests/unit/fakes/fake_freq.c tests/unit/fakes/fake_stats.c tests/unit/fakes/fake_vdev_dump.c */
+/* clang-format on */
 /*
  * The console's line discipline, stored lines, input focus and input queues. console.c and its
  * parts are compiled into this file (below) with printk/panic renamed: arch/fake supplies the
@@ -25,27 +26,9 @@
 
 #include <arch/fake.h>
 
-struct vm vms[CFG_MAX_VMS];
-unsigned nr_vms;
+#include "fakes/fake.h"
 
-void vdev_dump(void) /* Ctrl-A g: the devices are not part of this test */
-{
-}
-
-void pool_dump(void) /* Ctrl-A s: pool.c is not part of this test */
-{
-}
-
-int irq_claim(irq_t intid, const struct irq_owner *owner, void *ctx) /* irq.c: not here */
-{
-	return 0;
-}
-
-void freq_dump(void) /* Ctrl-A f: freq.c is not part of this test */
-{
-}
-
-/* --- The physical UART and the vpl011, as doubles --- */
+/* --- The physical UART (its ops, given to console_init); the rest are the shared fakes --- */
 
 static char term[8192]; /* everything written to the UART */
 static size_t term_len;
@@ -74,84 +57,35 @@ static void t_enable_rx(void)
 
 static const struct uart_ops t_uart = {t_putc, t_getc, t_enable_rx};
 
-/* What reached each VM's emulated UART: in order, and how many were lost to a full FIFO. */
-static struct {
-	struct vm *vm;
-	char c;
-} rx[8192];
-static unsigned nr_rx;
-static unsigned fifo_count[CFG_MAX_VMS]; /* the VMs' receive FIFOs: VPL011_RX_LEN deep */
-static unsigned overruns[CFG_MAX_VMS];
+/* What reached the VMs' emulated UARTs (fake_vpl011.c), in order. */
+#define uart_rx fake_knobs.uart_rx
+#define nr_rx	uart_rx.n
+#define rx	uart_rx.rx
 
-bool vpl011_rx_room(struct vm *vm, unsigned n)
+/* Input reaches a FIFO under the input queues' lock only: the console lock, a leaf, is dropped. */
+static void check_rx_locks(void)
 {
-	return VPL011_RX_LEN - fifo_count[vm->index] >= n;
-}
-
-void vpl011_rx_char(struct vm *vm, char c)
-{
-	/* Under the input queues' lock only: the console lock is a leaf, dropped by now. */
-	assert_int_equal(fake_arch.locks_held, 1);
-	if (fifo_count[vm->index] == VPL011_RX_LEN) {
-		overruns[vm->index]++;
-		return;
-	}
-	fifo_count[vm->index]++;
-	assert_true(nr_rx < ARRAY_SIZE(rx));
-	rx[nr_rx].vm = vm;
-	rx[nr_rx].c = c;
-	nr_rx++;
+	for (unsigned i = 0; i < nr_rx && i < FAKE_MAX_RX; i++)
+		assert_int_equal(rx[i].locks_held, 1);
 }
 
 /* The guest reads n characters from its FIFO, as vpl011.c does: below half, the console hears. */
 static void guest_reads(unsigned vm, unsigned n)
 {
-	while (n-- && fifo_count[vm]) {
-		fifo_count[vm]--;
-		if (fifo_count[vm] <= VPL011_RX_LEN / 2)
-			console_rx_resume(&vms[vm]);
-	}
+	fake_vpl011_read(&vms[vm], n);
+	check_rx_locks();
 }
 
-/* Software timers (core/timer.c is not part of this test): the flow-control watchdog. */
-static struct timer *armed_timer;
-
-void timer_init(struct timer *timer, timer_fn fn)
+/* The console's one software timer (the flow-control watchdog), armed or NULL. */
+static struct timer *armed_timer(void)
 {
-	timer->fn = fn;
-	timer->queue = NULL;
-}
-
-void timer_arm(struct timer *timer, uint64_t expires)
-{
-	timer->expires = expires;
-	armed_timer = timer;
-}
-
-void timer_cancel(struct timer *timer)
-{
-	if (armed_timer == timer)
-		armed_timer = NULL;
+	return fake_timer_next();
 }
 
 /* Runs the armed timer at its expiry time. */
 static void fire_armed_timer(void)
 {
-	struct timer *t = armed_timer;
-
-	assert_non_null(t);
-	armed_timer = NULL;
-	fake_arch.counter = t->expires;
-	t->fn(t);
-}
-
-/* The statistics dump (core/stats.c, tested in test_stats.c): Ctrl-A d must call it. */
-static unsigned stats_dumps;
-
-void stats_dump(void)
-{
-	stats_dumps++;
-	console_write("tandem: STATS\n", 14);
+	assert_true(fake_timer_expire(armed_timer()));
 }
 
 /* --- Helpers --- */
@@ -161,6 +95,7 @@ static void reset_console(unsigned n)
 	static const char *const names[] = {"a", "b", "c"};
 
 	fake_reset();
+	fake_calls_reset();
 	memset(vms, 0, sizeof(vms));
 	for (unsigned i = 0; i < ARRAY_SIZE(names); i++) {
 		vms[i].name = names[i];
@@ -176,14 +111,10 @@ static void reset_console(unsigned n)
 	uart = NULL;
 	term_len = 0;
 	term[0] = '\0';
-	nr_rx = 0;
 	rx_queue = NULL;
 	rx_enabled = 0;
 	memset(queues, 0, sizeof(queues));
-	memset(fifo_count, 0, sizeof(fifo_count));
-	memset(overruns, 0, sizeof(overruns));
 	rx_stall_armed = false;
-	armed_timer = NULL;
 	console_init(&t_uart, 0x09000000);
 }
 
@@ -205,6 +136,7 @@ static void input(const char *s)
 {
 	while (*s)
 		console_input(*s++);
+	check_rx_locks();
 }
 
 /* --- Output --- */
@@ -457,7 +389,6 @@ static void test_single_ctrl_a_reaches_the_guest(void **state)
 static void test_ctrl_a_commands(void **state)
 {
 	reset_console(2);
-	stats_dumps = 0;
 	input("\x01?");
 	assert_int_equal(nr_rx, 0);
 	assert_non_null(strstr(term, "Ctrl-A d: dump statistics"));
@@ -465,8 +396,7 @@ static void test_ctrl_a_commands(void **state)
 	input("\x01");
 	input("d");
 	assert_int_equal(nr_rx, 0);
-	assert_int_equal(stats_dumps, 1);
-	assert_non_null(strstr(term, "tandem: STATS"));
+	assert_int_equal(fake_count("stats_dump"), 1);
 }
 
 static void test_irq_drains_the_uart(void **state)
@@ -488,6 +418,7 @@ static unsigned typed(const char *s)
 	rx_queue = s;
 	while (*rx_queue)
 		console_irq();
+	check_rx_locks();
 	return nr_rx - before;
 }
 
@@ -515,7 +446,7 @@ static void test_full_fifo_queues_input_until_the_guest_reads(void **state)
 	/* A paste longer than the FIFO: the UART is read to the end, the rest waits in order. */
 	assert_int_equal(typed(paste), VPL011_RX_LEN);
 	assert_int_equal(queues[0].count, sizeof(paste) - 1 - VPL011_RX_LEN);
-	assert_non_null(armed_timer);
+	assert_non_null(armed_timer());
 	guest_reads(0, VPL011_RX_LEN / 2 - 1); /* above half: nothing moves yet */
 	assert_int_equal(nr_rx, VPL011_RX_LEN);
 	guest_reads(0, 1); /* at half: refilled to full */
@@ -523,11 +454,11 @@ static void test_full_fifo_queues_input_until_the_guest_reads(void **state)
 	guest_reads(0, VPL011_RX_LEN);
 	assert_int_equal(nr_rx, sizeof(paste) - 1);
 	assert_int_equal(rx[nr_rx - 1].c, 'q');
-	assert_int_equal(overruns[0], 0);
+	assert_int_equal(uart_rx.overruns[0], 0);
 	/* The watchdog finds the queue empty: no warning, nothing dropped. */
 	fire_armed_timer();
 	assert_null(strstr(term, "warning"));
-	assert_null(armed_timer);
+	assert_null(armed_timer());
 }
 
 /*
@@ -538,14 +469,13 @@ static void test_full_fifo_queues_input_until_the_guest_reads(void **state)
 static void test_guest_not_reading_its_fifo_during_boot(void **state)
 {
 	reset_console(2);
-	stats_dumps = 0;
 	assert_int_equal(typed("echo typed-1\recho typed-2\recho typed-3\recho typed-4\recho "
 			       "typed-5\recho typed-6\r"),
 			 VPL011_RX_LEN);
 	assert_int_equal(queues[0].count, 6 * 13 - VPL011_RX_LEN);
 	typed("\x01"
 	      "d"); /* Ctrl-A d */
-	assert_int_equal(stats_dumps, 1);
+	assert_int_equal(fake_count("stats_dump"), 1);
 	/* Typed 1 s later: still queued, and the watchdog waits for the first queued input. */
 	fake_arch.counter += fake_arch.counter_freq;
 	assert_int_equal(typed("ls\r"), 0);
@@ -554,8 +484,8 @@ static void test_guest_not_reading_its_fifo_during_boot(void **state)
 	assert_int_equal(queues[0].count, 0);
 	/* From now on a's input goes to its FIFO alone (lost as on overrun): nothing piles up. */
 	assert_int_equal(typed("xyz"), 0);
-	assert_int_equal(overruns[0], 3);
-	assert_null(armed_timer);
+	assert_int_equal(uart_rx.overruns[0], 3);
+	assert_null(armed_timer());
 	typed("\x01\x01\x01");
 	assert_int_equal(focus, 1);
 	typed("b");
@@ -572,7 +502,7 @@ static void test_guest_not_reading_its_fifo_during_boot(void **state)
 	memset(paste_buf, 'z', sizeof(paste_buf));
 	typed_n(VPL011_RX_LEN);
 	assert_int_equal(queues[0].count, 6);
-	assert_int_equal(overruns[0], 3);
+	assert_int_equal(uart_rx.overruns[0], 3);
 }
 
 /* A guest that reads, slowly, is never taken as deaf: the watchdog waits on. */
@@ -587,10 +517,10 @@ static void test_slow_reader_keeps_its_queue(void **state)
 	assert_int_equal(queues[0].count, 100 - VPL011_RX_LEN / 2);
 	fire_armed_timer(); /* 3 s after the queue started: 1 s after the last read */
 	assert_null(strstr(term, "warning"));
-	assert_non_null(armed_timer); /* again, 3 s after that read */
+	assert_non_null(armed_timer()); /* again, 3 s after that read */
 	fire_armed_timer();
 	assert_non_null(strstr(term, "tandem: warning: vm a: reads no console input"));
-	assert_int_equal(overruns[0], 0);
+	assert_int_equal(uart_rx.overruns[0], 0);
 }
 
 /* The last VM stopped and kept the focus: nothing queues for it, and nothing warns. */
@@ -601,8 +531,8 @@ static void test_stopped_vm_queues_nothing(void **state)
 	memset(paste_buf, 's', sizeof(paste_buf));
 	assert_int_equal(typed_n(VPL011_RX_LEN + 10), VPL011_RX_LEN);
 	assert_int_equal(queues[0].count, 0);
-	assert_int_equal(overruns[0], 10);
-	assert_null(armed_timer);
+	assert_int_equal(uart_rx.overruns[0], 10);
+	assert_null(armed_timer());
 }
 
 /*
@@ -615,7 +545,8 @@ static void test_drain_racing_the_queue_leaves_input_flowing(void **state)
 	reset_console(1);
 	memset(paste_buf, 'r', sizeof(paste_buf));
 	typed_n(VPL011_RX_LEN);
-	fifo_count[0] = 0; /* read meanwhile; its console_rx_resume() calls found nothing queued */
+	uart_rx.fifo[0] =
+	    0; /* read meanwhile; its console_rx_resume() calls found nothing queued */
 	assert_int_equal(typed("s"), 1);
 	assert_int_equal(queues[0].count, 0);
 }

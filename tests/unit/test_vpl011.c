@@ -1,4 +1,4 @@
-/* clang-format off */ /* unit-sources: hypervisor/virt/vpl011.c hypervisor/virt/vdev_dump.c tests/unit/fakes/fake_calls.c tests/unit/fakes/fake_console.c tests/unit/fakes/fake_vm.c tests/unit/fakes/fake_vdev_table.c */
+/* clang-format off */ /* unit-sources: hypervisor/virt/vpl011.c hypervisor/virt/vdev_dump.c tests/unit/fakes/fake_calls.c tests/unit/fakes/fake_console.c tests/unit/fakes/fake_vm.c tests/unit/fakes/fake_vdev_table.c tests/unit/fakes/fake_vgic.c hypervisor/core/mmio.c */
 /* clang-format on */
 /* The emulated PL011: ID registers, flags, RX FIFO, interrupt line, output path. */
 #include <setjmp.h>
@@ -43,45 +43,16 @@
 #define INT_RT	0x40
 #define INT_OE	0x400
 
-/* --- Test doubles for the vpl011's neighbours --- */
+/* --- What the vpl011's neighbours saw (the shared fakes; the real core/mmio.c) --- */
 
-static struct {
-	ipa_t base;
-	uint64_t size;
-	mmio_handler_fn fn;
-	void *opaque;
-	int calls;
-	int ret; /* what mmio_register returns */
-} region;
+static struct vm vm;
 
-int mmio_register(struct vm *vm, ipa_t base, uint64_t size, mmio_handler_fn handler, void *opaque)
-{
-	region.calls++;
-	if (region.ret)
-		return region.ret;
-	region.base = base;
-	region.size = size;
-	region.fn = handler;
-	region.opaque = opaque;
-	return 0;
-}
-
+/* The interrupt line as the vGIC's fake was last told, and how often. */
 static struct {
 	bool level;
 	unsigned calls;
 	bool lock_held; /* the vpl011 lock was held when the line was driven */
 } line;
-
-static struct vm vm;
-
-void vgic_set_level(struct vm *v, irq_t intid, bool level)
-{
-	assert_ptr_equal(v, &vm);
-	assert_int_equal(intid, VPL011_SPI);
-	line.level = level;
-	line.calls++;
-	line.lock_held = vm.uart.lock.next != vm.uart.lock.owner;
-}
 
 static char out[256];
 static size_t out_len;
@@ -90,6 +61,14 @@ static bool out_lock_held;
 /* The console (the shared fake) gets the guest's output: kept here, with the lock state. */
 static void on_call(const struct fake_call *c)
 {
+	if (strcmp(c->fn, "vgic_set_level") == 0) {
+		assert_ptr_equal(c->obj, &vm);
+		assert_int_equal(c->arg[0], VPL011_SPI);
+		line.level = c->arg[1];
+		line.calls++;
+		line.lock_held = c->arg[2] > 0;
+		return;
+	}
 	if (strcmp(c->fn, "console_guest_putc") != 0)
 		return;
 	assert_ptr_equal(c->obj, &vm);
@@ -97,6 +76,14 @@ static void on_call(const struct fake_call *c)
 	out_lock_held |= vm.uart.lock.next != vm.uart.lock.owner;
 	if (out_len + 1 < sizeof(out))
 		out[out_len++] = (char)c->arg[0];
+}
+
+static const struct mmio_region *region(void)
+{
+	const struct mmio_region *r = mmio_find(&vm, VPL011_BASE);
+
+	assert_non_null(r);
+	return r;
 }
 
 /* --- Helpers --- */
@@ -110,7 +97,7 @@ static int mmio(uint64_t off, unsigned size, bool write, uint64_t *val)
 	    .write = write,
 	    .value = write ? *val : 0xdeadbeef,
 	};
-	int ret = region.fn(NULL, &acc, region.opaque);
+	int ret = region()->handler(NULL, &acc, region()->opaque);
 
 	if (!write)
 		*val = acc.value;
@@ -154,7 +141,6 @@ static int setup(void **state)
 	fake_calls_reset();
 	fake_on_call = on_call;
 	memset(&vm, 0, sizeof(vm));
-	memset(&region, 0, sizeof(region));
 	memset(&line, 0, sizeof(line));
 	memset(out, 0, sizeof(out));
 	out_len = 0;
@@ -168,16 +154,17 @@ static int setup(void **state)
 
 static void test_registers_region(void **state)
 {
-	assert_int_equal(region.calls, 1);
-	assert_int_equal(region.base, 0x09000000);
-	assert_int_equal(region.size, 0x1000);
-	assert_ptr_equal(region.opaque, &vm);
+	assert_int_equal(vm.nr_mmio, 1);
+	assert_int_equal(region()->base, 0x09000000);
+	assert_int_equal(region()->size, 0x1000);
+	assert_ptr_equal(region()->opaque, &vm);
 }
 
 static void test_init_failure_is_reported(void **state)
 {
-	region.ret = -ERR_EXIST;
+	/* A second UART where the first one is: its region overlaps (a real refusal). */
 	assert_int_equal(vpl011_init(&vm), -ERR_EXIST);
+	assert_int_equal(vm.nr_mmio, 1);
 	assert_true(fake_printk_contains("vpl011"));
 }
 

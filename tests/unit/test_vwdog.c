@@ -1,4 +1,5 @@
-/* unit-sources: hypervisor/virt/vwdog.c */
+/* clang-format off */ /* unit-sources: hypervisor/virt/vwdog.c hypervisor/core/mmio.c tests/unit/fakes/fake_calls.c tests/unit/fakes/fake_vgic.c tests/unit/fakes/fake_vm.c tests/unit/fakes/fake_guest_log.c tests/unit/fakes/fake_timer.c */
+/* clang-format on */
 /*
  * The emulated SBSA generic watchdog: WCS/WOR/WCV/W_IIDR and WRR, explicit refreshes, the WS0
  * then WS1 timeouts (the WS0 line and vm_fail), the reset-status WS1 kept across a watchdog
@@ -21,71 +22,37 @@
 #include <tandem/vm.h>
 #include <tandem/vwdog.h>
 
+#include "fakes/fake.h"
+
 #define WDOG_SPI  120
 #define WOR_TICKS 1000
 
-/* ---- fakes: the MMIO table, the vGIC line, the timers, vm_fail, guest_log ---- */
+/* ---- what the watchdog's neighbours saw (the shared fakes; the real core/mmio.c) ---- */
 
-struct region {
-	struct vm *vm;
-	ipa_t base;
-	mmio_handler_fn fn;
-	void *opaque;
-};
-static struct region regions[4];
-static unsigned nr_regions;
-
-int mmio_register(struct vm *vm, ipa_t base, uint64_t size, mmio_handler_fn handler, void *opaque)
+/* v's WS0 line, as the vGIC's fake was last told (low before any call). */
+static bool line(struct vm *v)
 {
-	assert_int_equal(size, VWDOG_FRAME_SIZE);
-	regions[nr_regions++] = (struct region){vm, base, handler, opaque};
-	return 0;
+	const struct fake_call *c = fake_last_obj("vgic_set_level", v);
+
+	assert_int_equal(fake_calls.lost, 0);
+	if (c)
+		assert_int_equal(c->arg[0], WDOG_SPI);
+	return c && c->arg[1];
 }
 
-static bool line[CFG_MAX_VMS];
-static unsigned failures[CFG_MAX_VMS];
-static unsigned bad_access_logs;
-
-void vgic_set_level(struct vm *v, irq_t intid, bool level)
+static unsigned failures(struct vm *v)
 {
-	assert_int_equal(intid, WDOG_SPI);
-	line[v->index] = level;
+	return fake_count_obj("vm_fail", v);
 }
 
-void vm_fail(struct vm *v, enum failover_cause cause, const char *why)
+/* Lines the guest caused: each one a refused access. */
+static unsigned bad_access_logs(void)
 {
-	failures[v->index]++;
-}
+	const struct fake_call *c = fake_last("guest_log");
 
-uint64_t vm_time_us(void)
-{
-	return 0;
-}
-
-void guest_log(struct vm *v, enum guest_log_kind kind, const char *fmt, ...)
-{
-	assert_int_equal(kind, GLOG_REFUSED);
-	bad_access_logs++;
-}
-
-void timer_init(struct timer *timer, timer_fn fn)
-{
-	memset(timer, 0, sizeof(*timer));
-	timer->fn = fn;
-}
-
-static struct timer *last_armed;
-
-void timer_arm(struct timer *timer, uint64_t expires)
-{
-	last_armed = timer;
-	timer->expires = expires;
-	timer->queue = (struct pcpu *)1; /* armed */
-}
-
-void timer_cancel(struct timer *timer)
-{
-	timer->queue = NULL;
+	if (c)
+		assert_int_equal(c->arg[0], GLOG_REFUSED);
+	return fake_count("guest_log");
 }
 
 /* ---- the VMs ---- */
@@ -96,10 +63,7 @@ static struct vm vm_a, vm_b;
 static int setup(void **state)
 {
 	fake_reset();
-	nr_regions = 0;
-	bad_access_logs = 0;
-	memset(line, 0, sizeof(line));
-	memset(failures, 0, sizeof(failures));
+	fake_calls_reset();
 	for (unsigned i = 0; i < 2; i++) {
 		struct vm *v = i ? &vm_b : &vm_a;
 
@@ -113,7 +77,7 @@ static int setup(void **state)
 		v->state = VM_RUNNING;
 		assert_int_equal(vwdog_vm_create(v), 0);
 	}
-	assert_int_equal(nr_regions, 4);
+	assert_int_equal(vm_a.nr_mmio + vm_b.nr_mmio, 4);
 	return 0;
 }
 
@@ -123,11 +87,12 @@ static uint64_t wd_access(struct vm *v, ipa_t frame, uint64_t off, unsigned size
 	struct mmio_access acc = {
 	    .addr = frame + off, .offset = off, .size = size, .write = write, .value = value};
 
-	for (unsigned i = 0; i < nr_regions; i++) {
-		if (regions[i].vm == v && regions[i].base == frame) {
-			assert_int_equal(regions[i].fn(NULL, &acc, regions[i].opaque), 0);
-			return acc.value;
-		}
+	const struct mmio_region *r = mmio_find(v, frame);
+
+	if (r && r->base == frame) {
+		assert_int_equal(r->size, VWDOG_FRAME_SIZE);
+		assert_int_equal(r->handler(NULL, &acc, r->opaque), 0);
+		return acc.value;
 	}
 	fail_msg("no frame at 0x%llx", (unsigned long long)frame);
 	return 0;
@@ -154,21 +119,20 @@ static uint64_t wcv(struct vm *v)
 /* Runs the last armed timer at its expiry, as timer_irq would. */
 static void expire(struct timer *t)
 {
-	assert_non_null(t);
-	assert_non_null(t->queue);
-	fake_arch.counter = t->expires;
-	t->queue = NULL;
-	t->fn(t);
+	assert_true(fake_timer_expire(t));
 }
 
 /* WOR = WOR_TICKS then EN: returns v's timer (the one the enable armed). */
 static struct timer *enable(struct vm *v)
 {
-	last_armed = NULL;
+	const struct fake_call *armed;
+
+	fake_calls_clear();
 	wr(v, CTRL, VWDOG_WOR, WOR_TICKS);
 	wr(v, CTRL, VWDOG_WCS, VWDOG_WCS_EN);
-	assert_non_null(last_armed);
-	return last_armed;
+	armed = fake_last("timer_arm");
+	assert_non_null(armed);
+	return (struct timer *)armed->obj;
 }
 
 static void test_identity_and_reset_values(void **state)
@@ -196,7 +160,7 @@ static void test_refresh_sets_wcv(void **state)
 	wr(&vm_a, REFR, VWDOG_WRR, 0xdeadbeef);
 	assert_int_equal(wcv(&vm_a), 5600 + WOR_TICKS);
 	assert_int_equal(t->expires, 5600 + WOR_TICKS);
-	assert_non_null(t->queue);
+	assert_true(fake_timer_armed(t));
 }
 
 static void test_ws0_then_ws1(void **state)
@@ -207,15 +171,15 @@ static void test_ws0_then_ws1(void **state)
 	t = enable(&vm_a);
 	expire(t);
 	assert_int_equal(rd(&vm_a, CTRL, VWDOG_WCS), VWDOG_WCS_EN | VWDOG_WCS_WS0);
-	assert_true(line[0]);
+	assert_true(line(&vm_a));
 	assert_int_equal(wcv(&vm_a), 100 + 2 * WOR_TICKS); /* WCV += WOR */
-	assert_int_equal(failures[0], 0);
+	assert_int_equal(failures(&vm_a), 0);
 	expire(t);
 	assert_int_equal(rd(&vm_a, CTRL, VWDOG_WCS), VWDOG_WCS_EN | VWDOG_WCS_WS0 | VWDOG_WCS_WS1);
-	assert_int_equal(failures[0], 1);
-	assert_null(t->queue); /* nothing more to time once WS1 is set */
-	assert_int_equal(failures[1], 0);
-	assert_false(line[1]);
+	assert_int_equal(failures(&vm_a), 1);
+	assert_false(fake_timer_armed(t)); /* nothing more to time once WS1 is set */
+	assert_int_equal(failures(&vm_b), 0);
+	assert_false(line(&vm_b));
 }
 
 static void test_refresh_clears_ws0(void **state)
@@ -225,15 +189,15 @@ static void test_refresh_clears_ws0(void **state)
 	fake_arch.counter = 100;
 	t = enable(&vm_a);
 	expire(t);
-	assert_true(line[0]);
+	assert_true(line(&vm_a));
 	fake_arch.counter = 1500;
 	wr(&vm_a, REFR, VWDOG_WRR, 0);
 	assert_int_equal(rd(&vm_a, CTRL, VWDOG_WCS), VWDOG_WCS_EN);
-	assert_false(line[0]);
+	assert_false(line(&vm_a));
 	assert_int_equal(wcv(&vm_a), 1500 + WOR_TICKS);
 	expire(t); /* a new first timeout, not a failure */
-	assert_int_equal(failures[0], 0);
-	assert_true(line[0]);
+	assert_int_equal(failures(&vm_a), 0);
+	assert_true(line(&vm_a));
 }
 
 static void test_wor_and_wcs_writes_refresh(void **state)
@@ -247,9 +211,9 @@ static void test_wor_and_wcs_writes_refresh(void **state)
 	wr(&vm_a, CTRL, VWDOG_WOR, 3000);
 	assert_int_equal(rd(&vm_a, CTRL, VWDOG_WCS), VWDOG_WCS_EN);
 	assert_int_equal(wcv(&vm_a), 2000 + 3000);
-	assert_false(line[0]);
+	assert_false(line(&vm_a));
 	expire(t);
-	assert_true(line[0]);
+	assert_true(line(&vm_a));
 	/* WS0/WS1 are read-only: writing them set refreshes and clears them. */
 	fake_arch.counter = 7000;
 	wr(&vm_a, CTRL, VWDOG_WCS, VWDOG_WCS_EN | VWDOG_WCS_WS0 | VWDOG_WCS_WS1);
@@ -257,7 +221,7 @@ static void test_wor_and_wcs_writes_refresh(void **state)
 	assert_int_equal(wcv(&vm_a), 7000 + 3000);
 	/* EN = 0: the comparator stops. */
 	wr(&vm_a, CTRL, VWDOG_WCS, 0);
-	assert_null(t->queue);
+	assert_false(fake_timer_armed(t));
 	assert_int_equal(rd(&vm_a, CTRL, VWDOG_WCS), 0);
 }
 
@@ -295,7 +259,7 @@ static void test_reserved_offsets_raz_wi(void **state)
 	assert_int_equal(rd(&vm_a, CTRL, VWDOG_WCS), VWDOG_WCS_EN);
 	assert_int_equal(rd(&vm_a, CTRL, VWDOG_WOR), WOR_TICKS);
 	assert_int_equal(wcv(&vm_a), 100 + WOR_TICKS);
-	assert_int_equal(bad_access_logs, 0);
+	assert_int_equal(bad_access_logs(), 0);
 }
 
 static void test_bad_sizes_ignored(void **state)
@@ -312,7 +276,7 @@ static void test_bad_sizes_ignored(void **state)
 	assert_int_equal(rd(&vm_a, CTRL, VWDOG_WCS), VWDOG_WCS_EN);
 	assert_int_equal(rd(&vm_a, CTRL, VWDOG_WOR), WOR_TICKS);
 	assert_int_equal(wcv(&vm_a), 100 + WOR_TICKS);
-	assert_int_equal(bad_access_logs, 7);
+	assert_int_equal(bad_access_logs(), 7);
 }
 
 static void test_vms_apart(void **state)
@@ -327,9 +291,9 @@ static void test_vms_apart(void **state)
 	assert_int_equal(rd(&vm_a, CTRL, VWDOG_WOR), WOR_TICKS);
 	expire(ta);
 	expire(ta);
-	assert_int_equal(failures[0], 1);
-	assert_int_equal(failures[1], 0);
-	assert_false(line[1]);
+	assert_int_equal(failures(&vm_a), 1);
+	assert_int_equal(failures(&vm_b), 0);
+	assert_false(line(&vm_b));
 	assert_int_equal(rd(&vm_b, CTRL, VWDOG_WCS), VWDOG_WCS_EN);
 }
 
@@ -364,13 +328,13 @@ static void test_stopped_vm_times_nothing(void **state)
 	fake_arch.counter = 100;
 	t = enable(&vm_a);
 	vwdog_vm_down(&vm_a);
-	assert_null(t->queue);
+	assert_false(fake_timer_armed(t));
 	assert_int_equal(rd(&vm_a, CTRL, VWDOG_WCS), 0);
 	/* A callback already under way when it stopped finds nothing to do. */
-	t->queue = (struct pcpu *)1;
-	expire(t);
-	assert_int_equal(failures[0], 0);
-	assert_false(line[0]);
+	fake_arch.counter = t->expires;
+	t->fn(t);
+	assert_int_equal(failures(&vm_a), 0);
+	assert_false(line(&vm_a));
 }
 
 static void test_no_watchdog_no_frames(void **state)
@@ -378,9 +342,8 @@ static void test_no_watchdog_no_frames(void **state)
 	struct vm v = {.cfg = &cfgs[0], .index = 2, .name = "c"};
 
 	cfgs[0].watchdog = false;
-	nr_regions = 0;
 	assert_int_equal(vwdog_vm_create(&v), 0);
-	assert_int_equal(nr_regions, 0);
+	assert_int_equal(v.nr_mmio, 0);
 }
 
 int main(void)

@@ -43,6 +43,23 @@ extern struct fake_calls fake_calls;
 /* Called after each call is recorded, when set; reset to NULL by fake_calls_reset(). */
 extern void (*fake_on_call)(const struct fake_call *call);
 
+/*
+ * fake_vpl011.c: each VM's receive FIFO as the console sees it (VPL011_RX_LEN deep: its fill
+ * level, characters lost to a full one) and every character delivered, in order, with the
+ * number of locks its deliverer held. A test empties a FIFO with fake_vpl011_read().
+ */
+#define FAKE_MAX_RX 8192
+struct fake_uart_rx {
+	unsigned fifo[CFG_MAX_VMS];
+	unsigned overruns[CFG_MAX_VMS];
+	unsigned n; /* characters delivered (at most FAKE_MAX_RX are kept) */
+	struct {
+		struct vm *vm;
+		char c;
+		unsigned locks_held;
+	} rx[FAKE_MAX_RX];
+};
+
 /* What the fakes return or do, where a test needs to choose; fake_calls_reset() zeroes it. */
 struct fake_knobs {
 	int pool_join_err; /* pool_join_vm(): returned (0: places every vCPU on pcpus[0]) */
@@ -69,6 +86,7 @@ struct fake_knobs {
 	struct timer *timers_armed[FAKE_MAX_TIMERS]; /* fake_timer.c's armed timers */
 	char console_out[4096]; /* console_write()/console_putc() text, truncated when full */
 	size_t console_len;
+	struct fake_uart_rx uart_rx; /* fake_vpl011.c: the VMs' receive FIFOs */
 };
 extern struct fake_knobs fake_knobs;
 
@@ -93,6 +111,14 @@ int fake_first_obj(const char *fn, const void *obj);
 bool fake_timer_armed(const struct timer *timer);
 struct timer *fake_timer_next(void);
 struct timer *fake_timer_fire(void);
+/* fake_timer.c: if timer is armed, run it at its expiry (the fake counter set to it, the timer
+ * disarmed, its callback run) and return true; else false. */
+bool fake_timer_expire(struct timer *timer);
+
+/* fake_vpl011.c: the guest reads up to n characters from vm's FIFO, as vpl011.c's data
+ * register does: each read that leaves it at most half full lets the console refill it
+ * (console_rx_resume). Returns how many it read. */
+unsigned fake_vpl011_read(struct vm *vm, unsigned n);
 
 /* fake_guest_dtb.c: what guest_dtb_build() writes as the guest's DTB. */
 #define FAKE_GUEST_DTB_SIZE 9

@@ -77,3 +77,15 @@ struct timer *fake_timer_fire(void)
 	}
 	return t;
 }
+
+bool fake_timer_expire(struct timer *timer)
+{
+	int i = slot(timer);
+
+	if (!timer || i < 0)
+		return false;
+	armed[i] = NULL;
+	fake_arch.counter = timer->expires;
+	timer->fn(timer);
+	return true;
+}

@@ -1,5 +1,6 @@
 /* Stands in for the vGIC (virt/vgic): records each call (obj: the vCPU or VM); SPI targets as
  * the test sets them in fake_knobs.spi_target. */
+#include <arch/fake.h>
 #include <tandem/vgic.h>
 
 #include "fake.h"
@@ -75,6 +76,13 @@ void vgic_vcpu_init(struct vcpu *vcpu)
 void vgic_inject(struct vm *vm, struct vcpu *vcpu, irq_t intid)
 {
 	fake_record("vgic_inject", vm, intid, (uint64_t)(uintptr_t)vcpu, 0);
+}
+
+/* obj: the VM; arguments: the INTID, the level and the number of locks held (a device drives its
+ * line after dropping its own lock). */
+void vgic_set_level(struct vm *vm, irq_t intid, bool level)
+{
+	fake_record("vgic_set_level", vm, intid, level, fake_arch.locks_held);
 }
 
 /* A due virtual timer made pending (recorded); fake_knobs.vgic_timer_due: the guest can take it. */

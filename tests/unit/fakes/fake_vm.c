@@ -43,6 +43,12 @@ void vm_stop(struct vm *vm, const char *why)
 	fake_record("vm_stop", vm, 0, 0, 0);
 }
 
+/* arg 0: the cause. */
+void vm_fail(struct vm *vm, enum failover_cause cause, const char *why)
+{
+	fake_record("vm_fail", vm, (uint64_t)cause, 0, 0);
+}
+
 void vm_power_off(struct vm *vm)
 {
 	fake_record("vm_power_off", vm, 0, 0, 0);
