@@ -22,3 +22,16 @@ bool vtimer_line(const struct vcpu *vcpu, irq_t intid, bool *level)
 	*level = fake_knobs.vtimer_line[intid] == FAKE_LINE_HIGH;
 	return true;
 }
+
+/* The emulated physical timer's registers: obj the vCPU; arg 0 the register (1: its value).
+ * A read returns 0x1000 + the register. */
+uint64_t vtimer_phys_read(struct vcpu *vcpu, enum vtimer_reg reg)
+{
+	fake_record("vtimer_phys_read", vcpu, reg, 0, 0);
+	return 0x1000 + reg;
+}
+
+void vtimer_phys_write(struct vcpu *vcpu, enum vtimer_reg reg, uint64_t val)
+{
+	fake_record("vtimer_phys_write", vcpu, reg, val, 0);
+}
