@@ -1,4 +1,4 @@
-/* clang-format off */ /* unit-sources: hypervisor/core/mem.c hypervisor/arch/aarch64/stage2.c hypervisor/lib/ratelimit.c tests/unit/fakes/fake_calls.c tests/unit/fakes/fake_vgic.c tests/unit/fakes/fake_timer.c tests/unit/fakes/fake_vm.c */
+/* clang-format off */ /* unit-sources: hypervisor/lib/mem.c hypervisor/arch/aarch64/stage2.c hypervisor/lib/ratelimit.c tests/unit/fakes/fake_calls.c tests/unit/fakes/fake_vgic.c tests/unit/fakes/fake_timer.c tests/unit/fakes/fake_vm.c */
 /* clang-format on */
 /*
  * Channels at run time (virt/channel.c) against the fake arch: one region for both ends,

@@ -1,4 +1,4 @@
-/* clang-format off */ /* unit-sources: hypervisor/core/failover.c hypervisor/virt/passthrough.c hypervisor/virt/virtio_absent.c hypervisor/core/mmio.c hypervisor/core/irq.c hypervisor/core/mem.c hypervisor/arch/aarch64/stage2.c hypervisor/lib/fdt.c tests/unit/fakes/fake_calls.c tests/unit/fakes/fake_vm.c tests/unit/fakes/fake_pool.c tests/unit/fakes/fake_pcpu.c tests/unit/fakes/fake_this_pcpu.c tests/unit/fakes/fake_vgic.c tests/unit/fakes/fake_smmu.c */
+/* clang-format off */ /* unit-sources: hypervisor/core/failover.c hypervisor/virt/passthrough.c hypervisor/virt/virtio_absent.c hypervisor/core/mmio.c hypervisor/core/irq.c hypervisor/lib/mem.c hypervisor/arch/aarch64/stage2.c hypervisor/lib/fdt.c tests/unit/fakes/fake_calls.c tests/unit/fakes/fake_vm.c tests/unit/fakes/fake_pool.c tests/unit/fakes/fake_pcpu.c tests/unit/fakes/fake_this_pcpu.c tests/unit/fakes/fake_vgic.c tests/unit/fakes/fake_smmu.c */
 /* clang-format on */
 /*
  * The failure -> promotion state machine (core/failover.c) over the real device hand-over

@@ -1,4 +1,4 @@
-/* unit-sources: hypervisor/core/mem.c */
+/* unit-sources: hypervisor/lib/mem.c */
 /*
  * The page-frame allocator over the fake RAM arena: alignment, exhaustion, reserved ranges
  * (never handed out), multiple regions, and exact free_bytes accounting throughout.

@@ -1,4 +1,4 @@
-/* unit-sources: hypervisor/drivers/smmu_pgtable.c hypervisor/core/mem.c */
+/* unit-sources: hypervisor/drivers/smmu_pgtable.c hypervisor/lib/mem.c */
 /*
  * The SMMU's stage-1 tables (drivers/smmu_pgtable.c): a VM's RAM mirrored IOVA == IPA -> PA
  * with 2 MiB blocks where aligned, 4 KiB pages otherwise, and nothing else translates.

@@ -1,4 +1,4 @@
-/* unit-sources: hypervisor/arch/aarch64/stage2.c hypervisor/core/mem.c */
+/* unit-sources: hypervisor/arch/aarch64/stage2.c hypervisor/lib/mem.c */
 /*
  * Stage-2 tables checked at the descriptor level (Arm ARM D8.3): 1 GiB and 2 MiB blocks
  * when aligned, 4 KiB pages otherwise, attributes, splitting on unmap, VTTBR, and that

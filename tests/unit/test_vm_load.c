@@ -1,4 +1,4 @@
-/* clang-format off */ /* unit-sources: hypervisor/core/vm.c hypervisor/core/mem.c hypervisor/arch/aarch64/stage2.c hypervisor/core/mmio.c hypervisor/virt/vdev.c hypervisor/virt/vdev_dump.c tests/unit/fakes/fake_calls.c tests/unit/fakes/fake_vdev_table.c tests/unit/fakes/fake_vcpu.c tests/unit/fakes/fake_pcpu.c tests/unit/fakes/fake_this_pcpu.c tests/unit/fakes/fake_pool.c tests/unit/fakes/fake_console.c tests/unit/fakes/fake_guest_dtb.c tests/unit/fakes/fake_failover.c */
+/* clang-format off */ /* unit-sources: hypervisor/core/vm.c hypervisor/lib/mem.c hypervisor/arch/aarch64/stage2.c hypervisor/core/mmio.c hypervisor/virt/vdev.c hypervisor/virt/vdev_dump.c tests/unit/fakes/fake_calls.c tests/unit/fakes/fake_vdev_table.c tests/unit/fakes/fake_vcpu.c tests/unit/fakes/fake_pcpu.c tests/unit/fakes/fake_this_pcpu.c tests/unit/fakes/fake_pool.c tests/unit/fakes/fake_console.c tests/unit/fakes/fake_guest_dtb.c tests/unit/fakes/fake_failover.c */
 /* clang-format on */
 /*
  * Loading a guest (core/vm.c) against the fake arch: kernel, initrd and generated DTB land

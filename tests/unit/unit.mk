@@ -1,5 +1,5 @@
 # Host unit tests (cmocka). Each tests/unit/test_*.c names the hypervisor sources it
-# compiles in a first-line comment:  /* unit-sources: hypervisor/core/mem.c ... */
+# compiles in a first-line comment:  /* unit-sources: hypervisor/lib/mem.c ... */
 # Always linked in: arch/fake (hypervisor/arch/fake/*.c), the shared common/*.c (format,
 # string functions: the real ones, not the host libc's) and err_name.
 UNIT_TESTS   := $(wildcard tests/unit/test_*.c)

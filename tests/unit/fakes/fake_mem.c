@@ -1,4 +1,4 @@
-/* Stands in for core/mem.c's figures: the free memory a test chose (fake_knobs.mem_free). */
+/* Stands in for lib/mem.c's figures: the free memory a test chose (fake_knobs.mem_free). */
 #include <tandem/mem.h>
 
 #include "fake.h"
