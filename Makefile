@@ -133,7 +133,7 @@ bench-quick: all
 	$(Q)python3 tools/bench/bench.py --build $(BUILD) --quick
 
 LINT_SRC := $(shell find common hypervisor tests/unit tools guests -name '*.[ch]' 2>/dev/null)
-lint:
+lint: $(BUILD)/tandem.elf
 	$(Q)tools/lint.sh $(BUILD) $(LINT_SRC)
 
 clean:

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# `make lint`: clang-format (check only), cppcheck and clang-tidy over Tandem's C sources.
+# `make lint`: clang-format (check only), cppcheck and clang-tidy over Tandem's C sources, and
+# the layering (tools/check-layering.py: which folder calls which, no private test doubles).
 #   tools/lint.sh BUILD FILE...      (the Makefile passes every .c/.h under common, hypervisor,
 #                                     tests/unit, tools and guests)
-# LINT_TOOLS="format cppcheck tidy" picks the tools. Exit status non-zero if any tool complains.
+# LINT_TOOLS="format cppcheck tidy layering" picks the tools. Exit status non-zero if any tool complains.
 set -uo pipefail
 
 BUILD=${1:-build}
 shift || true
-TOOLS=${LINT_TOOLS:-format cppcheck tidy}
+TOOLS=${LINT_TOOLS:-format cppcheck tidy layering}
 cd "$(dirname "$0")/.."
 FILES=("$@")
 if [ ${#FILES[@]} -eq 0 ]; then
@@ -88,6 +89,12 @@ for tool in $TOOLS; do
 		export TIDY_CHECKS HV_FLAGS HOST_FLAGS
 		if [ ${#C_FILES[@]} -gt 0 ] &&
 			! printf '%s\0' "${C_FILES[@]}" | xargs -0 -n1 -P "$JOBS" bash -c 'tidy_one "$0"'; then
+			status=1
+		fi
+		;;
+	layering)
+		echo "  LINT    layering (the objects under $BUILD/hv) and test doubles"
+		if ! python3 tools/check-layering.py "$BUILD"; then
 			status=1
 		fi
 		;;
