@@ -4,7 +4,7 @@
  * failure is seen (a trap of the failed VM's vCPU, or the watchdog's timer callback): it never
  * waits for another pCPU, so it costs the same under any load. The failed VM's restart (RAM
  * wiped, images copied) runs afterwards, off the promotion's clock, on the pCPU that leaves its
- * last vCPU (vm_vcpu_left).
+ * last vCPU, once it holds no vCPU (vm_claim_restart, core/pcpu.c).
  *
  * Locks: failover_group.lock is taken with IRQs masked (the watchdog's callback runs in IRQ
  * context) and before every other lock the promotion takes: struct vm.lock (stopping the

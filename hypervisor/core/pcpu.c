@@ -153,6 +153,29 @@ void pcpu_wait_vcpu_off(const struct vcpu *vcpu)
 		arch_relax(); /* it was kicked: it leaves at its next exit */
 }
 
+_Static_assert(CFG_MAX_VMS <= 32, "pcpu.restarts has a bit per VM");
+
+void pcpu_restart_later(struct vm *vm)
+{
+	struct pcpu *p = pcpu_this();
+
+	p->restarts |= 1U << vm->index;
+	p->resched = true; /* the trap's exit (or the idle loop) gets to it */
+}
+
+/* The restarts this pCPU claimed, with no vCPU loaded here: away from its pool meanwhile. */
+static void run_restarts(struct pcpu *p)
+{
+	pool_pcpu_away(p); /* hands back what it picked: another pCPU runs that */
+	while (p->restarts) {
+		unsigned i = (unsigned)__builtin_ctz(p->restarts);
+
+		p->restarts &= ~(1U << i);
+		vm_restart(&vms[i]);
+	}
+	/* Back at its next pick (pool_pick_next), which away asked for (p->resched). */
+}
+
 /* Entered after a pick chose nothing: wait for an interrupt, then ask again. */
 static void __attribute__((noreturn)) idle_loop(void)
 {
@@ -162,6 +185,8 @@ static void __attribute__((noreturn)) idle_loop(void)
 	for (;;) {
 		struct vcpu *vcpu;
 
+		if (p->restarts) /* claimed by a timer callback while it idled */
+			run_restarts(p);
 		/* A decision asked of this pCPU by itself (say, a VM restart run here woke a vCPU)
 		 * comes with no IPI: look before sleeping. */
 		if (!p->resched) {
@@ -180,10 +205,10 @@ void pcpu_maybe_switch(void)
 	struct pcpu *p = pcpu_this();
 	struct vcpu *prev = p->current, *next;
 
-	if (!p->resched && prev && vcpu_schedulable(prev))
+	if (!p->resched && !p->restarts && prev && vcpu_schedulable(prev))
 		return;
 	next = pool_pick_next(p);
-	if (next == prev)
+	if (next == prev && !p->restarts)
 		return;
 	pcpu_leave_vcpu();
 	if (prev && pool_vcpu_left(prev) && next) {
@@ -193,10 +218,16 @@ void pcpu_maybe_switch(void)
 		p->resched = true;
 		irqchip_send_sgi(p->index, IPI_KICK);
 	}
-	if (prev && prev->state == VCPU_STOPPED)
-		vm_vcpu_left(prev->vm); /* a VM reset is carried out here, off its vCPUs */
-	if (next)
+	/* A VM reset is carried out off its vCPUs: here, once this pCPU holds none. */
+	if (prev && prev->state == VCPU_STOPPED && vm_claim_restart(prev->vm))
+		p->restarts |= 1U << prev->vm->index;
+	if (p->restarts) {
+		/* Not after entering next, not with next picked: next (say, the VM a failover
+		 * just promoted) goes back to its pool for another pCPU to run meanwhile. */
+		run_restarts(p);
+	} else if (next) {
 		vcpu_enter(next);
+	}
 	arch_reset_stack_and_call(idle_loop);
 }
 

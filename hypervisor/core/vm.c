@@ -374,15 +374,16 @@ void vm_restart_if_off(struct vm *vm)
 	bool loaded = false;
 
 	/*
-	 * The restart runs on the pCPU that leaves the VM's last vCPU (vm_vcpu_left). From a timer
-	 * callback, every vCPU may already be off all pCPUs (blocked in WFI): nobody would leave
-	 * one, so this pCPU claims it. A vCPU still loaded leaves at its next exit and claims it.
+	 * The restart runs on the pCPU that leaves the VM's last vCPU (pcpu_maybe_switch). From a
+	 * timer callback, every vCPU may already be off all pCPUs (blocked in WFI): nobody would
+	 * leave one, so this pCPU claims it, and runs it once it holds no vCPU (at the end of
+	 * this trap, or in its idle loop): never with another VM's vCPU loaded or picked here.
 	 */
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
 		loaded |= __atomic_load_n(&vm->vcpus[i].loaded_on, __ATOMIC_ACQUIRE) != NULL ||
 			  __atomic_load_n(&vm->vcpus[i].sched.running_on, __ATOMIC_ACQUIRE);
-	if (!loaded)
-		vm_vcpu_left(vm);
+	if (!loaded && vm_claim_restart(vm))
+		pcpu_restart_later(vm);
 }
 
 void vm_fail(struct vm *vm, enum failover_cause cause, const char *why)
@@ -402,8 +403,7 @@ void vm_fail(struct vm *vm, enum failover_cause cause, const char *why)
 	vm_restart_if_off(vm);
 }
 
-/* Rebuilds a VM none of whose vCPUs is on a pCPU any more, and starts vCPU 0. */
-static void vm_restart(struct vm *vm)
+void vm_restart(struct vm *vm)
 {
 	ipa_t entry, dtb;
 
@@ -435,7 +435,7 @@ static void vm_restart(struct vm *vm)
 	vcpu_start(&vm->vcpus[0], entry, dtb);
 }
 
-void vm_vcpu_left(struct vm *vm)
+bool vm_claim_restart(struct vm *vm)
 {
 	bool claim;
 
@@ -444,6 +444,5 @@ void vm_vcpu_left(struct vm *vm)
 	if (claim)
 		vm->restart_claimed = true;
 	spin_unlock(&vm->lock);
-	if (claim)
-		vm_restart(vm);
+	return claim;
 }

@@ -139,7 +139,9 @@ static struct pcpu *bind_release(struct pool *pool, struct pcpu *pcpu, uint64_t 
 	if (v)
 		v->sched.running_on = NULL;
 	pcpu->sched.running = NULL;
-	return NULL; /* admission guaranteed no vCPU was bound here */
+	/* Moved: admission guaranteed no vCPU was bound here. Away: the one bound here waits for
+	 * it (queued), as it would for any other EL2 work of its pCPU's. */
+	return NULL;
 }
 
 /* A vCPU owns its pCPU: a trapped WFI waits right there, wfi = "native" may idle it in

@@ -407,10 +407,11 @@ static bool should_preempt(const struct vcpu *cur, const struct vcpu *v)
 	return !on_budget(cur) || v->sched.priv.dynamic.deadline < cur->sched.priv.dynamic.deadline;
 }
 
-/* A pCPU of the pool running nothing and with no waiting vCPU (but vcpu) in its queue. */
+/* A pCPU of the pool running nothing and with no waiting vCPU (but vcpu) in its queue; not
+ * away (an away pCPU runs nothing, but decides nothing either until it is back). */
 static bool idle_and_free(const struct pool *pool, const struct pcpu *pcpu, const struct vcpu *vcpu)
 {
-	if (pcpu->sched.running)
+	if (pcpu->sched.running || pcpu->sched.away)
 		return false;
 	for (unsigned i = 0; i < pool->nr_vcpus; i++) {
 		const struct vcpu *v = pool->vcpus[i];
@@ -422,11 +423,27 @@ static bool idle_and_free(const struct pool *pool, const struct pcpu *pcpu, cons
 }
 
 /*
+ * The pCPU whose queue serves a vCPU homed on home: home itself unless it is away (a VM
+ * restart there takes far longer than any slice), then the first pCPU of the pool that is
+ * not; home again if every one is away (it is served when one comes back).
+ */
+static struct pcpu *stand_in(const struct pool *pool, struct pcpu *home)
+{
+	if (!home || !home->sched.away)
+		return home;
+	for (unsigned i = 0; i < pool->nr_pcpus; i++)
+		if (!pool->pcpus[i]->sched.away)
+			return pool->pcpus[i];
+	return home;
+}
+
+/*
  * vcpu (queued, on no pCPU) waits from now on: puts it in the queue of the pCPU that should
  * run it next and returns that pCPU, which must decide now. That is its home if the home is
  * idle or should preempt for it; else a free idle pCPU (work conservation), which then serves
- * it first; else its busy home, which re-picks and arms a decision for the new contender. A
- * free idle pCPU takes one vCPU only: two wake-ups in a row never count on the same one.
+ * it first; else its busy home (or, the home away, its stand-in), which re-picks and arms a
+ * decision for the new contender. A free idle pCPU takes one vCPU only: two wake-ups in a
+ * row never count on the same one.
  */
 static struct pcpu *place(struct pool *pool, struct vcpu *vcpu)
 {
@@ -438,8 +455,8 @@ static struct pcpu *place(struct pool *pool, struct vcpu *vcpu)
 	sv->queue = home;
 	if (!home)
 		return NULL;
-	if (home->sched.running ? should_preempt(home->sched.running, vcpu)
-				: idle_and_free(pool, home, vcpu))
+	if (!home->sched.away && (home->sched.running ? should_preempt(home->sched.running, vcpu)
+						      : idle_and_free(pool, home, vcpu)))
 		return home;
 	for (unsigned i = 0; i < pool->nr_pcpus; i++) {
 		if (idle_and_free(pool, pool->pcpus[i], vcpu)) {
@@ -447,7 +464,8 @@ static struct pcpu *place(struct pool *pool, struct vcpu *vcpu)
 			return pool->pcpus[i];
 		}
 	}
-	return home;
+	sv->queue = stand_in(pool, home);
+	return sv->queue;
 }
 
 static struct vcpu *dynamic_pick(struct pool *pool, struct pcpu *pcpu, uint64_t now, uint64_t *next,
@@ -624,16 +642,25 @@ static void dynamic_replan(struct pool *pool, uint64_t now)
 		if (joined && sv->queued && have_vt && sv->priv.dynamic.slack_vtime < vt)
 			sv->priv.dynamic.slack_vtime = vt;
 		sv->home = home;
-		sv->queue = home; /* every pCPU of the pool re-picks next (the core's part) */
+		sv->queue = stand_in(pool, home); /* every pCPU of the pool re-picks next (the
+						     core's part) */
 	}
 }
 
-/* pcpu left the pool: charge what it ran; the vCPU waits for another pCPU of the pool. */
+/* pcpu left the pool or is away: charge what it ran; that vCPU, and every one waiting in
+ * pcpu's queue, waits for another pCPU of the pool. */
 static struct pcpu *dynamic_release(struct pool *pool, struct pcpu *pcpu, uint64_t now)
 {
 	struct vcpu *prev = pcpu->sched.running;
+	struct pcpu *kick = NULL;
 
 	pcpu->sched.running = NULL;
+	for (unsigned i = 0; i < pool->nr_vcpus; i++) {
+		struct vcpu *v = pool->vcpus[i];
+
+		if (v != prev && waiting(v) && v->sched.queue == pcpu && vcpu_schedulable(v))
+			(void)place(pool, v); /* away: its stand-in (the core kicks them all) */
+	}
 	if (!prev)
 		return NULL;
 	charge(&prev->sched, prev->sched.since, now);
@@ -642,7 +669,8 @@ static struct pcpu *dynamic_release(struct pool *pool, struct pcpu *pcpu, uint64
 		prev->sched.queued = false;
 		return NULL;
 	}
-	return place(pool, prev);
+	kick = place(pool, prev);
+	return kick;
 }
 
 static void dynamic_figures(const struct vcpu *vcpu, struct sched_vcpu_figures *out)

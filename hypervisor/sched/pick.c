@@ -74,6 +74,7 @@ struct vcpu *pool_pick_next(struct pcpu *p)
 	if (!pool) /* pools are built after the secondaries come up; a wake-up kicks it later */
 		return NULL;
 	p->resched = false;
+	p->sched.away = false; /* back from a restart (pool_pcpu_away), if it was away */
 	v = pool->ops->pick(pool, p, arch_counter_read(), &p->next_decision, &p->pick_kick);
 	if (p->pick_kick)
 		pcpu_resched(p->pick_kick); /* say, the pCPU that should run a vCPU it set aside */

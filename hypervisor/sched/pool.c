@@ -448,6 +448,19 @@ struct pool *pool_lock_for_pick(struct pcpu *p)
 	}
 }
 
+void pool_pcpu_away(struct pcpu *p)
+{
+	struct pool *pool = pool_lock_for_pick(p); /* also hands back what a moved pCPU ran */
+
+	if (!pool)
+		return;
+	p->sched.away = true;
+	p->next_decision = SCHED_NEVER; /* none while away: it re-picks when back */
+	(void)pool->ops->release(pool, p, arch_counter_read());
+	resched_pool(pool); /* what it ran or queued went elsewhere; p itself re-picks once back */
+	spin_unlock(&pool->lock);
+}
+
 int pool_move_pcpu(struct pcpu *p, struct pool *to, char *why, size_t why_len)
 {
 	struct vcpu *join_from[POOL_MAX_VCPUS], *join_to[POOL_MAX_VCPUS];

@@ -454,8 +454,10 @@ static void test_restart_from_pristine_images(void **state)
 	fake_arch.dcache_bytes = 0;
 	fake_arch.icache_invals = 0;
 	fake_arch.tlb_flushes = 0;
-	fake_calls.n = 0;  /* what the restart does, alone */
-	vm_vcpu_left(&vm); /* the pCPU that left the resetting vCPU does the work */
+	fake_calls.n = 0; /* what the restart does, alone */
+	/* The pCPU that left the resetting vCPU claims the work and does it. */
+	assert_true(vm_claim_restart(&vm));
+	vm_restart(&vm);
 
 	/* Every vCPU was waited off its pCPU before the RAM was touched. */
 	assert_int_equal(fake_count("pcpu_wait_vcpu_off"), 2);
@@ -501,7 +503,7 @@ static void test_restart_from_pristine_images(void **state)
 	assert_int_equal(fake_count("irqchip.stop") + fake_count("uart.stop"), 0);
 
 	/* Another pCPU leaving a vCPU of the VM later does not restart it again. */
-	vm_vcpu_left(&vm);
+	assert_false(vm_claim_restart(&vm));
 	assert_int_equal(starts(), 1);
 	assert_int_equal(vm.restarts, 1);
 }
@@ -513,7 +515,7 @@ static void test_reset_with_on_reset_stop(void **state)
 	vm_reset(&vm);
 	assert_int_equal(vm.state, VM_STOPPED);
 	assert_int_equal(vm.vcpus[0].state, VCPU_STOPPED);
-	vm_vcpu_left(&vm);
+	assert_false(vm_claim_restart(&vm)); /* stopped: nothing to restart */
 	assert_int_equal(vm.state, VM_STOPPED);
 	assert_int_equal(starts(), 1);
 	assert_int_equal(fake_count("irqchip.reset"), 0);

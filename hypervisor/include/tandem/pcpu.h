@@ -34,6 +34,7 @@ struct pcpu {
 	struct vcpu *current;  /* the vCPU whose registers are on the stack frame, or NULL */
 	volatile bool resched; /* a scheduling decision is due at the next exit to a guest */
 	struct pool *leaving;  /* the pool it was moved out of, until its vCPU is released */
+	uint32_t restarts;     /* VMs (bit = index) whose restart it claimed, to run holding no vCPU */
 	uint32_t edge_seq;     /* odd while this pCPU updates stats and time at an edge */
 	struct pcpu_stats stats;
 	struct pcpu_time time;
@@ -54,6 +55,13 @@ extern unsigned nr_pcpus;
 /* Waits until no pCPU runs vcpu or holds its registers (its state is saved in struct vcpu).
  * Only for a vCPU that can no longer be picked (stopped) and whose pCPU was kicked. */
 void pcpu_wait_vcpu_off(const struct vcpu *vcpu);
+struct vm;
+/*
+ * vm's restart, claimed by the caller (vm_claim_restart), runs on this pCPU as soon as it holds
+ * no vCPU: at the end of the current trap, or in its idle loop if it has none loaded. Never
+ * right here: a timer callback may run while another VM's vCPU is loaded or picked on it.
+ */
+void pcpu_restart_later(struct vm *vm);
 /* Claims IPI_KICK, the SGI pCPUs kick each other with, at boot. */
 int pcpu_claim_kick(void);
 /* Runs the calling CPU's scheduling loop: enters the vCPU its pool picks, else idles. */

@@ -101,6 +101,12 @@ struct pool *pool_lock_for_pick(struct pcpu *p);
  */
 struct vcpu *pool_pick_next(struct pcpu *p);
 int pool_move_pcpu(struct pcpu *p, struct pool *to, char *why, size_t why_len);
+/*
+ * p (the caller, holding no vCPU) goes away on EL2 work of unbounded length, a VM restart:
+ * what it picked and what waits for it go to other pCPUs of its pool (release), which are all
+ * asked to re-pick, and no wake-up counts on p until its next pick (pool_pick_next).
+ */
+void pool_pcpu_away(struct pcpu *p);
 /* Per-pool, per-pCPU, per-vCPU figures on the console (Ctrl-A s). */
 void pool_dump(void);
 

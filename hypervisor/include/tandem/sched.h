@@ -65,6 +65,7 @@ struct sched_vcpu {
 struct sched_pcpu {
 	struct pool *pool;
 	struct vcpu *running; /* what the last pick() returned here; NULL = idle */
+	bool away; /* on EL2 work of unbounded length (a VM restart) until its next pick */
 };
 
 /*
@@ -137,9 +138,12 @@ struct sched_ops {
 	/* WFE or an explicit yield: vcpu would rather let another runnable vCPU go first. */
 	void (*yield)(struct pool *pool, struct vcpu *vcpu, uint64_t now);
 	/*
-	 * pcpu has left the pool (pool->pcpus no longer lists it): charge what it ran
-	 * (pcpu->sched.running) up to now, and forget it there. Returns a pCPU of the pool that
-	 * should re-pick (the vCPU it ran may still want to run), or NULL.
+	 * pcpu has left the pool (pool->pcpus no longer lists it), or is away (sched.away: EL2
+	 * work of unbounded length, a VM restart; it picks again when done): charge what it ran
+	 * (pcpu->sched.running) up to now and forget it there, and hand every vCPU waiting for
+	 * pcpu to another pCPU of the pool if there is one. While away, no wake or re-plan counts
+	 * on pcpu. Returns a pCPU of the pool that should re-pick (the vCPU it ran may still want
+	 * to run), or NULL; after an away the core makes every pCPU of the pool re-pick.
 	 */
 	struct pcpu *(*release)(struct pool *pool, struct pcpu *pcpu, uint64_t now);
 	/* Its figures for vcpu (console dump); NULL: it keeps none. */

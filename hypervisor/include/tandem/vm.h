@@ -31,7 +31,7 @@ struct vm {
 	vmid_t vmid;
 	volatile enum vm_state state;
 	spinlock_t lock;      /* state changes; before the vGIC and vPL011 locks */
-	bool restart_claimed; /* a pCPU has taken on the pending restart (vm_vcpu_left) */
+	bool restart_claimed; /* a pCPU has taken on the pending restart (vm_claim_restart) */
 	unsigned restarts;    /* completed restarts since boot */
 	struct pool *move_to; /* VM_SET_POOL admitted, not yet done: the pool it moves to */
 
@@ -62,17 +62,23 @@ void vm_start(struct vm *vm);
 void vm_stop(struct vm *vm, const char *why);
 /*
  * PSCI SYSTEM_RESET from one of the VM's vCPUs: with on-reset = "stop", vm_stop();
- * otherwise stops every vCPU and marks the VM restarting. The restart itself runs
- * in vm_vcpu_left(), once the calling pCPU has left its vCPU.
+ * otherwise stops every vCPU and marks the VM restarting. The restart itself runs on
+ * the pCPU that leaves its last vCPU (vm_claim_restart), once that pCPU holds no vCPU.
  */
 void vm_reset(struct vm *vm);
 /*
- * Called by a pCPU that has just left a vCPU of vm that stopped: if vm is restarting
- * and no pCPU has claimed the work yet, waits until no pCPU runs any of its vCPUs,
- * then rebuilds it from its pristine images (RAM wiped, caches cleaned, its VMID's
- * TLB entries invalidated, every device reset: vdev_reset_all) and starts vCPU 0 again.
+ * Called by a pCPU that has just left a stopped vCPU of vm (or that found none of them on a
+ * pCPU): true if vm is restarting and the caller is the first to claim the work. The caller
+ * then runs vm_restart() once it holds no vCPU of any VM (core/pcpu.c).
  */
-void vm_vcpu_left(struct vm *vm);
+bool vm_claim_restart(struct vm *vm);
+/*
+ * The claimed restart: waits until no pCPU runs any of vm's vCPUs, then rebuilds it from its
+ * pristine images (RAM wiped, caches cleaned, its VMID's TLB entries invalidated, every device
+ * reset: vdev_reset_all) and starts vCPU 0 again. Long (the whole RAM is written): the calling
+ * pCPU is away from its pool meanwhile (pool_pcpu_away).
+ */
+void vm_restart(struct vm *vm);
 /*
  * The VM has failed (cause: its watchdog's WS1, a fatal fault): a failover group member goes
  * to failover_vm_failed(); any other VM logs why with a virtual time stamp and gets its
@@ -84,11 +90,12 @@ void vm_fail(struct vm *vm, enum failover_cause cause, const char *why);
 void vm_power_off(struct vm *vm);
 /*
  * Stops every vCPU (kicked) and marks a running VM restarting, its devices' stop hooks run;
- * false if it was not running. The restart itself happens in vm_vcpu_left().
+ * false if it was not running. The restart itself is claimed by the pCPU that leaves the
+ * last of its vCPUs (vm_claim_restart).
  */
 bool vm_begin_restart(struct vm *vm);
-/* After vm_begin_restart(): runs the restart here if none of vm's vCPUs is on a pCPU (else
- * the pCPU that leaves the last one does). */
+/* After vm_begin_restart(): claims the restart for this pCPU if none of vm's vCPUs is on a
+ * pCPU (else the pCPU that leaves the last one does), to run once it holds no vCPU. */
 void vm_restart_if_off(struct vm *vm);
 /* The virtual counter (== the physical one: CNTVOFF is 0) in microseconds, for the log. */
 uint64_t vm_time_us(void);

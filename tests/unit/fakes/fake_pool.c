@@ -46,6 +46,7 @@ void pool_dump(void)
 struct vcpu *pool_pick_next(struct pcpu *p)
 {
 	fake_record("pool_pick_next", p, 0, 0, 0);
+	p->sched.away = false;
 	return fake_knobs.pick;
 }
 
@@ -99,4 +100,12 @@ int pool_move_pcpu(struct pcpu *p, struct pool *to, char *why, size_t why_len)
 	}
 	p->sched.pool = to;
 	return 0;
+}
+
+/* Away from its pool, as the real one marks it (obj: the pCPU); its next pick brings it back. */
+void pool_pcpu_away(struct pcpu *p)
+{
+	fake_record("pool_pcpu_away", p, 0, 0, 0);
+	p->sched.away = true;
+	p->resched = true;
 }

@@ -59,9 +59,23 @@ void vm_reset(struct vm *vm)
 	fake_record("vm_reset", vm, 0, 0, 0);
 }
 
-void vm_vcpu_left(struct vm *vm)
+/* vm_claim_restart()'s contract: the first claim of a restarting VM's restart wins. */
+bool vm_claim_restart(struct vm *vm)
 {
-	fake_record("vm_vcpu_left", vm, 0, 0, 0);
+	bool claim = vm->state == VM_RESTARTING && !vm->restart_claimed;
+
+	fake_record("vm_claim_restart", vm, claim, 0, 0);
+	if (claim)
+		vm->restart_claimed = true;
+	return claim;
+}
+
+/* The restart done: the VM runs again (obj: the VM). */
+void vm_restart(struct vm *vm)
+{
+	fake_record("vm_restart", vm, 0, 0, 0);
+	vm->state = VM_RUNNING;
+	vm->restarts++;
 }
 
 /* vm_begin_restart()'s contract: a running VM becomes RESTARTING (vCPUs STOPPED), else false. */
