@@ -204,12 +204,12 @@ static void test_restart_after_a_leave_hands_back_the_pick(void **state)
 	if (setjmp(entered) == 0)
 		pcpu_maybe_switch(); /* pCPU 0, at the end of a's trap */
 
-	/* The restart ran on pCPU 0, away from its pool: b was not held by it ... */
+	/* The restart ran on pCPU 0 without b picked there, so pCPU 1 ran b meanwhile ... */
 	assert_true(mid.seen);
-	assert_true(mid.pcpu0_away);
 	assert_ptr_not_equal(mid.b_picked_by, &pcpus[0]);
-	/* ... so pCPU 1 ran b meanwhile. */
 	assert_ptr_equal(mid.pcpu1_picked, VB);
+	/* ... for pCPU 0 was away from its pool. */
+	assert_true(mid.pcpu0_away);
 	/* pCPU 0 loaded nothing: it went back to its idle loop, to pick again. */
 	assert_int_equal(fake_count_obj("arch_vcpu_load", VB), 0);
 	assert_null(pcpus[0].current);
