@@ -1,6 +1,5 @@
 /* Stands in for core/pcpu.c: the pCPU array and recording versions of its calls. */
 #include <tandem/pcpu.h>
-#include <tandem/vm.h>
 
 #include "fake.h"
 
@@ -25,10 +24,8 @@ void pcpu_maybe_switch(void)
 	fake_record("pcpu_maybe_switch", NULL, 0, 0, 0);
 }
 
-/* Takes the claimed restart on, as the real one marks it (obj: the VM): the test runs it. */
+/* Records the claimed restart (obj: the VM); a test runs it (vm_restart) if it wants it run. */
 void pcpu_restart_later(struct vm *vm)
 {
 	fake_record("pcpu_restart_later", vm, 0, 0, 0);
-	pcpu_this()->restarts |= 1U << vm->index;
-	pcpu_this()->resched = true;
 }
