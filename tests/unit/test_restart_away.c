@@ -240,7 +240,7 @@ static void test_restart_from_a_callback_waits_for_the_trap_end(void **state)
 	/* In the callback: a restarting; none of its vCPUs is on a pCPU, so this one claims it. */
 	assert_true(vm_begin_restart(A));
 	vm_restart_if_off(A);
-	assert_false(mid.seen);			  /* not here: b is loaded on this pCPU */
+	assert_false(mid.seen); /* not here: b is loaded on this pCPU */
 	assert_int_equal(A->state, VM_RESTARTING);
 	assert_true(pcpus[0].restarts & 1U);
 	assert_true(pcpus[0].resched);
@@ -255,7 +255,7 @@ static void test_restart_from_a_callback_waits_for_the_trap_end(void **state)
 	assert_true(mid.pcpu0_away);
 	assert_null(mid.b_picked_by); /* b left pCPU 0 and waited for pCPU 1 */
 	assert_ptr_equal(mid.pcpu1_picked, VB);
-	assert_null(VB->loaded_on);   /* saved before pCPU 1 would load it */
+	assert_null(VB->loaded_on); /* saved before pCPU 1 would load it */
 	assert_int_equal(A->restarts, 1);
 	assert_null(pcpus[0].current);
 	assert_int_equal(pcpus[0].restarts, 0);
