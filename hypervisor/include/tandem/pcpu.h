@@ -34,8 +34,8 @@ struct pcpu {
 	struct vcpu *current;  /* the vCPU whose registers are on the stack frame, or NULL */
 	volatile bool resched; /* a scheduling decision is due at the next exit to a guest */
 	struct pool *leaving;  /* the pool it was moved out of, until its vCPU is released */
-	uint32_t restarts; /* VMs (bit = index) whose restart it claimed, to run holding no vCPU */
-	uint32_t edge_seq; /* odd while this pCPU updates stats and time at an edge */
+	uint32_t restarts;     /* VMs (bit: index) it restarts once it holds no vCPU */
+	uint32_t edge_seq;     /* odd while this pCPU updates stats and time at an edge */
 	struct pcpu_stats stats;
 	struct pcpu_time time;
 	struct sched_pcpu sched; /* its pool and the scheduler's last choice */
