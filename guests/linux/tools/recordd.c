@@ -219,7 +219,7 @@ static void die(const char *why, long err)
 
 static void write_status(void)
 {
-	struct out o = {.n = 0};
+	struct out o = {.n = 0}, tmp = {.n = 0};
 	long fd;
 
 	o_str(&o, st.role == REC_ROLE_ACTIVE ? "role=active" : "role=standby");
@@ -250,10 +250,16 @@ static void write_status(void)
 		o_u64(&o, st.first_ack_seq);
 	}
 	o_str(&o, "\n");
-	fd = sys_open(cfg.status, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	/* Written aside and renamed over: a reader (the tests' cat) never sees it empty, as it
+	 * would between an O_TRUNC and the write. */
+	o_str(&tmp, cfg.status);
+	o_str(&tmp, ".new");
+	tmp.buf[tmp.n] = 0; /* o_str() leaves room for it */
+	fd = sys_open(tmp.buf, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	if (fd >= 0) {
 		o_flush(&o, (int)fd);
 		sys_close((int)fd);
+		sys_rename(tmp.buf, cfg.status);
 	}
 }
 

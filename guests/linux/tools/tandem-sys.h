@@ -11,6 +11,7 @@
 
 #define SYS_dup3       24
 #define SYS_ioctl      29
+#define SYS_renameat   38
 #define SYS_openat     56
 #define SYS_close      57
 #define SYS_getdents64 61
@@ -82,6 +83,11 @@ static inline long sys6(long nr, long a, long b, long c, long d, long e, long f)
 static inline long sys_open(const char *path, int flags, int mode)
 {
 	return sys6(SYS_openat, AT_FDCWD, (long)path, flags | O_CLOEXEC, mode, 0, 0);
+}
+/* rename(2): atomic within a file system, so a reader sees the old file or the new one. */
+static inline long sys_rename(const char *from, const char *to)
+{
+	return sys6(SYS_renameat, AT_FDCWD, (long)from, AT_FDCWD, (long)to, 0, 0);
 }
 static inline long sys_close(int fd)
 {
