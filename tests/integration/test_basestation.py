@@ -9,11 +9,13 @@ an SBSA watchdog each; the RTOS in its bind pool), one boot:
      devmem, iomem=relaxed). bs-a binds virtio_mmio + virtio_console and its port carries bytes
      both ways to the host socket.
   2. bs-a `poweroff -f` (PSCI SYSTEM_OFF): bs-b is promoted (one log line with virtual time
-     stamps, generation 1, 1 device moved; Ctrl-A d says active bs-b; the guest's tandem_failover
+     stamps, generation 1, 1 device moved, 1 pCPU moved: promotion-cpus takes pCPU 3 from bs-a's
+     pool pa to bs-b's pb, Ctrl-A s shows it there; Ctrl-A d says active bs-b; the guest's tandem_failover
      module took the promotion interrupt and reads role=active from TANDEM_HC_FAILOVER_STATE),
      bs-b binds the device by hand and its port works; bs-a restarts as the standby and its
      driver finds no device.
-  3. The swap back: bs-b `poweroff -f`, bs-a promoted (generation 2) and its port works again.
+  3. The swap back: bs-b `poweroff -f`, bs-a promoted (generation 2), pCPU 3 back in pa, and its
+     port works again.
   4. The watchdog alone: the standby bs-b runs busybox `watchdog -T 4` on the stock sbsa_gwdt
      driver, the feeder is killed: WS0 then WS1, the standby is restarted by policy (no
      promotion), and its new sbsa_gwdt reports bootstatus WDIOF_CARDRESET (32).
@@ -30,8 +32,9 @@ import harness
 
 READY = harness.LINUX_READY
 FAILOVER = (r"^tandem: warning: failover bs: (\S+) failed \(([^)]*)\) at (\d+) ticks \((\d+) us\); "
-            r"(\S+) promoted in (\d+) ticks \((\d+) us\), generation (\d+), (\d+) devices? moved; "
-            r"restarting it as the standby\n")
+            r"(\S+) promoted in (\d+) ticks \((\d+) us\), generation (\d+), (\d+) devices? moved"
+            r"(?:, (\d+) pCPUs? moved)?; restarting it as the standby\n")
+POOL_OF = {"bs-a": "pa", "bs-b": "pb"}  # each member's own pool; pCPU 3 follows the active one
 
 t = harness.Test(__file__)
 sockdir = tempfile.mkdtemp(prefix="tandem-bs-")
@@ -132,6 +135,15 @@ def role_state(vm):
     return dict(re.findall(r"(\w+)=(\S+)", out)), out
 
 
+def pool_of_pcpu(vm, index):
+    """The pool pCPU `index` is in (Ctrl-A s)."""
+    mark = vm.mark()
+    vm.send("\x01s", newline=False)
+    m = vm.expect(r"pcpu %d pool=(\S+) " % index, 20, since=mark)
+    vm.settle_prompt()
+    return m.group(1)
+
+
 def dump_failover(vm):
     mark = vm.mark()
     vm.send("\x01d", newline=False)
@@ -202,9 +214,18 @@ with t.boot("basestation", config="configs/basestation.dts", smp=4, mem="2G",
         if not m:
             break
         results.append(m)
-        t.check("the log names the failed VM, the cause, the promoted VM, one device moved",
-                m.group(1) == old and m.group(2) == "PSCI SYSTEM_OFF" and m.group(5) == new and
-                int(m.group(8)) == n and m.group(9) == "1", m.group(0))
+        t.check("the log names the failed VM, the cause, the promoted VM, one device moved, "
+                "one pCPU moved", m.group(1) == old and m.group(2) == "PSCI SYSTEM_OFF" and
+                m.group(5) == new and int(m.group(8)) == n and m.group(9) == "1" and
+                m.group(10) == "1", m.group(0))
+        # promotion-cpus: pCPU 3 left the failed VM's pool for the promoted VM's, admitted.
+        mv = re.search(r"^tandem: pCPU 3: moved from pool %s to pool %s\n"
+                       % (POOL_OF[old], POOL_OF[new]), vm.text[mark:], re.M)
+        where = pool_of_pcpu(vm, 3)
+        t.check("promotion-cpus: pCPU 3 follows the active member, from pool %s to %s (Ctrl-A s "
+                "says pool=%s) [issue 15: pCPUs moved on promotion, within the admission test]"
+                % (POOL_OF[old], POOL_OF[new], where), mv is not None and where == POOL_OF[new],
+                vm.text[mark:][-400:])
         t.note("promotion took %s ticks (%s us) of virtual time (%s; no timing is asserted)" %
                (m.group(6), m.group(7), "icount shift=4: 1 tick ~ 1 instruction"
                 if os.environ.get("TANDEM_ICOUNT") else "plain TCG: the counter follows the "
