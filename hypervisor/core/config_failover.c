@@ -94,6 +94,24 @@ static int parse_standby_weight(struct group_parse *gp, const char *prop, const 
 	return 0;
 }
 
+#define MAX_RESTART_DELAY_MS 60000
+
+/* restart-delay-ms = <500>: how long the failed VM's restart waits after a promotion. */
+static int parse_restart_delay(struct group_parse *gp, const char *prop, const void *v, int len)
+{
+	uint32_t ms;
+
+	if (len != 4)
+		return cfg_fail_path(gp->sys, gp->path, prop,
+				     "must be one 32-bit cell like <500> (got %d bytes)", len);
+	ms = (uint32_t)fdt_read_cells(v, 1);
+	if (ms > MAX_RESTART_DELAY_MS)
+		return cfg_fail_path(gp->sys, gp->path, prop, "must be at most %u ms (got %u)",
+				     MAX_RESTART_DELAY_MS, ms);
+	gp->g->restart_delay_ms = ms;
+	return 0;
+}
+
 static int parse_devices(struct group_parse *gp, const char *prop, const char *v, int len)
 {
 	if (len <= 0 || v[len - 1] != '\0')
@@ -191,12 +209,14 @@ static int parse_prop(struct group_parse *gp, const char *pname, const void *v, 
 		return parse_on_failure(gp, pname, v, len);
 	if (strcmp(pname, "promotion-cpus") == 0)
 		return parse_promotion_cpus(gp, pname, v, len);
+	if (strcmp(pname, "restart-delay-ms") == 0)
+		return parse_restart_delay(gp, pname, v, len);
 	if (strcmp(pname, "phandle") == 0 || strcmp(pname, "linux,phandle") == 0)
 		return 0;
 	return cfg_fail_path(gp->sys, gp->path, pname,
 			     "unknown property (a failover group has primary, backup, "
 			     "standby-pool, standby-weight, devices, channel, on-failure, "
-			     "promotion-cpus)");
+			     "promotion-cpus, restart-delay-ms)");
 }
 
 /* Marks path as moving in vm's passthrough list; fails if vm does not list it. */

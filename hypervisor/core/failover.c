@@ -18,6 +18,7 @@
 #include <tandem/pool.h>
 #include <tandem/spinlock.h>
 #include <tandem/string.h>
+#include <tandem/timer.h>
 #include <tandem/vgic.h>
 #include <tandem/vm.h>
 
@@ -33,6 +34,8 @@ struct failover_group {
 	uint64_t last_promotion; /* ticks from that failure to the promotion interrupt */
 	uint64_t max_promotion;	 /* the longest so far */
 	uint64_t devices_moved;	 /* device hand-overs, all promotions */
+	struct timer restart_timer; /* restart-delay-ms: when the failed VM's restart may run */
+	struct vm *delayed;	    /* the failed VM waiting for it, or NULL */
 };
 
 static struct failover_group groups[CFG_MAX_GROUPS];
@@ -45,6 +48,23 @@ static uint64_t ticks_to_us(uint64_t ticks)
 	return ticks / f * 1000000 + ticks % f * 1000000 / f;
 }
 
+/* restart-delay-ms has passed since a promotion: the failed VM's held restart runs on this
+ * pCPU once it holds no vCPU (IRQ context: nothing long here). */
+static void restart_due(struct timer *timer)
+{
+	struct failover_group *g = container_of(timer, struct failover_group, restart_timer);
+	unsigned long flags = arch_irq_save();
+	struct vm *vm;
+
+	spin_lock(&g->lock);
+	vm = g->delayed;
+	g->delayed = NULL;
+	spin_unlock(&g->lock);
+	arch_irq_restore(flags);
+	if (vm)
+		pcpu_restart_later(vm);
+}
+
 void failover_init(const struct cfg_system *sys)
 {
 	nr_groups = sys->nr_groups;
@@ -55,6 +75,7 @@ void failover_init(const struct cfg_system *sys)
 					     .lock = SPINLOCK_INIT,
 					     .active = sys->groups[i].vm[0],
 					     .standby = sys->groups[i].vm[1]};
+		timer_init(&g->restart_timer, restart_due);
 	}
 }
 
@@ -166,9 +187,9 @@ bool failover_vm_failed(struct vm *vm, enum failover_cause cause, const char *wh
 {
 	struct failover_group *g = group_of(vm);
 	uint64_t detected = arch_counter_read(), promoted;
-	bool swap, is_standby, alone;
+	bool swap, is_standby, alone, delay = false;
 	unsigned long flags;
-	char cpus_part[32] = "";
+	char cpus_part[32] = "", delay_part[32] = "";
 	unsigned moved;
 	struct vm *backup;
 
@@ -196,8 +217,11 @@ bool failover_vm_failed(struct vm *vm, enum failover_cause cause, const char *wh
 	g->standby = vm->index;
 	g->generation++;
 	g->failures[cause]++;
-	/* 1. The failed VM's vCPUs stop (kicked) and its channel links go down. */
-	if (swap)
+	/* 1. The failed VM's vCPUs stop (kicked) and its channel links go down. With
+	 * restart-delay-ms its restart is held (the group claims it) until restart_timer. */
+	if (swap && g->cfg->restart_delay_ms)
+		delay = vm_begin_restart_held(vm);
+	else if (swap)
 		vm_begin_restart(vm);
 	else
 		vm_stop(vm,
@@ -222,19 +246,26 @@ bool failover_vm_failed(struct vm *vm, enum failover_cause cause, const char *wh
 	if (g->last_promotion > g->max_promotion)
 		g->max_promotion = g->last_promotion;
 	g->devices_moved += moved;
+	if (delay) {
+		g->delayed = vm;
+		timer_arm(&g->restart_timer, detected + (uint64_t)g->cfg->restart_delay_ms *
+							    arch_counter_freq() / 1000);
+		snprintf_td(delay_part, sizeof(delay_part), " in %u ms", g->cfg->restart_delay_ms);
+	}
 	unlock(g, flags);
 	log_warn("failover %s: %s failed (%s) at %llu ticks (%llu us); %s promoted in %llu ticks "
-		 "(%llu us), generation %u, %u device%s moved%s; %s",
+		 "(%llu us), generation %u, %u device%s moved%s; %s%s",
 		 g->cfg->name, vm->name, why, (unsigned long long)detected,
 		 (unsigned long long)ticks_to_us(detected), backup->name,
 		 (unsigned long long)(promoted - detected),
 		 (unsigned long long)ticks_to_us(promoted - detected), g->generation, moved,
 		 moved == 1 ? "" : "s", cpus_part,
 		 swap ? "restarting it as the standby"
-		      : "it stays down (on-failure = \"stay-down\")");
-	/* The failed VM's restart: here if none of its vCPUs is on a pCPU, else where one leaves.
-	 */
-	if (swap)
+		      : "it stays down (on-failure = \"stay-down\")",
+		 delay_part);
+	/* The failed VM's restart: here if none of its vCPUs is on a pCPU, else where one leaves;
+	 * held, where restart_timer fires. */
+	if (swap && !delay)
 		vm_restart_if_off(vm);
 	return true;
 }

@@ -333,7 +333,7 @@ uint64_t vm_time_us(void)
 	return t / f * 1000000 + t % f * 1000000 / f;
 }
 
-bool vm_begin_restart(struct vm *vm)
+static bool begin_restart(struct vm *vm, bool held)
 {
 	spin_lock(&vm->lock);
 	if (vm->state != VM_RUNNING) { /* already stopping or restarting */
@@ -341,7 +341,7 @@ bool vm_begin_restart(struct vm *vm)
 		return false;
 	}
 	vm->state = VM_RESTARTING;
-	vm->restart_claimed = false;
+	vm->restart_claimed = held; /* held: claimed by the caller, no leaving pCPU takes it */
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
 		vm->vcpus[i].state = VCPU_STOPPED;
 		vcpu_kick(&vm->vcpus[i]);
@@ -349,6 +349,16 @@ bool vm_begin_restart(struct vm *vm)
 	spin_unlock(&vm->lock);
 	vdev_stop_all(vm); /* e.g. its channels' peers see the link down until the restart */
 	return true;
+}
+
+bool vm_begin_restart(struct vm *vm)
+{
+	return begin_restart(vm, false);
+}
+
+bool vm_begin_restart_held(struct vm *vm)
+{
+	return begin_restart(vm, true);
 }
 
 void vm_power_off(struct vm *vm)

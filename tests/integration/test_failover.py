@@ -24,7 +24,6 @@ VM restarts as the standby and is caught up. Those four and 16 more (the modes i
 failovers back and forth in the boot: roles swap each time, Tandem's free page frames are the
 same after as before, no Tandem error but the injected faults, the RTOS keeps printing LAT lines.
 No timing is asserted: figures are TAP comments (tools/bench/failover.py prints bench rows).
-Boot 2 runs only with FAILOVER_E2E=1 (why: below).
 """
 # Boot 2 alone is 20 Linux restarts: 12 minutes on a quiet host, more on a loaded one.
 # run-tests: timeout 3600
@@ -334,16 +333,6 @@ def failover(vm, s, mode, active, standby, what, chk):
     return ok
 
 
-# Boot 2 stays out of make test (FAILOVER_E2E=1 runs it): it passed twice in full (20 failovers)
-# and failed once, on a real fault: after bs-a's panic the failed VM's restart (256 MiB wiped,
-# images copied, in EL2) ran on the pCPU that had already picked bs-b's vCPU, so the promoted bs-b
-# did not run for over 4 s on the loaded host, its own watchdog fired with no standby running and
-# it restarted too: the acknowledged records were lost with both logs. To fix in Tandem (the
-# restart must not hold up the promoted VM), then back in make test.
-if os.environ.get("FAILOVER_E2E") != "1":
-    t.note("boot 2 (end-to-end failovers) skipped: out of make test until the restart no "
-           "longer holds up the promoted VM; FAILOVER_E2E=1 runs it")
-    t.done()
 with t.boot("failover", config="configs/tests/failover-linux.dts", smp=3, mem="2G",
             extra=QEMU_PORT) as vm:
     vm.focused = "bs-a"

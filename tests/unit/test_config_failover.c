@@ -333,7 +333,18 @@ static void test_bad_properties(void **state)
 	expect(check(VM_A VM_B, GROUP("primary = \"a\"; backup = \"b\"; colour = \"red\";")),
 	       "config: /failover-groups/bs: colour: unknown property (a failover group has "
 	       "primary, backup, standby-pool, standby-weight, devices, channel, on-failure, "
-	       "promotion-cpus)");
+	       "promotion-cpus, restart-delay-ms)");
+	expect(
+	    check(VM_A VM_B, GROUP("primary = \"a\"; backup = \"b\"; restart-delay-ms = <60001>;")),
+	    "config: /failover-groups/bs: restart-delay-ms: must be at most 60000 ms (got "
+	    "60001)");
+	expect(
+	    check(VM_A VM_B, GROUP("primary = \"a\"; backup = \"b\"; restart-delay-ms = \"1\";")),
+	    "config: /failover-groups/bs: restart-delay-ms: must be one 32-bit cell like <500> "
+	    "(got 2 bytes)");
+	assert_int_equal(check(VM_A VM_B VM_RTOS, CHANNEL GROUP(GOOD " restart-delay-ms = <750>;")),
+			 0);
+	assert_int_equal(sys.groups[0].restart_delay_ms, 750);
 	expect(check(VM_A VM_B, GROUP("primary = \"a\"; backup = \"b\"; on-failure = \"boom\";")),
 	       "config: /failover-groups/bs: on-failure: must be \"swap\" or \"stay-down\" (got "
 	       "\"boom\")");

@@ -1,4 +1,4 @@
-/* clang-format off */ /* unit-sources: hypervisor/core/failover.c hypervisor/virt/passthrough.c hypervisor/virt/virtio_absent.c hypervisor/core/mmio.c hypervisor/core/irq.c hypervisor/lib/mem.c hypervisor/arch/aarch64/stage2.c hypervisor/lib/fdt.c tests/unit/fakes/fake_calls.c tests/unit/fakes/fake_vm.c tests/unit/fakes/fake_pool.c tests/unit/fakes/fake_pcpu.c tests/unit/fakes/fake_this_pcpu.c tests/unit/fakes/fake_vgic.c tests/unit/fakes/fake_smmu.c */
+/* clang-format off */ /* unit-sources: hypervisor/core/failover.c hypervisor/virt/passthrough.c hypervisor/virt/virtio_absent.c hypervisor/core/mmio.c hypervisor/core/irq.c hypervisor/lib/mem.c hypervisor/arch/aarch64/stage2.c hypervisor/lib/fdt.c tests/unit/fakes/fake_calls.c tests/unit/fakes/fake_vm.c tests/unit/fakes/fake_pool.c tests/unit/fakes/fake_pcpu.c tests/unit/fakes/fake_this_pcpu.c tests/unit/fakes/fake_vgic.c tests/unit/fakes/fake_smmu.c tests/unit/fakes/fake_timer.c */
 /* clang-format on */
 /*
  * The failure -> promotion state machine (core/failover.c) over the real device hand-over
@@ -237,6 +237,36 @@ static void test_promotion(void **state)
 					 "standby"));
 }
 
+/* restart-delay-ms: the failed VM's restart is held by the group, then handed to a pCPU. */
+static void test_promotion_with_restart_delay(void **state)
+{
+	const struct timer *armed;
+
+	make_system(CFG_FAILOVER_SWAP);
+	sys.groups[0].restart_delay_ms = 500;
+	fake_arch.counter = 1000000;
+	fake_calls_reset();
+	assert_true(failover_vm_failed(&vms[0], FAILOVER_FAULT, "a fatal fault"));
+	role_is(&vms[1], FAILOVER_ROLE_ACTIVE, 1);
+	/* Restarting, but claimed by the group: no pCPU leaving its vCPU runs the restart. */
+	assert_int_equal(vms[0].state, VM_RESTARTING);
+	assert_true(vms[0].restart_claimed);
+	assert_int_equal(fake_count_obj("vm_begin_restart_held", &vms[0]), 1);
+	assert_int_equal(fake_count("vm_restart_if_off") + fake_count("pcpu_restart_later"), 0);
+	assert_true(mapped(&vms[1])); /* the promotion itself is not delayed */
+	assert_int_equal(fake_count("vgic_inject"), 1);
+	/* The timer: 500 ms (62.5 MHz) after the failure was seen. */
+	armed = fake_timer_next();
+	assert_non_null(armed);
+	assert_true(armed->expires >= 1000000 + 500 * 62500);
+	assert_true(armed->expires <= fake_arch.counter + 500 * 62500);
+	assert_true(fake_printk_contains("1 device moved; restarting it as the standby in 500 ms"));
+	/* Fired: the restart goes to the pCPU the timer fired on, to run holding no vCPU. */
+	assert_ptr_equal(fake_timer_fire(), armed);
+	assert_int_equal(fake_count_obj("pcpu_restart_later", &vms[0]), 1);
+	assert_null(fake_timer_next());
+}
+
 static void test_stay_down(void **state)
 {
 	make_system(CFG_FAILOVER_STAY_DOWN);
@@ -357,6 +387,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_boot_state, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_promotion, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_promotion_with_restart_delay, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_stay_down, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_standby_failure, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_no_standby_running, setup, teardown),

@@ -207,8 +207,10 @@ struct cfg_failover_group {
 	bool has_channel;		     /* "channel" given */
 	uint32_t channel;		     /* its index in cfg_system.channels */
 	enum cfg_failover_policy on_failure; /* "on-failure": "swap" (default) or "stay-down" */
-	uint64_t promotion_cpus; /* "promotion-cpus": pCPUs that follow the active member from
-				    its pool to the other's (members keep their pools); 0: none */
+	uint64_t promotion_cpus;   /* "promotion-cpus": pCPUs that follow the active member from
+				      its pool to the other's (members keep their pools); 0: none */
+	uint32_t restart_delay_ms; /* "restart-delay-ms": the failed VM's restart (swap) waits
+				      this long after the promotion; 0: at once */
 };
 
 struct cfg_system {

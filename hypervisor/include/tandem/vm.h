@@ -94,6 +94,9 @@ void vm_power_off(struct vm *vm);
  * last of its vCPUs (vm_claim_restart).
  */
 bool vm_begin_restart(struct vm *vm);
+/* As vm_begin_restart(), the restart claimed by the caller: no pCPU leaving one of vm's vCPUs
+ * runs it; the caller has it run later (pcpu_restart_later, e.g. from a timer). */
+bool vm_begin_restart_held(struct vm *vm);
 /* After vm_begin_restart(): claims the restart for this pCPU if none of vm's vCPUs is on a
  * pCPU (else the pCPU that leaves the last one does), to run once it holds no vCPU. */
 void vm_restart_if_off(struct vm *vm);

@@ -92,6 +92,21 @@ bool vm_begin_restart(struct vm *vm)
 	return ok;
 }
 
+/* vm_begin_restart_held()'s contract: as vm_begin_restart(), the restart claimed by the caller. */
+bool vm_begin_restart_held(struct vm *vm)
+{
+	bool ok = vm->state == VM_RUNNING;
+
+	fake_record("vm_begin_restart_held", vm, ok, 0, 0);
+	if (ok) {
+		vm->state = VM_RESTARTING;
+		vm->restart_claimed = true;
+		for (unsigned i = 0; i < vm->nr_vcpus; i++)
+			vm->vcpus[i].state = VCPU_STOPPED;
+	}
+	return ok;
+}
+
 void vm_restart_if_off(struct vm *vm)
 {
 	fake_record("vm_restart_if_off", vm, 0, 0, 0);
