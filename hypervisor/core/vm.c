@@ -22,7 +22,8 @@ unsigned nr_vms;
 #define DTB_AREA      MiB(2)	  /* the guest DTB sits in the last 2 MiB of RAM */
 #define GUEST_DTB_MAX KiB(64)
 
-/* Scratch for building a guest DTB: at boot, and at restarts (any pCPU, under load_lock). */
+/* Scratch for building a guest DTB: at boot, and at restarts (any pCPU, under load_lock, which
+ * nothing takes with interrupts open: a restart's windows are outside it). */
 static uint8_t dtb_scratch[2 * GUEST_DTB_MAX];
 static spinlock_t load_lock = SPINLOCK_INIT;
 
@@ -61,26 +62,48 @@ static int parse_image_header(const struct vm *vm, struct image_layout *out)
 	return 0;
 }
 
-static void copy_to_guest(struct vm *vm, ipa_t ipa, const void *src, size_t len)
-{
-	void *dst = vm_ipa_to_host(vm, ipa, len);
+/*
+ * A restart writes hundreds of MiB in EL2, where interrupts are masked: in steps of this much,
+ * with the pending interrupts taken between steps (arch_irq_window), so this pCPU's timers (a
+ * blocked vCPU's wake-up, another VM's watchdog) fire on time. Under a loaded host a restart
+ * took seconds: a vCPU of the promoted VM, blocked with its wake-up timer on this pCPU, slept
+ * through them and missed its own watchdog.
+ */
+#define RESTART_STEP MiB(2)
 
-	memcpy(dst, src, len);
-	/* The guest starts with its MMU and caches off: make the data visible in memory. */
-	arch_dcache_clean_range(dst, len);
+/* windows: take pending interrupts between steps (a restart, holding no lock and no vCPU). */
+static void copy_to_guest(struct vm *vm, ipa_t ipa, const void *src, size_t len, bool windows)
+{
+	uint8_t *dst = vm_ipa_to_host(vm, ipa, len);
+	const uint8_t *from = src;
+
+	for (size_t off = 0; off < len; off += RESTART_STEP) {
+		size_t n = MIN((size_t)RESTART_STEP, len - off);
+
+		memcpy(dst + off, from + off, n);
+		/* The guest starts with its MMU and caches off: make the data visible in memory. */
+		arch_dcache_clean_range(dst + off, n);
+		if (windows)
+			arch_irq_window();
+	}
 }
 
 /*
  * Zeroes the VM's RAM, dirtied by its previous run, and cleans it to the point of coherency:
  * the guest starts with its MMU and caches off, so it reads memory, not the zeroes still
- * sitting in EL2's cache.
+ * sitting in EL2's cache. A step at a time, interrupts taken in between.
  */
 static void wipe_ram(struct vm *vm)
 {
-	void *ram = arch_phys_to_virt(vm->ram_pa);
+	uint8_t *ram = arch_phys_to_virt(vm->ram_pa);
 
-	arch_zero_range(ram, vm->ram_size);
-	arch_dcache_clean_range(ram, vm->ram_size);
+	for (uint64_t off = 0; off < vm->ram_size; off += RESTART_STEP) {
+		size_t n = (size_t)MIN((uint64_t)RESTART_STEP, vm->ram_size - off);
+
+		arch_zero_range(ram + off, n);
+		arch_dcache_clean_range(ram + off, n);
+		arch_irq_window();
+	}
 }
 
 void *vm_ipa_to_host(struct vm *vm, ipa_t ipa, size_t len)
@@ -146,9 +169,10 @@ static int plan_images(const struct vm *vm, struct image_plan *plan)
 
 /*
  * Copies kernel, initrd and generated DTB into the VM's RAM from the boot bundle (read,
- * never written: every load is pristine); fills the boot entry and DTB address.
+ * never written: every load is pristine); fills the boot entry and DTB address. The DTB is
+ * built in the shared scratch under load_lock; windows: as copy_to_guest's (a restart).
  */
-static int load_images(struct vm *vm, ipa_t *entry, ipa_t *dtb_ipa)
+static int load_images(struct vm *vm, ipa_t *entry, ipa_t *dtb_ipa, bool windows)
 {
 	const struct cfg_vm *cfg = vm->cfg;
 	struct image_plan plan;
@@ -158,17 +182,20 @@ static int load_images(struct vm *vm, ipa_t *entry, ipa_t *dtb_ipa)
 	if (err)
 		return err;
 	if (plan.initrd)
-		copy_to_guest(vm, plan.initrd, cfg->initrd.data, cfg->initrd.size);
-	copy_to_guest(vm, plan.kernel, cfg->kernel.data, cfg->kernel.size);
+		copy_to_guest(vm, plan.initrd, cfg->initrd.data, cfg->initrd.size, windows);
+	copy_to_guest(vm, plan.kernel, cfg->kernel.data, cfg->kernel.size, windows);
 
+	spin_lock(&load_lock);
 	dtb_size = guest_dtb_build(vm, dtb_scratch, sizeof(dtb_scratch), plan.initrd,
 				   cfg->initrd.name ? cfg->initrd.size : 0);
 	if (dtb_size < 0) {
+		spin_unlock(&load_lock);
 		printk("config: /vms/%s: cannot generate the guest device tree (%s)\n", vm->name,
 		       err_name(dtb_size));
 		return dtb_size;
 	}
-	copy_to_guest(vm, plan.dtb, dtb_scratch, (size_t)dtb_size);
+	copy_to_guest(vm, plan.dtb, dtb_scratch, (size_t)dtb_size, false);
+	spin_unlock(&load_lock);
 	arch_icache_invalidate_all();
 	*entry = plan.kernel;
 	*dtb_ipa = plan.dtb;
@@ -234,16 +261,6 @@ int vm_create(struct vm *vm, const struct cfg_vm *cfg, unsigned index)
 	return 0;
 }
 
-static int load_images_locked(struct vm *vm, ipa_t *entry, ipa_t *dtb)
-{
-	int err;
-
-	spin_lock(&load_lock);
-	err = load_images(vm, entry, dtb);
-	spin_unlock(&load_lock);
-	return err;
-}
-
 void vm_start(struct vm *vm)
 {
 	ipa_t entry, dtb;
@@ -251,7 +268,7 @@ void vm_start(struct vm *vm)
 	const struct pool *pool;
 	size_t n = 0;
 
-	if (load_images_locked(vm, &entry, &dtb))
+	if (load_images(vm, &entry, &dtb, false))
 		return;
 	for (unsigned i = 0; i < vm->nr_vcpus && n + 4 < sizeof(where); i++)
 		n += (size_t)snprintf_td(where + n, sizeof(where) - n, "%s%u", i ? "," : "",
@@ -427,7 +444,7 @@ void vm_restart(struct vm *vm)
 		vm->vcpus[i].state = VCPU_OFF;
 	vdev_reset_all(vm);
 	/* The images are the boot bundle's, which nothing writes: pristine every time. */
-	if (load_images_locked(vm, &entry, &dtb)) {
+	if (load_images(vm, &entry, &dtb, true)) {
 		vm_stop(vm, "restart failed: its images no longer load");
 		return;
 	}

@@ -77,6 +77,7 @@ static struct {
 	struct pcpu *b_picked_by; /* b's pick at that moment (running_on) */
 	struct vcpu *pcpu1_picked;
 	bool pcpu0_away;
+	unsigned long windows; /* interrupts let in so far (arch_irq_window), its RAM wiped */
 } mid;
 
 static bool in_hook;
@@ -89,6 +90,7 @@ static void during_restart(const struct fake_call *c)
 	mid.seen = true;
 	mid.b_picked_by = VB->sched.running_on;
 	mid.pcpu0_away = pcpus[0].sched.away;
+	mid.windows = fake_arch.irq_windows;
 	/* pCPU 1, kicked: it picks now. */
 	fake_knobs.this_pcpu = &pcpus[1];
 	mid.pcpu1_picked = pool_pick_next(&pcpus[1]);
@@ -208,8 +210,10 @@ static void test_restart_after_a_leave_hands_back_the_pick(void **state)
 	assert_true(mid.seen);
 	assert_ptr_not_equal(mid.b_picked_by, &pcpus[0]);
 	assert_ptr_equal(mid.pcpu1_picked, VB);
-	/* ... for pCPU 0 was away from its pool. */
+	/* ... for pCPU 0 was away from its pool. Its own timers (say, b's wake-up, had b blocked
+	 * there) still fire: the wipe let interrupts in after each 2 MiB of a's 4 MiB. */
 	assert_true(mid.pcpu0_away);
+	assert_int_equal(mid.windows, 2);
 	/* pCPU 0 loaded nothing: it went back to its idle loop, to pick again. */
 	assert_int_equal(fake_count_obj("arch_vcpu_load", VB), 0);
 	assert_null(pcpus[0].current);

@@ -102,6 +102,12 @@ void arch_wait_for_interrupt(void)
 	__asm__ volatile("dsb sy; wfi; msr daifclr, #3; isb; msr daifset, #3" ::: "memory");
 }
 
+void arch_irq_window(void)
+{
+	/* Unmasked for one instruction's width: pending IRQs and FIQs are taken right here. */
+	__asm__ volatile("msr daifclr, #3; isb; msr daifset, #3" ::: "memory");
+}
+
 void arch_relax(void)
 {
 	__asm__ volatile("yield" ::: "memory");

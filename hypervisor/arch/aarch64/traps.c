@@ -334,8 +334,12 @@ static inline __attribute__((always_inline)) void hyp_interrupt(bool group0)
 	struct vcpu *waiting = p->current;
 	uint64_t now = pcpu_edge_open(p);
 
-	/* EL2 unmasks interrupts only in arch_wait_for_interrupt(): until now this pCPU idled. */
-	pcpu_charge_idle(p, now);
+	/* EL2 unmasks interrupts in arch_wait_for_interrupt() (until now this pCPU idled) and in
+	 * the windows of long EL2 work (arch_irq_window: it worked). */
+	if (p->time.idling)
+		pcpu_charge_idle(p, now);
+	else
+		pcpu_charge_hyp(p, now);
 	stats_count_hyp_irq(&p->stats, waiting ? &waiting->stats : NULL);
 	pcpu_edge_close(p);
 	if (group0)

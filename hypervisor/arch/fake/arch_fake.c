@@ -166,6 +166,13 @@ void arch_wait_for_interrupt(void)
 		fake_arch.wfi_hook();
 }
 
+void arch_irq_window(void)
+{
+	fake_arch.irq_windows++;
+	if (fake_arch.irq_window_hook)
+		fake_arch.irq_window_hook();
+}
+
 void arch_halt(void)
 {
 	fflush(stdout);

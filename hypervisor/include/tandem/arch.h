@@ -49,6 +49,9 @@ unsigned long arch_irq_save(void);
 void arch_irq_restore(unsigned long flags);
 /* With IRQs masked: waits for an interrupt, then takes pending ones (IRQs masked again after). */
 void arch_wait_for_interrupt(void);
+/* With IRQs masked and no lock held: takes the pending interrupts now, without waiting (long
+ * EL2 work lets the pCPU's timers fire on time between its steps). */
+void arch_irq_window(void);
 /* Stops this CPU for good (fatal hypervisor error). */
 void __attribute__((noreturn)) arch_halt(void);
 

@@ -33,14 +33,16 @@ struct fake_arch {
 	bool hyp_timer_armed; /* arch_hyp_timer_arm()/disarm() */
 	uint64_t hyp_timer_cval;
 
-	unsigned long cpu_inits;  /* arch_cpu_init_virt() calls */
-	unsigned cpu_index;	  /* what arch_cpu_index() returns */
-	bool irqs_masked;	  /* state tracked by arch_irq_save/restore */
-	unsigned long wfis;	  /* arch_wait_for_interrupt() calls */
-	void (*wfi_hook)(void);	  /* called from arch_wait_for_interrupt(), e.g. to advance time */
-	unsigned locks_held;	  /* spinlocks currently held */
-	unsigned long relaxes;	  /* arch_relax() calls (spin-wait iterations) */
-	void (*relax_hook)(void); /* called from arch_relax(): another CPU's progress */
+	unsigned long cpu_inits;   /* arch_cpu_init_virt() calls */
+	unsigned cpu_index;	   /* what arch_cpu_index() returns */
+	bool irqs_masked;	   /* state tracked by arch_irq_save/restore */
+	unsigned long wfis;	   /* arch_wait_for_interrupt() calls */
+	void (*wfi_hook)(void);	   /* called from arch_wait_for_interrupt(), e.g. to advance time */
+	unsigned long irq_windows; /* arch_irq_window() calls */
+	void (*irq_window_hook)(void); /* called from arch_irq_window(): an interrupt taken there */
+	unsigned locks_held;	       /* spinlocks currently held */
+	unsigned long relaxes;	       /* arch_relax() calls (spin-wait iterations) */
+	void (*relax_hook)(void);      /* called from arch_relax(): another CPU's progress */
 
 	/* printk: output goes to stdout unless quiet; the last line and a log are kept. */
 	bool printk_quiet;
