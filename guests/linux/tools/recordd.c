@@ -528,6 +528,8 @@ static int file_is(const char *path, const char *want)
  * /dev/vportXpY whose sysfs name is cfg.port; -ENOENT if none (yet). One directory read of
  * /sys/class/virtio-ports: after a promotion this runs every millisecond until the port appears.
  */
+static uint64_t vport_seen_at; /* counter when a vport first showed (promotion figures) */
+
 static long open_port(void)
 {
 	char dents[1024];
@@ -545,6 +547,8 @@ static long open_port(void)
 			off += reclen;
 			if (!starts(name, "vport") || strlen(name) > 24)
 				continue;
+			if (!vport_seen_at)
+				vport_seen_at = counter_now();
 			o_str(&o, "/sys/class/virtio-ports/");
 			o_str(&o, name);
 			o_str(&o, "/name");
@@ -788,20 +792,34 @@ static void open_port_waiting(void)
 	/* The port's node appears asynchronously after the bind (virtio_console adds ports when
 	 * the device says so): look every millisecond for 10 s, since after a promotion every
 	 * millisecond here is a millisecond the client waits. */
-	for (int i = 0; i < 10000 && st.port_fd < 0; i++) {
+	uint64_t t0 = counter_now(), bound = 0;
+	int polls = 0;
+
+	vport_seen_at = 0;
+	for (int i = 0; i < 10000 && st.port_fd < 0; i++, polls++) {
 		long fd = open_port();
 
 		if (fd >= 0) {
 			st.port_fd = (int)fd;
 			break;
 		}
-		if (i == 0)
+		if (i == 0) {
 			bind_device();
+			bound = counter_now() - t0;
+		}
 		sys_sleep_ms(1);
 	}
 	if (st.port_fd < 0) {
 		say("no virtio port named records: waiting for the client's device", 0, 0, 0);
 		return;
+	}
+	/* Where a promotion's time goes (the figures): the bind's write (virtio_mmio and
+	 * virtio_console probe), the port's first sysfs entry, its name, polls of 1 ms. */
+	if (st.promoted_at) {
+		say("port search: bind written after ", bound, " ticks, a vport listed after ",
+		    vport_seen_at ? vport_seen_at - t0 : 0);
+		say("port search: opened after ", counter_now() - t0, " ticks, polls ",
+		    (uint64_t)polls);
 	}
 	say("serving the client from record ", st.last + 1, ", generation ", st.generation);
 	send_hello();
