@@ -1,4 +1,4 @@
-/* clang-format off */ /* unit-sources: hypervisor/core/pcpu.c hypervisor/core/pcpu_time.c hypervisor/core/timer.c hypervisor/core/irq.c hypervisor/core/vm.c hypervisor/core/mem.c hypervisor/arch/aarch64/stage2.c hypervisor/core/mmio.c hypervisor/virt/vdev.c hypervisor/virt/vdev_dump.c hypervisor/sched/pick.c hypervisor/sched/pool.c hypervisor/sched/bind.c hypervisor/sched/dynamic.c tests/unit/fakes/fake_calls.c tests/unit/fakes/fake_this_pcpu.c tests/unit/fakes/fake_arch_vcpu.c tests/unit/fakes/fake_vgic.c tests/unit/fakes/fake_passthrough.c tests/unit/fakes/fake_vdev_table.c tests/unit/fakes/fake_console.c tests/unit/fakes/fake_guest_dtb.c tests/unit/fakes/fake_failover.c */
+/* clang-format off */ /* unit-sources: hypervisor/core/pcpu.c hypervisor/core/pcpu_time.c hypervisor/core/timer.c hypervisor/core/irq.c hypervisor/core/vm.c hypervisor/lib/mem.c hypervisor/arch/aarch64/stage2.c hypervisor/core/mmio.c hypervisor/virt/vdev.c hypervisor/virt/vdev_dump.c hypervisor/sched/pick.c hypervisor/sched/pool.c hypervisor/sched/bind.c hypervisor/sched/dynamic.c tests/unit/fakes/fake_calls.c tests/unit/fakes/fake_this_pcpu.c tests/unit/fakes/fake_arch_vcpu.c tests/unit/fakes/fake_vgic.c tests/unit/fakes/fake_passthrough.c tests/unit/fakes/fake_vcpu.c tests/unit/fakes/fake_vdev_table.c tests/unit/fakes/fake_console.c tests/unit/fakes/fake_guest_dtb.c tests/unit/fakes/fake_failover.c */
 /* clang-format on */
 /*
  * A VM restart never holds up another VM's vCPU (core/pcpu.c, sched/): the real switch
@@ -45,31 +45,6 @@ static struct vm *const A = &vms[0], *const B = &vms[2];
 static struct vcpu *const VA = &vms[0].vcpus[0], *const VB = &vms[2].vcpus[0];
 static jmp_buf entered;
 static char why[128];
-
-/* core/vcpu.c around the real core/pcpu.c (which has vcpu_current): recording, as its fake. */
-void vcpu_start(struct vcpu *vcpu, ipa_t entry, uint64_t arg)
-{
-	vcpu->state = VCPU_RUNNABLE;
-	fake_record("vcpu_start", vcpu, entry, arg, 0);
-}
-
-void vcpu_init_sched(struct vcpu *vcpu)
-{
-}
-
-void vcpu_kick(struct vcpu *vcpu)
-{
-	fake_record("vcpu_kick", vcpu, 0, 0, 0);
-}
-
-void vcpu_kick_if_pending(struct vcpu *vcpu)
-{
-}
-
-uint64_t vcpu_mpidr(const struct vcpu *vcpu)
-{
-	return vcpu->id;
-}
 
 /* What pCPU 1 saw while pCPU 0 was in the middle of a's restart. */
 static struct {
