@@ -22,6 +22,8 @@ struct gic_ops {
 	void (*eoi)(uint32_t iar);
 	/* Enables an SGI/PPI on the calling CPU, or an SPI routed to CPU `cpu`. */
 	void (*enable)(unsigned intid, unsigned cpu);
+	/* Disables an SGI/PPI on the calling CPU, or an SPI; returns once the GIC says it took. */
+	void (*disable)(unsigned intid);
 	/* Makes SPI `intid` edge-triggered (init made every SPI level); call before enable. */
 	void (*set_edge)(unsigned intid);
 	/* Sends SGI `sgi` to CPU `cpu` (memory written before is visible to its handler). */

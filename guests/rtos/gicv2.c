@@ -85,6 +85,11 @@ static void v2_enable(unsigned intid, unsigned cpu)
 	mmio_write32(gicd + GICD_ISENABLER + 4 * (intid / 32), 1U << (intid % 32));
 }
 
+static void v2_disable(unsigned intid)
+{
+	mmio_write32(gicd + GICD_ICENABLER + 4 * (intid / 32), 1U << (intid % 32));
+}
+
 /* GICD_ICFGR: two bits per INTID, the upper one set = edge-triggered (IHI 0069 12.9.9). */
 static void v2_set_edge(unsigned intid)
 {
@@ -108,6 +113,7 @@ const struct gic_ops gicv2_ops = {
     .ack = v2_ack,
     .eoi = v2_eoi,
     .enable = v2_enable,
+    .disable = v2_disable,
     .set_edge = v2_set_edge,
     .send_sgi = v2_send_sgi,
 };

@@ -23,6 +23,7 @@
 #define CTLR_ARE	(1U << 4)
 
 #define GICR_CTLR	 0x0000
+#define GICR_CTLR_RWP	 (1U << 3)
 #define GICR_TYPER	 0x0008
 #define GICR_WAKER	 0x0014
 #define GICR_SGI	 0x10000 /* the SGI_base frame */
@@ -157,6 +158,23 @@ static void v3_enable(unsigned intid, unsigned cpu)
 	mmio_write32(gicd + GICD_ISENABLER + 4 * (intid / 32), bit);
 }
 
+static void v3_disable(unsigned intid)
+{
+	uint32_t bit = 1U << (intid % 32);
+
+	if (intid < 32) {
+		uintptr_t rd = this_pcpu()->gicr;
+
+		mmio_write32(rd + GICR_SGI + GICD_ICENABLER, bit);
+		for (unsigned i = 0; i < 1000000 && (mmio_read32(rd + GICR_CTLR) & GICR_CTLR_RWP);
+		     i++)
+			cpu_relax();
+		return;
+	}
+	mmio_write32(gicd + GICD_ICENABLER + 4 * (intid / 32), bit);
+	wait_rwp(gicd + GICD_CTLR);
+}
+
 /* GICD_ICFGR: two bits per INTID, the upper one set = edge-triggered (IHI 0069 12.9.9). */
 static void v3_set_edge(unsigned intid)
 {
@@ -185,6 +203,7 @@ const struct gic_ops gicv3_ops = {
     .ack = v3_ack,
     .eoi = v3_eoi,
     .enable = v3_enable,
+    .disable = v3_disable,
     .set_edge = v3_set_edge,
     .send_sgi = v3_send_sgi,
 };

@@ -89,6 +89,7 @@ static void __attribute__((noreturn)) vcpu_enter(struct vcpu *vcpu)
 {
 	struct pcpu *p = pcpu_this();
 	struct guest_regs *frame = pcpu_frame(p);
+	bool direct;
 
 	/* Picked while another pCPU still saves it: that takes a few hundred instructions. */
 	while (__atomic_load_n(&vcpu->loaded_on, __ATOMIC_ACQUIRE))
@@ -109,14 +110,15 @@ static void __attribute__((noreturn)) vcpu_enter(struct vcpu *vcpu)
 	if (vcpu->last_pcpu && vcpu->last_pcpu != p)
 		p->stats.migrations++;
 	vcpu->last_pcpu = p;
-	if (vcpu->pcpu != p) {
+	/* Its pool changes only while it is off every pCPU (pool.c): read it once per load. */
+	direct = vcpu->sched.pool && vcpu->sched.pool->direct_irq;
+	if (vcpu->pcpu != p || vcpu->vgic.direct_capable != direct) {
 		vcpu->pcpu = p;
-		passthrough_follow_vcpu(vcpu); /* its devices' SPIs are taken where it runs */
+		vcpu->vgic.direct_capable = direct;
+		passthrough_follow_vcpu(vcpu); /* its devices' SPIs: taken where and as it runs */
 	}
 	regs_copy(frame, &vcpu->regs);
 	arch_vcpu_load(vcpu);
-	/* Its pool changes only while it is off every pCPU (pool.c): read it once per load. */
-	vcpu->vgic.direct_capable = vcpu->sched.pool && vcpu->sched.pool->direct_irq;
 	vgic_vcpu_restore(vcpu);
 	vgic_flush(vcpu);
 	if (vcpu->vgic.direct_capable)

@@ -233,6 +233,8 @@ static void gicv3_config_spi(irq_t intid, bool enabled, uint8_t priority)
 	gicd[GICD_IPRIORITYR + intid] = priority;
 	wr32(gicd, (enabled ? GICD_ISENABLER : GICD_ICENABLER) + (intid / 32) * 4,
 	     1U << (intid % 32));
+	if (!enabled)
+		wait_rwp(); /* disabled once RWP reads 0 (IHI 0069 12.9.4): no delivery after */
 }
 
 /*

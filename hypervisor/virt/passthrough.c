@@ -64,18 +64,45 @@ bool passthrough_owns(const struct vm *vm, unsigned d)
 	return !__atomic_load_n(&away[vm->index][d], __ATOMIC_ACQUIRE);
 }
 
-/* Routes one owned SPI to the pCPU of its target vCPU (vCPU 0 when the guest names none). */
-static void route(struct vm *vm, irq_t intid)
+/*
+ * The physical enable and priority of an owned SPI whose target vCPU is t. Trapped, EL2 takes
+ * it and the vGIC applies the guest's enable and priority: it stays enabled at the guests'
+ * priority. Direct (t runs in an irq = "direct" pool: docs/design.md), the guest takes it at
+ * EL1 from the physical CPU interface, so the physical line is configured as the guest
+ * configured its virtual one: enabled only while the guest enables it, at its priority mapped
+ * below every Group 0 one (irqchip_guest_prio).
+ */
+static void configure(struct vm *vm, irq_t intid, const struct vcpu *t)
+{
+	bool enabled = true;
+	uint8_t prio = 0;
+
+	if (t->vgic.direct_capable && vgic_spi_guest_config(vm, intid, &enabled, &prio))
+		irqchip_config_spi(intid, enabled, irqchip_guest_prio(prio));
+	else
+		irqchip_config_spi(intid, true, IRQCHIP_PRIO_GUEST);
+}
+
+/* The vCPU an owned SPI goes to: its guest's target, vCPU 0 when the guest names none. */
+static struct vcpu *spi_target(struct vm *vm, irq_t intid)
 {
 	struct vcpu *t = vgic_spi_target(vm, intid);
 
-	if (!t)
-		t = &vm->vcpus[0];
-	if (t->pcpu)
-		irqchip_route_spi(intid, t->pcpu->mpidr);
+	return t ? t : &vm->vcpus[0];
 }
 
-void passthrough_spi_retarget(struct vm *vm, irq_t intid)
+/* Routes one owned SPI to the pCPU of its target vCPU and configures it for that vCPU. */
+static void route(struct vm *vm, irq_t intid)
+{
+	struct vcpu *t = spi_target(vm, intid);
+
+	if (t->pcpu) {
+		irqchip_route_spi(intid, t->pcpu->mpidr);
+		configure(vm, intid, t);
+	}
+}
+
+void passthrough_spi_changed(struct vm *vm, irq_t intid)
 {
 	if (vm && intid < VGIC_MAX_INTID && spi_vm(intid) == vm)
 		route(vm, intid);
@@ -93,8 +120,10 @@ void passthrough_follow_vcpu(struct vcpu *vcpu)
 			irq_t intid = cfg->pt[d].irqs[i];
 			struct vcpu *t = vgic_spi_target(vm, intid);
 
-			if (vcpu->pcpu && (t == vcpu || (!t && vcpu->id == 0)))
+			if (vcpu->pcpu && (t == vcpu || (!t && vcpu->id == 0))) {
 				irqchip_route_spi(intid, vcpu->pcpu->mpidr);
+				configure(vm, intid, vcpu);
+			}
 		}
 	}
 }
@@ -194,7 +223,7 @@ int passthrough_vm_init(struct vm *vm)
 			 pt->nr_reg, pt->nr_reg == 1 ? "" : "s", pt->nr_irqs,
 			 pt->nr_irqs == 1 ? "" : "s", pt->dma ? ", DMA" : "");
 	}
-	vm->vgic.on_retarget = passthrough_spi_retarget;
+	vm->vgic.on_spi_change = passthrough_spi_changed;
 	return 0;
 }
 

@@ -90,7 +90,7 @@ static void test_create_maps_claims_and_routes_to_vcpu0(void **state)
 	assert_int_equal(routed_to(40), MPIDR(1));
 	assert_int_equal(routed_to(41), MPIDR(1));
 	assert_true(fake_gic.spi_enabled[40]);
-	assert_non_null(vm.vgic.on_retarget);
+	assert_non_null(vm.vgic.on_spi_change);
 }
 
 static void test_spis_follow_their_target_vcpu(void **state)
@@ -119,14 +119,14 @@ static void test_guest_retarget_reroutes(void **state)
 	make_vm(44, 45);
 	assert_int_equal(passthrough_vdev.create(&vm), 0);
 	fake_knobs.spi_target[44] = &vm.vcpus[1];
-	vm.vgic.on_retarget(&vm, 44); /* the guest wrote GICD_IROUTER */
+	vm.vgic.on_spi_change(&vm, 44); /* the guest wrote GICD_IROUTER */
 	assert_int_equal(routed_to(44), MPIDR(2));
 	assert_int_equal(routed_to(45), MPIDR(1));
 
 	/* Another VM's SPI (or an unowned one) is not this VM's to route. */
 	fake_gic.spi_route[46] = 0;
 	fake_knobs.spi_target[46] = &vm.vcpus[1];
-	passthrough_spi_retarget(&vm, 46);
+	passthrough_spi_changed(&vm, 46);
 	assert_int_equal(fake_gic.spi_route[46], 0);
 }
 
@@ -144,6 +144,46 @@ static void test_reset_deactivates_then_routes_again(void **state)
 	assert_int_equal(routed_to(48), MPIDR(2));
 	assert_true(fake_gic.spi_enabled[47]);
 	assert_true(fake_gic.spi_enabled[48]);
+}
+
+static void test_direct_spi_follows_the_guests_enable_and_priority(void **state)
+{
+	make_vm(54, 55);
+	fake_knobs.spi_target[55] = &vm.vcpus[1];
+	vm.vcpus[0].vgic.direct_capable = true; /* vCPU 0 runs in an irq = "direct" pool */
+	assert_int_equal(passthrough_vdev.create(&vm), 0);
+	/* Direct: the guest has not enabled SPI 54 yet, so neither is the physical one. */
+	assert_false(fake_gic.spi_enabled[54]);
+	/* Trapped (vCPU 1): enabled at the guests' priority, the vGIC applies the guest's. */
+	assert_true(fake_gic.spi_enabled[55]);
+	assert_int_equal(fake_gic.priority[55], IRQCHIP_PRIO_GUEST);
+
+	/* The guest enables SPI 54 at priority 0x40 (GICD_ISENABLER, GICD_IPRIORITYR). */
+	fake_knobs.spi_guest_enabled[54] = true;
+	fake_knobs.spi_guest_prio[54] = 0x40;
+	vm.vgic.on_spi_change(&vm, 54);
+	assert_true(fake_gic.spi_enabled[54]);
+	assert_int_equal(fake_gic.priority[54], irqchip_guest_prio(0x40));
+	assert_true(fake_gic.priority[54] > IRQCHIP_PRIO_HYP); /* below every Group 0 one */
+	/* ... and disables it again (GICD_ICENABLER): the physical one stops with it. */
+	fake_knobs.spi_guest_enabled[54] = false;
+	vm.vgic.on_spi_change(&vm, 54);
+	assert_false(fake_gic.spi_enabled[54]);
+	/* A trapped vCPU's SPI ignores the guest's enable: EL2 takes it and the vGIC holds it. */
+	vm.vgic.on_spi_change(&vm, 55);
+	assert_true(fake_gic.spi_enabled[55]);
+
+	/* vCPU 0 leaves the direct pool (its next load sees it): trapped configuration again. */
+	vm.vcpus[0].vgic.direct_capable = false;
+	passthrough_follow_vcpu(&vm.vcpus[0]);
+	assert_true(fake_gic.spi_enabled[54]);
+	assert_int_equal(fake_gic.priority[54], IRQCHIP_PRIO_GUEST);
+
+	/* Retargeted to a direct vCPU: it takes that vCPU's (direct) configuration. */
+	vm.vcpus[1].vgic.direct_capable = true;
+	fake_knobs.spi_guest_enabled[55] = false;
+	vm.vgic.on_spi_change(&vm, 55);
+	assert_false(fake_gic.spi_enabled[55]);
 }
 
 static void test_fired_spi_is_forwarded_or_silenced(void **state)
@@ -182,6 +222,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_spis_follow_their_target_vcpu, setup),
 	    cmocka_unit_test_setup(test_guest_retarget_reroutes, setup),
 	    cmocka_unit_test_setup(test_reset_deactivates_then_routes_again, setup),
+	    cmocka_unit_test_setup(test_direct_spi_follows_the_guests_enable_and_priority, setup),
 	    cmocka_unit_test_setup(test_fired_spi_is_forwarded_or_silenced, setup),
 	    cmocka_unit_test_setup(test_spi_owned_elsewhere_fails_create, setup),
 	};

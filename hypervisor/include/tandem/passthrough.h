@@ -29,12 +29,16 @@ int passthrough_vm_init(struct vm *vm);
 void passthrough_vm_reset(struct vm *vm);
 /*
  * Routes the physical SPIs of the VM's devices whose virtual target is vcpu to the pCPU
- * vcpu->pcpu. Call wherever a vCPU is placed on or moved to a pCPU (the scheduler calls it
- * on migration); the GIC retargets at once, an interrupt already active finishes where it is.
+ * vcpu->pcpu and configures them for its delivery mode: trapped, enabled at the guests'
+ * priority; direct (vcpu->vgic.direct_capable), the enable and (mapped) priority the guest
+ * gave the virtual SPI. Call wherever a vCPU is placed on or moved to a pCPU, or changes
+ * delivery mode (the pCPU's load does both); the GIC retargets at once, an interrupt already
+ * active finishes where it is.
  */
 void passthrough_follow_vcpu(struct vcpu *vcpu);
-/* The guest changed the target of SPI intid (GICD_IROUTER): route the physical one after it. */
-void passthrough_spi_retarget(struct vm *vm, irq_t intid);
+/* The guest changed the target, enable or priority of SPI intid (GICD_IROUTER, IS/ICENABLER,
+ * IPRIORITYR): the physical one follows (vgic on_spi_change). */
+void passthrough_spi_changed(struct vm *vm, irq_t intid);
 
 /* Whether vm has its device d (index in cfg->pt) now: always, unless it moves on failover
  * and another member of the group has it. */

@@ -96,8 +96,11 @@ struct vgic_vm {
 	uint32_t nr_spis;
 	uint32_t typer; /* GICD_TYPER: fixed by nr_spis and the VM's vCPUs */
 	struct vgic_irq spis[VGIC_NR_SPIS];
-	/* Called (VM lock held) when the guest retargets an SPI; NULL if nobody cares. */
-	void (*on_retarget)(struct vm *vm, irq_t intid);
+	/*
+	 * Called (VM lock held) when the guest changes an SPI's target (GICD_IROUTER), enable
+	 * (GICD_IS/ICENABLER) or priority (GICD_IPRIORITYR); NULL if nobody cares.
+	 */
+	void (*on_spi_change)(struct vm *vm, irq_t intid);
 };
 
 /* Claims the physical interrupts the vGIC handles (the guest timer PPI, maintenance), at boot. */
@@ -124,6 +127,9 @@ void vgic_inject(struct vm *vm, struct vcpu *vcpu, irq_t intid);
 void vgic_inject_hw(struct vcpu *vcpu, irq_t vintid, irq_t pintid);
 /* The vCPU the guest routes SPI intid to (GICD_IROUTER), or NULL if none of its vCPUs. */
 struct vcpu *vgic_spi_target(struct vm *vm, irq_t intid);
+/* Whether the guest enabled SPI intid in its distributor, and the priority it gave it; false
+ * (and nothing written) if the VM has no such SPI. */
+bool vgic_spi_guest_config(struct vm *vm, irq_t intid, bool *enabled, uint8_t *priority);
 /*
  * Samples the line of a timer PPI of vcpu (vtimer_line()) and makes the interrupt's pending
  * state follow it. The physical timer's line is exact; the virtual timer's is only ever

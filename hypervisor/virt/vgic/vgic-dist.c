@@ -70,8 +70,8 @@ static void write_irouter(struct vgic_mmio_ctx *c, uint32_t off, unsigned size, 
 	}
 	irq->irouter = v & IROUTER_MASK;
 	irq->target = vgic_route_target(c->vm, irq->irouter);
-	if (c->vm->vgic.on_retarget)
-		c->vm->vgic.on_retarget(c->vm, off / 8);
+	if (c->vm->vgic.on_spi_change)
+		c->vm->vgic.on_spi_change(c->vm, off / 8);
 	/* Make it a candidate of its new target (the old one drops it at its next flush). */
 	if (irq->active || vgic_irq_pending(irq))
 		vgic_irq_mark_live(c->vm, NULL, off / 8);

@@ -141,9 +141,17 @@ uint64_t vgic_read_enable(struct vgic_mmio_ctx *c, uint32_t off, unsigned size)
 	return read_bits(c, off, size, get_enabled);
 }
 
+/* An SPI's enable or priority changed: whoever owns its physical line may follow it. */
+static void spi_changed(struct vgic_mmio_ctx *c, irq_t intid)
+{
+	if (!c->rd && c->vm->vgic.on_spi_change)
+		c->vm->vgic.on_spi_change(c->vm, intid);
+}
+
 static void op_senable(struct vgic_mmio_ctx *c, irq_t intid, struct vgic_irq *irq)
 {
 	irq->enabled = true;
+	spi_changed(c, intid);
 	vgic_irq_want_kick(c->vm, c->rd, irq, &c->kicks);
 }
 
@@ -155,6 +163,7 @@ void vgic_write_senable(struct vgic_mmio_ctx *c, uint32_t off, unsigned size, ui
 static void op_cenable(struct vgic_mmio_ctx *c, irq_t intid, struct vgic_irq *irq)
 {
 	irq->enabled = false;
+	spi_changed(c, intid);
 }
 
 void vgic_write_cenable(struct vgic_mmio_ctx *c, uint32_t off, unsigned size, uint64_t val)
@@ -262,6 +271,7 @@ void vgic_write_priority(struct vgic_mmio_ctx *c, uint32_t off, unsigned size, u
 
 		if (irq) {
 			irq->priority = (val >> (8 * i)) & VGIC_PRIO_MASK;
+			spi_changed(c, off + i);
 			vgic_irq_want_kick(c->vm, c->rd, irq, &c->kicks);
 		}
 	}

@@ -343,6 +343,17 @@ struct vcpu *vgic_spi_target(struct vm *vm, irq_t intid)
 	return &vm->vcpus[irq->target];
 }
 
+bool vgic_spi_guest_config(struct vm *vm, irq_t intid, bool *enabled, uint8_t *priority)
+{
+	const struct vgic_irq *irq = vgic_get_spi(vm, intid);
+
+	if (!irq)
+		return false;
+	*enabled = irq->enabled;
+	*priority = irq->priority;
+	return true;
+}
+
 void vgic_set_level(struct vm *vm, irq_t intid, bool level)
 {
 	struct vgic_irq *irq = vgic_get_spi(vm, intid);

@@ -71,6 +71,8 @@ struct fake_knobs {
 	struct vcpu *current_vcpu;		 /* vcpu_current() */
 	struct pcpu *this_pcpu;			 /* pcpu_this() (NULL: &pcpus[0]) */
 	struct vcpu *spi_target[FAKE_NR_INTIDS]; /* vgic_spi_target(): the guest's SPI routing */
+	bool spi_guest_enabled[FAKE_NR_INTIDS];	 /* vgic_spi_guest_config(): the guest's enable */
+	uint8_t spi_guest_prio[FAKE_NR_INTIDS];	 /* ... and priority */
 	int s2_map_err;				 /* s2_map(): returned */
 	struct vcpu *pick;			 /* pool_pick_next() */
 	jmp_buf *enter_jmp;   /* arch_enter_guest(), arch_reset_stack_and_call(): longjmp here */

@@ -67,6 +67,15 @@ struct vcpu *vgic_spi_target(struct vm *vm, irq_t intid)
 	return intid < FAKE_NR_INTIDS ? fake_knobs.spi_target[intid] : NULL;
 }
 
+bool vgic_spi_guest_config(struct vm *vm, irq_t intid, bool *enabled, uint8_t *priority)
+{
+	if (intid < 32 || intid >= FAKE_NR_INTIDS)
+		return false;
+	*enabled = fake_knobs.spi_guest_enabled[intid];
+	*priority = fake_knobs.spi_guest_prio[intid];
+	return true;
+}
+
 void vgic_vcpu_init(struct vcpu *vcpu)
 {
 	fake_record("vgic_vcpu_init", vcpu, 0, 0, 0);
