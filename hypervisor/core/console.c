@@ -4,7 +4,14 @@
  *
  * Lock: console_lock is a leaf. It is taken with interrupts masked so that the UART
  * interrupt on the same pCPU cannot spin on it; console_rx_deliver() is called after
- * it is dropped.
+ * it is dropped. A guest's UART write never waits for it: the character goes into its
+ * VM's output queue (struct guest_out, a per-VM lock among the VM's own vCPUs), and
+ * whoever holds console_lock, or takes it free, moves queued characters to the terminal
+ * (console_flush): the writer itself when the lock is free, else the holder before it lets
+ * go. The move steps aside for a pending interrupt (arch_irq_pending), so that a guest's
+ * timer interrupt never waits behind a line of console output; what is left goes at the
+ * next character, the next console output of any kind, or the flush timer, whichever is
+ * first.
  *
  * Output model. The terminal has one cursor; "owner" is the source whose unfinished
  * line the cursor sits at the end of. Each VM accumulates its current line in a
@@ -24,17 +31,20 @@
 #include <tandem/spinlock.h>
 #include <tandem/stats.h>
 #include <tandem/string.h>
+#include <tandem/timer.h>
 #include <tandem/vdev.h>
 #include <tandem/vm.h>
 
 #include "console-internal.h"
 
-#define PRINTK_LEN    512  /* one printk message, formatted on the caller's stack */
-#define IRQ_DRAIN_MAX 1024 /* characters per console_irq(); the level IRQ fires again */
-#define CTRL_A	      0x01
-#define CTRL_A_SWITCH 3	   /* presses in a row that move the input focus */
-#define OWNER_NONE    (-1) /* the cursor is at the start of a line */
-#define OWNER_HV      (-2) /* the hypervisor printed a partial line */
+#define PRINTK_LEN     512  /* one printk message, formatted on the caller's stack */
+#define IRQ_DRAIN_MAX  1024 /* characters per console_irq(); the level IRQ fires again */
+#define CTRL_A	       0x01
+#define CTRL_A_SWITCH  3    /* presses in a row that move the input focus */
+#define OWNER_NONE     (-1) /* the cursor is at the start of a line */
+#define OWNER_HV       (-2) /* the hypervisor printed a partial line */
+#define OUT_LEN	       1024 /* characters of a VM's output queued for the terminal (power of 2) */
+#define FLUSH_DELAY_US 200  /* a queue left non-empty is flushed at the latest this much later */
 
 static const struct uart_ops *uart; /* NULL until console_init(): output is dropped */
 static uint64_t uart_base;	    /* physical base of the UART behind uart, for diagnostics */
@@ -42,6 +52,22 @@ static spinlock_t console_lock = SPINLOCK_INIT;
 static volatile int lock_cpu = -1; /* pCPU holding console_lock, so panic() cannot self-deadlock */
 
 static struct guest_line lines[CFG_MAX_VMS];
+
+/*
+ * A VM's output on its way to the terminal: its vCPUs append at tail (under lock, the VM's
+ * own), the console_lock holder takes from head. Free-running indexes (tail - head queued).
+ */
+struct guest_out {
+	spinlock_t lock;
+	uint32_t head, tail;
+	char buf[OUT_LEN];
+};
+_Static_assert((OUT_LEN & (OUT_LEN - 1)) == 0, "OUT_LEN indexes by mask");
+
+static struct guest_out outs[CFG_MAX_VMS];
+static uint32_t outs_queued;	 /* characters in all queues: 0, the writer may skip them */
+static struct timer flush_timer; /* armed when a flush stepped aside with output queued */
+static bool flush_timer_ready;
 static int owner = OWNER_NONE;
 static char hv_prev = '\n'; /* last character the hypervisor printed */
 static unsigned focus;	    /* index in vms[] of the VM receiving input */
@@ -56,10 +82,27 @@ static unsigned long console_lock_irqsave(void)
 	return flags;
 }
 
+static bool flush_queues(bool yield);
+static bool queued_any(void);
+
+/*
+ * Drops console_lock after moving what the VMs queued meanwhile to the terminal. A writer that
+ * found the lock held left its characters for the holder: the check after the unlock (a full
+ * barrier between, as between the writer's append and its try) makes sure one of the two
+ * moves them.
+ */
 static void console_unlock_irqrestore(unsigned long flags)
 {
-	lock_cpu = -1;
-	spin_unlock(&console_lock);
+	for (;;) {
+		bool left = flush_queues(true);
+
+		lock_cpu = -1;
+		spin_unlock(&console_lock);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (left || !queued_any() || !spin_trylock(&console_lock))
+			break;
+		lock_cpu = (int)arch_cpu_index();
+	}
 	arch_irq_restore(flags);
 }
 
@@ -210,15 +253,135 @@ static void guest_char(struct vm *vm, struct guest_line *l, char c)
 	}
 }
 
+/*
+ * Moves one VM's queued output to the terminal (console_lock held); with yield, stops early
+ * when an interrupt is pending on this pCPU. Returns true if it left characters queued.
+ */
+static bool flush_queue(unsigned idx, bool yield)
+{
+	struct guest_out *o = &outs[idx];
+	uint32_t head = o->head;
+	uint32_t tail = __atomic_load_n(&o->tail, __ATOMIC_ACQUIRE);
+
+	while (head != tail) {
+		if (yield && arch_irq_pending())
+			break;
+		guest_char(&vms[idx], &lines[idx], o->buf[head & (OUT_LEN - 1)]);
+		head++;
+		__atomic_store_n(&o->head, head, __ATOMIC_RELEASE);
+		__atomic_fetch_sub(&outs_queued, 1, __ATOMIC_RELAXED);
+		if (head == tail)
+			tail = __atomic_load_n(&o->tail, __ATOMIC_ACQUIRE);
+	}
+	return head != tail;
+}
+
+static bool queued(unsigned idx)
+{
+	return __atomic_load_n(&outs[idx].tail, __ATOMIC_ACQUIRE) != outs[idx].head;
+}
+
+static bool queued_any(void)
+{
+	return __atomic_load_n(&outs_queued, __ATOMIC_ACQUIRE) != 0;
+}
+
+/*
+ * Every VM's queued output (console_lock held), the VM of index `last` last: a writer's own
+ * character comes after what other VMs had queued before it. When it steps aside (yield) with
+ * characters left, the flush timer takes them up later. Returns true if it left any.
+ */
+static bool flush_queues_last(bool yield, unsigned last)
+{
+	bool left = false;
+
+	for (unsigned i = 0; i < nr_vms && i < CFG_MAX_VMS; i++)
+		if (i != last && queued(i) && flush_queue(i, yield))
+			left = true;
+	if (last < nr_vms && last < CFG_MAX_VMS && queued(last) && flush_queue(last, yield))
+		left = true;
+	/* Armed once for what is left (not again while it waits): the step aside stays short. */
+	if (left && flush_timer_ready && !__atomic_load_n(&flush_timer.queue, __ATOMIC_RELAXED))
+		timer_arm(&flush_timer,
+			  arch_counter_read() + arch_counter_freq() * FLUSH_DELAY_US / 1000000);
+	return left;
+}
+
+static bool flush_queues(bool yield)
+{
+	return flush_queues_last(yield, CFG_MAX_VMS);
+}
+
+static void flush_timer_fn(struct timer *t)
+{
+	unsigned long flags = console_lock_irqsave();
+
+	console_unlock_irqrestore(flags); /* flushes, and re-arms if it steps aside again */
+}
+
+/* Appends c to the VM's queue; false if the queue is full. */
+static bool out_push(struct guest_out *o, char c)
+{
+	bool ok;
+
+	spin_lock(&o->lock);
+	ok = o->tail - __atomic_load_n(&o->head, __ATOMIC_ACQUIRE) < OUT_LEN;
+	if (ok) {
+		o->buf[o->tail & (OUT_LEN - 1)] = c;
+		__atomic_fetch_add(&outs_queued, 1, __ATOMIC_RELAXED);
+		__atomic_store_n(&o->tail, o->tail + 1, __ATOMIC_RELEASE);
+	}
+	spin_unlock(&o->lock);
+	return ok;
+}
+
+/*
+ * The guest's write: with the console free, nothing queued and no interrupt pending (the usual
+ * case), the character goes to the terminal at once. Otherwise it is queued and what is queued
+ * moves to the terminal only if the console is free; if not, its holder moves it. A full queue
+ * is the UART's flow control: the writer waits for the console and moves its queue out itself,
+ * as a full FIFO holds a CPU back.
+ */
 void console_guest_putc(struct vm *vm, char c)
 {
+	struct guest_out *o;
 	unsigned long flags;
 
 	if (vm->index >= CFG_MAX_VMS)
 		return;
-	flags = console_lock_irqsave();
-	guest_char(vm, &lines[vm->index], c);
-	console_unlock_irqrestore(flags);
+	flags = arch_irq_save();
+	if (__builtin_expect(!arch_irq_pending() && !queued_any() && spin_trylock(&console_lock),
+			     1)) {
+		lock_cpu = (int)arch_cpu_index();
+		guest_char(vm, &lines[vm->index], c);
+		lock_cpu = -1;
+		spin_unlock(&console_lock);
+		__atomic_thread_fence(
+		    __ATOMIC_SEQ_CST); /* a writer that found it held: see the unlock */
+		if (__builtin_expect(queued_any(), 0) && spin_trylock(&console_lock)) {
+			lock_cpu = (int)arch_cpu_index();
+			console_unlock_irqrestore(flags);
+			return;
+		}
+		arch_irq_restore(flags);
+		return;
+	}
+	o = &outs[vm->index];
+	while (!out_push(o, c)) {
+		spin_lock(&console_lock);
+		lock_cpu = (int)arch_cpu_index();
+		flush_queue(vm->index, false);
+		lock_cpu = -1;
+		spin_unlock(&console_lock);
+	}
+	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* the append before the try (see the unlock) */
+	if (spin_trylock(&console_lock)) {
+		lock_cpu = (int)arch_cpu_index();
+		flush_queues_last(true, vm->index);
+		console_unlock_irqrestore(flags);
+		return;
+	}
+	arch_irq_restore(flags);
 }
 
 /* --- Hypervisor output --- */
@@ -227,6 +390,7 @@ void console_write(const char *s, size_t len)
 {
 	unsigned long flags = console_lock_irqsave();
 
+	flush_queues(false); /* what the VMs wrote before this, before it */
 	hv_output(s, len);
 	console_unlock_irqrestore(flags);
 }
@@ -424,6 +588,8 @@ void console_init(const struct uart_ops *ops, uint64_t base)
 	uart = ops;
 	uart_base = base;
 	console_rx_init();
+	timer_init(&flush_timer, flush_timer_fn);
+	flush_timer_ready = true;
 	console_unlock_irqrestore(flags);
 	if (ops && ops->enable_rx_irq)
 		ops->enable_rx_irq();

@@ -1,9 +1,16 @@
 /* Emulated MMIO regions of a VM and the dispatch of decoded accesses to them. */
 #include <tandem/errno.h>
 #include <tandem/mmio.h>
+#include <tandem/string.h>
 #include <tandem/vm.h>
 
 int mmio_register(struct vm *vm, ipa_t base, uint64_t size, mmio_handler_fn handler, void *opaque)
+{
+	return mmio_register_fast(vm, base, size, handler, NULL, opaque);
+}
+
+int mmio_register_fast(struct vm *vm, ipa_t base, uint64_t size, mmio_handler_fn handler,
+		       mmio_fast_fn fast, void *opaque)
 {
 	for (unsigned i = 0; i < vm->nr_mmio; i++) {
 		const struct mmio_region *r = &vm->mmio[i];
@@ -13,7 +20,14 @@ int mmio_register(struct vm *vm, ipa_t base, uint64_t size, mmio_handler_fn hand
 	}
 	if (vm->nr_mmio == VM_MAX_MMIO_REGIONS)
 		return -ERR_NOMEM;
-	vm->mmio[vm->nr_mmio++] = (struct mmio_region){base, size, handler, opaque};
+	/* A region with a short path goes first: the fast path's walk finds it at once. */
+	if (fast) {
+		memmove(&vm->mmio[1], &vm->mmio[0], vm->nr_mmio * sizeof(vm->mmio[0]));
+		vm->mmio[0] = (struct mmio_region){base, size, handler, opaque, fast};
+		vm->nr_mmio++;
+		return 0;
+	}
+	vm->mmio[vm->nr_mmio++] = (struct mmio_region){base, size, handler, opaque, fast};
 	return 0;
 }
 

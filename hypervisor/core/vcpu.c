@@ -11,6 +11,7 @@
 #include <tandem/errno.h>
 #include <tandem/irq.h>
 #include <tandem/irqchip.h>
+#include <tandem/mmio.h>
 #include <tandem/pcpu.h>
 #include <tandem/pool.h>
 #include <tandem/smccc.h>
@@ -235,55 +236,14 @@ static inline bool trap_exit_is_plain(const struct pcpu *p, const struct vcpu *v
 }
 
 /*
- * HVC #0 asking for a constant (smccc_fast_answer): no router, no vGIC sync or flush (the
- * call changes no interrupt state; one marked meanwhile by another pCPU comes with a kick,
- * which the guest takes as soon as it resumes), both edges in one bracket.
+ * A physical IRQ, acknowledged (id) by a trap whose guest time ended at `in`: the guest's own
+ * virtual timer goes straight into its list register (vgic_timer_fast) when nothing else is in
+ * flight, and the guest resumes unless a scheduling decision is due, both edges in one bracket.
+ * Anything else takes the generic path (vcpu_trap_irq_slow) with the entry edge taken.
  */
-unsigned long vcpu_trap_hvc_fast(struct vcpu *vcpu, struct guest_regs *r)
+static inline __attribute__((always_inline)) unsigned long
+trap_irq_acked(struct pcpu *p, struct vcpu *vcpu, uint64_t in, irq_t id)
 {
-	uint64_t in = arch_counter_read();
-	struct pcpu *p;
-	uint64_t ret;
-
-	if (!smccc_fast_answer(r->x[0], &ret) || vcpu->vgic.direct_capable)
-		return VCPU_FAST_FULL;
-	p = pcpu_this();
-	r->x[0] = ret;
-	vcpu->stats.hvc++;
-	if (trap_exit_is_plain(p, vcpu)) {
-		trap_edges_both(p, vcpu, in);
-		pcpu_edge_close(p);
-		return VCPU_FAST_DONE;
-	}
-	trap_edge_enter_at(p, vcpu, in);
-	return VCPU_FAST_EXIT;
-}
-
-void vcpu_trap_hvc_exit(struct vcpu *vcpu)
-{
-	vgic_sync(vcpu); /* skipped at the entry: the exit's flush starts from the LRs' state */
-	trap_edge_exit(pcpu_this(), vcpu);
-}
-
-/*
- * A physical IRQ taken from the guest. The guest's own virtual timer is the one a bind pCPU
- * takes a thousand times a second: acknowledged first, it goes straight into its list
- * register (vgic_timer_fast) when nothing else is in flight, and the guest resumes unless a
- * scheduling decision is due, both edges in one bracket. Anything else, or the timer in any
- * other state, takes the generic path (vcpu_trap_irq_slow): sync, dispatch to the owner,
- * flush. A direct vCPU's entry edge gives EL2 its CPU interface back before the ack.
- */
-unsigned long vcpu_trap_irq_fast(struct vcpu *vcpu)
-{
-	uint64_t in = arch_counter_read();
-	struct pcpu *p = pcpu_this();
-	irq_t id;
-
-	if (__builtin_expect(vcpu->vgic.direct_on, 0)) {
-		trap_edge_enter_at(p, vcpu, in);
-		return VCPU_FAST_IRQ + irqchip_ack();
-	}
-	id = irqchip_ack();
 	if (id != PPI_VIRT_TIMER || !vgic_timer_fast(vcpu, id)) {
 		trap_edge_enter_at(p, vcpu, in);
 		return VCPU_FAST_IRQ + id;
@@ -298,6 +258,83 @@ unsigned long vcpu_trap_irq_fast(struct vcpu *vcpu)
 	trap_edge_enter_at(p, vcpu, in);
 	stats_count_irq(&p->stats, &vcpu->stats, IRQ_KIND_VTIMER);
 	return VCPU_FAST_EXIT; /* the tick is in LR0 and its shadow: nothing to sync */
+}
+
+/*
+ * The end of a fast synchronous trap that did its work. An IRQ that became pending meanwhile
+ * (typically the guest's timer, falling while the guest was in EL2 for its console) is taken
+ * here, in this trap, instead of by a second exception entry right after the eret: the same
+ * handling as trap_guest_irq_fast's (the tick into its LR, anything else the generic path),
+ * in one bracket with this trap. The EL2 entry counter then counts one entry for the two.
+ */
+static inline unsigned long trap_fast_finish(struct pcpu *p, struct vcpu *vcpu, uint64_t in)
+{
+	if (__builtin_expect(arch_irq_pending(), 0))
+		return trap_irq_acked(p, vcpu, in, irqchip_ack());
+	if (trap_exit_is_plain(p, vcpu)) {
+		trap_edges_both(p, vcpu, in);
+		pcpu_edge_close(p);
+		return VCPU_FAST_DONE;
+	}
+	trap_edge_enter_at(p, vcpu, in);
+	return VCPU_FAST_EXIT;
+}
+
+/*
+ * HVC #0 asking for a constant (smccc_fast_answer): no router, no vGIC sync or flush (the
+ * call changes no interrupt state; one marked meanwhile by another pCPU comes with a kick,
+ * which the guest takes as soon as it resumes), both edges in one bracket.
+ */
+unsigned long vcpu_trap_hvc_fast(struct vcpu *vcpu, struct guest_regs *r)
+{
+	uint64_t in = arch_counter_read();
+	uint64_t ret;
+
+	if (!smccc_fast_answer(r->x[0], &ret) || vcpu->vgic.direct_capable)
+		return VCPU_FAST_FULL;
+	r->x[0] = ret;
+	vcpu->stats.hvc++;
+	return trap_fast_finish(pcpu_this(), vcpu, in);
+}
+
+/*
+ * An emulated access a device completes on its short path (mmio_fast_fn: no lock, no interrupt
+ * state, no decision), with no vGIC sync or flush, as vcpu_trap_hvc_fast.
+ */
+unsigned long vcpu_trap_mmio_fast(struct vcpu *vcpu, struct mmio_access *acc)
+{
+	uint64_t in = arch_counter_read();
+
+	if (vcpu->vgic.direct_capable ||
+	    !mmio_fast_in(vcpu->vm->mmio, vcpu->vm->nr_mmio, vcpu, acc))
+		return VCPU_FAST_FULL;
+	vcpu->stats.mmio++;
+	return trap_fast_finish(pcpu_this(), vcpu, in);
+}
+
+void vcpu_trap_fast_exit(struct vcpu *vcpu)
+{
+	vgic_sync(vcpu); /* skipped at the entry: the exit's flush starts from the LRs' state */
+	trap_edge_exit(pcpu_this(), vcpu);
+}
+
+/*
+ * A physical IRQ taken from the guest. The guest's own virtual timer is the one a bind pCPU
+ * takes a thousand times a second: acknowledged first, then trap_irq_acked(). Anything else,
+ * or the timer in any other state, takes the generic path (vcpu_trap_irq_slow): sync, dispatch
+ * to the owner, flush. A direct vCPU's entry edge gives EL2 its CPU interface back before the
+ * ack.
+ */
+unsigned long vcpu_trap_irq_fast(struct vcpu *vcpu)
+{
+	uint64_t in = arch_counter_read();
+	struct pcpu *p = pcpu_this();
+
+	if (__builtin_expect(vcpu->vgic.direct_on, 0)) {
+		trap_edge_enter_at(p, vcpu, in);
+		return VCPU_FAST_IRQ + irqchip_ack();
+	}
+	return trap_irq_acked(p, vcpu, in, irqchip_ack());
 }
 
 void vcpu_trap_irq_slow(struct vcpu *vcpu, unsigned long code)

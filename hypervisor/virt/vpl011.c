@@ -196,6 +196,35 @@ static bool reg_write(struct vpl011 *u, uint64_t reg, uint32_t val, uint32_t mas
 	return false;
 }
 
+/*
+ * The two accesses a guest's console output is made of, one character after another: a write
+ * of DR's byte 0 (the character goes to the console's queue for this VM, console_guest_putc)
+ * and a read of FR. Neither changes the UART's state, so neither moves its interrupt line
+ * (every change drives it, update_level) nor needs the lock: FR reads the receive count once,
+ * as it stood just before or just after a concurrent push. The data-abort fast path takes them
+ * (mmio_fast_fn); the handler below does the same for a trap that reaches it.
+ */
+static bool vpl011_fast(struct vcpu *vcpu, struct mmio_access *acc, void *opaque)
+{
+	struct vm *vm = opaque;
+	unsigned shift = (acc->offset & 3) * 8;
+	uint32_t mask;
+
+	if (acc->size > 4 || (acc->offset & (acc->size - 1)))
+		return false;
+	mask = (acc->size == 4 ? 0xffffffffu : (1u << (acc->size * 8)) - 1) << shift;
+	if ((acc->offset & ~3ULL) == UARTDR && acc->write && (mask & 0xff)) {
+		console_guest_putc(vm, (char)(acc->value & 0xff));
+		return true;
+	}
+	if ((acc->offset & ~3ULL) == UARTFR && !acc->write) {
+		acc->value =
+		    (fr_of(__atomic_load_n(&vm->uart.rx_count, __ATOMIC_RELAXED)) & mask) >> shift;
+		return true;
+	}
+	return false;
+}
+
 static int vpl011_mmio(struct vcpu *vcpu, struct mmio_access *acc, void *opaque)
 {
 	struct vm *vm = opaque;
@@ -212,21 +241,9 @@ static int vpl011_mmio(struct vcpu *vcpu, struct mmio_access *acc, void *opaque)
 		return -ERR_INVAL;
 	mask = (acc->size == 4 ? 0xffffffffu : (1u << (acc->size * 8)) - 1) << shift;
 
-	/*
-	 * The two accesses a guest's console output is made of, one character after another: a
-	 * write of DR's byte 0 and a read of FR. Neither changes the UART's state, so neither
-	 * moves its interrupt line (every change drives it, update_level) nor needs the lock: FR
-	 * reads the receive count once, as it stood just before or just after a concurrent push.
-	 */
-	if (reg == UARTDR && acc->write && (mask & 0xff)) {
-		console_guest_putc(vm, (char)(acc->value & 0xff));
+	/* Console output (DR byte 0 written, FR read): vpl011_fast's, lock-free. */
+	if (vpl011_fast(vcpu, acc, vm))
 		return 0;
-	}
-	if (reg == UARTFR && !acc->write) {
-		acc->value =
-		    (fr_of(__atomic_load_n(&u->rx_count, __ATOMIC_RELAXED)) & mask) >> shift;
-		return 0;
-	}
 
 	flags = uart_lock(u);
 	if (acc->write) {
@@ -278,7 +295,7 @@ int vpl011_init(struct vm *vm)
 	/* No vgic_set_level here: the line starts low, and the vGIC may not be set up yet. */
 	memset(&vm->uart, 0, sizeof(vm->uart));
 	regs_reset(&vm->uart);
-	ret = mmio_register(vm, VPL011_BASE, VPL011_SIZE, vpl011_mmio, vm);
+	ret = mmio_register_fast(vm, VPL011_BASE, VPL011_SIZE, vpl011_mmio, vpl011_fast, vm);
 	if (ret < 0)
 		log_error("vm %s: vpl011: cannot register MMIO at 0x%lx: %s", vm->name,
 			  (unsigned long)VPL011_BASE, err_name(ret));

@@ -104,6 +104,7 @@ static void reset_console(unsigned n)
 	}
 	nr_vms = n;
 	memset(lines, 0, sizeof(lines));
+	memset(outs, 0, sizeof(outs));
 	owner = OWNER_NONE;
 	hv_prev = '\n';
 	focus = 0;
@@ -322,6 +323,52 @@ static void test_sequence_begun_off_the_cursor_is_not_half_shown(void **state)
 }
 
 /* --- Input --- */
+
+/*
+ * A guest's output steps aside for a pending interrupt: it stays queued, in order, and goes out
+ * with the next character, before the hypervisor's next line, or when the flush timer fires.
+ */
+static void test_output_steps_aside_for_an_interrupt(void **state)
+{
+	reset_console(2);
+	fake_arch.irq_pending = true;
+	guest(0, "one\n");
+	expect("");
+	assert_ptr_equal(armed_timer, &flush_timer);
+	fake_arch.irq_pending = false;
+	fire_armed_timer();
+	expect("[a] one\n");
+	assert_null(armed_timer);
+
+	fake_arch.irq_pending = true;
+	guest(1, "two\n");
+	guest(0, "x");
+	fake_arch.irq_pending = false;
+	guest(0, "y\n"); /* the next character takes what waits with it, every VM's */
+	expect("[b] two\n[a] xy\n");
+
+	fake_arch.irq_pending = true;
+	guest(1, "before\n");
+	console_printk("tandem: after\n"); /* the hypervisor's line comes after the VM's */
+	expect("[b] before\ntandem: after\r\n");
+}
+
+/* A full queue holds its writer back (a full FIFO's flow control): nothing is lost. */
+static void test_full_output_queue_loses_nothing(void **state)
+{
+	static char text[OUT_LEN * 2 + 1], want[sizeof(text) + 2];
+
+	reset_console(1);
+	fake_arch.irq_pending = true;
+	for (size_t i = 0; i < sizeof(text) - 1; i++)
+		text[i] = (char)('a' + i % 26);
+	guest(0, text);
+	assert_true(term_len >= OUT_LEN); /* the writer moved its queue out itself */
+	fake_arch.irq_pending = false;
+	guest(0, "\n");
+	snprintf(want, sizeof(want), "%s\n", text);
+	expect(want);
+}
 
 static void test_input_goes_to_focus(void **state)
 {
@@ -635,6 +682,8 @@ int main(void)
 	    cmocka_unit_test(test_slow_reader_keeps_its_queue),
 	    cmocka_unit_test(test_stopped_vm_queues_nothing),
 	    cmocka_unit_test(test_drain_racing_the_queue_leaves_input_flowing),
+	    cmocka_unit_test(test_output_steps_aside_for_an_interrupt),
+	    cmocka_unit_test(test_full_output_queue_loses_nothing),
 	    cmocka_unit_test(test_input_goes_to_focus),
 	    cmocka_unit_test(test_ctrl_a_three_times_switches_focus),
 	    cmocka_unit_test(test_focus_leaves_a_stopped_vm),

@@ -304,7 +304,7 @@ static void test_hvc_fast_answer(void **state)
 	p->resched = true;
 	assert_int_equal(vcpu_trap_hvc_fast(v, &r), VCPU_FAST_EXIT);
 	assert_int_equal(r.x[0], 0x10001);
-	vcpu_trap_hvc_exit(v);
+	vcpu_trap_fast_exit(v);
 	assert_int_equal(SYNCS, 1);
 	assert_int_equal(FLUSHES, 1);
 	assert_int_equal(SWITCHES, 1);

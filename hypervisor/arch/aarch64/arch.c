@@ -141,6 +141,16 @@ void spin_lock(spinlock_t *lock)
 		__asm__ volatile("wfe");
 }
 
+bool spin_trylock(spinlock_t *lock)
+{
+	uint32_t owner = __atomic_load_n(&lock->owner, __ATOMIC_RELAXED);
+	uint32_t next = owner;
+
+	/* Free means next == owner: take the ticket only if nobody holds or waits for it. */
+	return __atomic_compare_exchange_n(&lock->next, &next, owner + 1, false, __ATOMIC_ACQUIRE,
+					   __ATOMIC_RELAXED);
+}
+
 void spin_unlock(spinlock_t *lock)
 {
 	__atomic_store_n(&lock->owner, lock->owner + 1, __ATOMIC_RELEASE);

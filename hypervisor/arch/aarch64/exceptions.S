@@ -118,26 +118,26 @@
 .endm
 
 /*
- * The synchronous trap: a hypercall (HVC64) tries the fast path, every other exception class
- * (MMIO, system registers, WFI, aborts) saves the whole frame at once (its handler may read
- * or write any register) and goes to trap_guest_sync.
+ * The synchronous trap: a hypercall (HVC64) or a data abort (an emulated device's short path)
+ * tries the fast path, trap_guest_sync_fast(frame, ESR_EL2); every other exception class
+ * (system registers, WFI, instruction aborts) saves the whole frame at once (its handler may
+ * read or write any register) and goes to trap_guest_sync.
  */
 .macro guest_sync_vector
 	.align	7
 9997:
 	stp	x0, x1, [sp, #16 * 0]
-	mrs	x0, esr_el2
-	lsr	x0, x0, #26		/* ESR_EL2.EC */
-	cmp	x0, #0x16		/* HVC64 */
+	mrs	x1, esr_el2
+	lsr	x0, x1, #26		/* ESR_EL2.EC */
+	subs	x0, x0, #0x16		/* HVC64: Z */
+	ccmp	x0, #0x24 - 0x16, #4, ne	/* else a data abort from a lower EL (EC 0x24): Z */
 	b.ne	guest_sync_full
 	save_caller_saved_rest
 	mov	x0, sp
-	bl	trap_guest_hvc_fast
-	cbnz	x0, 1f
+	bl	trap_guest_sync_fast
+	cbnz	x0, guest_sync_slow
 	restore_caller_saved
 	eret
-1:	adr	x2, trap_guest_hvc_slow
-	b	guest_trap_slow
 	.org	9997b + 0x80	/* fails to assemble if the vector overflows its slot */
 .endm
 
@@ -188,6 +188,11 @@ el2_vectors:
 	hyp_vector hyp_trap_unexpected
 
 	.text
+/* The synchronous fast path asked for the whole frame (x0: its code). */
+guest_sync_slow:
+	adr	x2, trap_guest_sync_slow
+	b	guest_trap_slow
+
 /* The rest of a synchronous trap's frame (x0, x1 are saved), then trap_guest_sync(frame). */
 guest_sync_full:
 	save_frame_rest_at_sp

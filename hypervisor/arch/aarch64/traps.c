@@ -281,20 +281,61 @@ void trap_guest_sync(struct guest_regs *r)
 }
 
 /*
- * The fast paths' halves (exceptions.S): the fast one sees only x0-x18 and x30 of the guest in
- * the frame; the slow one, called when the fast one returns non-zero, the whole frame.
+ * A data abort's fast half: a load or store with a valid syndrome whose device completes it on
+ * its short path (mmio_fast_fn). Only x0-x18 and x30 are in the frame: an access through
+ * x19-x29 takes the whole trap. ELR and SPSR are still in their registers: the instruction is
+ * skipped there (as skip_insn() does in the frame).
  */
-unsigned long trap_guest_hvc_fast(struct guest_regs *r)
+static unsigned long dabt_fast(struct vcpu *vcpu, struct guest_regs *r, uint64_t esr)
 {
-	return vcpu_trap_hvc_fast(pcpu_this()->current, r);
+	struct mmio_access acc;
+	struct trap_dabt d;
+	unsigned long code;
+	uint64_t spsr;
+
+	if ((esr & (DABT_ISV | DABT_S1PTW | DABT_CM)) != DABT_ISV)
+		return VCPU_FAST_FULL;
+	d = trap_decode_dabt(esr);
+	if (d.rt >= 19 && d.rt <= 29)
+		return VCPU_FAST_FULL;
+	acc.addr = trap_fault_ipa(read_sysreg(hpfar_el2), read_sysreg(far_el2));
+	acc.size = d.size;
+	acc.write = d.write;
+	acc.value = d.write ? trap_store_value(&d, reg_read(r, d.rt)) : 0;
+	code = vcpu_trap_mmio_fast(vcpu, &acc);
+	if (code == VCPU_FAST_FULL)
+		return code;
+	if (!d.write)
+		reg_write(r, d.rt, trap_load_value(&d, acc.value));
+	write_sysreg(elr_el2, read_sysreg(elr_el2) + trap_insn_len(esr));
+	spsr = read_sysreg(spsr_el2);
+	if (__builtin_expect(spsr & PSR_SS, 0))
+		write_sysreg(spsr_el2, spsr & ~PSR_SS);
+	return code;
 }
 
-void trap_guest_hvc_slow(unsigned long code, struct guest_regs *r)
+/*
+ * The fast paths' halves (exceptions.S): the fast one sees only x0-x18 and x30 of the guest in
+ * the frame; the slow one, called when the fast one returns non-zero, the whole frame. The
+ * synchronous vector sends HVC64 and data aborts from the guest here (esr: ESR_EL2).
+ */
+unsigned long trap_guest_sync_fast(struct guest_regs *r, uint64_t esr)
+{
+	struct vcpu *vcpu = pcpu_this()->current;
+
+	if (ESR_EC(esr) == EC_HVC64)
+		return vcpu_trap_hvc_fast(vcpu, r);
+	return dabt_fast(vcpu, r, esr);
+}
+
+void trap_guest_sync_slow(unsigned long code, struct guest_regs *r)
 {
 	if (code == VCPU_FAST_FULL)
 		trap_guest_sync(r);
+	else if (code >= VCPU_FAST_IRQ)
+		vcpu_trap_irq_slow(pcpu_this()->current, code);
 	else
-		vcpu_trap_hvc_exit(pcpu_this()->current);
+		vcpu_trap_fast_exit(pcpu_this()->current);
 }
 
 unsigned long trap_guest_irq_fast(struct guest_regs *r)

@@ -123,6 +123,12 @@ uint64_t arch_counter_read(void)
 	return now;
 }
 
+bool arch_irq_pending(void)
+{
+	fake_arch.irq_pending_reads++;
+	return fake_arch.irq_pending;
+}
+
 uint64_t arch_counter_freq(void)
 {
 	return fake_arch.counter_freq;
@@ -232,6 +238,14 @@ void spin_lock(spinlock_t *lock)
 		}
 	}
 	fake_arch.locks_held++;
+}
+
+bool spin_trylock(spinlock_t *lock)
+{
+	if (lock->next != lock->owner)
+		return false;
+	spin_lock(lock);
+	return true;
 }
 
 void spin_unlock(spinlock_t *lock)

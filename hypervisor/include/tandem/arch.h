@@ -8,7 +8,8 @@
 
 #include <tandem/types.h>
 
-#include <arch/inline.h> /* pcpu_this(), arch_cpu_index(), arch_counter_read(): inline */
+#include <arch/inline.h> /* pcpu_this(), arch_cpu_index(), arch_counter_read(),
+			   arch_irq_pending(): inline */
 
 struct vcpu;
 struct vm;

@@ -20,17 +20,29 @@ struct mmio_access {
 /* Returns 0 on success; a negative ERR_* makes the access fault in the guest. */
 typedef int (*mmio_handler_fn)(struct vcpu *vcpu, struct mmio_access *acc, void *opaque);
 
+/*
+ * A device's short path for the accesses it completes without a lock, without changing any
+ * interrupt's state and without a scheduling decision (e.g. a UART's data write): true if it
+ * did the access, false if it did nothing and the access goes to the handler instead. It runs
+ * in the data-abort fast path, before the vGIC is synced (vcpu_trap_mmio_fast).
+ */
+typedef bool (*mmio_fast_fn)(struct vcpu *vcpu, struct mmio_access *acc, void *opaque);
+
 struct mmio_region {
 	ipa_t base;
 	uint64_t size;
 	mmio_handler_fn handler;
 	void *opaque;
+	mmio_fast_fn fast; /* NULL: every access takes the handler */
 };
 
 #define VM_MAX_MMIO_REGIONS 16
 
 /* Registers an emulated region in vm; -ERR_EXIST if it overlaps one already there. */
 int mmio_register(struct vm *vm, ipa_t base, uint64_t size, mmio_handler_fn handler, void *opaque);
+/* The same with a short path for some of its accesses (mmio_fast_fn). */
+int mmio_register_fast(struct vm *vm, ipa_t base, uint64_t size, mmio_handler_fn handler,
+		       mmio_fast_fn fast, void *opaque);
 /* The region of vm covering ipa, or NULL. */
 const struct mmio_region *mmio_find(const struct vm *vm, ipa_t ipa);
 /* Routes an access to its region. -ERR_NOENT if no region covers it. */
@@ -52,6 +64,21 @@ static inline int mmio_dispatch_in(const struct mmio_region *regions, unsigned n
 		}
 	}
 	return -ERR_NOENT;
+}
+
+/* The short path of the region covering acc->addr, if it has one: true if it did the access. */
+static inline bool mmio_fast_in(const struct mmio_region *regions, unsigned nr, struct vcpu *vcpu,
+				struct mmio_access *acc)
+{
+	for (const struct mmio_region *r = regions; r < regions + nr; r++) {
+		uint64_t off = acc->addr - r->base;
+
+		if (acc->addr >= r->base && off < r->size) {
+			acc->offset = off;
+			return r->fast && r->fast(vcpu, acc, r->opaque);
+		}
+	}
+	return false;
 }
 
 #endif

@@ -16,5 +16,7 @@ typedef struct {
 
 void spin_lock(spinlock_t *lock);
 void spin_unlock(spinlock_t *lock);
+/* Takes lock if it is free and returns true; returns false at once if it is held. */
+bool spin_trylock(spinlock_t *lock);
 
 #endif

@@ -13,6 +13,7 @@
 
 struct vm;
 struct pcpu;
+struct mmio_access;
 
 /* General-purpose registers as saved by the exception entry (order fixed by exceptions.S). */
 struct guest_regs {
@@ -107,8 +108,12 @@ void vcpu_trap_sync(struct vcpu *vcpu, vcpu_trap_handler handler, struct guest_r
 /* HVC #0 from the running guest vcpu whose answer needs nothing but x0 (smccc_fast_answer):
  * answered with both edges; VCPU_FAST_FULL for any other call. */
 unsigned long vcpu_trap_hvc_fast(struct vcpu *vcpu, struct guest_regs *r);
-/* The exit of a hypercall vcpu_trap_hvc_fast answered (code VCPU_FAST_EXIT). */
-void vcpu_trap_hvc_exit(struct vcpu *vcpu);
+/* A data abort on an emulated device whose short path completes it (mmio_fast_fn): done with
+ * both edges; VCPU_FAST_FULL (nothing done) for anything else. */
+unsigned long vcpu_trap_mmio_fast(struct vcpu *vcpu, struct mmio_access *acc);
+/* The exit of a trap vcpu_trap_hvc_fast or vcpu_trap_mmio_fast handled (code VCPU_FAST_EXIT;
+ * VCPU_FAST_IRQ + INTID: vcpu_trap_irq_slow, an IRQ they took at their end). */
+void vcpu_trap_fast_exit(struct vcpu *vcpu);
 /* A physical IRQ taken from the running guest vcpu: acknowledged; the virtual timer's tick
  * injected (vgic_timer_fast) with both edges when nothing else is in flight. */
 unsigned long vcpu_trap_irq_fast(struct vcpu *vcpu);

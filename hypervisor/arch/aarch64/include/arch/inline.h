@@ -1,6 +1,7 @@
 /*
  * The arch services every trap calls, inline on AArch64 (arch/fake declares them as functions):
- * the calling CPU's data (TPIDR_EL2) and the counter. One instruction each instead of a call.
+ * the calling CPU's data (TPIDR_EL2), the counter and the pending-IRQ status. One instruction
+ * each instead of a call.
  */
 #ifndef ARCH_INLINE_H
 #define ARCH_INLINE_H
@@ -27,6 +28,13 @@ static inline uint64_t arch_counter_read(void)
 {
 	isb();
 	return read_sysreg(cntpct_el0);
+}
+
+/* An IRQ is pending at this CPU's interface, masked or not (ISR_EL1.I; at EL2 the physical
+ * one): a long EL2 path polls it to step aside for the interrupt (Arm ARM D19.2, ISR_EL1). */
+static inline bool arch_irq_pending(void)
+{
+	return (read_sysreg(isr_el1) & (1u << 7)) != 0;
 }
 
 #endif

@@ -33,10 +33,12 @@ struct fake_arch {
 	bool hyp_timer_armed; /* arch_hyp_timer_arm()/disarm() */
 	uint64_t hyp_timer_cval;
 
-	unsigned long cpu_inits;   /* arch_cpu_init_virt() calls */
-	unsigned cpu_index;	   /* what arch_cpu_index() returns */
-	bool irqs_masked;	   /* state tracked by arch_irq_save/restore */
-	unsigned long wfis;	   /* arch_wait_for_interrupt() calls */
+	unsigned long cpu_inits;	 /* arch_cpu_init_virt() calls */
+	unsigned cpu_index;		 /* what arch_cpu_index() returns */
+	bool irqs_masked;		 /* state tracked by arch_irq_save/restore */
+	bool irq_pending;		 /* what arch_irq_pending() says */
+	unsigned long irq_pending_reads; /* arch_irq_pending() calls */
+	unsigned long wfis;		 /* arch_wait_for_interrupt() calls */
 	void (*wfi_hook)(void);	   /* called from arch_wait_for_interrupt(), e.g. to advance time */
 	unsigned long irq_windows; /* arch_irq_window() calls */
 	void (*irq_window_hook)(void); /* called from arch_irq_window(): an interrupt taken there */

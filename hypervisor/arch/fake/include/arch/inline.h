@@ -12,5 +12,7 @@ struct pcpu *pcpu_this(void);
 unsigned arch_cpu_index(void);
 /* The generic counter: fake_arch.counter, advanced by counter_step per read. */
 uint64_t arch_counter_read(void);
+/* An IRQ pending at the CPU interface: fake_arch.irq_pending (each read counted). */
+bool arch_irq_pending(void);
 
 #endif
