@@ -562,8 +562,35 @@ static int parse_vm(struct parser *p, int node, struct cfg_vm *vm)
 
 /* /vms configures nothing; standard root properties mean nothing here but are harmless. */
 static const char *const vms_props[] = {"phandle", "linux,phandle", NULL};
-static const char *const root_props[] = {
-    "compatible", "model", "#address-cells", "#size-cells", "phandle", "scrub-boot-memory", NULL};
+static const char *const root_props[] = {"compatible",	"model",   "#address-cells",
+					 "#size-cells", "phandle", "scrub-boot-memory",
+					 "console",	NULL};
+
+/*
+ * The root's "console": the VM that gets the machine's console UART itself (passed through at
+ * the emulated UART's address and INTID) instead of an emulated one; Tandem then prints
+ * nothing after the boot. After /vms: it names a VM.
+ */
+static int parse_console(struct parser *p, int root)
+{
+	const char *name;
+	int len;
+
+	if (!fdt_prop(p->fdt, root, "console", &len))
+		return 0;
+	strlcpy(p->path, "/", sizeof(p->path));
+	if (fdt_read_string(p->fdt, root, "console", &name) || !*name)
+		return fail(p, "console",
+			    "must be the name of the VM that takes the console UART (a string)");
+	for (unsigned i = 0; i < p->out->nr_vms; i++) {
+		if (strcmp(p->out->vms[i].name, name) == 0) {
+			p->out->vms[i].console_uart = true;
+			return 0;
+		}
+	}
+	return fail(p, "console",
+		    "no VM named \"%s\" under /vms (the VM that takes the console UART)", name);
+}
 
 /* Fails on the first property of node not in allowed (a NULL-terminated list). */
 static int only_props(struct parser *p, int node, const char *const *allowed, const char *hint)
@@ -782,7 +809,7 @@ static int parse_system(struct parser *p)
 		return fail(p, "compatible", "must be \"tandem,system\"");
 	}
 	if ((ret = only_props(p, root, root_props,
-			      "the root holds compatible, model and scrub-boot-memory")))
+			      "the root holds compatible, model, scrub-boot-memory and console")))
 		return ret;
 	if (fdt_prop(p->fdt, root, "scrub-boot-memory", &len)) {
 		if (len != 0)
@@ -836,6 +863,8 @@ static int parse_system(struct parser *p)
 	if (pools >= 0 && (ret = parse_pools(p, pools)))
 		return ret;
 	if ((ret = parse_vms(p, vms)))
+		return ret;
+	if ((ret = parse_console(p, root)))
 		return ret;
 	/* After /vms: a channel names VMs, so does a frequency domain's controller. */
 	if (channels >= 0 && (ret = cfg_parse_channels(p->fdt, channels, p->out)))

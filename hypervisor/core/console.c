@@ -581,6 +581,18 @@ void console_vm_stopped(const struct vm *vm)
 	console_unlock_irqrestore(flags);
 }
 
+void console_handover(const char *vm_name)
+{
+	unsigned long flags;
+
+	printk(
+	    "tandem: console UART at 0x%llx passed through to vm %s: Tandem prints nothing more\n",
+	    (unsigned long long)uart_base, vm_name);
+	flags = console_lock_irqsave();
+	uart = NULL;
+	console_unlock_irqrestore(flags);
+}
+
 void console_init(const struct uart_ops *ops, uint64_t base)
 {
 	unsigned long flags = console_lock_irqsave();

@@ -17,6 +17,7 @@
 #include <tandem/log.h>
 #include <tandem/mem.h>
 #include <tandem/mmu.h>
+#include <tandem/passthrough.h>
 #include <tandem/pcpu.h>
 #include <tandem/platform.h>
 #include <tandem/pool.h>
@@ -25,6 +26,7 @@
 #include <tandem/string.h>
 #include <tandem/vgic.h>
 #include <tandem/vm.h>
+#include <tandem/vpl011.h>
 
 extern char _start[], _end[];
 extern void secondary_entry(void);
@@ -116,6 +118,15 @@ static void cpu_common_init(unsigned index)
 	p->online = true;
 }
 
+/* The VM the root's "console" gives the console UART to, or -1. */
+static int console_vm_index(void)
+{
+	for (unsigned i = 0; i < system_cfg.nr_vms; i++)
+		if (system_cfg.vms[i].console_uart)
+			return (int)i;
+	return -1;
+}
+
 /*
  * Each owner claims its interrupts (the SMMU driver did in smmu_init): before the boot CPU
  * enables the claimed PPIs, and before anything can fire. None of these can be taken by
@@ -124,8 +135,28 @@ static void cpu_common_init(unsigned index)
 static void claim_interrupts(void)
 {
 	BUG_ON(vgic_init() || timer_claim_irq() || pcpu_claim_kick());
+	if (console_vm_index() >= 0)
+		return; /* the UART's interrupt is the VM's (passthrough_vm_init) */
 	if (platform.uart_irq && console_claim_irq(platform.uart_irq))
 		platform.uart_irq = 0; /* said why; the console works without input */
+}
+
+/*
+ * A VM given the console UART finds it where its emulated one would be (its DTB is the same):
+ * on QEMU virt they coincide. Elsewhere the description cannot be met.
+ */
+static bool console_uart_fits(void)
+{
+	int vm = console_vm_index();
+
+	if (vm < 0 || (platform.uart == VPL011_BASE && platform.uart_irq == VPL011_SPI))
+		return true;
+	printk("config: /: console: the console UART (0x%llx, INTID %u) is not at the VM's UART "
+	       "address and INTID (0x%lx, %u): it cannot be passed through to vm %s\n",
+	       (unsigned long long)platform.uart, platform.uart_irq, VPL011_BASE, VPL011_SPI,
+	       system_cfg.vms[vm].name);
+	system_cfg.nr_vms = 0;
+	return false;
 }
 
 /* The description of the machine's memory that the static-mem and device checks need. */
@@ -197,7 +228,7 @@ static bool load_system(const struct fdt *host, paddr_t dtb, uint64_t dtb_size)
 		system_cfg.nr_vms = 0;
 		return false;
 	}
-	return true;
+	return console_uart_fits();
 }
 
 static void create_vms(bool system_ok)
@@ -211,6 +242,10 @@ static void create_vms(bool system_ok)
 	if (cfg_check_resources(&system_cfg, &res)) {
 		printk("%s\n", system_cfg.err);
 		stop_boot();
+	}
+	if (console_vm_index() >= 0) {
+		console_handover(system_cfg.vms[console_vm_index()].name);
+		passthrough_set_console_uart(platform.uart, platform.uart_irq);
 	}
 	pools_init(&system_cfg);
 	failover_init(&system_cfg);
@@ -260,7 +295,7 @@ void hyp_main_primary(paddr_t dtb_pa)
 	irqchip_init();
 	claim_interrupts();
 	cpu_common_init(0);
-	if (platform.uart_irq) /* until VMs are placed (irq_route_hyp) */
+	if (platform.uart_irq && console_vm_index() < 0) /* until VMs are placed (irq_route_hyp) */
 		irqchip_route_spi(platform.uart_irq, pcpus[0].mpidr);
 	start_secondaries();
 

@@ -48,6 +48,9 @@ static const struct irq_owner moving_spi_owner = {.name = "failover group device
 static struct vm *moving_owner[VGIC_MAX_INTID];
 /* away[vm][d]: vm's device d moves and is not mapped in vm now (another member has it). */
 static bool away[CFG_MAX_VMS][CFG_MAX_PT];
+/* The machine's console UART (passthrough_set_console_uart), for the VM that takes it. */
+static paddr_t console_base;
+static irq_t console_irq;
 
 /* The VM an owned SPI goes to: the claiming VM, or a moving device's current owner. */
 static struct vm *spi_vm(irq_t intid)
@@ -113,6 +116,13 @@ void passthrough_follow_vcpu(struct vcpu *vcpu)
 	struct vm *vm = vcpu->vm;
 	const struct cfg_vm *cfg = vm->cfg;
 
+	/* The console UART given to this VM (the root's "console") is not in its pt list. */
+	if (cfg->console_uart && console_irq) {
+		struct vcpu *t = vgic_spi_target(vm, console_irq);
+
+		if (vcpu->pcpu && (t == vcpu || (!t && vcpu->id == 0)))
+			irqchip_route_spi(console_irq, vcpu->pcpu->mpidr);
+	}
 	for (unsigned d = 0; d < cfg->nr_pt; d++) {
 		if (!passthrough_owns(vm, d))
 			continue;
@@ -182,9 +192,42 @@ static int init_moving(struct vm *vm, unsigned d)
 	return err;
 }
 
+void passthrough_set_console_uart(paddr_t base, irq_t intid)
+{
+	console_base = base;
+	console_irq = intid;
+}
+
+/*
+ * The machine's console UART, given to the VM the root's "console" names (Tandem gave it up:
+ * console_handover): its page at IPA == PA and its SPI, as a passed-through device's. Its DTB
+ * node is the emulated UART's, which has the same address and INTID (checked at boot).
+ */
+static int console_uart_init(struct vm *vm)
+{
+	int err = s2_map(&vm->s2, console_base, console_base, PAGE_SIZE, S2_DEVICE_RW);
+
+	if (!err && console_irq)
+		err = irq_claim(console_irq, &passthrough_owner, vm);
+	if (err)
+		log_error("vm %s: cannot pass the console UART at 0x%llx through (%s)", vm->name,
+			  (unsigned long long)console_base, err_name(err));
+	else
+		log_info("vm %s: passthrough: the console UART at 0x%llx, INTID %u", vm->name,
+			 (unsigned long long)console_base, console_irq);
+	return err;
+}
+
 int passthrough_vm_init(struct vm *vm)
 {
 	const struct cfg_vm *cfg = vm->cfg;
+
+	if (cfg->console_uart) {
+		int err = console_uart_init(vm);
+
+		if (err)
+			return err;
+	}
 
 	for (unsigned d = 0; d < cfg->nr_pt; d++) {
 		const struct cfg_passthrough *pt = &cfg->pt[d];
@@ -286,6 +329,8 @@ void passthrough_vm_reset(struct vm *vm)
 		for (unsigned i = 0; i < cfg->pt[d].nr_irqs; i++)
 			irqchip_deactivate_spi(cfg->pt[d].irqs[i]);
 	}
+	if (cfg->console_uart && console_irq)
+		irqchip_deactivate_spi(console_irq);
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
 		passthrough_follow_vcpu(&vm->vcpus[i]); /* routes and enables again */
 }

@@ -295,6 +295,9 @@ int vpl011_init(struct vm *vm)
 	/* No vgic_set_level here: the line starts low, and the vGIC may not be set up yet. */
 	memset(&vm->uart, 0, sizeof(vm->uart));
 	regs_reset(&vm->uart);
+	/* The machine's UART is this VM's own, at the same address (passthrough_vm_init). */
+	if (vm->cfg && vm->cfg->console_uart)
+		return 0;
 	ret = mmio_register_fast(vm, VPL011_BASE, VPL011_SIZE, vpl011_mmio, vpl011_fast, vm);
 	if (ret < 0)
 		log_error("vm %s: vpl011: cannot register MMIO at 0x%lx: %s", vm->name,

@@ -261,10 +261,20 @@ static void test_root_children(void **state)
 	     "config: /vms: #size-cells: unknown property (VMs are the subnodes of /vms)"},
 	    /* Root properties beyond the standard ones are typos too. */
 	    {"modle = \"x\"; vms { linux { " GOOD " }; }; };",
-	     "config: /: modle: unknown property (the root holds compatible, model and "
-	     "scrub-boot-memory)"},
+	     "config: /: modle: unknown property (the root holds compatible, model, "
+	     "scrub-boot-memory and console)"},
 	    {"scrub-boot-memory = <1>; vms { linux { " GOOD " }; }; };",
 	     "config: /: scrub-boot-memory: takes no value (write `scrub-boot-memory;`)"},
+	    /* console: the name of a VM that takes the console UART. */
+	    {"console = \"rtos\"; vms { linux { " GOOD " }; }; };",
+	     "config: /: console: no VM named \"rtos\" under /vms (the VM that takes the console "
+	     "UART)"},
+	    {"console = <1>; vms { linux { " GOOD " }; }; };",
+	     "config: /: console: must be the name of the VM that takes the console UART (a "
+	     "string)"},
+	    {"console = \"\"; vms { linux { " GOOD " }; }; };",
+	     "config: /: console: must be the name of the VM that takes the console UART (a "
+	     "string)"},
 	};
 
 	EXPECT_EACH(parse_dts, "/dts-v1/; / { compatible = \"tandem,system\";", cases);
@@ -278,6 +288,14 @@ static void test_root_children(void **state)
 				   "scrub-boot-memory; vms { linux { " GOOD " }; }; };"),
 			 0);
 	assert_true(sys.scrub_boot_memory);
+	assert_false(sys.vms[0].console_uart);
+
+	/* console = "linux": that VM gets the UART, no other. */
+	assert_int_equal(parse_dts("/dts-v1/; / { compatible = \"tandem,system\"; console = "
+				   "\"linux\"; vms { linux { " GOOD " }; rtos { " GOOD " }; }; };"),
+			 0);
+	assert_true(sys.vms[0].console_uart);
+	assert_false(sys.vms[1].console_uart);
 
 	/* Two /vms nodes: dtc merges them, so build the blob by hand. */
 	begin_system();

@@ -37,6 +37,7 @@ XEN = "Xen credit2"  # Debian's xen-hypervisor-4.17-arm64
 XEN_NULL = "Xen null"  # Debian's source, null scheduler, boot-time cpupool (tools/peers/xen-null.sh)
 BAO = "Bao"
 DIRECT = "Tandem direct"  # configs/bench/rtos.dts with irq = "direct"
+PT_UART = "Tandem (PL011 passed through)"  # configs/bench/rtos-uart.dts: console = "rtos"
 XEN_SMP_NA = "n/a (Debian's Xen hangs under icount with >1 pCPU)"
 RESERVATION = (200, 1000)  # the RTOS's budget-us / period-us in the "dynamic resv" rows
 LAT_METRICS = ("irq_min", "irq_avg", "irq_max", "task_min", "task_avg", "task_max")
@@ -248,6 +249,9 @@ class Bench:
                                         "1G"), False),
         ]
         if not self.quick:
+            # The RTOS writing the machine's PL011 itself, as under Bao (no console emulation).
+            runs.append((PT_UART, self.plat.tandem("rtos-uart.dts", {
+                "RTOS_CPUS": "1", "RTOS_ARGS": args}, 1, "1G"), False))
             # lat_el2=on: each LAT line also counts the EL2 entries of its window (an HVC at
             # each end of the window, outside the measured path; every second line printed).
             runs.append((DIRECT, self.plat.tandem("rtos.dts", {
@@ -701,7 +705,7 @@ class Bench:
 
 def slug(platform):
     """A platform's name in log file names: "Xen null" -> "xen-null"."""
-    return platform.lower().replace(" ", "-")
+    return re.sub(r"[^a-z0-9]+", "-", platform.lower()).strip("-")
 
 
 PEER_CORUN_NOTE = {

@@ -9,7 +9,8 @@ import subprocess
 
 FIELDS = ["scenario", "metric", "platform", "timing", "reps", "value", "min", "median", "unit",
           "vs_bare_diff", "vs_bare_ratio", "note"]
-PLATFORMS = ["bare", "Tandem", "Tandem direct", "Tandem dynamic", "Tandem dynamic resv",
+PLATFORMS = ["bare", "Tandem", "Tandem (PL011 passed through)", "Tandem direct", "Tandem dynamic",
+             "Tandem dynamic resv",
              "Xen credit2", "Xen null", "Bao"]
 # Said under every table and plot: which Xen and Bao these are.
 PEERS = ("Xen credit2: Debian's binary, credit2, vwfi=native; Xen null: built from Debian's "
@@ -66,7 +67,9 @@ SETTINGS = """\
   the PL011 passed through to the RTOS (no console emulation in Bao).
 - Tandem: the RTOS in bind pool "rt" (one vCPU per pCPU, `wfi = "native"`), Linux in dynamic
   pool0 on the other pCPUs; "Tandem direct" is the same bind pool with `irq = "direct"` (the
-  RTOS's timer PPI on the physical GIC CPU interface, no EL2 entry; lat-solo only); "Tandem dynamic" is the RTOS and one Linux vCPU on the single pCPU of
+  RTOS's timer PPI on the physical GIC CPU interface, no EL2 entry; lat-solo only); "Tandem (PL011
+  passed through)" is "Tandem" with the machine's PL011 given to the RTOS (`console = "rtos"`,
+  configs/bench/rtos-uart.dts: Bao's setup, no console emulation; lat-solo only); "Tandem dynamic" is the RTOS and one Linux vCPU on the single pCPU of
   a dynamic pool (`-smp 1`, slice-us 1000, configs/bench/rtos-linux-dynamic.dts), "resv" with an
   EDF reservation for the RTOS (budget-us 200, period-us 1000).
 """

@@ -48,10 +48,11 @@ SCENARIOS = {
 HANDLERS = [
     "vtimer_irq", "vgic_timer_fast", "maintenance_irq", "timer_irq", "trap_hvc", "trap_dabt", "trap_sysreg",
     "trap_wfx", "trap_iabt", "trap_undef", "console_irq", "passthrough_irq", "vcpu_trap_hvc_fast",
+    "vcpu_trap_mmio_fast",
 ]
 
 # An MMIO episode is named by the device it reached too.
-MMIO_TARGETS = ["vgic_dist_mmio", "vgic_redist_mmio", "vpl011_mmio"]
+MMIO_TARGETS = ["vgic_dist_mmio", "vgic_redist_mmio", "vpl011_mmio", "vpl011_fast"]
 
 
 class Symbols:

@@ -127,6 +127,7 @@ struct cfg_vm {
 	bool static_mem;	 /* "static-mem": RAM at a fixed host-physical base */
 	paddr_t static_base;	 /* its base (2 MiB aligned) */
 	bool direct_map;	 /* "direct-map": RAM IPA == PA (needs static-mem) */
+	bool console_uart;	 /* named by the root's "console": the machine's UART is its own */
 	unsigned nr_pt;		 /* "passthrough": devices from the host DTB */
 	struct cfg_passthrough pt[CFG_MAX_PT];
 	struct cfg_image kernel;	  /* "kernel": required */

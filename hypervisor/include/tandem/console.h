@@ -21,6 +21,9 @@ struct uart_ops {
 	void (*enable_rx_irq)(void);
 };
 void console_init(const struct uart_ops *ops, uint64_t base);
+/* Gives the UART up for good (the root's "console" names the VM that takes it): says so, then
+ * drops every later output and reads no more input. */
+void console_handover(const char *vm_name);
 /* vm stopped for good: if it had the input focus, the focus moves to the next running VM. */
 void console_vm_stopped(const struct vm *vm);
 /*

@@ -15,10 +15,13 @@ struct vcpu;
 /* Passed-through devices as a per-VM device (virt/vdev_table.c): create and reset below. */
 extern const struct vdev_ops passthrough_vdev;
 
+/* The machine's console UART (its page, its SPI) for the VM the root's "console" names: set at
+ * boot before the VMs are created (the console has given it up). */
+void passthrough_set_console_uart(paddr_t base, irq_t intid);
 /*
  * Maps the VM's passed-through MMIO ranges (whole 4 KiB pages, device attributes, IPA == PA)
- * and claims their SPIs (irq_claim: injected hardware-linked when they fire). Call after stage 2
- * exists and the vCPUs are placed.
+ * and claims their SPIs (irq_claim: injected hardware-linked when they fire); the console UART
+ * too for the VM that takes it. Call after stage 2 exists and the vCPUs are placed.
  */
 int passthrough_vm_init(struct vm *vm);
 /*
