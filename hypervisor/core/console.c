@@ -93,9 +93,10 @@ static bool queued_any(void);
  */
 static void console_unlock_irqrestore(unsigned long flags)
 {
-	for (;;) {
-		bool left = flush_queues(true);
+	bool left;
 
+	for (;;) {
+		left = flush_queues(true);
 		lock_cpu = -1;
 		spin_unlock(&console_lock);
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
@@ -103,6 +104,13 @@ static void console_unlock_irqrestore(unsigned long flags)
 			break;
 		lock_cpu = (int)arch_cpu_index();
 	}
+	/*
+	 * Stepped aside with output queued: the flush timer takes it up if nothing else does first.
+	 * Armed once (not again while it waits) and after the unlock: console_lock stays a leaf.
+	 */
+	if (left && flush_timer_ready && !__atomic_load_n(&flush_timer.queue, __ATOMIC_RELAXED))
+		timer_arm(&flush_timer,
+			  arch_counter_read() + arch_counter_freq() * FLUSH_DELAY_US / 1000000);
 	arch_irq_restore(flags);
 }
 
@@ -288,8 +296,8 @@ static bool queued_any(void)
 
 /*
  * Every VM's queued output (console_lock held), the VM of index `last` last: a writer's own
- * character comes after what other VMs had queued before it. When it steps aside (yield) with
- * characters left, the flush timer takes them up later. Returns true if it left any.
+ * character comes after what other VMs had queued before it. Returns true if it stepped aside
+ * (yield) with characters left.
  */
 static bool flush_queues_last(bool yield, unsigned last)
 {
@@ -300,10 +308,6 @@ static bool flush_queues_last(bool yield, unsigned last)
 			left = true;
 	if (last < nr_vms && last < CFG_MAX_VMS && queued(last) && flush_queue(last, yield))
 		left = true;
-	/* Armed once for what is left (not again while it waits): the step aside stays short. */
-	if (left && flush_timer_ready && !__atomic_load_n(&flush_timer.queue, __ATOMIC_RELAXED))
-		timer_arm(&flush_timer,
-			  arch_counter_read() + arch_counter_freq() * FLUSH_DELAY_US / 1000000);
 	return left;
 }
 

@@ -334,11 +334,11 @@ static void test_output_steps_aside_for_an_interrupt(void **state)
 	fake_arch.irq_pending = true;
 	guest(0, "one\n");
 	expect("");
-	assert_ptr_equal(armed_timer, &flush_timer);
+	assert_ptr_equal(armed_timer(), &flush_timer);
 	fake_arch.irq_pending = false;
 	fire_armed_timer();
 	expect("[a] one\n");
-	assert_null(armed_timer);
+	assert_null(armed_timer());
 
 	fake_arch.irq_pending = true;
 	guest(1, "two\n");
