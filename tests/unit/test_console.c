@@ -105,6 +105,7 @@ static void reset_console(unsigned n)
 	nr_vms = n;
 	memset(lines, 0, sizeof(lines));
 	memset(outs, 0, sizeof(outs));
+	outs_queued = 0;
 	owner = OWNER_NONE;
 	hv_prev = '\n';
 	focus = 0;
