@@ -433,6 +433,7 @@ class Bench:
         for name, argv, xen in runs:
             if isinstance(argv, str):
                 for sc, metric in (("hvc", "round trip"), ("mmio", "round trip"),
+                                   ("mmio", "write round trip"),
                                    ("compute", "ticks"), ("compute", "EL2 entries"),
                                    ("boot", "reset to RTOS first instruction")):
                     self.add(sc, metric, name, ICOUNT, argv,
@@ -440,9 +441,11 @@ class Bench:
                 continue
             r = self.bench_lines("bench-%s" % slug(name), argv, 180, xen)
             empty = r.get("empty", {}).get("min", 0)
-            for key, sc in (("hvc", "hvc"), ("mmio", "mmio")):
+            for key, sc, metric in (("hvc", "hvc", "round trip"),
+                                    ("mmio", "mmio", "round trip"),
+                                    ("mmio-w", "mmio", "write round trip")):
                 if name == "bare" and key == "hvc":
-                    self.add(sc, "round trip", name, ICOUNT,
+                    self.add(sc, metric, name, ICOUNT,
                              "n/a (no EL2: QEMU's own PSCI firmware answers HVC)")
                     continue
                 if key in r:
@@ -450,9 +453,9 @@ class Bench:
                     if name == BAO and key == "hvc":
                         note += "; Bao answers SMCCC_VERSION as an unknown call (patch 0002: " \
                             "without the console warning it prints for one)"
-                    self.add(sc, "round trip", name, ICOUNT, r[key]["med"] - empty, note=note)
+                    self.add(sc, metric, name, ICOUNT, r[key]["med"] - empty, note=note)
                 else:
-                    self.add(sc, "round trip", name, ICOUNT, "failed")
+                    self.add(sc, metric, name, ICOUNT, "failed")
             c = r.get("compute")
             self.add("compute", "ticks", name, ICOUNT, c["ticks"] if c else "failed",
                      note="%d iterations, crc %s" % (iters, c["crc"]) if c else "")

@@ -31,7 +31,8 @@ TITLES = {
                  "(QEMU models no caches or memory bus: these show the hypervisor's own effects "
                  "only; bare metal has no co-run, its figures are the solo ones)",
     "hvc": "Null hypercall round trip from the RTOS: SMCCC_VERSION through HVC #0",
-    "mmio": "Emulated MMIO round trip from the RTOS: a GIC distributor register read (GICD_TYPER)",
+    "mmio": "Emulated MMIO round trip from the RTOS: a GIC distributor register read "
+            "(GICD_TYPER); write: a GICD_ICENABLER write masking the last SPI, which nothing uses",
     "sgi": "SGI between two vCPUs of the RTOS (cpu0 -> cpu1): delivery = send to the target's "
            "IRQ vector; rtt = send to the answer's IRQ vector on cpu0",
     "boot": "Time from reset, read from the physical counter",
