@@ -176,12 +176,13 @@ static void print_state(void)
 		rx += d.port[i].rx_bytes;
 		tx += d.port[i].tx_bytes;
 	}
-	kprintf(
-	    "VSERIAL live=%u epoch=%u peer_epoch=%u resyncs=%u corrupt=%u doorbells_out=%lu "
-	    "doorbells_in=%lu notify_errors=%lu rx=%lu tx=%lu line_reqs=%lu line_rejected=%lu\n",
-	    d.live, d.epoch, d.peer_epoch, d.resyncs, d.corrupt, (unsigned long)d.doorbells,
-	    (unsigned long)doorbells_in, (unsigned long)notify_errors, (unsigned long)rx,
-	    (unsigned long)tx, (unsigned long)d.line_reqs, (unsigned long)d.line_rejected);
+	kprintf("VSERIAL live=%u epoch=%u peer_epoch=%u resyncs=%u corrupt=%u doorbells_out=%lu "
+		"doorbells_in=%lu notify_errors=%lu rx=%lu tx=%lu line_reqs=%lu line_rejected=%lu "
+		"suppressed=%lu\n",
+		d.live, d.epoch, d.peer_epoch, d.resyncs, d.corrupt, (unsigned long)d.doorbells,
+		(unsigned long)doorbells_in, (unsigned long)notify_errors, (unsigned long)rx,
+		(unsigned long)tx, (unsigned long)d.line_reqs, (unsigned long)d.line_rejected,
+		(unsigned long)d.suppressed);
 }
 
 bool vserial_command(char *line)

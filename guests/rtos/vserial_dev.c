@@ -333,14 +333,34 @@ unsigned vs_tx_get(struct vs_dev *d, unsigned i, uint8_t *b, unsigned max)
 	return n;
 }
 
+/*
+ * Whether the tty side polls its RX rings (event suppression, vserial.h): read after a full
+ * barrier, so every RX prod published before is seen by the tty side's re-check if it is just
+ * leaving polling.
+ */
+static bool tty_polling(const struct vs_dev *d)
+{
+	FULL_BARRIER();
+	return (LD(&hdr(d)->tty.flags) & TANDEM_VSERIAL_SIDE_POLLING) != 0;
+}
+
 bool vs_take_doorbell(struct vs_dev *d, uint64_t now)
 {
+	bool due = false;
+
 	/* A byte stamped after `now` (a caller's older time) has not waited at all. */
-	for (unsigned i = 0; i < d->lay.nr_ports && !d->notify; i++)
+	for (unsigned i = 0; i < d->lay.nr_ports && !d->notify && !due; i++)
 		if (d->port[i].unsignalled && now >= d->port[i].unsignalled &&
 		    now - d->port[i].unsignalled >= d->max_delay)
-			d->notify = true;
-	if (!d->notify)
+			due = true;
+	if (due && !d->notify && d->live && tty_polling(d)) {
+		/* The tty side will see these bytes without a doorbell. */
+		for (unsigned i = 0; i < d->lay.nr_ports; i++)
+			d->port[i].unsignalled = 0;
+		d->suppressed++;
+		return false;
+	}
+	if (!d->notify && !due)
 		return false;
 	d->notify = false;
 	for (unsigned i = 0; i < d->lay.nr_ports; i++)

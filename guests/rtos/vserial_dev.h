@@ -58,6 +58,7 @@ struct vs_dev {
 	/* Counters (since boot). */
 	uint32_t corrupt, resyncs;
 	uint64_t doorbells, line_reqs, line_rejected;
+	uint64_t suppressed; /* max-delay doorbells dropped: the tty side was polling */
 	struct vs_corruption last_corruption;
 };
 
@@ -84,7 +85,8 @@ bool vs_tx_pending(struct vs_dev *d, unsigned port);
 /* Takes up to max bytes from port's TX ring. */
 unsigned vs_tx_get(struct vs_dev *d, unsigned port, uint8_t *b, unsigned max);
 /* Whether to ring the peer's doorbell now (threshold crossed, space freed for a waiting
- * producer, a reply, or unsignalled bytes older than max_delay); clears the reason. */
+ * producer, a reply, or unsignalled bytes older than max_delay unless the tty side says it is
+ * polling: TANDEM_VSERIAL_SIDE_POLLING); clears the reason. */
 bool vs_take_doorbell(struct vs_dev *d, uint64_t now);
 /* Writes a port's UART overrun count to its dev_overruns word. */
 void vs_set_overruns(struct vs_dev *d, unsigned port, uint32_t overruns);

@@ -257,9 +257,9 @@ def linux_to_host(t, vm, feed, socks):
                 rc, bad, [len(state[p].recv) for p in bad if p in state]))
 
 
-def rtos_restart(t, vm, feed, sock_dir):
-    """The RTOS restarted in the middle of a stream: Linux's readers see a hangup, both keep
-    running, and new data flows on every port afterwards."""
+def rtos_restart(t, vm, feed, sock_dir, nth=1):
+    """The RTOS restarted in the middle of a stream (the nth time in this boot): Linux's readers
+    see a hangup, both keep running, and new data flows on every port afterwards."""
     socks = feed.connect(sock_dir, range(32))
     vm.focus("linux")
     mark = vm.mark()
@@ -291,8 +291,8 @@ def rtos_restart(t, vm, feed, sock_dir):
                    "restart: the RTOS serves the 32 ports again", since=mark)
     out = vm.run("dmesg | grep tandem_vserial | tail -n 3")
     t.check("restart: Linux says why it hung up, and re-attached to the restarted RTOS",
-            "hung up" in out and wait_attached(vm, 2), out)
-    check_flows(t, vm, feed, sock_dir, "restart", "after")
+            "hung up" in out and wait_attached(vm, 1 + nth), out)
+    check_flows(t, vm, feed, sock_dir, "restart", "after%d" % nth)
     out = vm.run("echo alive")
     t.check("restart: Linux kept running (same shell answers)", "alive" in out, out)
 
@@ -364,7 +364,10 @@ def chain(t, feed, sock_dir):
         linux_to_host(t, vm, feed, socks)
         for s in socks.values():
             s.close()
-        rtos_restart(t, vm, feed, sock_dir)
+        # TTU_RESTARTS=N repeats the restart N times in the same boot (hunting a lost
+        # doorbell after a restart, seen once); `make test` runs it once.
+        for nth in range(1, int(os.environ.get("TTU_RESTARTS", "1")) + 1):
+            rtos_restart(t, vm, feed, sock_dir, nth)
         hostile(t, vm, feed, sock_dir)
         vm.drain(1)
         t.check("chain: no Tandem warning or error",

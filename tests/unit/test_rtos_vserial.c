@@ -252,6 +252,92 @@ static void test_doorbell_coalescing(void **state)
 	assert_true(vs_take_doorbell(&d, 7003));
 }
 
+/* The tty side's flag word (tandem/abi/vserial.h: doorbell suppression). */
+static void tty_polling(bool on)
+{
+	hdr()->tty.flags = on ? TANDEM_VSERIAL_SIDE_POLLING : 0;
+}
+
+static void test_doorbell_suppression(void **state)
+{
+	struct vs_dev d;
+	uint8_t b[2048] = {0};
+
+	bring_up(&d);
+	assert_true(vs_take_doorbell(&d, 0)); /* the handshake's */
+	/* The tty side polls: the max-delay doorbell is dropped, the bytes count as signalled. */
+	tty_polling(true);
+	vs_rx_space(&d, 0);
+	vs_rx_put(&d, 0, b, 10, 5000);
+	assert_false(vs_take_doorbell(&d, 5500));
+	assert_int_equal(d.suppressed, 0); /* not due yet: the flag was not even needed */
+	assert_false(vs_take_doorbell(&d, 6000));
+	assert_int_equal(d.suppressed, 1);
+	assert_false(vs_take_doorbell(&d, 9000)); /* and not rung later either */
+	assert_int_equal(d.suppressed, 1);
+	assert_int_equal(d.doorbells, 1);
+	/* A threshold crossing (1024) still rings while the tty side polls. */
+	vs_rx_space(&d, 1);
+	vs_rx_put(&d, 1, b, 1100, 9100);
+	assert_true(vs_take_doorbell(&d, 9101));
+	/* A line-settings ack still rings. */
+	desc(&d, 2)->line_req.baud = 9600;
+	desc(&d, 2)->line_req.data_bits = 8;
+	desc(&d, 2)->line_req.stop_bits = 1;
+	desc(&d, 2)->line_req.seq = 1;
+	assert_false(vs_dev_sync(&d));
+	assert_true(vs_take_doorbell(&d, 9200));
+	/* Polling over: the max delay rings again. */
+	tty_polling(false);
+	vs_rx_space(&d, 0);
+	vs_rx_put(&d, 0, b, 10, 10000);
+	assert_false(vs_take_doorbell(&d, 10500));
+	assert_true(vs_take_doorbell(&d, 11000));
+	assert_int_equal(d.suppressed, 1);
+}
+
+/*
+ * No lost wake-up when the tty side leaves polling, whichever way the two sides interleave
+ * (sequentially consistent here: both sides put a full barrier between their store and load).
+ * tty: clear the flag, then look at the RX prod; dev: publish prod, then (when due) look at the
+ * flag. In every order either the tty side's re-check sees the bytes or the dev side rings.
+ */
+static void test_suppression_no_lost_wakeup(void **state)
+{
+	uint8_t b[16] = {0};
+
+	teardown(NULL); /* each order gets a fresh region */
+	for (unsigned order = 0; order < 3; order++) {
+		struct vs_dev d;
+		bool rang = false, seen = false;
+		uint32_t prod;
+
+		setup(NULL);
+		bring_up(&d);
+		assert_true(vs_take_doorbell(&d, 0));
+		tty_polling(true);
+		prod = desc(&d, 3)->rx.prod;
+		/* order 0: the tty leaves polling first; 1: the dev side publishes first and
+		 * decides after the tty left; 2: the dev side publishes and decides first. */
+		if (order == 0)
+			tty_polling(false);
+		vs_rx_space(&d, 3);
+		vs_rx_put(&d, 3, b, sizeof(b), 100);
+		if (order == 2)
+			rang = vs_take_doorbell(&d, 2000);
+		if (order != 0)
+			tty_polling(false);
+		seen = desc(&d, 3)->rx.prod != prod; /* the tty side's re-check */
+		if (order != 2)
+			rang = vs_take_doorbell(&d, 2000);
+		assert_true(rang || seen);
+		/* Where the dev side saw the flag clear it rang: the bytes were not left behind. */
+		assert_int_equal(rang, order != 2);
+		teardown(NULL);
+	}
+	setup(NULL); /* for the teardown of this test */
+}
+
 static void test_line_request(void **state)
 {
 	struct vs_dev d;
@@ -389,6 +475,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_rx_stream_and_backpressure, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tx_stream, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_doorbell_coalescing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_doorbell_suppression, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_suppression_no_lost_wakeup, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_line_request, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_resync_on_linux_restart, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hostile_tty, setup, teardown),

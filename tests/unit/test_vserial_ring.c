@@ -33,6 +33,9 @@ static void test_struct_layout(void **state)
 	assert_int_equal(offsetof(struct tandem_vserial_header, dev), 64);
 	assert_int_equal(offsetof(struct tandem_vserial_header, tty), 128);
 	assert_int_equal(offsetof(struct tandem_vserial_side, corrupt), 12);
+	/* side.flags took the first reserved word: a tty side older than it wrote 0 there. */
+	assert_int_equal(offsetof(struct tandem_vserial_side, flags), 20);
+	assert_int_equal(offsetof(struct tandem_vserial_side, reserved), 24);
 	assert_int_equal(offsetof(struct tandem_vserial_port, tx), 32);
 	assert_int_equal(offsetof(struct tandem_vserial_port, line_req), 64);
 	assert_int_equal(offsetof(struct tandem_vserial_port, line_ack), 80);

@@ -171,7 +171,68 @@ def two_counts(out):
     return [int(x) for x in lines[-1]] if lines else []
 
 
-def chain(build, nbytes, log_dir, rtos_args=""):
+def vserial_counts(vm):
+    """(Linux's RX passes, of them polls; the RTOS's doorbells to Linux, max-delay doorbells
+    suppressed because Linux was polling)."""
+    m = re.search(r"passes (\d+) polls (\d+)", vm.run(
+        "cat /sys/bus/platform/drivers/tandem_vserial/*/status"))
+    out = rtos_cmd(vm, "vserial", r"VSERIAL live=[^\n]*\n")
+    vm.focus(vm.shell_vm)
+    d = re.search(r"doorbells_out=(\d+)", out)
+    sup = re.search(r"suppressed=(\d+)", out)
+    return [int(m.group(1)) if m else 0, int(m.group(2)) if m else 0,
+            int(d.group(1)) if d else 0, int(sup.group(1)) if sup else 0]
+
+
+def chain_transfer(vm, sock_dir, nbytes, label, irq_cmd, poll):
+    """One transfer of nbytes per port host -> Linux on all 32 ports, Linux's readers into files
+    checked by sha256; the figures under `label`. Returns the aggregate rate."""
+    before = two_counts(vm.run(irq_cmd))
+    counts0 = vserial_counts(vm)
+    # Readers into files in RAM, hashed afterwards (zero loss, in order).
+    vm.send('rm -f /tmp/b*; p=""; for n in $(seq 0 31); do (stty raw -echo; exec head '
+            '-c %d) < /dev/ttyTV$n > /tmp/b$n & p="$p $!"; done; sleep 2; '
+            'echo READY-$((1+1)); wait $p; echo DONE-$((2+1))' % nbytes)
+    vm.expect(r"READY-2", 120)
+    vc0 = vm_vcpu_counters(vm, "linux")
+    t0 = time.monotonic()
+    cpu0 = thread_cpu(vm.proc.pid)
+    state, ok = feed_all(sock_dir, nbytes, label)
+    vm.expect(r"DONE-3", 300)
+    secs = time.monotonic() - t0
+    vc1 = vm_vcpu_counters(vm, "linux")
+    kib = 32 * nbytes / 1024
+    for i, (what, unit) in enumerate((("el2", "entries/KiB"), ("wfi", "traps/KiB"),
+                                      ("irqs", "irq/KiB"), ("injected", "virq/KiB"))):
+        emit(label + "_linux_%s_per_kib" % what, "%.2f" % ((vc1[i] - vc0[i]) / kib), unit,
+             "Linux's vCPUs, Tandem's Ctrl-A d, over the transfer")
+    emit_host_cpu(label, cpu0, thread_cpu(vm.proc.pid), 32 * nbytes, TANDEM_THREADS)
+    after = two_counts(vm.run(irq_cmd))
+    sums = vm.run("sha256sum /tmp/b*", timeout=120)
+    want = [hashlib.sha256(FEED.stream(label, p, nbytes)).hexdigest() for p in range(32)]
+    lossless = ok and all(w in sums for w in want)
+    agg, slow = throughput(state)
+    emit(label + "_aggregate", round(agg), "B/s", "zero loss (sha256 of all 32)" if lossless
+         else "LOSS or INCOMPLETE")
+    emit(label + "_per_port_min", round(slow), "B/s")
+    if len(before) == 2 and len(after) == 2:
+        bells, ticks = after[0] - before[0], after[1] - before[1]
+        emit(label + "_linux_doorbell_irqs_per_s", round(bells / max(secs, 1e-3)),
+             "irq/s", "tandem_vserial doorbell, both vCPUs")
+        emit(label + "_linux_doorbells_per_kib", "%.2f" % (bells / kib), "irq/KiB")
+        emit(label + "_linux_timer_irqs_per_kib", "%.2f" % (ticks / kib), "irq/KiB",
+             "arch_timer (virtual timer PPI 27), both vCPUs")
+    counts1 = vserial_counts(vm)
+    kib = 32 * nbytes / 1024
+    note = "rx_poll_us %s" % ("default" if poll is None else poll)
+    for i, what in enumerate(("linux_rx_passes", "linux_rx_polls", "rtos_doorbells",
+                              "rtos_suppressed")):
+        emit("%s_%s_per_kib" % (label, what), "%.2f" % ((counts1[i] - counts0[i]) / kib),
+             "1/KiB", note)
+    return agg
+
+
+def chain(build, nbytes, log_dir, rtos_args="", rx_poll_us=None):
     with tempfile.TemporaryDirectory(prefix="ttu-") as sock_dir:
         config = os.path.join(TOP, "configs/ttu.dts")
         if rtos_args:  # a variant of the shipped system: its RTOS's bootargs extended
@@ -191,44 +252,20 @@ def chain(build, nbytes, log_dir, rtos_args=""):
             intid = re.search(r"doorbell INTID (\d+)", vm.text).group(1)
             irq_cmd = ("awk '/ %s Edge/ {d = $2 + $3} / 27 Level .*arch_timer/ {t = $2 + $3} "
                        "END {print d, t}' /proc/interrupts" % intid)
-            before = two_counts(vm.run(irq_cmd))
-            # Readers to /dev/null, each also hashing what it read (zero loss, in order).
-            # Readers into files in RAM, hashed afterwards (zero loss, in order).
-            vm.send('rm -f /tmp/b*; p=""; for n in $(seq 0 31); do (stty raw -echo; exec head '
-                    '-c %d) < /dev/ttyTV$n > /tmp/b$n & p="$p $!"; done; sleep 2; '
-                    'echo READY-$((1+1)); wait $p; echo DONE-$((2+1))' % nbytes)
-            vm.expect(r"READY-2", 120)
-            vc0 = vm_vcpu_counters(vm, "linux")
-            t0 = time.monotonic()
-            cpu0 = thread_cpu(vm.proc.pid)
-            state, ok = feed_all(sock_dir, nbytes, "chain")
-            vm.expect(r"DONE-3", 300)
-            secs = time.monotonic() - t0
-            vc1 = vm_vcpu_counters(vm, "linux")
-            kib = 32 * nbytes / 1024
-            for i, (what, unit) in enumerate((("el2", "entries/KiB"), ("wfi", "traps/KiB"),
-                                              ("irqs", "irq/KiB"), ("injected", "virq/KiB"))):
-                emit("chain_linux_%s_per_kib" % what, "%.2f" % ((vc1[i] - vc0[i]) / kib), unit,
-                     "Linux's vCPUs, Tandem's Ctrl-A d, over the transfer")
-            emit_host_cpu("chain", cpu0, thread_cpu(vm.proc.pid), 32 * nbytes, TANDEM_THREADS)
-            after = two_counts(vm.run(irq_cmd))
-            sums = vm.run("sha256sum /tmp/b*", timeout=120)
-            want = [hashlib.sha256(FEED.stream("chain", p, nbytes)).hexdigest() for p in range(32)]
-            lossless = ok and all(w in sums for w in want)
-            agg, slow = throughput(state)
-            emit("chain_aggregate", round(agg), "B/s", "zero loss (sha256 of all 32)" if lossless
-                 else "LOSS or INCOMPLETE")
-            emit("chain_per_port_min", round(slow), "B/s")
-            if len(before) == 2 and len(after) == 2:
-                bells, ticks = after[0] - before[0], after[1] - before[1]
-                emit("chain_linux_doorbell_irqs_per_s", round(bells / max(secs, 1e-3)),
-                     "irq/s", "tandem_vserial doorbell, both vCPUs")
-                emit("chain_linux_doorbells_per_kib", "%.2f" % (bells / kib), "irq/KiB")
-                emit("chain_linux_timer_irqs_per_kib", "%.2f" % (ticks / kib), "irq/KiB",
-                     "arch_timer (virtual timer PPI 27), both vCPUs")
+            first = None
+            for poll in rx_poll_us or [None]:
+                label = "chain" if first is None else "chain_poll%d" % poll
+                if poll is not None:
+                    vm.run("echo %d > /sys/module/tandem_vserial/parameters/rx_poll_us; "
+                           "echo set" % poll)
+                agg = chain_transfer(vm, sock_dir, nbytes, label, irq_cmd, poll)
+                first = agg if first is None else first
+            if rx_poll_us and len(rx_poll_us) > 1:  # the latency rows with the first value
+                vm.run("echo %d > /sys/module/tandem_vserial/parameters/rx_poll_us; echo set"
+                       % rx_poll_us[0])
             if os.environ.get("TTU_NO_RTT") != "1":  # the round trips take a few minutes
                 latency(vm, sock_dir)
-            return agg
+            return first
         finally:
             vm.close()
 
@@ -460,6 +497,9 @@ def main():
     ap.add_argument("--out", help="logs folder (default BUILD/bench/ttu)")
     ap.add_argument("--rtos-args", default="",
                     help="extra RTOS bootargs for the chain, e.g. vserial_delay_us=4000")
+    ap.add_argument("--rx-poll-us", default="",
+                    help="comma-separated values of tandem_vserial's rx_poll_us: one chain "
+                    "transfer each in the same boot (the first gives the chain_* rows)")
     ap.add_argument("--only", default="bare,tandem,chain,cost",
                     help="comma-separated subset of bare,tandem,chain,latency,cost")
     a = ap.parse_args()
@@ -485,7 +525,9 @@ def main():
             + ttu_args(d), a.bytes, log_dir, TANDEM_THREADS)
     os.unlink(f.name)
     if "chain" in only:
-        linux = (chain(build, a.bytes, log_dir, a.rtos_args), None)
+        linux = (chain(build, a.bytes, log_dir, a.rtos_args,
+                       [int(x) for x in a.rx_poll_us.split(",")] if a.rx_poll_us else None),
+                 None)
     if "latency" in only:
         latency_icount(build, log_dir)
     if "cost" in only:

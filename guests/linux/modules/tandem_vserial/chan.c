@@ -15,6 +15,19 @@
 
 #include "tandem_vserial.h"
 
+/*
+ * While RX data flows the driver polls the RX rings every rx_poll_us instead
+ * of taking the RTOS's max-delay doorbells (TANDEM_VSERIAL_SIDE_POLLING in
+ * tandem/abi/vserial.h): each pass then moves bigger chunks per port, one
+ * flip-buffer push and one reader wake-up each, and the RTOS makes no doorbell
+ * calls. The first bytes after a quiet spell still come by doorbell; under load
+ * a byte waits up to rx_poll_us. 0: no polling, every doorbell is taken.
+ */
+static unsigned int rx_poll_us = 10000;
+module_param(rx_poll_us, uint, 0644);
+MODULE_PARM_DESC(rx_poll_us,
+		 "RX poll period while data flows, us (0: doorbells only)");
+
 static DEFINE_MUTEX(tvs_slots_lock);
 static struct tvs_chan *tvs_slots[TVS_MAX_CHANNELS];
 
@@ -79,10 +92,55 @@ static void tvs_request(struct tvs_chan *c)
 	WRITE_ONCE(s->peer_epoch, 0);
 	WRITE_ONCE(s->corrupt, c->corrupt);
 	WRITE_ONCE(s->resyncs, c->resyncs);
+	WRITE_ONCE(s->flags, 0);
+	c->polling = false;
 	smp_wmb();
 	WRITE_ONCE(s->state, TANDEM_VSERIAL_READY);
 	c->requested = true;
 	tvs_notify(c);
+}
+
+/* Our tty.flags word (only POLLING is defined). */
+static void tvs_set_polling(struct tvs_chan *c, bool on)
+{
+	c->polling = on;
+	WRITE_ONCE(tvs_hdr(c)->tty.flags, on ? TANDEM_VSERIAL_SIDE_POLLING : 0);
+}
+
+/*
+ * After a pass that moved `moved` RX bytes (under c->lock, live): poll again
+ * in rx_poll_us while data flows; after a pass that found nothing, leave
+ * polling: the flag cleared, a full barrier, every RX ring looked at again
+ * (the RTOS, seeing the flag still set, may have skipped the doorbell for
+ * bytes published just before: tandem/abi/vserial.h), and back to polling if
+ * any holds bytes.
+ */
+static void tvs_rx_poll(struct tvs_chan *c, u32 moved)
+{
+	unsigned int i, period = READ_ONCE(rx_poll_us);
+
+	if (!moved) {
+		if (!c->polling)
+			return;
+		tvs_set_polling(c, false);
+		smp_mb(); /* the flag cleared before the RX indices are read */
+		for (i = 0; i < c->layout.nr_ports; i++)
+			if (tvs_port_rx_waiting(&c->ports[i]))
+				break;
+		if (i == c->layout.nr_ports)
+			return;
+	}
+	if (!period) {
+		if (c->polling)
+			tvs_set_polling(c, false);
+		if (!moved)
+			tvs_kick(c); /* bytes found by the re-check */
+		return;
+	}
+	if (!c->polling)
+		tvs_set_polling(c, true);
+	hrtimer_start(&c->rx_timer, ns_to_ktime(period * (u64)NSEC_PER_USEC),
+		      HRTIMER_MODE_REL);
 }
 
 static void tvs_detach(struct tvs_chan *c, const char *why)
@@ -92,8 +150,10 @@ static void tvs_detach(struct tvs_chan *c, const char *why)
 
 	spin_lock_irqsave(&c->lock, flags);
 	c->live = false;
+	tvs_set_polling(c, false);
 	spin_unlock_irqrestore(&c->lock, flags);
 	hrtimer_cancel(&c->tx_timer);
+	hrtimer_cancel(&c->rx_timer);
 	c->requested = false;
 	dev_info(c->dev, "channel %u: %s: ttys hung up\n", c->id, why);
 	for (i = 0; i < TANDEM_VSERIAL_MAX_PORTS; i++)
@@ -245,13 +305,18 @@ static void tvs_chan_work(struct work_struct *work)
 	bool notify = false;
 	unsigned long flags;
 	unsigned int i;
+	u32 moved = 0;
 
 	mutex_lock(&c->sync_lock);
 	tvs_sync(c);
 	spin_lock_irqsave(&c->lock, flags);
 	for (i = 0; c->live && i < c->layout.nr_ports; i++) {
-		tvs_port_rx(&c->ports[i], &notify);
+		moved += tvs_port_rx(&c->ports[i], &notify);
 		tvs_port_tx_space(&c->ports[i]);
+	}
+	if (c->live) {
+		c->rx_passes++;
+		tvs_rx_poll(c, moved);
 	}
 	spin_unlock_irqrestore(&c->lock, flags);
 	mutex_unlock(&c->sync_lock);
@@ -274,6 +339,15 @@ static enum hrtimer_restart tvs_tx_timer(struct hrtimer *t)
 	return HRTIMER_NORESTART;
 }
 
+static enum hrtimer_restart tvs_rx_timer(struct hrtimer *t)
+{
+	struct tvs_chan *c = container_of(t, struct tvs_chan, rx_timer);
+
+	c->rx_polls++;
+	tvs_kick(c);
+	return HRTIMER_NORESTART;
+}
+
 static ssize_t status_show(struct device *dev, struct device_attribute *attr,
 			   char *buf)
 {
@@ -281,10 +355,13 @@ static ssize_t status_show(struct device *dev, struct device_attribute *attr,
 
 	return sysfs_emit(buf,
 			  "live %d ports %u ring %u epoch %u rtos_epoch %u "
-			  "corrupt %u resyncs %u\n",
+			  "corrupt %u resyncs %u passes %llu polls %llu "
+			  "polling %d\n",
 			  READ_ONCE(c->live), c->layout.nr_ports,
 			  c->layout.ring_size, c->epoch, c->dev_epoch,
-			  READ_ONCE(c->corrupt), c->resyncs);
+			  READ_ONCE(c->corrupt), c->resyncs,
+			  READ_ONCE(c->rx_passes), READ_ONCE(c->rx_polls),
+			  READ_ONCE(c->polling));
 }
 static DEVICE_ATTR_RO(status);
 
@@ -368,6 +445,8 @@ static int tvs_probe(struct platform_device *pdev)
 	INIT_WORK(&c->work, tvs_chan_work);
 	hrtimer_init(&c->tx_timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
 	c->tx_timer.function = tvs_tx_timer;
+	hrtimer_init(&c->rx_timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
+	c->rx_timer.function = tvs_rx_timer;
 	/* The last epoch we used, if a previous instance did: pick another. */
 	c->epoch = READ_ONCE(tvs_hdr(c)->tty.epoch);
 
@@ -418,8 +497,10 @@ static int tvs_remove(struct platform_device *pdev)
 		tvs_detach(c, "driver removed");
 	mutex_unlock(&c->sync_lock);
 	devm_free_irq(&pdev->dev, c->irq, c);
+	hrtimer_cancel(&c->rx_timer);
 	cancel_work_sync(&c->work);
 	hrtimer_cancel(&c->tx_timer);
+	hrtimer_cancel(&c->rx_timer);
 	/* Tell the RTOS we are gone: it stops using the rings. */
 	WRITE_ONCE(tvs_hdr(c)->tty.state, 0);
 	tvs_notify(c);

@@ -66,23 +66,27 @@ void tvs_port_reset_words(struct tvs_port *p)
 
 /*
  * The RX ring into the tty: what the line discipline accepts is consumed; a
- * port nobody has open drops what arrives, as a UART's FIFO would.
+ * port nobody has open drops what arrives, as a UART's FIFO would. Every
+ * contiguous range goes in with one copy and the port is pushed once: one
+ * flip-buffer work and one reader wake-up per port per pass. Returns the
+ * bytes consumed.
  */
-void tvs_port_rx(struct tvs_port *p, bool *notify)
+u32 tvs_port_rx(struct tvs_port *p, bool *notify)
 {
 	struct tvs_chan *c = p->chan;
 	struct tandem_vserial_port *d = tvs_desc(p);
-	u32 size = c->layout.ring_size, prod, fill, n, done;
+	u32 size = c->layout.ring_size, prod, fill, n, done, start = p->rx_cons;
 	u8 *data = tvs_ring_data(p, TANDEM_VSERIAL_RX);
 
 	prod = smp_load_acquire(&d->rx.prod);
 	if (!tandem_vserial_ring_fill(prod, p->rx_cons, size, &fill)) {
 		if (!tvs_corrupt(p, "RX prod", prod, p->rx_cons))
-			return;
+			return 0;
 		fill = 0;
 		p->rx_cons = prod;
+		start = prod; /* nothing was consumed, the ring was reset */
 	} else if (fill == 0 || READ_ONCE(p->throttled)) {
-		return;
+		return 0;
 	} else if (!tty_port_initialized(&p->port)) {
 		p->rx_cons = prod;
 	} else {
@@ -102,6 +106,24 @@ void tvs_port_rx(struct tvs_port *p, bool *notify)
 	smp_store_release(&d->rx.cons, p->rx_cons);
 	if (READ_ONCE(d->rx.prod_flags) & TANDEM_VSERIAL_WANT_SPACE)
 		*notify = true;
+	return p->rx_cons - start;
+}
+
+/*
+ * Whether the RX ring holds bytes a pass would take now (not throttled: the
+ * unthrottle kicks the work itself). A corrupt index counts: the pass reports
+ * it.
+ */
+bool tvs_port_rx_waiting(struct tvs_port *p)
+{
+	struct tandem_vserial_port *d = tvs_desc(p);
+	u32 fill;
+
+	if (READ_ONCE(p->throttled))
+		return false;
+	return !tandem_vserial_ring_fill(READ_ONCE(d->rx.prod), p->rx_cons,
+					 p->chan->layout.ring_size, &fill) ||
+	       fill != 0;
 }
 
 /* Bytes in the TX ring (*fill) and room left; 0 room on a corrupt ring. */

@@ -58,17 +58,21 @@ struct tvs_chan {
 	int irq;		 /* the doorbell we receive */
 	struct work_struct work; /* tvs_chan_work(): doorbells, unthrottle */
 	struct hrtimer tx_timer; /* max-delay of unsignalled TX bytes */
+	struct hrtimer rx_timer; /* the next RX poll while polling */
 	struct mutex sync_lock;	 /* attach, detach, device registration */
 	spinlock_t lock;	 /* live, layout, every port's TX and words */
 	bool live;		 /* attached and in sync: the rings run */
 	bool requested; /* our epoch was bumped since the last detach */
 	bool removing;
+	bool polling;	    /* TANDEM_VSERIAL_SIDE_POLLING set in tty.flags */
 	u32 epoch;	    /* our tandem_vserial_side.epoch */
 	u32 dev_epoch;	    /* the dev side's epoch we attached to */
 	u32 dev_link;	    /* the RTOS's link word when we attached */
 	u32 rejected_epoch; /* a dev epoch whose layout we refused */
 	u32 corrupt;	    /* rings found corrupt and reset */
 	u32 resyncs;	    /* attaches */
+	u64 rx_passes;	    /* passes over the RX rings (doorbell or poll) */
+	u64 rx_polls;	    /* of which started by the poll timer */
 	struct tandem_vserial_layout layout; /* valid while live */
 	struct tvs_port ports[TANDEM_VSERIAL_MAX_PORTS];
 };
@@ -101,7 +105,8 @@ extern struct platform_driver tvs_platform_driver;
 
 /* ring.c (callers hold c->lock unless said otherwise) */
 void tvs_port_reset_words(struct tvs_port *p);
-void tvs_port_rx(struct tvs_port *p, bool *notify); /* under sync_lock */
+u32 tvs_port_rx(struct tvs_port *p, bool *notify); /* under sync_lock */
+bool tvs_port_rx_waiting(struct tvs_port *p);
 void tvs_port_tx_space(struct tvs_port *p);
 int tvs_port_write(struct tvs_port *p, const u8 *buf, int count, bool *notify);
 unsigned int tvs_port_tx_room(struct tvs_port *p, u32 *fill);

@@ -22,7 +22,8 @@
  *   dev: the vserial header's layout words, header.dev, each port's rx.prod, tx.cons, the rings'
  *        layout words (size, data_offset, threshold, max_delay_us), rx.prod_flags, line_ack,
  *        dev_modem, dev_overruns.
- *   tty: header.tty, each port's rx.cons, tx.prod, tx.prod_flags, line_req, tty_ctrl.
+ *   tty: header.tty (with tty.flags), each port's rx.cons, tx.prod, tx.prod_flags, line_req,
+ *        tty_ctrl.
  * A side never reads back a word it writes: it keeps the authoritative copy in private memory
  * (the peer may scribble over the shared one). Each peer word is read once per use (READ_ONCE, a
  * volatile load) into a local, validated with the helpers below, and only the local is used.
@@ -52,6 +53,19 @@
  * space while the flag is set notifies the producer, which clears the flag when it resumes. Before
  * every notify call: a full barrier (Linux mb(), RTOS dsb ish) so the peer sees the data and
  * indices when its doorbell interrupt arrives.
+ *
+ * Doorbell suppression (RX, like virtio's event suppression): while the tty side's side.flags
+ * has TANDEM_VSERIAL_SIDE_POLLING, it promises to look at every RX ring again by itself (it
+ * polls on a timer while data flows), so the dev side drops the max-delay doorbell: bytes it
+ * published before it read the flag set count as signalled. A threshold crossing still rings (a
+ * filling ring is worth an early visit), as do WANT_SPACE and resynchronisation. No lost
+ * wake-up, by a store-buffering pair with full barriers on both sides:
+ *   dev:  publish rx.prod; full barrier; load tty.flags; POLLING set -> no max-delay doorbell.
+ *   tty:  leaving polling: store flags without POLLING; full barrier; load every RX prod; any
+ *         ring with bytes -> set POLLING again and keep polling (or process them).
+ * Either the dev side sees the flag clear (and its max-delay timer runs as above) or the tty
+ * side sees the bytes. A tty side that sets POLLING and never polls only starves its own ttys.
+ * A tty side that never sets it (flags 0, e.g. one older than the flag) gets every doorbell.
  *
  * Resynchronisation (epochs). A side's `epoch` changes (never to 0) every time it resets the words
  * it writes. The dev side leads, the tty side follows; the rings are live only while
@@ -104,6 +118,10 @@
 #define TANDEM_VSERIAL_RX 0U /* RTOS -> Linux: dev produces, tty consumes */
 #define TANDEM_VSERIAL_TX 1U /* Linux -> RTOS: tty produces, dev consumes */
 
+/* tandem_vserial_side.flags (only the tty side's are defined; the dev side writes 0) */
+#define TANDEM_VSERIAL_SIDE_POLLING                                                                \
+	(1U << 0) /* tty: polling every RX ring; no max-delay doorbells needed */
+
 /* tandem_vserial_ring.prod_flags */
 #define TANDEM_VSERIAL_WANT_SPACE (1U << 0) /* producer waits for space or a drain: notify */
 
@@ -142,7 +160,8 @@ struct tandem_vserial_side {
 	uint32_t peer_epoch; /* the peer's epoch this side's words were reset for (0: none) */
 	uint32_t corrupt;    /* rings this side found corrupt and reset (since its boot) */
 	uint32_t resyncs;    /* times this side reset its words (since its boot) */
-	uint32_t reserved[11];
+	uint32_t flags;	     /* TANDEM_VSERIAL_SIDE_* (was reserved: 0 means none) */
+	uint32_t reserved[10];
 };
 
 /* At the channel's payload_offset (192 bytes). Layout words written by the dev side. */
