@@ -295,7 +295,7 @@ def rtos_cmd(vm, line, until):
     mark = vm.mark()
     vm.focus("rtos")
     vm.send(line)
-    m = vm.expect(until, 60, since=mark)
+    m = vm.expect(until, 180, since=mark)
     return vm.vm_output("rtos", mark, m.end())
 
 
@@ -314,7 +314,7 @@ def one_way(vm, socks, label, n=60, gap=0.05, icount=False):
     write -> RTOS read. So: end-to-end = Linux stamp + C - host write; channel = Linux stamp -
     RTOS stamp (both inside the guests)."""
     vm.run("(stty raw -echo; exec timeout %d tandem-ttystamp) < /dev/ttyTV0 > /tmp/stamps & "
-           "echo $! > /tmp/stamps.pid; sleep 1; echo stamping" % int(n * gap + 60))
+           "echo $! > /tmp/stamps.pid; sleep 1; echo stamping" % int(n * gap + 60), timeout=180)
     rtos_cmd(vm, "ttu stamp 0", r"TTU stamping port 0\n")
     vm.focus(vm.shell_vm)
     sent = []
@@ -325,8 +325,10 @@ def one_way(vm, socks, label, n=60, gap=0.05, icount=False):
     time.sleep(2)
     out = rtos_cmd(vm, "ttu stamps", r"TTU stamps end\n")
     rtos = [int(t) for t in re.findall(r"^TTU stamp \d+ (\d+)$", out, re.M)]
-    vm.run("kill $(cat /tmp/stamps.pid) 2>/dev/null; sleep 1; echo stopped")
-    linux = [int(t) for t in re.findall(r"^S (\d+)$", vm.run("cat /tmp/stamps"), re.M)]
+    # Generous timeouts: under icount on a loaded host a shell line can take a minute.
+    vm.run("kill $(cat /tmp/stamps.pid) 2>/dev/null; sleep 1; echo stopped", timeout=180)
+    linux = [int(t) for t in re.findall(r"^S (\d+)$", vm.run("cat /tmp/stamps", timeout=180),
+                                        re.M)]
     if len(rtos) != n or len(linux) != n:
         emit("oneway_%s_p50" % label, "failed", "us",
              "%d RTOS and %d Linux stamps for %d messages" % (len(rtos), len(linux), n))
@@ -365,7 +367,7 @@ def latency_icount(build, log_dir):
             one_way(vm, socks, "icount_idle", n=40, icount=True)
             stop = threading.Event()
             vm.run('for n in $(seq 1 31); do (stty raw -echo; exec cat > /dev/null) '
-                   '< /dev/ttyTV$n & done; echo readers')
+                   '< /dev/ttyTV$n & done; echo readers', timeout=180)
 
             def stream():
                 while not stop.is_set():

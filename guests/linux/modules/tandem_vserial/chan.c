@@ -27,6 +27,15 @@ static unsigned int rx_poll_us = 10000;
 module_param(rx_poll_us, uint, 0644);
 MODULE_PARM_DESC(rx_poll_us,
 		 "RX poll period while data flows, us (0: doorbells only)");
+/*
+ * A pass must move at least this many RX bytes (all ports) to start or go on
+ * polling: a stream does, a short message alone does not, so it keeps the
+ * doorbell path's latency and a message after it is not held for a poll.
+ */
+static unsigned int rx_poll_min = 256;
+module_param(rx_poll_min, uint, 0644);
+MODULE_PARM_DESC(rx_poll_min,
+		 "RX bytes a pass must move to poll on (else doorbells only)");
 
 static DEFINE_MUTEX(tvs_slots_lock);
 static struct tvs_chan *tvs_slots[TVS_MAX_CHANNELS];
@@ -109,37 +118,42 @@ static void tvs_set_polling(struct tvs_chan *c, bool on)
 
 /*
  * After a pass that moved `moved` RX bytes (under c->lock, live): poll again
- * in rx_poll_us while data flows; after a pass that found nothing, leave
- * polling: the flag cleared, a full barrier, every RX ring looked at again
- * (the RTOS, seeing the flag still set, may have skipped the doorbell for
- * bytes published just before: tandem/abi/vserial.h), and back to polling if
- * any holds bytes.
+ * in rx_poll_us while a stream flows (at least rx_poll_min bytes a pass);
+ * otherwise leave polling: the flag cleared, a full barrier, every RX ring
+ * looked at again (the RTOS, seeing the flag still set, may have skipped the
+ * doorbell for bytes published just before: tandem/abi/vserial.h), and
+ * another pass at once if any holds bytes.
  */
 static void tvs_rx_poll(struct tvs_chan *c, u32 moved)
 {
 	unsigned int i, period = READ_ONCE(rx_poll_us);
 
-	if (!moved) {
+	if (period && moved && moved >= READ_ONCE(rx_poll_min)) {
 		if (!c->polling)
-			return;
-		tvs_set_polling(c, false);
-		smp_mb(); /* the flag cleared before the RX indices are read */
-		for (i = 0; i < c->layout.nr_ports; i++)
-			if (tvs_port_rx_waiting(&c->ports[i]))
-				break;
-		if (i == c->layout.nr_ports)
-			return;
-	}
-	if (!period) {
-		if (c->polling)
-			tvs_set_polling(c, false);
-		if (!moved)
-			tvs_kick(c); /* bytes found by the re-check */
+			tvs_set_polling(c, true);
+		hrtimer_start(&c->rx_timer,
+			      ns_to_ktime(period * (u64)NSEC_PER_USEC),
+			      HRTIMER_MODE_REL);
 		return;
 	}
 	if (!c->polling)
-		tvs_set_polling(c, true);
-	hrtimer_start(&c->rx_timer, ns_to_ktime(period * (u64)NSEC_PER_USEC),
+		return;
+	tvs_set_polling(c, false);
+	smp_mb(); /* the flag cleared before the RX indices are read */
+	for (i = 0; i < c->layout.nr_ports; i++)
+		if (tvs_port_rx_waiting(&c->ports[i]))
+			break;
+	if (i == c->layout.nr_ports)
+		return;
+	/* Bytes no doorbell will announce: another pass now, or (this pass
+	 * could not move them: flip buffers full) a poll a little later. */
+	if (moved) {
+		tvs_kick(c);
+		return;
+	}
+	tvs_set_polling(c, true);
+	hrtimer_start(&c->rx_timer,
+		      ns_to_ktime(max(period, 1000U) * (u64)NSEC_PER_USEC),
 		      HRTIMER_MODE_REL);
 }
 
