@@ -191,7 +191,7 @@ def host_to_linux(t, vm, feed, socks):
     cmd, marker = spawn_all(reader(PORT_BYTES) + " > /tmp/rx$n")
     th, res = in_thread(feed.transfer, socks, PORT_BYTES, 0, seed="h2l", idle_timeout=90, vm=vm,
                         marker=marker)
-    _, rc = vm.run_status(cmd, timeout=300)
+    _, rc = vm.run_status(cmd, timeout=900)  # generous: the host is shared
     th.join()
     moved = res.get("value", {}).values()
     secs = max(st.done_at or 0 for st in moved) - min(st.first_byte or 1e18 for st in moved) \
@@ -246,7 +246,7 @@ def linux_to_host(t, vm, feed, socks):
     want = linux_sha(vm, "/tmp/tx")
     th, res = in_thread(feed.transfer, socks, 0, PORT_BYTES, idle_timeout=90)
     _, rc = vm.run_status(spawn_all("(stty raw -echo; cat /tmp/tx$n >&0) <> /dev/ttyTV$n")[0],
-                          timeout=300)
+                          timeout=900)  # generous: the host is shared
     th.join()
     state = res.get("value", {})
     got = {p: hashlib.sha256(bytes(st.recv)).hexdigest() for p, st in state.items()}
