@@ -9,6 +9,24 @@ int mmio_register(struct vm *vm, ipa_t base, uint64_t size, mmio_handler_fn hand
 	return mmio_register_fast(vm, base, size, handler, NULL, opaque);
 }
 
+struct mmio_fast_window mmio_fast_window;
+
+/* Widens the window of pages whose data aborts try the fast path to cover [base, base + size). */
+static void widen_fast_window(ipa_t base, uint64_t size)
+{
+	uint64_t first = base >> PAGE_SHIFT, last = (base + size - 1) >> PAGE_SHIFT;
+	struct mmio_fast_window *w = &mmio_fast_window;
+
+	if (w->nr_pages) {
+		uint64_t old_last = w->first_page + w->nr_pages - 1;
+
+		first = first < w->first_page ? first : w->first_page;
+		last = last > old_last ? last : old_last;
+	}
+	w->first_page = first;
+	w->nr_pages = last - first + 1;
+}
+
 int mmio_register_fast(struct vm *vm, ipa_t base, uint64_t size, mmio_handler_fn handler,
 		       mmio_fast_fn fast, void *opaque)
 {
@@ -22,6 +40,7 @@ int mmio_register_fast(struct vm *vm, ipa_t base, uint64_t size, mmio_handler_fn
 		return -ERR_NOMEM;
 	/* A region with a short path goes first: the fast path's walk finds it at once. */
 	if (fast) {
+		widen_fast_window(base, size);
 		memmove(&vm->mmio[1], &vm->mmio[0], vm->nr_mmio * sizeof(vm->mmio[0]));
 		vm->mmio[0] = (struct mmio_region){base, size, handler, opaque, fast};
 		vm->nr_mmio++;

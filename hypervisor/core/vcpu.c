@@ -267,10 +267,18 @@ trap_irq_acked(struct pcpu *p, struct vcpu *vcpu, uint64_t in, irq_t id)
  * handling as trap_guest_irq_fast's (the tick into its LR, anything else the generic path),
  * in one bracket with this trap. The EL2 entry counter then counts one entry for the two.
  */
+static unsigned long __attribute__((noinline))
+trap_fast_irq_pending(struct pcpu *p, struct vcpu *vcpu, uint64_t in)
+{
+	return trap_irq_acked(p, vcpu, in, irqchip_ack());
+}
+
+/* (The pending IRQ's handling out of line: inlined, its calls would make every fast trap
+ * save and restore callee-saved registers it does not otherwise need.) */
 static inline unsigned long trap_fast_finish(struct pcpu *p, struct vcpu *vcpu, uint64_t in)
 {
 	if (__builtin_expect(arch_irq_pending(), 0))
-		return trap_irq_acked(p, vcpu, in, irqchip_ack());
+		return trap_fast_irq_pending(p, vcpu, in);
 	if (trap_exit_is_plain(p, vcpu)) {
 		trap_edges_both(p, vcpu, in);
 		pcpu_edge_close(p);

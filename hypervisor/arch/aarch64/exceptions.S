@@ -118,10 +118,11 @@
 .endm
 
 /*
- * The synchronous trap: a hypercall (HVC64) or a data abort (an emulated device's short path)
- * tries the fast path, trap_guest_sync_fast(frame, ESR_EL2); every other exception class
- * (system registers, WFI, instruction aborts) saves the whole frame at once (its handler may
- * read or write any register) and goes to trap_guest_sync.
+ * The synchronous trap: a hypercall (HVC64), or a data abort inside the pages of the regions
+ * with a short path (mmio_fast_window: guest_dabt_gate), tries the fast path,
+ * trap_guest_sync_fast(frame, ESR_EL2); every other exception class and every other data abort
+ * (the vGIC's) saves the whole frame at once (its handler may read or write any register) and
+ * goes to trap_guest_sync.
  */
 .macro guest_sync_vector
 	.align	7
@@ -129,9 +130,9 @@
 	stp	x0, x1, [sp, #16 * 0]
 	mrs	x1, esr_el2
 	lsr	x0, x1, #26		/* ESR_EL2.EC */
-	subs	x0, x0, #0x16		/* HVC64: Z */
-	ccmp	x0, #0x24 - 0x16, #4, ne	/* else a data abort from a lower EL (EC 0x24): Z */
-	b.ne	guest_sync_full
+	cmp	x0, #0x16		/* HVC64 */
+	b.ne	guest_dabt_gate
+guest_sync_fast_body:
 	save_caller_saved_rest
 	mov	x0, sp
 	bl	trap_guest_sync_fast
@@ -188,6 +189,26 @@ el2_vectors:
 	hyp_vector hyp_trap_unexpected
 
 	.text
+/*
+ * Not a hypercall: a data abort from a lower EL (EC 0x24) whose page (HPFAR_EL2.FIPA, IPA >> 12)
+ * lies in mmio_fast_window goes to the fast path, anything else to the whole frame. x1 keeps
+ * ESR_EL2; x2, x3 are borrowed and given back before either.
+ */
+guest_dabt_gate:
+	cmp	x0, #0x24
+	b.ne	guest_sync_full
+	stp	x2, x3, [sp, #16 * 1]
+	adrp	x0, mmio_fast_window
+	add	x0, x0, :lo12:mmio_fast_window
+	ldp	x2, x3, [x0]		/* first_page, nr_pages */
+	mrs	x0, hpfar_el2
+	ubfx	x0, x0, #4, #40		/* FIPA: IPA[51:12] */
+	sub	x0, x0, x2
+	cmp	x0, x3
+	ldp	x2, x3, [sp, #16 * 1]
+	b.lo	guest_sync_fast_body
+	b	guest_sync_full
+
 /* The synchronous fast path asked for the whole frame (x0: its code). */
 guest_sync_slow:
 	adr	x2, trap_guest_sync_slow

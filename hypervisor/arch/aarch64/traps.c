@@ -286,7 +286,8 @@ void trap_guest_sync(struct guest_regs *r)
  * x19-x29 takes the whole trap. ELR and SPSR are still in their registers: the instruction is
  * skipped there (as skip_insn() does in the frame).
  */
-static unsigned long dabt_fast(struct vcpu *vcpu, struct guest_regs *r, uint64_t esr)
+static unsigned long __attribute__((noinline))
+dabt_fast(struct vcpu *vcpu, struct guest_regs *r, uint64_t esr)
 {
 	struct mmio_access acc;
 	struct trap_dabt d;

@@ -40,6 +40,18 @@ struct mmio_region {
 
 /* Registers an emulated region in vm; -ERR_EXIST if it overlaps one already there. */
 int mmio_register(struct vm *vm, ipa_t base, uint64_t size, mmio_handler_fn handler, void *opaque);
+/*
+ * The guest-physical pages (IPA >> 12) of every region registered with a short path, in any
+ * VM: the synchronous vector (exceptions.S) sends a data abort to the fast path only inside
+ * it, so every other emulated access (the vGIC's) pays a compare, not a failed attempt.
+ * Written at VM creation only. Layout known to exceptions.S: two 64-bit words.
+ */
+struct mmio_fast_window {
+	uint64_t first_page;
+	uint64_t nr_pages; /* 0: no region has a short path */
+};
+extern struct mmio_fast_window mmio_fast_window;
+
 /* The same with a short path for some of its accesses (mmio_fast_fn). */
 int mmio_register_fast(struct vm *vm, ipa_t base, uint64_t size, mmio_handler_fn handler,
 		       mmio_fast_fn fast, void *opaque);
