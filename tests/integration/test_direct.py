@@ -76,7 +76,7 @@ def pcpu_dump(vm, cpu):
 def hc(vm, cmd, what):
     start = vm.mark()
     vm.send(cmd)
-    m = t.expect_check(vm, r"^\[rtos\] HC ([^\n]*)\n", 30, what, since=start)
+    m = t.expect_check(vm, r"^\[rtos\] HC (\S+ status=[^\n]*)\n", 30, what, since=start)
     return m.group(1) if m else ""
 
 
