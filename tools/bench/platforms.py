@@ -2,6 +2,7 @@
 Linux at EL1), Tandem (a system description from configs/bench/) and Xen 4.17 dom0less (Debian's
 package, downloaded and extracted into build/cache, never installed)."""
 import glob
+import hashlib
 import os
 import subprocess
 
@@ -50,7 +51,11 @@ class Platform:
             subst.setdefault("RT_IRQ", "trapped")
         for k, v in subst.items():
             text = text.replace("@%s@" % k, v)
-        name = os.path.splitext(config)[0]
+        # One file per distinct text: a scenario builds all its command lines before it runs
+        # any, so two runs of one config with different @KEY@ values (the "Tandem" and "Tandem
+        # direct" rows) must not share a file, or both boot whichever was written last.
+        name = "%s-%s" % (os.path.splitext(config)[0],
+                          hashlib.sha256(text.encode()).hexdigest()[:10])
         path = os.path.join(self.work, name + ".dts")
         with open(path, "w") as f:
             f.write(text)
