@@ -29,6 +29,7 @@ struct pcpu {
 	volatile bool online;
 	struct task idle;
 	struct fault_fixup fixup;
+	uint64_t idle_ticks; /* counter ticks spent in WFI while cpu_idle_accounting is on */
 };
 
 extern struct pcpu pcpus[RTOS_MAX_CPUS];

@@ -47,6 +47,10 @@ static uint64_t polls, poll_rx, irq_rx;
 static uint64_t poll_period;
 static struct task poll_task;
 static uint64_t poll_stack[1024];
+/* The benchmark's window (`ttu clear`, `ttu window`): counter at the clear, idle ticks and bytes
+ * received then, counter at the end of the first and the last pass that received bytes. */
+static uint64_t win_start, win_idle0, win_rx0, win_first, win_last, win_idle_first, win_idle_last;
+static uint64_t line_irqs, win_irqs[2], win_polls[2]; /* [0] at the first bytes, [1] the last */
 
 /* Echo backend: a ring per port from its RX to its TX. */
 static struct {
@@ -194,6 +198,26 @@ static unsigned service_port(unsigned i, bool irq)
 	return total;
 }
 
+/* A pass received rx bytes (with the lock held): the window's first and last. */
+static void note_rx(uint64_t rx)
+{
+	uint64_t now;
+
+	if (!rx)
+		return;
+	now = port_now();
+	if (!win_first) {
+		win_first = now;
+		win_idle_first = cpu_idle_ticks();
+		win_irqs[0] = line_irqs;
+		win_polls[0] = polls;
+	}
+	win_last = now;
+	win_idle_last = cpu_idle_ticks();
+	win_irqs[1] = line_irqs;
+	win_polls[1] = polls;
+}
+
 static void line_irq(unsigned intid, uint64_t stamp, void *arg)
 {
 	struct ttu_line *l = arg;
@@ -203,11 +227,13 @@ static void line_irq(unsigned intid, uint64_t stamp, void *arg)
 	(void)stamp; /* the pass is stamped when it ends: the bytes were queued after entry */
 	ticket_lock(&lock);
 	l->irqs++;
+	line_irqs++;
 	/* The line is the OR of every UART on every card sharing it: drain them all, so that
 	 * it is low again before the EOI (level-sensitive). */
 	for (unsigned k = 0; k < l->nr_ports; k++)
 		rx += service_port(l->port[k], true);
 	irq_rx += rx;
+	note_rx(rx);
 	if (be->pass_done)
 		be->pass_done(port_now(), false);
 	ticket_unlock(&lock);
@@ -242,6 +268,7 @@ static void pass_all(bool poll)
 	} else {
 		irq_rx += rx;
 	}
+	note_rx(rx);
 	if (be->pass_done)
 		be->pass_done(now, poll);
 }
@@ -401,6 +428,7 @@ void ttu_start(const struct rtos_config *cfg, const struct platform *plat)
 		ticket_unlock(&lock);
 		port_irq_restore(flags);
 	}
+	cpu_idle_accounting(); /* for `ttu window` */
 	task_create(&poll_task, "ttu-poll", poll_main, NULL, PRIO_POLL, 0, poll_stack,
 		    sizeof(poll_stack));
 	kprintf("TTU: %u port(s) on %u interrupt line(s), mode %s, poll every %lu us\n", nr_ports,
@@ -441,6 +469,50 @@ static void print_stats(bool per_port)
 		nr_ports, be ? be->name : "off", (unsigned long)rx, (unsigned long)tx,
 		(unsigned long)irqs, (unsigned long)n_irq_rx, (unsigned long)n_polls,
 		(unsigned long)n_poll_rx, (unsigned long)oe, (unsigned long)thr);
+}
+
+static uint64_t total_rx_locked(void)
+{
+	uint64_t rx = 0;
+
+	for (unsigned i = 0; i < nr_ports; i++)
+		rx += ports[i].rx;
+	return rx;
+}
+
+/*
+ * `ttu clear` starts a window, `ttu window` reports it: the counter at the clear, ticks since,
+ * bytes received, when the first and the last bytes came (ticks after the clear, 0: none), how
+ * many ticks between those two the RTOS was not idle (every CPU's WFI time subtracted), its
+ * idle ticks since the clear, and the line interrupts and polls between those two: the
+ * benchmark's virtual-time rate and cost per KiB under -icount.
+ */
+static void cmd_window(bool clear)
+{
+	unsigned long flags = ttu_lock();
+	uint64_t now = port_now(), idle = cpu_idle_ticks(), rx = total_rx_locked();
+	uint64_t start = win_start, first = win_first, last = win_last, idle0 = win_idle0;
+	uint64_t rx0 = win_rx0, busy = (last - first) - (win_idle_last - win_idle_first);
+	uint64_t irqs = win_irqs[1] - win_irqs[0], n_polls = win_polls[1] - win_polls[0];
+
+	if (clear) {
+		win_start = now;
+		win_idle0 = idle;
+		win_rx0 = rx;
+		win_first = win_last = 0;
+	}
+	ttu_unlock(flags);
+	if (clear) {
+		kprintf("TTU window cleared\n");
+		return;
+	}
+	kprintf("TTU window start=%lu ticks=%lu rx=%lu first=%lu last=%lu busy=%lu idle=%lu "
+		"irqs=%lu polls=%lu freq=%lu end\n",
+		(unsigned long)start, (unsigned long)(now - start), (unsigned long)(rx - rx0),
+		(unsigned long)(first ? first - start : 0),
+		(unsigned long)(last ? last - start : 0), (unsigned long)busy,
+		(unsigned long)(idle - idle0), (unsigned long)irqs, (unsigned long)n_polls,
+		(unsigned long)rtos_freq());
 }
 
 static unsigned parse_uint(const char **s)
@@ -489,8 +561,10 @@ bool ttu_command(char *line)
 		cmd_line(line + 9);
 	else if (!strncmp(line + 3, " stamp", 6))
 		ttu_stamp_command(line + 9);
+	else if (!strcmp(line + 3, " clear") || !strcmp(line + 3, " window"))
+		cmd_window(line[4] == 'c');
 	else
 		kprintf("ttu [stats] | ttu ports | ttu line PORT BAUD [5-8][NOEMS][12] | "
-			"ttu stamp PORT | ttu stamps\n");
+			"ttu stamp PORT | ttu stamps | ttu clear | ttu window\n");
 	return true;
 }

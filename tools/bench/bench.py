@@ -587,9 +587,10 @@ class Bench:
                    "4ports_vs_rtos_tandem": ("4 ports: channel path / RTOS under Tandem",
                                              "ratio")}
         out = subprocess.run([sys.executable, os.path.join(TOP, "tools", "bench", "ttu.py"),
-                              "--build", self.args.build, "--out", os.path.join(self.logs, "ttu")],
-                             capture_output=True, text=True, timeout=1800).stdout
-        self.runs += 6
+                              "--build", self.args.build, "--out", os.path.join(self.logs, "ttu"),
+                              "--only", "bare,tandem,chain,cost,icount", "--icount-bytes",
+                              "16384"], capture_output=True, text=True, timeout=3600).stdout
+        self.runs += 9
         for m in re.finditer(r"^TTU-BENCH (\w+)=(\S+) unit=(\S+)(?: note=(.*))?$", out, re.M):
             key, value, unit, note = m.groups()
             if re.fullmatch(r"\d+", value):
@@ -608,6 +609,20 @@ class Bench:
                 self.add("ttu", "Linux's cost, 4 ports host->Linux: %s" % what,
                          "Linux 8250 driver (passthrough)" if via == "8250" else names["chain"],
                          "TCG wall", value, unit, note or "")
+                continue
+            m2 = re.fullmatch(r"(\w+?)_icount_(\w+)", key)
+            if m2 and m2.group(1) in names:
+                what = {"aggregate": "host->guest, 32 ports, aggregate (virtual time)",
+                        "rtos_busy_per_kib": "the RTOS's busy ticks per KiB",
+                        "rtos_irqs_per_kib": "the RTOS's INTx interrupts per KiB",
+                        "rtos_polls_per_kib": "the RTOS's polls per KiB",
+                        "rtos_el2_per_kib": "EL2 entries of the RTOS's pCPU per KiB (not its timer)",
+                        "linux_busy_per_kib": "Linux's busy ticks per KiB (both vCPUs)",
+                        "vs_rtos_bare": "/ RTOS bare (virtual time)",
+                        "linux_capacity": "Linux's 2 vCPUs could absorb (from its cost per KiB)",
+                        "linux_capacity_vs_rtos_bare": "Linux's capacity / RTOS bare"}.get(
+                            m2.group(2), m2.group(2))
+                self.add("ttu", what, names[m2.group(1)], "icount", value, unit, note or "")
                 continue
             m2 = re.fullmatch(r"(\w+?)_host_cpu_(\w+)", key)
             if m2 and m2.group(1) in names:

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The power terminal's benchmark (issue 13): 32 serial ports host -> guest, plain TCG, wall time.
+"""The power terminal's benchmark (issue 13): 32 serial ports host -> guest, TCG wall and icount.
 
     tools/bench/ttu.py [--build build] [--bytes 65536] [--out DIR]
 
@@ -18,6 +18,13 @@ as the guest reads):
      channel (configs/ttu.dts, /dev/ttyTV0-3) against Linux driving card 1's 4 UARTs itself with
      its stock 8250 driver (configs/bench/ttu-linux-8250.dts, /dev/ttyS0-3): the device
      interrupts Linux takes, the EL2 entries of its pCPUs and its non-idle CPU time, per KiB.
+  5. `--only icount`: 1-3 again under -icount shift=4,sleep=off (bare RTOS, RTOS under Tandem
+     sinking, the chain; --icount-bytes per port): the rate in virtual time, and what a KiB
+     costs in guest time, which the host's load hardly moves: the RTOS's non-idle ticks from
+     its first to its last byte (`ttu clear` / `ttu window`), its interrupts, polls and EL2
+     entries per KiB, and Linux's non-idle ticks per KiB (/proc/stat), hence how much Linux's
+     two vCPUs could absorb if they ran beside the RTOS instead of taking turns with it on
+     icount's one clock.
 Prints one `TTU-BENCH name=value unit=...` line per figure; bench.py turns them into rows.
 Wall-clock figures on a shared 2-core host are noisy: compare rows of the same run only.
 """
@@ -385,6 +392,175 @@ def latency_icount(build, log_dir):
             vm.close()
 
 
+ICOUNT = ["-icount", "shift=4,sleep=off"]
+WINDOW_RE = (r"TTU window start=(\d+) ticks=(\d+) rx=(\d+) first=(\d+) last=(\d+) "
+             r"busy=(\d+) idle=(\d+) irqs=(\d+) polls=(\d+) freq=(\d+) end\n")
+
+
+def rtos_window(vm, clear, focus=True):
+    """`ttu clear` (returns None) or `ttu window` (a dict of its fields) in the RTOS's shell."""
+    mark = vm.mark()
+    if focus:
+        vm.focus("rtos")
+    vm.send("ttu clear" if clear else "ttu window")
+    m = vm.expect(r"TTU window cleared\n" if clear else WINDOW_RE, 300, since=mark)
+    if clear:
+        return None
+    return dict(zip(("start", "ticks", "rx", "first", "last", "busy", "idle", "irqs", "polls",
+                     "freq"),
+                    (int(x) for x in m.groups())))
+
+
+def emit_window(label, w, end=None, note=""):
+    """A window's figures under icount: the rate in virtual time (first byte read by the RTOS
+    -> last byte read by it, or `end`, an absolute count), and the RTOS's non-idle ticks per
+    KiB (at shift=4 with the 62.5 MHz counter a tick is one instruction's worth of time)."""
+    kib = w["rx"] / 1024
+    first = w["start"] + w["first"]
+    last = end if end is not None else w["start"] + w["last"]
+    secs = max(1, last - first) / w["freq"]
+    emit("%s_icount_aggregate" % label, round(w["rx"] / secs), "B/s",
+         "virtual time, -icount shift=4,sleep=off, %d bytes%s" % (w["rx"], note))
+    emit("%s_icount_rtos_busy_per_kib" % label, round(w["busy"] / max(kib, 1e-3)), "ticks/KiB",
+         "the RTOS not in WFI from its first to its last byte (%.3f s virtual), counter ticks "
+         "per KiB" % ((w["last"] - w["first"]) / w["freq"]))
+    emit("%s_icount_rtos_irqs_per_kib" % label, "%.2f" % (w["irqs"] / max(kib, 1e-3)),
+         "irq/KiB", "the RTOS's INTx interrupts from its first to its last byte")
+    emit("%s_icount_rtos_polls_per_kib" % label, "%.2f" % (w["polls"] / max(kib, 1e-3)),
+         "1/KiB", "the RTOS's 1 ms polls from its first to its last byte")
+    return w["rx"] / secs
+
+
+def icount_rates(build, nbytes, log_dir, parts=("bare", "tandem", "chain"),
+                 config="configs/ttu.dts", rx_poll_us=None):
+    """Throughput and the RTOS's cost per KiB in virtual time (-icount shift=4,sleep=off): the
+    host feeds in wall time, but what a figure counts is guest instructions (1 tick = 16 ns =
+    one instruction), so host load moves it much less than the wall rows. Bare RTOS, the RTOS
+    under Tandem sinking (Linux idle), and the chain to Linux's readers."""
+    rates = {}
+    with tempfile.TemporaryDirectory(prefix="ttu-") as sock_dir:
+        if "bare" in parts:
+            vm = harness.Console([
+                "qemu-system-aarch64", "-M", "virt,gic-version=3,highmem=off", "-cpu",
+                harness.DEFAULT_CPU, "-smp", "1", "-m", "256M", "-nographic", "-kernel",
+                os.path.join(build, "images", "rtos.bin"), "-append", "lat=off ttu=sink"]
+                + ttu_args(sock_dir) + ICOUNT, os.path.join(log_dir, "ttu-bare-icount.log"))
+            try:
+                vm.expect(r"TTU: 32 port\(s\)[^\n]*mode sink", 300)
+                vm.expect(r"RTOS: shell on the console", 120)
+                rtos_window(vm, True, focus=False)
+                _, ok = feed_all(sock_dir, nbytes, "ib")
+                w = rtos_window(vm, False, focus=False)
+                rates["bare"] = emit_window("rtos_bare", w, note="" if ok else " INCOMPLETE")
+            finally:
+                vm.close()
+        for part in [p for p in ("tandem", "chain") if p in parts]:
+            text = open(os.path.join(TOP, config)).read().replace("../build/", build + "/")
+            if part == "tandem":
+                text = text.replace("ttu=channel", "ttu=sink")
+            dts = os.path.join(build, "bench", "ttu-icount-%s.dts" % part)
+            with open(dts, "w") as f:
+                f.write(text)
+            cmd = [os.path.join(TOP, "tools/run-qemu.sh"), "--build", build, "--smp", "4",
+                   "--mem", "2G", "--cpu", harness.DEFAULT_CPU, "--machine", MACHINE,
+                   "--config", dts, "--"] + ttu_args(sock_dir) + ICOUNT
+            vm = harness.Console(cmd, os.path.join(log_dir, "ttu-%s-icount.log" % part))
+            try:
+                vm.login(timeout=600)
+                if part == "chain":
+                    vm.expect(r"32 ports \(ttyTV0\.\.ttyTV31\)", 300, since=0)
+                    # Linux's background load (ticks, cpufreq) while idle, per virtual second:
+                    # idle time passes fast under sleep=off, so it is taken out of the transfer's.
+                    out = vm.run("tandem-counter; head -n 1 /proc/stat; sleep 10; "
+                                 "tandem-counter; head -n 1 /proc/stat", timeout=300)
+                    cnt = [int(x) for x in re.findall(r"cntvct=(\d+) ", out)]
+                    busy = [linux_busy(x) for x in re.findall(r"^cpu .*$", out, re.M)]
+                    idle_rate = (busy[-1] - busy[0]) / max(1, cnt[-1] - cnt[0])  # jiffies/tick
+                    if rx_poll_us is not None:
+                        vm.run("echo %d > /sys/module/tandem_vserial/parameters/rx_poll_us; "
+                               "echo set" % rx_poll_us, timeout=120)
+                else:
+                    vm.expect(r"TTU: 32 port\(s\)[^\n]*mode sink", 300, since=0)
+                    time.sleep(5)
+                el0 = pcpu_el2(vm, 2)
+                rtos_window(vm, True)
+                vm.focus(vm.shell_vm)
+                if part == "chain":
+                    # /proc/stat and the counter before and after: Linux's busy time over the
+                    # transfer (the feed starts at READY).
+                    mark = vm.mark()
+                    vm.send('rm -f /tmp/b*; p=""; for n in $(seq 0 31); do (stty raw -echo; '
+                            'exec head -c %d) < /dev/ttyTV$n > /tmp/b$n & p="$p $!"; done; '
+                            'sleep 2; tandem-counter; head -n 1 /proc/stat; echo READY-$((1+1)); '
+                            'wait $p; tandem-counter; head -n 1 /proc/stat; echo DONE-$((2+1))'
+                            % nbytes)
+                    vm.expect(r"READY-2", 300)
+                _, ok = feed_all(sock_dir, nbytes, "i" + part)
+                end = None
+                if part == "chain":
+                    vm.expect(r"DONE-3", 900, since=mark)
+                    out = vm.vm_output("linux", mark)
+                    cnt = [int(x) for x in re.findall(r"tandem-counter: cntvct=(\d+) ", out)]
+                    end = cnt[-1]
+                    busy = [linux_busy(x) for x in re.findall(r"^cpu .*$", out, re.M)]
+                    linux_jiffies = (busy[-1] - busy[0]) - idle_rate * (cnt[-1] - cnt[0])
+                    sums = vm.run("sha256sum /tmp/b*", timeout=300)
+                    want = [hashlib.sha256(FEED.stream("i" + part, p, nbytes)).hexdigest()
+                            for p in range(32)]
+                    ok = ok and all(x in sums for x in want)
+                w = rtos_window(vm, False)
+                el1 = pcpu_el2(vm, 2)
+                label = "rtos_tandem" if part == "tandem" else "chain"
+                rates[part] = emit_window(label, w, end, "" if ok else " LOSS or INCOMPLETE")
+                emit("%s_icount_rtos_el2_per_kib" % label, "%.2f" % (
+                    ((el1[0] - el0[0]) - (el1[1] - el0[1])) / max(w["rx"] / 1024, 1e-3)),
+                    "entries/KiB", "EL2 entries of the RTOS's pCPU 2 but its virtual timer's "
+                    "(the 1 ms poll's, which also tick while idle), Tandem's Ctrl-A d")
+                if part == "chain":
+                    rates["freq"] = w["freq"]
+                    rates["linux_busy"] = linux_jiffies * (w["freq"] // 250) / max(
+                        w["rx"] / 1024, 1e-3)
+                    emit("chain_icount_linux_busy_per_kib", round(rates["linux_busy"]),
+                        "ticks/KiB", "Linux's non-idle time (/proc/stat, HZ 250), both vCPUs, "
+                        "its idle background (%.1f%% of a CPU) taken out" %
+                        (idle_rate * w["freq"] / 250 * 100))
+            finally:
+                vm.close()
+    for part in ("tandem", "chain"):
+        if part in rates and "bare" in rates:
+            emit("%s_icount_vs_rtos_bare" % ("chain" if part == "chain" else "rtos_tandem"),
+                 "%.2f" % (rates[part] / rates["bare"]), "ratio",
+                 "virtual time: under -icount every vCPU's instructions share one clock, so the "
+                 "chain's rate also pays for Linux's reading" if part == "chain" else
+                 "virtual time")
+    if "linux_busy" in rates:
+        # What Linux's two vCPUs could absorb if they ran beside the RTOS (as on hardware)
+        # rather than taking turns with it on icount's single clock, at the cost per KiB just
+        # measured (a lower bound: a faster stream gives bigger batches per wake-up).
+        cap = 2 * 1024 * rates["freq"] / max(1, rates["linux_busy"])
+        emit("chain_icount_linux_capacity", round(cap), "B/s",
+             "2 vCPUs / Linux's busy ticks per KiB")
+        if "bare" in rates:
+            emit("chain_icount_linux_capacity_vs_rtos_bare", "%.2f" % (cap / rates["bare"]),
+                 "ratio", "Linux's capacity / the bare RTOS's rate")
+    return rates
+
+
+def pcpu_el2(vm, pcpu):
+    """(EL2 entries, virtual timer interrupts taken at EL2) of a pCPU, from Ctrl-A d."""
+    mark = vm.mark()
+    vm.send("\x01d", newline=False)
+    end = vm.expect(r"^tandem: memory: \d+ free page frames\n", 60, since=mark)
+    m = re.search(r"^tandem: pcpu %d: [^\n]*?el2 (\d+) = [^\n]*irqs vtimer (\d+)" % pcpu,
+                  vm.text[mark:end.end()], re.M)
+    return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+
+
+def linux_busy(line):
+    """Non-idle jiffies in a /proc/stat "cpu ..." line (not idle, not iowait)."""
+    return sum(int(x) for i, x in enumerate(line.split()[1:8]) if i not in (3, 4))
+
+
 def latency(vm, sock_dir):
     """Port 0: one-way host -> Linux stamps, then round trips echoed by Linux (cat), idle and
     while the other 31 ports stream into readers that drop it."""
@@ -503,7 +679,13 @@ def main():
                     help="comma-separated values of tandem_vserial's rx_poll_us: one chain "
                     "transfer each in the same boot (the first gives the chain_* rows)")
     ap.add_argument("--only", default="bare,tandem,chain,cost",
-                    help="comma-separated subset of bare,tandem,chain,latency,cost")
+                    help="comma-separated subset of bare,tandem,chain,latency,cost,icount")
+    ap.add_argument("--config", default="configs/ttu.dts",
+                    help="the Tandem system of the icount part (a variant of configs/ttu.dts)")
+    ap.add_argument("--icount-bytes", type=int, default=0,
+                    help="per port in the icount part (default --bytes)")
+    ap.add_argument("--icount-parts", default="bare,tandem,chain",
+                    help="the icount part's boots: a subset of bare,tandem,chain")
     a = ap.parse_args()
     only = a.only.split(",")
     bare = tandem = linux = (None, None)
@@ -532,6 +714,9 @@ def main():
                  None)
     if "latency" in only:
         latency_icount(build, log_dir)
+    if "icount" in only:
+        icount_rates(build, a.icount_bytes or a.bytes, log_dir, a.icount_parts.split(","),
+                     a.config, int(a.rx_poll_us.split(",")[0]) if a.rx_poll_us else None)
     if "cost" in only:
         linux_cost(build, "8250", "configs/bench/ttu-linux-8250.dts", "ttyS", a.bytes, log_dir)
         linux = (linux[0], linux_cost(build, "channel", "configs/ttu.dts", "ttyTV", a.bytes,
