@@ -51,6 +51,20 @@ static uint64_t poll_stack[1024];
  * received then, counter at the end of the first and the last pass that received bytes. */
 static uint64_t win_start, win_idle0, win_rx0, win_first, win_last, win_idle_first, win_idle_last;
 static uint64_t line_irqs, win_irqs[2], win_polls[2]; /* [0] at the first bytes, [1] the last */
+/* Ticks inside the backend's rx_put, sync and pass_done (timed once a window was opened). */
+static bool win_timing;
+static uint64_t be_ticks, win_be[2];
+
+static uint64_t be_start(void)
+{
+	return win_timing ? port_now() : 0;
+}
+
+static void be_end(uint64_t t0)
+{
+	if (win_timing)
+		be_ticks += port_now() - t0;
+}
 
 /* Echo backend: a ring per port from its RX to its TX. */
 static struct {
@@ -151,7 +165,10 @@ static unsigned service_port(unsigned i, bool irq)
 		for (unsigned k = 0; k < n; k++)
 			buf[k] = u16550_read(p->base, U16550_RBR);
 		if (n) {
+			uint64_t t0 = be_start();
+
 			be->rx_put(i, buf, n);
+			be_end(t0);
 			total += n;
 		}
 	}
@@ -174,7 +191,10 @@ static unsigned service_port(unsigned i, bool irq)
 			buf[n++] = u16550_read(p->base, U16550_RBR);
 		}
 		if (n) {
+			uint64_t t0 = be_start();
+
 			be->rx_put(i, buf, n);
+			be_end(t0);
 			total += n;
 		}
 		if (!(lsr & LSR_DR)) {
@@ -211,11 +231,13 @@ static void note_rx(uint64_t rx)
 		win_idle_first = cpu_idle_ticks();
 		win_irqs[0] = line_irqs;
 		win_polls[0] = polls;
+		win_be[0] = be_ticks;
 	}
 	win_last = now;
 	win_idle_last = cpu_idle_ticks();
 	win_irqs[1] = line_irqs;
 	win_polls[1] = polls;
+	win_be[1] = be_ticks;
 }
 
 static void line_irq(unsigned intid, uint64_t stamp, void *arg)
@@ -233,9 +255,13 @@ static void line_irq(unsigned intid, uint64_t stamp, void *arg)
 	for (unsigned k = 0; k < l->nr_ports; k++)
 		rx += service_port(l->port[k], true);
 	irq_rx += rx;
-	note_rx(rx);
-	if (be->pass_done)
+	if (be->pass_done) {
+		uint64_t t0 = be_start();
+
 		be->pass_done(port_now(), false);
+		be_end(t0);
+	}
+	note_rx(rx);
 	ticket_unlock(&lock);
 }
 
@@ -256,10 +282,13 @@ void ttu_unlock(unsigned long flags)
 /* Every port, with the lock held: the poll, or a kick from the backend's doorbell. */
 static void pass_all(bool poll)
 {
-	uint64_t now = port_now(), rx = 0;
+	uint64_t now = port_now(), rx = 0, t0;
 
-	if (be->sync)
+	if (be->sync) {
+		t0 = be_start();
 		be->sync(now);
+		be_end(t0);
+	}
 	for (unsigned i = 0; i < nr_ports; i++)
 		rx += service_port(i, false);
 	if (poll) {
@@ -268,9 +297,12 @@ static void pass_all(bool poll)
 	} else {
 		irq_rx += rx;
 	}
-	note_rx(rx);
-	if (be->pass_done)
+	if (be->pass_done) {
+		t0 = be_start();
 		be->pass_done(now, poll);
+		be_end(t0);
+	}
+	note_rx(rx);
 }
 
 void ttu_kick(void)
@@ -484,8 +516,9 @@ static uint64_t total_rx_locked(void)
  * `ttu clear` starts a window, `ttu window` reports it: the counter at the clear, ticks since,
  * bytes received, when the first and the last bytes came (ticks after the clear, 0: none), how
  * many ticks between those two the RTOS was not idle (every CPU's WFI time subtracted), its
- * idle ticks since the clear, and the line interrupts and polls between those two: the
- * benchmark's virtual-time rate and cost per KiB under -icount.
+ * idle ticks since the clear, and the line interrupts, polls and ticks inside the backend
+ * (the channel's share: ring copies, doorbell calls) between those two: the benchmark's
+ * virtual-time rate and cost per KiB under -icount.
  */
 static void cmd_window(bool clear)
 {
@@ -494,12 +527,14 @@ static void cmd_window(bool clear)
 	uint64_t start = win_start, first = win_first, last = win_last, idle0 = win_idle0;
 	uint64_t rx0 = win_rx0, busy = (last - first) - (win_idle_last - win_idle_first);
 	uint64_t irqs = win_irqs[1] - win_irqs[0], n_polls = win_polls[1] - win_polls[0];
+	uint64_t be_busy = win_be[1] - win_be[0];
 
 	if (clear) {
 		win_start = now;
 		win_idle0 = idle;
 		win_rx0 = rx;
 		win_first = win_last = 0;
+		win_timing = true;
 	}
 	ttu_unlock(flags);
 	if (clear) {
@@ -507,12 +542,12 @@ static void cmd_window(bool clear)
 		return;
 	}
 	kprintf("TTU window start=%lu ticks=%lu rx=%lu first=%lu last=%lu busy=%lu idle=%lu "
-		"irqs=%lu polls=%lu freq=%lu end\n",
+		"irqs=%lu polls=%lu backend=%lu freq=%lu end\n",
 		(unsigned long)start, (unsigned long)(now - start), (unsigned long)(rx - rx0),
 		(unsigned long)(first ? first - start : 0),
 		(unsigned long)(last ? last - start : 0), (unsigned long)busy,
 		(unsigned long)(idle - idle0), (unsigned long)irqs, (unsigned long)n_polls,
-		(unsigned long)rtos_freq());
+		(unsigned long)be_busy, (unsigned long)rtos_freq());
 }
 
 static unsigned parse_uint(const char **s)

@@ -394,7 +394,7 @@ def latency_icount(build, log_dir):
 
 ICOUNT = ["-icount", "shift=4,sleep=off"]
 WINDOW_RE = (r"TTU window start=(\d+) ticks=(\d+) rx=(\d+) first=(\d+) last=(\d+) "
-             r"busy=(\d+) idle=(\d+) irqs=(\d+) polls=(\d+) freq=(\d+) end\n")
+             r"busy=(\d+) idle=(\d+) irqs=(\d+) polls=(\d+) backend=(\d+) freq=(\d+) end\n")
 
 
 def rtos_window(vm, clear, focus=True):
@@ -407,7 +407,7 @@ def rtos_window(vm, clear, focus=True):
     if clear:
         return None
     return dict(zip(("start", "ticks", "rx", "first", "last", "busy", "idle", "irqs", "polls",
-                     "freq"),
+                     "backend", "freq"),
                     (int(x) for x in m.groups())))
 
 
@@ -428,6 +428,9 @@ def emit_window(label, w, end=None, note=""):
          "irq/KiB", "the RTOS's INTx interrupts from its first to its last byte")
     emit("%s_icount_rtos_polls_per_kib" % label, "%.2f" % (w["polls"] / max(kib, 1e-3)),
          "1/KiB", "the RTOS's 1 ms polls from its first to its last byte")
+    emit("%s_icount_rtos_backend_per_kib" % label, round(w["backend"] / max(kib, 1e-3)),
+         "ticks/KiB", "of the busy ticks, inside the backend (sink: nothing; channel: ring "
+         "copies, doorbell decisions and calls)")
     return w["rx"] / secs
 
 
