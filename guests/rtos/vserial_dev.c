@@ -117,7 +117,6 @@ static void reset(struct vs_dev *d)
 		struct vs_port *vp = &d->port[i];
 
 		vp->rx_prod = vp->tx_cons = vp->rx_fill = vp->rx_flags = vp->line_seen = 0;
-		vp->unsignalled = 0;
 		ST(&p->rx.prod, 0U);
 		ST(&p->rx.prod_flags, 0U);
 		write_ring_desc(d, &p->rx, i, RX, d->threshold);
@@ -137,6 +136,7 @@ static void reset(struct vs_dev *d)
 	ST(&h->dev.state, TANDEM_VSERIAL_READY);
 	d->live = false;
 	d->notify = true;
+	d->unsignalled = 0;
 }
 
 const char *vs_dev_init(struct vs_dev *d, void *region, uint32_t size, unsigned side,
@@ -292,8 +292,8 @@ void vs_rx_put(struct vs_dev *d, unsigned i, const uint8_t *b, unsigned n, uint6
 	vp->rx_bytes += n;
 	if (tandem_vserial_crossed_threshold(before, vp->rx_fill, d->threshold))
 		d->notify = true;
-	else if (!vp->unsignalled)
-		vp->unsignalled = now ? now : 1;
+	else if (!d->unsignalled)
+		d->unsignalled = now ? now : 1;
 }
 
 bool vs_tx_pending(struct vs_dev *d, unsigned i)
@@ -346,25 +346,21 @@ static bool tty_polling(const struct vs_dev *d)
 
 bool vs_take_doorbell(struct vs_dev *d, uint64_t now)
 {
-	bool due = false;
+	/* A byte stamped after `now` (a caller's older time) has not waited at all. One stamp for
+	 * every port (the first since the last doorbell): an O(1) look on every pass. */
+	bool due = !d->notify && d->unsignalled && now >= d->unsignalled &&
+		   now - d->unsignalled >= d->max_delay;
 
-	/* A byte stamped after `now` (a caller's older time) has not waited at all. */
-	for (unsigned i = 0; i < d->lay.nr_ports && !d->notify && !due; i++)
-		if (d->port[i].unsignalled && now >= d->port[i].unsignalled &&
-		    now - d->port[i].unsignalled >= d->max_delay)
-			due = true;
-	if (due && !d->notify && d->live && tty_polling(d)) {
+	if (due && d->live && tty_polling(d)) {
 		/* The tty side will see these bytes without a doorbell. */
-		for (unsigned i = 0; i < d->lay.nr_ports; i++)
-			d->port[i].unsignalled = 0;
+		d->unsignalled = 0;
 		d->suppressed++;
 		return false;
 	}
 	if (!d->notify && !due)
 		return false;
 	d->notify = false;
-	for (unsigned i = 0; i < d->lay.nr_ports; i++)
-		d->port[i].unsignalled = 0;
+	d->unsignalled = 0;
 	d->doorbells++;
 	FULL_BARRIER(); /* everything written is visible before the peer's interrupt */
 	return true;

@@ -27,8 +27,6 @@ struct vs_port {
 	uint32_t rx_prod, tx_cons;	 /* authoritative copies of the dev side's indices */
 	uint32_t rx_fill;		 /* fill seen by the last rx_space() */
 	uint32_t rx_flags;		 /* rx.prod_flags as last written */
-	uint64_t unsignalled;		 /* counter value of the first byte produced since the last
-					    doorbell, 0 if none */
 	uint32_t line_seen;		 /* the last line_req.seq handled */
 	struct tandem_vserial_line line; /* in force */
 	uint64_t rx_bytes, tx_bytes;
@@ -53,6 +51,9 @@ struct vs_dev {
 	uint32_t tty_link_seen; /* the tty side's link word at our last reset */
 	bool live;		/* in sync and both links up: the rings run */
 	bool notify;		/* a doorbell is due */
+	/* Counter value of the first RX byte produced (any port) since the last doorbell or
+	 * suppression, 0 if none: the oldest, as stamps only grow under the caller's lock. */
+	uint64_t unsignalled;
 	vs_apply_line_fn apply_line;
 	struct vs_port port[VS_MAX_PORTS];
 	/* Counters (since boot). */

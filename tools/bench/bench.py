@@ -575,7 +575,8 @@ class Bench:
         """The power terminal (tools/bench/ttu.py): 32 serial ports host -> guest, TCG wall."""
         self.progress("ttu: 32 serial ports host -> RTOS bare / RTOS under Tandem / Linux")
         names = {"rtos_bare": "RTOS bare (ttu=sink)", "rtos_tandem": "RTOS under Tandem (sink)",
-                 "chain": "Tandem: RTOS -> channel -> Linux"}
+                 "chain": "Tandem: RTOS -> channel -> Linux",
+                 "chain_drop": "Tandem: RTOS -> channel -> Linux's driver (no reader)"}
         metrics = {"aggregate": ("host->guest, 32 ports, aggregate", "B/s"),
                    "per_port_min": ("host->guest, slowest port", "B/s"),
                    "linux_doorbell_irqs_per_s": ("Linux doorbell interrupts", "irq/s"),
@@ -616,7 +617,9 @@ class Bench:
                         "rtos_busy_per_kib": "the RTOS's busy ticks per KiB",
                         "rtos_irqs_per_kib": "the RTOS's INTx interrupts per KiB",
                         "rtos_polls_per_kib": "the RTOS's polls per KiB",
-                        "rtos_backend_per_kib": "the RTOS's ticks per KiB in its backend",
+                        "rtos_copy_per_kib": "the RTOS's ticks per KiB copying into the backend",
+                        "rtos_passwork_per_kib": "the RTOS's ticks per KiB in per-pass backend work",
+                        "rtos_throttles": "times the RTOS found a ring full",
                         "rtos_el2_per_kib": "RTOS pCPU EL2 entries per KiB (not its timer)",
                         "linux_busy_per_kib": "Linux's busy ticks per KiB (both vCPUs)",
                         "vs_rtos_bare": "/ RTOS bare (virtual time)",

@@ -19,8 +19,11 @@ as the guest reads):
      its stock 8250 driver (configs/bench/ttu-linux-8250.dts, /dev/ttyS0-3): the device
      interrupts Linux takes, the EL2 entries of its pCPUs and its non-idle CPU time, per KiB.
   5. `--only icount`: 1-3 again under -icount shift=4,sleep=off (bare RTOS, RTOS under Tandem
-     sinking, the chain; --icount-bytes per port): the rate in virtual time, and what a KiB
-     costs in guest time, which the host's load hardly moves: the RTOS's non-idle ticks from
+     sinking, the chain; --icount-bytes per port), plus "drop": the chain with no reader on
+     Linux (its driver consumes each ring and drops the bytes, as for a port nobody has open:
+     the channel path without Linux's tty layer and readers): the rate in virtual time, and
+     what a KiB costs in guest time, which the host's load hardly moves: the RTOS's non-idle
+     ticks from
      its first to its last byte (`ttu clear` / `ttu window`), its interrupts, polls and EL2
      entries per KiB, and Linux's non-idle ticks per KiB (/proc/stat), hence how much Linux's
      two vCPUs could absorb if they ran beside the RTOS instead of taking turns with it on
@@ -394,7 +397,8 @@ def latency_icount(build, log_dir):
 
 ICOUNT = ["-icount", "shift=4,sleep=off"]
 WINDOW_RE = (r"TTU window start=(\d+) ticks=(\d+) rx=(\d+) first=(\d+) last=(\d+) "
-             r"busy=(\d+) idle=(\d+) irqs=(\d+) polls=(\d+) backend=(\d+) freq=(\d+) end\n")
+             r"busy=(\d+) idle=(\d+) irqs=(\d+) polls=(\d+) copy=(\d+) passwork=(\d+) "
+             r"freq=(\d+) end\n")
 
 
 def rtos_window(vm, clear, focus=True):
@@ -407,7 +411,7 @@ def rtos_window(vm, clear, focus=True):
     if clear:
         return None
     return dict(zip(("start", "ticks", "rx", "first", "last", "busy", "idle", "irqs", "polls",
-                     "backend", "freq"),
+                     "copy", "passwork", "freq"),
                     (int(x) for x in m.groups())))
 
 
@@ -428,9 +432,13 @@ def emit_window(label, w, end=None, note=""):
          "irq/KiB", "the RTOS's INTx interrupts from its first to its last byte")
     emit("%s_icount_rtos_polls_per_kib" % label, "%.2f" % (w["polls"] / max(kib, 1e-3)),
          "1/KiB", "the RTOS's 1 ms polls from its first to its last byte")
-    emit("%s_icount_rtos_backend_per_kib" % label, round(w["backend"] / max(kib, 1e-3)),
-         "ticks/KiB", "of the busy ticks, inside the backend (sink: nothing; channel: ring "
-         "copies, doorbell decisions and calls)")
+    emit("%s_icount_rtos_copy_per_kib" % label, round(w["copy"] / max(kib, 1e-3)),
+         "ticks/KiB", "of the busy ticks, in the backend's rx_put (sink: nothing; channel: the "
+         "ring copy), one call in 16 timed")
+    emit("%s_icount_rtos_passwork_per_kib" % label, round(w["passwork"] / max(kib, 1e-3)),
+         "ticks/KiB", "of the busy ticks, in the backend's per-pass work (channel: Linux's "
+         "requests, the doorbell decision and call; under icount a call that kicks Linux's "
+         "pCPU lets QEMU run Linux's vCPUs inside it)")
     return w["rx"] / secs
 
 
@@ -457,7 +465,7 @@ def icount_rates(build, nbytes, log_dir, parts=("bare", "tandem", "chain"),
                 rates["bare"] = emit_window("rtos_bare", w, note="" if ok else " INCOMPLETE")
             finally:
                 vm.close()
-        for part in [p for p in ("tandem", "chain") if p in parts]:
+        for part in [p for p in ("tandem", "drop", "chain") if p in parts]:
             text = open(os.path.join(TOP, config)).read().replace("../build/", build + "/")
             if part == "tandem":
                 text = text.replace("ttu=channel", "ttu=sink")
@@ -482,10 +490,14 @@ def icount_rates(build, nbytes, log_dir, parts=("bare", "tandem", "chain"),
                     if rx_poll_us is not None:
                         vm.run("echo %d > /sys/module/tandem_vserial/parameters/rx_poll_us; "
                                "echo set" % rx_poll_us, timeout=120)
+                elif part == "drop":
+                    vm.expect(r"32 ports \(ttyTV0\.\.ttyTV31\)", 300, since=0)
+                    time.sleep(5)
                 else:
                     vm.expect(r"TTU: 32 port\(s\)[^\n]*mode sink", 300, since=0)
                     time.sleep(5)
                 el0 = pcpu_el2(vm, 2)
+                thr0 = rtos_throttles(vm)
                 rtos_window(vm, True)
                 vm.focus(vm.shell_vm)
                 if part == "chain":
@@ -512,13 +524,16 @@ def icount_rates(build, nbytes, log_dir, parts=("bare", "tandem", "chain"),
                             for p in range(32)]
                     ok = ok and all(x in sums for x in want)
                 w = rtos_window(vm, False)
+                thr1 = rtos_throttles(vm)
                 el1 = pcpu_el2(vm, 2)
-                label = "rtos_tandem" if part == "tandem" else "chain"
+                label = {"tandem": "rtos_tandem", "drop": "chain_drop"}.get(part, part)
                 rates[part] = emit_window(label, w, end, "" if ok else " LOSS or INCOMPLETE")
                 emit("%s_icount_rtos_el2_per_kib" % label, "%.2f" % (
                     ((el1[0] - el0[0]) - (el1[1] - el0[1])) / max(w["rx"] / 1024, 1e-3)),
                     "entries/KiB", "EL2 entries of the RTOS's pCPU 2 but its virtual timer's "
                     "(the 1 ms poll's, which also tick while idle), Tandem's Ctrl-A d")
+                emit("%s_icount_rtos_throttles" % label, thr1 - thr0, "count",
+                     "times a port's ring (sink: never) had no room for the UART's bytes")
                 if part == "chain":
                     rates["freq"] = w["freq"]
                     rates["linux_busy"] = linux_jiffies * (w["freq"] // 250) / max(
@@ -529,9 +544,10 @@ def icount_rates(build, nbytes, log_dir, parts=("bare", "tandem", "chain"),
                         (idle_rate * w["freq"] / 250 * 100))
             finally:
                 vm.close()
-    for part in ("tandem", "chain"):
+    for part in ("tandem", "drop", "chain"):
         if part in rates and "bare" in rates:
-            emit("%s_icount_vs_rtos_bare" % ("chain" if part == "chain" else "rtos_tandem"),
+            emit("%s_icount_vs_rtos_bare" % {"tandem": "rtos_tandem", "drop": "chain_drop"}.get(
+                part, part),
                  "%.2f" % (rates[part] / rates["bare"]), "ratio",
                  "virtual time: under -icount every vCPU's instructions share one clock, so the "
                  "chain's rate also pays for Linux's reading" if part == "chain" else
@@ -547,6 +563,13 @@ def icount_rates(build, nbytes, log_dir, parts=("bare", "tandem", "chain"),
             emit("chain_icount_linux_capacity_vs_rtos_bare", "%.2f" % (cap / rates["bare"]),
                  "ratio", "Linux's capacity / the bare RTOS's rate")
     return rates
+
+
+def rtos_throttles(vm):
+    """The RTOS's `ttu` throttles counter (ports found without room in their ring)."""
+    out = rtos_cmd(vm, "ttu", r"TTU stats [^\n]*\n")
+    m = re.search(r"throttles=(\d+)", out)
+    return int(m.group(1)) if m else 0
 
 
 def pcpu_el2(vm, pcpu):
@@ -687,8 +710,8 @@ def main():
                     help="the Tandem system of the icount part (a variant of configs/ttu.dts)")
     ap.add_argument("--icount-bytes", type=int, default=0,
                     help="per port in the icount part (default --bytes)")
-    ap.add_argument("--icount-parts", default="bare,tandem,chain",
-                    help="the icount part's boots: a subset of bare,tandem,chain")
+    ap.add_argument("--icount-parts", default="bare,tandem,drop,chain",
+                    help="the icount part's boots: a subset of bare,tandem,drop,chain")
     a = ap.parse_args()
     only = a.only.split(",")
     bare = tandem = linux = (None, None)
