@@ -10,8 +10,10 @@
 #include <stdint.h>
 
 #define SYS_dup3       24
+#define SYS_fcntl      25
 #define SYS_ioctl      29
 #define SYS_renameat   38
+#define SYS_faccessat  48
 #define SYS_openat     56
 #define SYS_close      57
 #define SYS_getdents64 61
@@ -88,6 +90,17 @@ static inline long sys_open(const char *path, int flags, int mode)
 static inline long sys_rename(const char *from, const char *to)
 {
 	return sys6(SYS_renameat, AT_FDCWD, (long)from, AT_FDCWD, (long)to, 0, 0);
+}
+/* Whether `path` exists (faccessat F_OK). */
+static inline int sys_exists(const char *path)
+{
+	return sys6(SYS_faccessat, AT_FDCWD, (long)path, 0, 0, 0, 0) == 0;
+}
+/* fcntl(2) F_SETFL: the file's status flags (O_NONBLOCK). */
+#define F_SETFL 4
+static inline long sys_setfl(int fd, int flags)
+{
+	return sys6(SYS_fcntl, fd, F_SETFL, flags, 0, 0, 0);
 }
 static inline long sys_close(int fd)
 {
