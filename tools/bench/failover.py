@@ -45,8 +45,9 @@ def sched(vm, vcpu):
     """(counter, run ticks of `vcpu`) from Tandem's Ctrl-A s dump."""
     mark = vm.mark()
     vm.send("\x01s", newline=False)
-    c = vm.expect(r"tandem: scheduling at counter (\d+)", 30, since=mark)
-    r = vm.expect(r"vcpu %s pool=\S+ state=\S+ run=(\d+)" % re.escape(vcpu), 30, since=mark)
+    # Whole numbers only: a line still arriving must not match with half its digits.
+    c = vm.expect(r"tandem: scheduling at counter (\d+) \(", 30, since=mark)
+    r = vm.expect(r"vcpu %s pool=\S+ state=\S+ run=(\d+)\s" % re.escape(vcpu), 30, since=mark)
     vm.settle_prompt()
     return int(c.group(1)), int(r.group(1))
 
