@@ -301,7 +301,9 @@ def failover(vm, s, mode, active, standby, what, chk):
            "inject": int(inj.group(1)) if inj else None,
            "seen": int(mr.group(1)) if mr else None,
            "port_open": int(mp.group(1)) if mp else None,
-           "first_ack": int(ma.group(3)) if ma else None}
+           # The acknowledgement's own time: the promotion's counter plus the ticks since it
+           # (the line itself is printed later, after the takeover's held-back lines).
+           "first_ack": int(mr.group(1)) + int(ma.group(2)) if ma and mr else None}
     FIGURES.append(fig)
     t.note("%s: %s | inject -> detected %s ticks, detected -> first ack %s ticks, port open %s "
            "ticks after the guest saw it | client gap %s s (wall)"
