@@ -9,22 +9,24 @@ int mmio_register(struct vm *vm, ipa_t base, uint64_t size, mmio_handler_fn hand
 	return mmio_register_fast(vm, base, size, handler, NULL, opaque);
 }
 
-struct mmio_fast_window mmio_fast_window;
+uint64_t mmio_fast_window;
 
-/* Widens the window of pages whose data aborts try the fast path to cover [base, base + size). */
-static void widen_fast_window(ipa_t base, uint64_t size)
+void mmio_fast_window_add(ipa_t base, uint64_t size)
 {
-	uint64_t first = base >> PAGE_SHIFT, last = (base + size - 1) >> PAGE_SHIFT;
-	struct mmio_fast_window *w = &mmio_fast_window;
+	uint64_t w = mmio_fast_window, first = base >> PAGE_SHIFT;
+	uint64_t last = (base + size - 1) >> PAGE_SHIFT;
 
-	if (w->nr_pages) {
-		uint64_t old_last = w->first_page + w->nr_pages - 1;
+	if (!size || last >= UINT32_MAX)
+		return;
+	if (w) {
+		uint64_t old_first = (uint32_t)w, old_last = old_first + (w >> 32) - 1;
 
-		first = first < w->first_page ? first : w->first_page;
+		first = first < old_first ? first : old_first;
 		last = last > old_last ? last : old_last;
 	}
-	w->first_page = first;
-	w->nr_pages = last - first + 1;
+	/* One store: a vector on another pCPU reads the word whole (the fast path checks the
+	 * address again, so a window a little too wide or too narrow is only slower). */
+	__atomic_store_n(&mmio_fast_window, (last - first + 1) << 32 | first, __ATOMIC_RELAXED);
 }
 
 int mmio_register_fast(struct vm *vm, ipa_t base, uint64_t size, mmio_handler_fn handler,
@@ -40,7 +42,7 @@ int mmio_register_fast(struct vm *vm, ipa_t base, uint64_t size, mmio_handler_fn
 		return -ERR_NOMEM;
 	/* A region with a short path goes first: the fast path's walk finds it at once. */
 	if (fast) {
-		widen_fast_window(base, size);
+		mmio_fast_window_add(base, size);
 		memmove(&vm->mmio[1], &vm->mmio[0], vm->nr_mmio * sizeof(vm->mmio[0]));
 		vm->mmio[0] = (struct mmio_region){base, size, handler, opaque, fast};
 		vm->nr_mmio++;

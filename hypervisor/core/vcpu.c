@@ -306,17 +306,50 @@ unsigned long vcpu_trap_hvc_fast(struct vcpu *vcpu, struct guest_regs *r)
 }
 
 /*
- * An emulated access a device completes on its short path (mmio_fast_fn: no lock, no interrupt
- * state, no decision), with no vGIC sync or flush, as vcpu_trap_hvc_fast.
+ * An access of the emulated GIC that reads or changes interrupt state (vgic_mmio_fast said
+ * VGIC_MMIO_STATE): the generic trap's steps (entry edge, sync, the access, flush, exit edge)
+ * without its dispatch. Out of line: the lockless case keeps a small frame. A decision due
+ * leaves the exit to the slow half; an IRQ pending by now is taken in this trap, with the
+ * generic IRQ path (its sync finds the vGIC synced already).
+ */
+static unsigned long __attribute__((noinline))
+mmio_state(struct pcpu *p, struct vcpu *vcpu, struct mmio_access *acc, uint64_t in)
+{
+	trap_edge_enter_at(p, vcpu, in);
+	vgic_sync(vcpu);
+	vgic_mmio_state(vcpu, acc);
+	if (__builtin_expect(arch_irq_pending(), 0))
+		return VCPU_FAST_IRQ + irqchip_ack();
+	if (!trap_exit_is_plain(p, vcpu))
+		return VCPU_FAST_EXIT;
+	vgic_flush(vcpu);
+	pcpu_account_hyp(p);
+	return VCPU_FAST_DONE;
+}
+
+/*
+ * A load or store of the running guest at stage 2, decoded by the arch. The emulated GIC's
+ * frames (GICD, the VM's GICR) are found by address first (vgic_mmio_fast): a lockless read or
+ * an ignored write changes no interrupt state, so no vGIC sync or flush, both edges in one
+ * bracket, as the null HVC; any other access of those frames takes mmio_state(). Then the
+ * region's own short path (mmio_fast_fn: no lock, no interrupt state, no decision), the same
+ * way. Anything else: VCPU_FAST_FULL, untouched. A direct vCPU takes the generic path (its
+ * edges switch the CPU interface).
  */
 unsigned long vcpu_trap_mmio_fast(struct vcpu *vcpu, struct mmio_access *acc)
 {
 	uint64_t in = arch_counter_read();
+	enum vgic_mmio_fast kind;
 
-	if (vcpu->vgic.direct_capable ||
+	if (__builtin_expect(vcpu->vgic.direct_capable, 0))
+		return VCPU_FAST_FULL;
+	kind = vgic_mmio_fast(vcpu, acc);
+	if (kind == VGIC_MMIO_NOT_MINE &&
 	    !mmio_fast_in(vcpu->vm->mmio, vcpu->vm->nr_mmio, vcpu, acc))
 		return VCPU_FAST_FULL;
 	vcpu->stats.mmio++;
+	if (kind == VGIC_MMIO_STATE)
+		return mmio_state(pcpu_this(), vcpu, acc, in);
 	return trap_fast_finish(pcpu_this(), vcpu, in);
 }
 

@@ -19,6 +19,7 @@
 #include <arch/fake_gic.h>
 #include <tandem/arch_vcpu.h>
 #include <tandem/errno.h>
+#include <tandem/mmio.h>
 #include <tandem/pcpu.h>
 #include <tandem/pool.h>
 #include <tandem/vcpu.h>
@@ -451,6 +452,134 @@ static void test_sgi_trap_leaves_sender_lrs(void **state)
 	vcpu_sgi_write = NULL;
 }
 
+/* A device's short path (mmio_fast_fn) for test_mmio_fast: its first word's reads only. */
+static bool first_word_reads(struct vcpu *vcpu, struct mmio_access *acc, void *opaque)
+{
+	if (acc->write || acc->offset != 0)
+		return false;
+	acc->value = *(const uint64_t *)opaque;
+	return true;
+}
+
+/*
+ * An access of the emulated GIC from the data-abort fast path: one the vGIC does without
+ * interrupt state (VGIC_MMIO_DONE) is counted as a trap and an MMIO access with both edges in
+ * one bracket and no sync or flush; one that reads or changes interrupt state is synced before
+ * and flushed after, still one call; a decision due leaves the exit edge to the slow half, an
+ * IRQ pending by then the rest to the IRQ's slow half. An address the vGIC does not know goes
+ * to its region's short path, the vGIC asked first; any other access, or a direct vCPU, is
+ * left untouched for the generic path.
+ */
+static void test_mmio_fast(void **state)
+{
+	struct pcpu *p = &pcpus[0];
+	struct vcpu *v = &vm.vcpus[0];
+	struct mmio_access acc = {.addr = 0x08000004, .size = 4};
+	static uint64_t dr = 0x41;
+	unsigned long code, syncs;
+
+	(void)state;
+	fake_arch.counter = 1400;
+	fake_knobs.vgic_mmio_fast = VGIC_MMIO_DONE;
+	fake_knobs.vgic_mmio_value = 0x3f;
+	assert_int_equal(vcpu_trap_mmio_fast(v, &acc), VCPU_FAST_DONE);
+	assert_int_equal(acc.value, 0x3f);
+	assert_int_equal(p->time.guest, 400);
+	assert_int_equal(p->time.hyp, 1);
+	assert_int_equal(p->edge_seq, 2);
+	assert_int_equal(v->stats.traps, 1);
+	assert_int_equal(v->stats.mmio, 1);
+	assert_int_equal(SYNCS + FLUSHES + SWITCHES, 0);
+	assert_time_adds_up(p);
+
+	/* Interrupt state: synced, the access, flushed; two edges. */
+	fake_knobs.vgic_mmio_fast = VGIC_MMIO_STATE;
+	acc = (struct mmio_access){.addr = 0x08000100, .size = 4, .write = true, .value = 2};
+	assert_int_equal(vcpu_trap_mmio_fast(v, &acc), VCPU_FAST_DONE);
+	assert_true(fake_first("vgic_sync") < fake_first("vgic_mmio_state"));
+	assert_true(fake_first("vgic_mmio_state") < fake_first("vgic_flush"));
+	assert_int_equal(fake_last("vgic_mmio_state")->arg[2], 2);
+	assert_int_equal(SYNCS + FLUSHES, 2);
+	assert_int_equal(SWITCHES, 0);
+	assert_int_equal(p->edge_seq, 6);
+	assert_int_equal(v->stats.traps, 2);
+	assert_int_equal(v->stats.mmio, 2);
+	assert_time_adds_up(p);
+
+	/* A decision due: the access done, the entry edge taken, the exit in the slow half. */
+	p->resched = true;
+	acc = (struct mmio_access){.addr = 0x08000000, .size = 4};
+	assert_int_equal(vcpu_trap_mmio_fast(v, &acc), VCPU_FAST_EXIT);
+	assert_int_equal(acc.value, 0x3f);
+	assert_int_equal(fake_count("vgic_mmio_state"), 2);
+	vcpu_trap_fast_exit(v);
+	assert_int_equal(SWITCHES, 1);
+	assert_int_equal(v->stats.traps, 3);
+	assert_int_equal(v->stats.mmio, 3);
+	assert_time_adds_up(p);
+	fake_knobs.vgic_mmio_fast = VGIC_MMIO_DONE;
+	assert_int_equal(vcpu_trap_mmio_fast(v, &acc), VCPU_FAST_EXIT);
+	assert_int_equal(fake_count("vgic_mmio_state"), 2);
+	vcpu_trap_fast_exit(v);
+	assert_int_equal(SWITCHES, 2);
+	assert_time_adds_up(p);
+	p->resched = false;
+
+	/* Not the vGIC's: nothing done, nothing counted, no edge. */
+	fake_knobs.vgic_mmio_fast = VGIC_MMIO_NOT_MINE;
+	acc = (struct mmio_access){.addr = 0x09000000, .size = 4};
+	assert_int_equal(vcpu_trap_mmio_fast(v, &acc), VCPU_FAST_FULL);
+	assert_int_equal(v->stats.traps, 4);
+	assert_int_equal(v->stats.mmio, 4);
+	assert_int_equal(p->edge_seq % 2, 0);
+
+	/* Interrupt state, an IRQ pending by the end: the access done and synced, its IRQ
+	 * acknowledged; the IRQ's slow half handles it and takes the exit edge (no sync twice:
+	 * the fake's counts the calls, the real one finds nothing left to fold). */
+	fake_knobs.vgic_mmio_fast = VGIC_MMIO_STATE;
+	fake_arch.irq_pending = true;
+	fake_gic_raise(40);
+	acc = (struct mmio_access){.addr = 0x08000180, .size = 4, .write = true, .value = 1};
+	code = vcpu_trap_mmio_fast(v, &acc);
+	assert_int_equal(code, VCPU_FAST_IRQ + 40);
+	assert_int_equal(fake_count("vgic_mmio_state"), 3);
+	assert_int_equal(v->stats.traps, 5);
+	assert_int_equal(v->stats.mmio, 5);
+	fake_arch.irq_pending = false;
+	vcpu_trap_irq_slow(v, code);
+	assert_int_equal(fake_last("irq_handle_acked")->arg[0], 40);
+	assert_true(fake_last("vgic_mmio_state") < fake_last("irq_handle_acked"));
+	assert_time_adds_up(p);
+
+	/* Not the vGIC's but a region with a short path: asked second, done in one bracket. */
+	fake_knobs.vgic_mmio_fast = VGIC_MMIO_NOT_MINE;
+	vm.mmio[0] = (struct mmio_region){
+	    .base = 0x09000000, .size = 0x1000, .opaque = &dr, .fast = first_word_reads};
+	vm.nr_mmio = 1;
+	syncs = SYNCS;
+	acc = (struct mmio_access){.addr = 0x09000000, .size = 4};
+	assert_int_equal(vcpu_trap_mmio_fast(v, &acc), VCPU_FAST_DONE);
+	assert_int_equal(acc.value, dr);
+	assert_int_equal(fake_count("vgic_mmio_fast"), 7);
+	assert_int_equal(v->stats.traps, 6);
+	assert_int_equal(v->stats.mmio, 6);
+	assert_int_equal(SYNCS, syncs);
+	assert_time_adds_up(p);
+	/* What the short path declines: untouched. */
+	acc = (struct mmio_access){.addr = 0x09000018, .size = 4};
+	assert_int_equal(vcpu_trap_mmio_fast(v, &acc), VCPU_FAST_FULL);
+	assert_int_equal(v->stats.mmio, 6);
+	assert_int_equal(p->edge_seq % 2, 0);
+
+	/* A direct vCPU: the generic path, the vGIC not even asked. */
+	v->vgic.direct_capable = true;
+	fake_knobs.vgic_mmio_fast = VGIC_MMIO_DONE;
+	assert_int_equal(fake_count("vgic_mmio_fast"), 8);
+	assert_int_equal(vcpu_trap_mmio_fast(v, &acc), VCPU_FAST_FULL);
+	assert_int_equal(fake_count("vgic_mmio_fast"), 8);
+	assert_int_equal(v->stats.mmio, 6);
+}
+
 /* The synchronous trap in one call: the handler runs between the entry and the exit edge. */
 static struct pcpu_time seen_in_handler;
 
@@ -597,6 +726,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_hvc_fast_answer, setup),
 	    cmocka_unit_test_setup(test_fiq_kick_fast_path, setup),
 	    cmocka_unit_test_setup(test_sgi_trap_leaves_sender_lrs, setup),
+	    cmocka_unit_test_setup(test_mmio_fast, setup),
 	    cmocka_unit_test_setup(test_sync_trap_one_call, setup),
 	    cmocka_unit_test_setup(test_direct_edges, setup),
 	    cmocka_unit_test_setup(test_sgi_claim, setup),

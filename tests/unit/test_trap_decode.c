@@ -183,6 +183,26 @@ static void test_dabt_values(void **state)
 	assert_int_equal(trap_store_value(&x, 0x1234567887654321ULL), 0x1234567887654321ULL);
 }
 
+/* The fast path's load value from the syndrome alone (no SSE) is trap_load_value()'s, for every
+ * size and register width an instruction can give (8 bytes only to an X register). */
+static void test_dabt_load_value_zx(void **state)
+{
+	static const uint64_t values[] = {
+	    0, 0x80, 0xdead0080, 0x18000, 0xffffffffffffffffULL, 0x1234567887654321ULL};
+
+	for (unsigned sas = 0; sas < 4; sas++) {
+		for (unsigned sf = sas == 3; sf < 2; sf++) {
+			uint64_t esr =
+			    esr_of(EC_DABT_LOW, true, dabt_iss(sas, false, 5, sf, false));
+			struct trap_dabt d = trap_decode_dabt(esr);
+
+			for (unsigned i = 0; i < sizeof(values) / sizeof(values[0]); i++)
+				assert_int_equal(trap_load_value_zx(esr, values[i]),
+						 trap_load_value(&d, values[i]));
+		}
+	}
+}
+
 static void test_fault_ipa(void **state)
 {
 	/* HPFAR_EL2.FIPA holds IPA[51:12] from bit 4; FAR_EL2 gives the offset in the page. */
@@ -291,11 +311,17 @@ static void test_id_policy_cap(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_class_and_length), cmocka_unit_test(test_wfx),
-	    cmocka_unit_test(test_hvc_smc),	     cmocka_unit_test(test_sysreg_fields),
-	    cmocka_unit_test(test_sysreg_known),     cmocka_unit_test(test_dabt_fields),
-	    cmocka_unit_test(test_dabt_values),	     cmocka_unit_test(test_fault_ipa),
-	    cmocka_unit_test(test_id_table_shape),   cmocka_unit_test(test_id_policy_unchanged),
+	    cmocka_unit_test(test_class_and_length),
+	    cmocka_unit_test(test_wfx),
+	    cmocka_unit_test(test_hvc_smc),
+	    cmocka_unit_test(test_sysreg_fields),
+	    cmocka_unit_test(test_sysreg_known),
+	    cmocka_unit_test(test_dabt_fields),
+	    cmocka_unit_test(test_dabt_values),
+	    cmocka_unit_test(test_dabt_load_value_zx),
+	    cmocka_unit_test(test_fault_ipa),
+	    cmocka_unit_test(test_id_table_shape),
+	    cmocka_unit_test(test_id_policy_unchanged),
 	    cmocka_unit_test(test_id_policy_cap),
 	};
 

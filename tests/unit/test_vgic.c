@@ -1568,6 +1568,258 @@ static void test_vcpu_init_resets_private_state(void **state)
 	assert_int_equal(v1->vgic.nr_lrs, 4);
 }
 
+/* --- The data-abort fast path's view (vgic_mmio_fast, then vgic_mmio_state) --- */
+
+/* Whether two copies of an object are the same, byte for byte (padding included: both come
+ * from one copy, written field by field). */
+static bool same_bytes(const void *a, const void *b, size_t n)
+{
+	const unsigned char *x = a, *y = b;
+
+	for (size_t i = 0; i < n; i++)
+		if (x[i] != y[i])
+			return false;
+	return true;
+}
+
+/* An access as the fast path makes it; kind: what vgic_mmio_fast() said. */
+static uint64_t fast_access(struct vcpu *who, ipa_t addr, unsigned size, bool write, uint64_t val,
+			    enum vgic_mmio_fast *kind)
+{
+	struct mmio_access acc = {.addr = addr,
+				  .size = size,
+				  .write = write,
+				  .value = write ? val : 0xdeadbeefdeadbeefULL};
+
+	*kind = vgic_mmio_fast(who, &acc);
+	if (*kind == VGIC_MMIO_STATE)
+		vgic_mmio_state(who, &acc);
+	assert_int_equal(fake_arch.locks_held, 0);
+	return acc.value;
+}
+
+/* Some state in every kind of register: SPIs set up, pending, active, a PPI enabled. */
+static void busy_state(void)
+{
+	setup_spi(SPI_A, 0xa0, true, 1);
+	setup_spi(SPI_B, 0x40, false, 0);
+	gicd_wr(reg_word(GICD_ISPENDR, SPI_A), 4, bit(SPI_A));
+	gicd_wr(reg_word(GICD_ISACTIVER, SPI_B), 4, bit(SPI_B));
+	gicr_wr(1, GICR_ISENABLER0, 4, bit(PPI_VTIMER) | 0xff);
+	gicr_wr(0, GICR_IPRIORITYR + 20, 1, 0x80);
+	gicr_wr(1, GICR_WAKER, 4, 2);
+}
+
+/* The offsets of a 64 KiB frame tried: every halfword of the register tables' low part, then
+ * a sample of the rest, IROUTER and the ID registers. */
+static bool offset_tried(uint32_t off)
+{
+	return (off < 0x1000 && off % 2 == 0) || off % 0x40 == 0 ||
+	       (off >= 0x6000 && off < 0x6400 && off % 4 == 0) || (off >= 0xffc0 && off % 2 == 0);
+}
+
+/*
+ * Every read the fast path makes gives what the MMIO table's handler gives, at every size and
+ * alignment; the ones it answers on its own (no sync, no flush) change nothing and log nothing.
+ */
+static void test_fast_path_reads_as_the_table(void **state)
+{
+	static const unsigned sizes[] = {1, 2, 4, 8};
+	unsigned done = 0, other = 0;
+
+	busy_state();
+	for (unsigned frame = 0; frame < 1 + 2 * vm.nr_vcpus; frame++) {
+		ipa_t base = frame == 0 ? VGIC_GICD_BASE : VGIC_GICR_BASE + (frame - 1) * 0x10000;
+
+		for (uint32_t off = 0; off < 0x10000; off++) {
+			if (!offset_tried(off))
+				continue;
+			for (unsigned i = 0; i < ARRAY_SIZE(sizes); i++) {
+				struct vcpu *who = &vm.vcpus[frame % vm.nr_vcpus];
+				unsigned long printks = fake_arch.printks;
+				enum vgic_mmio_fast kind;
+				uint64_t want, got;
+
+				if (off + sizes[i] > 0x10000)
+					continue; /* the helper's regions hold it whole */
+				want = guest_access(who, base + off, sizes[i], false, 0);
+				printks = fake_arch.printks - printks;
+				fake_calls_clear();
+				got = fast_access(who, base + off, sizes[i], false, 0, &kind);
+				if (got != want)
+					fail_msg("read of 0x%llx (%u bytes): %#llx, table %#llx",
+						 (unsigned long long)(base + off), sizes[i],
+						 (unsigned long long)got, (unsigned long long)want);
+				assert_int_not_equal(kind, VGIC_MMIO_NOT_MINE);
+				if (kind == VGIC_MMIO_DONE) {
+					assert_int_equal(printks, 0);
+					assert_int_equal(fake_calls.n, 0);
+					done++;
+				} else {
+					other++;
+				}
+			}
+		}
+	}
+	/* Both kinds were met: the ID registers are answered at once, the state ones not. */
+	assert_true(done > 500);
+	assert_true(other > 1000);
+	assert_int_equal(fake_count("vcpu_kick"), 0);
+}
+
+/*
+ * Every write the fast path makes leaves the VM (and the CPU interface) as the table's handler
+ * leaves it, with the same kicks and log lines; the writes it answers on its own change nothing.
+ * Each write is made twice from the same state: through the table, then the fast path.
+ */
+static void test_fast_path_writes_as_the_table(void **state)
+{
+	static const uint32_t gicd[] = {GICD_CTLR,
+					GICD_TYPER,
+					GICD_IIDR,
+					GICD_TYPER2,
+					0x10,
+					0x40,
+					GICD_IGROUPR,
+					GICD_IGROUPR + 4,
+					GICD_ISENABLER,
+					GICD_ISENABLER + 4,
+					GICD_ICENABLER + 4,
+					GICD_ISPENDR + 4,
+					GICD_ICPENDR + 4,
+					GICD_ISACTIVER + 4,
+					GICD_ICACTIVER + 4,
+					GICD_IPRIORITYR + SPI_A,
+					GICD_IPRIORITYR + 40,
+					0x800 + 40,
+					GICD_ICFGR + 8,
+					GICD_IGRPMODR,
+					0xe00,
+					0xf00,
+					0xf10,
+					0x5000,
+					GICD_IROUTER + 8 * SPI_A,
+					GICD_IROUTER + 8 * SPI_B + 4,
+					GICD_PIDR2};
+	static const uint32_t gicr[] = {GICR_CTLR,
+					4,
+					GICR_TYPER,
+					0x10,
+					GICR_WAKER,
+					0x70,
+					0x78,
+					GICR_PIDR2,
+					GICR_IGROUPR0,
+					GICR_ISENABLER0,
+					GICR_ICENABLER0,
+					GICR_ISPENDR0,
+					GICR_ICPENDR0,
+					GICR_ISACTIVER0,
+					GICR_ICACTIVER0,
+					GICR_IPRIORITYR,
+					GICR_IPRIORITYR + 27,
+					GICR_ICFGR0,
+					GICR_ICFGR1,
+					SGI_BASE + 0xd00,
+					SGI_BASE + 0xe00,
+					SGI_BASE + 0x5000};
+	static const unsigned sizes[] = {1, 2, 4, 8};
+	static const uint64_t values[] = {0, ~0ULL, 0x5a5a5a5a08000001ULL};
+	static struct vm before, by_table;
+	static struct fake_gic gic_before, gic_by_table;
+	unsigned done = 0;
+
+	busy_state();
+	for (unsigned n = 0; n < ARRAY_SIZE(gicd) + 2 * ARRAY_SIZE(gicr); n++) {
+		unsigned cpu = n < ARRAY_SIZE(gicd) ? 0 : (n - ARRAY_SIZE(gicd)) / ARRAY_SIZE(gicr);
+		ipa_t addr = n < ARRAY_SIZE(gicd)
+				 ? VGIC_GICD_BASE + gicd[n]
+				 : VGIC_GICR_BASE + cpu * VGIC_GICR_STRIDE +
+				       gicr[(n - ARRAY_SIZE(gicd)) % ARRAY_SIZE(gicr)];
+
+		for (unsigned i = 0; i < ARRAY_SIZE(sizes); i++) {
+			for (unsigned j = 0; j < ARRAY_SIZE(values); j++) {
+				struct vcpu *who = &vm.vcpus[(n + j) % vm.nr_vcpus];
+				unsigned long printks = fake_arch.printks;
+				unsigned kicks[2], table_printks;
+				enum vgic_mmio_fast kind;
+
+				before = vm;
+				gic_before = fake_gic;
+				fake_calls_clear();
+				guest_access(who, addr, sizes[i], true, values[j]);
+				by_table = vm;
+				gic_by_table = fake_gic;
+				kicks[0] = fake_count("vcpu_kick");
+				table_printks = fake_arch.printks - printks;
+
+				vm = before;
+				fake_gic = gic_before;
+				fake_calls_clear();
+				printks = fake_arch.printks;
+				fast_access(who, addr, sizes[i], true, values[j], &kind);
+				kicks[1] = fake_count("vcpu_kick");
+				if (!same_bytes(&vm, &by_table, sizeof(vm)) ||
+				    !same_bytes(&fake_gic, &gic_by_table, sizeof(fake_gic)))
+					fail_msg("write of %#llx to 0x%llx (%u bytes): not as the "
+						 "table's",
+						 (unsigned long long)values[j],
+						 (unsigned long long)addr, sizes[i]);
+				assert_int_equal(kicks[1], kicks[0]);
+				assert_int_equal(fake_arch.printks - printks, table_printks);
+				if (kind == VGIC_MMIO_DONE) {
+					assert_true(same_bytes(&vm, &before, sizeof(vm)));
+					assert_int_equal(kicks[1], 0);
+					assert_int_equal(table_printks, 0);
+					done++;
+				}
+			}
+		}
+	}
+	assert_true(done > 50); /* RAZ/WI and read-only registers: answered at once */
+}
+
+/* Nothing but the GICD frame and the VM's GICR frames is the vGIC's, and such an access is
+ * left untouched. */
+static void test_fast_path_leaves_the_rest(void **state)
+{
+	static const ipa_t addrs[] = {VGIC_GICD_BASE - 4, VGIC_GICD_BASE + VGIC_GICD_SIZE,
+				      VGIC_GICR_BASE - 4, VGIC_GICR_BASE + 2 * VGIC_GICR_STRIDE,
+				      0x09000000,	  0};
+
+	for (unsigned i = 0; i < ARRAY_SIZE(addrs); i++) {
+		struct mmio_access acc = {.addr = addrs[i], .size = 4, .value = 7};
+
+		assert_int_equal(vgic_mmio_fast(&vm.vcpus[0], &acc), VGIC_MMIO_NOT_MINE);
+		assert_int_equal(acc.value, 7);
+	}
+	assert_int_equal(fake_calls.n, 0);
+	assert_int_equal(fake_arch.printks, 0);
+}
+
+/* The data-abort vector's window (mmio_fast_window): the vGIC's frames of every VM are in it
+ * once the VM is made; it only ever widens, to the smallest range holding all it was given,
+ * and leaves out what one word cannot say (pages from 2^32 up). */
+static void test_fast_window_covers_the_frames(void **state)
+{
+	uint64_t w = mmio_fast_window;
+	uint64_t first = (uint32_t)w, end = first + (w >> 32); /* pages */
+
+	assert_true(first <= VGIC_GICD_BASE >> 12);
+	assert_true(end >= (VGIC_GICR_BASE + vm.nr_vcpus * VGIC_GICR_STRIDE) >> 12);
+
+	mmio_fast_window = 0;
+	mmio_fast_window_add(0x09000000, 0x1000);
+	assert_int_equal(mmio_fast_window, 1ULL << 32 | 0x9000);
+	mmio_fast_window_add(VGIC_GICD_BASE, VGIC_GICD_SIZE);
+	assert_int_equal(mmio_fast_window, 0x1001ULL << 32 | 0x8000);
+	mmio_fast_window_add(0x08100000, 0x2000); /* inside: no change */
+	mmio_fast_window_add(1ULL << 44, 0x1000); /* page 2^32: out of reach, left out */
+	mmio_fast_window_add(0x08200000, 0);
+	assert_int_equal(mmio_fast_window, 0x1001ULL << 32 | 0x8000);
+	mmio_fast_window = w;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1622,6 +1874,10 @@ int main(void)
 	    cmocka_unit_test_setup(test_bad_intids_ignored, setup),
 	    cmocka_unit_test_setup(test_vm_reset, setup),
 	    cmocka_unit_test_setup(test_vcpu_init_resets_private_state, setup),
+	    cmocka_unit_test_setup(test_fast_path_reads_as_the_table, setup),
+	    cmocka_unit_test_setup(test_fast_path_writes_as_the_table, setup),
+	    cmocka_unit_test_setup(test_fast_path_leaves_the_rest, setup),
+	    cmocka_unit_test_setup(test_fast_window_covers_the_frames, setup3),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -51,8 +51,10 @@ HANDLERS = [
     "vcpu_trap_mmio_fast",
 ]
 
-# An MMIO episode is named by the device it reached too.
-MMIO_TARGETS = ["vgic_dist_mmio", "vgic_redist_mmio", "vpl011_mmio", "vpl011_fast"]
+# An MMIO episode is named by the device it reached too: the first of these it reached, in this
+# order (every access tries vgic_mmio_fast first; the locked halves before the short paths).
+MMIO_TARGETS = ["vpl011_fast", "vpl011_mmio", "dist_locked", "vgic_redist_locked", "dist_fast",
+                "vgic_redist_fast", "vgic_dist_mmio", "vgic_redist_mmio", "vgic_mmio_fast"]
 
 
 class Symbols:

@@ -118,24 +118,23 @@
 .endm
 
 /*
- * The synchronous trap: a hypercall (HVC64), or a data abort inside the pages of the regions
- * with a short path (mmio_fast_window: guest_dabt_gate), tries the fast path,
- * trap_guest_sync_fast(frame, ESR_EL2); every other exception class and every other data abort
- * (the vGIC's) saves the whole frame at once (its handler may read or write any register) and
- * goes to trap_guest_sync.
+ * The synchronous trap: a hypercall (HVC64) tries the fast path trap_guest_hvc_fast(frame), a
+ * data abort inside the pages of the regions with a short path (mmio_fast_window: the vGIC's
+ * frames, the vPL011's) another, trap_guest_dabt_fast(frame, ESR_EL2) (guest_dabt_gate); every
+ * other exception class and every other data abort saves the whole frame at once (its handler
+ * may read or write any register) and goes to trap_guest_sync.
  */
 .macro guest_sync_vector
 	.align	7
 9997:
 	stp	x0, x1, [sp, #16 * 0]
-	mrs	x1, esr_el2
-	lsr	x0, x1, #26		/* ESR_EL2.EC */
+	mrs	x0, esr_el2
+	lsr	x0, x0, #26		/* ESR_EL2.EC */
 	cmp	x0, #0x16		/* HVC64 */
 	b.ne	guest_dabt_gate
-guest_sync_fast_body:
 	save_caller_saved_rest
 	mov	x0, sp
-	bl	trap_guest_sync_fast
+	bl	trap_guest_hvc_fast
 	cbnz	x0, guest_sync_slow
 	restore_caller_saved
 	eret
@@ -190,24 +189,28 @@ el2_vectors:
 
 	.text
 /*
- * Not a hypercall: a data abort from a lower EL (EC 0x24) whose page (HPFAR_EL2.FIPA, IPA >> 12)
- * lies in mmio_fast_window goes to the fast path, anything else to the whole frame. x1 keeps
- * ESR_EL2; x2, x3 are borrowed and given back before either.
+ * Not a hypercall (x0: ESR_EL2.EC): a data abort from a lower EL (EC 0x24) whose page
+ * (HPFAR_EL2.FIPA, IPA >> 12) lies in mmio_fast_window goes to the fast path, anything else to
+ * the whole frame. The window is one word (nr_pages << 32 | first_page), so that x0 and x1
+ * (saved) are all the test needs: page - first_page, unsigned, below nr_pages.
  */
 guest_dabt_gate:
 	cmp	x0, #0x24
 	b.ne	guest_sync_full
-	stp	x2, x3, [sp, #16 * 1]
 	adrp	x0, mmio_fast_window
-	add	x0, x0, :lo12:mmio_fast_window
-	ldp	x2, x3, [x0]		/* first_page, nr_pages */
-	mrs	x0, hpfar_el2
-	ubfx	x0, x0, #4, #40		/* FIPA: IPA[51:12] */
-	sub	x0, x0, x2
-	cmp	x0, x3
-	ldp	x2, x3, [sp, #16 * 1]
-	b.lo	guest_sync_fast_body
-	b	guest_sync_full
+	ldr	x0, [x0, :lo12:mmio_fast_window]
+	mrs	x1, hpfar_el2
+	ubfx	x1, x1, #4, #40		/* FIPA: IPA[51:12] */
+	sub	x1, x1, w0, uxtw
+	cmp	x1, x0, lsr #32
+	b.hs	guest_sync_full
+	save_caller_saved_rest
+	mov	x0, sp
+	mrs	x1, esr_el2
+	bl	trap_guest_dabt_fast
+	cbnz	x0, guest_sync_slow
+	restore_caller_saved
+	eret
 
 /* The synchronous fast path asked for the whole frame (x0: its code). */
 guest_sync_slow:

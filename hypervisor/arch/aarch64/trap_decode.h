@@ -57,7 +57,7 @@
  * AArch64-only guests never run, but the architecture says so. */
 static inline unsigned trap_insn_len(uint64_t esr)
 {
-	return (esr & ESR_IL) ? 4 : 2;
+	return 2 + (unsigned)((esr & ESR_IL) >> 24); /* 4 with IL (bit 25), else 2: no branch */
 }
 
 /* WFx (EC 0x01), ISS.TI: 0 WFI, 1 WFE, 2 WFIT, 3 WFET. Whether it waits for an interrupt
@@ -137,14 +137,28 @@ static inline uint64_t trap_store_value(const struct trap_dabt *d, uint64_t reg)
 }
 
 /* A load's value as the destination register gets it: the access size, then SSE and SF.
- * Branch-free (the MMIO read path is hot): the value is moved to the top and back. */
+ * The value is moved to the top and back (the MMIO read path is hot); only a sign-extending
+ * load takes a branch. */
 static inline uint64_t trap_load_value(const struct trap_dabt *d, uint64_t v)
 {
 	unsigned shift = 64 - 8 * d->size; /* 0 for a 64-bit access */
 
 	v <<= shift;
-	v = d->sse ? (uint64_t)((int64_t)v >> shift) : v >> shift;
+	v = __builtin_expect(d->sse, 0) ? (uint64_t)((int64_t)v >> shift) : v >> shift;
 	return d->sf ? v : (uint32_t)v;
+}
+
+/*
+ * trap_load_value() from the syndrome alone, for a load that does not sign-extend (SSE clear:
+ * the caller checks): the low `size` bytes, zero-extended. SF changes nothing then: an 8-byte
+ * load is always to an X register (LDR Xt), and a narrower one fits in a W register either
+ * way. One shift each way, by 64 - 8 * size taken mod 64 (as the shift instructions take it).
+ */
+static inline uint64_t trap_load_value_zx(uint64_t esr, uint64_t v)
+{
+	unsigned shift = (0U - (8U << ((esr >> DABT_SAS_SHIFT) & 3))) & 63;
+
+	return v << shift >> shift;
 }
 
 /* The faulting IPA: the page from HPFAR_EL2.FIPA (from bit 4 up), the offset from FAR_EL2. */

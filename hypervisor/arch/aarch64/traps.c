@@ -281,52 +281,54 @@ void trap_guest_sync(struct guest_regs *r)
 }
 
 /*
- * A data abort's fast half: a load or store with a valid syndrome whose device completes it on
- * its short path (mmio_fast_fn). Only x0-x18 and x30 are in the frame: an access through
- * x19-x29 takes the whole trap. ELR and SPSR are still in their registers: the instruction is
- * skipped there (as skip_insn() does in the frame).
+ * The fast paths' halves (exceptions.S): the fast one sees only x0-x18 and x30 of the guest in
+ * the frame; the slow one (trap_guest_sync_slow for both synchronous ones), called when the
+ * fast one returns non-zero, the whole frame.
  */
-static unsigned long __attribute__((noinline))
-dabt_fast(struct vcpu *vcpu, struct guest_regs *r, uint64_t esr)
+unsigned long trap_guest_hvc_fast(struct guest_regs *r)
+{
+	return vcpu_trap_hvc_fast(pcpu_this()->current, r);
+}
+
+/*
+ * A data abort inside mmio_fast_window (esr: ESR_EL2): a load or store with a valid syndrome,
+ * not from a stage-1 walk nor a cache maintenance instruction, offered to
+ * vcpu_trap_mmio_fast() (the vGIC's frames, a region's short path). Only x0-x18 and x30 are in
+ * the frame: an access through x19-x29 takes the whole trap. ELR and SPSR are still in their
+ * registers: the instruction is skipped there (as skip_insn() does in the frame).
+ */
+unsigned long trap_guest_dabt_fast(struct guest_regs *r, uint64_t esr)
 {
 	struct mmio_access acc;
-	struct trap_dabt d;
 	unsigned long code;
 	uint64_t spsr;
 
-	if ((esr & (DABT_ISV | DABT_S1PTW | DABT_CM)) != DABT_ISV)
-		return VCPU_FAST_FULL;
-	d = trap_decode_dabt(esr);
-	if (d.rt >= 19 && d.rt <= 29)
+	/* Unusual ones (no syndrome, a stage-1 walk, DC, a sign-extending load) take the whole
+	 * trap, as do accesses through x19-x29 (still in the CPU). */
+	if (__builtin_expect((esr & (DABT_ISV | DABT_S1PTW | DABT_CM | DABT_SSE)) != DABT_ISV, 0) ||
+	    ((esr >> DABT_SRT_SHIFT) & 0x1f) - 19 <= 29 - 19)
 		return VCPU_FAST_FULL;
 	acc.addr = trap_fault_ipa(read_sysreg(hpfar_el2), read_sysreg(far_el2));
-	acc.size = d.size;
-	acc.write = d.write;
-	acc.value = d.write ? trap_store_value(&d, reg_read(r, d.rt)) : 0;
-	code = vcpu_trap_mmio_fast(vcpu, &acc);
+	acc.size = 1U << ((esr >> DABT_SAS_SHIFT) & 3);
+	acc.write = esr & DABT_WNR;
+	acc.value = 0;
+	if (acc.write) {
+		struct trap_dabt d = trap_decode_dabt(esr);
+
+		acc.value = trap_store_value(&d, reg_read(r, d.rt));
+	}
+	code = vcpu_trap_mmio_fast(pcpu_this()->current, &acc);
 	if (code == VCPU_FAST_FULL)
 		return code;
-	if (!d.write)
-		reg_write(r, d.rt, trap_load_value(&d, acc.value));
+	/* Decoded again rather than kept across the call: two callee-saved registers, not six. */
+	__asm__("" : "+r"(esr));
+	if (!(esr & DABT_WNR))
+		reg_write(r, (esr >> DABT_SRT_SHIFT) & 0x1f, trap_load_value_zx(esr, acc.value));
 	write_sysreg(elr_el2, read_sysreg(elr_el2) + trap_insn_len(esr));
 	spsr = read_sysreg(spsr_el2);
 	if (__builtin_expect(spsr & PSR_SS, 0))
 		write_sysreg(spsr_el2, spsr & ~PSR_SS);
 	return code;
-}
-
-/*
- * The fast paths' halves (exceptions.S): the fast one sees only x0-x18 and x30 of the guest in
- * the frame; the slow one, called when the fast one returns non-zero, the whole frame. The
- * synchronous vector sends HVC64 and data aborts from the guest here (esr: ESR_EL2).
- */
-unsigned long trap_guest_sync_fast(struct guest_regs *r, uint64_t esr)
-{
-	struct vcpu *vcpu = pcpu_this()->current;
-
-	if (ESR_EC(esr) == EC_HVC64)
-		return vcpu_trap_hvc_fast(vcpu, r);
-	return dabt_fast(vcpu, r, esr);
 }
 
 void trap_guest_sync_slow(unsigned long code, struct guest_regs *r)

@@ -41,16 +41,20 @@ struct mmio_region {
 /* Registers an emulated region in vm; -ERR_EXIST if it overlaps one already there. */
 int mmio_register(struct vm *vm, ipa_t base, uint64_t size, mmio_handler_fn handler, void *opaque);
 /*
- * The guest-physical pages (IPA >> 12) of every region registered with a short path, in any
- * VM: the synchronous vector (exceptions.S) sends a data abort to the fast path only inside
- * it, so every other emulated access (the vGIC's) pays a compare, not a failed attempt.
- * Written at VM creation only. Layout known to exceptions.S: two 64-bit words.
+ * The guest-physical pages (IPA >> 12) of every region with a short path (its own, or the
+ * vGIC's frames), in any VM: the synchronous vector (exceptions.S) sends a data abort to the
+ * fast path only inside it, so that an access of any other region pays a compare, not a
+ * failed attempt. One word, read by the vector in one load: nr_pages << 32 | first_page
+ * (0: no region has a short path). Written at VM creation only.
  */
-struct mmio_fast_window {
-	uint64_t first_page;
-	uint64_t nr_pages; /* 0: no region has a short path */
-};
-extern struct mmio_fast_window mmio_fast_window;
+extern uint64_t mmio_fast_window;
+/*
+ * Widens mmio_fast_window to cover [base, base + size): a region with a short path
+ * (mmio_register_fast does it), or one the data-abort fast path finds by address before the
+ * table (the vGIC's frames: vgic_mmio_fast). A range the word cannot hold (pages past 2^32)
+ * is left out: its accesses take the generic trap, which is complete.
+ */
+void mmio_fast_window_add(ipa_t base, uint64_t size);
 
 /* The same with a short path for some of its accesses (mmio_fast_fn). */
 int mmio_register_fast(struct vm *vm, ipa_t base, uint64_t size, mmio_handler_fn handler,

@@ -108,8 +108,13 @@ void vcpu_trap_sync(struct vcpu *vcpu, vcpu_trap_handler handler, struct guest_r
 /* HVC #0 from the running guest vcpu whose answer needs nothing but x0 (smccc_fast_answer):
  * answered with both edges; VCPU_FAST_FULL for any other call. */
 unsigned long vcpu_trap_hvc_fast(struct vcpu *vcpu, struct guest_regs *r);
-/* A data abort on an emulated device whose short path completes it (mmio_fast_fn): done with
- * both edges; VCPU_FAST_FULL (nothing done) for anything else. */
+/*
+ * A decoded load or store (acc: addr, size, write, value) of the running guest vcpu at stage 2:
+ * done if it is its emulated GIC's (vgic_mmio_fast) or its device's short path takes it
+ * (mmio_fast_fn; acc->value: what a load reads), with both edges when nothing else is due
+ * (VCPU_FAST_DONE), else the entry edge (VCPU_FAST_EXIT, VCPU_FAST_IRQ + INTID: the arch
+ * completes the instruction either way); VCPU_FAST_FULL, untouched, for anything else.
+ */
 unsigned long vcpu_trap_mmio_fast(struct vcpu *vcpu, struct mmio_access *acc);
 /* The exit of a trap vcpu_trap_hvc_fast or vcpu_trap_mmio_fast handled (code VCPU_FAST_EXIT;
  * VCPU_FAST_IRQ + INTID: vcpu_trap_irq_slow, an IRQ they took at their end). */

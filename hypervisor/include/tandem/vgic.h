@@ -118,6 +118,25 @@ void vgic_vm_reset(struct vm *vm);
 /* Resets a vCPU's redistributor and private interrupts (SGIs enabled edge, PPIs level). */
 void vgic_vcpu_init(struct vcpu *vcpu);
 
+struct mmio_access;
+
+/* What vgic_mmio_fast() made of an access. */
+enum vgic_mmio_fast {
+	VGIC_MMIO_NOT_MINE, /* outside the VM's GICD and GICR frames: acc untouched */
+	VGIC_MMIO_DONE,	    /* done, no interrupt state read or changed: no sync, no flush */
+	VGIC_MMIO_STATE,    /* the vGIC's, not done: sync, vgic_mmio_state(), flush */
+};
+
+/*
+ * A decoded stage-2 access (acc: addr, size, write, value) of the running vcpu, tried before the
+ * VM's MMIO table: its GICD and GICR frames found by address, the lockless reads and the
+ * ignored writes done at once, as their handlers in the table would (same value, same RAZ/WI).
+ */
+enum vgic_mmio_fast vgic_mmio_fast(struct vcpu *vcpu, struct mmio_access *acc);
+/* An access vgic_mmio_fast() answered VGIC_MMIO_STATE for, the vCPU's vGIC synced: performs
+ * it as the table's handler does (never refused: RAZ/WI with a log line at worst). */
+void vgic_mmio_state(struct vcpu *vcpu, struct mmio_access *acc);
+
 /* Makes an interrupt pending for a vCPU (SGI/PPI) or for the VM (SPI, vcpu may be NULL). */
 void vgic_inject(struct vm *vm, struct vcpu *vcpu, irq_t intid);
 /*

@@ -129,18 +129,96 @@ dist_locked(struct vm *vm, const struct vgic_reg *r, uint32_t off, struct mmio_a
 	return 0;
 }
 
-int vgic_dist_mmio(struct vcpu *vcpu, struct mmio_access *acc, void *opaque)
+/* vgic_dist_pure() with the register found (r: vgic_reg_find()'s answer). */
+static inline bool dist_pure(struct vm *vm, const struct vgic_reg *r, uint32_t off,
+			     struct mmio_access *acc)
 {
-	struct vm *vm = opaque;
-	uint32_t off = (uint32_t)acc->offset; /* the region is VGIC_GICD_SIZE == one frame */
-	const struct vgic_reg *r = vgic_reg_find(&gicd_frame, off);
-
+	if (!r)
+		return false;
 	/* ID and read-only words (TYPER, IIDR, ...) and CTLR: no lock, no kick. */
-	if (r && vgic_reg_lockless(r, off, acc)) {
+	if (vgic_reg_lockless(r, off, acc)) {
 		struct vgic_mmio_ctx c = {.vm = vm, .rd = NULL, .kicks = 0};
 
 		acc->value = r->read(&c, off - r->offset, acc->size);
-		return 0;
+		return true;
 	}
+	return vgic_reg_write_ignored(r, off, acc); /* RAZ/WI, read-only: nothing to do */
+}
+
+int vgic_dist_mmio(struct vcpu *vcpu, struct mmio_access *acc, void *opaque)
+{
+	struct vm *vm = opaque;
+	uint32_t off = (uint32_t)acc->offset;
+	const struct vgic_reg *r = vgic_reg_find(&gicd_frame, off);
+
+	if (dist_pure(vm, r, off, acc))
+		return 0;
 	return dist_locked(vm, r, off, acc);
+}
+
+/* dist_fast() for an offset the word map does not answer. */
+static enum vgic_mmio_fast __attribute__((noinline))
+dist_fast_walk(struct vm *vm, uint32_t off, struct mmio_access *acc)
+{
+	return dist_pure(vm, vgic_reg_walk(&gicd_frame, off), off, acc) ? VGIC_MMIO_DONE
+									: VGIC_MMIO_STATE;
+}
+
+/* vgic_mmio_fast() for the GICD frame (acc->offset set): the word map's registers inline. */
+static enum vgic_mmio_fast __attribute__((noinline))
+dist_fast(struct vm *vm, struct mmio_access *acc)
+{
+	uint32_t off = (uint32_t)acc->offset;
+	unsigned w = vgic_reg_word(&gicd_frame, off);
+	unsigned i = w & VGIC_WORD_INDEX;
+
+	/* The hot case: an aligned word read that needs no lock (TYPER, CTLR, ...). */
+	if ((w & VGIC_WORD_READ4) && acc->size == 4 && !acc->write && IS_ALIGNED(off, 4)) {
+		const struct vgic_reg *r = gicd_frame.regs + i - 1;
+		struct vgic_mmio_ctx c = {.vm = vm, .rd = NULL, .kicks = 0};
+
+		acc->value = r->read(&c, off - r->offset, 4);
+		return VGIC_MMIO_DONE;
+	}
+	if (i - 1 < VGIC_WORD_NONE - 1)
+		return dist_pure(vm, gicd_frame.regs + i - 1, off, acc) ? VGIC_MMIO_DONE
+									: VGIC_MMIO_STATE;
+	if (i == VGIC_WORD_NONE)
+		return VGIC_MMIO_STATE; /* RAZ/WI with a log line: the handler's */
+	return dist_fast_walk(vm, off, acc);
+}
+
+/*
+ * The GICD frame and the GICR frames are where vgic_vm_init() registered them for every VM (the
+ * vGIC is the first device of each, and regions never overlap), so their addresses find them
+ * without the table's walk. Here, beside the GICD table, so that its lookup is inline.
+ */
+enum vgic_mmio_fast vgic_mmio_fast(struct vcpu *vcpu, struct mmio_access *acc)
+{
+	struct vm *vm = vcpu->vm;
+	uint64_t off = acc->addr - VGIC_GICD_BASE;
+
+	if (off < VGIC_GICD_SIZE) {
+		acc->offset = off;
+		return dist_fast(vm, acc);
+	}
+	off = acc->addr - VGIC_GICR_BASE;
+	if (off < (uint64_t)vm->nr_vcpus * VGIC_GICR_STRIDE) {
+		acc->offset = off;
+		return vgic_redist_fast(vm, acc);
+	}
+	return VGIC_MMIO_NOT_MINE;
+}
+
+/* What vgic_mmio_fast() left (VGIC_MMIO_STATE): the handlers' locked part, the lockless one
+ * known not to apply. */
+void vgic_mmio_state(struct vcpu *vcpu, struct mmio_access *acc)
+{
+	_Static_assert(VGIC_GICD_BASE + VGIC_GICD_SIZE <= VGIC_GICR_BASE, "GICD below GICR");
+	uint32_t off = (uint32_t)acc->offset;
+
+	if (acc->addr < VGIC_GICR_BASE)
+		dist_locked(vcpu->vm, vgic_reg_find(&gicd_frame, off), off, acc);
+	else
+		vgic_redist_locked(vcpu->vm, acc);
 }

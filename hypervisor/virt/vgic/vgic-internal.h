@@ -64,15 +64,27 @@ struct vgic_reg {
  */
 #define VGIC_LOCKLESS (1u << 15)
 
+/* Writes to a register that ignores them (RAZ/WI). */
+void vgic_write_ignore(struct vgic_mmio_ctx *c, uint32_t off, unsigned size, uint64_t val);
+
 /* Frames are 64 KiB; the index has one slot per 128 bytes of one. */
 #define VGIC_FRAME_SIZE	 0x10000u
 #define VGIC_SLOT_SHIFT	 7
 #define VGIC_FRAME_SLOTS (VGIC_FRAME_SIZE >> VGIC_SLOT_SHIFT)
+/* The first 4 KiB of a frame (all but IROUTER and the ID registers) also have a word map. */
+#define VGIC_WORD_MAPPED 0x1000u
+#define VGIC_WORD_INDEX	 0x7f /* word map: 1 + the register's index, */
+#define VGIC_WORD_NONE	 0x7f /* or this: no register covers the word */
+#define VGIC_WORD_READ4	 0x80 /* a 4-byte read of the word is lockless (vgic_reg_lockless) */
 
 /*
- * A register frame: its table (sorted by offset, no overlaps) and a direct index from an
- * offset's 128-byte slot to the first register that ends past the slot's start, so that a
- * lookup tests one or two registers instead of walking the table (vgic_frame_init()).
+ * A register frame: its table (sorted by offset, no overlaps, at most 126 registers) and two
+ * direct indexes (vgic_frame_init()): for the first VGIC_WORD_MAPPED bytes, one byte per word
+ * naming the register that covers it (VGIC_WORD_INDEX bits: 1 + its index, or VGIC_WORD_NONE)
+ * and whether a word read there needs no lock (VGIC_WORD_READ4), so that a lookup there tests
+ * nothing; for the whole frame, an offset's 128-byte slot to the first register that ends
+ * past the slot's start, so that a lookup elsewhere tests one or two registers instead of
+ * walking the table.
  */
 struct vgic_frame {
 	const struct vgic_reg *regs;
@@ -81,23 +93,30 @@ struct vgic_frame {
 	const char *name;   /* GICD, GICR: for log lines */
 	const char *suffix; /* after a redistributor's index: "" or "_SGI" */
 	uint8_t index[VGIC_FRAME_SLOTS];
+	uint8_t word[VGIC_WORD_MAPPED / 4];
 };
 
-/* Fills f's index once (the first VM's vgic_vm_init(), before any guest runs). An index
- * not filled yet (all 0) still finds every register, from the table's start. */
+/* Fills f's indexes once (the first VM's vgic_vm_init(), before any guest runs). Indexes
+ * not filled yet (all 0) still find every register, from the table's start. */
 void vgic_frame_init(struct vgic_frame *f);
+
+/* vgic_reg_find() by the slot index alone (vgic-mmio.c). */
+const struct vgic_reg *vgic_reg_walk(const struct vgic_frame *f, uint32_t off);
+
+/* The word map's byte for offset off of f, or 0 (not mapped: vgic_reg_walk() knows). */
+static inline unsigned vgic_reg_word(const struct vgic_frame *f, uint32_t off)
+{
+	return off < VGIC_WORD_MAPPED ? f->word[off / 4] : 0;
+}
 
 /* The register of f that covers offset off (below VGIC_FRAME_SIZE), or NULL. */
 static inline const struct vgic_reg *vgic_reg_find(const struct vgic_frame *f, uint32_t off)
 {
-	const struct vgic_reg *end = f->regs + f->nr;
+	unsigned i = vgic_reg_word(f, off) & VGIC_WORD_INDEX;
 
-	for (const struct vgic_reg *r =
-		 f->regs + f->index[(off >> VGIC_SLOT_SHIFT) & (VGIC_FRAME_SLOTS - 1)];
-	     r < end && r->offset <= off; r++)
-		if (off - r->offset < r->len)
-			return r;
-	return NULL;
+	if (i - 1 < VGIC_WORD_NONE - 1)
+		return f->regs + i - 1;
+	return i == VGIC_WORD_NONE ? NULL : vgic_reg_walk(f, off);
 }
 
 /* Whether acc may be served without the frame's lock (a read of a VGIC_LOCKLESS register
@@ -105,10 +124,19 @@ static inline const struct vgic_reg *vgic_reg_find(const struct vgic_frame *f, u
 static inline bool vgic_reg_lockless(const struct vgic_reg *r, uint32_t off,
 				     const struct mmio_access *acc)
 {
-	return !acc->write && acc->size <= 8 &&
-	       (r->sizes & (VGIC_LOCKLESS | VGIC_SZ(acc->size))) ==
-		   (VGIC_LOCKLESS | VGIC_SZ(acc->size)) &&
-	       IS_ALIGNED(off, acc->size);
+	return !acc->write && acc->size <= 8 && (r->sizes & VGIC_LOCKLESS) &&
+	       ((r->sizes >> acc->size) & 1) && IS_ALIGNED(off, acc->size);
+}
+
+/*
+ * Whether acc is a write that vgic_reg_access() would drop without a log line: a register that
+ * ignores writes (no write function, or vgic_write_ignore), at an allowed size and alignment.
+ */
+static inline bool vgic_reg_write_ignored(const struct vgic_reg *r, uint32_t off,
+					  const struct mmio_access *acc)
+{
+	return acc->write && (!r->write || r->write == vgic_write_ignore) && acc->size <= 8 &&
+	       ((r->sizes >> acc->size) & 1) && IS_ALIGNED(off, acc->size);
 }
 
 /*
@@ -141,7 +169,6 @@ uint64_t vgic_read_zero(struct vgic_mmio_ctx *c, uint32_t off, unsigned size);
 /* GICD/GICR ID registers, off relative to GIC_IDREGS_BASE; IIDR. */
 uint64_t vgic_read_idreg(struct vgic_mmio_ctx *c, uint32_t off, unsigned size);
 uint64_t vgic_read_iidr(struct vgic_mmio_ctx *c, uint32_t off, unsigned size);
-void vgic_write_ignore(struct vgic_mmio_ctx *c, uint32_t off, unsigned size, uint64_t val);
 
 /* The SPI intid of vm, or NULL if it is not an implemented SPI. */
 static inline struct vgic_irq *vgic_get_spi(struct vm *vm, irq_t intid)
@@ -213,6 +240,14 @@ uint32_t vgic_dist_typer(const struct vm *vm);
 void vgic_redist_init(void);
 int vgic_dist_mmio(struct vcpu *vcpu, struct mmio_access *acc, void *opaque);
 int vgic_redist_mmio(struct vcpu *vcpu, struct mmio_access *acc, void *opaque);
+/*
+ * vgic_mmio_fast() for the GICR frames (acc->offset set): the part of vgic_redist_mmio() that
+ * takes no lock and touches no interrupt state (lockless reads, writes the register ignores)
+ * done (VGIC_MMIO_DONE), else nothing done (VGIC_MMIO_STATE: the handler is needed).
+ */
+enum vgic_mmio_fast vgic_redist_fast(struct vm *vm, struct mmio_access *acc);
+/* The rest of a GICR access vgic_redist_fast() did not do (vgic_mmio_state()). */
+void vgic_redist_locked(struct vm *vm, struct mmio_access *acc);
 
 struct vdev_dump_buf;
 /* Ctrl-A g (vgic-dump.c): appends vm's distributor, vCPU and list-register lines to the dump. */

@@ -19,12 +19,41 @@ void vgic_frame_init(struct vgic_frame *f)
 
 	if (f->ready)
 		return;
+	BUG_ON(f->nr >= VGIC_WORD_NONE);
 	for (unsigned s = 0; s < VGIC_FRAME_SLOTS; s++) {
 		while (i < f->nr && f->regs[i].offset + f->regs[i].len <= s << VGIC_SLOT_SHIFT)
 			i++;
 		f->index[s] = (uint8_t)i;
 	}
+	/* The word map, from the slot index: a word is mapped when one register covers all
+	 * four of its bytes or none covers any (else it stays 0: looked up by slot). */
+	for (uint32_t w = 0; w < VGIC_WORD_MAPPED / 4; w++) {
+		const struct vgic_reg *r = vgic_reg_find(f, 4 * w);
+		bool whole = true;
+
+		for (uint32_t b = 1; b < 4; b++)
+			whole = whole && vgic_reg_find(f, 4 * w + b) == r;
+		if (whole && !r)
+			f->word[w] = VGIC_WORD_NONE;
+		else if (whole)
+			f->word[w] =
+			    (uint8_t)(r - f->regs + 1) |
+			    ((r->sizes & VGIC_LOCKLESS) && (r->sizes & VGIC_SZ(4)) ? VGIC_WORD_READ4
+										   : 0);
+	}
 	__atomic_store_n(&f->ready, true, __ATOMIC_RELEASE);
+}
+
+const struct vgic_reg *vgic_reg_walk(const struct vgic_frame *f, uint32_t off)
+{
+	const struct vgic_reg *end = f->regs + f->nr;
+
+	for (const struct vgic_reg *r =
+		 f->regs + f->index[(off >> VGIC_SLOT_SHIFT) & (VGIC_FRAME_SLOTS - 1)];
+	     r < end && r->offset <= off; r++)
+		if (off - r->offset < r->len)
+			return r;
+	return NULL;
 }
 
 /* Why an access found no register it may use, for the log line. */
@@ -88,17 +117,18 @@ static uint64_t read_bits(struct vgic_mmio_ctx *c, uint32_t off, unsigned size, 
 	return v;
 }
 
-/* One bit per interrupt, write-1-to-act: applies op to each interrupt whose bit is set. */
+/* One bit per interrupt, write-1-to-act: applies op to each interrupt whose bit is set, in
+ * INTID order (visiting the set bits only: a driver masking one line sets one). */
 static void for_each_set(struct vgic_mmio_ctx *c, uint32_t off, unsigned size, uint64_t val,
 			 irq_op_fn op)
 {
-	for (unsigned b = 0; b < size * 8; b++) {
-		irq_t intid = off * 8 + b;
-		struct vgic_irq *irq;
+	uint64_t bits = size >= 8 ? val : val & ((1ULL << (size * 8)) - 1);
 
-		if (!((val >> b) & 1))
-			continue;
-		irq = ctx_irq(c, intid);
+	while (bits) {
+		irq_t intid = off * 8 + (unsigned)__builtin_ctzll(bits);
+		struct vgic_irq *irq = ctx_irq(c, intid);
+
+		bits &= bits - 1;
 		if (irq)
 			op(c, intid, irq);
 	}

@@ -102,39 +102,101 @@ static bool timer_line_looked_at(uint32_t off, const struct mmio_access *acc)
 	return false;
 }
 
+/* A GICR access at acc->offset: whose redistributor (NULL: past the VM's frames), which frame,
+ * and the offset in it. */
+struct rd_access {
+	struct vcpu *rd;
+	unsigned idx;
+	uint32_t off; /* in the frame pair */
+	const struct vgic_frame *f;
+	uint32_t foff; /* in f */
+};
+
+static inline struct rd_access rd_access_of(struct vm *vm, const struct mmio_access *acc)
+{
+	unsigned idx = (unsigned)(acc->offset / VGIC_GICR_STRIDE);
+	uint32_t off = (uint32_t)(acc->offset % VGIC_GICR_STRIDE);
+
+	return (struct rd_access){
+	    .rd = idx < vm->nr_vcpus ? &vm->vcpus[idx] : NULL,
+	    .idx = idx,
+	    .off = off,
+	    .f = off < GICR_SGI_BASE ? &rd_frame : &sgi_frame,
+	    .foff = off < GICR_SGI_BASE ? off : off - GICR_SGI_BASE,
+	};
+}
+
+/* vgic_redist_pure() with the access placed (a.rd set) and its register found (r). */
+static inline bool redist_pure(struct vm *vm, const struct rd_access *a, const struct vgic_reg *r,
+			       struct mmio_access *acc)
+{
+	if (!r || timer_line_looked_at(a->off, acc))
+		return false;
+	/* ID and read-only words (TYPER, IIDR, ...): no lock, no kick. */
+	if (vgic_reg_lockless(r, a->foff, acc)) {
+		struct vgic_mmio_ctx c = {.vm = vm, .rd = a->rd, .kicks = 0};
+
+		acc->value = r->read(&c, a->foff - r->offset, acc->size);
+		return true;
+	}
+	return vgic_reg_write_ignored(r, a->foff, acc); /* RAZ/WI, read-only: nothing to do */
+}
+
+enum vgic_mmio_fast vgic_redist_fast(struct vm *vm, struct mmio_access *acc)
+{
+	struct rd_access a = rd_access_of(vm, acc);
+
+	return a.rd && redist_pure(vm, &a, vgic_reg_find(a.f, a.foff), acc) ? VGIC_MMIO_DONE
+									    : VGIC_MMIO_STATE;
+}
+
+/* The locked part of a GICR access (a.rd set, r: its register or NULL). */
+static void redist_locked(struct vm *vm, const struct rd_access *a, const struct vgic_reg *r,
+			  struct mmio_access *acc)
+{
+	struct vgic_mmio_ctx c = {.vm = vm, .rd = a->rd, .kicks = 0};
+
+	spin_lock(&a->rd->vgic.lock);
+	if (timer_line_looked_at(a->off, acc))
+		vgic_resample_timer_locked(a->rd, PPI_VIRT_TIMER, &c.kicks);
+	vgic_reg_access(&c, a->f, r, a->foff, acc, (int)a->idx);
+	spin_unlock(&a->rd->vgic.lock);
+	if (c.kicks)
+		vgic_kick_set(vm, c.kicks);
+}
+
+/* An access past the VM's frames: the region covers nr_vcpus of them, so it cannot happen. */
+static void __attribute__((cold)) rd_outside(struct vm *vm, struct mmio_access *acc)
+{
+	if (vgic_log_ok(&bad_frame_logs))
+		log_warn("vgic: VM %s: GICR access at +0x%llx ignored", vm->name,
+			 (unsigned long long)acc->offset);
+	if (!acc->write)
+		acc->value = 0;
+}
+
+void vgic_redist_locked(struct vm *vm, struct mmio_access *acc)
+{
+	struct rd_access a = rd_access_of(vm, acc);
+
+	if (!a.rd)
+		rd_outside(vm, acc);
+	else
+		redist_locked(vm, &a, vgic_reg_find(a.f, a.foff), acc);
+}
+
 int vgic_redist_mmio(struct vcpu *vcpu, struct mmio_access *acc, void *opaque)
 {
 	struct vm *vm = opaque;
-	unsigned idx = (unsigned)(acc->offset / VGIC_GICR_STRIDE);
-	uint32_t off = (uint32_t)(acc->offset % VGIC_GICR_STRIDE);
-	struct vgic_mmio_ctx c = {.vm = vm, .rd = NULL, .kicks = 0};
-	const struct vgic_frame *f = off < GICR_SGI_BASE ? &rd_frame : &sgi_frame;
-	uint32_t foff = off < GICR_SGI_BASE ? off : off - GICR_SGI_BASE;
+	struct rd_access a = rd_access_of(vm, acc);
 	const struct vgic_reg *r;
-	bool timer;
 
-	if (idx >= vm->nr_vcpus) { /* the region covers nr_vcpus frames: cannot happen */
-		if (vgic_log_ok(&bad_frame_logs))
-			log_warn("vgic: VM %s: GICR access at +0x%llx ignored", vm->name,
-				 (unsigned long long)acc->offset);
-		if (!acc->write)
-			acc->value = 0;
+	if (!a.rd) {
+		rd_outside(vm, acc);
 		return 0;
 	}
-	c.rd = &vm->vcpus[idx];
-	r = vgic_reg_find(f, foff);
-	timer = timer_line_looked_at(off, acc);
-	/* ID and read-only words (TYPER, IIDR, ...): no lock, no kick. */
-	if (r && !timer && vgic_reg_lockless(r, foff, acc)) {
-		acc->value = r->read(&c, foff - r->offset, acc->size);
-		return 0;
-	}
-	spin_lock(&c.rd->vgic.lock);
-	if (timer)
-		vgic_resample_timer_locked(c.rd, PPI_VIRT_TIMER, &c.kicks);
-	vgic_reg_access(&c, f, r, foff, acc, (int)idx);
-	spin_unlock(&c.rd->vgic.lock);
-	if (c.kicks)
-		vgic_kick_set(vm, c.kicks);
+	r = vgic_reg_find(a.f, a.foff);
+	if (!redist_pure(vm, &a, r, acc))
+		redist_locked(vm, &a, r, acc);
 	return 0;
 }

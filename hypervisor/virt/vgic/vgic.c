@@ -142,6 +142,9 @@ int vgic_vm_init(struct vm *vm)
 		log_error("vgic: VM %s: cannot register GICR: %d", vm->name, ret);
 		return ret;
 	}
+	/* The data-abort fast path finds these frames by address (vgic_mmio_fast). */
+	mmio_fast_window_add(VGIC_GICD_BASE, VGIC_GICD_SIZE);
+	mmio_fast_window_add(VGIC_GICR_BASE, (uint64_t)vm->nr_vcpus * VGIC_GICR_STRIDE);
 	return 0;
 }
 

@@ -80,6 +80,8 @@ struct fake_knobs {
 	int clock_err;	      /* platform_set_domain_rate(): returned */
 	bool vgic_pending;    /* vgic_vcpu_pending() */
 	bool vgic_timer_fast; /* vgic_timer_fast(): the fast path took the timer */
+	int vgic_mmio_fast;   /* vgic_mmio_fast(): returned (enum vgic_mmio_fast) */
+	uint64_t vgic_mmio_value; /* vgic_mmio_fast() (DONE), vgic_mmio_state(): a load's value */
 	uint8_t vtimer_line[FAKE_NR_PRIVATE]; /* vtimer_line(): 0 not sampled, FAKE_LINE_LOW/HIGH */
 	bool vgic_timer_due; /* vgic_timer_due(): the guest can take the timer made pending */
 	bool vtimer_armed;   /* arch_vcpu_timer_armed(): returned, with vtimer_cval */

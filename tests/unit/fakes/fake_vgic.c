@@ -1,6 +1,7 @@
 /* Stands in for the vGIC (virt/vgic): records each call (obj: the vCPU or VM); SPI targets as
  * the test sets them in fake_knobs.spi_target. */
 #include <arch/fake.h>
+#include <tandem/mmio.h>
 #include <tandem/vgic.h>
 
 #include "fake.h"
@@ -60,6 +61,22 @@ bool vgic_timer_fast(struct vcpu *vcpu, irq_t pintid)
 {
 	fake_record("vgic_timer_fast", vcpu, pintid, 0, 0);
 	return fake_knobs.vgic_timer_fast;
+}
+
+/* An access to the emulated GIC (args: address, write, value), answered as fake_knobs say. */
+enum vgic_mmio_fast vgic_mmio_fast(struct vcpu *vcpu, struct mmio_access *acc)
+{
+	fake_record("vgic_mmio_fast", vcpu, acc->addr, acc->write, acc->value);
+	if (fake_knobs.vgic_mmio_fast == VGIC_MMIO_DONE && !acc->write)
+		acc->value = fake_knobs.vgic_mmio_value;
+	return (enum vgic_mmio_fast)fake_knobs.vgic_mmio_fast;
+}
+
+void vgic_mmio_state(struct vcpu *vcpu, struct mmio_access *acc)
+{
+	fake_record("vgic_mmio_state", vcpu, acc->addr, acc->write, acc->value);
+	if (!acc->write)
+		acc->value = fake_knobs.vgic_mmio_value;
 }
 
 struct vcpu *vgic_spi_target(struct vm *vm, irq_t intid)
