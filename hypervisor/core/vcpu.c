@@ -307,23 +307,29 @@ unsigned long vcpu_trap_hvc_fast(struct vcpu *vcpu, struct guest_regs *r)
 
 /*
  * An access of the emulated GIC that reads or changes interrupt state (vgic_mmio_fast said
- * VGIC_MMIO_STATE): the generic trap's steps (entry edge, sync, the access, flush, exit edge)
- * without its dispatch. Out of line: the lockless case keeps a small frame. A decision due
- * leaves the exit to the slow half; an IRQ pending by now is taken in this trap, with the
- * generic IRQ path (its sync finds the vGIC synced already).
+ * VGIC_MMIO_STATE): the generic trap's vGIC steps (sync, the access, flush) without its
+ * dispatch and, when no decision is due, with both edges in one bracket at the end, as
+ * vcpu_trap_sgi (the access may kick a vCPU blocked here, which may make one due: looked at
+ * after it). A decision due leaves the exit to the slow half, an IRQ pending by then the rest
+ * to the IRQ's (its sync finds the vGIC synced already). Out of line: the lockless case keeps
+ * a small frame.
  */
 static unsigned long __attribute__((noinline))
 mmio_state(struct pcpu *p, struct vcpu *vcpu, struct mmio_access *acc, uint64_t in)
 {
-	trap_edge_enter_at(p, vcpu, in);
 	vgic_sync(vcpu);
 	vgic_mmio_state(vcpu, acc);
-	if (__builtin_expect(arch_irq_pending(), 0))
+	if (__builtin_expect(arch_irq_pending(), 0)) {
+		trap_edge_enter_at(p, vcpu, in);
 		return VCPU_FAST_IRQ + irqchip_ack();
-	if (!trap_exit_is_plain(p, vcpu))
+	}
+	if (!trap_exit_is_plain(p, vcpu)) {
+		trap_edge_enter_at(p, vcpu, in);
 		return VCPU_FAST_EXIT;
+	}
 	vgic_flush(vcpu);
-	pcpu_account_hyp(p);
+	trap_edges_both(p, vcpu, in);
+	pcpu_edge_close(p);
 	return VCPU_FAST_DONE;
 }
 

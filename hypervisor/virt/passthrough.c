@@ -221,6 +221,7 @@ static int console_uart_init(struct vm *vm)
 int passthrough_vm_init(struct vm *vm)
 {
 	const struct cfg_vm *cfg = vm->cfg;
+	bool has_spis = cfg->console_uart && console_irq;
 
 	if (cfg->console_uart) {
 		int err = console_uart_init(vm);
@@ -234,6 +235,7 @@ int passthrough_vm_init(struct vm *vm)
 		int err;
 
 		away[vm->index][d] = false;
+		has_spis = has_spis || pt->nr_irqs; /* a moving device's too: it may come here */
 		if (pt->moves) {
 			if ((err = init_moving(vm, d)))
 				return err;
@@ -266,7 +268,9 @@ int passthrough_vm_init(struct vm *vm)
 			 pt->nr_reg, pt->nr_reg == 1 ? "" : "s", pt->nr_irqs,
 			 pt->nr_irqs == 1 ? "" : "s", pt->dma ? ", DMA" : "");
 	}
-	vm->vgic.on_spi_change = passthrough_spi_changed;
+	/* Only a VM with a physical SPI has a line to follow: the others' GICD enable and
+	 * priority writes skip the hook (it looks the SPI's owner up, twice). */
+	vm->vgic.on_spi_change = has_spis ? passthrough_spi_changed : NULL;
 	return 0;
 }
 

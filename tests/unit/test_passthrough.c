@@ -114,6 +114,24 @@ static void test_spis_follow_their_target_vcpu(void **state)
 	assert_int_equal(routed_to(43), MPIDR(3));
 }
 
+/* A VM with no physical SPI (a device with MMIO only, or none) has no line to follow: the
+ * vGIC's enable and priority writes call no hook. One that has any does. */
+static void test_hook_only_with_spis(void **state)
+{
+	make_vm(70, 71);
+	cfg.pt[0].nr_irqs = 0;
+	vm.vgic.on_spi_change = passthrough_spi_changed; /* left over: cleared */
+	assert_int_equal(passthrough_vdev.create(&vm), 0);
+	assert_null(vm.vgic.on_spi_change);
+	make_vm(70, 71);
+	cfg.nr_pt = 0;
+	assert_int_equal(passthrough_vdev.create(&vm), 0);
+	assert_null(vm.vgic.on_spi_change);
+	make_vm(70, 71);
+	assert_int_equal(passthrough_vdev.create(&vm), 0);
+	assert_ptr_equal(vm.vgic.on_spi_change, passthrough_spi_changed);
+}
+
 static void test_guest_retarget_reroutes(void **state)
 {
 	make_vm(44, 45);
@@ -221,6 +239,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_create_maps_claims_and_routes_to_vcpu0, setup),
 	    cmocka_unit_test_setup(test_spis_follow_their_target_vcpu, setup),
 	    cmocka_unit_test_setup(test_guest_retarget_reroutes, setup),
+	    cmocka_unit_test_setup(test_hook_only_with_spis, setup),
 	    cmocka_unit_test_setup(test_reset_deactivates_then_routes_again, setup),
 	    cmocka_unit_test_setup(test_direct_spi_follows_the_guests_enable_and_priority, setup),
 	    cmocka_unit_test_setup(test_fired_spi_is_forwarded_or_silenced, setup),
