@@ -8,10 +8,10 @@
  * VM's output queue (struct guest_out, a per-VM lock among the VM's own vCPUs), and
  * whoever holds console_lock, or takes it free, moves queued characters to the terminal
  * (console_flush): the writer itself when the lock is free, else the holder before it lets
- * go. The move steps aside for a pending interrupt (arch_irq_pending), so that a guest's
- * timer interrupt never waits behind a line of console output; what is left goes at the
- * next character, the next console output of any kind, or the flush timer, whichever is
- * first.
+ * go. The move of queued characters steps aside for a pending interrupt (arch_irq_pending), so
+ * that a guest's timer interrupt never waits behind a line of console output; what is left goes
+ * at the next character, the next console output of any kind, or the flush timer, whichever is
+ * first. A writer's own character with nothing queued is not a move: it goes out at once.
  *
  * Output model. The terminal has one cursor; "owner" is the source whose unfinished
  * line the cursor sits at the end of. Each VM accumulates its current line in a
@@ -85,6 +85,27 @@ static unsigned long console_lock_irqsave(void)
 static bool flush_queues(bool yield);
 static bool queued_any(void);
 
+static void flush_timer_arm(void)
+{
+	if (flush_timer_ready && !__atomic_load_n(&flush_timer.queue, __ATOMIC_RELAXED))
+		timer_arm(&flush_timer,
+			  arch_counter_read() + arch_counter_freq() * FLUSH_DELAY_US / 1000000);
+}
+
+/*
+ * The queues found empty: the flush timer is cancelled. A writer that stepped aside meanwhile
+ * saw it armed and left its characters to it: either that writer's look at the timer comes
+ * after the cancel (it arms it again itself) or its characters are seen here (the two fences:
+ * its append before its look, the cancel before this look), and the timer is armed again.
+ */
+static void flush_timer_drop(void)
+{
+	timer_cancel(&flush_timer);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (queued_any())
+		flush_timer_arm();
+}
+
 /*
  * Drops console_lock after moving what the VMs queued meanwhile to the terminal. A writer that
  * found the lock held left its characters for the holder: the check after the unlock (a full
@@ -107,10 +128,13 @@ static void console_unlock_irqrestore(unsigned long flags)
 	/*
 	 * Stepped aside with output queued: the flush timer takes it up if nothing else does first.
 	 * Armed once (not again while it waits) and after the unlock: console_lock stays a leaf.
+	 * Everything out with the timer still waiting: it is dropped, so that it does not enter EL2
+	 * (on a bind pCPU, the guest's) for nothing.
 	 */
-	if (left && flush_timer_ready && !__atomic_load_n(&flush_timer.queue, __ATOMIC_RELAXED))
-		timer_arm(&flush_timer,
-			  arch_counter_read() + arch_counter_freq() * FLUSH_DELAY_US / 1000000);
+	if (left)
+		flush_timer_arm();
+	else if (__builtin_expect(__atomic_load_n(&flush_timer.queue, __ATOMIC_RELAXED) != NULL, 0))
+		flush_timer_drop();
 	arch_irq_restore(flags);
 }
 
@@ -340,11 +364,13 @@ static bool out_push(struct guest_out *o, char c)
 }
 
 /*
- * The guest's write: with the console free, nothing queued and no interrupt pending (the usual
- * case), the character goes to the terminal at once. Otherwise it is queued and what is queued
- * moves to the terminal only if the console is free; if not, its holder moves it. A full queue
- * is the UART's flow control: the writer waits for the console and moves its queue out itself,
- * as a full FIFO holds a CPU back.
+ * The guest's write: with the console free and nothing queued (the usual case), the character
+ * goes to the terminal at once, even with an interrupt pending: one character costs less than
+ * stepping aside (queueing it, the flush's look, the flush timer's arming and later its EL2
+ * entry), and its trap delivers the interrupt at its end (trap_fast_finish). Otherwise it is
+ * queued behind what waits and what is queued moves to the terminal only if the console is free;
+ * if not, its holder moves it. A full queue is the UART's flow control: the writer waits for the
+ * console and moves its queue out itself, as a full FIFO holds a CPU back.
  */
 void console_guest_putc(struct vm *vm, char c)
 {
@@ -354,8 +380,7 @@ void console_guest_putc(struct vm *vm, char c)
 	if (vm->index >= CFG_MAX_VMS)
 		return;
 	flags = arch_irq_save();
-	if (__builtin_expect(!arch_irq_pending() && !queued_any() && spin_trylock(&console_lock),
-			     1)) {
+	if (__builtin_expect(!queued_any() && spin_trylock(&console_lock), 1)) {
 		lock_cpu = (int)arch_cpu_index();
 		guest_char(vm, &lines[vm->index], c);
 		lock_cpu = -1;

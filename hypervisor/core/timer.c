@@ -2,7 +2,8 @@
  * Per-pCPU software timers on the EL2 physical timer. A timer is armed only on the calling
  * pCPU's queue, but may be cancelled from any pCPU (a blocked vCPU woken by an interrupt
  * another pCPU injected), hence the per-queue lock. CNTHP is programmed for the queue head;
- * a stale early expiry just finds nothing due and re-programs.
+ * a stale early expiry (a timer cancelled from another pCPU) just finds nothing due and
+ * re-programs.
  */
 #include <tandem/arch.h>
 #include <tandem/irq.h>
@@ -47,8 +48,15 @@ void timer_cancel(struct timer *timer)
 		return;
 	flags = arch_irq_save();
 	spin_lock(&p->timers.lock);
-	if (timer->queue == p) /* it may have fired or moved meanwhile */
+	if (timer->queue == p) { /* it may have fired or moved meanwhile */
+		bool head = p->timers.head == timer;
+
 		unlink_locked(&p->timers, timer);
+		/* On its own pCPU CNTHP follows the new head, so that a cancelled timer does not
+		 * enter EL2 for nothing; another pCPU's finds nothing due there and re-programs. */
+		if (head && p == pcpu_this())
+			program(&p->timers);
+	}
 	spin_unlock(&p->timers.lock);
 	arch_irq_restore(flags);
 }

@@ -325,15 +325,39 @@ static void test_sequence_begun_off_the_cursor_is_not_half_shown(void **state)
 
 /* --- Input --- */
 
+/* Output queued while another pCPU held the console (console_lock held here stands for it). */
+static void queued_behind_holder(unsigned vm, const char *s)
+{
+	spin_lock(&console_lock);
+	guest(vm, s);
+	spin_unlock(&console_lock);
+	expect("");
+}
+
 /*
- * A guest's output steps aside for a pending interrupt: it stays queued, in order, and goes out
- * with the next character, before the hypervisor's next line, or when the flush timer fires.
+ * A writer's own character with nothing queued goes out at once, an interrupt pending or not:
+ * one character costs less than stepping aside (and its trap delivers the interrupt at its end).
  */
-static void test_output_steps_aside_for_an_interrupt(void **state)
+static void test_own_character_goes_out_with_an_interrupt_pending(void **state)
 {
 	reset_console(2);
 	fake_arch.irq_pending = true;
 	guest(0, "one\n");
+	expect("[a] one\n");
+	assert_null(armed_timer());
+}
+
+/*
+ * The move of queued output steps aside for a pending interrupt: it stays queued, in order, and
+ * goes out with the next character, before the hypervisor's next line, or when the flush timer
+ * fires; the timer is dropped when something else moved it all first.
+ */
+static void test_queued_output_steps_aside_for_an_interrupt(void **state)
+{
+	reset_console(2);
+	queued_behind_holder(0, "one\n");
+	fake_arch.irq_pending = true;
+	console_unlock_irqrestore(console_lock_irqsave()); /* a holder's unlock: the move */
 	expect("");
 	assert_ptr_equal(armed_timer(), &flush_timer);
 	fake_arch.irq_pending = false;
@@ -341,17 +365,21 @@ static void test_output_steps_aside_for_an_interrupt(void **state)
 	expect("[a] one\n");
 	assert_null(armed_timer());
 
+	queued_behind_holder(1, "two\n");
 	fake_arch.irq_pending = true;
-	guest(1, "two\n");
-	guest(0, "x");
+	guest(0, "x"); /* queued behind b's line, which steps aside with it */
+	expect("");
+	assert_ptr_equal(armed_timer(), &flush_timer);
 	fake_arch.irq_pending = false;
 	guest(0, "y\n"); /* the next character takes what waits with it, every VM's */
 	expect("[b] two\n[a] xy\n");
+	assert_null(armed_timer()); /* nothing left for it: it would enter EL2 for nothing */
 
+	queued_behind_holder(1, "before\n");
 	fake_arch.irq_pending = true;
-	guest(1, "before\n");
 	console_printk("tandem: after\n"); /* the hypervisor's line comes after the VM's */
 	expect("[b] before\ntandem: after\r\n");
+	assert_null(armed_timer());
 }
 
 /* A full queue holds its writer back (a full FIFO's flow control): nothing is lost. */
@@ -683,7 +711,8 @@ int main(void)
 	    cmocka_unit_test(test_slow_reader_keeps_its_queue),
 	    cmocka_unit_test(test_stopped_vm_queues_nothing),
 	    cmocka_unit_test(test_drain_racing_the_queue_leaves_input_flowing),
-	    cmocka_unit_test(test_output_steps_aside_for_an_interrupt),
+	    cmocka_unit_test(test_own_character_goes_out_with_an_interrupt_pending),
+	    cmocka_unit_test(test_queued_output_steps_aside_for_an_interrupt),
 	    cmocka_unit_test(test_full_output_queue_loses_nothing),
 	    cmocka_unit_test(test_input_goes_to_focus),
 	    cmocka_unit_test(test_ctrl_a_three_times_switches_focus),

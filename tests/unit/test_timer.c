@@ -203,14 +203,16 @@ static void test_cancelled_timer_never_runs(void **state)
 	timer_cancel(&a);
 	assert_null(a.queue);
 	assert_ptr_equal(pcpus[0].timers.head, &b);
-
-	/* CNTHP may still hold a's time: that expiry finds nothing due and re-programs for b. */
-	run_counter_until(150);
-	assert_int_equal(fake_count("timer_fn"), 0);
+	/* Cancelled on its own pCPU: CNTHP follows the new head at once (no expiry for nothing). */
 	assert_true(fake_arch.hyp_timer_armed);
 	assert_int_equal(fake_arch.hyp_timer_cval, 200);
 
+	run_counter_until(150);
+	assert_int_equal(fake_count("timer_fn"), 0);
+	assert_int_equal(fake_arch.hyp_timer_cval, 200);
+
 	timer_cancel(&b);
+	assert_false(fake_arch.hyp_timer_armed);
 	run_counter_until(1000);
 	assert_int_equal(fake_count("timer_fn"), 0);
 	assert_false(fake_arch.hyp_timer_armed);
@@ -288,6 +290,9 @@ static void test_cancel_from_another_pcpu(void **state)
 	assert_null(a.queue);
 	assert_null(pcpus[0].timers.head);
 	assert_int_equal(fake_arch.locks_held, 0);
+	/* pCPU 0's CNTHP is not this pCPU's to write: its expiry will find nothing due. */
+	assert_true(fake_arch.hyp_timer_armed);
+	assert_int_equal(fake_arch.hyp_timer_cval, 100);
 
 	timer_arm(&a, 200); /* now on pCPU 1's queue, not pCPU 0's */
 	assert_ptr_equal(a.queue, &pcpus[1]);

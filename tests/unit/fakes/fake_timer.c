@@ -4,11 +4,15 @@
  * it chooses (fake_timer_fire); fake_calls_reset() forgets them.
  */
 #include <arch/fake.h>
+#include <tandem/pcpu.h>
 #include <tandem/timer.h>
 
 #include "fake.h"
 
 #define armed fake_knobs.timers_armed
+
+/* What an armed timer's queue field points to, as core/timer.c's would (a pCPU): not NULL. */
+static struct pcpu queue_owner;
 
 static int slot(const struct timer *timer)
 {
@@ -39,8 +43,10 @@ void timer_arm(struct timer *timer, uint64_t expires)
 	timer->expires = expires;
 	if (i < 0)
 		i = slot(NULL);
-	if (i >= 0)
+	if (i >= 0) {
 		armed[i] = timer;
+		timer->queue = &queue_owner;
+	}
 }
 
 void timer_cancel(struct timer *timer)
@@ -50,6 +56,7 @@ void timer_cancel(struct timer *timer)
 	fake_record("timer_cancel", timer, 0, 0, 0);
 	if (i >= 0)
 		armed[i] = NULL;
+	timer->queue = NULL;
 }
 
 bool fake_timer_armed(const struct timer *timer)
@@ -73,6 +80,7 @@ struct timer *fake_timer_fire(void)
 
 	if (t) {
 		armed[slot(t)] = NULL;
+		t->queue = NULL;
 		t->fn(t);
 	}
 	return t;
@@ -85,6 +93,7 @@ bool fake_timer_expire(struct timer *timer)
 	if (!timer || i < 0)
 		return false;
 	armed[i] = NULL;
+	timer->queue = NULL;
 	fake_arch.counter = timer->expires;
 	timer->fn(timer);
 	return true;
