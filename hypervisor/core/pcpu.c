@@ -7,6 +7,16 @@
  * blocking), and in its idle loop after every interrupt. A vCPU's registers live on the
  * top-of-stack frame while it is loaded; loaded_on stays set until they are fully saved, so
  * another pCPU that picked it waits for that before loading it.
+ *
+ * Parking (the lazy switch to idle): a vCPU that blocks with nothing else to run here stays
+ * loaded while the pCPU idles (p->parked; its registers on the frame, its EL1 context and list
+ * registers in the CPU, loaded_on still this pCPU; only its virtual timer saved and stopped), so
+ * that the next pick choosing it again (its own wake-up, the common case) resumes it without
+ * the save and the load. Any other outcome of the idle loop's next pick finishes the leave first
+ * (unpark). Since an idle pCPU takes no exit, whoever waits for a parked vCPU to be off this
+ * pCPU makes it pick: vcpu_enter() and pcpu_wait_vcpu_off() here, a VM move (pool.c), and a kick
+ * of a stopped vCPU (vcpu_kick(): loaded_on). Only a blocked vCPU with trapped delivery whose
+ * interface can raise no maintenance interrupt meanwhile is parked (vgic_vcpu_parkable()).
  */
 #include <tandem/arch.h>
 #include <tandem/arch_vcpu.h>
@@ -84,6 +94,24 @@ static inline __attribute__((always_inline)) void regs_copy(struct guest_regs *d
 		d[i] = s[i];
 }
 
+/*
+ * Waits for vcpu's loaded_on to clear: another pCPU still saves it (a few hundred
+ * instructions), or idles with it parked, which it is asked to give up (a re-pick, once).
+ */
+static void wait_vcpu_unloaded(const struct vcpu *vcpu)
+{
+	bool asked = false;
+	struct pcpu *on;
+
+	while ((on = __atomic_load_n(&vcpu->loaded_on, __ATOMIC_ACQUIRE))) {
+		if (!asked && __atomic_load_n(&on->parked, __ATOMIC_ACQUIRE) == vcpu) {
+			pcpu_resched(on);
+			asked = true;
+		}
+		arch_relax();
+	}
+}
+
 /* Switches the calling pCPU into vcpu: its registers onto the frame, its context into the CPU. */
 static void __attribute__((noreturn)) vcpu_enter(struct vcpu *vcpu)
 {
@@ -91,9 +119,22 @@ static void __attribute__((noreturn)) vcpu_enter(struct vcpu *vcpu)
 	struct guest_regs *frame = pcpu_frame(p);
 	bool direct;
 
-	/* Picked while another pCPU still saves it: that takes a few hundred instructions. */
-	while (__atomic_load_n(&vcpu->loaded_on, __ATOMIC_ACQUIRE))
-		arch_relax();
+	if (p->parked == vcpu) {
+		/* Still loaded here (parked): back into the CPU, no restore. */
+		p->parked = NULL;
+		p->current = vcpu;
+		p->stats.switches++;
+		arch_vcpu_unpark(vcpu);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST); /* as below: pairs with vcpu_kick() */
+		if (!vcpu_schedulable(vcpu)) {
+			p->resched = true;
+			irqchip_send_sgi(p->index, IPI_KICK);
+		}
+		vgic_flush(vcpu);
+		pcpu_account_hyp(p);
+		arch_enter_guest(frame);
+	}
+	wait_vcpu_unloaded(vcpu);
 	__atomic_store_n(&vcpu->loaded_on, p, __ATOMIC_RELAXED);
 	/*
 	 * Stopped (or held for a move) since it was picked: the kick for that found it not loaded
@@ -150,9 +191,36 @@ void pcpu_wait_vcpu_off(const struct vcpu *vcpu)
 {
 	/* running_on first: a vCPU picked but not loaded yet is about to be (then leaves again:
 	 * vcpu_enter), and once running_on is clear it is never picked again (not schedulable). */
-	while (__atomic_load_n(&vcpu->sched.running_on, __ATOMIC_ACQUIRE) ||
-	       __atomic_load_n(&vcpu->loaded_on, __ATOMIC_ACQUIRE))
+	while (__atomic_load_n(&vcpu->sched.running_on, __ATOMIC_ACQUIRE))
 		arch_relax(); /* it was kicked: it leaves at its next exit */
+	wait_vcpu_unloaded(vcpu);
+}
+
+/* The rest of a switch away from prev, once it is saved: a VM move or reset it completes. */
+static void vcpu_left(struct pcpu *p, struct vcpu *prev, struct vcpu *next)
+{
+	if (pool_vcpu_left(prev) && next) {
+		/* This pCPU completed a VM move, so both pools re-planned since next was picked:
+		 * run it (it was picked, and nothing else would run it now) but decide again
+		 * right away, at the exit the self-kick forces. */
+		p->resched = true;
+		irqchip_send_sgi(p->index, IPI_KICK);
+	}
+	/* A VM reset is carried out off its vCPUs: here, once this pCPU holds none. */
+	if (prev->state == VCPU_STOPPED && vm_claim_restart(prev->vm))
+		p->restarts |= 1U << prev->vm->index;
+}
+
+/* The idle loop's pick chose something else than its parked vCPU: finish leaving that one. */
+static void unpark(struct pcpu *p, struct vcpu *next)
+{
+	struct vcpu *prev = p->parked;
+
+	p->parked = NULL;
+	arch_vcpu_unpark(prev);
+	p->current = prev;
+	pcpu_leave_vcpu();
+	vcpu_left(p, prev, next);
 }
 
 _Static_assert(CFG_MAX_VMS <= 32, "pcpu.restarts has a bit per VM");
@@ -187,8 +255,11 @@ static void __attribute__((noreturn)) idle_loop(void)
 	for (;;) {
 		struct vcpu *vcpu;
 
-		if (p->restarts) /* claimed by a timer callback while it idled */
+		if (p->restarts) { /* claimed by a timer callback while it idled */
+			if (p->parked)
+				unpark(p, NULL); /* a restart runs with no vCPU loaded here */
 			run_restarts(p);
+		}
 		/* A decision asked of this pCPU by itself (say, a VM restart run here woke a vCPU)
 		 * comes with no IPI: look before sleeping. */
 		if (!p->resched) {
@@ -197,7 +268,11 @@ static void __attribute__((noreturn)) idle_loop(void)
 			pcpu_account_idle(p);
 		}
 		vcpu = pool_pick_next(p);
-		if (vcpu)
+		if (p->parked && vcpu != p->parked)
+			unpark(p, vcpu); /* may claim a VM restart (vcpu_left) */
+		if (p->restarts)
+			run_restarts(p); /* hands vcpu back to its pool, as in pcpu_maybe_switch() */
+		else if (vcpu)
 			vcpu_enter(vcpu);
 	}
 }
@@ -212,17 +287,21 @@ void pcpu_maybe_switch(void)
 	next = pool_pick_next(p);
 	if (next == prev && !p->restarts)
 		return;
-	pcpu_leave_vcpu();
-	if (prev && pool_vcpu_left(prev) && next) {
-		/* This pCPU completed a VM move, so both pools re-planned since next was picked:
-		 * run it (it was picked, and nothing else would run it now) but decide again
-		 * right away, at the exit the self-kick forces. */
-		p->resched = true;
-		irqchip_send_sgi(p->index, IPI_KICK);
+	if (!next && !p->restarts && prev && prev->state == VCPU_BLOCKED && !prev->held &&
+	    vgic_vcpu_parkable(prev)) {
+		/* Nothing else to run: idle with it loaded (parking, above). */
+		arch_vcpu_park(prev);
+		p->current = NULL;
+		__atomic_store_n(&p->parked, prev, __ATOMIC_RELEASE);
+		/* A mover or stopper that looked at loaded_on before parked was set: look again. */
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (prev->held || prev->state == VCPU_STOPPED)
+			p->resched = true;
+		arch_reset_stack_and_call(idle_loop);
 	}
-	/* A VM reset is carried out off its vCPUs: here, once this pCPU holds none. */
-	if (prev && prev->state == VCPU_STOPPED && vm_claim_restart(prev->vm))
-		p->restarts |= 1U << prev->vm->index;
+	pcpu_leave_vcpu();
+	if (prev)
+		vcpu_left(p, prev, next);
 	if (p->restarts) {
 		/* Not after entering next, not with next picked: next (say, the VM a failover
 		 * just promoted) goes back to its pool for another pCPU to run meanwhile. */

@@ -372,7 +372,15 @@ int pool_move_vm(struct vm *vm, struct pool *to, char *why, size_t why_len)
 		/* Admitted: later admission tests of `to` count it in until it arrives. */
 		__atomic_store_n(&vm->move_to, to, __ATOMIC_RELEASE);
 		__atomic_thread_fence(__ATOMIC_SEQ_CST); /* held, then loaded_on: see above */
-		done = vm_off_pcpus(vm);		 /* none on a pCPU: nobody else will */
+		for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+			struct vcpu *v = &vm->vcpus[i];
+			struct pcpu *on = __atomic_load_n(&v->loaded_on, __ATOMIC_ACQUIRE);
+
+			/* Parked there (pcpu.c): an idle pCPU leaves it only at a pick. */
+			if (on && __atomic_load_n(&on->parked, __ATOMIC_ACQUIRE) == v)
+				pcpu_resched(on);
+		}
+		done = vm_off_pcpus(vm); /* none on a pCPU: nobody else will */
 		if (done)
 			move_locked(vm, from, to);
 	}

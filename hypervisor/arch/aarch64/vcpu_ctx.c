@@ -136,6 +136,26 @@ void arch_vcpu_set_irq_direct(struct vcpu *vcpu, bool direct)
 		write_sysreg(hcr_el2, hcr); /* the eret to the guest synchronises it */
 }
 
+void arch_vcpu_park(struct vcpu *vcpu)
+{
+	struct arch_sysregs *s = &vcpu->ctx.sys;
+
+	s->cntv_ctl_el0 = read_sysreg(cntv_ctl_el0);
+	s->cntv_cval_el0 = read_sysreg(cntv_cval_el0);
+	/* Its timer must not fire at EL2 while the pCPU idles (the software timer stands in). */
+	write_sysreg(cntv_ctl_el0, 0);
+	vcpu->ctx.loaded = false; /* timer queries read the saved copy (from any pCPU) */
+}
+
+void arch_vcpu_unpark(struct vcpu *vcpu)
+{
+	const struct arch_sysregs *s = &vcpu->ctx.sys;
+
+	write_sysreg(cntv_cval_el0, s->cntv_cval_el0);
+	write_sysreg(cntv_ctl_el0, s->cntv_ctl_el0);
+	vcpu->ctx.loaded = true;
+}
+
 void arch_vcpu_put(struct vcpu *vcpu)
 {
 	struct arch_sysregs *s = &vcpu->ctx.sys;

@@ -10,6 +10,14 @@ struct arch_fpregs; /* arch/vcpu_ctx.h, where the arch has FP/SIMD state to swit
 void arch_vcpu_load(struct vcpu *vcpu);
 /* Saves the vCPU's EL1 context from the CPU and quiesces its timer. */
 void arch_vcpu_put(struct vcpu *vcpu);
+/*
+ * The loaded vCPU stays in the CPU while its pCPU idles (pcpu.c, parking): its virtual timer is
+ * saved and stopped, and from then on reads as the saved copy (arch_vcpu_timer_armed) until
+ * arch_vcpu_unpark() puts it back, after which the vCPU is loaded as before (to run again, or
+ * for arch_vcpu_put()). Nothing else of it leaves the CPU.
+ */
+void arch_vcpu_park(struct vcpu *vcpu);
+void arch_vcpu_unpark(struct vcpu *vcpu);
 /* True if the vCPU's virtual timer is enabled and unmasked, with *cval its deadline (live
  * registers while loaded, the saved copy otherwise). */
 bool arch_vcpu_timer_armed(const struct vcpu *vcpu, uint64_t *cval);

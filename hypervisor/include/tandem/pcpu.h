@@ -32,6 +32,7 @@ struct pcpu {
 	uint64_t mpidr;
 	bool online;
 	struct vcpu *current;  /* the vCPU whose registers are on the stack frame, or NULL */
+	struct vcpu *parked;   /* idle with this vCPU still loaded (pcpu.c, parking), or NULL */
 	volatile bool resched; /* a scheduling decision is due at the next exit to a guest */
 	struct pool *leaving;  /* the pool it was moved out of, until its vCPU is released */
 	uint32_t restarts;     /* VMs (bit: index) it restarts once it holds no vCPU */

@@ -203,6 +203,13 @@ void vgic_maintenance(struct vcpu *vcpu);
  */
 void vgic_vcpu_save(struct vcpu *vcpu);
 void vgic_vcpu_restore(struct vcpu *vcpu);
+/*
+ * Whether the vCPU loaded here may stay loaded while its pCPU idles (pcpu.c, parking): its
+ * interface is loaded, trapped delivery, and nothing in it can raise a maintenance interrupt
+ * without the guest running (no underflow or no-pending request; an LR's EOI request needs the
+ * guest's EOI, but one the guest already made may still be asserting: none may be written).
+ */
+bool vgic_vcpu_parkable(const struct vcpu *vcpu);
 
 /*
  * Direct delivery (pool irq = "direct", vgic-direct.c), on the vCPU's own pCPU: init (once, at

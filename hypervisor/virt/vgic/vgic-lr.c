@@ -639,6 +639,18 @@ void vgic_vcpu_save(struct vcpu *vcpu)
 	vgic_kick_set(vcpu->vm, kicks);
 }
 
+bool vgic_vcpu_parkable(const struct vcpu *vcpu)
+{
+	const struct vgic_vcpu *vv = &vcpu->vgic;
+
+	if (!vv->loaded || vv->direct_capable || vv->hcr != IRQCHIP_VIF_ENABLE)
+		return false;
+	for (uint32_t used = vv->lr_used; used; used &= used - 1)
+		if (irqchip_lr_has(vv->lrs[__builtin_ctz(used)], IRQCHIP_LR_EOI_MAINT))
+			return false;
+	return true;
+}
+
 void vgic_vcpu_restore(struct vcpu *vcpu)
 {
 	struct vgic_vcpu *vv = &vcpu->vgic;

@@ -21,6 +21,12 @@ void vgic_vcpu_restore(struct vcpu *vcpu)
 	fake_record("vgic_vcpu_restore", vcpu, 0, 0, 0);
 }
 
+/* fake_knobs.vgic_parkable: a query, not recorded. */
+bool vgic_vcpu_parkable(const struct vcpu *vcpu)
+{
+	return fake_knobs.vgic_parkable;
+}
+
 void vgic_flush(struct vcpu *vcpu)
 {
 	fake_record("vgic_flush", vcpu, 0, 0, 0);
