@@ -232,8 +232,10 @@ static void test_parked_vcpu_is_left_before_another_runs(void **state)
 	assert_int_equal(fake_count_obj("arch_vcpu_park", &vcpu), 1);
 	assert_int_equal(fake_count_obj("arch_vcpu_unpark", &vcpu), 1);
 	assert_true(fake_first("arch_vcpu_unpark") < fake_first("vgic_vcpu_save"));
-	assert_true(fake_first_obj("vgic_vcpu_save", &vcpu) < fake_first_obj("arch_vcpu_put", &vcpu));
-	assert_true(fake_first_obj("arch_vcpu_put", &vcpu) < fake_first_obj("arch_vcpu_load", &other));
+	assert_true(fake_first_obj("vgic_vcpu_save", &vcpu) <
+		    fake_first_obj("arch_vcpu_put", &vcpu));
+	assert_true(fake_first_obj("arch_vcpu_put", &vcpu) <
+		    fake_first_obj("arch_vcpu_load", &other));
 	assert_int_equal(fake_count_obj("pool_vcpu_left", &vcpu), 1);
 	assert_null(vcpu.loaded_on);
 	assert_null(pcpus[0].parked);

@@ -144,6 +144,9 @@ void arch_vcpu_park(struct vcpu *vcpu)
 	s->cntv_cval_el0 = read_sysreg(cntv_cval_el0);
 	/* Its timer must not fire at EL2 while the pCPU idles (the software timer stands in). */
 	write_sysreg(cntv_ctl_el0, 0);
+	/* An idle pCPU runs with HCR_HOST, as after arch_vcpu_put() (design.md, "Blocking"). */
+	write_sysreg(hcr_el2, HCR_HOST);
+	isb();
 	vcpu->ctx.loaded = false; /* timer queries read the saved copy (from any pCPU) */
 }
 
@@ -153,6 +156,7 @@ void arch_vcpu_unpark(struct vcpu *vcpu)
 
 	write_sysreg(cntv_cval_el0, s->cntv_cval_el0);
 	write_sysreg(cntv_ctl_el0, s->cntv_ctl_el0);
+	write_sysreg(hcr_el2, vcpu->ctx.hcr_el2); /* the eret to the guest synchronises it */
 	vcpu->ctx.loaded = true;
 }
 

@@ -75,14 +75,14 @@ struct fake_knobs {
 	uint8_t spi_guest_prio[FAKE_NR_INTIDS];	 /* ... and priority */
 	int s2_map_err;				 /* s2_map(): returned */
 	struct vcpu *pick;			 /* pool_pick_next() */
-	jmp_buf *enter_jmp;   /* arch_enter_guest(), arch_reset_stack_and_call(): longjmp here */
+	jmp_buf *enter_jmp;	/* arch_enter_guest(), arch_reset_stack_and_call(): longjmp here */
 	bool reset_stack_calls; /* arch_reset_stack_and_call() runs its function (else longjmp) */
-	int vdev_fail_create; /* fake device table: 1 + index of the device whose create fails */
-	int clock_err;	      /* platform_set_domain_rate(): returned */
-	bool vgic_pending;    /* vgic_vcpu_pending() */
-	bool vgic_parkable;   /* vgic_vcpu_parkable() */
-	bool vgic_timer_fast; /* vgic_timer_fast(): the fast path took the timer */
-	int vgic_mmio_fast;   /* vgic_mmio_fast(): returned (enum vgic_mmio_fast) */
+	int vdev_fail_create;	/* fake device table: 1 + index of the device whose create fails */
+	int clock_err;		/* platform_set_domain_rate(): returned */
+	bool vgic_pending;	/* vgic_vcpu_pending() */
+	bool vgic_parkable;	/* vgic_vcpu_parkable() */
+	bool vgic_timer_fast;	/* vgic_timer_fast(): the fast path took the timer */
+	int vgic_mmio_fast;	/* vgic_mmio_fast(): returned (enum vgic_mmio_fast) */
 	uint64_t vgic_mmio_value; /* vgic_mmio_fast() (DONE), vgic_mmio_state(): a load's value */
 	uint8_t vtimer_line[FAKE_NR_PRIVATE]; /* vtimer_line(): 0 not sampled, FAKE_LINE_LOW/HIGH */
 	bool vgic_timer_due; /* vgic_timer_due(): the guest can take the timer made pending */
