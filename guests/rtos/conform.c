@@ -312,7 +312,8 @@ static void check_wfi_wakes(const char *name, unsigned ppi)
 		ok += wfi_wakes(ppi);
 	if (ok != n)
 		kprintf("CONFORM: %s: %u of %u WFIs woken and delivered\n", name, ok, n);
-	result(name, ok == n, "WFI did not wake for the timer's interrupt, or it was not taken once");
+	result(name, ok == n,
+	       "WFI did not wake for the timer's interrupt, or it was not taken once");
 }
 
 /* ---- self-hosted debug ---- */

@@ -270,8 +270,9 @@ static void __attribute__((noreturn)) idle_loop(void)
 		vcpu = pool_pick_next(p);
 		if (p->parked && vcpu != p->parked)
 			unpark(p, vcpu); /* may claim a VM restart (vcpu_left) */
+		/* A restart first: it hands vcpu back to its pool, as in pcpu_maybe_switch(). */
 		if (p->restarts)
-			run_restarts(p); /* hands vcpu back to its pool, as in pcpu_maybe_switch() */
+			run_restarts(p);
 		else if (vcpu)
 			vcpu_enter(vcpu);
 	}
