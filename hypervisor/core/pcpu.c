@@ -268,7 +268,10 @@ static void __attribute__((noreturn)) idle_loop(void)
 			pcpu_account_idle(p);
 		}
 		vcpu = pool_pick_next(p);
-		if (p->parked && vcpu != p->parked)
+		/* Left if anything else was picked, or a restart is due here (claimed by a timer
+		 * callback meanwhile): a restart may take long, and a parked vCPU would hold up
+		 * whichever pCPU picks it next (vcpu_enter waits for loaded_on) until it ends. */
+		if (p->parked && (vcpu != p->parked || p->restarts))
 			unpark(p, vcpu); /* may claim a VM restart (vcpu_left) */
 		/* A restart first: it hands vcpu back to its pool, as in pcpu_maybe_switch(). */
 		if (p->restarts)

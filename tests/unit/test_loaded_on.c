@@ -277,6 +277,35 @@ static void test_parked_vcpu_stopped_is_left(void **state)
 	memset(&other, 0, sizeof(other));
 }
 
+/* A timer callback claims another VM's restart for this pCPU while the vCPU is parked, and the
+ * vCPU is woken: the pick chooses it, but the restart comes first (pool_pcpu_away hands it back)
+ * and it is left before it, not held loaded through it: another pCPU picking it meanwhile would
+ * wait for loaded_on until the restart ended (a promoted VM missed its watchdog that way). */
+static void restart_claimed_and_woken(void)
+{
+	vms[1].state = VM_RESTARTING;
+	vms[1].index = 1;
+	pcpus[0].restarts |= 1U << 1; /* pcpu_restart_later() */
+	vcpu.state = VCPU_RUNNABLE;
+	fake_knobs.pick = &vcpu;
+}
+
+static void test_parked_vcpu_left_before_a_restart(void **state)
+{
+	blocks_on_pcpu0();
+	memset(&vms[1], 0, sizeof(vms[1]));
+	fake_arch.wfi_hook = restart_claimed_and_woken;
+	if (setjmp(entered) == 0)
+		pcpu_maybe_switch();
+	assert_int_equal(fake_count_obj("vm_restart", &vms[1]), 1);
+	assert_int_equal(fake_count_obj("arch_vcpu_put", &vcpu), 1);
+	assert_true(fake_first_obj("arch_vcpu_put", &vcpu) < fake_first("vm_restart"));
+	assert_true(fake_first("vm_restart") < fake_first_obj("arch_vcpu_load", &vcpu));
+	assert_null(pcpus[0].parked);
+	assert_ptr_equal(pcpus[0].current, &vcpu);
+	memset(&vms[1], 0, sizeof(vms[1]));
+}
+
 /* pCPU 1, parking the vCPU: it leaves it once asked to pick (resched), some relaxes later. */
 static void parked_pcpu1_progress(void)
 {
@@ -343,6 +372,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_blocked_vcpu_parks_and_resumes, setup),
 	    cmocka_unit_test_setup(test_parked_vcpu_is_left_before_another_runs, setup),
 	    cmocka_unit_test_setup(test_parked_vcpu_stopped_is_left, setup),
+	    cmocka_unit_test_setup(test_parked_vcpu_left_before_a_restart, setup),
 	    cmocka_unit_test_setup(test_waiter_asks_the_parking_pcpu, setup),
 	    cmocka_unit_test_setup(test_park_only_a_quiet_blocked_vcpu, setup),
 	};
