@@ -23,6 +23,7 @@
 #include <tandem/vm.h>
 
 #include "fakes/fake.h"
+#include "../../hypervisor/virt/vgic/vgic-internal.h"
 
 /* GICD offsets */
 #define GICD_CTLR	0x0000
@@ -1820,9 +1821,67 @@ static void test_fast_window_covers_the_frames(void **state)
 	mmio_fast_window = w;
 }
 
+/* --- The word map (vgic_frame_init): one pass per register, as a lookup per byte would say --- */
+
+static const struct vgic_reg *ref_find(const struct vgic_reg *regs, unsigned nr, uint32_t off)
+{
+	for (unsigned i = 0; i < nr && regs[i].offset <= off; i++)
+		if (off - regs[i].offset < regs[i].len)
+			return &regs[i];
+	return NULL;
+}
+
+static void test_word_map_matches_byte_lookups(void **state)
+{
+	(void)state;
+	/* Sorted by offset, with every case: whole words, a word split between two registers,
+	 * a byte register, an empty word, a lockless array, overlapping registers, one crossing
+	 * the mapped 4 KiB and one above it. */
+	static const struct vgic_reg regs[] = {
+	    {.offset = 0x0, .len = 4, .sizes = VGIC_SZ(4) | VGIC_LOCKLESS},
+	    {.offset = 0x4, .len = 2, .sizes = VGIC_SZ(2)},
+	    {.offset = 0x6, .len = 2, .sizes = VGIC_SZ(2)},
+	    {.offset = 0x10, .len = 0x80, .sizes = VGIC_SZ(4) | VGIC_LOCKLESS},
+	    {.offset = 0x90, .len = 0x20, .sizes = VGIC_SZ(1) | VGIC_SZ(4)},
+	    {.offset = 0x101, .len = 1, .sizes = VGIC_SZ(1)},
+	    {.offset = 0x200, .len = 8, .sizes = VGIC_SZ(4)},
+	    {.offset = 0x204, .len = 8, .sizes = VGIC_SZ(4)},
+	    {.offset = 0xff8, .len = 0x10, .sizes = VGIC_SZ(4) | VGIC_LOCKLESS},
+	    {.offset = 0x2000, .len = 4, .sizes = VGIC_SZ(4)},
+	};
+	static struct vgic_frame f = {.regs = regs, .nr = ARRAY_SIZE(regs), .name = "TEST"};
+
+	vgic_frame_init(&f);
+	for (uint32_t w = 0; w < VGIC_WORD_MAPPED / 4; w++) {
+		const struct vgic_reg *r = ref_find(regs, f.nr, 4 * w);
+		bool whole = true;
+		uint8_t want = 0;
+
+		for (uint32_t b = 1; b < 4; b++)
+			whole = whole && ref_find(regs, f.nr, 4 * w + b) == r;
+		if (whole && !r)
+			want = VGIC_WORD_NONE;
+		else if (whole)
+			want =
+			    (uint8_t)(r - regs + 1) |
+			    ((r->sizes & VGIC_LOCKLESS) && (r->sizes & VGIC_SZ(4)) ? VGIC_WORD_READ4
+										   : 0);
+		if (f.word[w] != want)
+			fail_msg("word %u (offset 0x%x): map 0x%x, byte lookups 0x%x", w, 4 * w,
+				 f.word[w], want);
+		/* And every byte is found where the table says. */
+		for (uint32_t b = 0; b < 4; b++)
+			assert_ptr_equal(vgic_reg_find(&f, 4 * w + b),
+					 ref_find(regs, f.nr, 4 * w + b));
+	}
+	assert_ptr_equal(vgic_reg_find(&f, 0x2000), &regs[9]);
+	assert_null(vgic_reg_find(&f, 0x1ffc));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_word_map_matches_byte_lookups),
 	    cmocka_unit_test_setup(test_gicd_id_registers, setup),
 	    cmocka_unit_test_setup(test_gicd_ctlr, setup),
 	    cmocka_unit_test_setup(test_gicd_enable_pending_active, setup),
