@@ -176,8 +176,16 @@ class Console:
             self.shell_vm = m.group(2)
             if self.focused is None:
                 self.focused = self.shell_vm  # Tandem's first VM has the input at boot
+        ready_end = m.end()
         self.focus(self.shell_vm)
-        m = self.expect(PROMPT, 30)
+        if self.shell_vm:
+            # The shell's own prompt line, searched from the marker: focus() may already have
+            # stepped past it (its switch message can come before the shell printed the prompt,
+            # and then no redraw follows), and another VM's prompt must not stand in for it.
+            m = self.expect(r"^\[%s\] [^\n]*# $" % re.escape(self.shell_vm), 60,
+                            since=ready_end)
+        else:
+            m = self.expect(PROMPT, 60)
         if self.shell_vm:
             # The prompt's text, which run() strips: with other VMs printing, the console may
             # redraw the prompt after a command was sent, and echo off glues output to it.
