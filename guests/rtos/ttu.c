@@ -52,25 +52,39 @@ static uint64_t poll_stack[1024];
 static uint64_t win_start, win_idle0, win_rx0, win_first, win_last, win_idle_first, win_idle_last;
 static uint64_t line_irqs, win_irqs[2], win_polls[2]; /* [0] at the first bytes, [1] the last */
 /*
- * Ticks inside the backend once a window was opened: its rx_put (the channel's ring copy; one
+ * Ticks inside the backend once a window was opened: its RX calls (rx_span and rx_commit: for the
+ * channel the ring's index load and check, the publication and the doorbell bookkeeping; one
  * call in 16 timed and counted 16 times, so that the timing hardly adds to what it measures)
  * and its sync and pass_done (per pass: the doorbell decision and call).
  */
 static bool win_timing;
-static uint32_t put_calls;
-static uint64_t put_ticks, pass_ticks, win_put[2], win_pass[2];
+static uint64_t be_calls;
+static uint64_t rxcall_ticks, pass_ticks, win_rxcall[2], win_pass[2], win_calls[2];
 
-static void rx_put(unsigned i, const uint8_t *b, unsigned n)
+static uint8_t *rx_span(unsigned i, unsigned *room)
+{
+	uint64_t t0;
+	uint8_t *r;
+
+	if (!win_timing || (++be_calls & 15))
+		return be->rx_span(i, room);
+	t0 = port_now();
+	r = be->rx_span(i, room);
+	rxcall_ticks += 16 * (port_now() - t0);
+	return r;
+}
+
+static void rx_commit(unsigned i, unsigned n)
 {
 	uint64_t t0;
 
-	if (!win_timing || (++put_calls & 15)) {
-		be->rx_put(i, b, n);
+	if (!win_timing || (++be_calls & 15)) {
+		be->rx_commit(i, n);
 		return;
 	}
 	t0 = port_now();
-	be->rx_put(i, b, n);
-	put_ticks += 16 * (port_now() - t0);
+	be->rx_commit(i, n);
+	rxcall_ticks += 16 * (port_now() - t0);
 }
 
 static uint64_t pass_start(void)
@@ -90,68 +104,72 @@ static struct {
 	uint32_t head, tail; /* free-running */
 } echo[TTU_MAX_PORTS];
 
-static unsigned echo_space(unsigned i)
+static uint8_t *echo_rx_span(unsigned i, unsigned *room)
 {
-	return ECHO_RING - (echo[i].head - echo[i].tail);
+	uint32_t at = echo[i].head % ECHO_RING, space = ECHO_RING - (echo[i].head - echo[i].tail);
+
+	*room = space < ECHO_RING - at ? space : ECHO_RING - at;
+	return &echo[i].buf[at];
 }
 
-static void echo_put(unsigned i, const uint8_t *b, unsigned n)
+static void echo_rx_commit(unsigned i, unsigned n)
 {
-	for (unsigned k = 0; k < n; k++)
-		echo[i].buf[echo[i].head++ % ECHO_RING] = b[k];
+	echo[i].head += n;
 }
 
-static unsigned echo_get(unsigned i, uint8_t *b, unsigned max)
+static const uint8_t *echo_tx_span(unsigned i, unsigned *len)
 {
-	unsigned n = 0;
+	uint32_t at = echo[i].tail % ECHO_RING, fill = echo[i].head - echo[i].tail;
 
-	while (n < max && echo[i].tail != echo[i].head)
-		b[n++] = echo[i].buf[echo[i].tail++ % ECHO_RING];
-	return n;
+	*len = fill < ECHO_RING - at ? fill : ECHO_RING - at;
+	return &echo[i].buf[at];
 }
 
-static bool echo_pending(unsigned i)
+static void echo_tx_consume(unsigned i, unsigned n)
 {
-	return echo[i].tail != echo[i].head;
+	echo[i].tail += n;
 }
 
-static unsigned sink_space(unsigned i)
+/* Sink backend: every port's bytes into one scratch buffer (under the lock), nothing to send. */
+static uint8_t sink_buf[256];
+
+static uint8_t *sink_rx_span(unsigned i, unsigned *room)
 {
 	(void)i;
-	return U16550_FIFO;
+	*room = sizeof(sink_buf);
+	return sink_buf;
 }
 
-static void sink_put(unsigned i, const uint8_t *b, unsigned n)
+static void sink_rx_commit(unsigned i, unsigned n)
 {
 	(void)i;
-	(void)b;
 	(void)n;
 }
 
-static unsigned sink_get(unsigned i, uint8_t *b, unsigned max)
+static const uint8_t *sink_tx_span(unsigned i, unsigned *len)
 {
 	(void)i;
-	(void)b;
-	(void)max;
-	return 0;
+	*len = 0;
+	return sink_buf;
 }
 
-static bool sink_pending(unsigned i)
+static void sink_tx_consume(unsigned i, unsigned n)
 {
 	(void)i;
-	return false;
+	(void)n;
 }
 
 static const struct ttu_backend echo_backend = {.name = "echo",
-						.rx_space = echo_space,
-						.rx_put = echo_put,
-						.tx_get = echo_get,
-						.tx_pending = echo_pending};
+						.rx_span = echo_rx_span,
+						.rx_commit = echo_rx_commit,
+						.tx_span = echo_tx_span,
+						.tx_consume = echo_tx_consume};
 static const struct ttu_backend sink_backend = {.name = "sink",
-						.rx_space = sink_space,
-						.rx_put = sink_put,
-						.tx_get = sink_get,
-						.tx_pending = sink_pending};
+						.rx_span = sink_rx_span,
+						.rx_commit = sink_rx_commit,
+						.tx_span = sink_tx_span,
+						.tx_consume = sink_tx_consume,
+						.tx_kicked = true};
 
 static void set_ier(struct ttu_port *p, uint8_t ier)
 {
@@ -162,78 +180,87 @@ static void set_ier(struct ttu_port *p, uint8_t ier)
 }
 
 /*
- * One port: read what the UART holds while the backend has room, then refill the transmit
- * FIFO if it is empty. Returns the bytes received. With the lock held.
+ * One port: read what the UART holds while the backend has room, straight into the backend's
+ * span (its ring), then refill the transmit FIFO if it is empty. Returns the bytes received.
+ * With the lock held.
  */
 static unsigned service_port(unsigned i, bool irq)
 {
 	struct ttu_port *p = &ports[i];
-	uint8_t buf[U16550_FIFO], lsr = 0;
-	unsigned total = 0, space = be->rx_space(i), n;
-	bool pending;
+	uint8_t lsr, *dst = NULL;
+	const uint8_t *src;
+	unsigned total = 0, room = 0, n = 0, len;
 
 	/*
+	 * The backend's room is asked only once the UART shows data (for the channel: one load of
+	 * Linux's index, checked) and filled in place; asked again only when it runs out (full,
+	 * or the ring's wrap). The bytes are handed over once per service.
+	 *
 	 * In an interrupt, IIR first: "received data available" (not the character timeout) means
 	 * the FIFO holds at least the trigger level (PC16550D: the RDA interrupt stays asserted
 	 * until the FIFO drops below it), so that many bytes are read without an LSR read each:
-	 * 15 register accesses instead of 28 for a full trigger's worth. The backend's room is
-	 * asked once and counted down (we are its only producer: the consumer only adds room), and
-	 * asked again only when it runs out.
+	 * 15 register accesses instead of 28 for a full trigger's worth.
 	 */
 	if (irq && (u16550_read(p->base, U16550_IIR) & IIR_ID_MASK) == IIR_RDA) {
-		n = space < U16550_RX_TRIGGER ? space : U16550_RX_TRIGGER;
-		for (unsigned k = 0; k < n; k++)
-			buf[k] = u16550_read(p->base, U16550_RBR);
-		if (n) {
-			rx_put(i, buf, n);
-			total += n;
-			space -= n;
-		}
+		unsigned k;
+
+		dst = rx_span(i, &room);
+		k = room < U16550_RX_TRIGGER ? room : U16550_RX_TRIGGER;
+		for (; n < k; n++)
+			dst[n] = u16550_read(p->base, U16550_RBR);
 	}
 	for (;;) {
-		if (!space)
-			space = be->rx_space(i);
-		if (!space) {
-			/* Leave the bytes in the UART: QEMU stops taking more from the host. */
-			if (!p->throttled)
-				p->throttles++;
-			p->throttled = true;
-			set_ier(p, p->ier & (uint8_t)~IER_RDI);
-			lsr = u16550_read(p->base, U16550_LSR);
-			break;
-		}
-		n = 0;
-		while (n < space && n < U16550_FIFO &&
-		       ((lsr = u16550_read(p->base, U16550_LSR)) & LSR_DR)) {
-			if (lsr & LSR_OE)
-				p->overruns++;
-			buf[n++] = u16550_read(p->base, U16550_RBR);
-		}
-		if (n) {
-			rx_put(i, buf, n);
-			total += n;
-			space -= n;
-		}
-		if (!(lsr & LSR_DR)) {
+		lsr = u16550_read(p->base, U16550_LSR);
+		if (!(lsr & LSR_DR)) { /* the UART is empty */
 			if (p->throttled) {
 				p->throttled = false;
 				set_ier(p, p->ier | IER_RDI);
 			}
 			break;
 		}
+		if (n == room) {
+			/* The span is full (or there is none yet): hand it over, ask for room. */
+			if (n) {
+				rx_commit(i, n);
+				total += n;
+				n = 0;
+			}
+			dst = rx_span(i, &room);
+			if (!room) {
+				/* Leave the bytes in the UART: QEMU stops taking more from the
+				 * host. */
+				if (!p->throttled)
+					p->throttles++;
+				p->throttled = true;
+				set_ier(p, p->ier & (uint8_t)~IER_RDI);
+				break;
+			}
+		}
+		if (lsr & LSR_OE)
+			p->overruns++;
+		dst[n++] = u16550_read(p->base, U16550_RBR);
+	}
+	if (n) {
+		rx_commit(i, n);
+		total += n;
 	}
 	p->rx += total;
 	ttu_stamp_rx(i, total); /* the latency benchmark's stamps (a no-op unless armed) */
-	pending = be->tx_pending(i);
-	if ((lsr & LSR_THRE) && pending) {
-		n = be->tx_get(i, buf, U16550_FIFO);
+	/* New TX data of a kicked backend comes with a kick (a pass over every port): an
+	 * interrupt's service looks at TX only while some is in flight. */
+	if (irq && be->tx_kicked && !(p->ier & IER_THRI))
+		return total;
+	src = be->tx_span(i, &len);
+	if (len && (lsr & LSR_THRE)) {
+		n = len < U16550_FIFO ? len : U16550_FIFO;
 		for (unsigned k = 0; k < n; k++)
-			u16550_write(p->base, U16550_THR, buf[k]);
+			u16550_write(p->base, U16550_THR, src[k]);
+		be->tx_consume(i, n);
 		p->tx += n;
-		pending = be->tx_pending(i);
 	}
-	/* Ask for the "transmitter empty" interrupt only while there is more to send. */
-	set_ier(p, pending ? p->ier | IER_THRI : p->ier & (uint8_t)~IER_THRI);
+	/* Ask for the "transmitter empty" interrupt only while there is more to send (or may be:
+	 * the next one finds out). */
+	set_ier(p, len ? p->ier | IER_THRI : p->ier & (uint8_t)~IER_THRI);
 	return total;
 }
 
@@ -250,14 +277,16 @@ static void note_rx(uint64_t rx)
 		win_idle_first = cpu_idle_ticks();
 		win_irqs[0] = line_irqs;
 		win_polls[0] = polls;
-		win_put[0] = put_ticks;
+		win_rxcall[0] = rxcall_ticks;
+		win_calls[0] = be_calls;
 		win_pass[0] = pass_ticks;
 	}
 	win_last = now;
 	win_idle_last = cpu_idle_ticks();
 	win_irqs[1] = line_irqs;
 	win_polls[1] = polls;
-	win_put[1] = put_ticks;
+	win_rxcall[1] = rxcall_ticks;
+	win_calls[1] = be_calls;
 	win_pass[1] = pass_ticks;
 }
 
@@ -538,7 +567,7 @@ static uint64_t total_rx_locked(void)
  * bytes received, when the first and the last bytes came (ticks after the clear, 0: none), how
  * many ticks between those two the RTOS was not idle (every CPU's WFI time subtracted), its
  * idle ticks since the clear, and the line interrupts, polls and ticks inside the backend
- * (the channel's share: ring copies; per pass, doorbell decisions and calls) between those
+ * (the channel's share: its RX calls; per pass, doorbell decisions and calls) between those
  * two: the benchmark's virtual-time rate and cost per KiB under -icount.
  */
 static void cmd_window(bool clear)
@@ -548,7 +577,8 @@ static void cmd_window(bool clear)
 	uint64_t start = win_start, first = win_first, last = win_last, idle0 = win_idle0;
 	uint64_t rx0 = win_rx0, busy = (last - first) - (win_idle_last - win_idle_first);
 	uint64_t irqs = win_irqs[1] - win_irqs[0], n_polls = win_polls[1] - win_polls[0];
-	uint64_t copy = win_put[1] - win_put[0], pass = win_pass[1] - win_pass[0];
+	uint64_t rxcalls = win_rxcall[1] - win_rxcall[0], pass = win_pass[1] - win_pass[0];
+	uint64_t calls = win_calls[1] - win_calls[0];
 
 	if (clear) {
 		win_start = now;
@@ -563,12 +593,13 @@ static void cmd_window(bool clear)
 		return;
 	}
 	kprintf("TTU window start=%lu ticks=%lu rx=%lu first=%lu last=%lu busy=%lu idle=%lu "
-		"irqs=%lu polls=%lu copy=%lu passwork=%lu freq=%lu end\n",
+		"irqs=%lu polls=%lu rxcalls=%lu/%lu passwork=%lu freq=%lu end\n",
 		(unsigned long)start, (unsigned long)(now - start), (unsigned long)(rx - rx0),
 		(unsigned long)(first ? first - start : 0),
 		(unsigned long)(last ? last - start : 0), (unsigned long)busy,
 		(unsigned long)(idle - idle0), (unsigned long)irqs, (unsigned long)n_polls,
-		(unsigned long)copy, (unsigned long)pass, (unsigned long)rtos_freq());
+		(unsigned long)rxcalls, (unsigned long)calls, (unsigned long)pass,
+		(unsigned long)rtos_freq());
 }
 
 static unsigned parse_uint(const char **s)

@@ -26,12 +26,24 @@ enum ttu_mode { TTU_MODE_DEFAULT, TTU_MODE_OFF, TTU_MODE_ECHO, TTU_MODE_SINK, TT
 /* Where a port's bytes go and come from. Called with the TTU lock held, interrupts masked. */
 struct ttu_backend {
 	const char *name;
-	/* Bytes port's sink takes now; 0 = stop reading the UART (back-pressure). */
-	unsigned (*rx_space)(unsigned port);
-	void (*rx_put)(unsigned port, const uint8_t *b, unsigned n);
-	/* Takes up to max bytes to transmit on port; returns how many. */
-	unsigned (*tx_get)(unsigned port, uint8_t *b, unsigned max);
-	bool (*tx_pending)(unsigned port);
+	/*
+	 * Where port's next received bytes go: *room contiguous bytes at the result, which the
+	 * port service fills straight from the UART's receive register (no copy through a
+	 * buffer); *room 0 = stop reading the UART (back-pressure). rx_commit() then hands over
+	 * the n <= *room bytes written there (one publication per port service).
+	 */
+	uint8_t *(*rx_span)(unsigned port, unsigned *room);
+	void (*rx_commit)(unsigned port, unsigned n);
+	/*
+	 * Bytes to transmit on port: *len contiguous at the result (0: none), written to the
+	 * UART in place; tx_consume() takes back the n it wrote.
+	 */
+	const uint8_t *(*tx_span)(unsigned port, unsigned *len);
+	void (*tx_consume)(unsigned port, unsigned n);
+	/* New TX bytes come with a ttu_kick() (the channel: Linux's doorbell) or the poll, not
+	 * from RX (as echo's): an interrupt's service then looks at TX only while some is in
+	 * flight (the port's "transmitter empty" interrupt on). */
+	bool tx_kicked;
 	/* After a pass over ports (an interrupt or the poll): e.g. coalesced doorbells. */
 	void (*pass_done)(uint64_t now, bool poll);
 	/* Before a pass of the poll or of ttu_kick() (e.g. the peer's state and requests). */

@@ -38,24 +38,25 @@ static bool apply_line(unsigned port, const struct tandem_vserial_line *l)
 	return l->baud <= U16550_BAUDBASE && ttu_set_line_locked(port, &u);
 }
 
-static unsigned rx_space(unsigned port)
+static uint8_t *rx_span(unsigned port, unsigned *room)
 {
-	return vs_rx_space(&dev, port);
+	return vs_rx_span(&dev, port, room);
 }
 
-static void rx_put(unsigned port, const uint8_t *b, unsigned n)
+static void rx_commit(unsigned port, unsigned n)
 {
-	vs_rx_put(&dev, port, b, n, port_now());
+	/* The counter only for the first unsignalled bytes (the max-delay stamp). */
+	vs_rx_commit(&dev, port, n, dev.unsignalled ? 0 : port_now());
 }
 
-static unsigned tx_get(unsigned port, uint8_t *b, unsigned max)
+static const uint8_t *tx_span(unsigned port, unsigned *len)
 {
-	return vs_tx_get(&dev, port, b, max);
+	return vs_tx_span(&dev, port, len);
 }
 
-static bool tx_pending(unsigned port)
+static void tx_consume(unsigned port, unsigned n)
 {
-	return vs_tx_pending(&dev, port);
+	vs_tx_consume(&dev, port, n);
 }
 
 static void ring_doorbell(void)
@@ -108,10 +109,11 @@ static void doorbell_irq(unsigned intid, uint64_t stamp, void *arg)
 
 static const struct ttu_backend backend = {
     .name = "channel",
-    .rx_space = rx_space,
-    .rx_put = rx_put,
-    .tx_get = tx_get,
-    .tx_pending = tx_pending,
+    .rx_span = rx_span,
+    .rx_commit = rx_commit,
+    .tx_span = tx_span,
+    .tx_consume = tx_consume,
+    .tx_kicked = true,
     .pass_done = pass_done,
     .sync = sync,
     .report = report,

@@ -168,11 +168,14 @@ const char *vs_dev_init(struct vs_dev *d, void *region, uint32_t size, unsigned 
 	    max_delay_us > TANDEM_VSERIAL_MAX_DELAY_US ? TANDEM_VSERIAL_MAX_DELAY_US : max_delay_us;
 	d->max_delay = (uint64_t)d->max_delay_us * ticks_per_sec / 1000000;
 	d->apply_line = apply_line;
-	for (unsigned i = 0; i < nr_ports; i++)
+	for (unsigned i = 0; i < nr_ports; i++) {
+		d->port[i].desc = desc(d, i);
+		d->port[i].rx_data = ring(d, i, RX);
 		d->port[i].line = (struct tandem_vserial_line){.baud = 115200,
 							       .data_bits = 8,
 							       .parity = TANDEM_VSERIAL_PARITY_NONE,
 							       .stop_bits = 1};
+	}
 	/* An earlier instance of us (before a restart) may have left its epoch in the region:
 	 * start after it, so the tty side cannot mistake our words for that instance's. This is
 	 * the only read of a dev word, and any value it finds is harmless. */
@@ -249,7 +252,8 @@ unsigned vs_rx_space(struct vs_dev *d, unsigned i)
 		return 0;
 	p = desc(d, i);
 	cons = LD_ACQ(&p->rx.cons);
-	if (!tandem_vserial_ring_fill(vp->rx_prod, cons, size, &fill)) {
+	/* We never fill the last byte (space = size - 1 - fill): a fill of size is corrupt too. */
+	if (!tandem_vserial_ring_fill(vp->rx_prod, cons, size - 1, &fill)) {
 		if (!corruption(d, i, RX, vp->rx_prod, cons))
 			return 0;
 		vp->rx_prod = cons; /* empty the ring: adopt the consumer's index */
@@ -266,7 +270,7 @@ unsigned vs_rx_space(struct vs_dev *d, unsigned i)
 		}
 		FULL_BARRIER();
 		cons = LD_ACQ(&p->rx.cons);
-		if (tandem_vserial_ring_fill(vp->rx_prod, cons, size, &fill))
+		if (tandem_vserial_ring_fill(vp->rx_prod, cons, size - 1, &fill))
 			space = size - 1 - fill;
 	}
 	if (space && (vp->rx_flags & TANDEM_VSERIAL_WANT_SPACE)) {
@@ -277,17 +281,42 @@ unsigned vs_rx_space(struct vs_dev *d, unsigned i)
 	return space;
 }
 
-void vs_rx_put(struct vs_dev *d, unsigned i, const uint8_t *b, unsigned n, uint64_t now)
+uint8_t *vs_rx_span(struct vs_dev *d, unsigned i, unsigned *room)
+{
+	struct vs_port *vp;
+	uint32_t size = d->lay.ring_size, fill, space, at;
+
+	if (!d->live || i >= d->lay.nr_ports) {
+		*room = 0;
+		return d->region;
+	}
+	vp = &d->port[i];
+	/* One load of the tty side's index. The common case in a few instructions: valid, the
+	 * ring not full and nobody waiting; anything else (corrupt, full, WANT_SPACE to clear)
+	 * takes vs_rx_space()'s whole path. */
+	fill = vp->rx_prod - LD_ACQ(&vp->desc->rx.cons);
+	if (fill >= size - 1 || vp->rx_flags) {
+		space = vs_rx_space(d, i);
+		if (!space) {
+			*room = 0;
+			return d->region;
+		}
+	} else {
+		vp->rx_fill = fill;
+		space = size - 1 - fill;
+	}
+	at = vp->rx_prod & (size - 1);
+	*room = space < size - at ? space : size - at;
+	return vp->rx_data + at;
+}
+
+void vs_rx_commit(struct vs_dev *d, unsigned i, unsigned n, uint64_t now)
 {
 	struct vs_port *vp = &d->port[i];
-	uint32_t size = d->lay.ring_size, first = tandem_vserial_ring_contig(vp->rx_prod, size, n);
-	uint8_t *r = ring(d, i, RX);
 	uint32_t before = vp->rx_fill;
 
-	memcpy(r + (vp->rx_prod & (size - 1)), b, first);
-	memcpy(r, b + first, n - first);
 	vp->rx_prod += n;
-	ST_REL(&desc(d, i)->rx.prod, vp->rx_prod); /* the bytes before the index */
+	ST_REL(&vp->desc->rx.prod, vp->rx_prod); /* the bytes before the index */
 	vp->rx_fill += n;
 	vp->rx_bytes += n;
 	if (tandem_vserial_crossed_threshold(before, vp->rx_fill, d->threshold))
@@ -296,41 +325,74 @@ void vs_rx_put(struct vs_dev *d, unsigned i, const uint8_t *b, unsigned n, uint6
 		d->unsignalled = now ? now : 1;
 }
 
+void vs_rx_put(struct vs_dev *d, unsigned i, const uint8_t *b, unsigned n, uint64_t now)
+{
+	struct vs_port *vp = &d->port[i];
+	uint32_t size = d->lay.ring_size, first = tandem_vserial_ring_contig(vp->rx_prod, size, n);
+	uint8_t *r = ring(d, i, RX);
+
+	memcpy(r + (vp->rx_prod & (size - 1)), b, first);
+	memcpy(r, b + first, n - first);
+	vs_rx_commit(d, i, n, now);
+}
+
 bool vs_tx_pending(struct vs_dev *d, unsigned i)
 {
 	return d->live && i < d->lay.nr_ports && LD(&desc(d, i)->tx.prod) != d->port[i].tx_cons;
 }
 
-unsigned vs_tx_get(struct vs_dev *d, unsigned i, uint8_t *b, unsigned max)
+const uint8_t *vs_tx_span(struct vs_dev *d, unsigned i, unsigned *len)
 {
 	struct tandem_vserial_port *p;
-	struct vs_port *vp = &d->port[i];
-	uint32_t size = d->lay.ring_size, prod, fill, n, first;
-	const uint8_t *r;
+	struct vs_port *vp;
+	uint32_t size = d->lay.ring_size, prod, fill;
 
+	*len = 0;
 	if (!d->live || i >= d->lay.nr_ports)
-		return 0;
+		return d->region;
 	p = desc(d, i);
+	vp = &d->port[i];
 	prod = LD_ACQ(&p->tx.prod); /* the bytes are read after the index */
 	if (!tandem_vserial_ring_fill(prod, vp->tx_cons, size, &fill)) {
 		if (corruption(d, i, TX, prod, vp->tx_cons)) {
 			vp->tx_cons = prod; /* empty the ring: adopt the producer's index */
 			ST_REL(&p->tx.cons, prod);
 		}
-		return 0;
+		return d->region;
 	}
-	n = fill < max ? fill : max;
-	r = ring(d, i, TX);
-	first = tandem_vserial_ring_contig(vp->tx_cons, size, n);
-	memcpy(b, r + (vp->tx_cons & (size - 1)), first);
-	memcpy(b + first, r, n - first);
+	*len = tandem_vserial_ring_contig(vp->tx_cons, size, fill);
+	return ring(d, i, TX) + (vp->tx_cons & (size - 1));
+}
+
+void vs_tx_consume(struct vs_dev *d, unsigned i, unsigned n)
+{
+	struct tandem_vserial_port *p = desc(d, i);
+	struct vs_port *vp = &d->port[i];
+
 	vp->tx_cons += n;
 	ST_REL(&p->tx.cons, vp->tx_cons); /* our reads done before the space is reused */
 	vp->tx_bytes += n;
 	FULL_BARRIER(); /* cons published before the flag is read (no lost wake-up) */
 	if (n && (LD(&p->tx.prod_flags) & TANDEM_VSERIAL_WANT_SPACE))
 		d->notify = true;
-	return n;
+}
+
+unsigned vs_tx_get(struct vs_dev *d, unsigned i, uint8_t *b, unsigned max)
+{
+	unsigned got = 0, len, n;
+
+	/* At most two spans (the ring's wrap). */
+	for (int k = 0; k < 2 && got < max; k++) {
+		const uint8_t *src = vs_tx_span(d, i, &len);
+
+		n = len < max - got ? len : max - got;
+		if (!n)
+			break;
+		memcpy(b + got, src, n);
+		vs_tx_consume(d, i, n);
+		got += n;
+	}
+	return got;
 }
 
 /*

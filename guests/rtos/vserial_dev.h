@@ -24,8 +24,11 @@
 typedef bool (*vs_apply_line_fn)(unsigned port, const struct tandem_vserial_line *l);
 
 struct vs_port {
+	/* Where this port's words and RX bytes are (from the private layout, at init). */
+	struct tandem_vserial_port *desc;
+	uint8_t *rx_data;
 	uint32_t rx_prod, tx_cons;	 /* authoritative copies of the dev side's indices */
-	uint32_t rx_fill;		 /* fill seen by the last rx_space() */
+	uint32_t rx_fill;		 /* fill seen by the last look at rx.cons, plus commits */
 	uint32_t rx_flags;		 /* rx.prod_flags as last written */
 	uint32_t line_seen;		 /* the last line_req.seq handled */
 	struct tandem_vserial_line line; /* in force */
@@ -79,11 +82,30 @@ const char *vs_dev_init(struct vs_dev *d, void *region, uint32_t size, unsigned 
 bool vs_dev_sync(struct vs_dev *d);
 /* Room in port's RX ring (0 when not live or full: then WANT_SPACE is set). */
 unsigned vs_rx_space(struct vs_dev *d, unsigned port);
+/*
+ * Where port's next RX bytes go, written in place (no copy): *room contiguous bytes of its RX
+ * ring at the result (up to the ring's wrap; 0 when not live or full, as vs_rx_space()). One
+ * load of the tty side's index, validated (the room is never remembered from an earlier look:
+ * a tty side that reset the ring to a corrupt index of ours must be followed at once, or the
+ * bytes after the reset would land where it no longer reads). The caller writes at most *room
+ * bytes there and publishes them with vs_rx_commit().
+ */
+uint8_t *vs_rx_span(struct vs_dev *d, unsigned port, unsigned *room);
+/* Publishes n bytes written at the last span (one release store of rx.prod); now = counter
+ * (0 if d->unsignalled is already set: then it is not used). */
+void vs_rx_commit(struct vs_dev *d, unsigned port, unsigned n, uint64_t now);
 /* Appends n bytes (n <= the last vs_rx_space()) to port's RX ring; now = counter. */
 void vs_rx_put(struct vs_dev *d, unsigned port, const uint8_t *b, unsigned n, uint64_t now);
 /* Whether port's TX ring has bytes for the UART. */
 bool vs_tx_pending(struct vs_dev *d, unsigned port);
-/* Takes up to max bytes from port's TX ring. */
+/*
+ * Port's TX bytes in place: *len contiguous bytes at the result (up to the ring's wrap; 0: none,
+ * not live, or a corrupt index, which is counted and the ring emptied). One load of the tty
+ * side's index, validated. vs_tx_consume() hands back n of them once they are in the UART.
+ */
+const uint8_t *vs_tx_span(struct vs_dev *d, unsigned port, unsigned *len);
+void vs_tx_consume(struct vs_dev *d, unsigned port, unsigned n);
+/* Takes up to max bytes from port's TX ring (copies through vs_tx_span()). */
 unsigned vs_tx_get(struct vs_dev *d, unsigned port, uint8_t *b, unsigned max);
 /* Whether to ring the peer's doorbell now (threshold crossed, space freed for a waiting
  * producer, a reply, or unsignalled bytes older than max_delay unless the tty side says it is

@@ -27,7 +27,10 @@ as the guest reads):
      its first to its last byte (`ttu clear` / `ttu window`), its interrupts, polls and EL2
      entries per KiB, and Linux's non-idle ticks per KiB (/proc/stat), hence how much Linux's
      two vCPUs could absorb if they ran beside the RTOS instead of taking turns with it on
-     icount's one clock.
+     icount's one clock. For "drop" also Linux's RX passes, the RTOS's doorbells and Linux's
+     non-idle time per KiB; --drop-poll-us runs one drop transfer per rx_poll_us value in the
+     same boot; --insns counts Linux's own instructions (a QEMU plugin,
+     tools/qemu-plugins/vcpu_insns.c): the most of the RTOS's busy ticks that are Linux's.
 Prints one `TTU-BENCH name=value unit=...` line per figure; bench.py turns them into rows.
 Wall-clock figures on a shared 2-core host are noisy: compare rows of the same run only.
 """
@@ -38,6 +41,7 @@ import os
 import re
 import shutil
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
@@ -397,7 +401,7 @@ def latency_icount(build, log_dir):
 
 ICOUNT = ["-icount", "shift=4,sleep=off"]
 WINDOW_RE = (r"TTU window start=(\d+) ticks=(\d+) rx=(\d+) first=(\d+) last=(\d+) "
-             r"busy=(\d+) idle=(\d+) irqs=(\d+) polls=(\d+) copy=(\d+) passwork=(\d+) "
+             r"busy=(\d+) idle=(\d+) irqs=(\d+) polls=(\d+) rxcalls=(\d+)/(\d+) passwork=(\d+) "
              r"freq=(\d+) end\n")
 
 
@@ -411,7 +415,7 @@ def rtos_window(vm, clear, focus=True):
     if clear:
         return None
     return dict(zip(("start", "ticks", "rx", "first", "last", "busy", "idle", "irqs", "polls",
-                     "copy", "passwork", "freq"),
+                     "rxcalls", "rxcalls_n", "passwork", "freq"),
                     (int(x) for x in m.groups())))
 
 
@@ -432,9 +436,12 @@ def emit_window(label, w, end=None, note=""):
          "irq/KiB", "the RTOS's INTx interrupts from its first to its last byte")
     emit("%s_icount_rtos_polls_per_kib" % label, "%.2f" % (w["polls"] / max(kib, 1e-3)),
          "1/KiB", "the RTOS's 1 ms polls from its first to its last byte")
-    emit("%s_icount_rtos_copy_per_kib" % label, round(w["copy"] / max(kib, 1e-3)),
-         "ticks/KiB", "of the busy ticks, in the backend's rx_put (sink: nothing; channel: the "
-         "ring copy), one call in 16 timed")
+    emit("%s_icount_rtos_rxcalls_per_kib" % label, round(w["rxcalls"] / max(kib, 1e-3)),
+         "ticks/KiB", "of the busy ticks, in the backend's RX calls, rx_span and rx_commit "
+         "(sink: nothing but the timing's own cost; channel: the ring's index load and check, "
+         "the publication), one call in 16 timed")
+    emit("%s_icount_rtos_rxcalls_n_per_kib" % label, "%.1f" % (w["rxcalls_n"] / max(kib, 1e-3)),
+         "calls/KiB", "the backend's RX calls (rx_span, rx_commit) per KiB")
     emit("%s_icount_rtos_passwork_per_kib" % label, round(w["passwork"] / max(kib, 1e-3)),
          "ticks/KiB", "of the busy ticks, in the backend's per-pass work (channel: Linux's "
          "requests, the doorbell decision and call; under icount a call that kicks Linux's "
@@ -442,14 +449,102 @@ def emit_window(label, w, end=None, note=""):
     return w["rx"] / secs
 
 
+PLUGIN_SRC = os.path.join(TOP, "tools", "qemu-plugins", "vcpu_insns.c")
+
+
+def insns_plugin(build, path):
+    """QEMU arguments loading tools/qemu-plugins/vcpu_insns.c (built into BUILD/tools) with its
+    per-vCPU instruction counts in `path`, or [] if it cannot be built."""
+    so = os.path.join(build, "tools", "vcpu_insns.so")
+    if not os.path.exists(so) or os.path.getmtime(so) < os.path.getmtime(PLUGIN_SRC):
+        os.makedirs(os.path.dirname(so), exist_ok=True)
+        subprocess.run(["cc", "-shared", "-fPIC", "-O2", "-o", so, PLUGIN_SRC], check=True)
+    return ["-plugin", "%s,out=%s" % (so, path)]
+
+
+def insns_read(path):
+    """The plugin's 64 per-vCPU instruction counters (zeros if there is no file)."""
+    if not path or not os.path.exists(path):
+        return [0] * 64
+    with open(path, "rb") as f:
+        return list(struct.unpack("<64Q", f.read(64 * 8)))
+
+
+def emit_insns(label, i0, i1, rx, linux_vcpus):
+    """Linux's vCPUs' own instructions over a transfer, per KiB (the plugin's counts): what
+    QEMU's round robin can have run inside the RTOS's busy ticks, at most. The RTOS's own count
+    is not given: the plugin counts a block again when an I/O access in its middle restarts it
+    under -icount, and the RTOS's service is UART accesses all through (Linux's drop path makes
+    none)."""
+    kib = max(rx / 1024, 1e-3)
+    emit("%s_icount_linux_insns_per_kib" % label,
+         round(sum(i1[v] - i0[v] for v in linux_vcpus) / kib), "insns/KiB",
+         "Linux's vCPUs' own instructions (with Tandem's EL2 ones on their pCPUs) from the "
+         "feed's start to its end, per KiB (tools/qemu-plugins/vcpu_insns.c): the most of "
+         "the RTOS's busy ticks that can be Linux's turns")
+
+
+def linux_stat(vm):
+    """(counter, /proc/stat "cpu" line's non-idle jiffies (tick-sampled, HZ 250 shown in
+    USER_HZ 100), its idle + iowait (NO_HZ: measured at idle entry and exit)) in Linux."""
+    out = vm.run("tandem-counter; head -n 1 /proc/stat", timeout=120)
+    cnt = int(re.findall(r"cntvct=(\d+) ", out)[-1])
+    line = re.findall(r"^cpu .*$", out, re.M)[-1]
+    f = [int(x) for x in line.split()[1:8]]
+    return cnt, linux_busy(line), f[3] + f[4]
+
+
+def drop_transfer(vm, sock_dir, nbytes, label, poll, idle_rate, insns=None):
+    """One "drop" transfer (Linux's driver consumes every ring, no reader): the RTOS's window,
+    and what Linux did meanwhile: its RX passes (doorbell or poll), the RTOS's doorbells, and
+    Linux's non-idle ticks, the vCPU turns that QEMU's round robin may run inside the RTOS's
+    busy stretches (under -icount all vCPUs advance one clock)."""
+    if poll is not None:
+        vm.run("echo %d > /sys/module/tandem_vserial/parameters/rx_poll_us; echo set" % poll,
+               timeout=120)
+    c0 = vserial_counts(vm)
+    s0 = linux_stat(vm)
+    rtos_window(vm, True)
+    i0 = insns_read(insns)
+    _, ok = feed_all(sock_dir, nbytes, "idrop")
+    i1 = insns_read(insns)
+    w = rtos_window(vm, False)
+    vm.focus(vm.shell_vm)
+    s1 = linux_stat(vm)
+    c1 = vserial_counts(vm)
+    kib = max(w["rx"] / 1024, 1e-3)
+    freq = w["freq"]
+    note = "rx_poll_us %s" % ("default" if poll is None else poll)
+    for i, what in enumerate(("linux_rx_passes", "linux_rx_polls", "rtos_doorbells",
+                              "rtos_suppressed")):
+        emit("%s_icount_%s_per_kib" % (label, what), "%.2f" % ((c1[i] - c0[i]) / kib),
+             "1/KiB", note)
+    span = s1[0] - s0[0]
+    # Non-idle = 2 vCPUs x elapsed - idle (NO_HZ idle time is measured, not sampled), its idle
+    # background (the same measure over 10 s of nothing) taken out.
+    nonidle = 2 * span - (s1[2] - s0[2]) * freq / 100 - idle_rate * span
+    sampled = (s1[1] - s0[1]) * freq / 100
+    emit("%s_icount_linux_nonidle_per_kib" % label, round(nonidle / kib), "ticks/KiB",
+         "Linux's 2 vCPUs not idle (/proc/stat idle+iowait, 10 ms units) over the transfer "
+         "(%.3f s virtual, longer than the RTOS's window), idle background out; %s" %
+         (span / freq, note))
+    emit("%s_icount_linux_sampled_per_kib" % label, round(sampled / kib), "ticks/KiB",
+         "the same from /proc/stat's tick-sampled busy fields (coarse)")
+    if insns:
+        emit_insns(label, i0, i1, w["rx"], (0, 1))
+    return w, ok
+
+
 def icount_rates(build, nbytes, log_dir, parts=("bare", "tandem", "chain"),
-                 config="configs/ttu.dts", rx_poll_us=None):
+                 config="configs/ttu.dts", rx_poll_us=None, drop_polls=(None,), insns=False):
     """Throughput and the RTOS's cost per KiB in virtual time (-icount shift=4,sleep=off): the
     host feeds in wall time, but what a figure counts is guest instructions (1 tick = 16 ns =
     one instruction), so host load moves it much less than the wall rows. Bare RTOS, the RTOS
     under Tandem sinking (Linux idle), and the chain to Linux's readers."""
     rates = {}
     with tempfile.TemporaryDirectory(prefix="ttu-") as sock_dir:
+        ifile = os.path.join(sock_dir, "insns") if insns else None
+        plugin = insns_plugin(build, ifile) if insns else []
         if "bare" in parts:
             vm = harness.Console([
                 "qemu-system-aarch64", "-M", "virt,gic-version=3,highmem=off", "-cpu",
@@ -474,11 +569,11 @@ def icount_rates(build, nbytes, log_dir, parts=("bare", "tandem", "chain"),
                 f.write(text)
             cmd = [os.path.join(TOP, "tools/run-qemu.sh"), "--build", build, "--smp", "4",
                    "--mem", "2G", "--cpu", harness.DEFAULT_CPU, "--machine", MACHINE,
-                   "--config", dts, "--"] + ttu_args(sock_dir) + ICOUNT
+                   "--config", dts, "--"] + ttu_args(sock_dir) + ICOUNT + plugin
             vm = harness.Console(cmd, os.path.join(log_dir, "ttu-%s-icount.log" % part))
             try:
                 vm.login(timeout=600)
-                if part == "chain":
+                if part in ("chain", "drop"):
                     vm.expect(r"32 ports \(ttyTV0\.\.ttyTV31\)", 300, since=0)
                     # Linux's background load (ticks, cpufreq) while idle, per virtual second:
                     # idle time passes fast under sleep=off, so it is taken out of the transfer's.
@@ -487,18 +582,36 @@ def icount_rates(build, nbytes, log_dir, parts=("bare", "tandem", "chain"),
                     cnt = [int(x) for x in re.findall(r"cntvct=(\d+) ", out)]
                     busy = [linux_busy(x) for x in re.findall(r"^cpu .*$", out, re.M)]
                     idle_rate = (busy[-1] - busy[0]) / max(1, cnt[-1] - cnt[0])  # jiffies/tick
-                    if rx_poll_us is not None:
+                    if part == "chain" and rx_poll_us is not None:
                         vm.run("echo %d > /sys/module/tandem_vserial/parameters/rx_poll_us; "
                                "echo set" % rx_poll_us, timeout=120)
-                elif part == "drop":
-                    vm.expect(r"32 ports \(ttyTV0\.\.ttyTV31\)", 300, since=0)
-                    time.sleep(5)
                 else:
                     vm.expect(r"TTU: 32 port\(s\)[^\n]*mode sink", 300, since=0)
                     time.sleep(5)
                 el0 = pcpu_el2(vm, 2)
                 thr0 = rtos_throttles(vm)
+                if part == "drop":
+                    # One transfer per rx_poll_us value in this boot; the first gives the
+                    # chain_drop rows, the others chain_drop_p<us>.
+                    for k, poll in enumerate(drop_polls):
+                        label = "chain_drop" if k == 0 else "chain_drop_p%d" % poll
+                        w, ok = drop_transfer(vm, sock_dir, nbytes, label, poll, idle_rate,
+                                              ifile)
+                        r = emit_window(label, w, None, "" if ok else " INCOMPLETE")
+                        rates["drop" if k == 0 else label] = r
+                    thr1 = rtos_throttles(vm)
+                    el1 = pcpu_el2(vm, 2)
+                    rx = sum(int(x) for x in re.findall(r"TTU window [^\n]* rx=(\d+) ",
+                                                         vm.text))
+                    emit("chain_drop_icount_rtos_el2_per_kib", "%.2f" % (
+                        ((el1[0] - el0[0]) - (el1[1] - el0[1])) / max(rx / 1024, 1e-3)),
+                        "entries/KiB", "as for the others, over all drop transfers")
+                    emit("chain_drop_icount_rtos_throttles", thr1 - thr0, "count",
+                         "times a port's ring had no room for the UART's bytes (all drop "
+                         "transfers)")
+                    continue
                 rtos_window(vm, True)
+                i0 = insns_read(ifile)
                 vm.focus(vm.shell_vm)
                 if part == "chain":
                     # /proc/stat and the counter before and after: Linux's busy time over the
@@ -511,6 +624,7 @@ def icount_rates(build, nbytes, log_dir, parts=("bare", "tandem", "chain"),
                             % nbytes)
                     vm.expect(r"READY-2", 300)
                 _, ok = feed_all(sock_dir, nbytes, "i" + part)
+                i1 = insns_read(ifile)
                 end = None
                 if part == "chain":
                     vm.expect(r"DONE-3", 900, since=mark)
@@ -528,6 +642,10 @@ def icount_rates(build, nbytes, log_dir, parts=("bare", "tandem", "chain"),
                 el1 = pcpu_el2(vm, 2)
                 label = {"tandem": "rtos_tandem", "drop": "chain_drop"}.get(part, part)
                 rates[part] = emit_window(label, w, end, "" if ok else " LOSS or INCOMPLETE")
+                if insns:
+                    if part == "chain":
+                        i1 = insns_read(ifile)  # Linux's readers end after the feed
+                    emit_insns(label, i0, i1, w["rx"], (0, 1))
                 emit("%s_icount_rtos_el2_per_kib" % label, "%.2f" % (
                     ((el1[0] - el0[0]) - (el1[1] - el0[1])) / max(w["rx"] / 1024, 1e-3)),
                     "entries/KiB", "EL2 entries of the RTOS's pCPU 2 but its virtual timer's "
@@ -544,6 +662,10 @@ def icount_rates(build, nbytes, log_dir, parts=("bare", "tandem", "chain"),
                         (idle_rate * w["freq"] / 250 * 100))
             finally:
                 vm.close()
+    for label in [k for k in rates if k.startswith("chain_drop_p")]:
+        if "bare" in rates:
+            emit("%s_icount_vs_rtos_bare" % label, "%.2f" % (rates[label] / rates["bare"]),
+                 "ratio", "virtual time")
     for part in ("tandem", "drop", "chain"):
         if part in rates and "bare" in rates:
             emit("%s_icount_vs_rtos_bare" % {"tandem": "rtos_tandem", "drop": "chain_drop"}.get(
@@ -712,6 +834,12 @@ def main():
                     help="per port in the icount part (default --bytes)")
     ap.add_argument("--icount-parts", default="bare,tandem,drop,chain",
                     help="the icount part's boots: a subset of bare,tandem,drop,chain")
+    ap.add_argument("--insns", action="store_true",
+                    help="icount part: count each vCPU's own instructions (a QEMU plugin, "
+                    "tools/qemu-plugins/vcpu_insns.c, built with the host's cc)")
+    ap.add_argument("--drop-poll-us", default="",
+                    help="comma-separated rx_poll_us values for the icount part's drop boot: "
+                    "one transfer each in the same boot (default: the module's own)")
     a = ap.parse_args()
     only = a.only.split(",")
     bare = tandem = linux = (None, None)
@@ -742,7 +870,9 @@ def main():
         latency_icount(build, log_dir)
     if "icount" in only:
         icount_rates(build, a.icount_bytes or a.bytes, log_dir, a.icount_parts.split(","),
-                     a.config, int(a.rx_poll_us.split(",")[0]) if a.rx_poll_us else None)
+                     a.config, int(a.rx_poll_us.split(",")[0]) if a.rx_poll_us else None,
+                     [int(x) for x in a.drop_poll_us.split(",")] if a.drop_poll_us else [None],
+                     a.insns)
     if "cost" in only:
         linux_cost(build, "8250", "configs/bench/ttu-linux-8250.dts", "ttyS", a.bytes, log_dir)
         linux = (linux[0], linux_cost(build, "channel", "configs/ttu.dts", "ttyTV", a.bytes,
