@@ -306,6 +306,32 @@ unsigned long vcpu_trap_hvc_fast(struct vcpu *vcpu, struct guest_regs *r)
 }
 
 /*
+ * A trapped load or store of the running guest, with a physical IRQ pending at EL2 as the trap
+ * began (the arch looked, ISR_EL1.I): if the guest takes IRQs (PSTATE.I clear in SPSR_EL2), the
+ * interrupt goes first, as a CPU takes one between two instructions, and the access is not
+ * performed at all (not even decoded; the arch leaves ELR on it): the guest's tick goes into
+ * its list register as at trap_irq_acked() (anything else: the generic path), the guest takes
+ * it before the instruction and re-executes the instruction after its handler returns. A tick
+ * falling while the guest is in EL2 for its console then waits for the trap's entry, not for the
+ * console's work. The acknowledgement made the physical IRQ active, so the re-executed access
+ * does not find it pending again (no loop). VCPU_FAST_FULL, nothing done and nothing counted,
+ * when the guest has IRQs masked, for a direct vCPU (its interrupts are its GIC's), or if the
+ * IRQ went away meanwhile (spurious): the access goes on.
+ */
+unsigned long vcpu_trap_dabt_irq_first(struct vcpu *vcpu)
+{
+	uint64_t in = arch_counter_read();
+	irq_t id;
+
+	if (vcpu->vgic.direct_capable || !arch_trap_guest_irqs_unmasked())
+		return VCPU_FAST_FULL;
+	id = irqchip_ack();
+	if (id >= IRQCHIP_SPURIOUS)
+		return VCPU_FAST_FULL;
+	return trap_irq_acked(pcpu_this(), vcpu, in, id);
+}
+
+/*
  * An access of the emulated GIC that reads or changes interrupt state (vgic_mmio_fast said
  * VGIC_MMIO_STATE): the generic trap's vGIC steps (sync, the access, flush) without its
  * dispatch and, when no decision is due, with both edges in one bracket at the end, as

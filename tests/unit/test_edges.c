@@ -580,6 +580,151 @@ static void test_mmio_fast(void **state)
 	assert_int_equal(v->stats.mmio, 6);
 }
 
+/* A read-to-clear register for test_dabt_irq_first: each read takes the value (0 after). */
+static unsigned rtc_reads;
+static bool read_to_clear(struct vcpu *vcpu, struct mmio_access *acc, void *opaque)
+{
+	uint64_t *reg = opaque;
+
+	if (acc->write || acc->offset != 0)
+		return false;
+	rtc_reads++;
+	acc->value = *reg;
+	*reg = 0;
+	return true;
+}
+
+/*
+ * What trap_guest_dabt_fast() (arch/aarch64) does with a data abort: an IRQ pending as it
+ * begins is offered to vcpu_trap_dabt_irq_first(); anything but VCPU_FAST_FULL there means the
+ * access was not performed (ELR stays on the instruction: *again set). Then the access.
+ */
+static unsigned long dabt_trap(struct vcpu *v, struct mmio_access *acc, bool *again)
+{
+	unsigned long code;
+
+	*again = false;
+	if (arch_irq_pending()) {
+		code = vcpu_trap_dabt_irq_first(v);
+		if (code != VCPU_FAST_FULL) {
+			*again = true;
+			return code;
+		}
+	}
+	return vcpu_trap_mmio_fast(v, acc);
+}
+
+/*
+ * A data abort entered with an IRQ pending, the guest's IRQs unmasked: the IRQ goes first and
+ * the access is not performed at all (a read-to-clear register not read, nothing counted as
+ * MMIO): the tick goes into its LR with both edges in one bracket (one trap, one EL2 entry),
+ * anything else to the slow half with the entry edge. The guest takes the interrupt, then
+ * re-executes the access, which is performed once. With the guest's IRQs masked, for a direct
+ * vCPU, or with the IRQ gone (spurious), nothing is acknowledged here: the access is done and
+ * the IRQ taken at the trap's end, as before.
+ */
+static void test_dabt_irq_first(void **state)
+{
+	struct pcpu *p = &pcpus[0];
+	struct vcpu *v = &vm.vcpus[0];
+	static uint64_t rx = 'k';
+	struct mmio_access acc = {.addr = 0x09000000, .size = 4};
+	unsigned long code;
+	bool again;
+
+	(void)state;
+	fake_knobs.vgic_mmio_fast = VGIC_MMIO_NOT_MINE;
+	vm.mmio[0] = (struct mmio_region){
+	    .base = 0x09000000, .size = 0x1000, .opaque = &rx, .fast = read_to_clear};
+	vm.nr_mmio = 1;
+	fake_arch.counter = 1400;
+
+	/* The guest's tick at the door: injected, the read not performed. */
+	fake_knobs.vgic_timer_fast = true;
+	fake_gic_raise(PPI_VIRT_TIMER);
+	fake_arch.irq_pending = true;
+	code = dabt_trap(v, &acc, &again);
+	assert_true(again);
+	assert_int_equal(code, VCPU_FAST_DONE);
+	assert_int_equal(rtc_reads, 0);
+	assert_int_equal(rx, 'k');
+	assert_int_equal(fake_count("vgic_mmio_fast"), 0); /* not even decoded */
+	assert_int_equal(fake_count("vgic_timer_fast"), 1);
+	assert_int_equal(v->stats.injected, 1);
+	assert_int_equal(p->stats.irq_kind[IRQ_KIND_VTIMER], 1);
+	assert_int_equal(v->stats.mmio, 0);
+	assert_int_equal(v->stats.traps, 1);
+	assert_int_equal(stats_el2_entries(&p->stats), 1);
+	assert_int_equal(p->time.guest, 400);
+	assert_int_equal(p->edge_seq, 2);
+	assert_int_equal(SYNCS + FLUSHES + SWITCHES, 0);
+	assert_time_adds_up(p);
+
+	/* The guest took its tick and re-executes the read: the physical IRQ is active now, not
+	 * pending; the read is performed, once. */
+	fake_arch.irq_pending = false;
+	code = dabt_trap(v, &acc, &again);
+	assert_false(again);
+	assert_int_equal(code, VCPU_FAST_DONE);
+	assert_int_equal(rtc_reads, 1);
+	assert_int_equal(acc.value, 'k');
+	assert_int_equal(rx, 0);
+	assert_int_equal(v->stats.mmio, 1);
+	assert_int_equal(v->stats.traps, 2);
+	assert_time_adds_up(p);
+
+	/* Another interrupt at the door: acknowledged, the entry edge taken, the slow half
+	 * handles it; the access not performed. */
+	rx = 'l';
+	fake_gic_raise(PPI_MAINTENANCE);
+	fake_arch.irq_pending = true;
+	code = dabt_trap(v, &acc, &again);
+	assert_true(again);
+	assert_int_equal(code, VCPU_FAST_IRQ + PPI_MAINTENANCE);
+	assert_int_equal(rtc_reads, 1);
+	vcpu_trap_irq_slow(v, code);
+	assert_int_equal(fake_last("irq_handle_acked")->arg[0], PPI_MAINTENANCE);
+	assert_int_equal(v->stats.traps, 3);
+	assert_int_equal(v->stats.mmio, 1);
+	assert_time_adds_up(p);
+
+	/* The guest's IRQs masked: it could not take the tick first; nothing acknowledged at the
+	 * door, the read done, the tick taken at the trap's end (trap_fast_finish). */
+	fake_arch.guest_irqs_masked = true;
+	fake_gic_raise(PPI_VIRT_TIMER);
+	code = dabt_trap(v, &acc, &again);
+	assert_false(again);
+	assert_int_equal(code, VCPU_FAST_DONE);
+	assert_int_equal(rtc_reads, 2);
+	assert_int_equal(acc.value, 'l');
+	assert_int_equal(v->stats.mmio, 2);
+	assert_int_equal(fake_count("vgic_timer_fast"), 2);
+	assert_int_equal(v->stats.injected, 2);
+	assert_int_equal(v->stats.traps, 4);
+	assert_time_adds_up(p);
+	fake_arch.guest_irqs_masked = false;
+
+	/* Pending at the door but gone by the acknowledgement (spurious): nothing done, nothing
+	 * counted, the access goes on. */
+	assert_int_equal(vcpu_trap_dabt_irq_first(v), VCPU_FAST_FULL);
+	assert_int_equal(v->stats.traps, 4);
+	assert_int_equal(p->edge_seq % 2, 0);
+	fake_arch.irq_pending = false;
+	code = dabt_trap(v, &acc, &again);
+	assert_int_equal(code, VCPU_FAST_DONE);
+	assert_int_equal(rtc_reads, 3);
+	assert_int_equal(v->stats.traps, 5);
+	assert_time_adds_up(p);
+
+	/* A direct vCPU: its interrupts are its GIC's; nothing acknowledged at the door. */
+	v->vgic.direct_capable = true;
+	fake_gic_raise(PPI_VIRT_TIMER);
+	assert_int_equal(vcpu_trap_dabt_irq_first(v), VCPU_FAST_FULL);
+	assert_int_equal(fake_count("vgic_timer_fast"), 2);
+	assert_int_equal(v->stats.traps, 5);
+	assert_int_equal(p->edge_seq % 2, 0);
+}
+
 /* The synchronous trap in one call: the handler runs between the entry and the exit edge. */
 static struct pcpu_time seen_in_handler;
 
@@ -727,6 +872,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_fiq_kick_fast_path, setup),
 	    cmocka_unit_test_setup(test_sgi_trap_leaves_sender_lrs, setup),
 	    cmocka_unit_test_setup(test_mmio_fast, setup),
+	    cmocka_unit_test_setup(test_dabt_irq_first, setup),
 	    cmocka_unit_test_setup(test_sync_trap_one_call, setup),
 	    cmocka_unit_test_setup(test_direct_edges, setup),
 	    cmocka_unit_test_setup(test_sgi_claim, setup),

@@ -295,7 +295,8 @@ unsigned long trap_guest_hvc_fast(struct guest_regs *r)
  * not from a stage-1 walk nor a cache maintenance instruction, offered to
  * vcpu_trap_mmio_fast() (the vGIC's frames, a region's short path). Only x0-x18 and x30 are in
  * the frame: an access through x19-x29 takes the whole trap. ELR and SPSR are still in their
- * registers: the instruction is skipped there (as skip_insn() does in the frame).
+ * registers: the instruction is skipped there (as skip_insn() does in the frame), or, when an
+ * IRQ pending at the entry goes first (vcpu_trap_dabt_irq_first), left as they are.
  */
 unsigned long trap_guest_dabt_fast(struct guest_regs *r, uint64_t esr)
 {
@@ -303,6 +304,13 @@ unsigned long trap_guest_dabt_fast(struct guest_regs *r, uint64_t esr)
 	unsigned long code;
 	uint64_t spsr;
 
+	/* An IRQ pending at the door goes first if the guest can take it: nothing of the access
+	 * done, ELR and SPSR left as they are (vcpu_trap_dabt_irq_first). */
+	if (__builtin_expect(arch_irq_pending(), 0)) {
+		code = vcpu_trap_dabt_irq_first(pcpu_this()->current);
+		if (code != VCPU_FAST_FULL)
+			return code;
+	}
 	/* Unusual ones (no syndrome, a stage-1 walk, DC, a sign-extending load) take the whole
 	 * trap, as do accesses through x19-x29 (still in the CPU). */
 	if (__builtin_expect((esr & (DABT_ISV | DABT_S1PTW | DABT_CM | DABT_SSE)) != DABT_ISV, 0) ||

@@ -129,6 +129,11 @@ bool arch_irq_pending(void)
 	return fake_arch.irq_pending;
 }
 
+bool arch_trap_guest_irqs_unmasked(void)
+{
+	return !fake_arch.guest_irqs_masked;
+}
+
 uint64_t arch_counter_freq(void)
 {
 	return fake_arch.counter_freq;

@@ -9,7 +9,7 @@
 #include <tandem/types.h>
 
 #include <arch/inline.h> /* pcpu_this(), arch_cpu_index(), arch_counter_read(),
-			   arch_irq_pending(): inline */
+			   arch_irq_pending(), arch_trap_guest_irqs_unmasked(): inline */
 
 struct vcpu;
 struct vm;

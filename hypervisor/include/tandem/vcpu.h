@@ -116,6 +116,14 @@ unsigned long vcpu_trap_hvc_fast(struct vcpu *vcpu, struct guest_regs *r);
  * completes the instruction either way); VCPU_FAST_FULL, untouched, for anything else.
  */
 unsigned long vcpu_trap_mmio_fast(struct vcpu *vcpu, struct mmio_access *acc);
+/*
+ * A data abort of the running guest vcpu, entered with a physical IRQ pending: the IRQ goes
+ * first when the guest takes IRQs (PSTATE.I clear in SPSR_EL2), the access not performed (the
+ * arch leaves ELR on it: the guest re-executes it after the interrupt), handled as
+ * vcpu_trap_irq_fast() does (VCPU_FAST_DONE, VCPU_FAST_EXIT, VCPU_FAST_IRQ + INTID); else
+ * VCPU_FAST_FULL, nothing done, nothing counted: the access goes on.
+ */
+unsigned long vcpu_trap_dabt_irq_first(struct vcpu *vcpu);
 /* The exit of a trap vcpu_trap_hvc_fast or vcpu_trap_mmio_fast handled (code VCPU_FAST_EXIT;
  * VCPU_FAST_IRQ + INTID: vcpu_trap_irq_slow, an IRQ they took at their end). */
 void vcpu_trap_fast_exit(struct vcpu *vcpu);

@@ -37,4 +37,11 @@ static inline bool arch_irq_pending(void)
 	return (read_sysreg(isr_el1) & (1u << 7)) != 0;
 }
 
+/* In a trap from a guest: the guest runs with IRQs unmasked (PSTATE.I clear in SPSR_EL2), so a
+ * virtual IRQ made pending now is taken before its next instruction (Arm ARM D1.3.6). */
+static inline bool arch_trap_guest_irqs_unmasked(void)
+{
+	return !(read_sysreg(spsr_el2) & PSR_I);
+}
+
 #endif

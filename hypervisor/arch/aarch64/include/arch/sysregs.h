@@ -88,6 +88,7 @@
 #define PSR_MODE_EL1h 0x5
 #define PSR_MODE_MASK 0xf
 #define PSR_DAIF      (0xfUL << 6)
+#define PSR_I	      (1UL << 7)  /* IRQs masked */
 #define PSR_SS	      (1UL << 21) /* software step (SPSR_ELx.SS) */
 
 #endif

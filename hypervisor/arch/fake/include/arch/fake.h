@@ -37,6 +37,7 @@ struct fake_arch {
 	unsigned cpu_index;		 /* what arch_cpu_index() returns */
 	bool irqs_masked;		 /* state tracked by arch_irq_save/restore */
 	bool irq_pending;		 /* what arch_irq_pending() says */
+	bool guest_irqs_masked;		 /* arch_trap_guest_irqs_unmasked() says the opposite */
 	unsigned long irq_pending_reads; /* arch_irq_pending() calls */
 	unsigned long wfis;		 /* arch_wait_for_interrupt() calls */
 	void (*wfi_hook)(void);	   /* called from arch_wait_for_interrupt(), e.g. to advance time */

@@ -14,5 +14,7 @@ unsigned arch_cpu_index(void);
 uint64_t arch_counter_read(void);
 /* An IRQ pending at the CPU interface: fake_arch.irq_pending (each read counted). */
 bool arch_irq_pending(void);
+/* In a trap from a guest, its IRQs unmasked: !fake_arch.guest_irqs_masked. */
+bool arch_trap_guest_irqs_unmasked(void);
 
 #endif
