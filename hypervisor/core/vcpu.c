@@ -316,19 +316,30 @@ unsigned long vcpu_trap_hvc_fast(struct vcpu *vcpu, struct guest_regs *r)
  * console's work. The acknowledgement made the physical IRQ active, so the re-executed access
  * does not find it pending again (no loop). VCPU_FAST_FULL, nothing done and nothing counted,
  * when the guest has IRQs masked, for a direct vCPU (its interrupts are its GIC's), or if the
- * IRQ went away meanwhile (spurious): the access goes on.
+ * IRQ went away meanwhile (spurious): the access goes on. vcpu_trap_mmio_fast() looks once
+ * more at a device's door, after the decode and the region walk, before the device's short
+ * path does anything (VCPU_FAST_AGAIN: not performed either).
  */
-unsigned long vcpu_trap_dabt_irq_first(struct vcpu *vcpu)
+static unsigned long __attribute__((noinline))
+dabt_irq_first(struct pcpu *p, struct vcpu *vcpu, uint64_t in)
 {
-	uint64_t in = arch_counter_read();
 	irq_t id;
 
-	if (vcpu->vgic.direct_capable || !arch_trap_guest_irqs_unmasked())
+	if (!arch_trap_guest_irqs_unmasked())
 		return VCPU_FAST_FULL;
 	id = irqchip_ack();
 	if (id >= IRQCHIP_SPURIOUS)
 		return VCPU_FAST_FULL;
-	return trap_irq_acked(pcpu_this(), vcpu, in, id);
+	return trap_irq_acked(p, vcpu, in, id);
+}
+
+unsigned long vcpu_trap_dabt_irq_first(struct vcpu *vcpu)
+{
+	uint64_t in = arch_counter_read();
+
+	if (vcpu->vgic.direct_capable)
+		return VCPU_FAST_FULL;
+	return dabt_irq_first(pcpu_this(), vcpu, in);
 }
 
 /*
@@ -365,8 +376,9 @@ mmio_state(struct pcpu *p, struct vcpu *vcpu, struct mmio_access *acc, uint64_t 
  * an ignored write changes no interrupt state, so no vGIC sync or flush, both edges in one
  * bracket, as the null HVC; any other access of those frames takes mmio_state(). Then the
  * region's own short path (mmio_fast_fn: no lock, no interrupt state, no decision), the same
- * way. Anything else: VCPU_FAST_FULL, untouched. A direct vCPU takes the generic path (its
- * edges switch the CPU interface).
+ * way; an IRQ pending at its door goes first as at the trap's entry (dabt_irq_first: the device
+ * not called, VCPU_FAST_AGAIN). Anything else: VCPU_FAST_FULL, untouched. A direct vCPU takes
+ * the generic path (its edges switch the CPU interface).
  */
 unsigned long vcpu_trap_mmio_fast(struct vcpu *vcpu, struct mmio_access *acc)
 {
@@ -376,9 +388,22 @@ unsigned long vcpu_trap_mmio_fast(struct vcpu *vcpu, struct mmio_access *acc)
 	if (__builtin_expect(vcpu->vgic.direct_capable, 0))
 		return VCPU_FAST_FULL;
 	kind = vgic_mmio_fast(vcpu, acc);
-	if (kind == VGIC_MMIO_NOT_MINE &&
-	    !mmio_fast_in(vcpu->vm->mmio, vcpu->vm->nr_mmio, vcpu, acc))
-		return VCPU_FAST_FULL;
+	if (kind == VGIC_MMIO_NOT_MINE) {
+		const struct mmio_region *r =
+		    mmio_fast_region(vcpu->vm->mmio, vcpu->vm->nr_mmio, acc);
+
+		if (!r)
+			return VCPU_FAST_FULL;
+		/* The device's door: an IRQ pending since the trap's entry looked goes first. */
+		if (__builtin_expect(arch_irq_pending(), 0)) {
+			unsigned long code = dabt_irq_first(pcpu_this(), vcpu, in);
+
+			if (code != VCPU_FAST_FULL)
+				return code | VCPU_FAST_AGAIN;
+		}
+		if (!r->fast(vcpu, acc, r->opaque))
+			return VCPU_FAST_FULL;
+	}
 	vcpu->stats.mmio++;
 	if (kind == VGIC_MMIO_STATE)
 		return mmio_state(pcpu_this(), vcpu, acc, in);

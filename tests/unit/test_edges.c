@@ -597,7 +597,8 @@ static bool read_to_clear(struct vcpu *vcpu, struct mmio_access *acc, void *opaq
 /*
  * What trap_guest_dabt_fast() (arch/aarch64) does with a data abort: an IRQ pending as it
  * begins is offered to vcpu_trap_dabt_irq_first(); anything but VCPU_FAST_FULL there means the
- * access was not performed (ELR stays on the instruction: *again set). Then the access.
+ * access was not performed (ELR stays on the instruction: *again set). Then the access, which
+ * says the same with VCPU_FAST_AGAIN.
  */
 static unsigned long dabt_trap(struct vcpu *v, struct mmio_access *acc, bool *again)
 {
@@ -611,7 +612,12 @@ static unsigned long dabt_trap(struct vcpu *v, struct mmio_access *acc, bool *ag
 			return code;
 		}
 	}
-	return vcpu_trap_mmio_fast(v, acc);
+	code = vcpu_trap_mmio_fast(v, acc);
+	if (code != VCPU_FAST_FULL && (code & VCPU_FAST_AGAIN)) {
+		*again = true;
+		return code & ~VCPU_FAST_AGAIN;
+	}
+	return code;
 }
 
 /*
@@ -619,7 +625,9 @@ static unsigned long dabt_trap(struct vcpu *v, struct mmio_access *acc, bool *ag
  * the access is not performed at all (a read-to-clear register not read, nothing counted as
  * MMIO): the tick goes into its LR with both edges in one bracket (one trap, one EL2 entry),
  * anything else to the slow half with the entry edge. The guest takes the interrupt, then
- * re-executes the access, which is performed once. With the guest's IRQs masked, for a direct
+ * re-executes the access, which is performed once. The same at a device's door (after the
+ * decode and the region walk, before the device's short path): VCPU_FAST_AGAIN, the device not
+ * called; an access the vGIC does itself has no door. With the guest's IRQs masked, for a direct
  * vCPU, or with the IRQ gone (spurious), nothing is acknowledged here: the access is done and
  * the IRQ taken at the trap's end, as before.
  */
@@ -716,12 +724,47 @@ static void test_dabt_irq_first(void **state)
 	assert_int_equal(v->stats.traps, 5);
 	assert_time_adds_up(p);
 
+	/* Pending by the device's door only (after the entry's look, the decode and the region
+	 * walk): the device not called, the tick injected, VCPU_FAST_AGAIN; then done once. */
+	rx = 'n';
+	fake_gic_raise(PPI_VIRT_TIMER);
+	fake_arch.irq_pending = true;
+	code = vcpu_trap_mmio_fast(v, &acc);
+	assert_int_equal(code, VCPU_FAST_AGAIN | VCPU_FAST_DONE);
+	assert_int_equal(rtc_reads, 3);
+	assert_int_equal(rx, 'n');
+	assert_int_equal(fake_count("vgic_timer_fast"), 3);
+	assert_int_equal(v->stats.injected, 3);
+	assert_int_equal(v->stats.mmio, 3);
+	assert_int_equal(v->stats.traps, 6);
+	assert_time_adds_up(p);
+	fake_arch.irq_pending = false;
+	code = dabt_trap(v, &acc, &again);
+	assert_false(again);
+	assert_int_equal(code, VCPU_FAST_DONE);
+	assert_int_equal(rtc_reads, 4);
+	assert_int_equal(acc.value, 'n');
+	assert_int_equal(v->stats.mmio, 4);
+
+	/* An access the vGIC does itself (its lockless read) has no door: done, the IRQ taken at
+	 * the trap's end. */
+	fake_knobs.vgic_mmio_fast = VGIC_MMIO_DONE;
+	fake_knobs.vgic_mmio_value = 0x3f;
+	fake_gic_raise(PPI_VIRT_TIMER);
+	fake_arch.irq_pending = true;
+	code = vcpu_trap_mmio_fast(v, &acc);
+	assert_int_equal(code, VCPU_FAST_DONE);
+	assert_int_equal(acc.value, 0x3f);
+	assert_int_equal(fake_count("vgic_timer_fast"), 4);
+	assert_int_equal(v->stats.mmio, 5);
+	assert_time_adds_up(p);
+
 	/* A direct vCPU: its interrupts are its GIC's; nothing acknowledged at the door. */
 	v->vgic.direct_capable = true;
 	fake_gic_raise(PPI_VIRT_TIMER);
 	assert_int_equal(vcpu_trap_dabt_irq_first(v), VCPU_FAST_FULL);
-	assert_int_equal(fake_count("vgic_timer_fast"), 2);
-	assert_int_equal(v->stats.traps, 5);
+	assert_int_equal(fake_count("vgic_timer_fast"), 4);
+	assert_int_equal(v->stats.traps, 8);
 	assert_int_equal(p->edge_seq % 2, 0);
 }
 

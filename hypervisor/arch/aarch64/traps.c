@@ -328,6 +328,8 @@ unsigned long trap_guest_dabt_fast(struct guest_regs *r, uint64_t esr)
 	code = vcpu_trap_mmio_fast(pcpu_this()->current, &acc);
 	if (code == VCPU_FAST_FULL)
 		return code;
+	if (__builtin_expect(code & VCPU_FAST_AGAIN, 0))
+		return code & ~VCPU_FAST_AGAIN; /* not performed: ELR stays on the instruction */
 	/* Decoded again rather than kept across the call: two callee-saved registers, not six. */
 	__asm__("" : "+r"(esr));
 	if (!(esr & DABT_WNR))

@@ -82,19 +82,19 @@ static inline int mmio_dispatch_in(const struct mmio_region *regions, unsigned n
 	return -ERR_NOENT;
 }
 
-/* The short path of the region covering acc->addr, if it has one: true if it did the access. */
-static inline bool mmio_fast_in(const struct mmio_region *regions, unsigned nr, struct vcpu *vcpu,
-				struct mmio_access *acc)
+/* The region covering acc->addr if it has a short path (acc->offset filled in), else NULL. */
+static inline const struct mmio_region *mmio_fast_region(const struct mmio_region *regions,
+							 unsigned nr, struct mmio_access *acc)
 {
 	for (const struct mmio_region *r = regions; r < regions + nr; r++) {
 		uint64_t off = acc->addr - r->base;
 
 		if (acc->addr >= r->base && off < r->size) {
 			acc->offset = off;
-			return r->fast && r->fast(vcpu, acc, r->opaque);
+			return r->fast ? r : NULL;
 		}
 	}
-	return false;
+	return NULL;
 }
 
 #endif

@@ -104,6 +104,9 @@ void vcpu_trap_sync(struct vcpu *vcpu, vcpu_trap_handler handler, struct guest_r
 #define VCPU_FAST_FULL 1UL /* nothing done, nothing counted: the whole trap, generic path */
 #define VCPU_FAST_EXIT 2UL /* handled, the entry edge taken: the exit edge (a decision) is due */
 #define VCPU_FAST_IRQ  3UL /* entry edge taken, INTID (code - VCPU_FAST_IRQ) acknowledged */
+/* Or'ed into vcpu_trap_mmio_fast()'s code for an access not performed: an IRQ went first, the
+ * guest re-executes the instruction after it (the arch leaves ELR on it). */
+#define VCPU_FAST_AGAIN (1UL << 62)
 
 /* HVC #0 from the running guest vcpu whose answer needs nothing but x0 (smccc_fast_answer):
  * answered with both edges; VCPU_FAST_FULL for any other call. */
@@ -113,7 +116,9 @@ unsigned long vcpu_trap_hvc_fast(struct vcpu *vcpu, struct guest_regs *r);
  * done if it is its emulated GIC's (vgic_mmio_fast) or its device's short path takes it
  * (mmio_fast_fn; acc->value: what a load reads), with both edges when nothing else is due
  * (VCPU_FAST_DONE), else the entry edge (VCPU_FAST_EXIT, VCPU_FAST_IRQ + INTID: the arch
- * completes the instruction either way); VCPU_FAST_FULL, untouched, for anything else.
+ * completes the instruction either way); VCPU_FAST_FULL, untouched, for anything else. With
+ * VCPU_FAST_AGAIN or'ed in: not performed, an IRQ pending at a device's door went first (as
+ * vcpu_trap_dabt_irq_first()).
  */
 unsigned long vcpu_trap_mmio_fast(struct vcpu *vcpu, struct mmio_access *acc);
 /*
