@@ -169,17 +169,23 @@ static enum vgic_mmio_fast __attribute__((noinline))
 dist_fast(struct vm *vm, struct mmio_access *acc)
 {
 	uint32_t off = (uint32_t)acc->offset;
-	unsigned w = vgic_reg_word(&gicd_frame, off);
-	unsigned i = w & VGIC_WORD_INDEX;
+	unsigned w, i;
 
-	/* The hot case: an aligned word read that needs no lock (TYPER, CTLR, ...). */
-	if ((w & VGIC_WORD_READ4) && acc->size == 4 && !acc->write && IS_ALIGNED(off, 4)) {
-		const struct vgic_reg *r = gicd_frame.regs + i - 1;
-		struct vgic_mmio_ctx c = {.vm = vm, .rd = NULL, .kicks = 0};
+	/* The hot case: an aligned word read that needs no lock (TYPER, CTLR, ...); one test for
+	 * "in the word map" and "aligned" (VGIC_WORD_MAPPED is a power of two). */
+	_Static_assert((VGIC_WORD_MAPPED & (VGIC_WORD_MAPPED - 1)) == 0, "one mask");
+	if (!acc->write && !(off & ~(VGIC_WORD_MAPPED - 4)) && acc->size == 4) {
+		w = gicd_frame.word[off / 4];
+		if (w & VGIC_WORD_READ4) {
+			const struct vgic_reg *r = gicd_frame.regs + (w & VGIC_WORD_INDEX) - 1;
+			struct vgic_mmio_ctx c = {.vm = vm, .rd = NULL, .kicks = 0};
 
-		acc->value = r->read(&c, off - r->offset, 4);
-		return VGIC_MMIO_DONE;
+			acc->value = r->read(&c, off - r->offset, 4);
+			return VGIC_MMIO_DONE;
+		}
 	}
+	w = vgic_reg_word(&gicd_frame, off);
+	i = w & VGIC_WORD_INDEX;
 	if (i - 1 < VGIC_WORD_NONE - 1)
 		return dist_pure(vm, gicd_frame.regs + i - 1, off, acc) ? VGIC_MMIO_DONE
 									: VGIC_MMIO_STATE;
