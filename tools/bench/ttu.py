@@ -623,6 +623,7 @@ def icount_rates(build, nbytes, log_dir, parts=("bare", "tandem", "chain"),
                             'wait $p; tandem-counter; head -n 1 /proc/stat; echo DONE-$((2+1))'
                             % nbytes)
                     vm.expect(r"READY-2", 300)
+                    i0 = insns_read(ifile)  # after the readers' start
                 _, ok = feed_all(sock_dir, nbytes, "i" + part)
                 i1 = insns_read(ifile)
                 end = None

@@ -18,8 +18,8 @@
 /*
  * While RX data flows the driver polls the RX rings every rx_poll_us instead
  * of taking the RTOS's max-delay doorbells (TANDEM_VSERIAL_SIDE_POLLING in
- * tandem/abi/vserial.h): each pass then moves bigger chunks per port, one
- * flip-buffer push and one reader wake-up each, and the RTOS makes no doorbell
+ * tandem/abi/vserial.h): each pass then moves bigger chunks per port into its
+ * line discipline, one reader wake-up each, and the RTOS makes no doorbell
  * calls. The first bytes after a quiet spell still come by doorbell; under load
  * a byte waits up to rx_poll_us. 0: no polling, every doorbell is taken.
  */
@@ -146,7 +146,7 @@ static void tvs_rx_poll(struct tvs_chan *c, u32 moved)
 	if (i == c->layout.nr_ports)
 		return;
 	/* Bytes no doorbell will announce: another pass now, or (this pass
-	 * could not move them: flip buffers full) a poll a little later. */
+	 * could not move them: line disciplines full) a poll a little later. */
 	if (moved) {
 		tvs_kick(c);
 		return;
@@ -323,11 +323,14 @@ static void tvs_chan_work(struct work_struct *work)
 
 	mutex_lock(&c->sync_lock);
 	tvs_sync(c);
-	spin_lock_irqsave(&c->lock, flags);
+	/* live and the layout change only under sync_lock, which we hold. */
 	for (i = 0; c->live && i < c->layout.nr_ports; i++) {
 		moved += tvs_port_rx(&c->ports[i], &notify);
+		spin_lock_irqsave(&c->lock, flags);
 		tvs_port_tx_space(&c->ports[i]);
+		spin_unlock_irqrestore(&c->lock, flags);
 	}
+	spin_lock_irqsave(&c->lock, flags);
 	if (c->live) {
 		c->rx_passes++;
 		tvs_rx_poll(c, moved);

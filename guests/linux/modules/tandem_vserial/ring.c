@@ -64,25 +64,70 @@ void tvs_port_reset_words(struct tvs_port *p)
 		tvs_port_set_line(p, &p->req);
 }
 
+/* TTY_NORMAL for every byte: flags for the line discipline's receive_buf. */
+static const char tvs_normal_flags[1024];
+
+/*
+ * Bytes of the RX ring straight into the line discipline (what the flip
+ * buffer's work would do with them, without copying them into a flip buffer
+ * first and queueing a work item per port per pass): n_tty copies them into
+ * its own buffer and wakes the reader. Returns how many it took (fewer when
+ * its buffer fills: it throttles us, and its reader's unthrottle kicks the
+ * next pass). Without a line discipline at hand (being changed, hung up)
+ * nothing is taken: the bytes wait in the ring, in order, for a later pass.
+ */
+static u32 tvs_port_to_ldisc(struct tvs_port *p, const u8 *data, u32 mask,
+			     u32 fill)
+{
+	struct tty_struct *tty = tty_port_tty_get(&p->port);
+	struct tty_ldisc *ld = tty ? tty_ldisc_ref(tty) : NULL;
+	u32 taken = 0, n;
+	int done;
+
+	while (ld && taken < fill) {
+		n = tandem_vserial_ring_contig(p->rx_cons + taken, mask + 1,
+					       fill - taken);
+		n = min_t(u32, n, sizeof(tvs_normal_flags));
+		done = tty_ldisc_receive_buf(
+		    ld, data + ((p->rx_cons + taken) & mask), tvs_normal_flags,
+		    n);
+		if (done <= 0)
+			break;
+		taken += done;
+		if ((u32)done < n)
+			break; /* its buffer is full: the rest waits */
+	}
+	if (ld)
+		tty_ldisc_deref(ld);
+	tty_kref_put(tty);
+	return taken;
+}
+
 /*
  * The RX ring into the tty: what the line discipline accepts is consumed; a
- * port nobody has open drops what arrives, as a UART's FIFO would. Every
- * contiguous range goes in with one copy and the port is pushed once: one
- * flip-buffer work and one reader wake-up per port per pass. Returns the
- * bytes consumed.
+ * port nobody has open drops what arrives, as a UART's FIFO would. A port
+ * with nothing waiting costs one index load. Called from the channel's work
+ * with sync_lock held (attach and detach, the only writers of the layout and
+ * of rx_cons besides us, take it too) and c->lock not held: the line
+ * discipline may sleep. Returns the bytes consumed.
  */
 u32 tvs_port_rx(struct tvs_port *p, bool *notify)
 {
 	struct tvs_chan *c = p->chan;
 	struct tandem_vserial_port *d = tvs_desc(p);
-	u32 size = c->layout.ring_size, prod, fill, n, done, start = p->rx_cons;
+	u32 size = c->layout.ring_size, prod, fill, start = p->rx_cons;
 	u8 *data = tvs_ring_data(p, TANDEM_VSERIAL_RX);
+	unsigned long flags;
 
 	prod = smp_load_acquire(&d->rx.prod);
 	if (!tandem_vserial_ring_fill(prod, p->rx_cons, size, &fill)) {
-		if (!tvs_corrupt(p, "RX prod", prod, p->rx_cons))
+		bool reset;
+
+		spin_lock_irqsave(&c->lock, flags);
+		reset = tvs_corrupt(p, "RX prod", prod, p->rx_cons);
+		spin_unlock_irqrestore(&c->lock, flags);
+		if (!reset)
 			return 0;
-		fill = 0;
 		p->rx_cons = prod;
 		start = prod; /* nothing was consumed, the ring was reset */
 	} else if (fill == 0 || READ_ONCE(p->throttled)) {
@@ -90,17 +135,8 @@ u32 tvs_port_rx(struct tvs_port *p, bool *notify)
 	} else if (!tty_port_initialized(&p->port)) {
 		p->rx_cons = prod;
 	} else {
-		while (fill) {
-			n = tandem_vserial_ring_contig(p->rx_cons, size, fill);
-			done = tty_insert_flip_string(
-			    &p->port, data + (p->rx_cons & tvs_ring_mask(c)),
-			    n);
-			p->rx_cons += done;
-			fill -= done;
-			if (done < n)
-				break; /* flip buffers full: the rest waits */
-		}
-		tty_flip_buffer_push(&p->port);
+		p->rx_cons +=
+		    tvs_port_to_ldisc(p, data, tvs_ring_mask(c), fill);
 	}
 	/* Our reads of the bytes complete before the RTOS may reuse them. */
 	smp_store_release(&d->rx.cons, p->rx_cons);
