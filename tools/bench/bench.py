@@ -590,7 +590,8 @@ class Bench:
         out = subprocess.run([sys.executable, os.path.join(TOP, "tools", "bench", "ttu.py"),
                               "--build", self.args.build, "--out", os.path.join(self.logs, "ttu"),
                               "--only", "bare,tandem,chain,cost,icount", "--icount-bytes",
-                              "16384"], capture_output=True, text=True, timeout=3600).stdout
+                              "16384", "--insns"], capture_output=True, text=True,
+                             timeout=3600).stdout
         self.runs += 9
         for m in re.finditer(r"^TTU-BENCH (\w+)=(\S+) unit=(\S+)(?: note=(.*))?$", out, re.M):
             key, value, unit, note = m.groups()
@@ -617,7 +618,16 @@ class Bench:
                         "rtos_busy_per_kib": "the RTOS's busy ticks per KiB",
                         "rtos_irqs_per_kib": "the RTOS's INTx interrupts per KiB",
                         "rtos_polls_per_kib": "the RTOS's polls per KiB",
-                        "rtos_copy_per_kib": "the RTOS's ticks per KiB copying into the backend",
+                        "rtos_rxcalls_per_kib": "the RTOS's ticks per KiB in the backend's RX "
+                        "calls (span, commit)",
+                        "rtos_rxcalls_n_per_kib": "the RTOS's backend RX calls per KiB",
+                        "linux_insns_per_kib": "Linux's own instructions per KiB (plugin)",
+                        "linux_rx_passes_per_kib": "Linux's RX passes per KiB",
+                        "linux_rx_polls_per_kib": "Linux's RX passes per KiB started by its poll",
+                        "rtos_doorbells_per_kib": "the RTOS's doorbells to Linux per KiB",
+                        "rtos_suppressed_per_kib": "max-delay doorbells suppressed per KiB",
+                        "linux_nonidle_per_kib": "Linux's non-idle ticks per KiB (/proc/stat)",
+                        "linux_sampled_per_kib": "Linux's busy ticks per KiB (tick-sampled)",
                         "rtos_passwork_per_kib": "the RTOS's ticks per KiB in per-pass backend work",
                         "rtos_throttles": "times the RTOS found a ring full",
                         "rtos_el2_per_kib": "RTOS pCPU EL2 entries per KiB (not its timer)",
