@@ -15,6 +15,8 @@ struct mmio_access {
 	unsigned size;	 /* bytes: 1, 2, 4 or 8 */
 	bool write;
 	uint64_t value; /* written value, or where the handler puts the value read */
+	uint32_t hint;	/* what a device's short path found, for its slow half (the vGIC's
+			   vgic_mmio_fast -> vgic_mmio_state: 1 + the GICD register's index) */
 };
 
 /* Returns 0 on success; a negative ERR_* makes the access fault in the guest. */

@@ -160,8 +160,12 @@ int vgic_dist_mmio(struct vcpu *vcpu, struct mmio_access *acc, void *opaque)
 static enum vgic_mmio_fast __attribute__((noinline))
 dist_fast_walk(struct vm *vm, uint32_t off, struct mmio_access *acc)
 {
-	return dist_pure(vm, vgic_reg_walk(&gicd_frame, off), off, acc) ? VGIC_MMIO_DONE
-									: VGIC_MMIO_STATE;
+	const struct vgic_reg *r = vgic_reg_walk(&gicd_frame, off);
+
+	if (dist_pure(vm, r, off, acc))
+		return VGIC_MMIO_DONE;
+	acc->hint = r ? (uint32_t)(r - gicd_frame.regs) + 1 : 0;
+	return VGIC_MMIO_STATE;
 }
 
 /* vgic_mmio_fast() for the GICD frame (acc->offset set): the word map's registers inline. */
@@ -186,11 +190,16 @@ dist_fast(struct vm *vm, struct mmio_access *acc)
 	}
 	w = vgic_reg_word(&gicd_frame, off);
 	i = w & VGIC_WORD_INDEX;
-	if (i - 1 < VGIC_WORD_NONE - 1)
-		return dist_pure(vm, gicd_frame.regs + i - 1, off, acc) ? VGIC_MMIO_DONE
-									: VGIC_MMIO_STATE;
-	if (i == VGIC_WORD_NONE)
+	if (i - 1 < VGIC_WORD_NONE - 1) {
+		if (dist_pure(vm, gicd_frame.regs + i - 1, off, acc))
+			return VGIC_MMIO_DONE;
+		acc->hint = i; /* vgic_mmio_state() does not look it up again */
+		return VGIC_MMIO_STATE;
+	}
+	if (i == VGIC_WORD_NONE) {
+		acc->hint = 0;
 		return VGIC_MMIO_STATE; /* RAZ/WI with a log line: the handler's */
+	}
 	return dist_fast_walk(vm, off, acc);
 }
 
@@ -217,14 +226,18 @@ enum vgic_mmio_fast vgic_mmio_fast(struct vcpu *vcpu, struct mmio_access *acc)
 }
 
 /* What vgic_mmio_fast() left (VGIC_MMIO_STATE): the handlers' locked part, the lockless one
- * known not to apply. */
+ * known not to apply. A GICD register comes from dist_fast()'s lookup (acc->hint: 1 + its
+ * index), found again only if the hint names none (no register there, or not set). */
 void vgic_mmio_state(struct vcpu *vcpu, struct mmio_access *acc)
 {
 	_Static_assert(VGIC_GICD_BASE + VGIC_GICD_SIZE <= VGIC_GICR_BASE, "GICD below GICR");
 	uint32_t off = (uint32_t)acc->offset;
+	uint32_t i = acc->hint;
 
-	if (acc->addr < VGIC_GICR_BASE)
-		dist_locked(vcpu->vm, vgic_reg_find(&gicd_frame, off), off, acc);
-	else
+	if (acc->addr >= VGIC_GICR_BASE)
 		vgic_redist_locked(vcpu->vm, acc);
+	else if (i - 1 < ARRAY_SIZE(gicd_regs))
+		dist_locked(vcpu->vm, gicd_frame.regs + i - 1, off, acc);
+	else
+		dist_locked(vcpu->vm, vgic_reg_find(&gicd_frame, off), off, acc);
 }
