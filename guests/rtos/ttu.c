@@ -13,6 +13,7 @@
 #include "pci.h"
 #include "port.h"
 #include "rtos.h"
+#include "vserial_dev.h"
 
 #define PRIO_POLL    24
 #define MAX_LINES    8
@@ -42,6 +43,7 @@ static unsigned nr_ports;
 static struct ttu_line lines[MAX_LINES];
 static unsigned nr_lines;
 static const struct ttu_backend *be;
+static struct vs_dev *ring; /* be->ring: the channel's RX fast path, inline */
 static struct ticket_lock lock;
 static uint64_t polls, poll_rx, irq_rx;
 static uint64_t poll_period;
@@ -61,15 +63,29 @@ static bool win_timing;
 static uint64_t be_calls;
 static uint64_t rxcall_ticks, pass_ticks, win_rxcall[2], win_pass[2], win_calls[2];
 
+static inline uint8_t *be_rx_span(unsigned i, unsigned *room)
+{
+	return ring ? vs_rx_span(ring, i, room) : be->rx_span(i, room);
+}
+
+static inline void be_rx_commit(unsigned i, unsigned n)
+{
+	/* The counter only for the first unsignalled bytes (the max-delay stamp). */
+	if (ring)
+		vs_rx_commit(ring, i, n, ring->unsignalled ? 0 : port_now());
+	else
+		be->rx_commit(i, n);
+}
+
 static uint8_t *rx_span(unsigned i, unsigned *room)
 {
 	uint64_t t0;
 	uint8_t *r;
 
 	if (!win_timing || (++be_calls & 15))
-		return be->rx_span(i, room);
+		return be_rx_span(i, room);
 	t0 = port_now();
-	r = be->rx_span(i, room);
+	r = be_rx_span(i, room);
 	rxcall_ticks += 16 * (port_now() - t0);
 	return r;
 }
@@ -79,11 +95,11 @@ static void rx_commit(unsigned i, unsigned n)
 	uint64_t t0;
 
 	if (!win_timing || (++be_calls & 15)) {
-		be->rx_commit(i, n);
+		be_rx_commit(i, n);
 		return;
 	}
 	t0 = port_now();
-	be->rx_commit(i, n);
+	be_rx_commit(i, n);
 	rxcall_ticks += 16 * (port_now() - t0);
 }
 
@@ -250,7 +266,14 @@ static unsigned service_port(unsigned i, bool irq)
 	 * interrupt's service looks at TX only while some is in flight. */
 	if (irq && be->tx_kicked && !(p->ier & IER_THRI))
 		return total;
-	src = be->tx_span(i, &len);
+	/* The channel: one inline load of Linux's TX index says whether there is any (the poll's
+	 * look at every port, a kick's); tx_span() validates it when there is. */
+	if (ring && !vs_tx_pending(ring, i)) {
+		src = NULL;
+		len = 0;
+	} else {
+		src = be->tx_span(i, &len);
+	}
 	if (len && (lsr & LSR_THRE)) {
 		n = len < U16550_FIFO ? len : U16550_FIFO;
 		for (unsigned k = 0; k < n; k++)
@@ -336,7 +359,7 @@ static void pass_all(bool poll)
 
 	if (be->sync) {
 		t0 = pass_start();
-		be->sync(now);
+		be->sync(now, poll);
 		pass_end(t0);
 	}
 	for (unsigned i = 0; i < nr_ports; i++)
@@ -491,6 +514,7 @@ void ttu_start(const struct rtos_config *cfg, const struct platform *plat)
 		kprintf("TTU: no usable channel for the ports: serving them in echo mode\n");
 		be = &echo_backend;
 	}
+	ring = be->ring;
 	for (unsigned i = 0; i < nr_ports; i++) {
 		struct ttu_line *l = ports[i].intid ? line_for(ports[i].intid) : NULL;
 

@@ -24,8 +24,16 @@
 enum ttu_mode { TTU_MODE_DEFAULT, TTU_MODE_OFF, TTU_MODE_ECHO, TTU_MODE_SINK, TTU_MODE_CHANNEL };
 
 /* Where a port's bytes go and come from. Called with the TTU lock held, interrupts masked. */
+struct vs_dev;
+
 struct ttu_backend {
 	const char *name;
+	/*
+	 * The channel's ring (vserial_dev.h), or NULL: if set, the port service uses its inline
+	 * RX fast path (vs_rx_span/vs_rx_commit: no calls through rx_span/rx_commit) and looks at
+	 * a port's TX ring with one inline load before calling tx_span.
+	 */
+	struct vs_dev *ring;
 	/*
 	 * Where port's next received bytes go: *room contiguous bytes at the result, which the
 	 * port service fills straight from the UART's receive register (no copy through a
@@ -47,7 +55,7 @@ struct ttu_backend {
 	/* After a pass over ports (an interrupt or the poll): e.g. coalesced doorbells. */
 	void (*pass_done)(uint64_t now, bool poll);
 	/* Before a pass of the poll or of ttu_kick() (e.g. the peer's state and requests). */
-	void (*sync)(uint64_t now);
+	void (*sync)(uint64_t now, bool poll);
 	/* After the poll's pass, without the lock: print what needs printing. */
 	void (*report)(void);
 };

@@ -18,6 +18,7 @@
 #include "vserial_dev.h"
 
 #define REPORT_LIMIT 16 /* corruption lines printed at most (then a count per report) */
+#define LINE_POLLS   8	/* the poll reads Linux's line requests one pass in this many */
 
 static struct vs_dev dev;
 static const struct plat_channel *chan;
@@ -36,17 +37,6 @@ static bool apply_line(unsigned port, const struct tandem_vserial_line *l)
 	/* A 16550 on a 1.8432 MHz clock tops out at 115200 baud: faster requests are refused
 	 * (the ack keeps the settings in force) rather than silently rounded. */
 	return l->baud <= U16550_BAUDBASE && ttu_set_line_locked(port, &u);
-}
-
-static uint8_t *rx_span(unsigned port, unsigned *room)
-{
-	return vs_rx_span(&dev, port, room);
-}
-
-static void rx_commit(unsigned port, unsigned n)
-{
-	/* The counter only for the first unsignalled bytes (the max-delay stamp). */
-	vs_rx_commit(&dev, port, n, dev.unsignalled ? 0 : port_now());
 }
 
 static const uint8_t *tx_span(unsigned port, unsigned *len)
@@ -74,10 +64,14 @@ static void pass_done(uint64_t now, bool poll)
 		ring_doorbell();
 }
 
-static void sync(uint64_t now)
+/* Linux rings the doorbell after writing a line request, and a kick's pass reads them: the poll
+ * (the safety net) reads them one pass in LINE_POLLS. */
+static void sync(uint64_t now, bool poll)
 {
+	static unsigned polls;
+
 	(void)now;
-	vs_dev_sync(&dev);
+	vs_dev_sync_lines(&dev, !poll || ++polls % LINE_POLLS == 0);
 }
 
 static void report(void)
@@ -109,8 +103,7 @@ static void doorbell_irq(unsigned intid, uint64_t stamp, void *arg)
 
 static const struct ttu_backend backend = {
     .name = "channel",
-    .rx_span = rx_span,
-    .rx_commit = rx_commit,
+    .ring = &dev,
     .tx_span = tx_span,
     .tx_consume = tx_consume,
     .tx_kicked = true,

@@ -117,6 +117,7 @@ static void reset(struct vs_dev *d)
 		struct vs_port *vp = &d->port[i];
 
 		vp->rx_prod = vp->tx_cons = vp->rx_fill = vp->rx_flags = vp->line_seen = 0;
+		vp->overruns = 0;
 		ST(&p->rx.prod, 0U);
 		ST(&p->rx.prod_flags, 0U);
 		write_ring_desc(d, &p->rx, i, RX, d->threshold);
@@ -219,6 +220,11 @@ static void line_requests(struct vs_dev *d)
 
 bool vs_dev_sync(struct vs_dev *d)
 {
+	return vs_dev_sync_lines(d, true);
+}
+
+bool vs_dev_sync_lines(struct vs_dev *d, bool lines)
+{
 	struct tandem_vserial_side tty;
 	uint32_t link;
 	bool was_live = d->live;
@@ -237,7 +243,7 @@ bool vs_dev_sync(struct vs_dev *d)
 		return false;
 	}
 	d->live = tty_in_sync(d);
-	if (d->live)
+	if (d->live && lines)
 		line_requests(d);
 	return d->live && !was_live;
 }
@@ -281,50 +287,6 @@ unsigned vs_rx_space(struct vs_dev *d, unsigned i)
 	return space;
 }
 
-uint8_t *vs_rx_span(struct vs_dev *d, unsigned i, unsigned *room)
-{
-	struct vs_port *vp;
-	uint32_t size = d->lay.ring_size, fill, space, at;
-
-	if (!d->live || i >= d->lay.nr_ports) {
-		*room = 0;
-		return d->region;
-	}
-	vp = &d->port[i];
-	/* One load of the tty side's index. The common case in a few instructions: valid, the
-	 * ring not full and nobody waiting; anything else (corrupt, full, WANT_SPACE to clear)
-	 * takes vs_rx_space()'s whole path. */
-	fill = vp->rx_prod - LD_ACQ(&vp->desc->rx.cons);
-	if (fill >= size - 1 || vp->rx_flags) {
-		space = vs_rx_space(d, i);
-		if (!space) {
-			*room = 0;
-			return d->region;
-		}
-	} else {
-		vp->rx_fill = fill;
-		space = size - 1 - fill;
-	}
-	at = vp->rx_prod & (size - 1);
-	*room = space < size - at ? space : size - at;
-	return vp->rx_data + at;
-}
-
-void vs_rx_commit(struct vs_dev *d, unsigned i, unsigned n, uint64_t now)
-{
-	struct vs_port *vp = &d->port[i];
-	uint32_t before = vp->rx_fill;
-
-	vp->rx_prod += n;
-	ST_REL(&vp->desc->rx.prod, vp->rx_prod); /* the bytes before the index */
-	vp->rx_fill += n;
-	vp->rx_bytes += n;
-	if (tandem_vserial_crossed_threshold(before, vp->rx_fill, d->threshold))
-		d->notify = true;
-	else if (!d->unsignalled)
-		d->unsignalled = now ? now : 1;
-}
-
 void vs_rx_put(struct vs_dev *d, unsigned i, const uint8_t *b, unsigned n, uint64_t now)
 {
 	struct vs_port *vp = &d->port[i];
@@ -334,11 +296,6 @@ void vs_rx_put(struct vs_dev *d, unsigned i, const uint8_t *b, unsigned n, uint6
 	memcpy(r + (vp->rx_prod & (size - 1)), b, first);
 	memcpy(r, b + first, n - first);
 	vs_rx_commit(d, i, n, now);
-}
-
-bool vs_tx_pending(struct vs_dev *d, unsigned i)
-{
-	return d->live && i < d->lay.nr_ports && LD(&desc(d, i)->tx.prod) != d->port[i].tx_cons;
 }
 
 const uint8_t *vs_tx_span(struct vs_dev *d, unsigned i, unsigned *len)
@@ -430,8 +387,11 @@ bool vs_take_doorbell(struct vs_dev *d, uint64_t now)
 
 void vs_set_overruns(struct vs_dev *d, unsigned i, uint32_t overruns)
 {
-	if (i < d->lay.nr_ports)
+	/* Written when it changed (or after a reset): the peer's view is ours, never read back. */
+	if (i < d->lay.nr_ports && d->port[i].overruns != overruns) {
+		d->port[i].overruns = overruns;
 		ST(&desc(d, i)->dev_overruns, overruns);
+	}
 }
 
 void vs_scribble(struct vs_dev *d, unsigned n, uint64_t seed)

@@ -31,6 +31,7 @@ struct vs_port {
 	uint32_t rx_fill;		 /* fill seen by the last look at rx.cons, plus commits */
 	uint32_t rx_flags;		 /* rx.prod_flags as last written */
 	uint32_t line_seen;		 /* the last line_req.seq handled */
+	uint32_t overruns;		 /* dev_overruns as last written */
 	struct tandem_vserial_line line; /* in force */
 	uint64_t rx_bytes, tx_bytes;
 };
@@ -80,6 +81,9 @@ const char *vs_dev_init(struct vs_dev *d, void *region, uint32_t size, unsigned 
  * and handles line-settings requests. Returns true if the rings just came up (serve all ports).
  */
 bool vs_dev_sync(struct vs_dev *d);
+/* The same, with the line-settings requests read only if lines (the TTU's poll reads them one
+ * pass in several: Linux rings the doorbell after writing one, and that pass reads them). */
+bool vs_dev_sync_lines(struct vs_dev *d, bool lines);
 /* Room in port's RX ring (0 when not live or full: then WANT_SPACE is set). */
 unsigned vs_rx_space(struct vs_dev *d, unsigned port);
 /*
@@ -89,15 +93,65 @@ unsigned vs_rx_space(struct vs_dev *d, unsigned port);
  * a tty side that reset the ring to a corrupt index of ours must be followed at once, or the
  * bytes after the reset would land where it no longer reads). The caller writes at most *room
  * bytes there and publishes them with vs_rx_commit().
+ *
+ * Inline, as vs_rx_commit(): the TTU's port service calls both once per service, and the
+ * common case (live, the index valid, room, nobody waiting) is a few instructions; anything
+ * else (a corrupt index, a full ring, WANT_SPACE to clear) takes vs_rx_space()'s whole path.
  */
-uint8_t *vs_rx_span(struct vs_dev *d, unsigned port, unsigned *room);
+static inline uint8_t *vs_rx_span(struct vs_dev *d, unsigned i, unsigned *room)
+{
+	struct vs_port *vp;
+	uint32_t size = d->lay.ring_size, fill, space, at;
+
+	if (!d->live || i >= d->lay.nr_ports) {
+		*room = 0;
+		return d->region;
+	}
+	vp = &d->port[i];
+	/* One load of the tty side's index, checked: a fill of size - 1 or more (we never fill
+	 * the last byte) is full or corrupt, for vs_rx_space() to tell apart. */
+	fill = vp->rx_prod - __atomic_load_n(&vp->desc->rx.cons, __ATOMIC_ACQUIRE);
+	if (fill >= size - 1 || vp->rx_flags) {
+		space = vs_rx_space(d, i);
+		if (!space) {
+			*room = 0;
+			return d->region;
+		}
+	} else {
+		vp->rx_fill = fill;
+		space = size - 1 - fill;
+	}
+	at = vp->rx_prod & (size - 1);
+	*room = space < size - at ? space : size - at;
+	return vp->rx_data + at;
+}
+
 /* Publishes n bytes written at the last span (one release store of rx.prod); now = counter
  * (0 if d->unsignalled is already set: then it is not used). */
-void vs_rx_commit(struct vs_dev *d, unsigned port, unsigned n, uint64_t now);
+static inline void vs_rx_commit(struct vs_dev *d, unsigned i, unsigned n, uint64_t now)
+{
+	struct vs_port *vp = &d->port[i];
+	uint32_t before = vp->rx_fill;
+
+	vp->rx_prod += n;
+	/* the bytes before the index */
+	__atomic_store_n(&vp->desc->rx.prod, vp->rx_prod, __ATOMIC_RELEASE);
+	vp->rx_fill += n;
+	vp->rx_bytes += n;
+	if (tandem_vserial_crossed_threshold(before, vp->rx_fill, d->threshold))
+		d->notify = true;
+	else if (!d->unsignalled)
+		d->unsignalled = now ? now : 1;
+}
 /* Appends n bytes (n <= the last vs_rx_space()) to port's RX ring; now = counter. */
 void vs_rx_put(struct vs_dev *d, unsigned port, const uint8_t *b, unsigned n, uint64_t now);
-/* Whether port's TX ring has bytes for the UART. */
-bool vs_tx_pending(struct vs_dev *d, unsigned port);
+/* Whether port's TX ring has bytes for the UART (or a corrupt index: vs_tx_span() tells). One
+ * relaxed load, inline: the TTU asks it of every port on every pass. */
+static inline bool vs_tx_pending(struct vs_dev *d, unsigned i)
+{
+	return d->live && i < d->lay.nr_ports &&
+	       __atomic_load_n(&d->port[i].desc->tx.prod, __ATOMIC_RELAXED) != d->port[i].tx_cons;
+}
 /*
  * Port's TX bytes in place: *len contiguous bytes at the result (up to the ring's wrap; 0: none,
  * not live, or a corrupt index, which is counted and the ring emptied). One load of the tty
