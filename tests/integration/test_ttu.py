@@ -210,6 +210,28 @@ def host_to_linux(t, vm, feed, socks):
            % (32 * PORT_BYTES // 1024, secs, 32 * PORT_BYTES / max(secs, 0.1) / 1000))
 
 
+def collector(t, vm, feed, socks, nbytes=16384):
+    """tandem-ttycollect (guests/linux/tools/ttycollect.c, the benchmark's chain reader): one
+    process polling all 32 ports into a file each gets every stream intact."""
+    vm.run("rm -f /tmp/col* /tmp/collect.out; echo cleared")
+    line = ("tandem-ttycollect -n %d /tmp/col $(for n in $(seq 0 31); do echo /dev/ttyTV$n; "
+            "done) > /tmp/collect.out & p=$!; sleep 2; echo COLLECT-$((1+1)); wait $p" % nbytes)
+    th, res = in_thread(feed.transfer, socks, nbytes, 0, seed="collect", idle_timeout=90, vm=vm,
+                        marker="COLLECT-2")
+    _, rc = vm.run_status(line, timeout=900)
+    th.join()
+    got = linux_sha(vm, "/tmp/col")
+    stats = vm.run("cat /tmp/collect.out")
+    want = {p: hashlib.sha256(feed.stream("collect", p, nbytes)).hexdigest() for p in range(32)}
+    bad = [p for p in range(32) if got.get(p) != want[p]]
+    t.check("tandem-ttycollect: one process polling all 32 ports (raw, a buffer per port) "
+            "writes each port's %d-byte stream to its own file intact (sha256), counts "
+            "them all and exits 0" % nbytes,
+            rc == 0 and not bad and "ports=32 bytes=%d " % (32 * nbytes) in stats,
+            "status %d; ports %s differ; %s; %s" % (rc, bad, stats,
+                                                   vm.run("wc -c /tmp/col* | tail -n 33")))
+
+
 def first_difference(vm, feed, port):
     """Where Linux's file of `port` first differs from the stream, and the bytes around it:
     md5 per KiB first (a few lines of console), then an od of the first block that differs."""
@@ -362,6 +384,7 @@ def chain(t, feed, sock_dir):
                 ok and out.strip() == "32", vm.run("dmesg | grep tandem_vserial"))
         socks = feed.connect(sock_dir, range(32))
         host_to_linux(t, vm, feed, socks)
+        collector(t, vm, feed, socks)
         linux_to_host(t, vm, feed, socks)
         for s in socks.values():
             s.close()
