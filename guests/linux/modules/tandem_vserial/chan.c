@@ -163,7 +163,7 @@ static void tvs_detach(struct tvs_chan *c, const char *why)
 	unsigned int i;
 
 	spin_lock_irqsave(&c->lock, flags);
-	c->live = false;
+	WRITE_ONCE(c->live, false);
 	tvs_set_polling(c, false);
 	spin_unlock_irqrestore(&c->lock, flags);
 	hrtimer_cancel(&c->tx_timer);
@@ -255,7 +255,7 @@ static void tvs_attach(struct tvs_chan *c,
 
 	spin_lock_irqsave(&c->lock, flags);
 	c->layout = l;
-	c->live = true; /* tvs_desc() is valid from here */
+	WRITE_ONCE(c->live, true); /* tvs_desc() is valid from here */
 	for (i = 0; i < l.nr_ports; i++)
 		tvs_port_reset_words(&c->ports[i]);
 	c->dev_epoch = dev->epoch;
@@ -325,9 +325,19 @@ static void tvs_chan_work(struct work_struct *work)
 	tvs_sync(c);
 	/* live and the layout change only under sync_lock, which we hold. */
 	for (i = 0; c->live && i < c->layout.nr_ports; i++) {
-		moved += tvs_port_rx(&c->ports[i], &notify);
+		struct tvs_port *p = &c->ports[i];
+
+		moved += tvs_port_rx(p, &notify);
+		/*
+		 * A writer waiting for room sets want_space under the lock and
+		 * then looks at the ring itself (tvs_port_want_space), so a
+		 * pass that misses the flag set just now loses no wake-up:
+		 * ports nobody waits on cost no lock.
+		 */
+		if (!READ_ONCE(p->want_space))
+			continue;
 		spin_lock_irqsave(&c->lock, flags);
-		tvs_port_tx_space(&c->ports[i]);
+		tvs_port_tx_space(p);
 		spin_unlock_irqrestore(&c->lock, flags);
 	}
 	spin_lock_irqsave(&c->lock, flags);

@@ -53,7 +53,8 @@ void tvs_port_reset_words(struct tvs_port *p)
 
 	p->rx_cons = 0;
 	p->tx_prod = 0;
-	p->want_space = false;
+	WRITE_ONCE(p->want_space, false);
+	WRITE_ONCE(p->tx_empty, true);
 	p->line_seq = 0;
 	WRITE_ONCE(d->rx.cons, 0);
 	WRITE_ONCE(d->tx.prod, 0);
@@ -64,17 +65,17 @@ void tvs_port_reset_words(struct tvs_port *p)
 		tvs_port_set_line(p, &p->req);
 }
 
-/* TTY_NORMAL for every byte: flags for the line discipline's receive_buf. */
-static const char tvs_normal_flags[1024];
-
 /*
  * Bytes of the RX ring straight into the line discipline (what the flip
  * buffer's work would do with them, without copying them into a flip buffer
  * first and queueing a work item per port per pass): n_tty copies them into
- * its own buffer and wakes the reader. Returns how many it took (fewer when
- * its buffer fills: it throttles us, and its reader's unthrottle kicks the
- * next pass). Without a line discipline at hand (being changed, hung up)
- * nothing is taken: the bytes wait in the ring, in order, for a later pass.
+ * its own buffer and wakes the reader. No flags: every byte is TTY_NORMAL (a
+ * NULL flag array, as the flip buffer passes for a buffer without flags), so
+ * a contiguous span goes in one call, two when it wraps. Returns how many it
+ * took (fewer when its buffer fills: it throttles us, and its reader's
+ * unthrottle kicks the next pass). Without a line discipline at hand (being
+ * changed, hung up) nothing is taken: the bytes wait in the ring, in order,
+ * for a later pass.
  */
 static u32 tvs_port_to_ldisc(struct tvs_port *p, const u8 *data, u32 mask,
 			     u32 fill)
@@ -87,10 +88,8 @@ static u32 tvs_port_to_ldisc(struct tvs_port *p, const u8 *data, u32 mask,
 	while (ld && taken < fill) {
 		n = tandem_vserial_ring_contig(p->rx_cons + taken, mask + 1,
 					       fill - taken);
-		n = min_t(u32, n, sizeof(tvs_normal_flags));
 		done = tty_ldisc_receive_buf(
-		    ld, data + ((p->rx_cons + taken) & mask), tvs_normal_flags,
-		    n);
+		    ld, data + ((p->rx_cons + taken) & mask), NULL, n);
 		if (done <= 0)
 			break;
 		taken += done;
@@ -176,9 +175,12 @@ unsigned int tvs_port_tx_room(struct tvs_port *p, u32 *fill)
 			p->tx_prod = cons;
 			smp_store_release(&d->tx.prod, p->tx_prod);
 		}
+		/* The next look takes the lock again. */
+		WRITE_ONCE(p->tx_empty, false);
 		*fill = 0;
 		return 0;
 	}
+	WRITE_ONCE(p->tx_empty, *fill == 0);
 	return size - *fill;
 }
 
@@ -189,7 +191,7 @@ void tvs_port_tx_space(struct tvs_port *p)
 
 	if (!p->want_space || tvs_port_tx_room(p, &fill) == 0)
 		return;
-	p->want_space = false;
+	WRITE_ONCE(p->want_space, false);
 	WRITE_ONCE(tvs_desc(p)->tx.prod_flags, 0);
 	tty_port_tty_wakeup(&p->port);
 }
@@ -206,7 +208,7 @@ void tvs_port_want_space(struct tvs_port *p, bool drain)
 	u32 fill;
 
 	if (!p->want_space) {
-		p->want_space = true;
+		WRITE_ONCE(p->want_space, true);
 		WRITE_ONCE(tvs_desc(p)->tx.prod_flags,
 			   TANDEM_VSERIAL_WANT_SPACE);
 		smp_mb(); /* the flag before the re-read of cons */
@@ -238,6 +240,7 @@ int tvs_port_write(struct tvs_port *p, const u8 *buf, int count, bool *notify)
 		done += k;
 	}
 	if (n) {
+		WRITE_ONCE(p->tx_empty, false);
 		p->tx_prod += n;
 		/* The bytes before the index that publishes them. */
 		smp_store_release(&d->tx.prod, p->tx_prod);

@@ -44,7 +44,13 @@ struct tvs_port {
 	u32 tx_threshold;
 	u32 tx_max_delay_us;
 	bool want_space; /* TANDEM_VSERIAL_WANT_SPACE set in tx.prod_flags */
-	bool throttled;	 /* the line discipline wants no more input */
+	/*
+	 * The TX ring was empty at our last look (under c->lock) and nothing
+	 * was written since: write_room and chars_in_buffer, which n_tty's
+	 * poll asks on every port at every poll, answer without the lock.
+	 */
+	bool tx_empty;
+	bool throttled; /* the line discipline wants no more input */
 };
 
 struct tvs_chan {

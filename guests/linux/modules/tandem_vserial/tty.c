@@ -112,6 +112,11 @@ static unsigned int tvs_write_room(struct tty_struct *tty)
 	unsigned long flags;
 	u32 fill;
 
+	/* Detached, or nothing written since the ring was last seen empty. */
+	if (!READ_ONCE(p->chan->live))
+		return 0;
+	if (READ_ONCE(p->tx_empty))
+		return READ_ONCE(p->chan->layout.ring_size);
 	spin_lock_irqsave(&p->chan->lock, flags);
 	if (p->chan->live) {
 		room = tvs_port_tx_room(p, &fill);
@@ -128,6 +133,8 @@ static unsigned int tvs_chars_in_buffer(struct tty_struct *tty)
 	unsigned long flags;
 	u32 fill = 0;
 
+	if (READ_ONCE(p->tx_empty) || !READ_ONCE(p->chan->live))
+		return 0; /* as below, without the lock */
 	spin_lock_irqsave(&p->chan->lock, flags);
 	if (p->chan->live) {
 		tvs_port_tx_room(p, &fill);
