@@ -31,6 +31,12 @@ as the guest reads):
      non-idle time per KiB; --drop-poll-us runs one drop transfer per rx_poll_us value in the
      same boot; --insns counts Linux's own instructions (a QEMU plugin,
      tools/qemu-plugins/vcpu_insns.c): the most of the RTOS's busy ticks that are Linux's.
+     The chain boot runs one transfer per --chain-readers kind: "collect" (the first, the
+     chain_* rows: tandem-ttycollect, one process polling all 32 ports), "head" (a `head -c`
+     per port, chain_head_* rows), with "-p<us>" another rx_poll_us for that transfer; for each
+     Linux's instructions, busy ticks, context switches, RX passes and the collector's polls and
+     reads per KiB. --profile adds where Linux's instructions go (TTU-PROF lines by kernel
+     function: tools/qemu-plugins/vcpu_prof.c, resolved with the guest's /proc/kallsyms).
 Prints one `TTU-BENCH name=value unit=...` line per figure; bench.py turns them into rows.
 Wall-clock figures on a shared 2-core host are noisy: compare rows of the same run only.
 """
@@ -535,8 +541,195 @@ def drop_transfer(vm, sock_dir, nbytes, label, poll, idle_rate, insns=None):
     return w, ok
 
 
+PROF_SRC = os.path.join(TOP, "tools", "qemu-plugins", "vcpu_prof.c")
+
+
+def prof_plugin(build, path):
+    """QEMU arguments loading tools/qemu-plugins/vcpu_prof.c for Linux's vCPUs 0-1 (snapshots
+    asked for through path.ctl, written to path.N)."""
+    so = os.path.join(build, "tools", "vcpu_prof.so")
+    if not os.path.exists(so) or os.path.getmtime(so) < os.path.getmtime(PROF_SRC):
+        os.makedirs(os.path.dirname(so), exist_ok=True)
+        subprocess.run(["cc", "-shared", "-fPIC", "-O2", "-o", so, PROF_SRC], check=True)
+    return ["-plugin", "%s,out=%s,vcpus=0x3" % (so, path)]
+
+
+def prof_snapshot(path, seq):
+    """The plugin's counts so far ({block address: instructions}), snapshot number seq."""
+    with open(path + ".ctl", "r+b") as f:
+        f.write(struct.pack("<Q", seq))
+    for _ in range(600):
+        if os.path.exists("%s.%d" % (path, seq)):
+            break
+        time.sleep(0.1)
+    out = {}
+    with open("%s.%d" % (path, seq)) as f:
+        for line in f:
+            a = line.split()
+            if len(a) == 2:
+                out[int(a[0], 16)] = int(a[1])
+    return out
+
+
+def prof_symbols(vm, counts, top=3000):
+    """Sorted (address, name) for the kernel blocks that ran most in `counts` (the guest's
+    /proc/kallsyms, merged in the guest against the sorted list of addresses: Debian ships no
+    System.map) and every tandem_vserial symbol."""
+    blocks = sorted(a for a, n in sorted(counts.items(), key=lambda x: -x[1])[:top]
+                    if a >= 0xffff000000000000)
+    syms = []
+    for i in range(0, len(blocks), 100):  # a shell line of ~1.7 KiB each
+        q = " ".join("%016x" % a for a in blocks[i:i + 100])
+        out = vm.run("awk -v q='%s' 'BEGIN {n = split(q, a, \" \"); j = 1} "
+                     "$2 ~ /^[tT]$/ && NF == 3 {while (j <= n && a[j] < $1) "
+                     "{if (s != \"\") print \"SYM\", a[j], s; j++} s = $3}' /proc/kallsyms"
+                     % q, timeout=300)
+        syms += [(int(m.group(1), 16), m.group(2)) for m in
+                 re.finditer(r"SYM ([0-9a-f]{16}) (\S+)$", out, re.M)]
+    out = vm.run("grep '\\[tandem_vserial\\]' /proc/kallsyms; echo END", timeout=120)
+    for m in re.finditer(r"^([0-9a-f]{16}) [tT] (\S+)\s+\[tandem_vserial\]", out, re.M):
+        syms.append((int(m.group(1), 16), m.group(2) + " [tandem_vserial]"))
+    return sorted(syms)
+
+
+def prof_emit(label, p0, p1, syms, kib, top=45):
+    """The window's profile by function (kernel and module symbols; other addresses by MiB:
+    user space, Tandem's EL2 code), instructions per KiB, the top entries. A kernel block whose
+    address was not resolved (not among the most run) counts as "kernel, rest"."""
+    exact = {a: n for a, n in syms}
+    mods = [(a, n) for a, n in syms if n.endswith("[tandem_vserial]")]
+    by = {}
+    for a, n in p1.items():
+        d = n - p0.get(a, 0)
+        if d <= 0:
+            continue
+        if a in exact:
+            name = exact[a]
+        elif a >= 0xffff000000000000:
+            name = "kernel, rest"
+            for ma, mn in mods:
+                if ma <= a < ma + 0x1000 and mn:
+                    name = mn
+        else:
+            name = "other %#x MiB" % (a >> 20)
+        by[name] = by.get(name, 0) + d
+    total = sum(by.values())
+    print("TTU-PROF %s: %d block instructions per KiB (vCPUs 0-1)" % (label, total / kib))
+    for name, n in sorted(by.items(), key=lambda x: -x[1])[:top]:
+        print("TTU-PROF %s: %8d %5.1f%% %s" % (label, n / kib, 100 * n / max(total, 1), name))
+
+# The chain's readers on Linux, each writing /dev/ttyTV<n>'s bytes to /tmp/b<n>: "collect" is one
+# process for all 32 ports (tandem-ttycollect: poll(), a buffer per port; "-m<N>": VMIN N),
+# "head" a `head -c` per port (32 processes, each woken by its own port); "-p<us>": the transfer
+# with tandem_vserial's rx_poll_us at <us> (set back to what it was after it).
+KIND_RE = re.compile(r"(collect|head)(?:-m(\d+))?(?:-p(\d+))?")
+
+
+def chain_readers_cmd(kind, nbytes):
+    ports = "$(for n in $(seq 0 31); do echo /dev/ttyTV$n; done)"
+    m = KIND_RE.fullmatch(kind)
+    if not m or (m.group(1) == "head" and m.group(2)):
+        raise SystemExit("ttu.py: unknown chain reader %r (head[-p<us>], collect[-m<VMIN>]"
+                         "[-p<us>])" % kind)
+    if m.group(1) == "head":
+        return ('p=""; for n in $(seq 0 31); do (stty raw -echo; exec head -c %d) '
+                '< /dev/ttyTV$n > /tmp/b$n & p="$p $!"; done' % nbytes)
+    return ("tandem-ttycollect -n %d%s /tmp/b %s > /tmp/collect.out & p=$!"
+            % (nbytes, " -m " + m.group(2) if m.group(2) else "", ports))
+
+
+def icount_transfer(vm, sock_dir, nbytes, part, label, kind, ifile, idle_rate, el0, thr0,
+                    rates, insns, prof=None):
+    """One transfer of the icount part's Tandem boots (tandem: the RTOS sinking; chain: to
+    Linux's readers of `kind`, whose files are checked by sha256): the RTOS's window and, for
+    the chain, Linux's cost over it. Returns the rate in virtual time."""
+    rtos_window(vm, True)
+    i0 = insns_read(ifile)
+    vm.focus(vm.shell_vm)
+    seed = "i" + (part if label in (part, "rtos_tandem") else label)
+    poll = KIND_RE.fullmatch(kind).group(3) if part == "chain" else None
+    if poll:
+        old_poll = re.findall(r"OLD=(\d+)", vm.run(
+            "echo OLD=$(cat /sys/module/tandem_vserial/parameters/rx_poll_us); echo %s > "
+            "/sys/module/tandem_vserial/parameters/rx_poll_us" % poll))[-1]
+    if part == "chain":
+        counts0 = vserial_counts(vm)
+        # /proc/stat and the counter before and after: Linux's busy time and context
+        # switches over the transfer (the feed starts at READY).
+        mark = vm.mark()
+        vm.send('rm -f /tmp/b* /tmp/collect.out; %s; sleep 2; tandem-counter; '
+                'grep -E "^(cpu|ctxt) " /proc/stat; echo READY-$((1+1)); wait $p; '
+                'tandem-counter; grep -E "^(cpu|ctxt) " /proc/stat; echo DONE-$((2+1))'
+                % chain_readers_cmd(kind, nbytes))
+        vm.expect(r"READY-2", 300)
+        i0 = insns_read(ifile)  # after the readers' start
+        if prof:
+            p0 = prof_snapshot(prof, len(rates) * 2 + 1)
+    _, ok = feed_all(sock_dir, nbytes, seed)
+    i1 = insns_read(ifile)
+    end = None
+    if part == "chain":
+        vm.expect(r"DONE-3", 900, since=mark)
+        i1 = insns_read(ifile)  # the readers end after the feed; not the sha256 check below
+        if prof:
+            p1 = prof_snapshot(prof, len(rates) * 2 + 2)
+        out = vm.vm_output("linux", mark)
+        cnt = [int(x) for x in re.findall(r"tandem-counter: cntvct=(\d+) ", out)]
+        end = cnt[-1]
+        busy = [linux_busy(x) for x in re.findall(r"^cpu .*$", out, re.M)]
+        ctxt = [int(x) for x in re.findall(r"^ctxt (\d+)$", out, re.M)]
+        linux_jiffies = (busy[-1] - busy[0]) - idle_rate * (cnt[-1] - cnt[0])
+        sums = vm.run("sha256sum /tmp/b*", timeout=300)
+        want = [hashlib.sha256(FEED.stream(seed, p, nbytes)).hexdigest() for p in range(32)]
+        ok = ok and all(x in sums for x in want)
+        stats = vm.run("cat /tmp/collect.out 2>/dev/null; echo END") if kind != "head" else ""
+        counts1 = vserial_counts(vm)
+        if poll:
+            vm.run("echo %s > /sys/module/tandem_vserial/parameters/rx_poll_us"
+                   % old_poll)
+    w = rtos_window(vm, False)
+    thr1 = rtos_throttles(vm)
+    el1 = pcpu_el2(vm, 2)
+    kib = max(w["rx"] / 1024, 1e-3)
+    rate = emit_window(label, w, end, "" if ok else " LOSS or INCOMPLETE")
+    if insns:
+        emit_insns(label, i0, i1, w["rx"], (0, 1))
+    if prof and part == "chain":
+        prof_emit(label, p0, p1, prof_symbols(
+            vm, {a: n - p0.get(a, 0) for a, n in p1.items()}), kib)
+    emit("%s_icount_rtos_el2_per_kib" % label, "%.2f" % (
+        ((el1[0] - el0[0]) - (el1[1] - el0[1])) / kib),
+        "entries/KiB", "EL2 entries of the RTOS's pCPU 2 but its virtual timer's "
+        "(the 1 ms poll's, which also tick while idle), Tandem's Ctrl-A d")
+    emit("%s_icount_rtos_throttles" % label, thr1 - thr0, "count",
+         "times a port's ring (sink: never) had no room for the UART's bytes")
+    if part == "chain":
+        busy_kib = linux_jiffies * (w["freq"] // 250) / kib
+        if label == "chain":
+            rates["freq"] = w["freq"]
+            rates["linux_busy"] = busy_kib
+        emit("%s_icount_linux_busy_per_kib" % label, round(busy_kib),
+             "ticks/KiB", "Linux's non-idle time (/proc/stat, HZ 250), both vCPUs, "
+             "its idle background (%.1f%% of a CPU) taken out; readers: %s" %
+             (idle_rate * w["freq"] / 250 * 100, kind))
+        if len(ctxt) == 2:
+            emit("%s_icount_linux_ctxt_per_kib" % label, "%.1f" % ((ctxt[1] - ctxt[0]) / kib),
+                 "1/KiB", "Linux's context switches (/proc/stat ctxt), both vCPUs")
+        for i, what in enumerate(("linux_rx_passes", "linux_rx_polls")):
+            emit("%s_icount_%s_per_kib" % (label, what),
+                 "%.2f" % ((counts1[i] - counts0[i]) / kib), "1/KiB")
+        m = re.search(r"ttycollect ports=\d+ bytes=\d+ polls=(\d+) wakeups=(\d+) "
+                      r"reads=(\d+) writes=(\d+)", stats)
+        if m:
+            for what, v in zip(("polls", "wakeups", "reads", "writes"), m.groups()):
+                emit("%s_icount_collector_%s_per_kib" % (label, what),
+                     "%.2f" % (int(v) / kib), "1/KiB", "tandem-ttycollect's own count")
+    return rate
+
+
 def icount_rates(build, nbytes, log_dir, parts=("bare", "tandem", "chain"),
-                 config="configs/ttu.dts", rx_poll_us=None, drop_polls=(None,), insns=False):
+                 config="configs/ttu.dts", rx_poll_us=None, drop_polls=(None,), insns=False,
+                 chain_readers=("collect", "head"), profile=False):
     """Throughput and the RTOS's cost per KiB in virtual time (-icount shift=4,sleep=off): the
     host feeds in wall time, but what a figure counts is guest instructions (1 tick = 16 ns =
     one instruction), so host load moves it much less than the wall rows. Bare RTOS, the RTOS
@@ -545,6 +738,8 @@ def icount_rates(build, nbytes, log_dir, parts=("bare", "tandem", "chain"),
     with tempfile.TemporaryDirectory(prefix="ttu-") as sock_dir:
         ifile = os.path.join(sock_dir, "insns") if insns else None
         plugin = insns_plugin(build, ifile) if insns else []
+        pfile = os.path.join(sock_dir, "prof") if profile else None
+        plugin += prof_plugin(build, pfile) if profile else []
         if "bare" in parts:
             vm = harness.Console([
                 "qemu-system-aarch64", "-M", "virt,gic-version=3,highmem=off", "-cpu",
@@ -610,60 +805,22 @@ def icount_rates(build, nbytes, log_dir, parts=("bare", "tandem", "chain"),
                          "times a port's ring had no room for the UART's bytes (all drop "
                          "transfers)")
                     continue
-                rtos_window(vm, True)
-                i0 = insns_read(ifile)
-                vm.focus(vm.shell_vm)
-                if part == "chain":
-                    # /proc/stat and the counter before and after: Linux's busy time over the
-                    # transfer (the feed starts at READY).
-                    mark = vm.mark()
-                    vm.send('rm -f /tmp/b*; p=""; for n in $(seq 0 31); do (stty raw -echo; '
-                            'exec head -c %d) < /dev/ttyTV$n > /tmp/b$n & p="$p $!"; done; '
-                            'sleep 2; tandem-counter; head -n 1 /proc/stat; echo READY-$((1+1)); '
-                            'wait $p; tandem-counter; head -n 1 /proc/stat; echo DONE-$((2+1))'
-                            % nbytes)
-                    vm.expect(r"READY-2", 300)
-                    i0 = insns_read(ifile)  # after the readers' start
-                _, ok = feed_all(sock_dir, nbytes, "i" + part)
-                i1 = insns_read(ifile)
-                end = None
-                if part == "chain":
-                    vm.expect(r"DONE-3", 900, since=mark)
-                    out = vm.vm_output("linux", mark)
-                    cnt = [int(x) for x in re.findall(r"tandem-counter: cntvct=(\d+) ", out)]
-                    end = cnt[-1]
-                    busy = [linux_busy(x) for x in re.findall(r"^cpu .*$", out, re.M)]
-                    linux_jiffies = (busy[-1] - busy[0]) - idle_rate * (cnt[-1] - cnt[0])
-                    sums = vm.run("sha256sum /tmp/b*", timeout=300)
-                    want = [hashlib.sha256(FEED.stream("i" + part, p, nbytes)).hexdigest()
-                            for p in range(32)]
-                    ok = ok and all(x in sums for x in want)
-                w = rtos_window(vm, False)
-                thr1 = rtos_throttles(vm)
-                el1 = pcpu_el2(vm, 2)
-                label = {"tandem": "rtos_tandem", "drop": "chain_drop"}.get(part, part)
-                rates[part] = emit_window(label, w, end, "" if ok else " LOSS or INCOMPLETE")
-                if insns:
-                    if part == "chain":
-                        i1 = insns_read(ifile)  # Linux's readers end after the feed
-                    emit_insns(label, i0, i1, w["rx"], (0, 1))
-                emit("%s_icount_rtos_el2_per_kib" % label, "%.2f" % (
-                    ((el1[0] - el0[0]) - (el1[1] - el0[1])) / max(w["rx"] / 1024, 1e-3)),
-                    "entries/KiB", "EL2 entries of the RTOS's pCPU 2 but its virtual timer's "
-                    "(the 1 ms poll's, which also tick while idle), Tandem's Ctrl-A d")
-                emit("%s_icount_rtos_throttles" % label, thr1 - thr0, "count",
-                     "times a port's ring (sink: never) had no room for the UART's bytes")
-                if part == "chain":
-                    rates["freq"] = w["freq"]
-                    rates["linux_busy"] = linux_jiffies * (w["freq"] // 250) / max(
-                        w["rx"] / 1024, 1e-3)
-                    emit("chain_icount_linux_busy_per_kib", round(rates["linux_busy"]),
-                        "ticks/KiB", "Linux's non-idle time (/proc/stat, HZ 250), both vCPUs, "
-                        "its idle background (%.1f%% of a CPU) taken out" %
-                        (idle_rate * w["freq"] / 250 * 100))
+                # The chain: one transfer per kind of reader (--chain-readers) in this boot,
+                # the first giving the chain_* rows, the others chain_<kind>_*.
+                kinds = chain_readers if part == "chain" else [None]
+                for k, kind in enumerate(kinds):
+                    label = {"tandem": "rtos_tandem", "drop": "chain_drop"}.get(part, part)
+                    if part == "chain" and k:
+                        label = "chain_" + kind.replace("-", "_")
+                    el0 = pcpu_el2(vm, 2) if k else el0
+                    thr0 = rtos_throttles(vm) if k else thr0
+                    rates[part if k == 0 else label] = icount_transfer(
+                        vm, sock_dir, nbytes, part, label, kind, ifile,
+                        idle_rate if part == "chain" else 0, el0, thr0, rates, insns,
+                        pfile if part == "chain" else None)
             finally:
                 vm.close()
-    for label in [k for k in rates if k.startswith("chain_drop_p")]:
+    for label in [k for k in rates if k.startswith("chain_drop_p") or k.startswith("chain_")]:
         if "bare" in rates:
             emit("%s_icount_vs_rtos_bare" % label, "%.2f" % (rates[label] / rates["bare"]),
                  "ratio", "virtual time")
@@ -838,6 +995,15 @@ def main():
     ap.add_argument("--insns", action="store_true",
                     help="icount part: count each vCPU's own instructions (a QEMU plugin, "
                     "tools/qemu-plugins/vcpu_insns.c, built with the host's cc)")
+    ap.add_argument("--chain-readers", default="collect,head",
+                    help="icount part: the chain's readers, one transfer each in the chain's "
+                    "boot (the first gives the chain_* rows, the others chain_<kind>_*): "
+                    "collect (tandem-ttycollect, one process polling all 32 ports), "
+                    "collect-m<VMIN>, head (a head -c per port)")
+    ap.add_argument("--profile", action="store_true",
+                    help="icount part: where Linux's instructions go in each chain transfer (a "
+                    "QEMU plugin, tools/qemu-plugins/vcpu_prof.c; TTU-PROF lines by kernel "
+                    "function, from the kernel package's System.map)")
     ap.add_argument("--drop-poll-us", default="",
                     help="comma-separated rx_poll_us values for the icount part's drop boot: "
                     "one transfer each in the same boot (default: the module's own)")
@@ -873,7 +1039,7 @@ def main():
         icount_rates(build, a.icount_bytes or a.bytes, log_dir, a.icount_parts.split(","),
                      a.config, int(a.rx_poll_us.split(",")[0]) if a.rx_poll_us else None,
                      [int(x) for x in a.drop_poll_us.split(",")] if a.drop_poll_us else [None],
-                     a.insns)
+                     a.insns, a.chain_readers.split(","), a.profile)
     if "cost" in only:
         linux_cost(build, "8250", "configs/bench/ttu-linux-8250.dts", "ttyS", a.bytes, log_dir)
         linux = (linux[0], linux_cost(build, "channel", "configs/ttu.dts", "ttyTV", a.bytes,
