@@ -613,7 +613,12 @@ class Bench:
                          "TCG wall", value, unit, note or "")
                 continue
             m2 = re.fullmatch(r"(\w+?)_icount_(\w+)", key)
-            if m2 and m2.group(1) in names:
+            # Under icount the chain's first transfer is read by one collector process, the
+            # second by a head -c per port (ttu.py --chain-readers).
+            inames = dict(names, chain="Tandem: RTOS -> channel -> Linux, one collector "
+                          "(tandem-ttycollect)",
+                          chain_head="Tandem: RTOS -> channel -> Linux, a head -c per port")
+            if m2 and m2.group(1) in inames:
                 what = {"aggregate": "host->guest, 32 ports, aggregate (virtual time)",
                         "rtos_busy_per_kib": "the RTOS's busy ticks per KiB",
                         "rtos_irqs_per_kib": "the RTOS's INTx interrupts per KiB",
@@ -634,9 +639,14 @@ class Bench:
                         "linux_busy_per_kib": "Linux's busy ticks per KiB (both vCPUs)",
                         "vs_rtos_bare": "/ RTOS bare (virtual time)",
                         "linux_capacity": "Linux's 2 vCPUs could absorb (from its cost per KiB)",
-                        "linux_capacity_vs_rtos_bare": "Linux's capacity / RTOS bare"}.get(
+                        "linux_capacity_vs_rtos_bare": "Linux's capacity / RTOS bare",
+                        "linux_ctxt_per_kib": "Linux's context switches per KiB",
+                        "collector_polls_per_kib": "the collector's poll calls per KiB",
+                        "collector_wakeups_per_kib": "the collector's wake-ups per KiB",
+                        "collector_reads_per_kib": "the collector's reads per KiB",
+                        "collector_writes_per_kib": "the collector's file writes per KiB"}.get(
                             m2.group(2), m2.group(2))
-                self.add("ttu", what, names[m2.group(1)], "icount", value, unit, note or "")
+                self.add("ttu", what, inames[m2.group(1)], "icount", value, unit, note or "")
                 continue
             m2 = re.fullmatch(r"(\w+?)_host_cpu_(\w+)", key)
             if m2 and m2.group(1) in names:
