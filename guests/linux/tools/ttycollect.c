@@ -8,8 +8,10 @@
  * The k-th DEV (0-based) goes to the file PREFIX<k> (created, truncated). A port is done after
  * BYTES bytes (-n; default: until end of file, i.e. a hangup) and the tool ends when every
  * port is. Each port is set raw (as `stty raw -echo`) with VMIN (-m, default 1) and VTIME 0:
- * n_tty's poll then reports a port readable only once VMIN bytes wait, so a larger VMIN means
- * fewer, larger reads. Bytes below VMIN are read anyway at the latest every MS milliseconds
+ * n_tty's poll then reports a port readable only once VMIN bytes wait (but on Linux 6.1 a VMIN
+ * above 64 makes every read return 64 bytes: tty_read takes n_tty's bytes in 64-byte chunks and
+ * stops after the first; docs/benchmarks.md, "ttu", session 10). Bytes below VMIN are read
+ * anyway at the latest every MS milliseconds
  * (-w, default 100; nonblocking reads of every port), or when poll has nothing for that long.
  * Each port's bytes are written when its buffer (-b, default 4096)
  * fills, when the port ends, and at those sweeps. At the end it prints one line:
