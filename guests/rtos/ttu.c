@@ -45,73 +45,57 @@ static unsigned nr_lines;
 static const struct ttu_backend *be;
 static struct vs_dev *ring; /* be->ring: the channel's RX fast path, inline */
 static struct ticket_lock lock;
-static uint64_t polls, poll_rx, irq_rx;
+static uint64_t polls, poll_rx, irq_rx, services, overruns_all;
 static uint64_t poll_period;
 static struct task poll_task;
 static uint64_t poll_stack[1024];
 /* The benchmark's window (`ttu clear`, `ttu window`): counter at the clear, idle ticks and bytes
- * received then, counter at the end of the first and the last pass that received bytes. */
+ * received then, counter at the end of the first and the last pass that received bytes, and
+ * the line interrupts, polls and port services that found bytes at those two points. */
 static uint64_t win_start, win_idle0, win_rx0, win_first, win_last, win_idle_first, win_idle_last;
-static uint64_t line_irqs, win_irqs[2], win_polls[2]; /* [0] at the first bytes, [1] the last */
-/*
- * Ticks inside the backend once a window was opened: its RX calls (rx_span and rx_commit: for the
- * channel the ring's index load and check, the publication and the doorbell bookkeeping; one
- * call in 16 timed and counted 16 times, so that the timing hardly adds to what it measures)
- * and its sync and pass_done (per pass: the doorbell decision and call).
- */
-static bool win_timing;
-static uint64_t be_calls;
-static uint64_t rxcall_ticks, pass_ticks, win_rxcall[2], win_pass[2], win_calls[2];
+static uint64_t line_irqs, win_irqs[2], win_polls[2], win_services[2]; /* [0] first, [1] last */
 
-static inline uint8_t *be_rx_span(unsigned i, unsigned *room)
+/*
+ * The window's two ends for tools/qemu-plugins/vcpu_insns.c: unallocated hints (NOPs) whose
+ * execution the plugin notes with the vCPU's instruction count, so that the host gets the
+ * RTOS's own instructions between them (without the other vCPUs' turns that fall inside its
+ * busy ticks under -icount).
+ */
+static inline void window_mark_first(void)
 {
-	return ring ? vs_rx_span(ring, i, room) : be->rx_span(i, room);
+	__asm__ volatile("hint #0x70" ::: "memory");
 }
 
-static inline void be_rx_commit(unsigned i, unsigned n)
+static inline void window_mark_last(void)
 {
-	/* The counter only for the first unsignalled bytes (the max-delay stamp). */
-	if (ring)
-		vs_rx_commit(ring, i, n, ring->unsignalled ? 0 : port_now());
+	__asm__ volatile("hint #0x71" ::: "memory");
+}
+
+/* The channel's ports are the TTU's (vs_rx_span() wants port < VS_MAX_PORTS). */
+_Static_assert(TTU_MAX_PORTS <= VS_MAX_PORTS, "a TTU port without a channel port");
+
+/* The backend's RX: the channel's fast path inline (r = be->ring), the others through
+ * pointers. */
+static inline uint8_t *rx_span(struct vs_dev *r, unsigned i, unsigned *room)
+{
+	return r ? vs_rx_span(r, i, room) : be->rx_span(i, room);
+}
+
+static inline void rx_commit(struct vs_dev *r, unsigned i, unsigned n)
+{
+	/* The channel's max-delay stamp is the pass's (rx_stamp()). */
+	if (r)
+		vs_rx_publish(r, i, n);
 	else
 		be->rx_commit(i, n);
 }
 
-static uint8_t *rx_span(unsigned i, unsigned *room)
+/* A pass received rx bytes: for the channel, the max-delay clock of the first unsignalled ones
+ * starts (at the pass's start time: the doorbell is due at most a pass early). */
+static inline void rx_stamp(uint64_t rx, uint64_t now)
 {
-	uint64_t t0;
-	uint8_t *r;
-
-	if (!win_timing || (++be_calls & 15))
-		return be_rx_span(i, room);
-	t0 = port_now();
-	r = be_rx_span(i, room);
-	rxcall_ticks += 16 * (port_now() - t0);
-	return r;
-}
-
-static void rx_commit(unsigned i, unsigned n)
-{
-	uint64_t t0;
-
-	if (!win_timing || (++be_calls & 15)) {
-		be_rx_commit(i, n);
-		return;
-	}
-	t0 = port_now();
-	be_rx_commit(i, n);
-	rxcall_ticks += 16 * (port_now() - t0);
-}
-
-static uint64_t pass_start(void)
-{
-	return win_timing ? port_now() : 0;
-}
-
-static void pass_end(uint64_t t0)
-{
-	if (win_timing)
-		pass_ticks += port_now() - t0;
+	if (rx && ring)
+		vs_rx_stamp(ring, now);
 }
 
 /* Echo backend: a ring per port from its RX to its TX. */
@@ -195,22 +179,39 @@ static void set_ier(struct ttu_port *p, uint8_t ier)
 	}
 }
 
+/* A span of the backend for port p: an RX interrupt masked for want of room comes back on as
+ * soon as there is room again. */
+static inline uint8_t *port_span(struct vs_dev *r, struct ttu_port *p, unsigned i, unsigned *room)
+{
+	uint8_t *dst = rx_span(r, i, room);
+
+	if (p->throttled && *room) {
+		p->throttled = false;
+		set_ier(p, p->ier | IER_RDI);
+	}
+	return dst;
+}
+
 /*
- * One port: read what the UART holds while the backend has room, straight into the backend's
- * span (its ring), then refill the transmit FIFO if it is empty. Returns the bytes received.
- * With the lock held.
+ * One port: read what the UART holds, at most TTU_SERVICE_MAX bytes (one FIFO's worth: a
+ * port's service takes a bounded time, so one port streaming as fast as the host feeds it
+ * cannot hold the others on its line back; the rest waits for the next visit, and the line
+ * stays asserted until then), while the backend has room, straight into the backend's span
+ * (its ring); then refill the transmit FIFO if it is empty. Returns the bytes received. With
+ * the lock held.
  */
-static unsigned service_port(unsigned i, bool irq)
+static inline __attribute__((always_inline)) unsigned service(unsigned i, bool irq,
+							      struct vs_dev *r)
 {
 	struct ttu_port *p = &ports[i];
-	uint8_t lsr, *dst = NULL;
+	uint8_t lsr = 0, *dst = NULL;
 	const uint8_t *src;
 	unsigned total = 0, room = 0, n = 0, len;
 
 	/*
 	 * The backend's room is asked only once the UART shows data (for the channel: one load of
 	 * Linux's index, checked) and filled in place; asked again only when it runs out (full,
-	 * or the ring's wrap). The bytes are handed over once per service.
+	 * or the ring's wrap). The bytes are handed over once per span.
 	 *
 	 * In an interrupt, IIR first: "received data available" (not the character timeout) means
 	 * the FIFO holds at least the trigger level (PC16550D: the RDA interrupt stays asserted
@@ -220,12 +221,12 @@ static unsigned service_port(unsigned i, bool irq)
 	if (irq && (u16550_read(p->base, U16550_IIR) & IIR_ID_MASK) == IIR_RDA) {
 		unsigned k;
 
-		dst = rx_span(i, &room);
+		dst = port_span(r, p, i, &room);
 		k = room < U16550_RX_TRIGGER ? room : U16550_RX_TRIGGER;
 		for (; n < k; n++)
 			dst[n] = u16550_read(p->base, U16550_RBR);
 	}
-	for (;;) {
+	while (total + n < TTU_SERVICE_MAX) {
 		lsr = u16550_read(p->base, U16550_LSR);
 		if (!(lsr & LSR_DR)) { /* the UART is empty */
 			if (p->throttled) {
@@ -237,11 +238,11 @@ static unsigned service_port(unsigned i, bool irq)
 		if (n == room) {
 			/* The span is full (or there is none yet): hand it over, ask for room. */
 			if (n) {
-				rx_commit(i, n);
+				rx_commit(r, i, n);
 				total += n;
 				n = 0;
 			}
-			dst = rx_span(i, &room);
+			dst = port_span(r, p, i, &room);
 			if (!room) {
 				/* Leave the bytes in the UART: QEMU stops taking more from the
 				 * host. */
@@ -252,39 +253,59 @@ static unsigned service_port(unsigned i, bool irq)
 				break;
 			}
 		}
-		if (lsr & LSR_OE)
+		if (lsr & LSR_OE) {
 			p->overruns++;
+			overruns_all++;
+		}
 		dst[n++] = u16550_read(p->base, U16550_RBR);
 	}
 	if (n) {
-		rx_commit(i, n);
+		rx_commit(r, i, n);
 		total += n;
 	}
-	p->rx += total;
-	ttu_stamp_rx(i, total); /* the latency benchmark's stamps (a no-op unless armed) */
+	if (total) {
+		p->rx += total;
+		services++;
+		ttu_stamp_rx(i, total); /* the latency benchmark's stamps (a no-op unless armed) */
+	}
 	/* New TX data of a kicked backend comes with a kick (a pass over every port): an
 	 * interrupt's service looks at TX only while some is in flight. */
 	if (irq && be->tx_kicked && !(p->ier & IER_THRI))
 		return total;
 	/* The channel: one inline load of Linux's TX index says whether there is any (the poll's
 	 * look at every port, a kick's); tx_span() validates it when there is. */
-	if (ring && !vs_tx_pending(ring, i)) {
+	if (r && !vs_tx_pending(r, i)) {
 		src = NULL;
 		len = 0;
 	} else {
 		src = be->tx_span(i, &len);
 	}
-	if (len && (lsr & LSR_THRE)) {
-		n = len < U16550_FIFO ? len : U16550_FIFO;
-		for (unsigned k = 0; k < n; k++)
-			u16550_write(p->base, U16550_THR, src[k]);
-		be->tx_consume(i, n);
-		p->tx += n;
+	if (len) {
+		/* The LSR of the RX loop, unless it stopped at the bound without one. */
+		if (!(lsr & LSR_THRE))
+			lsr = u16550_read(p->base, U16550_LSR);
+		if (lsr & LSR_THRE) {
+			n = len < U16550_FIFO ? len : U16550_FIFO;
+			for (unsigned k = 0; k < n; k++)
+				u16550_write(p->base, U16550_THR, src[k]);
+			be->tx_consume(i, n);
+			p->tx += n;
+		}
 	}
 	/* Ask for the "transmitter empty" interrupt only while there is more to send (or may be:
 	 * the next one finds out). */
 	set_ier(p, len ? p->ier | IER_THRI : p->ier & (uint8_t)~IER_THRI);
 	return total;
+}
+
+/* One port's service, compiled once per kind of backend: the channel's ring in a register
+ * across the UART accesses (their memory clobbers), no test of it per span, the span's room in a
+ * register; the others through their pointers. */
+static unsigned service_port(unsigned i, bool irq)
+{
+	struct vs_dev *r = ring;
+
+	return r ? service(i, irq, r) : service(i, irq, NULL);
 }
 
 /* A pass received rx bytes (with the lock held): the window's first and last. */
@@ -300,17 +321,15 @@ static void note_rx(uint64_t rx)
 		win_idle_first = cpu_idle_ticks();
 		win_irqs[0] = line_irqs;
 		win_polls[0] = polls;
-		win_rxcall[0] = rxcall_ticks;
-		win_calls[0] = be_calls;
-		win_pass[0] = pass_ticks;
+		win_services[0] = services;
+		window_mark_first();
 	}
 	win_last = now;
 	win_idle_last = cpu_idle_ticks();
 	win_irqs[1] = line_irqs;
 	win_polls[1] = polls;
-	win_rxcall[1] = rxcall_ticks;
-	win_calls[1] = be_calls;
-	win_pass[1] = pass_ticks;
+	win_services[1] = services;
+	window_mark_last();
 }
 
 static void line_irq(unsigned intid, uint64_t stamp, void *arg)
@@ -319,7 +338,6 @@ static void line_irq(unsigned intid, uint64_t stamp, void *arg)
 	unsigned rx = 0;
 
 	(void)intid;
-	(void)stamp; /* the pass is stamped when it ends: the bytes were queued after entry */
 	ticket_lock(&lock);
 	l->irqs++;
 	line_irqs++;
@@ -328,12 +346,12 @@ static void line_irq(unsigned intid, uint64_t stamp, void *arg)
 	for (unsigned k = 0; k < l->nr_ports; k++)
 		rx += service_port(l->port[k], true);
 	irq_rx += rx;
-	if (be->pass_done) {
-		uint64_t t0 = pass_start();
-
-		be->pass_done(port_now(), false);
-		pass_end(t0);
-	}
+	rx_stamp(rx, stamp);
+	/* The channel's doorbell decision: one compare inline, at the interrupt's entry time (a
+	 * max-delay doorbell is decided at most a pass late: bytes stamped during this pass
+	 * have not waited yet). */
+	if (be->pass_done && (!ring || vs_doorbell_maybe(ring, stamp)))
+		be->pass_done(stamp, false);
 	note_rx(rx);
 	ticket_unlock(&lock);
 }
@@ -355,26 +373,21 @@ void ttu_unlock(unsigned long flags)
 /* Every port, with the lock held: the poll, or a kick from the backend's doorbell. */
 static void pass_all(bool poll)
 {
-	uint64_t now = port_now(), rx = 0, t0;
+	uint64_t now = port_now(), rx = 0;
 
-	if (be->sync) {
-		t0 = pass_start();
+	if (be->sync)
 		be->sync(now, poll);
-		pass_end(t0);
-	}
 	for (unsigned i = 0; i < nr_ports; i++)
 		rx += service_port(i, false);
+	rx_stamp(rx, now);
 	if (poll) {
 		polls++;
 		poll_rx += rx;
 	} else {
 		irq_rx += rx;
 	}
-	if (be->pass_done) {
-		t0 = pass_start();
+	if (be->pass_done)
 		be->pass_done(now, poll);
-		pass_end(t0);
-	}
 	note_rx(rx);
 }
 
@@ -438,6 +451,11 @@ bool ttu_set_line(unsigned i, const struct u16550_line *l)
 uint64_t ttu_port_overruns(unsigned i)
 {
 	return i < nr_ports ? ports[i].overruns : 0;
+}
+
+uint64_t ttu_overruns_total(void)
+{
+	return overruns_all;
 }
 
 static unsigned card_ports(const struct pci_dev *d)
@@ -590,9 +608,9 @@ static uint64_t total_rx_locked(void)
  * `ttu clear` starts a window, `ttu window` reports it: the counter at the clear, ticks since,
  * bytes received, when the first and the last bytes came (ticks after the clear, 0: none), how
  * many ticks between those two the RTOS was not idle (every CPU's WFI time subtracted), its
- * idle ticks since the clear, and the line interrupts, polls and ticks inside the backend
- * (the channel's share: its RX calls; per pass, doorbell decisions and calls) between those
- * two: the benchmark's virtual-time rate and cost per KiB under -icount.
+ * idle ticks since the clear, and the line interrupts, polls and port services that received
+ * bytes between those two: the benchmark's virtual-time rate and cost per KiB under -icount
+ * (the RTOS's own instructions over the same stretch: window_mark_first/last).
  */
 static void cmd_window(bool clear)
 {
@@ -601,15 +619,13 @@ static void cmd_window(bool clear)
 	uint64_t start = win_start, first = win_first, last = win_last, idle0 = win_idle0;
 	uint64_t rx0 = win_rx0, busy = (last - first) - (win_idle_last - win_idle_first);
 	uint64_t irqs = win_irqs[1] - win_irqs[0], n_polls = win_polls[1] - win_polls[0];
-	uint64_t rxcalls = win_rxcall[1] - win_rxcall[0], pass = win_pass[1] - win_pass[0];
-	uint64_t calls = win_calls[1] - win_calls[0];
+	uint64_t svcs = win_services[1] - win_services[0];
 
 	if (clear) {
 		win_start = now;
 		win_idle0 = idle;
 		win_rx0 = rx;
 		win_first = win_last = 0;
-		win_timing = true;
 	}
 	ttu_unlock(flags);
 	if (clear) {
@@ -617,13 +633,12 @@ static void cmd_window(bool clear)
 		return;
 	}
 	kprintf("TTU window start=%lu ticks=%lu rx=%lu first=%lu last=%lu busy=%lu idle=%lu "
-		"irqs=%lu polls=%lu rxcalls=%lu/%lu passwork=%lu freq=%lu end\n",
+		"irqs=%lu polls=%lu services=%lu freq=%lu end\n",
 		(unsigned long)start, (unsigned long)(now - start), (unsigned long)(rx - rx0),
 		(unsigned long)(first ? first - start : 0),
 		(unsigned long)(last ? last - start : 0), (unsigned long)busy,
 		(unsigned long)(idle - idle0), (unsigned long)irqs, (unsigned long)n_polls,
-		(unsigned long)rxcalls, (unsigned long)calls, (unsigned long)pass,
-		(unsigned long)rtos_freq());
+		(unsigned long)svcs, (unsigned long)rtos_freq());
 }
 
 static unsigned parse_uint(const char **s)

@@ -20,6 +20,9 @@
 #include "uart16550.h"
 
 #define TTU_MAX_PORTS 32
+/* Bytes a port's service reads at most (one 16550 FIFO's worth): bounded per-port service
+ * time, so that a port fed without pause cannot hold the others on its line back. */
+#define TTU_SERVICE_MAX U16550_FIFO
 
 enum ttu_mode { TTU_MODE_DEFAULT, TTU_MODE_OFF, TTU_MODE_ECHO, TTU_MODE_SINK, TTU_MODE_CHANNEL };
 
@@ -80,6 +83,9 @@ void ttu_kick(void);
 unsigned long ttu_lock(void);
 void ttu_unlock(unsigned long flags);
 uint64_t ttu_port_overruns(unsigned port);
+/* Every port's UART overruns since boot: a backend publishing the per-port counts looks at
+ * them only when this moved. */
+uint64_t ttu_overruns_total(void);
 /* The channel backend (vserial.c): NULL (and a message) unless a channel can carry the ports. */
 const struct ttu_backend *vserial_backend(const struct rtos_config *cfg, const struct platform *p,
 					  unsigned nr_ports);

@@ -25,6 +25,7 @@ static const struct plat_channel *chan;
 static uint64_t doorbells_in, notify_errors;
 static uint32_t corrupt_reported;
 static unsigned reports;
+static uint32_t resyncs_seen;
 
 static bool apply_line(unsigned port, const struct tandem_vserial_line *l)
 {
@@ -57,9 +58,16 @@ static void ring_doorbell(void)
 
 static void pass_done(uint64_t now, bool poll)
 {
-	if (poll)
+	static uint64_t overruns_seen;
+
+	/* The poll publishes the ports' overrun counts, looked at only when one moved (or the
+	 * words were reset: vs_set_overruns() then writes what changed since). */
+	if (poll && (ttu_overruns_total() != overruns_seen || dev.resyncs != resyncs_seen)) {
+		overruns_seen = ttu_overruns_total();
+		resyncs_seen = dev.resyncs;
 		for (unsigned i = 0; i < dev.lay.nr_ports; i++)
 			vs_set_overruns(&dev, i, (uint32_t)ttu_port_overruns(i));
+	}
 	if (vs_take_doorbell(&dev, now))
 		ring_doorbell();
 }
@@ -168,7 +176,7 @@ static void print_state(void)
 	uint64_t rx = 0, tx = 0;
 
 	for (unsigned i = 0; i < d.lay.nr_ports; i++) {
-		rx += d.port[i].rx_bytes;
+		rx += vs_rx_bytes(&d, i);
 		tx += d.port[i].tx_bytes;
 	}
 	kprintf("VSERIAL live=%u epoch=%u peer_epoch=%u resyncs=%u corrupt=%u doorbells_out=%lu "

@@ -48,15 +48,46 @@ static void tty_words(const struct vs_dev *d, struct tandem_vserial_side *s, uin
 	FULL_BARRIER(); /* the peer's other words are read after these */
 }
 
-static bool tty_in_sync(const struct vs_dev *d)
+/* Whether the rings may run, from a snapshot of the tty side's words (tty_words()). */
+static bool in_sync_with(const struct vs_dev *d, const struct tandem_vserial_side *tty,
+			 uint32_t link)
 {
 	struct tandem_vserial_side me = {
 	    .state = TANDEM_VSERIAL_READY, .epoch = d->epoch, .peer_epoch = d->peer_epoch};
+
+	return (link & TANDEM_CHANNEL_LINK_UP) && tandem_vserial_in_sync(&me, tty);
+}
+
+static bool tty_in_sync(const struct vs_dev *d)
+{
 	struct tandem_vserial_side tty;
 	uint32_t link;
 
 	tty_words(d, &tty, &link);
-	return (link & TANDEM_CHANNEL_LINK_UP) && tandem_vserial_in_sync(&me, &tty);
+	return in_sync_with(d, &tty, link);
+}
+
+/* The rings run or stop: every port's RX fast path follows (rx_fast, vserial_dev.h). */
+static void set_live(struct vs_dev *d, bool live)
+{
+	d->live = live;
+	for (unsigned i = 0; i < d->lay.nr_ports; i++)
+		d->port[i].rx_fast = live && !d->port[i].rx_flags ? d->lay.ring_size - 1 : 0;
+}
+
+/* rx_prod set other than by a commit (a reset, adopting the consumer's index): the bytes
+ * produced so far are counted first. */
+static void rx_prod_set(struct vs_port *vp, uint32_t prod)
+{
+	vp->rx_bytes += vp->rx_prod - vp->rx_base;
+	vp->rx_prod = vp->rx_base = prod;
+}
+
+uint64_t vs_rx_bytes(const struct vs_dev *d, unsigned i)
+{
+	const struct vs_port *vp = &d->port[i];
+
+	return i < d->lay.nr_ports ? vp->rx_bytes + (uint32_t)(vp->rx_prod - vp->rx_base) : 0;
 }
 
 /*
@@ -67,7 +98,7 @@ static bool tty_in_sync(const struct vs_dev *d)
 static bool corruption(struct vs_dev *d, unsigned port, unsigned dir, uint32_t prod, uint32_t cons)
 {
 	if (!tty_in_sync(d)) {
-		d->live = false;
+		set_live(d, false);
 		return false;
 	}
 	d->corrupt++;
@@ -116,7 +147,8 @@ static void reset(struct vs_dev *d)
 		struct tandem_vserial_port *p = desc(d, i);
 		struct vs_port *vp = &d->port[i];
 
-		vp->rx_prod = vp->tx_cons = vp->rx_fill = vp->rx_flags = vp->line_seen = 0;
+		rx_prod_set(vp, 0);
+		vp->tx_cons = vp->rx_fill = vp->rx_flags = vp->line_seen = 0;
 		vp->overruns = 0;
 		ST(&p->rx.prod, 0U);
 		ST(&p->rx.prod_flags, 0U);
@@ -135,9 +167,9 @@ static void reset(struct vs_dev *d)
 	ST(&h->dev.resyncs, d->resyncs);
 	FULL_BARRIER();
 	ST(&h->dev.state, TANDEM_VSERIAL_READY);
-	d->live = false;
+	set_live(d, false);
 	d->notify = true;
-	d->unsignalled = 0;
+	vs_set_unsignalled(d, 0);
 }
 
 const char *vs_dev_init(struct vs_dev *d, void *region, uint32_t size, unsigned side,
@@ -169,6 +201,10 @@ const char *vs_dev_init(struct vs_dev *d, void *region, uint32_t size, unsigned 
 	    max_delay_us > TANDEM_VSERIAL_MAX_DELAY_US ? TANDEM_VSERIAL_MAX_DELAY_US : max_delay_us;
 	d->max_delay = (uint64_t)d->max_delay_us * ticks_per_sec / 1000000;
 	d->apply_line = apply_line;
+	/* Ports beyond the layout: a private descriptor, so that the inline span's index load
+	 * needs no test before it (their rx_fast stays 0: no room, ever). */
+	for (unsigned i = nr_ports; i < VS_MAX_PORTS; i++)
+		d->port[i].desc = &d->unused;
 	for (unsigned i = 0; i < nr_ports; i++) {
 		d->port[i].desc = desc(d, i);
 		d->port[i].rx_data = ring(d, i, RX);
@@ -195,6 +231,7 @@ static void line_requests(struct vs_dev *d)
 		uint32_t seq = LD_ACQ(&p->line_req.seq);
 		uint8_t status = TANDEM_VSERIAL_LINE_REJECTED;
 
+		rx_prod_set(vp, vp->rx_prod); /* rx_bytes up to date long before rx_prod wraps */
 		if (seq == vp->line_seen)
 			continue;
 		req.baud = LD(&p->line_req.baud);
@@ -242,7 +279,10 @@ bool vs_dev_sync_lines(struct vs_dev *d, bool lines)
 		reset(d); /* a new driver instance, or one asking for a fresh start */
 		return false;
 	}
-	d->live = tty_in_sync(d);
+	/* The snapshot just read (the link word, the tty side's state and epochs, then a full
+	 * barrier) decides: the same look tty_in_sync() would take again. */
+	if (in_sync_with(d, &tty, link) != d->live)
+		set_live(d, !d->live);
 	if (d->live && lines)
 		line_requests(d);
 	return d->live && !was_live;
@@ -262,7 +302,7 @@ unsigned vs_rx_space(struct vs_dev *d, unsigned i)
 	if (!tandem_vserial_ring_fill(vp->rx_prod, cons, size - 1, &fill)) {
 		if (!corruption(d, i, RX, vp->rx_prod, cons))
 			return 0;
-		vp->rx_prod = cons; /* empty the ring: adopt the consumer's index */
+		rx_prod_set(vp, cons); /* empty the ring: adopt the consumer's index */
 		ST_REL(&p->rx.prod, cons);
 		fill = 0;
 	}
@@ -284,7 +324,16 @@ unsigned vs_rx_space(struct vs_dev *d, unsigned i)
 		ST(&p->rx.prod_flags, vp->rx_flags);
 	}
 	vp->rx_fill = size - 1 - space;
+	vp->rx_fast = d->live && !vp->rx_flags ? size - 1 : 0;
 	return space;
+}
+
+unsigned vs_rx_room_slow(struct vs_dev *d, unsigned i)
+{
+	uint32_t space = vs_rx_space(d, i), size = d->lay.ring_size;
+	uint32_t to_end = size - (d->port[i].rx_prod & (size - 1));
+
+	return space < to_end ? space : to_end;
 }
 
 void vs_rx_put(struct vs_dev *d, unsigned i, const uint8_t *b, unsigned n, uint64_t now)
@@ -372,14 +421,14 @@ bool vs_take_doorbell(struct vs_dev *d, uint64_t now)
 
 	if (due && d->live && tty_polling(d)) {
 		/* The tty side will see these bytes without a doorbell. */
-		d->unsignalled = 0;
+		vs_set_unsignalled(d, 0);
 		d->suppressed++;
 		return false;
 	}
 	if (!d->notify && !due)
 		return false;
 	d->notify = false;
-	d->unsignalled = 0;
+	vs_set_unsignalled(d, 0);
 	d->doorbells++;
 	FULL_BARRIER(); /* everything written is visible before the peer's interrupt */
 	return true;

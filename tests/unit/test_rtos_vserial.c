@@ -599,6 +599,189 @@ static void test_dev_scribble(void **state)
 	}
 }
 
+/*
+ * The inline span's fast path runs only while the rings live and no WANT_SPACE waits to be
+ * cleared (rx_fast): whatever stops the rings (the link down, a corruption found while the tty
+ * side resynchronises, a reset) stops the fast path too, even with a valid index in the ring;
+ * a full ring sets WANT_SPACE, and the first span after the tty side freed space clears it.
+ */
+static void test_rx_span_gated(void **state)
+{
+	struct vs_dev d;
+	unsigned room = 1;
+	uint32_t prod;
+	uint8_t *dst;
+
+	assert_null(vs_dev_init(&d, region, SIZE, 0, PORTS, 0, 0, 1000, TPS, apply_line));
+	(void)vs_rx_span(&d, 0, &room);
+	assert_int_equal(room, 0); /* nothing flows before the handshake */
+	(void)vs_rx_span(&d, PORTS + 3 < VS_MAX_PORTS ? PORTS + 3 : 0, &room);
+	assert_int_equal(room, 0);
+	bring_up(&d);
+	(void)vs_rx_span(&d, 0, &room);
+	assert_int_equal(room, 4095);
+	/* Link down (Linux stopped): no room, though rx.cons is as valid as before. */
+	chan()->link[1] &= ~TANDEM_CHANNEL_LINK_UP;
+	vs_dev_sync(&d);
+	assert_false(d.live);
+	(void)vs_rx_span(&d, 0, &room);
+	assert_int_equal(room, 0);
+	chan()->link[1] |= TANDEM_CHANNEL_LINK_UP;
+	assert_true(vs_dev_sync(&d));
+	(void)vs_rx_span(&d, 0, &room);
+	assert_int_equal(room, 4095);
+	/* The tty side starts resynchronising (state cleared) and its index is garbage: not
+	 * corruption, the rings stop; a valid index afterwards still gets no room. */
+	hdr()->tty.state = 0;
+	desc(&d, 1)->rx.cons = 0x12345678U;
+	(void)vs_rx_span(&d, 1, &room);
+	assert_int_equal(room, 0);
+	assert_int_equal(d.corrupt, 0);
+	assert_false(d.live);
+	desc(&d, 1)->rx.cons = d.port[1].rx_prod;
+	prod = desc(&d, 2)->rx.prod;
+	(void)vs_rx_span(&d, 2, &room);
+	assert_int_equal(room, 0);
+	assert_int_equal(desc(&d, 2)->rx.prod, prod);
+	hdr()->tty.state = TANDEM_VSERIAL_READY;
+	assert_true(vs_dev_sync(&d));
+	/* Fill port 3 to the brim: WANT_SPACE set, no room; the tty side reads 100 bytes: the
+	 * next span has room and clears the flag. */
+	for (;;) {
+		dst = vs_rx_span(&d, 3, &room);
+		if (!room)
+			break;
+		memset(dst, 'x', room);
+		vs_rx_commit(&d, 3, room, 5);
+	}
+	assert_true(desc(&d, 3)->rx.prod_flags & TANDEM_VSERIAL_WANT_SPACE);
+	(void)vs_rx_span(&d, 3, &room);
+	assert_int_equal(room, 0);
+	desc(&d, 3)->rx.cons += 100;
+	dst = vs_rx_span(&d, 3, &room);
+	assert_int_equal(room, 1); /* 100 free, 1 of them before the ring's end */
+	assert_false(desc(&d, 3)->rx.prod_flags & TANDEM_VSERIAL_WANT_SPACE);
+	assert_true(dst >= region + tandem_vserial_ring_offset(&d.lay, 3, TANDEM_VSERIAL_RX) &&
+		    dst + room <= region +
+				      tandem_vserial_ring_offset(&d.lay, 3, TANDEM_VSERIAL_RX) +
+				      d.lay.ring_size);
+	assert_int_equal(d.corrupt, 0);
+}
+
+/* A port beyond the layout's (fewer ports than VS_MAX_PORTS) never gets room from the inline
+ * span, and the span reads nothing outside the region (its descriptor is a private one). */
+static void test_rx_span_beyond_layout(void **state)
+{
+	struct vs_dev d;
+	unsigned room = 1;
+
+	assert_null(vs_dev_init(&d, region, SIZE, 0, 4, 0, 0, 1000, TPS, apply_line));
+	tty_attach();
+	assert_false(vs_dev_sync(&d));
+	tty_follow(&d);
+	assert_true(vs_dev_sync(&d));
+	(void)vs_rx_span(&d, 3, &room);
+	assert_true(room > 0);
+	for (unsigned p = 4; p < VS_MAX_PORTS; p++) {
+		d.unused.rx.cons = p * 1000; /* whatever it holds */
+		(void)vs_rx_span(&d, p, &room);
+		assert_int_equal(room, 0);
+	}
+	assert_int_equal(d.corrupt, 0);
+}
+
+/* The TTU's split commit: published bytes start the max-delay clock only once stamped (once
+ * per pass), the stamp of the first unsignalled bytes is kept, a crossing rings at once. */
+static void test_rx_publish_and_stamp(void **state)
+{
+	struct vs_dev d;
+	unsigned room;
+	uint8_t *dst;
+
+	bring_up(&d);
+	assert_true(vs_take_doorbell(&d, 0)); /* the handshake's */
+	dst = vs_rx_span(&d, 4, &room);
+	memset(dst, 'p', 16);
+	vs_rx_publish(&d, 4, 16);
+	assert_false(vs_take_doorbell(&d, 100000)); /* not stamped: no max-delay clock */
+	vs_rx_stamp(&d, 2000);
+	vs_rx_stamp(&d, 2500); /* later bytes: the first stamp stands */
+	assert_false(vs_doorbell_maybe(&d, 2999));
+	assert_false(vs_take_doorbell(&d, 2999));
+	assert_true(vs_doorbell_maybe(&d, 3000));
+	assert_true(vs_take_doorbell(&d, 3000));
+	assert_false(vs_doorbell_maybe(&d, 1000000));
+	/* A crossing (1024) makes the doorbell due without any stamp. */
+	dst = vs_rx_span(&d, 5, &room);
+	memset(dst, 'q', 1100);
+	vs_rx_publish(&d, 5, 1100);
+	assert_true(vs_doorbell_maybe(&d, 0));
+	assert_true(vs_take_doorbell(&d, 0));
+	assert_int_equal(desc(&d, 5)->rx.prod, 1100);
+}
+
+/* vs_rx_bytes(): every byte produced, also across a corrupt ring's reset and Linux's restart. */
+static void test_rx_bytes(void **state)
+{
+	struct vs_dev d;
+	unsigned room;
+	uint8_t *dst;
+
+	bring_up(&d);
+	for (unsigned k = 0; k < 10; k++) {
+		dst = vs_rx_span(&d, 7, &room);
+		assert_true(room >= 300);
+		memset(dst, k, 300);
+		vs_rx_commit(&d, 7, 300, 1);
+		desc(&d, 7)->rx.cons = d.port[7].rx_prod;
+	}
+	assert_int_equal(vs_rx_bytes(&d, 7), 3000);
+	desc(&d, 7)->rx.cons = d.port[7].rx_prod + 99999; /* corrupt: the ring emptied */
+	dst = vs_rx_span(&d, 7, &room);
+	assert_int_equal(d.corrupt, 1);
+	assert_true(room >= 10);
+	memset(dst, 'z', 10);
+	vs_rx_commit(&d, 7, 10, 1);
+	assert_int_equal(vs_rx_bytes(&d, 7), 3010);
+	vs_dev_sync(&d); /* the line requests' look brings the count up to date */
+	chan()->link[1] = TANDEM_CHANNEL_LINK_UP | 2U << TANDEM_CHANNEL_LINK_GENERATION_SHIFT;
+	assert_false(vs_dev_sync(&d)); /* Linux restarted: every dev word reset */
+	assert_int_equal(d.port[7].rx_prod, 0);
+	assert_int_equal(vs_rx_bytes(&d, 7), 3010);
+	assert_int_equal(vs_rx_bytes(&d, 8), 0);
+}
+
+/* vs_doorbell_maybe() says no only where vs_take_doorbell() would say no and change nothing. */
+static void test_doorbell_maybe(void **state)
+{
+	struct vs_dev d, copy;
+	uint64_t x = 0x2545f4914f6cdd1dULL;
+	unsigned maybes = 0, rung = 0;
+
+	bring_up(&d);
+	for (unsigned round = 0; round < 20000; round++) {
+		uint64_t now;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		d.notify = (x & 7) == 0;
+		vs_set_unsignalled(&d, (x >> 3) & 1 ? 0 : (x >> 8) % 5000);
+		now = (x >> 24) % 6000;
+		tty_polling((x >> 4) & 1);
+		copy = d;
+		if (!vs_doorbell_maybe(&d, now)) {
+			assert_false(vs_take_doorbell(&copy, now));
+			assert_memory_equal(&copy, &d, sizeof(d));
+		} else {
+			maybes++;
+			rung += vs_take_doorbell(&copy, now);
+		}
+	}
+	assert_true(maybes > 1000 && rung > 500 && rung < maybes); /* both ways, suppression */
+	tty_polling(false);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -616,6 +799,11 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_resync_on_linux_restart, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hostile_tty, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dev_scribble, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rx_span_gated, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rx_bytes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rx_span_beyond_layout, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rx_publish_and_stamp, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_doorbell_maybe, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -407,8 +407,7 @@ def latency_icount(build, log_dir):
 
 ICOUNT = ["-icount", "shift=4,sleep=off"]
 WINDOW_RE = (r"TTU window start=(\d+) ticks=(\d+) rx=(\d+) first=(\d+) last=(\d+) "
-             r"busy=(\d+) idle=(\d+) irqs=(\d+) polls=(\d+) rxcalls=(\d+)/(\d+) passwork=(\d+) "
-             r"freq=(\d+) end\n")
+             r"busy=(\d+) idle=(\d+) irqs=(\d+) polls=(\d+) services=(\d+) freq=(\d+) end\n")
 
 
 def rtos_window(vm, clear, focus=True):
@@ -421,7 +420,7 @@ def rtos_window(vm, clear, focus=True):
     if clear:
         return None
     return dict(zip(("start", "ticks", "rx", "first", "last", "busy", "idle", "irqs", "polls",
-                     "rxcalls", "rxcalls_n", "passwork", "freq"),
+                     "services", "freq"),
                     (int(x) for x in m.groups())))
 
 
@@ -442,16 +441,9 @@ def emit_window(label, w, end=None, note=""):
          "irq/KiB", "the RTOS's INTx interrupts from its first to its last byte")
     emit("%s_icount_rtos_polls_per_kib" % label, "%.2f" % (w["polls"] / max(kib, 1e-3)),
          "1/KiB", "the RTOS's 1 ms polls from its first to its last byte")
-    emit("%s_icount_rtos_rxcalls_per_kib" % label, round(w["rxcalls"] / max(kib, 1e-3)),
-         "ticks/KiB", "of the busy ticks, in the backend's RX calls, rx_span and rx_commit "
-         "(sink: nothing but the timing's own cost; channel: the ring's index load and check, "
-         "the publication), one call in 16 timed")
-    emit("%s_icount_rtos_rxcalls_n_per_kib" % label, "%.1f" % (w["rxcalls_n"] / max(kib, 1e-3)),
-         "calls/KiB", "the backend's RX calls (rx_span, rx_commit) per KiB")
-    emit("%s_icount_rtos_passwork_per_kib" % label, round(w["passwork"] / max(kib, 1e-3)),
-         "ticks/KiB", "of the busy ticks, in the backend's per-pass work (channel: Linux's "
-         "requests, the doorbell decision and call; under icount a call that kicks Linux's "
-         "pCPU lets QEMU run Linux's vCPUs inside it)")
+    emit("%s_icount_rtos_services_per_kib" % label, "%.1f" % (w["services"] / max(kib, 1e-3)),
+         "1/KiB", "port services that received bytes (at most %d bytes each: one FIFO's worth; "
+         "%.2f bytes per service)" % (16, w["rx"] / max(1, w["services"])))
     return w["rx"] / secs
 
 
@@ -468,26 +460,51 @@ def insns_plugin(build, path):
     return ["-plugin", "%s,out=%s" % (so, path)]
 
 
+PROFILE_SRC = os.path.join(TOP, "tools", "qemu-plugins", "pc_profile.c")
+
+
+def profile_plugin(build, path, vcpu):
+    """QEMU arguments loading tools/qemu-plugins/pc_profile.c: vCPU vcpu's instructions by
+    address over the RTOS's window, in `path` (tools/bench/ttu_profile.py reads it)."""
+    so = os.path.join(build, "tools", "pc_profile.so")
+    if not os.path.exists(so) or os.path.getmtime(so) < os.path.getmtime(PROFILE_SRC):
+        os.makedirs(os.path.dirname(so), exist_ok=True)
+        subprocess.run(["cc", "-shared", "-fPIC", "-O2", "-o", so, PROFILE_SRC], check=True)
+    return ["-plugin", "%s,out=%s,vcpu=%d" % (so, path, vcpu)]
+
+
 def insns_read(path):
-    """The plugin's 64 per-vCPU instruction counters (zeros if there is no file)."""
+    """The plugin's 64 per-vCPU instruction counters, then the 64 counts at each vCPU's last
+    mark A (the RTOS's window's first pass) and the 64 at its last mark B (the window's last
+    pass so far): 192 values, zeros if there is no file."""
     if not path or not os.path.exists(path):
-        return [0] * 64
+        return [0] * 192
     with open(path, "rb") as f:
-        return list(struct.unpack("<64Q", f.read(64 * 8)))
+        return list(struct.unpack("<192Q", f.read(192 * 8)))
 
 
-def emit_insns(label, i0, i1, rx, linux_vcpus):
+def emit_insns(label, i0, i1, rx, linux_vcpus, rtos_vcpu=None):
     """Linux's vCPUs' own instructions over a transfer, per KiB (the plugin's counts): what
-    QEMU's round robin can have run inside the RTOS's busy ticks, at most. The RTOS's own count
-    is not given: the plugin counts a block again when an I/O access in its middle restarts it
-    under -icount, and the RTOS's service is UART accesses all through (Linux's drop path makes
-    none)."""
+    QEMU's round robin can have run inside the RTOS's busy ticks, at most; and the RTOS's own
+    instructions over its window (between its marks, read after the window closed: exact, and
+    without the other vCPUs' turns). Returns the RTOS's per KiB (None without marks)."""
     kib = max(rx / 1024, 1e-3)
-    emit("%s_icount_linux_insns_per_kib" % label,
-         round(sum(i1[v] - i0[v] for v in linux_vcpus) / kib), "insns/KiB",
-         "Linux's vCPUs' own instructions (with Tandem's EL2 ones on their pCPUs) from the "
-         "feed's start to its end, per KiB (tools/qemu-plugins/vcpu_insns.c): the most of "
-         "the RTOS's busy ticks that can be Linux's turns")
+    if linux_vcpus:
+        emit("%s_icount_linux_insns_per_kib" % label,
+             round(sum(i1[v] - i0[v] for v in linux_vcpus) / kib), "insns/KiB",
+             "Linux's vCPUs' own instructions (with Tandem's EL2 ones on their pCPUs) from the "
+             "feed's start to its end, per KiB (tools/qemu-plugins/vcpu_insns.c): the most of "
+             "the RTOS's busy ticks that can be Linux's turns")
+    if rtos_vcpu is None:
+        return None
+    a, b = i1[64 + rtos_vcpu], i1[128 + rtos_vcpu]
+    if not a or b <= a or a == i0[64 + rtos_vcpu]:
+        return None  # no marks in this window
+    emit("%s_icount_rtos_insns_per_kib" % label, round((b - a) / kib), "insns/KiB",
+         "the RTOS's own instructions (its vCPU's, with Tandem's EL2 ones on its pCPU) from the "
+         "end of its window's first pass to its last (plugin marks): its cost per KiB without "
+         "other vCPUs' turns")
+    return (b - a) / kib
 
 
 def linux_stat(vm):
@@ -515,6 +532,7 @@ def drop_transfer(vm, sock_dir, nbytes, label, poll, idle_rate, insns=None):
     _, ok = feed_all(sock_dir, nbytes, "idrop")
     i1 = insns_read(insns)
     w = rtos_window(vm, False)
+    i2 = insns_read(insns)  # the RTOS's marks, final once its window is read
     vm.focus(vm.shell_vm)
     s1 = linux_stat(vm)
     c1 = vserial_counts(vm)
@@ -536,8 +554,10 @@ def drop_transfer(vm, sock_dir, nbytes, label, poll, idle_rate, insns=None):
          (span / freq, note))
     emit("%s_icount_linux_sampled_per_kib" % label, round(sampled / kib), "ticks/KiB",
          "the same from /proc/stat's tick-sampled busy fields (coarse)")
+    w["insns"] = None
     if insns:
         emit_insns(label, i0, i1, w["rx"], (0, 1))
+        w["insns"] = emit_insns(label, i0, i2, w["rx"], (), 2)  # the RTOS: pCPU 2
     return w, ok
 
 
@@ -729,7 +749,7 @@ def icount_transfer(vm, sock_dir, nbytes, part, label, kind, ifile, idle_rate, e
 
 def icount_rates(build, nbytes, log_dir, parts=("bare", "tandem", "chain"),
                  config="configs/ttu.dts", rx_poll_us=None, drop_polls=(None,), insns=False,
-                 chain_readers=("collect", "head"), profile=False):
+                 chain_readers=("collect", "head"), profile=False, rtos_profile=None):
     """Throughput and the RTOS's cost per KiB in virtual time (-icount shift=4,sleep=off): the
     host feeds in wall time, but what a figure counts is guest instructions (1 tick = 16 ns =
     one instruction), so host load moves it much less than the wall rows. Bare RTOS, the RTOS
@@ -745,14 +765,20 @@ def icount_rates(build, nbytes, log_dir, parts=("bare", "tandem", "chain"),
                 "qemu-system-aarch64", "-M", "virt,gic-version=3,highmem=off", "-cpu",
                 harness.DEFAULT_CPU, "-smp", "1", "-m", "256M", "-nographic", "-kernel",
                 os.path.join(build, "images", "rtos.bin"), "-append", "lat=off ttu=sink"]
-                + ttu_args(sock_dir) + ICOUNT, os.path.join(log_dir, "ttu-bare-icount.log"))
+                + ttu_args(sock_dir) + ICOUNT + plugin + (profile_plugin(
+                    build, os.path.join(rtos_profile, "bare.prof"), 0) if rtos_profile else []),
+                os.path.join(log_dir, "ttu-bare-icount.log"))
             try:
                 vm.expect(r"TTU: 32 port\(s\)[^\n]*mode sink", 300)
                 vm.expect(r"RTOS: shell on the console", 120)
                 rtos_window(vm, True, focus=False)
+                i0 = insns_read(ifile)
                 _, ok = feed_all(sock_dir, nbytes, "ib")
                 w = rtos_window(vm, False, focus=False)
+                i1 = insns_read(ifile)
                 rates["bare"] = emit_window("rtos_bare", w, note="" if ok else " INCOMPLETE")
+                if insns:
+                    rates["bare_insns"] = emit_insns("rtos_bare", i0, i1, w["rx"], (), 0)
             finally:
                 vm.close()
         for part in [p for p in ("tandem", "drop", "chain") if p in parts]:
@@ -764,7 +790,9 @@ def icount_rates(build, nbytes, log_dir, parts=("bare", "tandem", "chain"),
                 f.write(text)
             cmd = [os.path.join(TOP, "tools/run-qemu.sh"), "--build", build, "--smp", "4",
                    "--mem", "2G", "--cpu", harness.DEFAULT_CPU, "--machine", MACHINE,
-                   "--config", dts, "--"] + ttu_args(sock_dir) + ICOUNT + plugin
+                   "--config", dts, "--"] + ttu_args(sock_dir) + ICOUNT + plugin + (
+                       profile_plugin(build, os.path.join(rtos_profile, part + ".prof"), 2)
+                       if rtos_profile else [])
             vm = harness.Console(cmd, os.path.join(log_dir, "ttu-%s-icount.log" % part))
             try:
                 vm.login(timeout=600)
@@ -794,6 +822,8 @@ def icount_rates(build, nbytes, log_dir, parts=("bare", "tandem", "chain"),
                                               ifile)
                         r = emit_window(label, w, None, "" if ok else " INCOMPLETE")
                         rates["drop" if k == 0 else label] = r
+                        if w["insns"]:
+                            rates[("drop" if k == 0 else label) + "_insns"] = w["insns"]
                     thr1 = rtos_throttles(vm)
                     el1 = pcpu_el2(vm, 2)
                     rx = sum(int(x) for x in re.findall(r"TTU window [^\n]* rx=(\d+) ",
@@ -824,6 +854,12 @@ def icount_rates(build, nbytes, log_dir, parts=("bare", "tandem", "chain"),
         if "bare" in rates:
             emit("%s_icount_vs_rtos_bare" % label, "%.2f" % (rates[label] / rates["bare"]),
                  "ratio", "virtual time")
+    for part in ("drop",):
+        if part + "_insns" in rates and "bare_insns" in rates:
+            emit("chain_%s_icount_insns_vs_rtos_bare" % part, "%.3f" % (
+                rates["bare_insns"] / rates[part + "_insns"]), "ratio",
+                 "the bare RTOS's own instructions per KiB / the RTOS's under Tandem through the "
+                 "channel (plugin marks): the channel path's cost as a rate ratio, host-independent")
     for part in ("tandem", "drop", "chain"):
         if part in rates and "bare" in rates:
             emit("%s_icount_vs_rtos_bare" % {"tandem": "rtos_tandem", "drop": "chain_drop"}.get(
@@ -1004,6 +1040,10 @@ def main():
                     help="icount part: where Linux's instructions go in each chain transfer (a "
                     "QEMU plugin, tools/qemu-plugins/vcpu_prof.c; TTU-PROF lines by kernel "
                     "function, from the kernel package's System.map)")
+    ap.add_argument("--rtos-profile", metavar="DIR",
+                    help="icount part: the RTOS's instructions by address over its window, one "
+                    "file per boot in DIR (tools/qemu-plugins/pc_profile.c; "
+                    "tools/bench/ttu_profile.py compares two)")
     ap.add_argument("--drop-poll-us", default="",
                     help="comma-separated rx_poll_us values for the icount part's drop boot: "
                     "one transfer each in the same boot (default: the module's own)")
@@ -1039,7 +1079,8 @@ def main():
         icount_rates(build, a.icount_bytes or a.bytes, log_dir, a.icount_parts.split(","),
                      a.config, int(a.rx_poll_us.split(",")[0]) if a.rx_poll_us else None,
                      [int(x) for x in a.drop_poll_us.split(",")] if a.drop_poll_us else [None],
-                     a.insns, a.chain_readers.split(","), a.profile)
+                     a.insns, a.chain_readers.split(","), a.profile,
+                     os.path.abspath(a.rtos_profile) if a.rtos_profile else None)
     if "cost" in only:
         linux_cost(build, "8250", "configs/bench/ttu-linux-8250.dts", "ttyS", a.bytes, log_dir)
         linux = (linux[0], linux_cost(build, "channel", "configs/ttu.dts", "ttyTV", a.bytes,

@@ -3,7 +3,7 @@
 
     tools/bench/ttu_profile.py ELF BYTES_A PROF_A [BYTES_B PROF_B]
 
-PROF_*: files of tools/qemu-plugins/pc_profile.c (tools/bench/ttu.py --profile DIR writes
+PROF_*: files of tools/qemu-plugins/pc_profile.c (tools/bench/ttu.py --rtos-profile DIR writes
 DIR/bare.prof, DIR/drop.prof); BYTES_*: the bytes received in that window (the `rx=` of its
 `TTU window` line). Prints per function (the ELF's symbols; inline code counts for the function
 it was inlined into) the instructions per KiB of each, and with two files their difference:
