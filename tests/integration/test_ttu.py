@@ -210,23 +210,27 @@ def host_to_linux(t, vm, feed, socks):
            % (32 * PORT_BYTES // 1024, secs, 32 * PORT_BYTES / max(secs, 0.1) / 1000))
 
 
-def collector(t, vm, feed, socks, nbytes=16384):
+def collector(t, vm, feed, socks, nbytes=16384, epoll=False):
     """tandem-ttycollect (guests/linux/tools/ttycollect.c, the benchmark's chain reader): one
-    process polling all 32 ports into a file each gets every stream intact."""
+    process polling all 32 ports (poll(), or epoll with -e) into a file each gets every stream
+    intact."""
     vm.run("rm -f /tmp/col* /tmp/collect.out; echo cleared")
-    line = ("tandem-ttycollect -n %d /tmp/col $(for n in $(seq 0 31); do echo /dev/ttyTV$n; "
-            "done) > /tmp/collect.out & p=$!; sleep 2; echo COLLECT-$((1+1)); wait $p" % nbytes)
-    th, res = in_thread(feed.transfer, socks, nbytes, 0, seed="collect", idle_timeout=90, vm=vm,
-                        marker="COLLECT-2")
+    line = ("tandem-ttycollect%s -n %d /tmp/col $(for n in $(seq 0 31); do echo /dev/ttyTV$n; "
+            "done) > /tmp/collect.out & p=$!; sleep 2; echo COLLECT-%d-$((1+1)); wait $p"
+            % (" -e" if epoll else "", nbytes, epoll))
+    seed = "collect-e" if epoll else "collect"
+    th, res = in_thread(feed.transfer, socks, nbytes, 0, seed=seed, idle_timeout=90, vm=vm,
+                        marker="COLLECT-%d-2" % epoll)
     _, rc = vm.run_status(line, timeout=900)
     th.join()
     got = linux_sha(vm, "/tmp/col")
     stats = vm.run("cat /tmp/collect.out")
-    want = {p: hashlib.sha256(feed.stream("collect", p, nbytes)).hexdigest() for p in range(32)}
+    want = {p: hashlib.sha256(feed.stream(seed, p, nbytes)).hexdigest() for p in range(32)}
     bad = [p for p in range(32) if got.get(p) != want[p]]
-    t.check("tandem-ttycollect: one process polling all 32 ports (raw, a buffer per port) "
-            "writes each port's %d-byte stream to its own file intact (sha256), counts "
-            "them all and exits 0" % nbytes,
+    t.check("tandem-ttycollect%s: one process waiting for all 32 ports with %s (raw, a buffer "
+            "per port) writes each port's %d-byte stream to its own file intact (sha256), "
+            "counts them all and exits 0" % (" -e" if epoll else "",
+                                            "epoll" if epoll else "poll()", nbytes),
             rc == 0 and not bad and "ports=32 bytes=%d " % (32 * nbytes) in stats,
             "status %d; ports %s differ; %s; %s" % (rc, bad, stats,
                                                    vm.run("wc -c /tmp/col* | tail -n 33")))
@@ -385,6 +389,7 @@ def chain(t, feed, sock_dir):
         socks = feed.connect(sock_dir, range(32))
         host_to_linux(t, vm, feed, socks)
         collector(t, vm, feed, socks)
+        collector(t, vm, feed, socks, 4096, epoll=True)
         linux_to_host(t, vm, feed, socks)
         for s in socks.values():
             s.close()

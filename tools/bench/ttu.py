@@ -639,23 +639,25 @@ def prof_emit(label, p0, p1, syms, kib, top=45):
         print("TTU-PROF %s: %8d %5.1f%% %s" % (label, n / kib, 100 * n / max(total, 1), name))
 
 # The chain's readers on Linux, each writing /dev/ttyTV<n>'s bytes to /tmp/b<n>: "collect" is one
-# process for all 32 ports (tandem-ttycollect: poll(), a buffer per port; "-m<N>": VMIN N),
+# process for all 32 ports (tandem-ttycollect: poll(), a buffer per port; "-m<N>": VMIN N;
+# "-e": epoll instead of poll()),
 # "head" a `head -c` per port (32 processes, each woken by its own port); "-p<us>": the transfer
 # with tandem_vserial's rx_poll_us at <us> (set back to what it was after it).
-KIND_RE = re.compile(r"(collect|head)(?:-m(\d+))?(?:-p(\d+))?")
+KIND_RE = re.compile(r"(collect|head)(?:-m(\d+))?(?:-p(\d+))?(-e)?")
 
 
 def chain_readers_cmd(kind, nbytes):
     ports = "$(for n in $(seq 0 31); do echo /dev/ttyTV$n; done)"
     m = KIND_RE.fullmatch(kind)
-    if not m or (m.group(1) == "head" and m.group(2)):
+    if not m or (m.group(1) == "head" and (m.group(2) or m.group(4))):
         raise SystemExit("ttu.py: unknown chain reader %r (head[-p<us>], collect[-m<VMIN>]"
-                         "[-p<us>])" % kind)
+                         "[-p<us>][-e])" % kind)
     if m.group(1) == "head":
         return ('p=""; for n in $(seq 0 31); do (stty raw -echo; exec head -c %d) '
                 '< /dev/ttyTV$n > /tmp/b$n & p="$p $!"; done' % nbytes)
-    return ("tandem-ttycollect -n %d%s /tmp/b %s > /tmp/collect.out & p=$!"
-            % (nbytes, " -m " + m.group(2) if m.group(2) else "", ports))
+    return ("tandem-ttycollect%s -n %d%s /tmp/b %s > /tmp/collect.out & p=$!"
+            % (" -e" if m.group(4) else "", nbytes, " -m " + m.group(2) if m.group(2) else "",
+               ports))
 
 
 def icount_transfer(vm, sock_dir, nbytes, part, label, kind, ifile, idle_rate, el0, thr0,

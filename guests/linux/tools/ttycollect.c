@@ -3,7 +3,7 @@
  * every port raw, all of them waited for with one poll(), each port's bytes appended to its own
  * file through a buffer of its own.
  *
- *   tandem-ttycollect [-n BYTES] [-m VMIN] [-w MS] [-b BUF] PREFIX DEV...
+ *   tandem-ttycollect [-e] [-n BYTES] [-m VMIN] [-w MS] [-b BUF] PREFIX DEV...
  *
  * The k-th DEV (0-based) goes to the file PREFIX<k> (created, truncated). A port is done after
  * BYTES bytes (-n; default: until end of file, i.e. a hangup) and the tool ends when every
@@ -18,7 +18,9 @@
  * "ttycollect ports=P bytes=B polls=N wakeups=W reads=R writes=X sweeps=S" (wakeups: polls that
  * returned ready ports; reads: read calls that returned bytes). Exit status 0 if every port
  * reached BYTES (or its end of file without -n), 1 otherwise. A static arm64 binary with no
- * libc (tandem-sys.h); tools/bench/ttu.py uses it as the chain's reader.
+ * libc (tandem-sys.h); tools/bench/ttu.py uses it as the chain's reader. -e waits with epoll
+ * instead of poll(): the ports are registered once, and a wake-up looks only at the ready ones
+ * (poll() adds and removes a wait queue entry on each of them at each call).
  */
 #include "tandem-sys.h"
 
@@ -91,6 +93,17 @@ NOLOOP size_t strlen(const char *s)
 #define PARENB	 0000400
 #define ENOTTY_E 25
 
+/* epoll (arm64 system call numbers; struct epoll_event is not packed on arm64). */
+#define SYS_epoll_create1 20
+#define SYS_epoll_ctl	  21
+#define SYS_epoll_pwait	  22
+#define EPOLL_CTL_ADD	  1
+
+struct epoll_event_k {
+	uint32_t events;
+	uint64_t data;
+};
+
 struct termios_k {
 	uint32_t c_iflag, c_oflag, c_cflag, c_lflag;
 	uint8_t c_line;
@@ -115,7 +128,7 @@ static uint8_t bufs[MAX_PORTS * 4096];
 static uint64_t limit, polls, wakeups, reads, writes, sweeps, total;
 static uint32_t vmin = 1, bufsize = 4096;
 static long wait_ms = 100;
-static int failed;
+static int failed, use_epoll;
 
 static void put(int fd, const char *s)
 {
@@ -153,7 +166,8 @@ static void __attribute__((noreturn)) usage(const char *why)
 {
 	put(2, "tandem-ttycollect: ");
 	put(2, why);
-	put(2, "\nusage: tandem-ttycollect [-n BYTES] [-m VMIN] [-w MS] [-b BUF] PREFIX DEV...\n");
+	put(2, "\nusage: tandem-ttycollect [-e] [-n BYTES] [-m VMIN] [-w MS] [-b BUF] PREFIX "
+	       "DEV...\n");
 	sys_exit(2);
 }
 
@@ -259,19 +273,72 @@ static void set_raw(struct port *p)
 	}
 }
 
+/* One poll() over the open ports, then their reads; the ready count (0: timed out) or -errno. */
+static long wait_poll(unsigned nports)
+{
+	unsigned k = 0, idx[MAX_PORTS];
+	long r;
+
+	for (unsigned j = 0; j < nports; j++)
+		if (!ports[j].done) {
+			pfd[k].fd = ports[j].fd;
+			pfd[k].events = POLLIN;
+			pfd[k].revents = 0;
+			idx[k++] = j;
+		}
+	r = sys_poll(pfd, k, wait_ms);
+	if (r == -EINTR)
+		return 1;
+	if (r < 0) {
+		complain(&ports[idx[0]], "poll", r);
+		return r;
+	}
+	if (r > 0)
+		wakeups++;
+	for (unsigned j = 0; r > 0 && j < k; j++)
+		if (pfd[j].revents)
+			drain(&ports[idx[j]]);
+	return r;
+}
+
+/* The same with epoll: the ports were registered once, only the ready ones come back. */
+static long wait_epoll(int epfd)
+{
+	static struct epoll_event_k evs[MAX_PORTS];
+	long r = sys6(SYS_epoll_pwait, epfd, (long)evs, MAX_PORTS, wait_ms, 0, 8);
+
+	if (r == -EINTR)
+		return 1;
+	if (r < 0) {
+		complain(&ports[0], "epoll_pwait", r);
+		return r;
+	}
+	if (r > 0)
+		wakeups++;
+	for (long j = 0; j < r; j++)
+		if (evs[j].data < MAX_PORTS && !ports[evs[j].data].done)
+			drain(&ports[evs[j].data]);
+	return r;
+}
+
 static void start(long *sp)
 {
 	int argc = (int)sp[0];
 	char **argv = (char **)(sp + 1);
 	const char *prefix = NULL;
-	unsigned nports = 0, open_ports;
+	unsigned nports = 0;
 	uint64_t v, last_sweep, tick_ms = counter_freq() / 1000;
+	int epfd = -1;
 	char line[256], *q;
 	int i;
 
 	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
 		char opt = argv[i][1];
 
+		if (opt == 'e' && !argv[i][2]) {
+			use_epoll = 1;
+			continue;
+		}
 		if (argv[i][2] || i + 1 >= argc || parse_u64(argv[i + 1], &v))
 			usage("bad option");
 		i++;
@@ -322,33 +389,39 @@ static void start(long *sp)
 		nports++;
 	}
 
+	if (use_epoll) {
+		long ep = sys6(SYS_epoll_create1, O_CLOEXEC, 0, 0, 0, 0, 0);
+
+		for (unsigned j = 0; ep >= 0 && j < nports; j++) {
+			struct epoll_event_k ev = {POLLIN, j};
+			long r =
+			    sys6(SYS_epoll_ctl, ep, EPOLL_CTL_ADD, ports[j].fd, (long)&ev, 0, 0);
+
+			if (r < 0) {
+				complain(&ports[j], "epoll_ctl", r);
+				sys_exit(1);
+			}
+		}
+		if (ep < 0) {
+			complain(&ports[0], "epoll_create1", ep);
+			sys_exit(1);
+		}
+		epfd = (int)ep;
+	}
 	last_sweep = counter_now();
 	for (;;) {
-		unsigned k = 0, idx[MAX_PORTS];
+		unsigned open_ports = 0;
 		long r;
 
 		for (unsigned j = 0; j < nports; j++)
-			if (!ports[j].done) {
-				pfd[k].fd = ports[j].fd;
-				pfd[k].events = POLLIN;
-				pfd[k].revents = 0;
-				idx[k++] = j;
-			}
-		open_ports = k;
+			open_ports += !ports[j].done;
 		if (!open_ports)
 			break;
-		r = sys_poll(pfd, k, wait_ms);
+		r = epfd >= 0 ? wait_epoll(epfd) : wait_poll(nports);
 		polls++;
-		if (r < 0 && r != -EINTR) {
-			complain(&ports[idx[0]], "poll", r);
+		if (r < 0) {
 			failed = 1;
 			break;
-		}
-		if (r > 0) {
-			wakeups++;
-			for (unsigned j = 0; j < k; j++)
-				if (pfd[j].revents)
-					drain(&ports[idx[j]]);
 		}
 		/* Bytes below VMIN, and the buffers, at the latest every wait_ms. */
 		if (r == 0 || (vmin > 1 && counter_now() - last_sweep >= wait_ms * tick_ms)) {
