@@ -84,11 +84,18 @@ static void sync(uint64_t now, bool poll)
 
 static void report(void)
 {
-	unsigned long flags = ttu_lock();
-	uint32_t corrupt = dev.corrupt;
-	struct vs_corruption c = dev.last_corruption;
-	uint32_t size = dev.lay.ring_size;
+	unsigned long flags;
+	uint32_t corrupt, size;
+	struct vs_corruption c;
 
+	/* After every poll: nothing new is the rule, seen without the lock (one word, written
+	 * under it; a count that moved is read again with it). */
+	if (__atomic_load_n(&dev.corrupt, __ATOMIC_RELAXED) == corrupt_reported)
+		return;
+	flags = ttu_lock();
+	corrupt = dev.corrupt;
+	c = dev.last_corruption;
+	size = dev.lay.ring_size;
 	ttu_unlock(flags);
 	if (corrupt == corrupt_reported)
 		return;

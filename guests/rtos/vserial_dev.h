@@ -139,6 +139,30 @@ static inline void vs_set_unsignalled(struct vs_dev *d, uint64_t stamp)
 }
 
 /*
+ * vs_rx_span() for a writer that takes at most max bytes (the TTU: one FIFO's worth per
+ * service): *room = min(max, what vs_rx_span() gives). The fast path is one test: the fill and
+ * the ring position both at most mask - max (an OR of the two is at least each: a few positions
+ * near the ring's end take the slow path without need), in 64 bits so that no corrupt fill can
+ * wrap past it, and a mask of 0 (not live, WANT_SPACE) never passes; room is then max itself.
+ */
+static inline uint8_t *vs_rx_span_max(struct vs_dev *d, unsigned i, unsigned max, unsigned *room)
+{
+	struct vs_port *vp = &d->port[i];
+	uint32_t mask = vp->rx_fast, prod = vp->rx_prod, fill;
+
+	fill = prod - __atomic_load_n(&vp->desc->rx.cons, __ATOMIC_ACQUIRE);
+	if (__builtin_expect((uint64_t)(fill | (prod & mask)) + max > mask, 0)) {
+		unsigned r = vs_rx_room_slow(d, i);
+
+		*room = r < max ? r : max;
+		return r ? vp->rx_data + (vp->rx_prod & (d->lay.ring_size - 1)) : d->region;
+	}
+	vp->rx_fill = fill;
+	*room = max;
+	return vp->rx_data + (prod & mask);
+}
+
+/*
  * Publishes n bytes written at the last span (one release store of rx.prod); a crossing of the
  * threshold, counted from the fill the span saw (d->threshold is at least 1: vs_dev_init()),
  * makes a doorbell due. The max-delay stamp is the caller's: vs_rx_stamp() after one or more
@@ -179,7 +203,9 @@ void vs_rx_put(struct vs_dev *d, unsigned port, const uint8_t *b, unsigned n, ui
  * relaxed load, inline: the TTU asks it of every port on every pass. */
 static inline bool vs_tx_pending(struct vs_dev *d, unsigned i)
 {
-	return d->live && i < d->lay.nr_ports &&
+	/* A port beyond the layout reads its private descriptor's index, never written: 0, as
+	 * its tx_cons. */
+	return d->live &&
 	       __atomic_load_n(&d->port[i].desc->tx.prod, __ATOMIC_RELAXED) != d->port[i].tx_cons;
 }
 /*

@@ -720,6 +720,76 @@ static void test_rx_publish_and_stamp(void **state)
 	assert_int_equal(desc(&d, 5)->rx.prod, 1100);
 }
 
+/*
+ * vs_rx_span_max(), the TTU's span: at most max bytes, the ring's end and a full ring respected,
+ * a stream through the index wrap intact; a not-live ring and every corrupt index (also one
+ * whose fill would wrap a 32-bit sum past the test) go the slow way.
+ */
+static void test_rx_span_max(void **state)
+{
+	struct vs_dev d;
+	static uint8_t sent[30000], got[30000];
+	unsigned in = 0, out = 0, room, step = 0;
+	const uint8_t *lo, *hi;
+	uint8_t *dst;
+
+	assert_null(vs_dev_init(&d, region, SIZE, 0, PORTS, 0, 0, 1000, TPS, apply_line));
+	(void)vs_rx_span_max(&d, 0, 16, &room);
+	assert_int_equal(room, 0); /* not live */
+	bring_up(&d);
+	lo = region + tandem_vserial_ring_offset(&d.lay, 6, TANDEM_VSERIAL_RX);
+	hi = lo + d.lay.ring_size;
+	dst = vs_rx_span_max(&d, 6, 16, &room);
+	assert_int_equal(room, 16);
+	assert_ptr_equal(dst, lo);
+	for (unsigned k = 0; k < sizeof(sent); k++)
+		sent[k] = (uint8_t)(k * 31 + k / 509);
+	desc(&d, 6)->rx.cons = 0xfffff9f3U; /* near the index wrap, an odd ring position */
+	d.port[6].rx_prod = 0xfffff9f3U;
+	while (out < sizeof(sent)) {
+		unsigned n;
+
+		dst = vs_rx_span_max(&d, 6, 16, &room);
+		n = room < 1 + step % 16 ? room : 1 + step % 16;
+		step++;
+		assert_true(room <= 16);
+		if (in + n > sizeof(sent))
+			n = sizeof(sent) - in;
+		if (room)
+			assert_true(dst >= lo && dst + room <= hi);
+		memcpy(dst, sent + in, n);
+		if (n)
+			vs_rx_publish(&d, 6, n);
+		in += n;
+		if (step % 300 == 0 || !room || in == sizeof(sent))
+			out += tty_read(&d, 6, got + out, 5000);
+	}
+	assert_memory_equal(sent, got, sizeof(sent));
+	/* 10 bytes before the ring's end: 10 of room. */
+	desc(&d, 7)->rx.cons = d.port[7].rx_prod = d.lay.ring_size - 10;
+	(void)vs_rx_span_max(&d, 7, 16, &room);
+	assert_int_equal(room, 10);
+	/* Corrupt consumer indices: a fill of 0xfffffff0 (+ 16 wraps 32 bits to 0), and beyond. */
+	assert_int_equal(d.corrupt, 0);
+	desc(&d, 8)->rx.cons = d.port[8].rx_prod + 16;
+	dst = vs_rx_span_max(&d, 8, 16, &room);
+	assert_int_equal(d.corrupt, 1);
+	assert_true(room > 0 && room <= 16);
+	assert_true(dst >= region + tandem_vserial_ring_offset(&d.lay, 8, TANDEM_VSERIAL_RX) &&
+		    dst + room <= region +
+				      tandem_vserial_ring_offset(&d.lay, 8, TANDEM_VSERIAL_RX) +
+				      d.lay.ring_size);
+	desc(&d, 9)->rx.cons = d.port[9].rx_prod + 0x12345;
+	(void)vs_rx_span_max(&d, 9, 16, &room);
+	assert_int_equal(d.corrupt, 2);
+	/* Full: no room, WANT_SPACE asked. */
+	desc(&d, 10)->rx.cons = d.port[10].rx_prod - (d.lay.ring_size - 1);
+	(void)vs_rx_span_max(&d, 10, 16, &room);
+	assert_int_equal(room, 0);
+	assert_true(desc(&d, 10)->rx.prod_flags & TANDEM_VSERIAL_WANT_SPACE);
+	assert_int_equal(d.corrupt, 2);
+}
+
 /* vs_rx_bytes(): every byte produced, also across a corrupt ring's reset and Linux's restart. */
 static void test_rx_bytes(void **state)
 {
@@ -803,6 +873,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_rx_bytes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rx_span_beyond_layout, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rx_publish_and_stamp, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rx_span_max, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_doorbell_maybe, setup, teardown),
 	};
 

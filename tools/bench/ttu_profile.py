@@ -8,6 +8,15 @@ DIR/bare.prof, DIR/drop.prof); BYTES_*: the bytes received in that window (the `
 `TTU window` line). Prints per function (the ELF's symbols; inline code counts for the function
 it was inlined into) the instructions per KiB of each, and with two files their difference:
 where one configuration's cost per KiB differs from the other's, exactly (icount, no sampling).
+
+Then the backend's share of each (the TTU's backend: the sink's or the channel's code, by the
+inline functions an instruction came from, addr2line -i: ttu.c's backend hooks rx_span,
+rx_commit, rx_stamp, tx_look, irq_pass_done, pass_sync, pass_done, backend_report, and whatever
+they call: sink_*, vserial.c, vserial_dev.[ch]); with two files, bare then drop, the drop's
+backend put into bare's run: what bare would cost per KiB with the channel instead of the sink
+at bare's own batching (its services, interrupts and polls per KiB), and bare / that. The
+backend's instructions per port service hardly depend on the batching, so that ratio repeats
+where the two boots' totals do not.
 """
 import bisect
 import struct
@@ -38,6 +47,44 @@ def mark_offset(elf):
     raise SystemExit("no hint #0x70 in %s" % elf)
 
 
+BACKEND_INLINE = {"rx_span", "rx_commit", "rx_stamp", "tx_look", "irq_pass_done", "pass_sync",
+                  "pass_done", "backend_report", "port_span_backend"}
+BACKEND_FILES = ("vserial.c", "vserial_dev.c", "vserial_dev.h")
+# ttu.c functions only the backends call (their locks and counters).
+BACKEND_FUNCS = {"ttu_lock", "ttu_unlock", "ttu_overruns_total", "ttu_port_overruns",
+                 "ttu_set_line_locked"}
+
+
+def backend_addrs(elf, addrs):
+    """The subset of ELF addresses whose code is the backend's (see the module's comment)."""
+    out = subprocess.run(["aarch64-linux-gnu-addr2line", "-a", "-i", "-f", "-e", elf]
+                         + ["0x%x" % a for a in addrs], capture_output=True, text=True,
+                         check=True).stdout
+    res, cur, frames = set(), None, []
+
+    def decide():
+        if cur is None:
+            return
+        names = [f for f, _ in frames]
+        files = [loc.split(":")[0].split("/")[-1] for _, loc in frames]
+        if (any(n in BACKEND_INLINE or n.startswith("sink_") or n.startswith("echo_")
+                or n in BACKEND_FUNCS for n in names)
+                or any(f in BACKEND_FILES for f in files)):
+            res.add(cur)
+    lines = out.splitlines()
+    i = 0
+    while i < len(lines):
+        if lines[i].startswith("0x"):
+            decide()
+            cur, frames = int(lines[i], 16), []
+            i += 1
+        else:
+            frames.append((lines[i], lines[i + 1] if i + 1 < len(lines) else ""))
+            i += 2
+    decide()
+    return res
+
+
 def per_function(elf, prof, nbytes):
     with open(prof, "rb") as f:
         data = f.read()
@@ -48,16 +95,19 @@ def per_function(elf, prof, nbytes):
     syms = symbols(elf)
     addrs = [x for x, _ in syms]
     kib = nbytes / 1024
-    funcs = {}
+    funcs, counts = {}, {}
     for s in range(SLOTS):
         n = b[s] - a[s]
         if not n:
             continue
         addr = base + 4 * s - load
+        counts[addr] = n
         k = bisect.bisect_right(addrs, addr) - 1
         name = syms[k][1] if k >= 0 else "?"
         funcs[name] = funcs.get(name, 0) + n
-    return {k: v / kib for k, v in funcs.items()}, nb
+    back = backend_addrs(elf, sorted(counts))
+    backend = sum(n for x, n in counts.items() if x in back) / kib
+    return {k: v / kib for k, v in funcs.items()}, backend
 
 
 def main():
@@ -75,6 +125,13 @@ def main():
     print("%-28s %s%s" % ("total", " ".join("%12.0f" % sum(r[0].values()) for r in res),
                           "  %10.0f" % (sum(res[1][0].values()) - sum(res[0][0].values()))
                           if len(res) == 2 else ""))
+    print("%-28s %s%s" % ("of which the backend", " ".join("%12.0f" % r[1] for r in res),
+                          "  %10.0f" % (res[1][1] - res[0][1]) if len(res) == 2 else ""))
+    if len(res) == 2:
+        bare = sum(res[0][0].values())
+        with_channel = bare - res[0][1] + res[1][1]
+        print("bare with the second's backend: %.0f per KiB; bare / that: %.3f" %
+              (with_channel, bare / with_channel))
 
 
 if __name__ == "__main__":
