@@ -378,8 +378,9 @@ static void line_irq(unsigned intid, uint64_t stamp, void *arg)
 	ticket_lock(&lock);
 	l->irqs++;
 	line_irqs++;
-	/* The line is the OR of every UART on every card sharing it: drain them all, so that
-	 * it is low again before the EOI (level-sensitive). */
+	/* The line is the OR of every UART on every card sharing it: serve them all. A port
+	 * with more than a service's bound left keeps the level line high, so the interrupt
+	 * comes straight back after the EOI and the next round serves the rest. */
 	for (unsigned k = 0; k < l->nr_ports; k++)
 		rx += service_port(l->port[k], true);
 	irq_rx += rx;

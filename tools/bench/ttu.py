@@ -450,13 +450,20 @@ def emit_window(label, w, end=None, note=""):
 PLUGIN_SRC = os.path.join(TOP, "tools", "qemu-plugins", "vcpu_insns.c")
 
 
+def build_plugin(so, src):
+    """Builds the QEMU plugin src into so unless so is newer than src and the API header."""
+    hdr = os.path.join(os.path.dirname(src), "qemu-plugin-api.h")
+    if not os.path.exists(so) or os.path.getmtime(so) < max(os.path.getmtime(src),
+                                                           os.path.getmtime(hdr)):
+        os.makedirs(os.path.dirname(so), exist_ok=True)
+        subprocess.run(["cc", "-shared", "-fPIC", "-O2", "-o", so, src], check=True)
+
+
 def insns_plugin(build, path):
     """QEMU arguments loading tools/qemu-plugins/vcpu_insns.c (built into BUILD/tools) with its
     per-vCPU instruction counts in `path`, or [] if it cannot be built."""
     so = os.path.join(build, "tools", "vcpu_insns.so")
-    if not os.path.exists(so) or os.path.getmtime(so) < os.path.getmtime(PLUGIN_SRC):
-        os.makedirs(os.path.dirname(so), exist_ok=True)
-        subprocess.run(["cc", "-shared", "-fPIC", "-O2", "-o", so, PLUGIN_SRC], check=True)
+    build_plugin(so, PLUGIN_SRC)
     return ["-plugin", "%s,out=%s" % (so, path)]
 
 
@@ -467,9 +474,7 @@ def profile_plugin(build, path, vcpu):
     """QEMU arguments loading tools/qemu-plugins/pc_profile.c: vCPU vcpu's instructions by
     address over the RTOS's window, in `path` (tools/bench/ttu_profile.py reads it)."""
     so = os.path.join(build, "tools", "pc_profile.so")
-    if not os.path.exists(so) or os.path.getmtime(so) < os.path.getmtime(PROFILE_SRC):
-        os.makedirs(os.path.dirname(so), exist_ok=True)
-        subprocess.run(["cc", "-shared", "-fPIC", "-O2", "-o", so, PROFILE_SRC], check=True)
+    build_plugin(so, PROFILE_SRC)
     return ["-plugin", "%s,out=%s,vcpu=%d" % (so, path, vcpu)]
 
 
@@ -568,9 +573,7 @@ def prof_plugin(build, path):
     """QEMU arguments loading tools/qemu-plugins/vcpu_prof.c for Linux's vCPUs 0-1 (snapshots
     asked for through path.ctl, written to path.N)."""
     so = os.path.join(build, "tools", "vcpu_prof.so")
-    if not os.path.exists(so) or os.path.getmtime(so) < os.path.getmtime(PROF_SRC):
-        os.makedirs(os.path.dirname(so), exist_ok=True)
-        subprocess.run(["cc", "-shared", "-fPIC", "-O2", "-o", so, PROF_SRC], check=True)
+    build_plugin(so, PROF_SRC)
     return ["-plugin", "%s,out=%s,vcpus=0x3" % (so, path)]
 
 

@@ -23,8 +23,8 @@
  * as a new one-instruction block instrumented for memory only (CF_MEMI_ONLY), so the access is
  * counted once (by the first block's callback) and nothing before it runs again. Checked on the
  * bare RTOS: its marks' difference equals its busy ticks within 0.1 % (docs/benchmarks.md,
- * session 10). QEMU's plugin API (version 1, as QEMU 7.2 loads it) is declared below: Debian
- * ships no qemu-plugin.h.
+ * session 10). QEMU's plugin API (version 1, as QEMU 7.2 loads it) is declared in
+ * qemu-plugin-api.h: Debian ships no qemu-plugin.h.
  */
 #include <fcntl.h>
 #include <stdbool.h>
@@ -35,40 +35,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#define EXPORT	  __attribute__((visibility("default")))
+#include "qemu-plugin-api.h"
+
 #define MAX_VCPUS 64
-
-typedef uint64_t qemu_plugin_id_t;
-struct qemu_plugin_tb;
-typedef struct {
-	const char *target_name;
-	struct {
-		int min;
-		int cur;
-	} version;
-	bool system_emulation;
-	union {
-		struct {
-			int smp_vcpus;
-			int max_vcpus;
-		} system;
-	};
-} qemu_info_t;
-enum qemu_plugin_cb_flags { QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_CB_R_REGS, QEMU_PLUGIN_CB_RW_REGS };
-typedef void (*qemu_plugin_vcpu_tb_trans_cb_t)(qemu_plugin_id_t id, struct qemu_plugin_tb *tb);
-typedef void (*qemu_plugin_vcpu_udata_cb_t)(unsigned int vcpu_index, void *userdata);
-struct qemu_plugin_insn;
-
-void qemu_plugin_register_vcpu_tb_trans_cb(qemu_plugin_id_t id, qemu_plugin_vcpu_tb_trans_cb_t cb);
-void qemu_plugin_register_vcpu_tb_exec_cb(struct qemu_plugin_tb *tb, qemu_plugin_vcpu_udata_cb_t cb,
-					  enum qemu_plugin_cb_flags flags, void *userdata);
-size_t qemu_plugin_tb_n_insns(const struct qemu_plugin_tb *tb);
-struct qemu_plugin_insn *qemu_plugin_tb_get_insn(const struct qemu_plugin_tb *tb, size_t idx);
-void qemu_plugin_register_vcpu_insn_exec_cb(struct qemu_plugin_insn *insn,
-					    qemu_plugin_vcpu_udata_cb_t cb,
-					    enum qemu_plugin_cb_flags flags, void *userdata);
-const void *qemu_plugin_insn_data(const struct qemu_plugin_insn *insn);
-size_t qemu_plugin_insn_size(const struct qemu_plugin_insn *insn);
 
 EXPORT int qemu_plugin_version = 1;
 
