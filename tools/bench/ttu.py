@@ -9,9 +9,11 @@ as the guest reads):
   1. "RTOS bare": the RTOS alone on QEMU (no hypervisor, -smp 1), ttu=sink: reads and drops;
   2. "RTOS under Tandem": the same RTOS VM in configs/ttu.dts (Linux booted and idle beside it,
      same pCPUs and pools as in 3) with ttu=sink;
-  3. "channel to Linux": configs/ttu.dts, Linux reading every /dev/ttyTV* (raw) to /dev/null,
-     whole files checked afterwards by sha256 (zero loss); plus Linux's doorbell interrupts
-     per second during the transfer (/proc/interrupts), and the round trip of a 16-byte message
+  3. "channel to Linux": configs/ttu.dts, Linux reading every /dev/ttyTV* (raw) into a file
+     (the first --chain-readers kind: by default tandem-ttycollect, one process for all 32),
+     whole files checked afterwards by sha256 (zero loss); the rate runs from the feed's first
+     byte to the last reader's end; plus Linux's doorbell interrupts per second during the
+     transfer (/proc/interrupts), and the round trip of a 16-byte message
      host -> RTOS -> Linux (cat echoes it) -> RTOS -> host on port 0, idle and while the other
      31 ports stream (p50/p99 of 50, wall clock: the max-delay path idle).
   4. Linux's cost of the same traffic on 4 ports (host -> Linux, 64 KiB each): through the
@@ -37,6 +39,10 @@ as the guest reads):
      Linux's instructions, busy ticks, context switches, RX passes and the collector's polls and
      reads per KiB. --profile adds where Linux's instructions go (TTU-PROF lines by kernel
      function: tools/qemu-plugins/vcpu_prof.c, resolved with the guest's /proc/kallsyms).
+In 1-3 the RTOS's `ttu window` gives how its work came in batches (interrupts, polls, bytes a
+port service found, its share of time in WFI) and, with TTU_MAIN_LOOP=1, `perf stat` counts
+QEMU's main-loop iterations and socket reads per KiB: what sets the wall rates (docs/benchmarks.md,
+"ttu", session 11).
 Prints one `TTU-BENCH name=value unit=...` line per figure; bench.py turns them into rows.
 Wall-clock figures on a shared 2-core host are noisy: compare rows of the same run only.
 """
@@ -119,6 +125,37 @@ def emit_host_cpu(label, before, after, nbytes, groups):
              "host CPU of QEMU's %s" % "+".join(names))
 
 
+MAIN_LOOP_EVENTS = ("syscalls:sys_enter_ppoll", "syscalls:sys_enter_recvmsg")
+
+
+class MainLoopCount:
+    """`perf stat` of QEMU's main thread over a transfer (TTU_MAIN_LOOP=1): its ppoll() calls
+    (main loop iterations) and recvmsg() calls (a chardev socket read each, one per FIFO
+    refill). Tracepoints, not hardware counters: they work under this host's perf."""
+
+    def __init__(self, pid):
+        self.proc = None
+        if os.environ.get("TTU_MAIN_LOOP") != "1" or not shutil.which("perf"):
+            return
+        self.proc = subprocess.Popen(
+            ["perf", "stat", "-x", ",", "-e", ",".join(MAIN_LOOP_EVENTS), "-t", str(pid)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+    def emit(self, label, nbytes):
+        if not self.proc:
+            return
+        self.proc.send_signal(2)
+        err = self.proc.communicate(timeout=30)[1]
+        kib = nbytes / 1024
+        for line in err.splitlines():
+            f = line.split(",")
+            if len(f) > 2 and f[2] in MAIN_LOOP_EVENTS and f[0].isdigit():
+                what = {"syscalls:sys_enter_ppoll": "iterations",
+                        "syscalls:sys_enter_recvmsg": "socket_reads"}[f[2]]
+                emit("%s_main_loop_%s_per_kib" % (label, what), "%.1f" % (int(f[0]) / kib),
+                     "1/KiB", "QEMU's main thread, perf stat -e %s" % f[2])
+
+
 def throughput(state):
     """(aggregate B/s, slowest port B/s) of a finished transfer."""
     first = min(st.first_byte for st in state.values() if st.first_byte)
@@ -145,15 +182,22 @@ def rtos_alone(build, label, cmd, nbytes, log_dir, groups):
         vm = harness.Console(cmd(sock_dir), os.path.join(log_dir, "ttu-%s.log" % label))
         try:
             vm.expect(r"TTU: 32 port\(s\)[^\n]*mode sink", 120)
-            if "linux_vcpus" in groups:  # Linux boots beside it: let it settle first
-                vm.expect(harness.LINUX_READY, harness.BOOT_TIMEOUT)
+            under_tandem = "linux_vcpus" in groups
+            if under_tandem:  # Linux boots beside it: let it settle first
+                vm.login()
                 time.sleep(5)
+            else:
+                vm.expect(r"RTOS: shell on the console", 120)
+            rtos_window(vm, True, focus=under_tandem)
             before = thread_cpu(vm.proc.pid)
+            loop = MainLoopCount(vm.proc.pid)
             state, ok = feed_all(sock_dir, nbytes, label)
             emit_host_cpu(label, before, thread_cpu(vm.proc.pid), 32 * nbytes, groups)
+            loop.emit(label, 32 * nbytes)
             agg, slow = throughput(state)
             emit("%s_aggregate" % label, round(agg), "B/s", "" if ok else "INCOMPLETE")
             emit("%s_per_port_min" % label, round(slow), "B/s")
+            emit_batching(label, rtos_window(vm, False, focus=under_tandem))
             # The same with only COST_PORTS ports busy (the host's 2 cores then have room to
             # spare): what linux_cost() moves through the channel, for the per-port ratio.
             state, ok = feed_all(sock_dir, nbytes, label + "-4", range(COST_PORTS))
@@ -204,22 +248,40 @@ def vserial_counts(vm):
             int(d.group(1)) if d else 0, int(sup.group(1)) if sup else 0]
 
 
-def chain_transfer(vm, sock_dir, nbytes, label, irq_cmd, poll):
+def chain_transfer(vm, sock_dir, nbytes, label, irq_cmd, poll, kind="collect", ifile=None):
     """One transfer of nbytes per port host -> Linux on all 32 ports, Linux's readers into files
     checked by sha256; the figures under `label`. Returns the aggregate rate."""
     before = two_counts(vm.run(irq_cmd))
     counts0 = vserial_counts(vm)
     # Readers into files in RAM, hashed afterwards (zero loss, in order).
-    vm.send('rm -f /tmp/b*; p=""; for n in $(seq 0 31); do (stty raw -echo; exec head '
-            '-c %d) < /dev/ttyTV$n > /tmp/b$n & p="$p $!"; done; sleep 2; '
-            'echo READY-$((1+1)); wait $p; echo DONE-$((2+1))' % nbytes)
+    vm.send('rm -f /tmp/b* /tmp/collect.out; %s; sleep 2; echo READY-$((1+1)); wait $p; '
+            'echo DONE-$((2+1))' % chain_readers_cmd(kind, nbytes))
     vm.expect(r"READY-2", 120)
     vc0 = vm_vcpu_counters(vm, "linux")
+    thr0 = rtos_throttles(vm)
+    rtos_window(vm, True)
+    vm.focus(vm.shell_vm)
+    mark = vm.mark()
     t0 = time.monotonic()
     cpu0 = thread_cpu(vm.proc.pid)
+    loop = MainLoopCount(vm.proc.pid)
+    i0 = insns_read(ifile)
     state, ok = feed_all(sock_dir, nbytes, label)
-    vm.expect(r"DONE-3", 300)
-    secs = time.monotonic() - t0
+    vm.expect(r"DONE-3", 300, since=mark)
+    secs = time.monotonic() - t0  # to the last reader's end: every byte in Linux's files
+    i1 = insns_read(ifile)
+    loop.emit(label, 32 * nbytes)
+    if ifile:
+        for who, vcpus in (("linux", (0, 1)), ("rtos_pcpu", (2,))):
+            emit("%s_%s_insns_per_kib" % (label, who), round(
+                sum(i1[v] - i0[v] for v in vcpus) / (32 * nbytes / 1024)), "insns/KiB",
+                "guest and EL2 instructions of pCPUs %s over the transfer (TTU_WALL_INSNS=1: "
+                "the plugin slows TCG, so its wall rows are not comparable)"
+                % ",".join(map(str, vcpus)))
+    win = rtos_window(vm, False)
+    emit(label + "_rtos_throttles", rtos_throttles(vm) - thr0, "count",
+         "times the RTOS found a port's ring full (its bytes then wait in the UART)")
+    vm.focus(vm.shell_vm)
     vc1 = vm_vcpu_counters(vm, "linux")
     kib = 32 * nbytes / 1024
     for i, (what, unit) in enumerate((("el2", "entries/KiB"), ("wfi", "traps/KiB"),
@@ -229,12 +291,21 @@ def chain_transfer(vm, sock_dir, nbytes, label, irq_cmd, poll):
     emit_host_cpu(label, cpu0, thread_cpu(vm.proc.pid), 32 * nbytes, TANDEM_THREADS)
     after = two_counts(vm.run(irq_cmd))
     sums = vm.run("sha256sum /tmp/b*", timeout=120)
+    if kind != "head":
+        emit_collector(label, vm.run("cat /tmp/collect.out 2>/dev/null; echo END"),
+                       32 * nbytes / 1024)
     want = [hashlib.sha256(FEED.stream(label, p, nbytes)).hexdigest() for p in range(32)]
     lossless = ok and all(w in sums for w in want)
     agg, slow = throughput(state)
-    emit(label + "_aggregate", round(agg), "B/s", "zero loss (sha256 of all 32)" if lossless
-         else "LOSS or INCOMPLETE")
-    emit(label + "_per_port_min", round(slow), "B/s")
+    # The chain's aggregate is host -> Linux's files: the feed's first byte to the readers' end
+    # (the feed's own end, QEMU's last byte taken from a socket, can be a ring's worth early).
+    first = min(st.first_byte for st in state.values() if st.first_byte)
+    e2e = 32 * nbytes / max(1e-6, t0 + secs - first)
+    emit(label + "_aggregate", round(e2e), "B/s", "host -> Linux's files, zero loss (sha256 "
+         "of all 32)" if lossless else "LOSS or INCOMPLETE")
+    emit(label + "_feed_aggregate", round(agg), "B/s", "host -> QEMU's 16550s (the feed's end)")
+    emit(label + "_per_port_min", round(slow), "B/s", "host -> QEMU's 16550s")
+    emit_batching(label, win)
     if len(before) == 2 and len(after) == 2:
         bells, ticks = after[0] - before[0], after[1] - before[1]
         emit(label + "_linux_doorbell_irqs_per_s", round(bells / max(secs, 1e-3)),
@@ -249,10 +320,10 @@ def chain_transfer(vm, sock_dir, nbytes, label, irq_cmd, poll):
                               "rtos_suppressed")):
         emit("%s_%s_per_kib" % (label, what), "%.2f" % ((counts1[i] - counts0[i]) / kib),
              "1/KiB", note)
-    return agg
+    return e2e
 
 
-def chain(build, nbytes, log_dir, rtos_args="", rx_poll_us=None):
+def chain(build, nbytes, log_dir, rtos_args="", rx_poll_us=None, kind="collect"):
     with tempfile.TemporaryDirectory(prefix="ttu-") as sock_dir:
         config = os.path.join(TOP, "configs/ttu.dts")
         if rtos_args:  # a variant of the shipped system: its RTOS's bootargs extended
@@ -263,6 +334,10 @@ def chain(build, nbytes, log_dir, rtos_args="", rx_poll_us=None):
         cmd = [os.path.join(TOP, "tools/run-qemu.sh"), "--build", build, "--smp", "4", "--mem",
                "2G", "--cpu", harness.DEFAULT_CPU, "--machine", MACHINE, "--config",
                config, "--"] + ttu_args(sock_dir)
+        ifile = None
+        if os.environ.get("TTU_WALL_INSNS") == "1":  # each pCPU's instructions (slows TCG)
+            ifile = os.path.join(sock_dir, "insns")
+            cmd += insns_plugin(build, ifile)
         vm = harness.Console(cmd, os.path.join(log_dir, "ttu-chain.log"))
         try:
             vm.login()
@@ -278,7 +353,7 @@ def chain(build, nbytes, log_dir, rtos_args="", rx_poll_us=None):
                 if poll is not None:
                     vm.run("echo %d > /sys/module/tandem_vserial/parameters/rx_poll_us; "
                            "echo set" % poll)
-                agg = chain_transfer(vm, sock_dir, nbytes, label, irq_cmd, poll)
+                agg = chain_transfer(vm, sock_dir, nbytes, label, irq_cmd, poll, kind, ifile)
                 first = agg if first is None else first
             if rx_poll_us and len(rx_poll_us) > 1:  # the latency rows with the first value
                 vm.run("echo %d > /sys/module/tandem_vserial/parameters/rx_poll_us; echo set"
@@ -445,6 +520,22 @@ def emit_window(label, w, end=None, note=""):
          "1/KiB", "port services that received bytes (at most %d bytes each: one FIFO's worth; "
          "%.2f bytes per service)" % (16, w["rx"] / max(1, w["services"])))
     return w["rx"] / secs
+
+
+def emit_batching(label, w):
+    """How the RTOS's work came in batches over a wall-time transfer (its `ttu window`): QEMU's
+    16550 costs host CPU per register access and its main loop per socket read, so a port
+    service that finds more bytes moves them for less host CPU; this is what sets the wall
+    rates on a host with no core to spare."""
+    kib = max(w["rx"] / 1024, 1e-3)
+    emit("%s_rtos_irqs_per_kib" % label, "%.2f" % (w["irqs"] / kib), "irq/KiB",
+         "the RTOS's INTx interrupts, first to last byte (wall time)")
+    emit("%s_rtos_polls_per_kib" % label, "%.2f" % (w["polls"] / kib), "1/KiB",
+         "the RTOS's 1 ms polls, first to last byte")
+    emit("%s_rtos_bytes_per_service" % label, "%.2f" % (w["rx"] / max(1, w["services"])),
+         "B", "bytes a port service found (at most 16: one FIFO's worth)")
+    emit("%s_rtos_idle_share" % label, "%.2f" % (w["idle"] / max(1, w["busy"] + w["idle"])),
+         "ratio", "the RTOS's time in WFI, first to last byte")
 
 
 PLUGIN_SRC = os.path.join(TOP, "tools", "qemu-plugins", "vcpu_insns.c")
@@ -649,6 +740,16 @@ def prof_emit(label, p0, p1, syms, kib, top=45):
 KIND_RE = re.compile(r"(collect|head)(?:-m(\d+))?(?:-p(\d+))?(-e)?")
 
 
+def emit_collector(prefix, stats, kib):
+    """tandem-ttycollect's own counts (its last line) per KiB, under `prefix`."""
+    m = re.search(r"ttycollect ports=\d+ bytes=\d+ polls=(\d+) wakeups=(\d+) "
+                  r"reads=(\d+) writes=(\d+)", stats)
+    if m:
+        for what, v in zip(("polls", "wakeups", "reads", "writes"), m.groups()):
+            emit("%s_collector_%s_per_kib" % (prefix, what), "%.2f" % (int(v) / kib), "1/KiB",
+                 "tandem-ttycollect's own count")
+
+
 def chain_readers_cmd(kind, nbytes):
     ports = "$(for n in $(seq 0 31); do echo /dev/ttyTV$n; done)"
     m = KIND_RE.fullmatch(kind)
@@ -743,12 +844,7 @@ def icount_transfer(vm, sock_dir, nbytes, part, label, kind, ifile, idle_rate, e
         for i, what in enumerate(("linux_rx_passes", "linux_rx_polls")):
             emit("%s_icount_%s_per_kib" % (label, what),
                  "%.2f" % ((counts1[i] - counts0[i]) / kib), "1/KiB")
-        m = re.search(r"ttycollect ports=\d+ bytes=\d+ polls=(\d+) wakeups=(\d+) "
-                      r"reads=(\d+) writes=(\d+)", stats)
-        if m:
-            for what, v in zip(("polls", "wakeups", "reads", "writes"), m.groups()):
-                emit("%s_icount_collector_%s_per_kib" % (label, what),
-                     "%.2f" % (int(v) / kib), "1/KiB", "tandem-ttycollect's own count")
+        emit_collector(label + "_icount", stats, kib)
     return rate
 
 
@@ -1064,6 +1160,7 @@ def main():
             harness.DEFAULT_CPU, "-smp", "1", "-m", "256M", "-nographic", "-kernel",
             os.path.join(build, "images", "rtos.bin"), "-append", "lat=off ttu=sink"]
             + ttu_args(d), a.bytes, log_dir, BARE_THREADS)
+    os.makedirs(os.path.join(build, "bench"), exist_ok=True)  # the variant's folder
     with tempfile.NamedTemporaryFile("w", suffix=".dts", dir=os.path.join(build, "bench"),
                                      delete=False) as f:
         f.write(open(os.path.join(TOP, "configs/ttu.dts")).read()
@@ -1076,7 +1173,8 @@ def main():
     os.unlink(f.name)
     if "chain" in only:
         linux = (chain(build, a.bytes, log_dir, a.rtos_args,
-                       [int(x) for x in a.rx_poll_us.split(",")] if a.rx_poll_us else None),
+                       [int(x) for x in a.rx_poll_us.split(",")] if a.rx_poll_us else None,
+                       a.chain_readers.split(",")[0]),
                  None)
     if "latency" in only:
         latency_icount(build, log_dir)
