@@ -1133,8 +1133,9 @@ def main():
                     help="icount part: count each vCPU's own instructions (a QEMU plugin, "
                     "tools/qemu-plugins/vcpu_insns.c, built with the host's cc)")
     ap.add_argument("--chain-readers", default="collect,head",
-                    help="icount part: the chain's readers, one transfer each in the chain's "
-                    "boot (the first gives the chain_* rows, the others chain_<kind>_*): "
+                    help="the chain's readers: in the icount part one transfer each in the "
+                    "chain's boot (the first gives the chain_* rows, the others chain_<kind>_*), "
+                    "in the wall part (chain) the first kind only: "
                     "collect (tandem-ttycollect, one process polling all 32 ports), "
                     "collect-m<VMIN>, head (a head -c per port)")
     ap.add_argument("--profile", action="store_true",
